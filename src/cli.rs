@@ -1,0 +1,238 @@
+//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! on by scripts and clinics: add, never rename.
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Is a video therapy session from home a good fit right now?
+///
+/// session-ready checks your internet connection and your device, asks a few
+/// gentle questions about privacy, safety and support, and writes a readiness
+/// report you can talk through with your therapist. Every question can be
+/// skipped, and your answers never leave this computer unless you choose to
+/// share the report.
+#[derive(Debug, Parser)]
+#[command(
+    name = "session-ready",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Screen-reader friendly output: no colour, no animation, no box drawing.
+    #[arg(long, global = true, env = "SESSION_READY_PLAIN")]
+    pub plain: bool,
+
+    /// Never use colour (the NO_COLOR environment variable is honoured too).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The whole readiness check: device, connection, a few questions, then your report.
+    ///
+    /// Takes about 10 minutes. You can skip any question, go back, pause and
+    /// come back later, or leave at once. Nothing is saved unless you agree.
+    Check(CheckArgs),
+    /// Test only your internet connection for a video call (about 10 seconds).
+    ///
+    /// Measures delay (latency), how steady it is (jitter), lost audio packets,
+    /// download and upload speed, and delay while the line is busy.
+    Network(NetworkArgs),
+    /// Run a measurement server that a clinic can host for its clients.
+    ///
+    /// Answers HTTP on ADDR (TCP) and STUN binding requests on the same ADDR (UDP).
+    Serve(ServeArgs),
+    /// Show a saved report again, in another format or as the client copy.
+    Report(ReportArgs),
+    /// Summarise many saved reports for an intake coordinator: one row per client, urgent first.
+    Summarize(SummarizeArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        /// The shell to generate completions for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff), or write one page per command into a folder.
+    Man {
+        /// Write session-ready.1 and one page per subcommand into this folder.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// Where to measure the connection.
+#[derive(Debug, Args, Clone)]
+pub struct ProbeArgs {
+    /// Measurement server (a session-ready `serve` or a compatible public speed-test endpoint).
+    #[arg(long, value_name = "URL", env = "SESSION_READY_SERVER")]
+    pub server: Option<String>,
+    /// STUN server for the audio-like UDP test [default: the server's own host and
+    /// port when it is a session-ready server, else a public STUN server].
+    #[arg(long, value_name = "HOST:PORT", env = "SESSION_READY_STUN")]
+    pub stun: Option<String>,
+    /// Hard limit on the whole connection test, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 20.0)]
+    pub max_seconds: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Answer from a file instead of questions on screen (for intake coordinators).
+    /// Format: {"answers": {"<question id>": "<option id>" | "skipped"}, "region": "GB"}.
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Print every question (id, section, text, why we ask, option ids) and stop.
+    #[arg(long)]
+    pub list_questions: bool,
+    /// Check only this device (camera, microphone, memory, processor, battery) and stop.
+    #[arg(long)]
+    pub device: bool,
+    /// Skip the connection test (the internet criterion is then reported as unknown).
+    #[arg(long)]
+    pub no_network: bool,
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Country for crisis phone numbers, as a two-letter code (GB, US, IE, …) [default: from your locale].
+    #[arg(long, value_name = "CC")]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Save the report here (written privately: only your user account can read it).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Which copy to show or save: the client copy leaves risk answers out.
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
+    /// Clinic settings file (recipient key, server URL, phone number for dropped calls, region).
+    #[arg(long, value_name = "FILE")]
+    pub clinic: Option<PathBuf>,
+    /// Encrypt the clinician copy to this age recipient (age1…) so only the clinic can open it.
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Where a paused check is kept, if you agree to keep one [default: your data folder].
+    #[arg(long, value_name = "FILE", env = "SESSION_READY_DRAFT")]
+    pub draft: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    #[command(flatten)]
+    pub probe: ProbeArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = NetworkFormat::Terminal)]
+    pub format: NetworkFormat,
+    /// Save the result here.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on, for HTTP (TCP) and STUN (UDP), e.g. 0.0.0.0:8080.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Most connections served at once; more wait their turn.
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_connections: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A saved JSON report (or an age-encrypted one, with --identity).
+    pub file: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Write here instead of the screen (written privately).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Which copy: the client copy leaves risk answers out [default: client on screen].
+    #[arg(long, value_enum)]
+    pub view: Option<View>,
+    /// age identity file to open an encrypted clinician copy.
+    #[arg(long, value_name = "KEYFILE")]
+    pub identity: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SummarizeArgs {
+    /// Report files, or folders holding them.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Terminal)]
+    pub format: SummaryFormat,
+    /// age identity file for encrypted reports.
+    #[arg(long, value_name = "KEYFILE")]
+    pub identity: Option<PathBuf>,
+    /// Write here instead of the screen (written privately).
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Readable on screen.
+    Terminal,
+    /// The full report as JSON (schema in schema/report.schema.json).
+    Json,
+    /// Markdown for case notes.
+    Markdown,
+    /// Plain text for pasting into notes.
+    Text,
+    /// A one-to-two page PDF for attaching to case notes.
+    Pdf,
+    /// HL7 FHIR R4 QuestionnaireResponse JSON for record systems.
+    Fhir,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NetworkFormat {
+    Terminal,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SummaryFormat {
+    Terminal,
+    Csv,
+    Json,
+}
+
+/// Two views of one report.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    /// Everything except risk answers: safe to show on a shared screen.
+    Client,
+    /// Everything, including risk answers and the session plan.
+    Clinician,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,72 @@
+//! One file per subcommand: each turns parsed arguments into I/O around the
+//! library's pure logic. `run` maps errors to the documented exit codes.
+mod check;
+mod docs;
+mod network;
+mod report;
+mod serve;
+mod summarize;
+
+use std::process::ExitCode;
+
+use crate::cli::{Cli, Command};
+use crate::error::{EXIT_INTERNAL, EXIT_USAGE, InputError};
+use crate::term::Style;
+
+/// Run a parsed command line and return the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let style = Style::detect(cli.plain, cli.no_color);
+    let result = match cli.command {
+        Command::Check(args) => check::run(args, style),
+        Command::Network(args) => network::run(args, style),
+        Command::Serve(args) => serve::run(args, style),
+        Command::Report(args) => report::run(args, style),
+        Command::Summarize(args) => summarize::run(args, style),
+        Command::Completions { shell } => docs::completions(shell),
+        Command::Man { out_dir } => docs::man(out_dir),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let usage = err.downcast_ref::<InputError>().is_some()
+                || err.downcast_ref::<clap::Error>().is_some();
+            eprintln!("{}", error_message(&err));
+            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_INTERNAL })
+        }
+    }
+}
+
+/// The whole error chain, calmly worded, with no Rust debug noise.
+fn error_message(err: &anyhow::Error) -> String {
+    let mut msg = format!("session-ready: {err}");
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(&format!("\n  ({text})"));
+        }
+    }
+    msg
+}
+
+/// A tokio runtime for commands that do network I/O.
+#[allow(dead_code)] // used by `network`, `serve` and `check` as they land
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
+}
+
+/// Write `bytes` to `output` privately, or to stdout.
+pub(crate) fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match output {
+        Some(path) => crate::fsutil::write_private(path, bytes)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! What this computer can tell that matters for a video call, rated against
+//! published platform minimums. `rules` is pure; `collect` reads the machine.
+pub mod collect;
+pub mod rules;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use collect::collect;
+
+/// Raw figures read from the machine (or injected in tests).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+pub struct DeviceFacts {
+    pub os: String,
+    pub os_version: Option<String>,
+    pub cpu_cores: usize,
+    /// Whole-machine CPU use, percent (0–100).
+    pub cpu_load_pct: Option<f32>,
+    pub memory_total_mb: u64,
+    pub memory_available_mb: u64,
+    /// None when not detectable (desktops, containers).
+    pub on_battery: Option<bool>,
+    pub battery_pct: Option<f32>,
+    /// None when the platform gives no way to tell (non-Linux).
+    pub cameras: Option<Vec<String>>,
+    pub microphones: Option<Vec<String>>,
+}
+
+/// How one item measures up.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeviceRating {
+    Ok,
+    Unknown,
+    Caution,
+    Problem,
+}
+
+/// One rated item with plain-language advice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceItem {
+    /// Stable id: `os`, `cpu`, `cpu-load`, `memory`, `battery`, `camera`, `microphone`.
+    pub id: String,
+    pub label: String,
+    /// What was found, in words.
+    pub found: String,
+    pub rating: DeviceRating,
+    pub advice: String,
+}
+
+/// The device section of a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DeviceReport {
+    pub facts: DeviceFacts,
+    pub items: Vec<DeviceItem>,
+    /// The worst rating among items that are known.
+    pub overall: DeviceRating,
+    /// Where the minimums come from.
+    pub sources: Vec<String>,
+}
+
+mod render;
+pub use render::render;

@@ -1,0 +1,1 @@
+//! `session-ready serve`: the self-hostable measurement endpoint. (Issue 3.)

@@ -1,0 +1,1 @@
+//! STUN binding codec (RFC 8489). (Issue 3.)

@@ -1,0 +1,88 @@
+//! The report as saved to JSON. Field names are part of the interface contract
+//! (PRODUCT.md); bump [`SCHEMA`] on any breaking change.
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::assessment::{Adjustment, CriterionResult, Outcome};
+use crate::cli::View;
+use crate::crisis::CrisisResource;
+use crate::device::DeviceReport;
+use crate::net::NetworkReport;
+
+/// Schema id and version of the JSON report.
+pub const SCHEMA: &str = "session-ready/report/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Report {
+    /// Versioned schema id, e.g. `session-ready/report/v1`.
+    pub schema: String,
+    /// When the report was made (RFC 3339, UTC).
+    pub generated_at: String,
+    /// session-ready version that made it.
+    pub tool_version: String,
+    /// `clinician` (everything) or `client` (risk answers left out).
+    pub view: View,
+    pub outcome: Outcome,
+    /// True when the ASQ acuity question was answered yes.
+    pub urgent: bool,
+    /// One plain-language sentence: a recommendation to discuss, never a verdict.
+    pub headline: String,
+    pub criteria: Vec<CriterionResult>,
+    pub adjustments: Vec<Adjustment>,
+    /// Null when the connection was not measured (see `network_reason`).
+    pub network: Option<NetworkReport>,
+    pub network_reason: Option<String>,
+    pub device: Option<DeviceReport>,
+    /// Region used for crisis resources (two-letter code).
+    pub region: String,
+    pub crisis_resources: Vec<CrisisResource>,
+    /// Question id → option id or "skipped". The client view leaves out `risk.*`.
+    pub answers: BTreeMap<String, String>,
+    /// `completed`, or `stopped` when the client left before the end.
+    pub questionnaire_status: QuestionnaireStatus,
+    /// Built with the client (seeds 002 and 004); null if they chose not to.
+    pub session_plan: Option<SessionPlan>,
+    /// Clinic name and dropped-call number, when a clinic file was used.
+    pub clinic: Option<ClinicInfo>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum QuestionnaireStatus {
+    Completed,
+    Stopped,
+}
+
+/// The client's own plan for their sessions. Free text never leaves the machine
+/// unless the client shares the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SessionPlan {
+    /// Where they will sit.
+    pub place: Option<String>,
+    /// Comfort items within arm's reach.
+    pub comfort_items: Option<String>,
+    /// How they will signal that they need a pause.
+    pub pause_signal: Option<String>,
+    /// Someone nearby they could contact.
+    pub nearby_contact: Option<String>,
+    /// What happens if the call drops.
+    pub if_call_drops: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClinicInfo {
+    pub name: Option<String>,
+    pub dropped_call_phone: Option<String>,
+}
+
+impl Report {
+    /// The client copy: the same report with risk answers left out.
+    pub fn client_copy(&self) -> Report {
+        let mut copy = self.clone();
+        copy.view = View::Client;
+        copy.answers.retain(|id, _| !id.starts_with("risk."));
+        copy
+    }
+}

@@ -1,0 +1,117 @@
+//! Terminal conventions: colour and progress only on a TTY, NO_COLOR honoured,
+//! and a `--plain` mode for screen readers (no animation, no box drawing).
+use std::io::IsTerminal;
+
+/// How output should look, decided once from flags and the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Style {
+    /// stdout is a terminal.
+    pub tty: bool,
+    /// Colours and emphasis may be used.
+    pub color: bool,
+    /// Screen-reader friendly: no animation, no box drawing, no colour.
+    pub plain: bool,
+}
+
+impl Style {
+    /// Decide from the `--plain` / `--no-color` flags, NO_COLOR and whether stdout is a TTY.
+    pub fn detect(plain: bool, no_color: bool) -> Self {
+        let tty = std::io::stdout().is_terminal();
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        Self::decide(tty, plain, no_color || no_color_env)
+    }
+
+    /// Pure decision, separated for tests.
+    pub fn decide(tty: bool, plain: bool, no_color: bool) -> Self {
+        Style {
+            tty,
+            color: tty && !plain && !no_color,
+            plain,
+        }
+    }
+
+    /// Progress bars and spinners are shown only on an interactive terminal and never in plain mode.
+    pub fn progress(&self) -> bool {
+        self.tty && !self.plain && std::io::stderr().is_terminal()
+    }
+
+    pub fn bold(&self, s: &str) -> String {
+        if self.color {
+            console::style(s).bold().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn dim(&self, s: &str) -> String {
+        if self.color {
+            console::style(s).dim().to_string()
+        } else {
+            s.to_string()
+        }
+    }
+
+    /// Colour by meaning; the words always carry the meaning on their own.
+    pub fn tone(&self, s: &str, tone: Tone) -> String {
+        if !self.color {
+            return s.to_string();
+        }
+        let styled = console::style(s);
+        match tone {
+            Tone::Good => styled.green(),
+            Tone::Caution => styled.yellow(),
+            Tone::Concern => styled.magenta(),
+            Tone::Neutral => styled,
+        }
+        .to_string()
+    }
+
+    /// A section heading: underlined with '=' normally, a plain line in plain mode.
+    pub fn heading(&self, title: &str) -> String {
+        if self.plain {
+            format!("{title}\n")
+        } else {
+            let rule = "─".repeat(title.chars().count().min(72));
+            format!("{}\n{}\n", self.bold(title), self.dim(&rule))
+        }
+    }
+
+    /// A bullet that screen readers read naturally.
+    pub fn bullet(&self) -> &'static str {
+        if self.plain { "-" } else { "•" }
+    }
+}
+
+/// What a coloured phrase means. Red is avoided on purpose: nothing here is an alarm or a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tone {
+    Good,
+    Caution,
+    Concern,
+    Neutral,
+}
+
+/// True when both stdin and stdout are terminals, so questions can be asked.
+pub fn interactive() -> bool {
+    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_only_on_tty_without_plain_or_no_color() {
+        assert!(Style::decide(true, false, false).color);
+        assert!(!Style::decide(false, false, false).color);
+        assert!(!Style::decide(true, true, false).color);
+        assert!(!Style::decide(true, false, true).color);
+    }
+
+    #[test]
+    fn plain_mode_has_no_box_drawing() {
+        let s = Style::decide(true, true, false);
+        assert!(s.heading("Network").is_ascii());
+        assert_eq!(s.bullet(), "-");
+    }
+}
