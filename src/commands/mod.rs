@@ -58,7 +58,7 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Write `bytes` to `output` privately, or to stdout.
-pub(crate) fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     match output {
         Some(path) => crate::fsutil::write_private(path, bytes)?,

@@ -1,7 +1,10 @@
 //! Reports: the versioned JSON model and its renderings (terminal, JSON,
-//! Markdown, text, PDF, FHIR), client and clinician views, encryption. (Issue 5
-//! builds the renderers; `model` is shared by every issue.)
+//! Markdown, text, PDF, FHIR), client and clinician views, encryption.
+//! `model` is shared by every command; `terminal` is the on-screen report of
+//! `check`; `deliver` chooses view, format, encryption and destination.
+pub mod deliver;
 pub mod model;
 pub mod render;
+pub mod terminal;
 
 pub use model::{Report, SCHEMA};
