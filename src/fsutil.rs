@@ -16,20 +16,22 @@ pub struct WriteError {
 }
 
 fn describe(path: &Path, err: std::io::Error) -> WriteError {
-    let (reason, advice) = match err.raw_os_error() {
-        Some(28) => (
+    use std::io::ErrorKind;
+    // tempfile wraps OS errors with the path, so match on the kind, not the raw code.
+    let (reason, advice) = match err.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => (
             "the disk is full".to_string(),
             "free some space or choose another place with --output.".to_string(),
         ),
-        Some(30) => (
+        ErrorKind::ReadOnlyFilesystem => (
             "that place is read-only".to_string(),
             "choose a folder you can write to with --output.".to_string(),
         ),
-        Some(13) | Some(1) => (
+        ErrorKind::PermissionDenied => (
             "permission was refused".to_string(),
             "choose a folder you own with --output.".to_string(),
         ),
-        Some(2) => (
+        ErrorKind::NotFound => (
             "the folder does not exist".to_string(),
             "create it first or choose another place with --output.".to_string(),
         ),
