@@ -60,6 +60,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         .permissions(private_permissions())
         .tempfile_in(&dir)
         .map_err(|e| describe(path, e))?;
+    // If a signal arrives mid-write, the signal thread removes the temp file.
+    let _pending = crate::interrupt::PendingFile::register(tmp.path());
     tmp.write_all(bytes).map_err(|e| describe(path, e))?;
     tmp.as_file().sync_all().map_err(|e| describe(path, e))?;
     tmp.persist(path).map_err(|e| describe(path, e.error))?;

@@ -11,6 +11,7 @@ pub mod crisis;
 pub mod device;
 pub mod error;
 pub mod fsutil;
+pub mod interrupt;
 pub mod net;
 pub mod questionnaire;
 pub mod report;

@@ -16,6 +16,11 @@ use crate::term::Style;
 /// Run a parsed command line and return the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let style = Style::detect(cli.plain, cli.no_color);
+    // `serve` shuts down gracefully on its own signals; every other command
+    // restores the terminal and removes half-written files when interrupted.
+    if !matches!(cli.command, Command::Serve(_)) {
+        crate::interrupt::install();
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(args, style),
         Command::Network(args) => network::run(args, style),
