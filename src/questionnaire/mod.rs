@@ -1,7 +1,11 @@
-//! The trauma-informed questionnaire: question bank (embedded data), the pure
-//! flow (next question, branching, go back), the interactive prompts, the
-//! answers file, and saved drafts. (Issue 4.)
+//! The trauma-informed questionnaire: the question bank (embedded data), the pure
+//! flow (next question, branching, go back), the answers file, saved drafts and
+//! the interactive prompts.
+pub mod bank;
+
 use std::collections::BTreeMap;
+
+pub use bank::{Question, QuestionBank, bank};
 
 /// Question id → option id, or [`SKIPPED`].
 pub type Answers = BTreeMap<String, String>;
