@@ -95,6 +95,9 @@ pub struct CheckArgs {
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,
+    /// Skip the device check (for example when a coordinator enters a client's answers).
+    #[arg(long)]
+    pub no_device: bool,
     #[command(flatten)]
     pub probe: ProbeArgs,
     /// Country for crisis phone numbers, as a two-letter code (GB, US, IE, …) [default: from your locale].

@@ -1,5 +1,8 @@
-//! Crisis resources by region, as versioned data with a source and a verified
-//! date per entry. (Data arrives under issue 4.)
+//! Crisis resources by region, as versioned data (data/crisis.json) with a
+//! source and a verified date per entry. Shown at once on any positive risk
+//! answer, and always at the end of a check; never dependent on finishing.
+use std::sync::OnceLock;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CrisisResource {
     /// Two-letter region code this entry is for, or `INTL` for the fallback.
+    #[serde(default)]
     pub region: String,
     /// e.g. "Samaritans".
     pub name: String,
@@ -20,4 +24,200 @@ pub struct CrisisResource {
     pub source: String,
     /// Date the entry was last verified (YYYY-MM-DD).
     pub verified: String,
+}
+
+/// The embedded crisis data.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CrisisData {
+    pub version: u32,
+    pub checked: String,
+    pub note: String,
+    pub regions: Vec<RegionResources>,
+    pub fallback: RegionResources,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegionResources {
+    pub region: String,
+    pub name: String,
+    pub resources: Vec<CrisisResource>,
+}
+
+/// Region code used when none is known.
+pub const FALLBACK_REGION: &str = "INTL";
+
+pub fn data() -> &'static CrisisData {
+    static DATA: OnceLock<CrisisData> = OnceLock::new();
+    DATA.get_or_init(|| {
+        let mut data: CrisisData = serde_json::from_str(include_str!("../data/crisis.json"))
+            .expect("data/crisis.json is valid (checked by tests)");
+        for group in data
+            .regions
+            .iter_mut()
+            .chain(std::iter::once(&mut data.fallback))
+        {
+            for r in &mut group.resources {
+                r.region = group.region.clone();
+            }
+        }
+        data
+    })
+}
+
+/// Region codes we hold numbers for.
+pub fn known_regions() -> Vec<&'static str> {
+    data().regions.iter().map(|r| r.region.as_str()).collect()
+}
+
+/// Normalise a region code ("gb", "UK" → "GB"); `None` when it is not two letters.
+pub fn normalise_region(code: &str) -> Option<String> {
+    let code = code.trim().to_ascii_uppercase();
+    if code == FALLBACK_REGION {
+        return Some(code);
+    }
+    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
+        return None;
+    }
+    // "UK" is not an ISO code but is what many people type.
+    Some(if code == "UK" { "GB".into() } else { code })
+}
+
+/// The region a locale string names, e.g. "en_GB.UTF-8" → "GB"; None for "C"/"POSIX".
+pub fn region_from_locale(locale: &str) -> Option<String> {
+    let territory = locale.split(['.', '@']).next()?.split(['_', '-']).nth(1)?;
+    normalise_region(territory)
+}
+
+/// Region from the environment's locale (LC_ALL, LC_MESSAGES, LANG, in POSIX order).
+pub fn region_from_env() -> Option<String> {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|v| !v.is_empty())
+        .and_then(|v| region_from_locale(&v))
+}
+
+/// The resources for `region`, emergency numbers first; the international
+/// fallback when we hold nothing for it.
+pub fn resources_for(region: &str) -> &'static RegionResources {
+    let data = data();
+    data.regions
+        .iter()
+        .find(|r| r.region == region)
+        .unwrap_or(&data.fallback)
+}
+
+/// The list stored in a report: the region's resources with emergency first.
+pub fn resources_list(region: &str) -> Vec<CrisisResource> {
+    let mut list = resources_for(region).resources.clone();
+    list.sort_by_key(|r| r.kind != "emergency");
+    list
+}
+
+/// Plain text for the screen, under its heading.
+pub fn render(resources: &[CrisisResource], style: crate::term::Style) -> String {
+    let mut out = style.heading("If you need support now");
+    out.push_str(&render_list(resources, style));
+    out
+}
+
+/// "If you are in immediate danger" first, then the support lines.
+pub fn render_list(resources: &[CrisisResource], style: crate::term::Style) -> String {
+    let mut out = String::new();
+    for r in resources.iter().filter(|r| r.kind == "emergency") {
+        out.push_str(&format!("If you are in immediate danger, {}.\n", r.contact));
+    }
+    let support: Vec<_> = resources.iter().filter(|r| r.kind != "emergency").collect();
+    if !support.is_empty() {
+        out.push_str("To talk to someone now:\n");
+        for r in support {
+            let hours = r
+                .hours
+                .as_deref()
+                .map(|h| format!(", {h}"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {} {}: {}{}\n",
+                style.bullet(),
+                style.bold(&r.name),
+                r.contact,
+                hours
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUIRED: [&str; 9] = ["US", "CA", "GB", "IE", "AU", "NZ", "IN", "DE", "FR"];
+
+    #[test]
+    fn every_required_region_has_an_emergency_number_and_a_support_line() {
+        for code in REQUIRED {
+            let group = resources_for(code);
+            assert_eq!(group.region, code, "{code} missing");
+            assert!(
+                group.resources.iter().any(|r| r.kind == "emergency"),
+                "{code}"
+            );
+            assert!(
+                group.resources.iter().any(|r| r.kind == "support"),
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_entry_has_a_source_and_a_verified_date() {
+        let data = data();
+        for r in data
+            .regions
+            .iter()
+            .chain(std::iter::once(&data.fallback))
+            .flat_map(|g| &g.resources)
+        {
+            assert!(!r.source.is_empty(), "{} has no source", r.name);
+            assert!(
+                chrono::NaiveDate::parse_from_str(&r.verified, "%Y-%m-%d").is_ok(),
+                "{}: verified date {:?}",
+                r.name,
+                r.verified
+            );
+            assert!(["emergency", "support"].contains(&r.kind.as_str()));
+        }
+    }
+
+    #[test]
+    fn fallback_offers_112_and_116_123() {
+        let list = resources_list("ZZ");
+        assert_eq!(list[0].region, FALLBACK_REGION);
+        let text: String = list.iter().map(|r| r.contact.clone()).collect();
+        assert!(text.contains("112") && text.contains("116 123"));
+    }
+
+    #[test]
+    fn region_comes_from_the_locale() {
+        assert_eq!(region_from_locale("en_GB.UTF-8").as_deref(), Some("GB"));
+        assert_eq!(region_from_locale("de_DE@euro").as_deref(), Some("DE"));
+        assert_eq!(region_from_locale("fr-CA").as_deref(), Some("CA"));
+        assert_eq!(region_from_locale("C.UTF-8"), None);
+        assert_eq!(region_from_locale("POSIX"), None);
+        assert_eq!(normalise_region("uk").as_deref(), Some("GB"));
+        assert_eq!(normalise_region("GBR"), None);
+    }
+
+    #[test]
+    fn emergency_comes_first_on_screen() {
+        let style = crate::term::Style::decide(false, true, true);
+        let text = render(&resources_list("GB"), style);
+        let danger = text.find("immediate danger").unwrap();
+        let samaritans = text.find("Samaritans").unwrap();
+        assert!(danger < samaritans, "{text}");
+        assert!(text.contains("999"));
+    }
 }

@@ -21,23 +21,23 @@ fn describe(path: &Path, err: std::io::Error) -> WriteError {
     let (reason, advice) = match err.kind() {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => (
             "the disk is full".to_string(),
-            "free some space or choose another place with --output.".to_string(),
+            "free some space or save it somewhere else.".to_string(),
         ),
         ErrorKind::ReadOnlyFilesystem => (
             "that place is read-only".to_string(),
-            "choose a folder you can write to with --output.".to_string(),
+            "save it in a folder you can write to.".to_string(),
         ),
         ErrorKind::PermissionDenied => (
             "permission was refused".to_string(),
-            "choose a folder you own with --output.".to_string(),
+            "save it in a folder you own.".to_string(),
         ),
         ErrorKind::NotFound => (
             "the folder does not exist".to_string(),
-            "create it first or choose another place with --output.".to_string(),
+            "create it first or save it somewhere else.".to_string(),
         ),
         _ => (
             err.to_string(),
-            "try again, or choose another place with --output.".to_string(),
+            "try again, or save it somewhere else.".to_string(),
         ),
     };
     WriteError {

@@ -91,9 +91,48 @@ pub enum Tone {
     Neutral,
 }
 
-/// True when both stdin and stdout are terminals, so questions can be asked.
+/// Clear the screen and the scrollback (xterm "E3"), cursor home: what the
+/// quick exit and every new question use, so earlier answers cannot be scrolled back to.
+pub const CLEAR_SCREEN: &str = "\x1b[H\x1b[2J\x1b[3J";
+
+/// Width to wrap prose at: the terminal's, capped for readability.
+pub fn text_width() -> usize {
+    crossterm::terminal::size()
+        .map(|(cols, _)| usize::from(cols))
+        .unwrap_or(80)
+        .clamp(30, 88)
+}
+
+/// Wrap each line of `text` to `width`, continuing list items and indented
+/// lines under their own text rather than at the margin.
+pub fn wrap(text: &str, width: usize) -> String {
+    text.split('\n')
+        .map(|line| {
+            let spaces = line.len() - line.trim_start().len();
+            let rest = &line[spaces..];
+            let marker = ["• ", "- ", "* "]
+                .iter()
+                .find(|m| rest.starts_with(**m))
+                .map(|m| m.chars().count())
+                .or_else(|| {
+                    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+                    (digits > 0 && rest[digits..].starts_with(". ")).then_some(digits + 2)
+                })
+                .unwrap_or(0);
+            let indent = " ".repeat(spaces + marker);
+            textwrap::fill(
+                line,
+                textwrap::Options::new(width).subsequent_indent(&indent),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// True when questions can be asked: keys come from stdin and the questions
+/// are drawn on stderr (stdout stays free for data).
 pub fn interactive() -> bool {
-    std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
 #[cfg(test)]
@@ -106,6 +145,20 @@ mod tests {
         assert!(!Style::decide(false, false, false).color);
         assert!(!Style::decide(true, true, false).color);
         assert!(!Style::decide(true, false, true).color);
+    }
+
+    #[test]
+    fn wrapping_keeps_list_items_under_their_text() {
+        let text = "Intro words that go on and on.\n  1. A first item that is long enough to wrap\n• bullet text that wraps too";
+        let wrapped = wrap(text, 24);
+        assert!(
+            wrapped.contains("  1. A first item that\n     is long enough"),
+            "{wrapped}"
+        );
+        assert!(
+            wrapped.contains("• bullet text that wraps\n  too"),
+            "{wrapped}"
+        );
     }
 
     #[test]

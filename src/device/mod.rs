@@ -61,5 +61,5 @@ pub struct DeviceReport {
     pub sources: Vec<String>,
 }
 
-mod render;
+pub mod render;
 pub use render::render;

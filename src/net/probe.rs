@@ -1,6 +1,9 @@
 //! The network probe client. (Being built under issue 3.)
 use super::model::*;
 
+/// The public speed-test endpoint used when no --server is given.
+pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
+
 /// What to measure against and for how long.
 #[derive(Debug, Clone)]
 pub struct ProbeConfig {

@@ -12,3 +12,8 @@ pub type Answers = BTreeMap<String, String>;
 
 /// The recorded value of a skipped question. A skip is never a "no".
 pub const SKIPPED: &str = "skipped";
+pub mod answers_file;
+pub mod draft;
+pub mod flow;
+pub mod prompt;
+pub mod session;

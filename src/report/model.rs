@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionResult, Outcome};
+use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
 use crate::cli::View;
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
@@ -77,12 +77,69 @@ pub struct ClinicInfo {
     pub dropped_call_phone: Option<String>,
 }
 
+/// Everything a report is made from.
+#[derive(Debug, Clone)]
+pub struct ReportParts {
+    pub answers: BTreeMap<String, String>,
+    pub questionnaire_status: QuestionnaireStatus,
+    pub session_plan: Option<SessionPlan>,
+    pub network: Option<NetworkReport>,
+    pub network_reason: Option<String>,
+    pub device: Option<DeviceReport>,
+    pub region: String,
+    pub clinic: Option<ClinicInfo>,
+}
+
 impl Report {
-    /// The client copy: the same report with risk answers left out.
+    /// Assess and assemble the clinician copy (everything).
+    pub fn build(parts: ReportParts) -> Report {
+        let assessment = crate::assessment::assess(&crate::assessment::Inputs {
+            answers: &parts.answers,
+            network: parts.network.as_ref(),
+            network_reason: parts.network_reason.as_deref(),
+            device: parts.device.as_ref(),
+            session_plan: parts.session_plan.as_ref(),
+        });
+        Report {
+            schema: SCHEMA.to_string(),
+            generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            view: View::Clinician,
+            outcome: assessment.outcome,
+            urgent: assessment.urgent,
+            headline: assessment.headline,
+            criteria: assessment.criteria,
+            adjustments: assessment.adjustments,
+            network: parts.network,
+            network_reason: parts.network_reason,
+            device: parts.device,
+            crisis_resources: crate::crisis::resources_list(&parts.region),
+            region: parts.region,
+            answers: parts.answers,
+            questionnaire_status: parts.questionnaire_status,
+            session_plan: parts.session_plan,
+            clinic: parts.clinic,
+        }
+    }
+}
+
+/// Shown in the client copy in place of the risk answers.
+pub const RISK_WITHHELD: &str =
+    "Your answers to these questions are in your therapist's copy only.";
+
+impl Report {
+    /// The client copy: the same report with risk answers left out, so it is
+    /// safe to show on a screen others might see. Status and the plain summary
+    /// stay, so the recommendation still makes sense to the client.
     pub fn client_copy(&self) -> Report {
         let mut copy = self.clone();
         copy.view = View::Client;
         copy.answers.retain(|id, _| !id.starts_with("risk."));
+        for criterion in &mut copy.criteria {
+            if criterion.id == CriterionId::Risk {
+                criterion.evidence = vec![RISK_WITHHELD.to_string()];
+            }
+        }
         copy
     }
 }

@@ -1,12 +1,228 @@
-//! The report as shown on screen at the end of `check`. (Issue 4.)
-use crate::term::Style;
+//! The report as shown on screen at the end of `check` (and by `report
+//! --format terminal`). Crisis resources come first when the report is urgent,
+//! and always appear; words carry every meaning, colour only repeats it.
+use crate::assessment::Status;
+use crate::cli::View;
+use crate::device::DeviceRating;
+use crate::questionnaire::{SKIPPED, bank};
+use crate::term::{Style, Tone};
 
 use super::Report;
 
+fn status_tone(status: Status) -> Tone {
+    match status {
+        Status::Met => Tone::Concern,
+        Status::NotMet => Tone::Good,
+        Status::Unknown => Tone::Neutral,
+    }
+}
+
 pub fn render(report: &Report, style: Style) -> String {
-    format!(
-        "{}\n{}\n",
-        style.bold("Your readiness report"),
-        report.headline
-    )
+    let mut out = String::new();
+    let crisis = crate::crisis::render(&report.crisis_resources, style);
+    if report.urgent {
+        out.push_str(&crisis);
+        out.push('\n');
+    }
+    out.push_str(&style.heading("Your readiness report"));
+    out.push_str(&format!("{}\n\n", report.headline));
+
+    out.push_str(&style.heading("What was looked at"));
+    for c in &report.criteria {
+        out.push_str(&format!(
+            "{} {}: {}\n    {}\n",
+            style.bullet(),
+            style.bold(c.id.title()),
+            style.tone(c.status.words(), status_tone(c.status)),
+            c.summary
+        ));
+        // The evidence (question ids and answers) is for the therapist's copy;
+        // the client copy keeps to plain sentences.
+        if report.view == View::Clinician {
+            for e in &c.evidence {
+                out.push_str(&format!("      {}\n", style.dim(e)));
+            }
+        }
+    }
+    out.push('\n');
+
+    if !report.adjustments.is_empty() {
+        out.push_str(&style.heading("What could help"));
+        for a in &report.adjustments {
+            out.push_str(&format!("{} {}\n", style.bullet(), a.text));
+        }
+        out.push('\n');
+    }
+
+    out.push_str(&style.heading("Your connection"));
+    match &report.network {
+        Some(n) => {
+            let rating = serde_json::to_value(n.video.rating)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default();
+            out.push_str(&format!("For a one-to-one video call: {rating}.\n"));
+            for reason in &n.video.reasons {
+                out.push_str(&format!("{} {reason}\n", style.bullet()));
+            }
+        }
+        None => out.push_str(&format!(
+            "Not measured: {}.\n",
+            report
+                .network_reason
+                .as_deref()
+                .unwrap_or("the connection was not tested")
+        )),
+    }
+    out.push('\n');
+
+    if let Some(device) = &report.device {
+        out.push_str(&style.heading("Your device"));
+        let (overall, tone) = crate::device::render::rating_words(device.overall);
+        out.push_str(&format!("Overall: {}\n", style.tone(overall, tone)));
+        for item in device
+            .items
+            .iter()
+            .filter(|i| matches!(i.rating, DeviceRating::Caution | DeviceRating::Problem))
+        {
+            out.push_str(&format!(
+                "{} {}: {}\n",
+                style.bullet(),
+                item.label,
+                item.found
+            ));
+        }
+        out.push('\n');
+    }
+
+    if let Some(plan) = &report.session_plan {
+        out.push_str(&style.heading("Your session plan"));
+        let bank = bank();
+        let fields = [
+            ("place", &plan.place),
+            ("comfort_items", &plan.comfort_items),
+            ("pause_signal", &plan.pause_signal),
+            ("nearby_contact", &plan.nearby_contact),
+            ("if_call_drops", &plan.if_call_drops),
+        ];
+        for (id, value) in fields {
+            let Some(value) = value else { continue };
+            let text = bank
+                .plan
+                .prompts
+                .iter()
+                .find(|p| p.id == id)
+                .map_or(id, |p| p.text.as_str());
+            out.push_str(&format!(
+                "{} {text} {}\n",
+                style.bullet(),
+                style.bold(value)
+            ));
+        }
+        out.push('\n');
+    }
+
+    let skipped = report.answers.values().filter(|a| *a == SKIPPED).count();
+    if skipped > 0 {
+        out.push_str(&format!(
+            "{skipped} question{} skipped. That is fine: a skipped question is never counted as a no.\n\n",
+            if skipped == 1 { " was" } else { "s were" }
+        ));
+    }
+    if report.view == View::Client {
+        out.push_str(&style.dim(
+            "Saved reports also list each answer. This copy leaves out the answers about how \
+             you have been feeling; the full copy for your therapist includes them.",
+        ));
+        out.push_str("\n\n");
+    }
+
+    if !report.urgent {
+        out.push_str(&crisis);
+        out.push('\n');
+    }
+    out.push_str(&style.dim(
+        "This is a recommendation to talk through with your therapist, not a decision. \
+         Your view matters, and you can choose differently together.",
+    ));
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{QuestionnaireStatus, ReportParts};
+
+    fn report(changes: &[(&str, &str)]) -> Report {
+        let mut answers = crate::questionnaire::answers_file::complete(
+            bank(),
+            changes
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.to_string()))
+                .collect(),
+        );
+        answers.insert("privacy.space".into(), "private".into());
+        Report::build(ReportParts {
+            answers,
+            questionnaire_status: QuestionnaireStatus::Completed,
+            session_plan: None,
+            network: None,
+            network_reason: Some("not tested (--no-network)".into()),
+            device: None,
+            region: "GB".into(),
+            clinic: None,
+        })
+    }
+
+    fn plain() -> Style {
+        Style::decide(false, true, true)
+    }
+
+    #[test]
+    fn urgent_reports_start_with_crisis_resources() {
+        let r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
+        assert!(r.urgent);
+        let text = render(&r, plain());
+        assert!(text.starts_with("If you need support now"), "{text}");
+        assert_eq!(text.matches("If you need support now").count(), 1);
+    }
+
+    #[test]
+    fn crisis_resources_always_appear_at_the_end_otherwise() {
+        let text = render(&report(&[]), plain());
+        let report_at = text.find("Your readiness report").unwrap();
+        let crisis_at = text.find("If you need support now").unwrap();
+        assert!(crisis_at > report_at);
+        assert!(text.contains("Not measured: not tested (--no-network)."));
+    }
+
+    #[test]
+    fn the_client_copy_on_screen_has_no_risk_answers() {
+        let r = report(&[("risk.asq2", "yes")]).client_copy();
+        let text = render(&r, plain());
+        assert!(!text.contains("risk.asq"), "{text}");
+        assert!(text.contains("points to in-person care"));
+        let full = render(&report(&[("risk.asq2", "yes")]), plain());
+        assert!(full.contains("risk.asq2 = yes"));
+    }
+
+    #[test]
+    fn skips_are_named_as_skips() {
+        let text = render(&report(&[]), plain());
+        assert!(
+            text.contains("questions were skipped. That is fine"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn plain_output_has_no_escape_codes_or_box_drawing() {
+        let text = render(&report(&[("home.feels_safe", "no")]), plain());
+        assert!(!text.contains('\x1b') && !text.contains('─') && !text.contains('•'));
+        let lower = text.to_lowercase();
+        for word in ["fail", "exclude", "unsuitable"] {
+            assert!(!lower.contains(word), "{word}");
+        }
+    }
 }

@@ -1,0 +1,439 @@
+//! The interactive check, as a client at home meets it: an opening that says
+//! what will happen and where answers go; consent before anything is kept;
+//! the questions; the report previewed before anything is saved; crisis
+//! resources at the end. The connection test runs in the background meanwhile.
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::thread::JoinHandle;
+
+use crate::cli::{CheckArgs, Format, View};
+use crate::net::NetworkReport;
+use crate::questionnaire::bank;
+use crate::questionnaire::draft::{self, Draft};
+use crate::questionnaire::flow::{Flow, FlowState};
+use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, TerminalPrompter};
+use crate::questionnaire::session::{Ending, Session};
+use crate::report::deliver::{Delivery, deliver};
+use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
+use crate::term::Style;
+
+/// Exit code after Ctrl-C or a closed terminal (128 + SIGINT, as shells expect).
+const EXIT_STOPPED: u8 = 130;
+
+type Measured = (Option<NetworkReport>, Option<String>);
+
+pub fn run(
+    args: &CheckArgs,
+    style: Style,
+    flag_region: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let mut prompter: Box<dyn Prompter> = if style.plain {
+        Box::new(LinePrompter::new(
+            std::io::BufReader::new(std::io::stdin()),
+            std::io::stderr(),
+        ))
+    } else {
+        Box::new(TerminalPrompter::new(style))
+    };
+    let p = prompter.as_mut();
+    let draft_path = args.draft.clone().or_else(draft::default_path);
+
+    opening(p, style, !args.no_network);
+
+    // A paused check: offer to pick it up (the client agreed to keep it then).
+    let mut resumed: Option<Draft> = None;
+    if let Some(path) = &draft_path {
+        match draft::load(path) {
+            Ok(Some(d)) => match welcome_back(p, style, &d) {
+                Ok(true) => resumed = Some(d),
+                Ok(false) => draft::remove(path)?,
+                Err(i) => return Ok(leave(p, i, true, path)),
+            },
+            Ok(None) => {}
+            Err(e) => {
+                let note = match draft::set_aside(path) {
+                    Ok(aside) => format!("It was moved to {} so nothing is lost.", aside.display()),
+                    Err(_) => "It was left where it is.".to_string(),
+                };
+                p.say(&format!("{e}\n{note} Starting a new check.\n"));
+            }
+        }
+    }
+    let keep = match &resumed {
+        Some(_) => true,
+        None => match ask_keep(p, style) {
+            Ok(keep) => keep,
+            Err(i) => return Ok(leave(p, i, false, &PathBuf::new())),
+        },
+    };
+    let draft_path = draft_path.filter(|_| keep);
+
+    let region =
+        super::resolve_region(flag_region, resumed.as_ref().and_then(|d| d.region.clone()));
+    let started_at = resumed
+        .as_ref()
+        .map_or_else(draft::now, |d| d.started_at.clone());
+    let state = resumed.map(|d| d.state).unwrap_or_default();
+
+    // Measure while the client answers: it takes about ten seconds, and nothing
+    // the client types is part of it.
+    let device = (!args.no_device).then(crate::device::collect);
+    let probe = start_probe(args);
+
+    let crisis = crate::crisis::resources_list(&region);
+    let mut save_failed = false;
+    let mut save_draft = |flow: &Flow| {
+        let Some(path) = &draft_path else { return };
+        let draft = Draft::new(started_at.clone(), Some(region.clone()), flow.state.clone());
+        if let Err(e) = draft::save(path, &draft)
+            && !save_failed
+        {
+            save_failed = true;
+            eprintln!(
+                "Your progress could not be kept ({e}). You can carry on; pausing will not keep your answers."
+            );
+        }
+    };
+    let (ending, state) = {
+        let mut session = Session::new(
+            Flow::resume(bank(), state),
+            p,
+            style,
+            &crisis,
+            &mut save_draft,
+        );
+        let ending = session.run();
+        (ending, session.flow.state.clone())
+    };
+
+    let draft_path = args.draft.clone().or_else(draft::default_path);
+    let status = match ending {
+        Ending::Completed => QuestionnaireStatus::Completed,
+        Ending::FinishedEarly => QuestionnaireStatus::Stopped,
+        Ending::Paused => return paused(p, style, keep, draft_path, &started_at, &region, state),
+        Ending::QuickExit => {
+            return Ok(leave(
+                p,
+                Interrupt::QuickExit,
+                keep,
+                &draft_path.unwrap_or_default(),
+            ));
+        }
+        Ending::Stopped => {
+            return Ok(leave(
+                p,
+                Interrupt::Stop,
+                keep,
+                &draft_path.unwrap_or_default(),
+            ));
+        }
+        Ending::NotNow => {
+            p.clear();
+            p.say("Whenever you are ready, run session-ready check again. Take care.");
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+
+    let (network, network_reason) = finish_probe(probe, style);
+    let flow = Flow::resume(bank(), state);
+    let report = Report::build(ReportParts {
+        answers: flow.state.answers.clone(),
+        questionnaire_status: status,
+        session_plan: flow.session_plan(),
+        network,
+        network_reason,
+        device,
+        region,
+        clinic: None,
+    });
+    let saved = match preview_and_save(p, style, args, &report) {
+        Ok(saved) => saved,
+        Err(i) => return Ok(leave(p, i, keep, &draft_path.unwrap_or_default())),
+    };
+    // Finished: the draft has done its job.
+    if let Some(path) = &draft_path {
+        let _ = draft::remove(path);
+    }
+    closing(p, style, &report, saved.as_ref());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn opening(p: &mut dyn Prompter, style: Style, network: bool) {
+    p.clear();
+    p.say(&style.heading("Getting ready for video sessions"));
+    let connection = if network {
+        "2. A test of your internet connection, about 10 seconds. It runs in the background \
+         while you answer and sends only test data."
+    } else {
+        "2. (The connection test is turned off this time.)"
+    };
+    let quick_exit = if style.plain {
+        "type q and press Enter to leave at once"
+    } else {
+        "press Esc to leave at once and clear the screen"
+    };
+    p.say(&format!(
+        "This check helps you and your therapist decide whether video sessions from home are \
+         a good fit right now. It takes about 10 minutes:\n\n\
+         1. A quick look at this device, a few seconds.\n\
+         {connection}\n\
+         3. About 20 questions in six short parts: your setup, privacy, home, contact with \
+         other people, how you have been feeling, and a plan for your sessions.\n\n\
+         Every question can be skipped, and you can see why it is asked. You can go back, \
+         pause and finish later, or stop at any time: {quick_exit}.\n\n\
+         Your answers stay on this computer; nothing you type is sent anywhere. You will see \
+         your report before anything is saved, and you choose whether to save it.\n"
+    ));
+}
+
+fn help(style: Style) -> &'static str {
+    if style.plain {
+        "Type a number, then Enter. Type q to leave at once."
+    } else {
+        "↑↓ or type a number, then Enter. Esc leaves at once and clears the screen."
+    }
+}
+
+fn ask_keep(p: &mut dyn Prompter, style: Style) -> Result<bool, Interrupt> {
+    let items = [
+        MenuItem::new("1", "No, keep nothing (next time starts afresh)"),
+        MenuItem::new("2", "Yes, keep my answers privately until I finish"),
+    ];
+    p.say(
+        "If you pause or have to leave, your answers can be kept in a file only your user \
+account can open, and deleted when you finish. Anyone who can use your account could open it.",
+    );
+    let picked = p.choose(
+        "Should your answers be kept if you pause or leave?",
+        &items,
+        0,
+        help(style),
+    )?;
+    Ok(picked == 1)
+}
+
+fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<bool, Interrupt> {
+    let answered = d.state.answers.len();
+    p.say(&format!(
+        "Welcome back. You paused a check on {}, with {answered} question{} answered.",
+        d.saved_at.get(..10).unwrap_or(&d.saved_at),
+        if answered == 1 { "" } else { "s" }
+    ));
+    let items = [
+        MenuItem::new("1", "Pick up where I left off"),
+        MenuItem::new("2", "Start again (the kept answers are deleted)"),
+    ];
+    let picked = p.choose(
+        "Is now a safe and private time to carry on?",
+        &items,
+        0,
+        help(style),
+    )?;
+    Ok(picked == 0)
+}
+
+/// Leave at once (Esc) or after Ctrl-C: clear the screen so nothing is left
+/// readable; say only what is needed.
+fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool, draft: &std::path::Path) -> ExitCode {
+    p.clear();
+    match how {
+        Interrupt::QuickExit => ExitCode::SUCCESS,
+        Interrupt::Stop | Interrupt::Closed => {
+            if kept && draft.exists() {
+                eprintln!(
+                    "Stopped. Your answers so far are kept; run session-ready check to carry on."
+                );
+            } else {
+                eprintln!("Stopped. Nothing was kept.");
+            }
+            ExitCode::from(EXIT_STOPPED)
+        }
+    }
+}
+
+fn paused(
+    p: &mut dyn Prompter,
+    style: Style,
+    keep: bool,
+    path: Option<PathBuf>,
+    started_at: &str,
+    region: &str,
+    state: FlowState,
+) -> anyhow::Result<ExitCode> {
+    let Some(path) = path else {
+        p.clear();
+        p.say(
+            "Paused. There is nowhere to keep answers on this system, so next time starts afresh.",
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let keep = keep || {
+        let items = [
+            MenuItem::new("1", "Yes, keep my answers privately until I finish"),
+            MenuItem::new("2", "No, keep nothing"),
+        ];
+        matches!(
+            p.choose(
+                "Would you like your answers kept so you can finish later?",
+                &items,
+                0,
+                help(style)
+            ),
+            Ok(0)
+        )
+    };
+    p.clear();
+    if !keep {
+        p.say("Paused. Nothing was kept. Run session-ready check whenever you are ready.");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let draft = Draft::new(started_at.to_string(), Some(region.to_string()), state);
+    match draft::save(&path, &draft) {
+        Ok(()) => p.say(&format!(
+            "Paused. Your answers are kept privately in {}.\nRun session-ready check again to pick up where you left off.",
+            path.display()
+        )),
+        Err(e) => p.say(&format!(
+            "Paused, but your answers could not be kept ({e}). Next time starts afresh."
+        )),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn start_probe(args: &CheckArgs) -> Option<JoinHandle<Measured>> {
+    if args.no_network {
+        return None;
+    }
+    let probe = args.probe.clone();
+    std::thread::Builder::new()
+        .name("connection-test".into())
+        .spawn(move || super::run_probe(&probe, false))
+        .ok()
+}
+
+fn finish_probe(probe: Option<JoinHandle<Measured>>, style: Style) -> Measured {
+    let Some(handle) = probe else {
+        return (None, Some(super::NOT_TESTED.to_string()));
+    };
+    if !handle.is_finished() && style.progress() {
+        let spinner =
+            indicatif::ProgressBar::new_spinner().with_message("Finishing the connection test…");
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        let result = handle.join();
+        spinner.finish_and_clear();
+        return result.unwrap_or_else(|_| probe_lost());
+    }
+    handle.join().unwrap_or_else(|_| probe_lost())
+}
+
+fn probe_lost() -> Measured {
+    (
+        None,
+        Some("the connection test stopped unexpectedly".to_string()),
+    )
+}
+
+/// Show the report, then let the client choose what (if anything) to save.
+fn preview_and_save(
+    p: &mut dyn Prompter,
+    style: Style,
+    args: &CheckArgs,
+    report: &Report,
+) -> Result<Option<PathBuf>, Interrupt> {
+    let client = report.client_copy();
+    let mut show = client.clone();
+    loop {
+        p.clear();
+        p.say(&crate::report::terminal::render(&show, style));
+        p.say("Above is what your report contains. The full copy for your therapist also includes your answers about how you have been feeling.");
+        let items = [
+            MenuItem::new("1", "Save the full report for my therapist"),
+            MenuItem::new(
+                "2",
+                "Save a copy without the answers about how I have been feeling",
+            ),
+            MenuItem::new("3", "Show everything the full report contains"),
+            MenuItem::new("4", "Do not save anything"),
+        ];
+        let picked = p.choose("What would you like to do?", &items, 0, help(style))?;
+        let view = match picked {
+            0 => View::Clinician,
+            1 => View::Client,
+            2 => {
+                show = report.clone();
+                continue;
+            }
+            _ => return Ok(None),
+        };
+        show = client.clone();
+        let path = match &args.output {
+            Some(path) => path.clone(),
+            None => {
+                let suggested = default_file_name(args.format);
+                let typed = p.text(
+                    "Where should it be saved?",
+                    "Press Enter to accept, or type another file name.",
+                    &suggested,
+                )?;
+                let typed = typed.trim();
+                PathBuf::from(if typed.is_empty() {
+                    suggested.as_str()
+                } else {
+                    typed
+                })
+            }
+        };
+        let format = match args.format {
+            Format::Terminal => Format::Json,
+            other => other,
+        };
+        let delivery = Delivery {
+            format,
+            view: Some(view),
+            output: Some(&path),
+            encrypt_to: args.encrypt_to.as_deref(),
+            style,
+        };
+        match deliver(report, &delivery) {
+            Ok(()) => return Ok(Some(path)),
+            Err(e) => {
+                // Nothing is lost: the report is still here; offer the choice again.
+                p.say(&e.to_string());
+                let again = [MenuItem::new("1", "Back to the choices")];
+                p.choose(
+                    "Your report is still here, nothing was lost.",
+                    &again,
+                    0,
+                    help(style),
+                )?;
+            }
+        }
+    }
+}
+
+fn default_file_name(format: Format) -> String {
+    let date = chrono::Local::now().format("%Y-%m-%d");
+    let ext = match format {
+        Format::Markdown => "md",
+        Format::Text => "txt",
+        Format::Pdf => "pdf",
+        Format::Fhir => "fhir.json",
+        Format::Json | Format::Terminal => "json",
+    };
+    format!("readiness-report-{date}.{ext}")
+}
+
+fn closing(p: &mut dyn Prompter, style: Style, report: &Report, saved: Option<&PathBuf>) {
+    p.clear();
+    p.say(&style.heading("Thank you"));
+    p.say(&format!("{}\n", report.headline));
+    match saved {
+        Some(path) => p.say(&format!(
+            "Your report is saved in {} (only your user account can open it). You can share it with your therapist, or show it again with: session-ready report {}\n",
+            path.display(),
+            path.display()
+        )),
+        None => p.say("Nothing was saved.\n"),
+    }
+    p.say(&crate::crisis::render(&report.crisis_resources, style));
+}

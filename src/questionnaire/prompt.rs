@@ -1,0 +1,288 @@
+//! How a question reaches the client. Two implementations of one small trait:
+//! arrow keys and typed numbers on a terminal (inquire), and a line-by-line
+//! mode for screen readers (`--plain`) that also lets tests script a client.
+use std::io::{BufRead, Write};
+
+/// One entry in a menu: a short key the client can type ("1", "s") and a label.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MenuItem {
+    pub key: String,
+    pub label: String,
+}
+
+impl MenuItem {
+    pub fn new(key: impl Into<String>, label: impl Into<String>) -> Self {
+        MenuItem {
+            key: key.into(),
+            label: label.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for MenuItem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}) {}", self.key, self.label)
+    }
+}
+
+/// Why a prompt ended without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    /// Esc (or "q" in plain mode): leave at once and clear the screen.
+    QuickExit,
+    /// Ctrl-C: stop here.
+    Stop,
+    /// The terminal went away (end of input).
+    Closed,
+}
+
+/// What the questionnaire needs from a terminal.
+pub trait Prompter {
+    /// Clear the screen and the scrollback, so earlier answers cannot be scrolled back to.
+    fn clear(&mut self);
+    /// Show a block of text.
+    fn say(&mut self, text: &str);
+    /// Let the client pick one item; returns its index.
+    fn choose(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt>;
+    /// Free text; an empty string means "leave this out".
+    fn text(&mut self, prompt: &str, help: &str, initial: &str) -> Result<String, Interrupt>;
+}
+
+/// Plain text typed to leave at once in line mode.
+pub const PLAIN_QUICK_EXIT: &str = "q";
+/// Plain text typed to go back from a free-text prompt.
+pub const TEXT_BACK: &str = "back";
+
+/// Line-by-line prompts: numbered options, one typed line per answer, no
+/// redrawing. Friendly to screen readers, and scriptable in tests.
+pub struct LinePrompter<R, W> {
+    input: R,
+    output: W,
+}
+
+impl<R: BufRead, W: Write> LinePrompter<R, W> {
+    pub fn new(input: R, output: W) -> Self {
+        LinePrompter { input, output }
+    }
+
+    pub fn into_output(self) -> W {
+        self.output
+    }
+
+    fn read_line(&mut self) -> Result<String, Interrupt> {
+        let _ = self.output.flush();
+        let mut line = String::new();
+        match self.input.read_line(&mut line) {
+            Ok(0) | Err(_) => Err(Interrupt::Closed),
+            Ok(_) => Ok(line.trim().to_string()),
+        }
+    }
+}
+
+impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
+    fn clear(&mut self) {
+        // Screen readers lose their place on a cleared screen only if nothing
+        // marks the change; a blank line does.
+        let _ = writeln!(self.output, "{}", crate::term::CLEAR_SCREEN);
+    }
+
+    fn say(&mut self, text: &str) {
+        let _ = writeln!(self.output, "{}", crate::term::wrap(text, 80));
+    }
+
+    fn choose(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        _start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt> {
+        let _ = writeln!(self.output, "{prompt}");
+        for item in items {
+            let _ = writeln!(self.output, "  {item}");
+        }
+        loop {
+            let _ = write!(self.output, "{help}\n> ");
+            let line = self.read_line()?;
+            if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
+                return Err(Interrupt::QuickExit);
+            }
+            if let Some(index) = match_item(items, &line) {
+                return Ok(index);
+            }
+            let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+            let _ = writeln!(
+                self.output,
+                "Please type one of: {} (or {PLAIN_QUICK_EXIT} to leave).",
+                keys.join(", ")
+            );
+        }
+    }
+
+    fn text(&mut self, prompt: &str, help: &str, _initial: &str) -> Result<String, Interrupt> {
+        let _ = write!(self.output, "{prompt}\n{help}\n> ");
+        let line = self.read_line()?;
+        if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
+            return Err(Interrupt::QuickExit);
+        }
+        Ok(line)
+    }
+}
+
+/// The item a typed key or label names (case-insensitive).
+pub fn match_item(items: &[MenuItem], typed: &str) -> Option<usize> {
+    let typed = typed.trim();
+    items
+        .iter()
+        .position(|i| i.key.eq_ignore_ascii_case(typed))
+        .or_else(|| {
+            items
+                .iter()
+                .position(|i| i.label.eq_ignore_ascii_case(typed))
+        })
+}
+
+/// Arrow keys, Enter, and typed numbers or letters (a typed key narrows the
+/// list to that item), via inquire. Esc leaves at once.
+pub struct TerminalPrompter {
+    render: inquire::ui::RenderConfig<'static>,
+}
+
+impl TerminalPrompter {
+    pub fn new(style: crate::term::Style) -> Self {
+        let render = if style.color {
+            inquire::ui::RenderConfig::default_colored()
+        } else {
+            inquire::ui::RenderConfig::empty()
+        };
+        TerminalPrompter { render }
+    }
+}
+
+impl TerminalPrompter {
+    /// inquire draws its message on one line; a long question is printed
+    /// wrapped above it instead, so words are never split at the screen edge.
+    fn message(&self, prompt: &str) -> String {
+        let width = crate::term::text_width();
+        if prompt.chars().count() + 2 <= width {
+            return prompt.to_string();
+        }
+        eprintln!("{}", crate::term::wrap(prompt, width));
+        "Your answer:".to_string()
+    }
+}
+
+fn interrupt(err: inquire::InquireError) -> Interrupt {
+    match err {
+        inquire::InquireError::OperationCanceled => Interrupt::QuickExit,
+        inquire::InquireError::OperationInterrupted => Interrupt::Stop,
+        _ => Interrupt::Closed,
+    }
+}
+
+impl Prompter for TerminalPrompter {
+    fn clear(&mut self) {
+        let mut err = std::io::stderr();
+        let _ = write!(err, "{}", crate::term::CLEAR_SCREEN);
+        let _ = err.flush();
+    }
+
+    fn say(&mut self, text: &str) {
+        eprintln!("{}", crate::term::wrap(text, crate::term::text_width()));
+    }
+
+    fn choose(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt> {
+        let scorer = |typed: &str, item: &MenuItem, _: &str, _: usize| -> Option<i64> {
+            let typed = typed.trim();
+            if typed.is_empty() || item.key.eq_ignore_ascii_case(typed) {
+                Some(0)
+            } else if typed.chars().all(|c| c.is_ascii_digit()) || typed.len() == 1 {
+                // A typed key picks exactly that item, never a label that happens to contain it.
+                None
+            } else {
+                item.label
+                    .to_lowercase()
+                    .contains(&typed.to_lowercase())
+                    .then_some(0)
+            }
+        };
+        // The answered line would repeat the choice on screen; keep it unreadable
+        // so sensitive answers are not left behind.
+        let formatter = |_: inquire::list_option::ListOption<&MenuItem>| "✓".to_string();
+        let message = self.message(prompt);
+        let picked = inquire::Select::new(&message, items.to_vec())
+            .with_render_config(self.render)
+            .with_help_message(help)
+            .with_starting_cursor(start.min(items.len().saturating_sub(1)))
+            .with_scorer(&scorer)
+            .with_formatter(&formatter)
+            .with_page_size(items.len().max(1))
+            .raw_prompt()
+            .map_err(interrupt)?;
+        Ok(picked.index)
+    }
+
+    fn text(&mut self, prompt: &str, help: &str, initial: &str) -> Result<String, Interrupt> {
+        let formatter = |_: &str| "✓".to_string();
+        let message = self.message(prompt);
+        inquire::Text::new(&message)
+            .with_render_config(self.render)
+            .with_help_message(help)
+            .with_initial_value(initial)
+            .with_formatter(&formatter)
+            .prompt()
+            .map_err(interrupt)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items() -> Vec<MenuItem> {
+        vec![
+            MenuItem::new("1", "Yes"),
+            MenuItem::new("2", "No"),
+            MenuItem::new("s", "Skip this question"),
+        ]
+    }
+
+    #[test]
+    fn typed_keys_and_labels_pick_items() {
+        assert_eq!(match_item(&items(), "2"), Some(1));
+        assert_eq!(match_item(&items(), " S "), Some(2));
+        assert_eq!(match_item(&items(), "yes"), Some(0));
+        assert_eq!(match_item(&items(), "3"), None);
+    }
+
+    #[test]
+    fn line_prompter_re_asks_until_it_understands() {
+        let input = b"maybe\n2\n" as &[u8];
+        let mut p = LinePrompter::new(input, Vec::new());
+        assert_eq!(p.choose("Question?", &items(), 0, "Type a number"), Ok(1));
+        let out = String::from_utf8(p.into_output()).unwrap();
+        assert!(out.contains("1) Yes") && out.contains("Please type one of: 1, 2, s"));
+    }
+
+    #[test]
+    fn line_prompter_quick_exit_and_closed_input() {
+        let mut p = LinePrompter::new(b"q\n" as &[u8], Vec::new());
+        assert_eq!(p.choose("Q?", &items(), 0, ""), Err(Interrupt::QuickExit));
+        let mut p = LinePrompter::new(b"" as &[u8], Vec::new());
+        assert_eq!(p.choose("Q?", &items(), 0, ""), Err(Interrupt::Closed));
+        let mut p = LinePrompter::new(b"  my kitchen \n" as &[u8], Vec::new());
+        assert_eq!(p.text("Where?", "", ""), Ok("my kitchen".into()));
+    }
+}
