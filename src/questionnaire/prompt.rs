@@ -50,8 +50,9 @@ pub trait Prompter {
         start: usize,
         help: &str,
     ) -> Result<usize, Interrupt>;
-    /// Free text; an empty string means "leave this out".
-    fn text(&mut self, prompt: &str, help: &str, initial: &str) -> Result<String, Interrupt>;
+    /// Free text. An empty reply means "leave this out", or `default` when one is given
+    /// (shown greyed as a suggestion; typing replaces it).
+    fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt>;
 }
 
 /// Plain text typed to leave at once in line mode.
@@ -125,13 +126,17 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         }
     }
 
-    fn text(&mut self, prompt: &str, help: &str, _initial: &str) -> Result<String, Interrupt> {
+    fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
         let _ = write!(self.output, "{prompt}\n{help}\n> ");
         let line = self.read_line()?;
         if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
             return Err(Interrupt::QuickExit);
         }
-        Ok(line)
+        Ok(if line.is_empty() {
+            default.to_string()
+        } else {
+            line
+        })
     }
 }
 
@@ -234,13 +239,14 @@ impl Prompter for TerminalPrompter {
         Ok(picked.index)
     }
 
-    fn text(&mut self, prompt: &str, help: &str, initial: &str) -> Result<String, Interrupt> {
+    fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
         let formatter = |_: &str| "✓".to_string();
         let message = self.message(prompt);
         inquire::Text::new(&message)
             .with_render_config(self.render)
             .with_help_message(help)
-            .with_initial_value(initial)
+            .with_placeholder(default)
+            .with_default(default)
             .with_formatter(&formatter)
             .prompt()
             .map_err(interrupt)

@@ -372,7 +372,7 @@ fn preview_and_save(
                 let suggested = default_file_name(args.format);
                 let typed = p.text(
                     "Where should it be saved?",
-                    "Press Enter to accept, or type another file name.",
+                    "Press Enter to use the suggested name, or type another.",
                     &suggested,
                 )?;
                 let typed = typed.trim();

@@ -1,0 +1,341 @@
+//! The real interactive flow, driven through a pseudo-terminal as a client
+//! would use it: typed numbers and arrow keys, skip, why, go back, pause and
+//! resume, quick exit, Ctrl-C, crisis resources on a yes, preview and save.
+#![cfg(unix)]
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use expectrl::process::unix::WaitStatus;
+use expectrl::{Eof, Expect, Session};
+
+const DOWN: &str = "\x1b[B";
+const ESC: &str = "\x1b";
+const CTRL_C: &str = "\x03";
+
+struct Client {
+    session: expectrl::session::OsSession,
+    _home: tempfile::TempDir,
+    dir: PathBuf,
+}
+
+impl Client {
+    fn start(dir: &Path, extra: &[&str]) -> Client {
+        let home = tempfile::tempdir().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
+        cmd.args([
+            "check",
+            "--no-network",
+            "--no-device",
+            "--region",
+            "GB",
+            "--draft",
+        ])
+        .arg(dir.join("draft.json"))
+        .args(extra)
+        .current_dir(dir)
+        .env("HOME", home.path())
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+        let mut session = Session::spawn(cmd).unwrap();
+        session.get_process_mut().set_window_size(100, 40).unwrap();
+        session.set_expect_timeout(Some(Duration::from_secs(10)));
+        Client {
+            session,
+            _home: home,
+            dir: dir.to_path_buf(),
+        }
+    }
+
+    fn wait_for(&mut self, text: &str) {
+        if let Err(e) = self.session.expect(text) {
+            panic!("waiting for {text:?}: {e}");
+        }
+    }
+
+    /// Wait for `text`, then type `keys` and press Enter.
+    fn answer(&mut self, text: &str, keys: &str) {
+        self.wait_for(text);
+        // Let the prompt finish drawing before typing, as a person would.
+        std::thread::sleep(Duration::from_millis(60));
+        self.session.send(keys).unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+        self.session.send("\r").unwrap();
+    }
+
+    fn send(&mut self, keys: &str) {
+        std::thread::sleep(Duration::from_millis(60));
+        self.session.send(keys).unwrap();
+    }
+
+    /// Everything printed until the program ends, and its exit code.
+    fn finish(mut self) -> (String, i32) {
+        let rest = self.session.expect(Eof).unwrap();
+        let text = String::from_utf8_lossy(rest.as_bytes()).to_string();
+        let code = match self.session.get_process().wait().unwrap() {
+            WaitStatus::Exited(_, code) => code,
+            other => panic!("ended by {other:?}"),
+        };
+        (text, code)
+    }
+
+    fn draft(&self) -> PathBuf {
+        self.dir.join("draft.json")
+    }
+}
+
+/// The text after the last clear-screen: what is left readable on the screen.
+fn last_screen(output: &str) -> &str {
+    output.rsplit("\x1b[3J").next().unwrap_or(output)
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn a_client_answers_skips_goes_back_and_saves_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "1"); // wired
+    // Go back and change it with the arrow keys: down once to Wi-Fi.
+    c.answer("is there a phone your therapist could call", "b");
+    c.wait_for("How will this device be connected");
+    c.send(DOWN);
+    c.send("\r");
+    c.answer("is there a phone your therapist could call", "s"); // skip
+    c.answer("without being overheard", "w"); // why?
+    c.wait_for("Why we ask this: Therapy works best");
+    c.answer("without being overheard", "1");
+    c.answer("closest to your home", "1");
+    c.answer("headphones or earbuds", "1");
+    c.answer("Is now still a safe and private time", "s"); // skip the home part
+    c.answer("lack companionship", "1");
+    c.answer("feel left out", "1");
+    c.answer("isolated from others", "1");
+    c.answer("meet someone in person", "3");
+    c.answer("important way for you to have contact", "2");
+    c.answer("Is now still a safe and private time", "1");
+    for _ in 0..4 {
+        c.answer("Support is there any time: Samaritans", "2");
+    }
+    c.answer("urgent help for your mental health", "2");
+    c.answer("Would you like to make a plan now?", "1");
+    c.answer("Where would you like to sit", "the green armchair");
+    c.answer("within arm's reach", "");
+    c.answer("need a pause", "raise a hand");
+    c.answer("contact after a session", "");
+    c.answer("If the call drops", "ring my mobile");
+    c.answer("What would you like to do?", "1"); // save the full report
+    c.answer("Where should it be saved?", "mine.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let screen = last_screen(&out);
+    assert!(
+        screen.contains("Your report is saved in mine.json"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("116 123"),
+        "crisis resources at the end: {screen}"
+    );
+    let report_path = dir.path().join("mine.json");
+    let report = json(&report_path);
+    assert_eq!(report["answers"]["setup.connection"], "wifi");
+    assert_eq!(report["answers"]["setup.backup_phone"], "skipped");
+    assert_eq!(report["answers"]["home.feels_safe"], "skipped");
+    assert_eq!(report["answers"]["risk.asq4"], "no");
+    assert_eq!(report["view"], "clinician");
+    assert_eq!(report["session_plan"]["place"], "the green armchair");
+    assert!(report["session_plan"]["comfort_items"].is_null());
+    assert_eq!(report["questionnaire_status"], "completed");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&report_path)
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(
+        !dir.path().join("draft.json").exists(),
+        "nothing kept without consent"
+    );
+}
+
+#[test]
+fn pause_and_resume_exactly_where_the_client_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "2");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "3");
+    c.answer("is there a phone your therapist could call", "p");
+    let draft_path = c.draft();
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    assert!(out.contains("Your answers are kept privately"), "{out}");
+    let draft = json(&draft_path);
+    assert_eq!(draft["state"]["answers"]["setup.connection"], "mobile");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&draft_path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Welcome back", "1");
+    // Straight to the question after the last one answered.
+    c.wait_for("is there a phone your therapist could call");
+    c.send(ESC);
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    assert!(!out.contains("How will this device be connected"));
+    // The client agreed to keep answers, so a quick exit keeps the draft.
+    assert_eq!(
+        json(&draft_path)["state"]["answers"]["setup.connection"],
+        "mobile"
+    );
+}
+
+#[test]
+fn quick_exit_clears_the_screen_and_keeps_nothing_without_consent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "2");
+    c.wait_for("is there a phone your therapist could call");
+    c.send(ESC);
+    let draft = c.draft();
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    let screen = last_screen(&out);
+    assert!(
+        !screen.chars().any(|c| c.is_alphanumeric()),
+        "nothing readable after a quick exit: {screen:?}"
+    );
+    assert!(!draft.exists());
+}
+
+#[test]
+fn ctrl_c_stops_with_the_terminal_restored_and_the_draft_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "2");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "1");
+    c.wait_for("is there a phone your therapist could call");
+    c.send(CTRL_C);
+    let draft = c.draft();
+    let (out, code) = c.finish();
+    assert_eq!(code, 130);
+    assert!(
+        last_screen(&out).contains("Your answers so far are kept"),
+        "{out}"
+    );
+    // The cursor is shown again (terminal restored).
+    assert!(out.contains("\x1b[?25h"), "cursor restored");
+    let saved = json(&draft);
+    assert_eq!(saved["state"]["answers"]["setup.connection"], "wired");
+    assert!(
+        saved["state"]["answers"]
+            .get("setup.backup_phone")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    for q in [
+        "How will this device be connected",
+        "is there a phone your therapist could call",
+        "without being overheard",
+        "closest to your home",
+        "headphones or earbuds",
+    ] {
+        c.answer(q, "1");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    for q in [
+        "lack companionship",
+        "feel left out",
+        "isolated from others",
+        "meet someone in person",
+        "important way for you to have contact",
+    ] {
+        c.answer(q, "s");
+    }
+    c.answer("Is now still a safe and private time", "1");
+    c.answer("have you wished you were dead", "1");
+    c.wait_for("Support is available now");
+    c.wait_for("If you are in immediate danger, call 999");
+    c.answer("call 116 123", "2"); // finish now and see my report
+    c.answer("What would you like to do?", "4"); // do not save
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    let screen = last_screen(&out);
+    assert!(screen.contains("Nothing was saved."), "{screen}");
+    assert!(screen.contains("116 123"));
+    assert!(!screen.contains("wished you were dead"));
+    assert!(
+        std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+        "no files left"
+    );
+}
+
+#[test]
+fn not_a_safe_time_lets_the_client_leave_gently() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "2");
+    c.answer("That is completely okay", "1");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    assert!(last_screen(&out).contains("Whenever you are ready"));
+}
+
+#[test]
+fn plain_mode_reads_typed_lines_without_redrawing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &["--plain"]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "2");
+    c.wait_for("is there a phone your therapist could call");
+    c.answer("> ", "q");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    assert!(!out.contains('─'), "no box drawing in plain mode");
+    assert!(!out.contains("\x1b[38"), "no colour in plain mode");
+}
+
+#[test]
+fn sigterm_and_a_closed_terminal_mid_question_leave_the_draft_whole() {
+    use expectrl::process::unix::Signal;
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut c = Client::start(dir.path(), &[]);
+        c.answer("Should your answers be kept", "2");
+        c.answer("Is now a safe and private time", "1");
+        c.answer("How will this device be connected", "2");
+        c.wait_for("is there a phone your therapist could call");
+        std::thread::sleep(Duration::from_millis(100));
+        c.session.get_process_mut().signal(signal).unwrap();
+        let draft = c.draft();
+        let (_, exit) = c.finish();
+        assert_eq!(exit, code, "{signal:?}");
+        let saved = json(&draft);
+        assert_eq!(saved["state"]["answers"]["setup.connection"], "wifi");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n != "draft.json")
+            .collect();
+        assert!(leftovers.is_empty(), "{signal:?} left {leftovers:?}");
+    }
+}
