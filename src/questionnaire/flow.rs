@@ -19,7 +19,7 @@ pub enum Step<'a> {
 }
 
 /// One thing the client did, in order, so "go back" can undo it exactly.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind", content = "id")]
 pub enum Entry {
     /// A section's intro was seen and the client chose to continue.
@@ -53,7 +53,38 @@ impl<'a> Flow<'a> {
         Self::resume(bank, FlowState::default())
     }
 
-    pub fn resume(bank: &'a QuestionBank, state: FlowState) -> Self {
+    /// Continue from saved state. A saved state is normalised first, so that
+    /// every answer can be undone with "go back" even if the file was edited or
+    /// damaged: history entries without an answer are dropped, answers without
+    /// a history entry are added in question order, unknown ids are dropped.
+    pub fn resume(bank: &'a QuestionBank, mut state: FlowState) -> Self {
+        state.answers.retain(|id, _| bank.question(id).is_some());
+        state
+            .plan
+            .retain(|id, _| bank.plan.prompts.iter().any(|p| p.id == *id));
+        let answers = &state.answers;
+        let plan = &state.plan;
+        let mut seen = std::collections::BTreeSet::new();
+        state.history.retain(|e| {
+            let known = match e {
+                Entry::Section(_) => true,
+                Entry::Question(id) => answers.contains_key(id),
+                Entry::Plan(id) => plan.contains_key(id),
+            };
+            known && seen.insert(e.clone())
+        });
+        for q in &bank.questions {
+            let entry = Entry::Question(q.id.clone());
+            if state.answers.contains_key(&q.id) && !seen.contains(&entry) {
+                state.history.push(entry);
+            }
+        }
+        for p in &bank.plan.prompts {
+            let entry = Entry::Plan(p.id.clone());
+            if state.plan.contains_key(&p.id) && !seen.contains(&entry) {
+                state.history.push(entry);
+            }
+        }
         let mut flow = Flow { bank, state };
         flow.prune();
         flow
@@ -366,6 +397,25 @@ mod tests {
         let all = bank().questions.len();
         // alternative_space and asq5 are not asked until something enables them.
         assert_eq!(total, all - 2);
+    }
+
+    #[test]
+    fn a_damaged_state_is_normalised_so_every_answer_can_be_undone() {
+        let mut state = FlowState::default();
+        state.answers.insert("privacy.space".into(), "none".into());
+        state.answers.insert("not.a.question".into(), "yes".into());
+        state.plan.insert("place".into(), Some("x".into()));
+        state.plan.insert("seat".into(), None);
+        state.history = vec![
+            Entry::Question("risk.asq1".into()),
+            Entry::Plan("place".into()),
+            Entry::Plan("place".into()),
+        ];
+        let mut flow = Flow::resume(bank(), state);
+        assert!(!flow.state.answers.contains_key("not.a.question"));
+        assert!(!flow.state.plan.contains_key("seat"));
+        while flow.back().is_some() {}
+        assert!(flow.state.answers.is_empty() && flow.state.plan.is_empty());
     }
 
     #[test]
