@@ -339,3 +339,33 @@ fn sigterm_and_a_closed_terminal_mid_question_leave_the_draft_whole() {
         assert!(leftovers.is_empty(), "{signal:?} left {leftovers:?}");
     }
 }
+
+#[test]
+fn a_failed_save_loses_nothing_and_can_be_tried_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    // Through to the end quickly: skip everything, then try to save where it cannot go.
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    // Two setup questions and four privacy ones (a skipped space asks about another place).
+    for _ in 0..6 {
+        c.answer("Skip this question", "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    for _ in 0..5 {
+        c.answer("Skip this question", "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("Would you like to make a plan now?", "s");
+    c.answer("What would you like to do?", "2");
+    c.answer("Where should it be saved?", "/nonexistent-folder/r.json");
+    c.wait_for("the folder does not exist");
+    c.answer("nothing was lost", "1");
+    c.answer("What would you like to do?", "2");
+    c.answer("Where should it be saved?", "r.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let saved = json(&dir.path().join("r.json"));
+    assert_eq!(saved["view"], "client");
+    assert_eq!(saved["answers"]["privacy.space"], "skipped");
+}
