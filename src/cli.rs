@@ -52,6 +52,12 @@ pub enum Command {
     Report(ReportArgs),
     /// Summarise many saved reports for an intake coordinator: one row per client, urgent first.
     Summarize(SummarizeArgs),
+    /// Make a key pair for a clinic, so clients can encrypt the clinician copy to it.
+    ///
+    /// Writes the private key (keep it with the clinic) and prints the public
+    /// key (age1…) to give to clients or to put in the clinic file. Compatible
+    /// with the `age` tool.
+    Keygen(KeygenArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell to generate completions for.
@@ -176,6 +182,13 @@ pub struct SummarizeArgs {
     pub identity: Option<PathBuf>,
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// Write the private key here (written privately; an existing file is never replaced).
+    #[arg(long, short, value_name = "KEYFILE")]
     pub output: Option<PathBuf>,
 }
 

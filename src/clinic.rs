@@ -1,6 +1,15 @@
-//! Clinic settings file read by `check --clinic FILE`. (Issue 5.)
+//! Clinic settings file read by `check --clinic FILE` (TOML, see
+//! examples/clinic.toml). A clinic presets where encrypted clinician copies go,
+//! which measurement server to use, the phone number for dropped calls and the
+//! region for crisis numbers. Command-line flags always override the file.
+use std::path::Path;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use crate::cli::CheckArgs;
+use crate::error::InputError;
+use crate::report::model::ClinicInfo;
 
 /// What a clinic can preset for its clients.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -18,4 +27,307 @@ pub struct ClinicConfig {
     pub dropped_call_phone: Option<String>,
     /// Default region for crisis resources.
     pub region: Option<String>,
+}
+
+/// The fields a clinic file may hold, for messages.
+const FIELDS: [&str; 6] = [
+    "name",
+    "recipient",
+    "server",
+    "stun",
+    "dropped_call_phone",
+    "region",
+];
+
+/// Read and check a clinic file. Every problem is reported at once, naming the
+/// field and what was expected, so the file can be fixed in one go.
+pub fn load(path: &Path) -> Result<ClinicConfig, InputError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        InputError::file(
+            path,
+            format!(
+                "the clinic file could not be read ({e}). Check the path given to --clinic; \
+                 examples/clinic.toml shows what it looks like."
+            ),
+        )
+    })?;
+    parse(path, &text)
+}
+
+/// Check the text of a clinic file; `path` is only used in messages.
+pub fn parse(path: &Path, text: &str) -> Result<ClinicConfig, InputError> {
+    let mut config: ClinicConfig = toml::from_str(text).map_err(|e| {
+        // toml's message names the field and shows the line; add the known fields.
+        let detail = e.message().trim_end_matches('.').to_string();
+        let line = e
+            .span()
+            .map(|span| format!(" (line {})", text[..span.start].lines().count().max(1)))
+            .unwrap_or_default();
+        InputError::file(
+            path,
+            format!(
+                "{detail}{line}. A clinic file is TOML with these fields, all optional: {}. \
+                 See examples/clinic.toml.",
+                FIELDS.join(", ")
+            ),
+        )
+    })?;
+    let problems = config.normalise();
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(InputError::file(path, problems.join(" ")))
+    }
+}
+
+impl ClinicConfig {
+    /// Check each field and tidy it (trim, upper-case the region); returns the
+    /// problems found, each naming the field.
+    fn normalise(&mut self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (field, value) in [
+            ("name", &mut self.name),
+            ("recipient", &mut self.recipient),
+            ("server", &mut self.server),
+            ("stun", &mut self.stun),
+            ("dropped_call_phone", &mut self.dropped_call_phone),
+            ("region", &mut self.region),
+        ] {
+            if let Some(v) = value {
+                *v = v.trim().to_string();
+                if v.is_empty() {
+                    problems.push(format!("field \"{field}\" is empty; leave it out instead."));
+                    *value = None;
+                }
+            }
+        }
+        if let Some(r) = &self.recipient
+            && let Err(why) = crate::report::encrypt::parse_recipient(r)
+        {
+            problems.push(format!("field \"recipient\": {why}."));
+        }
+        if let Some(s) = &self.server
+            && let Err(why) = check_server(s)
+        {
+            problems.push(format!("field \"server\": {why}."));
+        }
+        if let Some(s) = &self.stun
+            && let Err(why) = check_host_port(s)
+        {
+            problems.push(format!("field \"stun\": {why}."));
+        }
+        if let Some(p) = &self.dropped_call_phone
+            && !p.chars().any(|c| c.is_ascii_digit())
+        {
+            problems.push(format!(
+                "field \"dropped_call_phone\": \"{p}\" has no digits; expected a phone number \
+                 such as \"+44 20 7946 0000\"."
+            ));
+        }
+        if let Some(r) = &self.region {
+            match crate::crisis::normalise_region(r) {
+                Some(code) => self.region = Some(code),
+                None => problems.push(format!(
+                    "field \"region\": \"{r}\" is not a two-letter country code such as GB, US \
+                     or IE."
+                )),
+            }
+        }
+        problems
+    }
+
+    /// What reports show about the clinic, if anything.
+    pub fn report_info(&self) -> Option<ClinicInfo> {
+        (self.name.is_some() || self.dropped_call_phone.is_some()).then(|| ClinicInfo {
+            name: self.name.clone(),
+            dropped_call_phone: self.dropped_call_phone.clone(),
+        })
+    }
+}
+
+fn check_server(url: &str) -> Result<(), String> {
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(format!(
+            "\"{url}\" is not a web address; expected one like \
+             \"https://speedtest.example.org:8080\""
+        )),
+    }
+}
+
+fn check_host_port(value: &str) -> Result<(), String> {
+    let ok = value
+        .rsplit_once(':')
+        .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "\"{value}\" is not HOST:PORT; expected one like \"stun.example.org:3478\""
+        ))
+    }
+}
+
+/// What `check` uses once command-line flags are laid over the clinic file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    /// age recipient for the clinician copy: `--encrypt-to`, else the file's `recipient`.
+    pub recipient: Option<String>,
+    /// `--server`, else the file's `server`.
+    pub server: Option<String>,
+    /// `--stun`, else the file's `stun`.
+    pub stun: Option<String>,
+    /// `--region`, else the file's `region` (normalised, e.g. "uk" → "GB").
+    pub region: Option<String>,
+    /// Clinic name and dropped-call number for the report.
+    pub clinic: Option<ClinicInfo>,
+}
+
+/// Lay the command-line flags over the clinic file: a flag always wins.
+/// `--encrypt-to` is checked here too, so a mistyped key is caught before the
+/// client answers any question.
+pub fn settings(file: Option<&ClinicConfig>, args: &CheckArgs) -> Result<Settings, InputError> {
+    if let Some(flag) = &args.encrypt_to {
+        crate::report::encrypt::parse_recipient(flag)
+            .map_err(|why| InputError::Usage(format!("--encrypt-to: {why}.")))?;
+    }
+    let from_file = |f: fn(&ClinicConfig) -> &Option<String>| file.and_then(|c| f(c).clone());
+    Ok(Settings {
+        recipient: args
+            .encrypt_to
+            .as_ref()
+            .map(|s| s.trim().to_string())
+            .or_else(|| from_file(|c| &c.recipient)),
+        server: args
+            .probe
+            .server
+            .clone()
+            .or_else(|| from_file(|c| &c.server)),
+        stun: args.probe.stun.clone().or_else(|| from_file(|c| &c.stun)),
+        region: args
+            .region
+            .as_deref()
+            .and_then(crate::crisis::normalise_region)
+            .or_else(|| from_file(|c| &c.region)),
+        clinic: file.and_then(ClinicConfig::report_info),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    const PUBLIC: &str = "age1uje8etukzlupjjg5mx4t6ctfdsd6rjsun2522rka9x84mtst6fvsxmlkeh";
+
+    fn args(extra: &[&str]) -> CheckArgs {
+        let mut argv = vec!["session-ready", "check"];
+        argv.extend_from_slice(extra);
+        match crate::cli::Cli::parse_from(argv).command {
+            crate::cli::Command::Check(a) => a,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn a_full_file_is_read_and_tidied() {
+        let text = format!(
+            "name = \"Riverside\"\nrecipient = \"{PUBLIC}\"\nserver = \"https://a.example:8080\"\n\
+             stun = \"a.example:3478\"\ndropped_call_phone = \" 020 7946 0000 \"\nregion = \"uk\"\n"
+        );
+        let c = parse(Path::new("clinic.toml"), &text).unwrap();
+        assert_eq!(c.region.as_deref(), Some("GB"));
+        assert_eq!(c.dropped_call_phone.as_deref(), Some("020 7946 0000"));
+        assert_eq!(c.report_info().unwrap().name.as_deref(), Some("Riverside"));
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_the_known_ones() {
+        let msg = parse(Path::new("clinic.toml"), "recepient = \"age1x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("clinic.toml"), "{msg}");
+        assert!(msg.contains("recepient"), "{msg}");
+        assert!(msg.contains("line 1"), "{msg}");
+        assert!(msg.contains("recipient, server"), "{msg}");
+    }
+
+    #[test]
+    fn every_bad_value_is_reported_at_once() {
+        let text = "recipient = \"age1notakey\"\nserver = \"ftp://x\"\nstun = \"nohost\"\n\
+                    dropped_call_phone = \"call us\"\nregion = \"Britain\"\nname = \"  \"\n";
+        let msg = parse(Path::new("c.toml"), text).unwrap_err().to_string();
+        for field in [
+            "\"recipient\"",
+            "\"server\"",
+            "\"stun\"",
+            "\"dropped_call_phone\"",
+            "\"region\"",
+            "\"name\" is empty",
+        ] {
+            assert!(msg.contains(field), "{field} missing from {msg}");
+        }
+    }
+
+    #[test]
+    fn not_toml_is_explained() {
+        let msg = parse(Path::new("c.toml"), "{\"name\": \"x\"}")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("A clinic file is TOML"), "{msg}");
+    }
+
+    #[test]
+    fn flags_override_the_clinic_file() {
+        let file = ClinicConfig {
+            name: Some("Riverside".into()),
+            recipient: Some(PUBLIC.into()),
+            server: Some("https://clinic.example".into()),
+            stun: Some("clinic.example:3478".into()),
+            dropped_call_phone: Some("020 7946 0000".into()),
+            region: Some("GB".into()),
+        };
+        let s = settings(Some(&file), &args(&[])).unwrap();
+        assert_eq!(s.recipient.as_deref(), Some(PUBLIC));
+        assert_eq!(s.server.as_deref(), Some("https://clinic.example"));
+        assert_eq!(s.region.as_deref(), Some("GB"));
+
+        let other = crate::report::encrypt::generate_identity().1;
+        let s = settings(
+            Some(&file),
+            &args(&[
+                "--encrypt-to",
+                &other,
+                "--server",
+                "http://127.0.0.1:8080",
+                "--stun",
+                "127.0.0.1:8080",
+                "--region",
+                "ie",
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.recipient.as_deref(), Some(other.as_str()));
+        assert_eq!(s.server.as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(s.stun.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(s.region.as_deref(), Some("IE"));
+        assert_eq!(s.clinic.unwrap().name.as_deref(), Some("Riverside"));
+
+        assert_eq!(settings(None, &args(&[])).unwrap(), Settings::default());
+    }
+
+    #[test]
+    fn a_bad_encrypt_to_flag_is_caught_before_any_question() {
+        let msg = settings(None, &args(&["--encrypt-to", "age1typo"]))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.starts_with("--encrypt-to:"), "{msg}");
+    }
+
+    #[test]
+    fn the_example_clinic_file_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic.toml");
+        let c = load(&path).unwrap();
+        assert!(c.recipient.is_some() && c.server.is_some() && c.region.is_some());
+    }
 }

@@ -2,6 +2,7 @@
 //! library's pure logic. `run` maps errors to the documented exit codes.
 mod check;
 mod docs;
+mod keygen;
 mod network;
 mod report;
 mod serve;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve::run(args, style),
         Command::Report(args) => report::run(args, style),
         Command::Summarize(args) => summarize::run(args, style),
+        Command::Keygen(args) => keygen::run(args),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { out_dir } => docs::man(out_dir),
     };

@@ -1,9 +1,31 @@
+//! `session-ready report FILE`: show a saved report again, in any format, as
+//! the client or clinician copy; encrypted reports open with --identity.
 use std::process::ExitCode;
 
-use crate::cli::ReportArgs;
-use crate::error::InputError;
+use crate::cli::{ReportArgs, View};
+use crate::report::deliver::{Delivery, deliver};
+use crate::report::input::read_report;
 use crate::term::Style;
 
-pub fn run(_args: ReportArgs, _style: Style) -> anyhow::Result<ExitCode> {
-    Err(InputError::Usage("`report` is not built yet in this version.".into()).into())
+pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<ExitCode> {
+    let report = read_report(&args.file, args.identity.as_deref())?;
+    if args.view == Some(View::Clinician) && report.view == View::Client {
+        // The client copy never held the risk answers, so they cannot be shown.
+        eprintln!(
+            "Note: {} is the client copy, so it has no answers about risk to show; it is shown \
+             as it is. The clinician copy is the one saved for the therapist.",
+            args.file.display()
+        );
+    }
+    deliver(
+        &report,
+        &Delivery {
+            format: args.format,
+            view: args.view,
+            output: args.output.as_deref(),
+            encrypt_to: None,
+            style,
+        },
+    )?;
+    Ok(ExitCode::SUCCESS)
 }

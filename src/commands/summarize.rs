@@ -1,9 +1,37 @@
+//! `session-ready summarize DIR|FILES…`: a caseload at a glance for intake
+//! coordinators. Unreadable files are listed, never dropped; the exit code is
+//! 0 when at least one report was read.
 use std::process::ExitCode;
 
 use crate::cli::SummarizeArgs;
 use crate::error::InputError;
+use crate::report::summary::{collect, render};
 use crate::term::Style;
 
-pub fn run(_args: SummarizeArgs, _style: Style) -> anyhow::Result<ExitCode> {
-    Err(InputError::Usage("`summarize` is not built yet in this version.".into()).into())
+pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<ExitCode> {
+    if let Some(identity) = &args.identity {
+        // A bad key file would otherwise show up once per encrypted report.
+        crate::report::encrypt::load_identities(identity)?;
+    }
+    let summary = collect(&args.paths, args.identity.as_deref());
+    let bytes = render(&summary, args.format, style)?;
+    super::emit(args.output.as_deref(), &bytes)?;
+    if summary.reports.is_empty() {
+        return Err(InputError::Usage(format!(
+            "No report could be read from {}{}. Reports are the files saved with \
+             `session-ready check --format json`.",
+            args.paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if summary.unreadable.is_empty() {
+                ""
+            } else {
+                " (the reasons are listed above)"
+            }
+        ))
+        .into());
+    }
+    Ok(ExitCode::SUCCESS)
 }

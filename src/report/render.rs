@@ -1,4 +1,5 @@
-//! Rendering a report in each format. (Issue 5 builds Markdown, text, PDF, FHIR.)
+//! Rendering a report in each format. `check --format` and `report --format`
+//! both come through here, so every format is available to both.
 use crate::cli::Format;
 use crate::term::Style;
 
@@ -13,9 +14,9 @@ pub fn render(report: &Report, format: Format, style: Style) -> anyhow::Result<V
             Ok(out)
         }
         Format::Terminal => Ok(super::terminal::render(report, style).into_bytes()),
-        other => Err(crate::error::InputError::Usage(format!(
-            "The {other:?} format is not built yet in this version; use --format json."
-        ))
-        .into()),
+        Format::Markdown => Ok(super::markdown::render(report).into_bytes()),
+        Format::Text => Ok(super::text::render(report).into_bytes()),
+        Format::Pdf => super::pdf::render(report),
+        Format::Fhir => super::fhir::render(report),
     }
 }

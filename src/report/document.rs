@@ -1,0 +1,522 @@
+//! The readiness summary as a format-neutral document: one ordered list of
+//! blocks that the Markdown, plain-text and PDF renderers each draw. Deciding
+//! the content once keeps the product rules in one place: crisis resources
+//! first when urgent and always present, skips shown as "skipped", risk answers
+//! only in the clinician copy, ASQ and UCLA-3 wording attributed.
+use chrono::{DateTime, Utc};
+
+use crate::assessment::Status;
+use crate::cli::View;
+use crate::crisis::CrisisResource;
+use crate::device::DeviceRating;
+use crate::net::NetworkReport;
+use crate::questionnaire::{SKIPPED, bank};
+
+use super::Report;
+use super::model::{QuestionnaireStatus, SessionPlan};
+
+/// A run of text, optionally emphasised (bold in print).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Span {
+    pub text: String,
+    pub strong: bool,
+}
+
+/// A line or paragraph made of spans.
+pub type Inline = Vec<Span>;
+
+pub fn plain(text: impl Into<String>) -> Span {
+    Span {
+        text: text.into(),
+        strong: false,
+    }
+}
+
+pub fn strong(text: impl Into<String>) -> Span {
+    Span {
+        text: text.into(),
+        strong: true,
+    }
+}
+
+/// One list item, with optional detail lines beneath it (e.g. evidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub text: Inline,
+    pub details: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// The document title ("Video-session readiness summary — <date>").
+    Title(String),
+    /// Small lines under the title: which copy, when, which version.
+    Meta(Vec<String>),
+    Heading(String),
+    Subheading(String),
+    Paragraph(Inline),
+    Bullets(Vec<Item>),
+    /// Framed so it stands out in black-and-white print (crisis resources).
+    Callout {
+        title: String,
+        lines: Vec<Inline>,
+    },
+    /// Small print: attributions, what a copy leaves out.
+    Note(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub title: String,
+    pub blocks: Vec<Block>,
+}
+
+/// Heading of the crisis resources in every format.
+pub const CRISIS_TITLE: &str = "If you need support now";
+
+/// "Video-session readiness summary — 2026-11-23". The date is the day the
+/// report was made (UTC), in ISO form so it reads the same in every country.
+pub fn title(report: &Report) -> String {
+    format!("Video-session readiness summary — {}", report_date(report))
+}
+
+/// The day the report was made, YYYY-MM-DD.
+pub fn report_date(report: &Report) -> String {
+    match DateTime::parse_from_rfc3339(&report.generated_at) {
+        Ok(t) => t.with_timezone(&Utc).format("%Y-%m-%d").to_string(),
+        Err(_) => report.generated_at.chars().take(10).collect(),
+    }
+}
+
+/// "2026-11-23 15:16 UTC", or the stored text if it is not RFC 3339.
+fn report_time(report: &Report) -> String {
+    match DateTime::parse_from_rfc3339(&report.generated_at) {
+        Ok(t) => t
+            .with_timezone(&Utc)
+            .format("%Y-%m-%d %H:%M UTC")
+            .to_string(),
+        Err(_) => report.generated_at.clone(),
+    }
+}
+
+/// "Clinician" or "Client", for footers and labels.
+pub fn view_word(view: View) -> &'static str {
+    match view {
+        View::Clinician => "Clinician",
+        View::Client => "Client",
+    }
+}
+
+/// Lay out `report` (already in the view to be shown).
+pub fn build(report: &Report) -> Document {
+    let clinician = report.view == View::Clinician;
+    let mut blocks = Vec::new();
+    let crisis = crisis_block(&report.crisis_resources);
+
+    // Urgent: crisis resources before anything else, the title included.
+    if report.urgent {
+        blocks.push(crisis.clone());
+    }
+    blocks.push(Block::Title(title(report)));
+    blocks.push(Block::Meta(meta_lines(report)));
+
+    if report.urgent && clinician {
+        blocks.push(Block::Paragraph(vec![
+            strong("Urgent: "),
+            plain(
+                "the client answered yes to the ASQ acuity question (risk.asq5, thoughts of \
+                 killing themselves right now). Please contact them promptly and follow your \
+                 service's procedure for an acute positive screen.",
+            ),
+        ]));
+    }
+
+    blocks.push(Block::Heading("Recommendation".into()));
+    blocks.push(Block::Paragraph(vec![strong(capitalise(
+        report.outcome.words(),
+    ))]));
+    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    if report.questionnaire_status == QuestionnaireStatus::Stopped {
+        blocks.push(Block::Paragraph(vec![plain(
+            "The questionnaire was stopped before the end. Questions that were not reached \
+             are not in this summary; they were not answered, and are not counted as no.",
+        )]));
+    }
+
+    blocks.push(Block::Heading("What was looked at".into()));
+    blocks.push(Block::Bullets(
+        report
+            .criteria
+            .iter()
+            .map(|c| Item {
+                text: vec![
+                    strong(format!("{}: {}.", c.id.title(), c.status.words())),
+                    plain(format!(" {}", c.summary)),
+                ],
+                // Evidence (question ids and answers) is for the clinician;
+                // the client copy keeps to plain sentences, as on screen.
+                details: if clinician {
+                    c.evidence.clone()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect(),
+    ));
+    if clinician {
+        blocks.push(Block::Note(format!(
+            "Status per criterion: met = {}; not-met = {}; unknown = {} (skipped or not \
+             measured, never counted as no).",
+            Status::Met.words(),
+            Status::NotMet.words(),
+            Status::Unknown.words()
+        )));
+    }
+
+    if !report.adjustments.is_empty() {
+        blocks.push(Block::Heading("What could help".into()));
+        blocks.push(Block::Bullets(
+            report
+                .adjustments
+                .iter()
+                .map(|a| item(vec![plain(&a.text)]))
+                .collect(),
+        ));
+    }
+
+    blocks.push(Block::Heading("Connection".into()));
+    blocks.extend(network_blocks(
+        report.network.as_ref(),
+        report.network_reason.as_deref(),
+    ));
+
+    if let Some(device) = &report.device {
+        blocks.push(Block::Heading("Device".into()));
+        let (overall, _) = crate::device::render::rating_words(device.overall);
+        blocks.push(Block::Paragraph(vec![plain("Overall: "), strong(overall)]));
+        let notable: Vec<Item> = device
+            .items
+            .iter()
+            .filter(|i| matches!(i.rating, DeviceRating::Caution | DeviceRating::Problem))
+            .map(|i| {
+                let (words, _) = crate::device::render::rating_words(i.rating);
+                Item {
+                    text: vec![
+                        strong(format!("{}: {words}.", i.label)),
+                        plain(format!(" {}", i.found)),
+                    ],
+                    details: vec![i.advice.clone()],
+                }
+            })
+            .collect();
+        if !notable.is_empty() {
+            blocks.push(Block::Bullets(notable));
+        }
+    }
+
+    blocks.push(Block::Heading(bank().plan.title.clone()));
+    blocks.extend(plan_blocks(report.session_plan.as_ref()));
+
+    blocks.push(Block::Heading("Answers".into()));
+    blocks.extend(answer_blocks(report));
+
+    if !report.urgent {
+        blocks.push(crisis);
+    }
+    blocks.push(Block::Note(
+        if clinician {
+            "This is a recommendation to talk through with the client, not a decision. Their \
+             view matters, and you can choose differently together."
+        } else {
+            "This is a recommendation to talk through with your therapist, not a decision. \
+             Your view matters, and you can choose differently together."
+        }
+        .into(),
+    ));
+    Document {
+        title: title(report),
+        blocks,
+    }
+}
+
+fn item(text: Inline) -> Item {
+    Item {
+        text,
+        details: Vec::new(),
+    }
+}
+
+fn capitalise(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn meta_lines(report: &Report) -> Vec<String> {
+    let copy = match report.view {
+        View::Clinician => {
+            "Clinician copy: everything, including the answers about risk. Keep it with the \
+             client's clinical record."
+        }
+        View::Client => {
+            "Client copy: your answers about how you have been feeling are in your \
+             therapist's copy only."
+        }
+    };
+    let mut lines = vec![copy.to_string()];
+    if let Some(clinic) = &report.clinic {
+        if let Some(name) = &clinic.name {
+            lines.push(format!("Clinic: {name}"));
+        }
+        if let Some(phone) = &clinic.dropped_call_phone {
+            lines.push(format!(
+                "If a video call drops, the therapist will call: {phone}"
+            ));
+        }
+    }
+    lines.push(format!(
+        "Made {} by session-ready {}; region for support numbers: {}.",
+        report_time(report),
+        report.tool_version,
+        report.region
+    ));
+    lines
+}
+
+/// The crisis resources: the emergency line first, then who to talk to.
+fn crisis_block(resources: &[CrisisResource]) -> Block {
+    let mut lines = Vec::new();
+    for r in resources.iter().filter(|r| r.kind == "emergency") {
+        lines.push(vec![
+            plain("If you are in immediate danger, "),
+            strong(&r.contact),
+            plain("."),
+        ]);
+    }
+    let support: Vec<_> = resources.iter().filter(|r| r.kind != "emergency").collect();
+    if !support.is_empty() {
+        lines.push(vec![plain("To talk to someone now:")]);
+        for r in support {
+            let hours = r
+                .hours
+                .as_deref()
+                .map(|h| format!(" ({h})"))
+                .unwrap_or_default();
+            lines.push(vec![
+                strong(format!("{}: ", r.name)),
+                plain(format!("{}{hours}", r.contact)),
+            ]);
+        }
+    }
+    if lines.is_empty() {
+        // Never leave the section empty: a report from a future data file
+        // without entries still points somewhere.
+        lines.push(vec![plain(
+            "If you are in immediate danger, call your local emergency number.",
+        )]);
+    }
+    Block::Callout {
+        title: CRISIS_TITLE.into(),
+        lines,
+    }
+}
+
+fn fmt_ms(v: Option<f64>) -> String {
+    v.map_or("not measured".into(), |ms| format!("{ms:.0} ms"))
+}
+
+fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<Block> {
+    let Some(n) = network else {
+        return vec![Block::Paragraph(vec![
+            strong("Not measured: "),
+            plain(format!(
+                "{}.",
+                reason.unwrap_or("the connection was not tested")
+            )),
+        ])];
+    };
+    let rating = serde_json::to_value(n.video.rating)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let mut blocks = vec![Block::Paragraph(vec![
+        plain("For a one-to-one video call: "),
+        strong(rating),
+        plain("."),
+    ])];
+    let speed = |t: &crate::net::model::Throughput| match t.mbps {
+        Some(m) => format!("{m:.1} Mbit/s"),
+        None => format!(
+            "not measured ({})",
+            t.reason.as_deref().unwrap_or("no reason given")
+        ),
+    };
+    let mut figures = vec![
+        item(vec![plain(format!(
+            "Download {}; upload {}.",
+            speed(&n.download),
+            speed(&n.upload)
+        ))]),
+        item(vec![plain(format!(
+            "Delay (latency) {} when idle, {} while busy; steadiness (jitter) {}.",
+            fmt_ms(n.latency.idle_ms),
+            fmt_ms(n.latency.loaded_ms),
+            fmt_ms(n.latency.jitter_ms)
+        ))]),
+    ];
+    figures.push(item(vec![plain(match &n.udp {
+        Some(u) => format!(
+            "Audio-like test: {:.1}% lost, {:.0} ms round trip, {:.0} ms jitter.",
+            u.loss_pct, u.rtt_ms, u.jitter_ms
+        ),
+        None => format!(
+            "Audio-like test: not measured ({}).",
+            n.udp_reason.as_deref().unwrap_or("no reason given")
+        ),
+    })]));
+    for reason in &n.video.reasons {
+        figures.push(item(vec![plain(reason)]));
+    }
+    blocks.push(Block::Bullets(figures));
+    blocks.push(Block::Note(format!(
+        "Measured against {} in {:.1} s, using {:.1} MB of data.",
+        n.server,
+        n.duration_s,
+        n.bytes_used as f64 / 1_000_000.0
+    )));
+    blocks
+}
+
+fn plan_blocks(plan: Option<&SessionPlan>) -> Vec<Block> {
+    let Some(plan) = plan else {
+        return vec![Block::Paragraph(vec![plain(
+            "No session plan was made this time. It can be made together at the first session.",
+        )])];
+    };
+    let fields = [
+        ("place", &plan.place),
+        ("comfort_items", &plan.comfort_items),
+        ("pause_signal", &plan.pause_signal),
+        ("nearby_contact", &plan.nearby_contact),
+        ("if_call_drops", &plan.if_call_drops),
+    ];
+    let items: Vec<Item> = fields
+        .iter()
+        .filter_map(|(id, value)| {
+            let value = value.as_deref()?.trim();
+            if value.is_empty() {
+                return None;
+            }
+            let prompt = bank()
+                .plan
+                .prompts
+                .iter()
+                .find(|p| p.id == *id)
+                .map_or(*id, |p| p.text.as_str());
+            Some(item(vec![plain(format!("{prompt} — ")), strong(value)]))
+        })
+        .collect();
+    if items.is_empty() {
+        return vec![Block::Paragraph(vec![plain(
+            "A session plan was started but nothing was written in it.",
+        )])];
+    }
+    vec![Block::Bullets(items)]
+}
+
+/// Every answer, section by section in the order asked, with the question's
+/// own words. Questions that were not asked (branching) are simply absent.
+fn answer_blocks(report: &Report) -> Vec<Block> {
+    let bank = bank();
+    let clinician = report.view == View::Clinician;
+    let mut blocks = Vec::new();
+    let skipped = report.answers.values().filter(|a| *a == SKIPPED).count();
+    blocks.push(Block::Paragraph(vec![plain(match skipped {
+        0 => "No question was skipped.".to_string(),
+        1 => "1 question was skipped. A skipped question is never counted as a no.".to_string(),
+        n => format!("{n} questions were skipped. A skipped question is never counted as a no."),
+    })]));
+
+    for section in &bank.sections {
+        let items: Vec<(Item, &str)> = bank
+            .in_section(&section.id)
+            .filter_map(|q| {
+                let answer = report.answers.get(&q.id)?;
+                let shown = if answer == SKIPPED {
+                    "skipped"
+                } else {
+                    q.answer_label(answer)
+                };
+                let mut text = vec![plain(format!("{} — ", q.text)), strong(shown)];
+                if clinician {
+                    text.push(plain(format!(" ({})", q.id)));
+                }
+                Some((item(text), q.source.as_str()))
+            })
+            .collect();
+        let withheld = section.id == "risk" && !clinician;
+        if items.is_empty() && !withheld {
+            continue;
+        }
+        blocks.push(Block::Subheading(section.title.clone()));
+        if withheld {
+            blocks.push(Block::Paragraph(vec![plain(super::model::RISK_WITHHELD)]));
+            continue;
+        }
+        let mut sources: Vec<&str> = items.iter().map(|(_, s)| *s).collect();
+        sources.dedup();
+        blocks.push(Block::Bullets(items.into_iter().map(|(i, _)| i).collect()));
+        for source in sources.iter().filter(|s| **s != "session-ready") {
+            if let Some(src) = bank.source(source) {
+                blocks.push(Block::Note(format!("Wording: {} {}", src.cite, src.url)));
+            }
+        }
+    }
+
+    // Answers this version does not know (a newer or older question bank)
+    // are still shown, by id, rather than silently dropped.
+    let unknown: Vec<Item> = report
+        .answers
+        .iter()
+        .filter(|(id, _)| bank.question(id).is_none())
+        .map(|(id, a)| item(vec![plain(format!("{id} — ")), strong(a)]))
+        .collect();
+    if !unknown.is_empty() {
+        blocks.push(Block::Subheading("Other answers".into()));
+        blocks.push(Block::Bullets(unknown));
+    }
+    blocks
+}
+
+/// All the text of a document, for checks (e.g. what a client copy leaves out).
+pub fn all_text(doc: &Document) -> String {
+    let spans = |s: &Inline| s.iter().map(|s| s.text.as_str()).collect::<String>();
+    let mut out = String::new();
+    for block in &doc.blocks {
+        match block {
+            Block::Title(t) | Block::Heading(t) | Block::Subheading(t) | Block::Note(t) => {
+                out.push_str(t)
+            }
+            Block::Meta(lines) => out.push_str(&lines.join("\n")),
+            Block::Paragraph(p) => out.push_str(&spans(p)),
+            Block::Bullets(items) => {
+                for i in items {
+                    out.push_str(&spans(&i.text));
+                    out.push('\n');
+                    out.push_str(&i.details.join("\n"));
+                }
+            }
+            Block::Callout { title, lines } => {
+                out.push_str(title);
+                for l in lines {
+                    out.push('\n');
+                    out.push_str(&spans(l));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    out
+}

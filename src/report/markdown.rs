@@ -1,0 +1,114 @@
+//! Markdown for case notes. Text from reports (including the client's own
+//! session-plan words) is escaped, so it can never turn into links, HTML or
+//! headings when a notes system renders it.
+use super::Report;
+use super::document::{self, Block, Inline};
+
+pub fn render(report: &Report) -> String {
+    let doc = document::build(report);
+    let mut out = String::new();
+    for block in &doc.blocks {
+        match block {
+            Block::Title(t) => out.push_str(&format!("# {}\n\n", escape(t))),
+            Block::Meta(lines) => {
+                for l in lines {
+                    out.push_str(&format!("*{}*  \n", escape(l)));
+                }
+                out.push('\n');
+            }
+            Block::Heading(t) => out.push_str(&format!("## {}\n\n", escape(t))),
+            Block::Subheading(t) => out.push_str(&format!("### {}\n\n", escape(t))),
+            Block::Paragraph(p) => out.push_str(&format!("{}\n\n", inline(p))),
+            Block::Bullets(items) => {
+                for i in items {
+                    out.push_str(&format!("- {}\n", inline(&i.text)));
+                    for d in &i.details {
+                        out.push_str(&format!("  - {}\n", escape(d)));
+                    }
+                }
+                out.push('\n');
+            }
+            // A blockquote keeps the crisis lines together and set apart in
+            // any renderer, without relying on colour.
+            Block::Callout { title, lines } => {
+                out.push_str(&format!("## {}\n\n", escape(title)));
+                for l in lines {
+                    out.push_str(&format!("> {}  \n", inline(l)));
+                }
+                out.push('\n');
+            }
+            Block::Note(t) => out.push_str(&format!("*{}*\n\n", escape(t))),
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}
+
+fn inline(spans: &Inline) -> String {
+    spans
+        .iter()
+        .map(|s| {
+            let text = escape(&s.text);
+            // Emphasis markers must hug the text, so keep surrounding spaces outside.
+            let trimmed = text.trim();
+            if s.strong && !trimmed.is_empty() {
+                let lead = &text[..text.len() - text.trim_start().len()];
+                let tail = &text[text.trim_end().len()..];
+                format!("{lead}**{trimmed}**{tail}")
+            } else {
+                text
+            }
+        })
+        .collect()
+}
+
+/// Backslash-escape the characters Markdown gives meaning to, and only
+/// where they would: `_` inside a word (as in `privacy.lack_companionship`)
+/// never starts emphasis in CommonMark, so ids stay readable when the
+/// Markdown is pasted as plain text.
+pub fn escape(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    for (i, &c) in chars.iter().enumerate() {
+        let before = i.checked_sub(1).and_then(|j| chars.get(j));
+        let after = chars.get(i + 1);
+        let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
+        let special = match c {
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' => true,
+            '_' => !(word(before) && word(after)),
+            '#' => i == 0,
+            _ => false,
+        };
+        if special {
+            out.push('\\');
+        }
+        // Line breaks inside a value would end the list item or paragraph.
+        if c == '\n' || c == '\r' {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup_in_free_text() {
+        assert_eq!(
+            escape("<script>*hi*</script>"),
+            "\\<script\\>\\*hi\\*\\</script\\>"
+        );
+        assert_eq!(escape("[link](x)"), "\\[link\\](x)");
+        assert_eq!(escape("a\nb"), "a b");
+        assert_eq!(
+            escape("isolation.left_out = _x_"),
+            "isolation.left_out = \\_x\\_"
+        );
+        assert_eq!(escape("#1 and #2"), "\\#1 and #2");
+    }
+}

@@ -1,0 +1,340 @@
+//! `summarize`: one row per client report for an intake coordinator, urgent
+//! first, then in-person recommendations, then oldest first so no one waits
+//! longest. A file that cannot be read is listed with the reason in every
+//! format, never dropped.
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::assessment::{Outcome, Status};
+use crate::cli::SummaryFormat;
+use crate::error::InputError;
+use crate::term::Style;
+
+use super::Report;
+
+/// Schema id of `summarize --format json`.
+pub const SUMMARY_SCHEMA: &str = "session-ready/summary/v1";
+
+/// One client report, as a coordinator needs it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub file: String,
+    /// When the report was made (RFC 3339).
+    pub date: String,
+    pub outcome: Outcome,
+    pub urgent: bool,
+    /// Criterion ids with status `met`.
+    pub criteria_met: Vec<String>,
+    /// Criterion ids with status `unknown` (skipped or not measured).
+    pub criteria_unknown: Vec<String>,
+    /// `good` | `fair` | `poor` | `unusable`, or null when not measured.
+    pub network_rating: Option<String>,
+    pub region: String,
+    /// `client` or `clinician` copy.
+    pub view: String,
+    pub questionnaire_status: String,
+    /// Questions answered "skipped" (in this copy).
+    pub skipped: usize,
+}
+
+/// A file that could not be read, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Unreadable {
+    pub file: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub schema: &'static str,
+    pub reports: Vec<Row>,
+    pub unreadable: Vec<Unreadable>,
+    /// Files in the folders given that are not reports by name (not .json or
+    /// .age), counted so the coordinator knows they were passed over.
+    pub other_files: usize,
+}
+
+fn code<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub fn row(file: &str, report: &Report) -> Row {
+    let ids = |status: Status| {
+        report
+            .criteria
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| c.id.as_str().to_string())
+            .collect()
+    };
+    Row {
+        file: file.to_string(),
+        date: report.generated_at.clone(),
+        outcome: report.outcome,
+        urgent: report.urgent,
+        criteria_met: ids(Status::Met),
+        criteria_unknown: ids(Status::Unknown),
+        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        region: report.region.clone(),
+        view: code(&report.view),
+        questionnaire_status: code(&report.questionnaire_status),
+        skipped: report
+            .answers
+            .values()
+            .filter(|a| *a == crate::questionnaire::SKIPPED)
+            .count(),
+    }
+}
+
+/// Urgent first, then in-person recommended, then by date (oldest first).
+fn triage_order(a: &Row, b: &Row) -> Ordering {
+    let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
+    b.urgent
+        .cmp(&a.urgent)
+        .then_with(|| {
+            (b.outcome == Outcome::InPersonRecommended)
+                .cmp(&(a.outcome == Outcome::InPersonRecommended))
+        })
+        .then_with(|| match (when(a), when(b)) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => a.date.cmp(&b.date),
+        })
+        .then_with(|| a.file.cmp(&b.file))
+}
+
+/// The message of an input error without the "problem with the file" prefix,
+/// since the file is in its own column.
+fn reason(err: InputError) -> String {
+    match err {
+        InputError::File { detail, .. } => detail,
+        other => other.to_string(),
+    }
+}
+
+fn is_report_name(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("age"))
+}
+
+/// Read every report named by `paths` (files, or folders of .json/.age files).
+pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
+    let mut summary = Summary {
+        schema: SUMMARY_SCHEMA,
+        ..Summary::default()
+    };
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            match std::fs::read_dir(path) {
+                Ok(entries) => {
+                    let mut found: Vec<PathBuf> = entries
+                        .filter_map(|e| e.ok())
+                        .map(|e| e.path())
+                        .filter(|p| p.is_file())
+                        // Hidden files include our own half-written temp files.
+                        .filter(|p| {
+                            !p.file_name()
+                                .and_then(|n| n.to_str())
+                                .is_some_and(|n| n.starts_with('.'))
+                        })
+                        .collect();
+                    found.sort();
+                    for p in found {
+                        if is_report_name(&p) {
+                            files.push(p);
+                        } else {
+                            summary.other_files += 1;
+                        }
+                    }
+                }
+                Err(e) => summary.unreadable.push(Unreadable {
+                    file: path.display().to_string(),
+                    error: format!("the folder could not be read ({e})."),
+                }),
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    for file in files {
+        let name = file.display().to_string();
+        match super::input::read_report(&file, identity) {
+            Ok(report) => summary.reports.push(row(&name, &report)),
+            Err(e) => summary.unreadable.push(Unreadable {
+                file: name,
+                error: reason(e),
+            }),
+        }
+    }
+    summary.reports.sort_by(triage_order);
+    summary
+}
+
+pub fn render(summary: &Summary, format: SummaryFormat, style: Style) -> anyhow::Result<Vec<u8>> {
+    match format {
+        SummaryFormat::Json => {
+            let mut out = serde_json::to_vec_pretty(summary)?;
+            out.push(b'\n');
+            Ok(out)
+        }
+        SummaryFormat::Csv => csv(summary),
+        SummaryFormat::Terminal => Ok(terminal(summary, style).into_bytes()),
+    }
+}
+
+/// Spreadsheets run cells that start with these as formulas; a leading
+/// apostrophe keeps a file name like "=cmd.json" as text (OWASP advice).
+fn cell(text: &str) -> String {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_string()
+    }
+}
+
+const CSV_HEADER: [&str; 12] = [
+    "file",
+    "date",
+    "outcome",
+    "urgent",
+    "criteria_met",
+    "criteria_unknown",
+    "network_rating",
+    "region",
+    "view",
+    "questionnaire_status",
+    "skipped",
+    "error",
+];
+
+fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(CSV_HEADER)?;
+    for r in &summary.reports {
+        w.write_record([
+            cell(&r.file),
+            r.date.clone(),
+            r.outcome.as_str().to_string(),
+            r.urgent.to_string(),
+            r.criteria_met.join(";"),
+            r.criteria_unknown.join(";"),
+            r.network_rating.clone().unwrap_or_default(),
+            cell(&r.region),
+            r.view.clone(),
+            r.questionnaire_status.clone(),
+            r.skipped.to_string(),
+            String::new(),
+        ])?;
+    }
+    for u in &summary.unreadable {
+        let mut record = vec![String::new(); CSV_HEADER.len()];
+        record[0] = cell(&u.file);
+        record[CSV_HEADER.len() - 1] = cell(&u.error);
+        w.write_record(&record)?;
+    }
+    Ok(w.into_inner()?)
+}
+
+fn list(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "none".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
+
+fn terminal(summary: &Summary, style: Style) -> String {
+    let mut out = style.heading("Caseload summary");
+    let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
+    let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    out.push_str(&format!(
+        "{} report{} read: {urgent} urgent, {} in-person recommended, {} video with \
+         adjustments, {} video suitable.\n",
+        summary.reports.len(),
+        if summary.reports.len() == 1 { "" } else { "s" },
+        count(Outcome::InPersonRecommended),
+        count(Outcome::VideoWithAdjustments),
+        count(Outcome::VideoSuitable),
+    ));
+    if !summary.unreadable.is_empty() {
+        out.push_str(&format!(
+            "{} file{} could not be read; listed at the end.\n",
+            summary.unreadable.len(),
+            if summary.unreadable.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        ));
+    }
+    out.push_str("Urgent first, then in-person recommendations, then oldest first.\n\n");
+
+    for (i, r) in summary.reports.iter().enumerate() {
+        let date = r.date.get(..10).unwrap_or(&r.date);
+        out.push_str(&format!("{}. {} ({date})\n", i + 1, style.bold(&r.file)));
+        if r.urgent {
+            out.push_str(&format!(
+                "   {} the ASQ acuity question was answered yes. Please contact this client \
+                 promptly; support numbers for region {} are at the top of their report.\n",
+                style.bold("Urgent:"),
+                r.region
+            ));
+        }
+        out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
+        out.push_str(&format!(
+            "   Criteria met: {}. Not known yet: {}.\n",
+            list(&r.criteria_met),
+            list(&r.criteria_unknown)
+        ));
+        out.push_str(&format!(
+            "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
+            r.network_rating.as_deref().unwrap_or("not measured"),
+            r.skipped,
+            capitalise(&r.view),
+            if r.questionnaire_status == "stopped" {
+                ", questionnaire stopped before the end"
+            } else {
+                ""
+            }
+        ));
+    }
+    if !summary.unreadable.is_empty() {
+        out.push('\n');
+        out.push_str(&style.heading("Could not be read (nothing was changed)"));
+        for u in &summary.unreadable {
+            out.push_str(&format!("{} {}: {}\n", style.bullet(), u.file, u.error));
+        }
+    }
+    if summary.other_files > 0 {
+        out.push_str(&format!(
+            "\n{} other file{} in the folders given {} passed over, because {} not end in .json \
+             or .age.\n",
+            summary.other_files,
+            if summary.other_files == 1 { "" } else { "s" },
+            if summary.other_files == 1 {
+                "was"
+            } else {
+                "were"
+            },
+            if summary.other_files == 1 {
+                "its name does"
+            } else {
+                "their names do"
+            },
+        ));
+    }
+    out
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}

@@ -1,0 +1,103 @@
+//! Shared by the tests/report_*.rs files: real reports made by running the
+//! binary on the example answers, with the time and version pinned so
+//! snapshots are stable.
+#![allow(dead_code)] // each test file uses a different part of this
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The example answers files (examples/answers/*.json), one per outcome.
+pub const EXAMPLES: [&str; 5] = [
+    "video-suitable",
+    "video-with-adjustments",
+    "in-person-recommended",
+    "urgent",
+    "all-skipped",
+];
+
+pub const PINNED_TIME: &str = "2026-01-15T10:30:00Z";
+pub const PINNED_VERSION: &str = "0.0.0-test";
+
+pub fn cmd() -> Command {
+    let mut c = Command::cargo_bin("session-ready").unwrap();
+    c.env_remove("NO_COLOR")
+        .env_remove("SESSION_READY_PLAIN")
+        .env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8");
+    c
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn answers_path(name: &str) -> PathBuf {
+    root().join("examples/answers").join(format!("{name}.json"))
+}
+
+/// The clinician copy `check --answers` makes from an example, as JSON,
+/// with `generated_at` and `tool_version` pinned.
+pub fn example_report(name: &str) -> Value {
+    let out = cmd()
+        .args(["check", "--no-network", "--no-device", "--format", "json"])
+        .args(["--view", "clinician", "--answers"])
+        .arg(answers_path(name))
+        .assert()
+        .success();
+    let mut report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    report["generated_at"] = Value::from(PINNED_TIME);
+    report["tool_version"] = Value::from(PINNED_VERSION);
+    report
+}
+
+pub fn write_json(dir: &Path, name: &str, value: &Value) -> PathBuf {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+    path
+}
+
+/// `session-ready report FILE --format F [--view V]`, stdout.
+pub fn render(path: &Path, format: &str, view: Option<&str>) -> Vec<u8> {
+    let mut c = cmd();
+    c.arg("report").arg(path).args(["--format", format]);
+    if let Some(v) = view {
+        c.args(["--view", v]);
+    }
+    c.assert().success().get_output().stdout.clone()
+}
+
+pub fn render_text(path: &Path, format: &str, view: Option<&str>) -> String {
+    String::from_utf8(render(path, format, view)).unwrap()
+}
+
+/// A measured connection, for reports that need one (the examples run
+/// with --no-network).
+pub fn measured_network() -> Value {
+    serde_json::json!({
+        "server": "http://127.0.0.1:8080",
+        "stun_server": "127.0.0.1:8080",
+        "download": {"mbps": 48.26, "bytes": 30000000, "streams": 4, "reason": null},
+        "upload": {"mbps": 9.71, "bytes": 6000000, "streams": 2, "reason": null},
+        "latency": {"idle_ms": 21.4, "min_ms": 18.0, "p90_ms": 30.2, "jitter_ms": 3.1,
+                    "loaded_ms": 88.0, "samples": 20, "reason": null},
+        "udp": null,
+        "udp_reason": "UDP looks blocked on this network (no STUN replies)",
+        "bytes_used": 36500000,
+        "duration_s": 11.2,
+        "video": {"rating": "fair", "mos": 4.1,
+                  "reasons": ["Delay rises to 88 ms while the line is busy."]}
+    })
+}
+
+/// Words the product never uses about a person or their result.
+pub const VERDICT_WORDS: [&str; 5] = ["failed", "excluded", "unsuitable", "error!", "fail "];
+
+pub fn assert_calm(text: &str) {
+    let lower = text.to_lowercase();
+    for word in VERDICT_WORDS {
+        assert!(!lower.contains(word), "{word:?} in:\n{text}");
+    }
+}
