@@ -156,7 +156,7 @@ pub fn build(report: &Report) -> Document {
                 // Evidence (question ids and answers) is for the clinician;
                 // the client copy keeps to plain sentences, as on screen.
                 details: if clinician {
-                    c.evidence.clone()
+                    evidence_lines(&c.evidence)
                 } else {
                     Vec::new()
                 },
@@ -237,6 +237,31 @@ pub fn build(report: &Report) -> Document {
         title: title(report),
         blocks,
     }
+}
+
+/// A criterion's evidence for the page. Evidence that restates an answer
+/// ("privacy.space = none (…)") is named by question id only, since the
+/// Answers section shows each one in full with its wording; measurements and
+/// scores are kept as written.
+fn evidence_lines(evidence: &[String]) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut lines = Vec::new();
+    for e in evidence {
+        match e.split_once(" = ") {
+            Some((id, _)) if bank().question(id).is_some() => ids.push(id),
+            _ => lines.push(e.clone()),
+        }
+    }
+    if !ids.is_empty() {
+        lines.insert(
+            0,
+            format!(
+                "Answers considered: {} (in full under Answers).",
+                ids.join(", ")
+            ),
+        );
+    }
+    lines
 }
 
 fn item(text: Inline) -> Item {
