@@ -1,0 +1,424 @@
+//! FHIR R4 output checked against the R4 structure of QuestionnaireResponse:
+//! a JSON Schema fragment written here from the specification
+//! (hl7.org/fhir/R4/questionnaireresponse.html: element names, cardinalities,
+//! value[x] choices, qrs-1; datatypes: string, code, uri, canonical,
+//! dateTime regexes; JSON rules: no empty arrays, strings or nulls), plus
+//! checks that every answer fits the published Questionnaire
+//! (schema/questionnaire.fhir.json).
+mod report_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use report_support::*;
+use serde_json::{Value, json};
+
+/// The twelve R4 `QuestionnaireResponse.item.answer.value[x]` choices.
+const VALUE_X: [&str; 12] = [
+    "valueBoolean",
+    "valueDecimal",
+    "valueInteger",
+    "valueDate",
+    "valueDateTime",
+    "valueTime",
+    "valueString",
+    "valueUri",
+    "valueAttachment",
+    "valueCoding",
+    "valueQuantity",
+    "valueReference",
+];
+
+const DATE_TIME: &str = r"^([0-9]([0-9]([0-9][1-9]|[1-9]0)|[1-9]00)|[1-9]000)(-(0[1-9]|1[0-2])(-(0[1-9]|[1-2][0-9]|3[0-1])(T([01][0-9]|2[0-3]):[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?(Z|(\+|-)((0[0-9]|1[0-3]):[0-5][0-9]|14:00)))?)?)?$";
+
+fn r4_questionnaire_response_schema() -> Value {
+    // FHIR string: not empty, not only whitespace.
+    let string = json!({"type": "string", "minLength": 1, "pattern": r"\S"});
+    let code = json!({"type": "string", "pattern": r"^[^\s]+(\s[^\s]+)*$"});
+    let uri = json!({"type": "string", "pattern": r"^\S+$"});
+    let array_of = |schema: Value| json!({"type": "array", "minItems": 1, "items": schema});
+    let coding = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "properties": {
+            "id": string, "extension": array_of(json!({"type": "object"})),
+            "system": uri, "version": string, "code": code, "display": string,
+            "userSelected": {"type": "boolean"}
+        }
+    });
+    // At most one value[x] per answer (R4: value[x] 0..1).
+    let mut pairs = Vec::new();
+    for (i, a) in VALUE_X.iter().enumerate() {
+        for b in &VALUE_X[i + 1..] {
+            pairs.push(json!({"required": [a, b]}));
+        }
+    }
+    let mut answer_props = serde_json::Map::new();
+    for v in VALUE_X {
+        answer_props.insert(v.into(), json!({}));
+    }
+    answer_props.insert("valueBoolean".into(), json!({"type": "boolean"}));
+    answer_props.insert("valueDecimal".into(), json!({"type": "number"}));
+    answer_props.insert("valueInteger".into(), json!({"type": "integer"}));
+    answer_props.insert("valueString".into(), string.clone());
+    answer_props.insert("valueUri".into(), uri.clone());
+    answer_props.insert("valueCoding".into(), coding.clone());
+    answer_props.insert(
+        "valueDateTime".into(),
+        json!({"type": "string", "pattern": DATE_TIME}),
+    );
+    answer_props.insert("id".into(), string.clone());
+    answer_props.insert("extension".into(), array_of(json!({"type": "object"})));
+    answer_props.insert(
+        "modifierExtension".into(),
+        array_of(json!({"type": "object"})),
+    );
+    answer_props.insert("item".into(), array_of(json!({"$ref": "#/$defs/item"})));
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["resourceType", "status"],
+        "additionalProperties": false,
+        "properties": {
+            "resourceType": {"const": "QuestionnaireResponse"},
+            "id": {"type": "string", "pattern": r"^[A-Za-z0-9\-\.]{1,64}$"},
+            "meta": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": {
+                    "versionId": string, "lastUpdated": string, "source": uri,
+                    "profile": array_of(uri.clone()),
+                    "security": array_of(coding.clone()),
+                    "tag": array_of(coding.clone())
+                }
+            },
+            "implicitRules": uri,
+            "language": code,
+            "text": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["status", "div"],
+                "properties": {
+                    "status": {"enum": ["generated", "extensions", "additional", "empty"]},
+                    "div": {"type": "string", "pattern": "^<div xmlns=\"http://www.w3.org/1999/xhtml\"[ >]"}
+                }
+            },
+            "contained": array_of(json!({"type": "object"})),
+            "extension": array_of(json!({"type": "object"})),
+            "modifierExtension": array_of(json!({"type": "object"})),
+            "identifier": {"type": "object"},
+            "basedOn": array_of(json!({"type": "object"})),
+            "partOf": array_of(json!({"type": "object"})),
+            "questionnaire": {"type": "string", "pattern": r"^\S+$"},
+            "status": {"enum": ["in-progress", "completed", "amended", "entered-in-error", "stopped"]},
+            "subject": {"type": "object"},
+            "encounter": {"type": "object"},
+            "authored": {"type": "string", "pattern": DATE_TIME},
+            "author": {"type": "object"},
+            "source": {"type": "object"},
+            "item": array_of(json!({"$ref": "#/$defs/item"}))
+        },
+        "$defs": {
+            "item": {
+                "type": "object",
+                "required": ["linkId"],
+                "additionalProperties": false,
+                "properties": {
+                    "id": string, "extension": array_of(json!({"type": "object"})),
+                    "modifierExtension": array_of(json!({"type": "object"})),
+                    "linkId": string, "definition": uri, "text": string,
+                    "answer": array_of(json!({"$ref": "#/$defs/answer"})),
+                    "item": array_of(json!({"$ref": "#/$defs/item"}))
+                },
+                // qrs-1: nested items sit under an answer or under the item, not both.
+                "not": {"required": ["answer", "item"]}
+            },
+            "answer": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": answer_props,
+                "not": {"anyOf": pairs}
+            }
+        }
+    })
+}
+
+fn validator() -> jsonschema::Validator {
+    jsonschema::options()
+        .should_validate_formats(true)
+        .build(&r4_questionnaire_response_schema())
+        .unwrap()
+}
+
+fn errors(v: &jsonschema::Validator, doc: &Value) -> Vec<String> {
+    v.iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+fn fhir_of(report: &Value, view: &str) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "r", report);
+    serde_json::from_slice(&render(&path, "fhir", Some(view))).unwrap()
+}
+
+/// Every (linkId → item) in the published Questionnaire.
+fn questionnaire_items() -> BTreeMap<String, Value> {
+    let text = std::fs::read_to_string(root().join("schema/questionnaire.fhir.json")).unwrap();
+    let q: Value = serde_json::from_str(&text).unwrap();
+    let mut out = BTreeMap::new();
+    fn walk(items: &Value, out: &mut BTreeMap<String, Value>) {
+        for item in items.as_array().into_iter().flatten() {
+            let id = item["linkId"].as_str().unwrap().to_string();
+            assert!(
+                out.insert(id.clone(), item.clone()).is_none(),
+                "duplicate linkId {id}"
+            );
+            walk(&item["item"], out);
+        }
+    }
+    walk(&q["item"], &mut out);
+    out
+}
+
+/// Every answered item of a response: (linkId, answers).
+fn answered(resp: &Value) -> Vec<(String, Vec<Value>)> {
+    let mut out = Vec::new();
+    fn walk(items: &Value, out: &mut Vec<(String, Vec<Value>)>) {
+        for item in items.as_array().into_iter().flatten() {
+            if let Some(answers) = item["answer"].as_array() {
+                out.push((item["linkId"].as_str().unwrap().into(), answers.clone()));
+            }
+            walk(&item["item"], out);
+        }
+    }
+    walk(&resp["item"], &mut out);
+    out
+}
+
+fn answer_of<'a>(resp: &'a [(String, Vec<Value>)], id: &str) -> Option<&'a Vec<Value>> {
+    resp.iter().find(|(l, _)| l == id).map(|(_, a)| a)
+}
+
+#[test]
+fn the_schema_fragment_catches_what_fhir_forbids() {
+    let v = validator();
+    let good = fhir_of(&example_report("video-suitable"), "clinician");
+    assert!(errors(&v, &good).is_empty(), "{:#?}", errors(&v, &good));
+    let mut broken = Vec::new();
+    let mut doc = good.clone();
+    doc["item"][0]["item"][0]["answer"] = json!([]);
+    broken.push(("empty answer array", doc));
+    let mut doc = good.clone();
+    doc["item"][0]["item"][0]["answer"][0]["valueString"] = json!("also");
+    broken.push(("two value[x]", doc));
+    let mut doc = good.clone();
+    doc["item"][0]["answer"] = json!([{"valueBoolean": true}]);
+    broken.push(("answer and item together (qrs-1)", doc));
+    let mut doc = good.clone();
+    doc["status"] = json!("done");
+    broken.push(("unknown status", doc));
+    let mut doc = good.clone();
+    doc["item"][1]["item"][0]["text"] = json!("");
+    broken.push(("empty string", doc));
+    let mut doc = good.clone();
+    doc["authored"] = json!("15/01/2026");
+    broken.push(("bad dateTime", doc));
+    let mut doc = good.clone();
+    doc.as_object_mut().unwrap().remove("status");
+    broken.push(("missing status", doc));
+    let mut doc = good;
+    doc["item"][0].as_object_mut().unwrap().remove("linkId");
+    broken.push(("missing linkId", doc));
+    for (what, doc) in broken {
+        assert!(!v.is_valid(&doc), "the schema let through: {what}");
+    }
+}
+
+#[test]
+fn every_example_is_a_valid_r4_questionnaire_response_in_both_views() {
+    let v = validator();
+    let definitions = questionnaire_items();
+    for name in EXAMPLES {
+        let report = example_report(name);
+        for view in ["client", "clinician"] {
+            let resp = fhir_of(&report, view);
+            let errs = errors(&v, &resp);
+            assert!(errs.is_empty(), "{name} {view}: {errs:#?}");
+            assert_eq!(resp["status"], "completed");
+            assert_eq!(resp["authored"], PINNED_TIME);
+            assert!(resp["questionnaire"].as_str().unwrap().ends_with("|1"));
+
+            for (link_id, answers) in answered(&resp) {
+                let def = definitions
+                    .get(&link_id)
+                    .unwrap_or_else(|| panic!("{name}: {link_id} is not in the Questionnaire"));
+                let expected_value = match def["type"].as_str().unwrap() {
+                    "choice" | "open-choice" => "valueCoding",
+                    "boolean" => "valueBoolean",
+                    "decimal" => "valueDecimal",
+                    "string" | "text" => "valueString",
+                    other => panic!("{link_id}: unexpected type {other}"),
+                };
+                assert!(
+                    answers.len() == 1 || def["repeats"] == true,
+                    "{link_id}: repeats"
+                );
+                for a in &answers {
+                    // Exactly one value[x] (FHIR allows none; we always give one).
+                    let keys: Vec<&String> = a.as_object().unwrap().keys().collect();
+                    assert_eq!(keys, [expected_value], "{name} {link_id}");
+                    if def["type"] == "choice" {
+                        let options: Vec<&Value> = def["answerOption"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|o| &o["valueCoding"])
+                            .collect();
+                        assert!(
+                            options.contains(&&a["valueCoding"]),
+                            "{link_id}: {a} not an option"
+                        );
+                    }
+                    if let Some(s) = a["valueString"].as_str() {
+                        assert_eq!(s, s.trim(), "{link_id}: untrimmed string");
+                    }
+                }
+            }
+            let items: Vec<&str> = resp["item"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["linkId"].as_str().unwrap())
+                .collect();
+            assert!(
+                items.contains(&"crisis"),
+                "{name}: crisis resources missing"
+            );
+            if report["urgent"] == true {
+                assert_eq!(items[0], "crisis", "{name}: crisis must come first");
+            }
+            if view == "client" {
+                assert!(
+                    !items.contains(&"risk"),
+                    "{name}: risk answers in client copy"
+                );
+                assert!(!serde_json::to_string(&resp).unwrap().contains("risk.asq"));
+            } else {
+                assert!(items.contains(&"risk"), "{name}: clinician copy lacks risk");
+            }
+        }
+    }
+}
+
+#[test]
+fn skips_are_declined_and_questions_not_asked_are_left_out() {
+    let resp = fhir_of(&example_report("video-with-adjustments"), "clinician");
+    let answers = answered(&resp);
+    let declined = json!({
+        "system": "http://terminology.hl7.org/CodeSystem/data-absent-reason",
+        "code": "asked-declined",
+        "display": "Asked But Declined"
+    });
+    // risk.asq3 was skipped in this example: declined, not "no", not empty.
+    assert_eq!(
+        answer_of(&answers, "risk.asq3").unwrap()[0]["valueCoding"],
+        declined
+    );
+    // No yes to asq1–4, so asq5 was never asked and is absent.
+    assert!(answer_of(&answers, "risk.asq5").is_none());
+    // A real answer carries its question's own code system and label.
+    let no = &answer_of(&answers, "risk.asq1").unwrap()[0]["valueCoding"];
+    assert_eq!(no["code"], "no");
+    assert!(
+        no["system"]
+            .as_str()
+            .unwrap()
+            .ends_with("/CodeSystem/risk.asq1")
+    );
+    assert_eq!(no["display"], "No");
+
+    let urgent = answered(&fhir_of(&example_report("urgent"), "clinician"));
+    assert_eq!(
+        answer_of(&urgent, "risk.asq5").unwrap()[0]["valueCoding"]["code"],
+        "yes"
+    );
+    assert_eq!(
+        answer_of(&urgent, "assessment.urgent").unwrap()[0]["valueBoolean"],
+        true
+    );
+
+    let skipped = answered(&fhir_of(&example_report("all-skipped"), "clinician"));
+    for (id, a) in &skipped {
+        if session_ready::questionnaire::bank().question(id).is_some() {
+            assert_eq!(a[0]["valueCoding"], declined, "{id}");
+        }
+    }
+}
+
+#[test]
+fn a_stopped_questionnaire_and_a_measured_connection() {
+    let mut report = example_report("video-suitable");
+    report["questionnaire_status"] = "stopped".into();
+    report["network"] = measured_network();
+    report["network_reason"] = Value::Null;
+    let resp = fhir_of(&report, "clinician");
+    assert!(validator().is_valid(&resp));
+    assert_eq!(resp["status"], "stopped");
+    let answers = answered(&resp);
+    assert_eq!(
+        answer_of(&answers, "network.download-mbps").unwrap()[0]["valueDecimal"],
+        48.3
+    );
+    assert_eq!(
+        answer_of(&answers, "network.video-rating").unwrap()[0]["valueCoding"]["code"],
+        "fair"
+    );
+    // UDP was blocked: the loss figure is absent rather than zero.
+    assert!(answer_of(&answers, "network.udp-loss-pct").is_none());
+
+    let unmeasured = answered(&fhir_of(&example_report("video-suitable"), "clinician"));
+    assert_eq!(
+        answer_of(&unmeasured, "network.video-rating").unwrap()[0]["valueCoding"]["code"],
+        "not-performed"
+    );
+    assert!(answer_of(&unmeasured, "network.not-measured-reason").is_some());
+}
+
+#[test]
+fn the_questionnaire_is_consistent_and_attributes_its_sources() {
+    let items = questionnaire_items();
+    let bank = session_ready::questionnaire::bank();
+    for q in &bank.questions {
+        let def = items
+            .get(&q.id)
+            .unwrap_or_else(|| panic!("{} missing", q.id));
+        let codes: BTreeSet<&str> = def["answerOption"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["valueCoding"]["code"].as_str().unwrap())
+            .collect();
+        for o in &q.options {
+            assert!(codes.contains(o.id.as_str()), "{} lacks {}", q.id, o.id);
+        }
+        assert!(
+            codes.contains("asked-declined"),
+            "{}: cannot record a skip",
+            q.id
+        );
+        for when in def["enableWhen"].as_array().into_iter().flatten() {
+            assert!(items.contains_key(when["question"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(items["risk.asq5"]["enableBehavior"], "any");
+    assert_eq!(items["isolation.isolated"]["code"][0]["code"], "66867-3");
+    let text = std::fs::read_to_string(root().join("schema/questionnaire.fhir.json")).unwrap();
+    let q: Value = serde_json::from_str(&text).unwrap();
+    let copyright = q["copyright"].as_str().unwrap();
+    assert!(copyright.contains("NIMH") && copyright.contains("Hughes"));
+    assert_eq!(q["resourceType"], "Questionnaire");
+    assert_eq!(q["status"], "active");
+}

@@ -1,0 +1,237 @@
+//! Markdown, plain text and the client/clinician views, from reports that
+//! `check --answers` makes from every example answers file. Snapshots pin the
+//! wording; the other tests pin the product rules in every format.
+mod report_support;
+
+use report_support::*;
+
+/// Render every example in `format` for both views and hand each to `check`.
+fn each_rendering(format: &str, mut check: impl FnMut(&str, &str, &serde_json::Value, String)) {
+    let dir = tempfile::tempdir().unwrap();
+    for name in EXAMPLES {
+        let report = example_report(name);
+        let path = write_json(dir.path(), name, &report);
+        for view in ["client", "clinician"] {
+            check(name, view, &report, render_text(&path, format, Some(view)));
+        }
+    }
+}
+
+#[test]
+fn markdown_snapshots() {
+    each_rendering("markdown", |name, view, _, text| {
+        insta::assert_snapshot!(format!("markdown-{name}-{view}"), text);
+    });
+}
+
+#[test]
+fn text_snapshots() {
+    each_rendering("text", |name, view, _, text| {
+        insta::assert_snapshot!(format!("text-{name}-{view}"), text);
+    });
+}
+
+/// Where a heading or phrase first appears, or a failure naming it.
+fn position(text: &str, needle: &str) -> usize {
+    text.find(needle)
+        .unwrap_or_else(|| panic!("{needle:?} missing from:\n{text}"))
+}
+
+#[test]
+fn crisis_resources_always_appear_and_come_first_when_urgent() {
+    for format in ["markdown", "text"] {
+        each_rendering(format, |name, view, report, text| {
+            let crisis = position(&text.to_lowercase(), "if you need support now");
+            let title = position(&text, "Video-session readiness summary");
+            let first_contact = report["crisis_resources"][0]["contact"].as_str().unwrap();
+            position(&text, first_contact);
+            if report["urgent"] == true {
+                assert!(
+                    crisis < title,
+                    "{name} {view} {format}: crisis must come first"
+                );
+            } else {
+                assert!(crisis > title, "{name} {view} {format}");
+            }
+        });
+    }
+}
+
+#[test]
+fn the_client_copy_leaves_out_every_risk_answer() {
+    let asq = session_ready::questionnaire::bank()
+        .question("risk.asq1")
+        .unwrap()
+        .text
+        .clone();
+    for format in ["markdown", "text", "json", "fhir"] {
+        each_rendering(format, |name, view, _, text| {
+            if view == "client" {
+                assert!(!text.contains("risk.asq"), "{name} {format}: {text}");
+                assert!(!text.contains("risk.recent_crisis"), "{name} {format}");
+                assert!(!text.contains(&asq), "{name} {format}");
+            } else {
+                assert!(text.contains("risk.asq1"), "{name} {format} clinician");
+            }
+        });
+    }
+}
+
+#[test]
+fn the_clinician_copy_shows_risk_answers_with_the_asq_attributed() {
+    let bank = session_ready::questionnaire::bank();
+    let asq = bank.source("asq").unwrap().cite.clone();
+    let ucla = bank.source("ucla3").unwrap().cite.clone();
+    for format in ["markdown", "text"] {
+        each_rendering(format, |name, view, _, text| {
+            let flat = text.replace('\\', "");
+            if view == "clinician" {
+                assert!(flat.contains(&asq), "{name} {format}: ASQ not attributed");
+                assert!(flat.contains(&bank.question("risk.asq3").unwrap().text));
+            } else {
+                assert!(
+                    !flat.contains(&asq),
+                    "{name} {format}: no ASQ items, no ASQ credit"
+                );
+            }
+            // The three loneliness items are shown in both copies.
+            assert!(
+                flat.contains(&ucla),
+                "{name} {view} {format}: UCLA-3 not attributed"
+            );
+        });
+    }
+}
+
+#[test]
+fn skips_are_shown_as_skipped_never_as_no() {
+    each_rendering("text", |name, _, report, text| {
+        let skipped = report["answers"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(id, a)| *a == "skipped" && !id.starts_with("risk."))
+            .count();
+        let shown = text.matches("— skipped").count();
+        assert!(
+            shown >= skipped,
+            "{name}: {skipped} skips but {shown} shown:\n{text}"
+        );
+        if skipped > 0 {
+            assert!(text.contains("never counted as a no"), "{name}");
+        }
+    });
+    // The all-skipped example says so for every question it shows.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "s", &example_report("all-skipped"));
+    let text = render_text(&path, "text", Some("clinician"));
+    for line in text
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains("? — "))
+    {
+        assert!(line.contains("— skipped"), "{line}");
+    }
+}
+
+#[test]
+fn wording_stays_calm_and_plain_in_every_text_format() {
+    for format in ["markdown", "text", "fhir"] {
+        each_rendering(format, |name, view, _, text| {
+            assert_calm(&text);
+            assert!(
+                !text.contains('\x1b'),
+                "{name} {view} {format}: escape codes"
+            );
+        });
+    }
+}
+
+#[test]
+fn check_offers_every_format_directly() {
+    for (format, expect) in [
+        ("markdown", "# Video-session readiness summary"),
+        ("text", "Video-session readiness summary"),
+        ("fhir", "\"resourceType\": \"QuestionnaireResponse\""),
+        ("pdf", "%PDF-"),
+        ("json", "\"schema\": \"session-ready/report/v1\""),
+    ] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--format", format])
+            .arg("--answers")
+            .arg(answers_path("video-with-adjustments"))
+            .assert()
+            .success();
+        let stdout = String::from_utf8_lossy(&out.get_output().stdout).to_string();
+        assert!(stdout.contains(expect), "{format}: {stdout}");
+    }
+}
+
+#[test]
+fn a_report_file_is_private_and_the_clinician_copy_by_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "r", &example_report("urgent"));
+    let out = dir.path().join("summary.md");
+    cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "markdown", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("Clinician copy"), "{text}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    // On screen, without --view, it is the client copy.
+    let shown = render_text(&path, "markdown", None);
+    assert!(shown.contains("Client copy") && !shown.contains("risk.asq"));
+}
+
+#[test]
+fn a_measured_connection_and_a_clinic_appear_in_the_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = example_report("video-suitable");
+    r["network"] = measured_network();
+    r["network_reason"] = serde_json::Value::Null;
+    r["clinic"] = serde_json::json!({"name": "Riverside", "dropped_call_phone": "020 7946 0000"});
+    r["questionnaire_status"] = "stopped".into();
+    let path = write_json(dir.path(), "r", &r);
+    let text = render_text(&path, "text", Some("clinician"));
+    for expect in [
+        "For a one-to-one video call: fair.",
+        "Download 48.3 Mbit/s; upload 9.7 Mbit/s.",
+        "Audio-like test: not measured (UDP looks blocked",
+        "Delay rises to 88 ms",
+        "Clinic: Riverside",
+        "the therapist will call: 020 7946 0000",
+        "stopped before the end",
+    ] {
+        assert!(text.contains(expect), "{expect:?} missing:\n{text}");
+    }
+}
+
+#[test]
+fn free_text_cannot_inject_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut r = example_report("video-suitable");
+    r["session_plan"]["place"] = "<img src=x onerror=alert(1)> [click](http://x) # heading".into();
+    let path = write_json(dir.path(), "r", &r);
+    let md = render_text(&path, "markdown", Some("clinician"));
+    assert!(
+        md.contains("\\<img src=x onerror=alert(1)\\> \\[click\\](http://x) # heading"),
+        "{md}"
+    );
+}
+
+#[test]
+fn a_pdf_is_not_sent_to_a_terminal_but_is_to_a_pipe() {
+    // assert_cmd's stdout is a pipe, so the PDF arrives there.
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "r", &example_report("video-suitable"));
+    let bytes = render(&path, "pdf", None);
+    assert!(bytes.starts_with(b"%PDF-"));
+}

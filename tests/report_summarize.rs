@@ -1,0 +1,239 @@
+//! `summarize` for intake coordinators: one row per report, urgent first,
+//! then in-person recommendations, then oldest first; unreadable files listed
+//! with the reason in every format; encrypted reports read with --identity.
+mod report_support;
+
+use std::path::Path;
+
+use predicates::prelude::*;
+use report_support::*;
+use serde_json::Value;
+
+/// A caseload folder: every example (dated a day apart, newest first so the
+/// order has to come from sorting), one malformed file, one of an unknown
+/// schema, and a note that is not a report.
+fn caseload(dir: &Path) {
+    for (i, name) in EXAMPLES.iter().enumerate() {
+        let mut r = example_report(name);
+        r["generated_at"] = format!("2026-01-{:02}T09:00:00Z", 20 - i).into();
+        write_json(dir, name, &r);
+    }
+    std::fs::write(
+        dir.join("half-written.json"),
+        "{\"schema\": \"session-ready/report/v1\", \"outc",
+    )
+    .unwrap();
+    let mut future = example_report("video-suitable");
+    future["schema"] = "session-ready/report/v7".into();
+    write_json(dir, "from-the-future", &future);
+    std::fs::write(dir.join("notes.txt"), "call back Tuesday").unwrap();
+    // Our own half-written temp files are hidden and never listed.
+    std::fs::write(dir.join(".session-ready-abc.tmp"), "x").unwrap();
+}
+
+fn summarize(args: &[&str], dir: &Path) -> assert_cmd::assert::Assert {
+    cmd().arg("summarize").arg(dir).args(args).assert()
+}
+
+#[test]
+fn json_rows_are_in_triage_order_with_unreadable_files_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(s["schema"], "session-ready/summary/v1");
+    let files: Vec<String> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            Path::new(r["file"].as_str().unwrap())
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    // urgent, then in-person, then by date, oldest first (all-skipped is the oldest).
+    assert_eq!(
+        files,
+        [
+            "urgent",
+            "in-person-recommended",
+            "all-skipped",
+            "video-with-adjustments",
+            "video-suitable"
+        ]
+    );
+    let urgent = &s["reports"][0];
+    assert_eq!(urgent["urgent"], true);
+    assert_eq!(urgent["criteria_met"], serde_json::json!(["risk"]));
+    assert_eq!(urgent["network_rating"], Value::Null);
+    let in_person = &s["reports"][1];
+    assert_eq!(
+        in_person["criteria_met"],
+        serde_json::json!(["privacy", "isolation", "home-safety"])
+    );
+    assert_eq!(
+        in_person["criteria_unknown"],
+        serde_json::json!(["internet"])
+    );
+
+    let unreadable: Vec<(String, String)> = s["unreadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["file"].as_str().unwrap().into(),
+                u["error"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+    assert!(
+        unreadable
+            .iter()
+            .any(|(f, e)| f.ends_with("half-written.json") && e.contains("not a JSON report"))
+    );
+    assert!(
+        unreadable
+            .iter()
+            .any(|(f, e)| f.ends_with("from-the-future.json")
+                && e.contains("session-ready/report/v7"))
+    );
+    assert_eq!(s["other_files"], 1);
+}
+
+#[test]
+fn csv_is_proper_csv_with_an_error_column() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    // A file name that needs quoting, and one a spreadsheet would run as a formula.
+    let r = example_report("video-suitable");
+    write_json(dir.path(), "Smith, \"Jo\"", &r);
+    write_json(dir.path(), "=HYPERLINK(1)", &r);
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header[0], "file");
+    assert_eq!(header.last().unwrap(), "error");
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 9);
+    assert!(rows.iter().all(|r| r.len() == header.len()));
+    assert!(rows[0][0].ends_with("urgent.json") && &rows[0][3] == "true");
+    assert!(rows.iter().any(|r| r[0].ends_with("Smith, \"Jo\".json")));
+    // Named directly from inside the folder, the formula-like name is neutralised.
+    let direct = cmd()
+        .current_dir(dir.path())
+        .args(["summarize", "--format", "csv", "=HYPERLINK(1).json"])
+        .assert()
+        .success();
+    let text = String::from_utf8(direct.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("'=HYPERLINK(1).json,"),
+        "{text}"
+    );
+    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[11].is_empty()).collect();
+    assert_eq!(errors.len(), 2);
+    // Unreadable rows come last and carry nothing but the file and the reason.
+    assert!(rows[7][11].len() > 10 && rows[8][11].len() > 10);
+    assert!(errors.iter().all(|r| r[2].is_empty()));
+}
+
+#[test]
+fn the_terminal_view_lists_urgent_first_and_the_unreadable_files() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    let out = summarize(&["--plain"], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("5 reports read: 1 urgent, 2 in-person recommended"),
+        "{text}"
+    );
+    let first = text.find("1. ").unwrap();
+    assert!(
+        text[first..].starts_with(&format!("1. {}", dir.path().join("urgent.json").display())),
+        "{text}"
+    );
+    assert!(text.contains("Urgent: the ASQ acuity question was answered yes"));
+    assert!(text.contains("Could not be read (nothing was changed)"));
+    assert!(text.contains("half-written.json") && text.contains("from-the-future.json"));
+    assert!(text.contains("1 other file in the folders given was passed over"));
+    assert!(
+        text.is_ascii() || !text.contains('─'),
+        "plain mode has no box drawing"
+    );
+    assert_calm(&text);
+}
+
+#[test]
+fn exit_code_is_2_only_when_nothing_could_be_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.json"), "not json").unwrap();
+    summarize(&["--format", "csv"], dir.path())
+        .code(2)
+        .stdout(predicate::str::contains("broken.json"))
+        .stderr(predicate::str::contains("No report could be read"));
+    let empty = tempfile::tempdir().unwrap();
+    summarize(&[], empty.path()).code(2);
+    cmd()
+        .args(["summarize", "/nonexistent/reports.json"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("no file there"));
+}
+
+#[test]
+fn encrypted_reports_are_read_with_identity_and_listed_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("k.txt");
+    let public = cmd()
+        .args(["keygen", "--output"])
+        .arg(&key)
+        .assert()
+        .success();
+    let public = String::from_utf8(public.get_output().stdout.clone()).unwrap();
+    cmd()
+        .args([
+            "check",
+            "--no-network",
+            "--no-device",
+            "--format",
+            "json",
+            "--answers",
+        ])
+        .arg(answers_path("urgent"))
+        .args(["--encrypt-to", public.trim(), "--output"])
+        .arg(dir.path().join("client-7.json.age"))
+        .assert()
+        .success();
+    write_json(dir.path(), "client-8", &example_report("video-suitable"));
+
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(s["reports"].as_array().unwrap().len(), 1);
+    assert!(
+        s["unreadable"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("--identity")
+    );
+
+    let out = cmd()
+        .arg("summarize")
+        .arg(dir.path())
+        .args(["--format", "json", "--identity"])
+        .arg(&key)
+        .assert()
+        .success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(s["reports"].as_array().unwrap().len(), 2);
+    assert_eq!(s["reports"][0]["urgent"], true);
+    assert_eq!(s["reports"][0]["view"], "clinician");
+    assert!(s["unreadable"].as_array().unwrap().is_empty());
+}
