@@ -61,15 +61,17 @@ pub fn parse(path: &Path, text: &str) -> Result<ClinicConfig, InputError> {
         let detail = e.message().trim_end_matches('.').to_string();
         let line = e
             .span()
-            .map(|span| format!(" (line {})", text[..span.start].lines().count().max(1)))
+            .map(|span| format!(" (line {})", text[..span.start].matches('\n').count() + 1))
             .unwrap_or_default();
+        // toml already lists the fields for an unknown one; otherwise list them here.
+        let fields = if detail.contains("expected one of") {
+            String::new()
+        } else {
+            format!(" The fields, all optional, are: {}.", FIELDS.join(", "))
+        };
         InputError::file(
             path,
-            format!(
-                "{detail}{line}. A clinic file is TOML with these fields, all optional: {}. \
-                 See examples/clinic.toml.",
-                FIELDS.join(", ")
-            ),
+            format!("{detail}{line}. A clinic file is TOML, like examples/clinic.toml.{fields}"),
         )
     })?;
     let problems = config.normalise();
@@ -96,7 +98,7 @@ impl ClinicConfig {
             if let Some(v) = value {
                 *v = v.trim().to_string();
                 if v.is_empty() {
-                    problems.push(format!("field \"{field}\" is empty; leave it out instead."));
+                    problems.push(format!("Field \"{field}\" is empty; leave it out instead."));
                     *value = None;
                 }
             }
@@ -104,23 +106,23 @@ impl ClinicConfig {
         if let Some(r) = &self.recipient
             && let Err(why) = crate::report::encrypt::parse_recipient(r)
         {
-            problems.push(format!("field \"recipient\": {why}."));
+            problems.push(format!("Field \"recipient\": {why}."));
         }
         if let Some(s) = &self.server
             && let Err(why) = check_server(s)
         {
-            problems.push(format!("field \"server\": {why}."));
+            problems.push(format!("Field \"server\": {why}."));
         }
         if let Some(s) = &self.stun
             && let Err(why) = check_host_port(s)
         {
-            problems.push(format!("field \"stun\": {why}."));
+            problems.push(format!("Field \"stun\": {why}."));
         }
         if let Some(p) = &self.dropped_call_phone
             && !p.chars().any(|c| c.is_ascii_digit())
         {
             problems.push(format!(
-                "field \"dropped_call_phone\": \"{p}\" has no digits; expected a phone number \
+                "Field \"dropped_call_phone\": \"{p}\" has no digits; expected a phone number \
                  such as \"+44 20 7946 0000\"."
             ));
         }
@@ -128,7 +130,7 @@ impl ClinicConfig {
             match crate::crisis::normalise_region(r) {
                 Some(code) => self.region = Some(code),
                 None => problems.push(format!(
-                    "field \"region\": \"{r}\" is not a two-letter country code such as GB, US \
+                    "Field \"region\": \"{r}\" is not a two-letter country code such as GB, US \
                      or IE."
                 )),
             }
@@ -243,13 +245,16 @@ mod tests {
 
     #[test]
     fn unknown_field_is_named_with_the_known_ones() {
-        let msg = parse(Path::new("clinic.toml"), "recepient = \"age1x\"\n")
-            .unwrap_err()
-            .to_string();
+        let msg = parse(
+            Path::new("clinic.toml"),
+            "name = \"x\"\nrecepient = \"age1x\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(msg.contains("clinic.toml"), "{msg}");
         assert!(msg.contains("recepient"), "{msg}");
-        assert!(msg.contains("line 1"), "{msg}");
-        assert!(msg.contains("recipient, server"), "{msg}");
+        assert!(msg.contains("line 2"), "{msg}");
+        assert!(msg.contains("`recipient`, `server`"), "{msg}");
     }
 
     #[test]
@@ -275,6 +280,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(msg.contains("A clinic file is TOML"), "{msg}");
+        assert!(msg.contains("recipient, server"), "{msg}");
     }
 
     #[test]
