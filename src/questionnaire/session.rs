@@ -45,6 +45,11 @@ const KEY_WHY: &str = "w";
 const KEY_BACK: &str = "b";
 const KEY_PAUSE: &str = "p";
 
+enum Gate {
+    Continue,
+    Skip,
+}
+
 enum Picked {
     Option(String),
     Skip,
@@ -188,10 +193,21 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         );
         self.header(&title, &detail);
         let prompt = "Is now still a safe and private time to answer these?";
-        let mut items = vec![
-            MenuItem::new("1", "Yes, continue"),
-            MenuItem::new(KEY_SKIP, "Skip this part"),
-        ];
+        let Some(gate) = self.gate(prompt, "Yes, continue", "Skip this part")? else {
+            return Ok(());
+        };
+        match gate {
+            Gate::Continue => self.flow.start_section(&section.id),
+            Gate::Skip => self.flow.skip_section(&section.id),
+        }
+        self.saved();
+        Ok(())
+    }
+
+    /// The choice at the start of a part: continue, skip it, go back or pause.
+    /// `None` when the client went back (already done here).
+    fn gate(&mut self, prompt: &str, go_on: &str, skip: &str) -> Result<Option<Gate>, Ending> {
+        let mut items = vec![MenuItem::new("1", go_on), MenuItem::new(KEY_SKIP, skip)];
         if self.flow.can_go_back() {
             items.push(MenuItem::new(KEY_BACK, "Go back"));
         }
@@ -202,15 +218,15 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
             .choose(prompt, &items, 0, &help)
             .map_err(ending)?;
         match items[picked].key.as_str() {
-            "1" => self.flow.start_section(&section.id),
-            KEY_SKIP => self.flow.skip_section(&section.id),
+            "1" => Ok(Some(Gate::Continue)),
+            KEY_SKIP => Ok(Some(Gate::Skip)),
             KEY_BACK => {
                 self.back_cursor();
+                self.saved();
+                Ok(None)
             }
-            _ => return Err(Ending::Paused),
+            _ => Err(Ending::Paused),
         }
-        self.saved();
-        Ok(())
     }
 
     fn question(
@@ -352,29 +368,16 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         let detail = format!("{}\n", plan.intro);
         let title = plan.title.clone();
         self.header(&title, &detail);
-        let mut items = vec![
-            MenuItem::new("1", "Make a plan now"),
-            MenuItem::new(KEY_SKIP, "Leave the plan for now"),
-        ];
-        if self.flow.can_go_back() {
-            items.push(MenuItem::new(KEY_BACK, "Go back"));
-        }
-        items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later"));
-        let help = self.help();
-        let picked = self
-            .prompter
-            .choose("Would you like to make a plan now?", &items, 0, &help)
-            .map_err(ending)?;
-        match items[picked].key.as_str() {
-            "1" => self.flow.start_section(PLAN_SECTION),
-            KEY_SKIP => {
+        let prompt = "Would you like to make a plan now?";
+        let Some(gate) = self.gate(prompt, "Make a plan now", "Leave the plan for now")? else {
+            return Ok(());
+        };
+        match gate {
+            Gate::Continue => self.flow.start_section(PLAN_SECTION),
+            Gate::Skip => {
                 self.flow.start_section(PLAN_SECTION);
                 self.flow.skip_plan();
             }
-            KEY_BACK => {
-                self.back_cursor();
-            }
-            _ => return Err(Ending::Paused),
         }
         self.saved();
         Ok(())

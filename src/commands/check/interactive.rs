@@ -22,6 +22,50 @@ const EXIT_STOPPED: u8 = 130;
 
 type Measured = (Option<NetworkReport>, Option<String>);
 
+/// Where progress is kept, and whether the client agreed to keep it.
+struct Progress {
+    /// Where a draft lives (`--draft`, or the data folder); `None` if there is nowhere.
+    file: Option<PathBuf>,
+    keep: bool,
+    started_at: String,
+    region: String,
+    save_failed: bool,
+}
+
+impl Progress {
+    /// Save after every change, only with consent; say once if it cannot be kept.
+    fn save(&mut self, state: &FlowState) {
+        let Some(file) = self.file.as_ref().filter(|_| self.keep) else {
+            return;
+        };
+        let draft = Draft::new(
+            self.started_at.clone(),
+            Some(self.region.clone()),
+            state.clone(),
+        );
+        if let Err(e) = draft::save(file, &draft)
+            && !self.save_failed
+        {
+            self.save_failed = true;
+            eprintln!(
+                "Your progress could not be kept ({e}). You can carry on; pausing will not keep your answers."
+            );
+        }
+    }
+
+    /// True when answers are on disk for next time.
+    fn kept(&self) -> bool {
+        self.keep && self.file.as_ref().is_some_and(|f| f.exists())
+    }
+
+    /// The check is finished: the draft has done its job.
+    fn finish(&self) {
+        if let Some(file) = &self.file {
+            let _ = draft::remove(file);
+        }
+    }
+}
+
 pub fn run(
     args: &CheckArgs,
     style: Style,
@@ -36,43 +80,31 @@ pub fn run(
         Box::new(TerminalPrompter::new(style))
     };
     let p = prompter.as_mut();
-    let draft_path = args.draft.clone().or_else(draft::default_path);
+    let file = args.draft.clone().or_else(draft::default_path);
 
     opening(p, style, !args.no_network);
 
     // A paused check: offer to pick it up (the client agreed to keep it then).
-    let mut resumed: Option<Draft> = None;
-    if let Some(path) = &draft_path {
-        match draft::load(path) {
-            Ok(Some(d)) => match welcome_back(p, style, &d) {
-                Ok(true) => resumed = Some(d),
-                Ok(false) => draft::remove(path)?,
-                Err(i) => return Ok(leave(p, i, true, path)),
-            },
-            Ok(None) => {}
-            Err(e) => {
-                let note = match draft::set_aside(path) {
-                    Ok(aside) => format!("It was moved to {} so nothing is lost.", aside.display()),
-                    Err(_) => "It was left where it is.".to_string(),
-                };
-                p.say(&format!("{e}\n{note} Starting a new check.\n"));
-            }
-        }
-    }
+    let resumed = match resume(p, style, file.as_deref()) {
+        Ok(resumed) => resumed,
+        Err(i) => return Ok(leave(p, i, file.as_ref().is_some_and(|f| f.exists()))),
+    };
     let keep = match &resumed {
         Some(_) => true,
         None => match ask_keep(p, style) {
             Ok(keep) => keep,
-            Err(i) => return Ok(leave(p, i, false, &PathBuf::new())),
+            Err(i) => return Ok(leave(p, i, false)),
         },
     };
-    let draft_path = draft_path.filter(|_| keep);
-
-    let region =
-        super::resolve_region(flag_region, resumed.as_ref().and_then(|d| d.region.clone()));
-    let started_at = resumed
-        .as_ref()
-        .map_or_else(draft::now, |d| d.started_at.clone());
+    let mut progress = Progress {
+        file,
+        keep,
+        started_at: resumed
+            .as_ref()
+            .map_or_else(draft::now, |d| d.started_at.clone()),
+        region: super::resolve_region(flag_region, resumed.as_ref().and_then(|d| d.region.clone())),
+        save_failed: false,
+    };
     let state = resumed.map(|d| d.state).unwrap_or_default();
 
     // Measure while the client answers: it takes about ten seconds, and nothing
@@ -80,53 +112,20 @@ pub fn run(
     let device = (!args.no_device).then(crate::device::collect);
     let probe = start_probe(args);
 
-    let crisis = crate::crisis::resources_list(&region);
-    let mut save_failed = false;
-    let mut save_draft = |flow: &Flow| {
-        let Some(path) = &draft_path else { return };
-        let draft = Draft::new(started_at.clone(), Some(region.clone()), flow.state.clone());
-        if let Err(e) = draft::save(path, &draft)
-            && !save_failed
-        {
-            save_failed = true;
-            eprintln!(
-                "Your progress could not be kept ({e}). You can carry on; pausing will not keep your answers."
-            );
-        }
-    };
+    let crisis = crate::crisis::resources_list(&progress.region);
     let (ending, state) = {
-        let mut session = Session::new(
-            Flow::resume(bank(), state),
-            p,
-            style,
-            &crisis,
-            &mut save_draft,
-        );
+        let mut save = |flow: &Flow| progress.save(&flow.state);
+        let mut session = Session::new(Flow::resume(bank(), state), p, style, &crisis, &mut save);
         let ending = session.run();
         (ending, session.flow.state.clone())
     };
 
-    let draft_path = args.draft.clone().or_else(draft::default_path);
     let status = match ending {
         Ending::Completed => QuestionnaireStatus::Completed,
         Ending::FinishedEarly => QuestionnaireStatus::Stopped,
-        Ending::Paused => return paused(p, style, keep, draft_path, &started_at, &region, state),
-        Ending::QuickExit => {
-            return Ok(leave(
-                p,
-                Interrupt::QuickExit,
-                keep,
-                &draft_path.unwrap_or_default(),
-            ));
-        }
-        Ending::Stopped => {
-            return Ok(leave(
-                p,
-                Interrupt::Stop,
-                keep,
-                &draft_path.unwrap_or_default(),
-            ));
-        }
+        Ending::Paused => return Ok(paused(p, style, &mut progress, &state)),
+        Ending::QuickExit => return Ok(leave(p, Interrupt::QuickExit, progress.kept())),
+        Ending::Stopped => return Ok(leave(p, Interrupt::Stop, progress.kept())),
         Ending::NotNow => {
             p.clear();
             p.say("Whenever you are ready, run session-ready check again. Take care.");
@@ -143,19 +142,46 @@ pub fn run(
         network,
         network_reason,
         device,
-        region,
+        region: progress.region.clone(),
         clinic: None,
     });
     let saved = match preview_and_save(p, style, args, &report) {
         Ok(saved) => saved,
-        Err(i) => return Ok(leave(p, i, keep, &draft_path.unwrap_or_default())),
+        Err(i) => return Ok(leave(p, i, progress.kept())),
     };
-    // Finished: the draft has done its job.
-    if let Some(path) = &draft_path {
-        let _ = draft::remove(path);
-    }
+    progress.finish();
     closing(p, style, &report, saved.as_ref());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Offer to pick up a paused check. An unreadable draft is moved aside, never deleted.
+fn resume(
+    p: &mut dyn Prompter,
+    style: Style,
+    file: Option<&std::path::Path>,
+) -> Result<Option<Draft>, Interrupt> {
+    let Some(file) = file else { return Ok(None) };
+    match draft::load(file) {
+        Ok(Some(d)) => {
+            if welcome_back(p, style, &d)? {
+                Ok(Some(d))
+            } else {
+                if let Err(e) = draft::remove(file) {
+                    p.say(&format!("The kept answers could not be deleted ({e})."));
+                }
+                Ok(None)
+            }
+        }
+        Ok(None) => Ok(None),
+        Err(e) => {
+            let note = match draft::set_aside(file) {
+                Ok(aside) => format!("It was moved to {} so nothing is lost.", aside.display()),
+                Err(_) => "It was left where it is.".to_string(),
+            };
+            p.say(&format!("{e}\n{note} Starting a new check.\n"));
+            Ok(None)
+        }
+    }
 }
 
 fn opening(p: &mut dyn Prompter, style: Style, network: bool) {
@@ -234,12 +260,12 @@ fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<bool, I
 
 /// Leave at once (Esc) or after Ctrl-C: clear the screen so nothing is left
 /// readable; say only what is needed.
-fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool, draft: &std::path::Path) -> ExitCode {
+fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool) -> ExitCode {
     p.clear();
     match how {
         Interrupt::QuickExit => ExitCode::SUCCESS,
         Interrupt::Stop | Interrupt::Closed => {
-            if kept && draft.exists() {
+            if kept {
                 eprintln!(
                     "Stopped. Your answers so far are kept; run session-ready check to carry on."
                 );
@@ -254,50 +280,37 @@ fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool, draft: &std::path::Pa
 fn paused(
     p: &mut dyn Prompter,
     style: Style,
-    keep: bool,
-    path: Option<PathBuf>,
-    started_at: &str,
-    region: &str,
-    state: FlowState,
-) -> anyhow::Result<ExitCode> {
-    let Some(path) = path else {
+    progress: &mut Progress,
+    state: &FlowState,
+) -> ExitCode {
+    let Some(file) = progress.file.clone() else {
         p.clear();
         p.say(
             "Paused. There is nowhere to keep answers on this system, so next time starts afresh.",
         );
-        return Ok(ExitCode::SUCCESS);
+        return ExitCode::SUCCESS;
     };
-    let keep = keep || {
+    if !progress.keep {
         let items = [
             MenuItem::new("1", "Yes, keep my answers privately until I finish"),
             MenuItem::new("2", "No, keep nothing"),
         ];
-        matches!(
-            p.choose(
-                "Would you like your answers kept so you can finish later?",
-                &items,
-                0,
-                help(style)
-            ),
-            Ok(0)
-        )
-    };
+        let question = "Would you like your answers kept so you can finish later?";
+        progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(0));
+        progress.save(state);
+    }
     p.clear();
-    if !keep {
-        p.say("Paused. Nothing was kept. Run session-ready check whenever you are ready.");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let draft = Draft::new(started_at.to_string(), Some(region.to_string()), state);
-    match draft::save(&path, &draft) {
-        Ok(()) => p.say(&format!(
+    if progress.kept() {
+        p.say(&format!(
             "Paused. Your answers are kept privately in {}.\nRun session-ready check again to pick up where you left off.",
-            path.display()
-        )),
-        Err(e) => p.say(&format!(
-            "Paused, but your answers could not be kept ({e}). Next time starts afresh."
-        )),
+            file.display()
+        ));
+    } else if progress.keep {
+        p.say("Paused, but your answers could not be kept. Next time starts afresh.");
+    } else {
+        p.say("Paused. Nothing was kept. Run session-ready check whenever you are ready.");
     }
-    Ok(ExitCode::SUCCESS)
+    ExitCode::SUCCESS
 }
 
 fn start_probe(args: &CheckArgs) -> Option<JoinHandle<Measured>> {

@@ -212,3 +212,16 @@ fn plan_text_can_go_back_and_be_left_out() {
     assert_eq!(out.ending, Ending::Completed);
     assert!(out.state.plan.values().all(Option::is_none));
 }
+
+#[test]
+fn going_back_from_a_safety_check_returns_to_the_last_question() {
+    // safe, 2 setup, 3 privacy, then "go back" at the home safety check, change headphones.
+    let out = walk("1\n1\n1\n1\n1\n1\nb\n2\n1\n");
+    assert_eq!(out.state.answers["privacy.headphones"], "no");
+    assert_eq!(
+        out.screen
+            .matches("Is now still a safe and private time")
+            .count(),
+        2
+    );
+}
