@@ -68,9 +68,84 @@ pub fn prepare(report: &Report, delivery: &Delivery) -> anyhow::Result<Vec<u8>> 
         View::Client => report.client_copy(),
         View::Clinician => report.clone(),
     };
-    let bytes = super::render::render(&shown, delivery.format, delivery.style)?;
+    // Colour codes belong on a live terminal only, never in a file or ciphertext.
+    let style = if delivery.output.is_some() || recipient.is_some() {
+        Style::decide(false, delivery.style.plain, true)
+    } else {
+        delivery.style
+    };
+    let bytes = super::render::render(&shown, delivery.format, style)?;
     match recipient {
         Some(r) => super::encrypt::encrypt(&bytes, &r),
         None => Ok(bytes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::model::{QuestionnaireStatus, ReportParts};
+
+    fn report() -> Report {
+        let mut answers = crate::questionnaire::Answers::new();
+        answers.insert("risk.asq1".into(), "no".into());
+        answers.insert("privacy.space".into(), "private".into());
+        Report::build(ReportParts {
+            answers,
+            questionnaire_status: QuestionnaireStatus::Completed,
+            session_plan: None,
+            network: None,
+            network_reason: Some("not tested".into()),
+            device: None,
+            region: "GB".into(),
+            clinic: None,
+        })
+    }
+
+    fn delivery<'a>(output: Option<&'a Path>, encrypt_to: Option<&'a str>) -> Delivery<'a> {
+        Delivery {
+            format: Format::Terminal,
+            view: None,
+            output,
+            encrypt_to,
+            // A colour terminal: what a file or ciphertext must not inherit.
+            style: Style::decide(true, false, false),
+        }
+    }
+
+    #[test]
+    fn default_view_is_client_on_screen_and_clinician_in_files_or_encrypted() {
+        let file = Path::new("r.txt");
+        assert_eq!(delivery(None, None).effective_view(), View::Client);
+        assert_eq!(delivery(Some(file), None).effective_view(), View::Clinician);
+        assert_eq!(
+            delivery(None, Some("age1x")).effective_view(),
+            View::Clinician
+        );
+        let explicit = Delivery {
+            view: Some(View::Client),
+            ..delivery(Some(file), None)
+        };
+        assert_eq!(explicit.effective_view(), View::Client);
+    }
+
+    #[test]
+    fn files_get_no_colour_codes_but_the_screen_does() {
+        // Tests run without a terminal; tell `console` to colour anyway, as it
+        // would on one, so the file case has something to leave out.
+        console::set_colors_enabled(true);
+        let on_screen = prepare(&report(), &delivery(None, None)).unwrap();
+        assert!(on_screen.contains(&0x1b));
+        let file = Path::new("r.txt");
+        let in_file = prepare(&report(), &delivery(Some(file), None)).unwrap();
+        assert!(!in_file.contains(&0x1b));
+        assert!(String::from_utf8(in_file).unwrap().contains("risk.asq1"));
+    }
+
+    #[test]
+    fn a_bad_recipient_stops_before_rendering() {
+        let err = prepare(&report(), &delivery(None, Some("age1typo"))).unwrap_err();
+        assert!(err.downcast_ref::<InputError>().is_some());
+        assert!(err.to_string().starts_with("--encrypt-to:"), "{err}");
     }
 }
