@@ -4,7 +4,7 @@
 //!
 //! Output is ASCII-armored (`-----BEGIN AGE ENCRYPTED FILE-----`): it survives
 //! being pasted into an email and is still opened by the standard `age` tool.
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -158,15 +158,6 @@ pub fn generate_identity() -> (String, String) {
         identity.to_string().expose_secret()
     );
     (file, public)
-}
-
-/// The first line of a file, for telling what an unreadable input holds.
-pub fn first_line(bytes: &[u8]) -> String {
-    let line = BufReader::new(bytes).lines().next();
-    match line {
-        Some(Ok(l)) => l.chars().take(40).collect(),
-        _ => String::new(),
-    }
 }
 
 fn io_reason(e: &std::io::Error) -> String {
