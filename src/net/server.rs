@@ -85,6 +85,8 @@ impl ServerConfig {
 #[derive(Debug, Default)]
 pub struct ServerStats {
     pub connections_open: AtomicU64,
+    /// Most connections open at the same time.
+    pub connections_peak: AtomicU64,
     pub connections_total: AtomicU64,
     pub requests: AtomicU64,
     pub rejected: AtomicU64,
@@ -234,10 +236,15 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             .stats
             .connections_total
             .fetch_add(1, Ordering::Relaxed);
-        shared
+        let open = shared
             .stats
             .connections_open
-            .fetch_add(1, Ordering::Relaxed);
+            .fetch_add(1, Ordering::Relaxed)
+            + 1;
+        shared
+            .stats
+            .connections_peak
+            .fetch_max(open, Ordering::Relaxed);
         let service_shared = shared.clone();
         let service = service_fn(move |req| {
             let shared = service_shared.clone();
