@@ -107,6 +107,8 @@ pub struct ProbeTiming {
     pub udp_max_grace_s: f64,
     /// Longest each of download and upload may run.
     pub transfer_max_s: f64,
+    /// Extra time a slow link (under 2 Mbit/s) whose rate has not settled may take.
+    pub slow_link_extra_s: f64,
     /// Parallel connections per direction.
     pub streams: u32,
     pub max_download_bytes: u64,
@@ -131,6 +133,7 @@ impl Default for ProbeTiming {
             udp_give_up_s: 1.5,
             udp_max_grace_s: 1.0,
             transfer_max_s: 3.0,
+            slow_link_extra_s: 1.5,
             streams: 4,
             max_download_bytes: 40_000_000,
             max_upload_bytes: 16_000_000,
@@ -154,6 +157,7 @@ impl ProbeTiming {
             udp_give_up_s: 0.4,
             udp_max_grace_s: 0.3,
             transfer_max_s: 0.8,
+            slow_link_extra_s: 0.2,
             streams: 2,
             max_download_bytes: 8_000_000,
             max_upload_bytes: 4_000_000,
@@ -431,7 +435,7 @@ async fn steps(
 
     // 3. Delay, steadiness and the audio-like stream, side by side.
     progress.step(
-        "Measuring delay and steadiness, like the sound of a call",
+        "Measuring delay and steadiness",
         expected_duration(timing).saturating_sub(Duration::from_secs_f64(0.3)),
     );
     let remaining = deadline
@@ -506,12 +510,17 @@ async fn steps(
         Duration::from_secs_f64((2.0 * timing.transfer_max_s * 0.65).min(left())),
     );
     let download_end = until(deadline, timing.transfer_max_s.min(left() / 2.0));
+    let download_slow_end = until(
+        deadline,
+        (timing.transfer_max_s + timing.slow_link_extra_s).min(left() / 2.0),
+    );
     let down = transfer::download(transfer::Phase {
         target: &target,
         clients: &down_clients,
         ping_client: &ping_client,
         timing,
         end: download_end,
+        slow_end: download_slow_end,
         bytes_used: bytes_used.clone(),
     })
     .await;
@@ -529,6 +538,10 @@ async fn steps(
         Duration::from_secs_f64((timing.transfer_max_s * 0.65).min(left())),
     );
     let upload_end = until(deadline, timing.transfer_max_s.min(left() - 0.05));
+    let upload_slow_end = until(
+        deadline,
+        (timing.transfer_max_s + timing.slow_link_extra_s).min(left() - 0.05),
+    );
     let up = transfer::upload(
         transfer::Phase {
             target: &target,
@@ -536,6 +549,7 @@ async fn steps(
             ping_client: &ping_client,
             timing,
             end: upload_end,
+            slow_end: upload_slow_end,
             bytes_used: bytes_used.clone(),
         },
         transfer::random_payload(),
@@ -552,7 +566,7 @@ async fn steps(
     };
     if s.latency.loaded_ms.is_none() && s.latency.idle_ms.is_some() {
         s.latency.reason = Some(
-            "Delay while the line was busy could not be measured (no reply came back in time during the transfers)."
+            "No delay reply came back while the line was busy (the transfers may have been too short to tell)."
                 .to_string(),
         );
     }

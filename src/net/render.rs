@@ -185,7 +185,11 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
         "Delay while the line is busy",
         report.latency.loaded_ms.map(|v| format!("{v:.0} ms")),
         metric_band(report, "loaded_increase_ms"),
-        None,
+        report
+            .latency
+            .reason
+            .as_deref()
+            .filter(|_| report.latency.loaded_ms.is_none() && rtt.is_some()),
     ));
     if let Some(mos) = report.video.mos {
         out.push_str(&line(
@@ -206,14 +210,32 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
     }
 
     let mb = report.bytes_used as f64 / 1e6;
-    let mut about = format!(
-        "This test used about {mb:.1} MB of data in {:.0} seconds. It talked to {}",
-        report.duration_s, report.server
-    );
+    let mut contacted = vec![report.server.clone()];
     if let Some(stun) = &report.stun_server {
-        about.push_str(&format!(" and {stun}"));
+        let same_host = report
+            .server
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| rest.trim_end_matches('/') == stun.as_str());
+        if !same_host {
+            contacted.push(stun.clone());
+        }
     }
-    about.push_str(", which see this computer's internet address and nothing else.");
+    let mut about = format!(
+        "This test used about {mb:.1} MB of data in {:.0} seconds. ",
+        report.duration_s
+    );
+    if contacted.len() == 1 {
+        about.push_str(&format!(
+            "It talked only to {}, which sees this computer's internet address and nothing else.",
+            contacted[0]
+        ));
+    } else {
+        about.push_str(&format!(
+            "It talked only to {}, which see this computer's internet address and nothing else.",
+            contacted.join(" and ")
+        ));
+    }
     if report.via_proxy {
         about.push_str(
             " The web part went through a proxy, so the figures describe the path through it.",

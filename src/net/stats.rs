@@ -143,9 +143,8 @@ fn ramp_end(samples: &[CounterSample], start: f64, rate: f64, tolerance: f64) ->
 /// Settled (see [`Stability`]) means: the ramp is over, and the windowed rate
 /// read across the last `span` seconds agrees within the tolerance, all of it
 /// after the ramp. The estimate is then the mean rate over that last
-/// `span + window` seconds. Otherwise the estimate is the mean from the end of
-/// the ramp (or the first third of the transfer, if later) and is marked
-/// unsettled. `None` until at least one window of data exists.
+/// `span + window` seconds. Otherwise the estimate is the mean over the last
+/// two thirds of the transfer, marked unsettled. `None` until at least one window of data exists.
 pub fn counter_rate(samples: &[CounterSample], rule: Stability) -> Option<RateEstimate> {
     let first = samples.iter().position(|s| s.bytes > 0)?;
     let samples = &samples[first.saturating_sub(1)..];
@@ -167,11 +166,13 @@ pub fn counter_rate(samples: &[CounterSample], rule: Stability) -> Option<RateEs
     let settled = recent.len() >= 3
         && within(&recent, rule.tolerance)
         && ramp.is_some_and(|r| r <= settled_from);
+    // Unsettled: the last two thirds. Not from the ramp's end, which a burst
+    // at the end (data held back behind a lost packet, released at once) can
+    // push late and so shorten the basis.
     let from = if settled {
         settled_from
     } else {
-        let third = start + (end - start) / 3.0;
-        ramp.map_or(third, |r| r.max(third)).min(end - rule.window)
+        start + (end - start) / 3.0
     };
     let from = from.max(start);
     let bytes = counter_at(samples, end) - counter_at(samples, from);

@@ -1,23 +1,37 @@
 //! What the person sees while the test runs: an indicatif bar on a terminal
 //! (what is being measured and roughly how long is left), one plain line per
 //! step for screen readers, or nothing.
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::time::Instant;
 
+use super::lock;
+
+/// The current step and when the whole test is expected to end.
+struct Now {
+    step: String,
+    expected_end: Instant,
+}
+
 pub(super) struct Progress {
     bar: Option<ProgressBar>,
     announce: bool,
-    expected_end: Instant,
-    step: String,
+    now: Arc<Mutex<Now>>,
+    ticker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Progress {
+    /// Must be called inside a tokio runtime when `bar` is true (the bar refreshes itself).
     pub fn new(bar: bool, announce: bool, expected: Duration) -> Self {
+        let now = Arc::new(Mutex::new(Now {
+            step: String::new(),
+            expected_end: Instant::now() + expected,
+        }));
         let bar = bar.then(|| {
             let pb = ProgressBar::with_draw_target(
-                Some(expected.as_millis() as u64),
+                Some(expected.as_millis().max(1) as u64),
                 ProgressDrawTarget::stderr(),
             );
             pb.set_style(
@@ -28,53 +42,76 @@ impl Progress {
             pb.enable_steady_tick(Duration::from_millis(120));
             pb
         });
+        let ticker = bar.clone().map(|pb| {
+            let now = now.clone();
+            tokio::spawn(async move {
+                loop {
+                    refresh(&pb, &now);
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        });
         Progress {
             bar,
             announce,
-            expected_end: Instant::now() + expected,
-            step: String::new(),
+            now,
+            ticker,
         }
     }
 
     /// A new step begins; `left` is the best guess of the time still needed overall.
     pub fn step(&mut self, what: &str, left: Duration) {
-        self.step = what.to_string();
-        self.expected_end = Instant::now() + left;
+        {
+            let mut now = lock(&self.now);
+            now.step = what.to_string();
+            now.expected_end = Instant::now() + left;
+        }
         if self.announce {
             eprintln!("{what} (about {} left)", seconds(left));
         }
-        self.refresh();
-    }
-
-    /// Update the time-left figure and bar position.
-    pub fn refresh(&self) {
         if let Some(bar) = &self.bar {
-            let left = self.expected_end.saturating_duration_since(Instant::now());
-            let total = bar.length().unwrap_or(1);
-            let done = total
-                .saturating_sub(left.as_millis() as u64)
-                .max(bar.position());
-            bar.set_position(done.min(total));
-            bar.set_message(format!("{} (about {} left)", self.step, seconds(left)));
+            refresh(bar, &self.now);
         }
     }
 
-    pub fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+    pub fn finish(&mut self) {
+        self.stop();
         if self.announce {
             eprintln!("Connection test finished.");
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(ticker) = self.ticker.take() {
+            ticker.abort();
+        }
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
         }
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
+        self.stop();
     }
+}
+
+/// Move the bar to the share of time elapsed and say what is happening.
+fn refresh(bar: &ProgressBar, now: &Mutex<Now>) {
+    let (step, left) = {
+        let now = lock(now);
+        (
+            now.step.clone(),
+            now.expected_end.saturating_duration_since(Instant::now()),
+        )
+    };
+    let total = bar.length().unwrap_or(1);
+    let done = total
+        .saturating_sub(left.as_millis() as u64)
+        .max(bar.position());
+    bar.set_position(done.min(total));
+    bar.set_message(format!("{step} (about {} left)", seconds(left)));
 }
 
 fn seconds(d: Duration) -> String {

@@ -100,10 +100,27 @@ pub(super) struct Phase<'a> {
     pub ping_client: &'a Client,
     pub timing: &'a ProbeTiming,
     pub end: Instant,
+    /// A slow link whose rate has not settled by `end` may go on until here.
+    pub slow_end: Instant,
     pub bytes_used: Arc<AtomicU64>,
 }
 
+/// Below this rate an unsettled transfer may use the extra time up to `slow_end`:
+/// on slow, long-delay links TCP needs longer to settle, the rating's band
+/// edges (0.35, 0.75, 1.2 Mbit/s) lie exactly there, and the extra data is small.
+const SLOW_LINK_BYTES_PER_S: f64 = 2_000_000.0 / 8.0;
+
 impl Phase<'_> {
+    fn time_is_up(&self, now: Instant, estimate: Option<RateEstimate>) -> bool {
+        if now >= self.slow_end {
+            return true;
+        }
+        if now < self.end {
+            return false;
+        }
+        !estimate.is_some_and(|e| !e.stable && e.bytes_per_s < SLOW_LINK_BYTES_PER_S)
+    }
+
     fn start_loaded_pings(&self, set: &mut JoinSet<()>, started: Instant) -> Arc<Mutex<Vec<f64>>> {
         let samples = Arc::new(Mutex::new(Vec::new()));
         set.spawn(loaded_pings(
@@ -153,7 +170,7 @@ pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = tokio::time::sleep_until(phase.end) => {}
+            _ = tokio::time::sleep_until(phase.slow_end) => {}
         }
         let now = Instant::now();
         let bytes = received.load(Ordering::Relaxed);
@@ -168,7 +185,8 @@ pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
         if tasks.is_empty() {
             break;
         }
-        if counter_rate(&samples, timing.stability).is_some_and(|e| e.stable) {
+        let estimate = counter_rate(&samples, timing.stability);
+        if estimate.is_some_and(|e| e.stable) {
             break;
         }
         if now.duration_since(last_growth).as_secs_f64() >= timing.stall_s {
@@ -183,7 +201,7 @@ pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
             samples.retain(|s| s.t <= cut.max(0.0));
             break;
         }
-        if now >= phase.end {
+        if phase.time_is_up(now, estimate) {
             break;
         }
     }
@@ -304,7 +322,7 @@ pub(super) fn random_payload() -> Bytes {
 }
 
 const UPLOAD_CHUNK: usize = 64 * 1024;
-const MIN_UPLOAD_REQUEST: u64 = 32 * 1024;
+const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
 const UPLOAD_REQUEST_S: f64 = 0.2;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
 
@@ -350,7 +368,7 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
     loop {
         tokio::select! {
             _ = ticker.tick() => {}
-            _ = tokio::time::sleep_until(phase.end) => {}
+            _ = tokio::time::sleep_until(phase.slow_end) => {}
         }
         let now = Instant::now();
         let done = lock(&completions).clone();
@@ -360,7 +378,8 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
             last_count = done.len();
             last_handed = handed;
         }
-        if let Some(est) = upload_rate(&done, timing.stability) {
+        let estimate = upload_rate(&done, timing.stability);
+        if let Some(est) = estimate {
             let per_stream = est.bytes_per_s / streams as f64;
             let size = ((per_stream * UPLOAD_REQUEST_S) as u64)
                 .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
@@ -373,7 +392,8 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
         if tasks.is_empty() {
             break;
         }
-        if now.duration_since(last_growth).as_secs_f64() >= timing.stall_s {
+        // A confirmation needs a whole request to arrive, so allow twice as long.
+        if now.duration_since(last_growth).as_secs_f64() >= 2.0 * timing.stall_s {
             note = Some(if done.is_empty() {
                 "The measurement server did not confirm receiving any upload.".to_string()
             } else {
@@ -382,7 +402,7 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
             });
             break;
         }
-        if now >= phase.end {
+        if phase.time_is_up(now, estimate) {
             break;
         }
     }
@@ -396,11 +416,13 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
     let bytes = handed_over.load(Ordering::Relaxed);
     let reason = match (&estimate, note) {
         (_, Some(n)) => Some(n),
-        (None, None) => Some(
-            problems
-                .first()
-                .unwrap_or_else(|| "The upload did not run long enough to measure.".to_string()),
-        ),
+        (None, None) => Some(problems.first().unwrap_or_else(|| {
+            if done.is_empty() && bytes > 0 {
+                "The measurement server did not confirm receiving any upload.".to_string()
+            } else {
+                "The upload did not run long enough to measure.".to_string()
+            }
+        })),
         (Some(e), None) if !e.stable => Some(unsettled_note(bytes, timing.max_upload_bytes)),
         _ => None,
     };
@@ -434,7 +456,7 @@ async fn upload_stream(s: UploadStream) {
         // First requests of different sizes, so the streams do not finish in
         // step and leave the link idle together while waiting for replies.
         let wanted = if first {
-            MIN_UPLOAD_REQUEST * (s.index as u64 + 1)
+            MIN_UPLOAD_REQUEST + MIN_UPLOAD_REQUEST * s.index as u64 / 4
         } else {
             s.request_size.load(Ordering::Relaxed)
         };
