@@ -578,9 +578,11 @@ fn isolation(answers: &Answers, adj: &mut Adjustments) -> CriterionResult {
     }
 }
 
-/// True when the probe measured enough to judge the connection.
+/// True when the probe measured enough to judge the connection: the rating
+/// says so (download, upload and delay measured, or what was measured is
+/// already poor enough that more could only make it worse).
 pub fn network_measured(network: &NetworkReport) -> bool {
-    network.download.mbps.is_some() || network.latency.idle_ms.is_some() || network.udp.is_some()
+    network.video.conclusive
 }
 
 fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
@@ -597,12 +599,27 @@ fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
     }
     let id = CriterionId::Internet;
     let Some(network) = inputs.network.filter(|n| network_measured(n)) else {
-        let why = inputs
-            .network
-            .and_then(|n| n.download.reason.clone())
-            .or(inputs.network_reason.map(str::to_string))
-            .unwrap_or_else(|| "the connection was not tested".to_string());
-        ev.push(format!("connection not measured: {why}"));
+        match inputs.network {
+            Some(n) => {
+                if !n.video.missing.is_empty() {
+                    ev.push(format!("not measured: {}", n.video.missing.join(", ")));
+                }
+                ev.extend(network_figures(n));
+                let why = [&n.download.reason, &n.upload.reason, &n.latency.reason]
+                    .into_iter()
+                    .flatten()
+                    .next()
+                    .cloned()
+                    .unwrap_or_else(|| "too little of the connection could be measured".into());
+                ev.push(format!("connection not measured enough: {why}"));
+            }
+            None => {
+                let why = inputs
+                    .network_reason
+                    .unwrap_or("the connection was not tested");
+                ev.push(format!("connection not measured: {why}"));
+            }
+        }
         return result(
             id,
             Status::Unknown,

@@ -149,6 +149,10 @@ pub struct ServeArgs {
     /// Most connections served at once; more wait their turn.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
+    /// STUN port to announce to clients when a proxy or NAT maps it to another port
+    /// [default: the port of --listen].
+    #[arg(long, value_name = "PORT")]
+    pub public_stun_port: Option<u16>,
 }
 
 #[derive(Debug, Args)]

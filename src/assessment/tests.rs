@@ -57,12 +57,16 @@ fn network(rating: VideoRating) -> NetworkReport {
             bytes: 1,
             streams: 4,
             reason: None,
+            stable: true,
+            basis_s: 2.0,
         },
         upload: Throughput {
             mbps: Some(5.0),
             bytes: 1,
             streams: 2,
             reason: None,
+            stable: true,
+            basis_s: 2.0,
         },
         latency: Latency {
             idle_ms: Some(30.0),
@@ -70,12 +74,17 @@ fn network(rating: VideoRating) -> NetworkReport {
         },
         udp: None,
         udp_reason: Some("UDP blocked".into()),
+        udp_status: UdpStatus::Blocked,
+        via_proxy: false,
         bytes_used: 2,
         duration_s: 8.0,
         video: VideoAssessment {
             rating,
             mos: Some(4.2),
             reasons: vec!["measured".into()],
+            conclusive: true,
+            missing: Vec::new(),
+            metrics: Vec::new(),
         },
     }
 }
@@ -134,8 +143,36 @@ fn unmeasured_network_is_unknown_never_fine() {
     blank.download.mbps = None;
     blank.download.reason = Some("the server could not be reached".into());
     blank.latency.idle_ms = None;
+    blank.video.conclusive = false;
     let a = run(&all_clear(), Some(&blank));
     assert_eq!(status(&a, CriterionId::Internet), Status::Unknown);
+    // Download measured but upload not: a good-looking part is not enough.
+    let mut half = network(VideoRating::Good);
+    half.upload.mbps = None;
+    half.upload.reason = Some("the server stopped answering".into());
+    half.video.conclusive = false;
+    half.video.missing = vec!["upload".into()];
+    let a = run(&all_clear(), Some(&half));
+    assert_eq!(status(&a, CriterionId::Internet), Status::Unknown);
+    let internet = a
+        .criteria
+        .iter()
+        .find(|c| c.id == CriterionId::Internet)
+        .unwrap();
+    assert!(
+        internet
+            .evidence
+            .iter()
+            .any(|e| e == "not measured: upload"),
+        "{:?}",
+        internet.evidence
+    );
+    assert!(
+        internet
+            .evidence
+            .iter()
+            .any(|e| e.contains("download 20.0"))
+    );
 }
 
 #[test]

@@ -1,9 +1,46 @@
+//! `session-ready network`: the connection test on its own.
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::NetworkArgs;
+use crate::cli::{NetworkArgs, NetworkFormat};
 use crate::error::InputError;
+use crate::net::probe::{self, ProbeConfig};
 use crate::term::Style;
 
-pub fn run(_args: NetworkArgs, _style: Style) -> anyhow::Result<ExitCode> {
-    Err(InputError::Usage("`network` is not built yet in this version.".into()).into())
+/// Check the flags a person typed; a problem here is exit code 2.
+pub(crate) fn validate(args: &crate::cli::ProbeArgs) -> Result<(), InputError> {
+    if let Some(server) = &args.server {
+        probe::parse_server_url(server).map_err(|m| InputError::Usage(format!("--server: {m}")))?;
+    }
+    if let Some(stun) = &args.stun {
+        probe::split_host_port(stun).map_err(|m| InputError::Usage(format!("--stun: {m}")))?;
+    }
+    if !(args.max_seconds.is_finite() && args.max_seconds >= 1.0 && args.max_seconds <= 600.0) {
+        return Err(InputError::Usage(format!(
+            "--max-seconds: expected a number of seconds from 1 to 600, got {}.",
+            args.max_seconds
+        )));
+    }
+    Ok(())
+}
+
+pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
+    validate(&args.probe)?;
+    let config = ProbeConfig::from_args(&args.probe, style);
+    let runtime = super::runtime()?;
+    let report = runtime.block_on(probe::run(&config));
+    // A name lookup stuck in the system resolver must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    // Colour codes belong on a terminal, never in a saved file.
+    let style = if args.output.is_some() {
+        Style::decide(false, style.plain, true)
+    } else {
+        style
+    };
+    let bytes = crate::net::render::render(&report, args.format, style)?;
+    super::emit(args.output.as_deref(), &bytes)?;
+    if args.output.is_some() && args.format == NetworkFormat::Terminal && style.plain {
+        eprintln!("Saved.");
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,9 +1,103 @@
+//! `session-ready serve`: run the measurement server until Ctrl-C or SIGTERM.
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::process::ExitCode;
 
 use crate::cli::ServeArgs;
 use crate::error::InputError;
+use crate::net::server::{self, ServerConfig};
 use crate::term::Style;
 
-pub fn run(_args: ServeArgs, _style: Style) -> anyhow::Result<ExitCode> {
-    Err(InputError::Usage("`serve` is not built yet in this version.".into()).into())
+fn listen_address(text: &str) -> Result<SocketAddr, InputError> {
+    let bad = || {
+        InputError::Usage(format!(
+            "--listen: {text:?} should be an address and port, for example 0.0.0.0:8080 or [::]:8080."
+        ))
+    };
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .map_err(|_| bad())?
+        .next()
+        .ok_or_else(bad)
+}
+
+pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<ExitCode> {
+    let listen = listen_address(&args.listen)?;
+    if args.max_connections == 0 {
+        return Err(InputError::Usage("--max-connections: expected at least 1.".into()).into());
+    }
+    let mut config = ServerConfig::new(listen);
+    config.max_connections = args.max_connections;
+    config.public_stun_port = args.public_stun_port;
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let bound = server::bind(config).await.map_err(|e| {
+            InputError::Usage(format!(
+                "Could not listen on {listen} ({}). Choose another address or port with --listen.",
+                describe_bind_error(&e)
+            ))
+        })?;
+        let addr = bound.local_addr();
+        println!(
+            "{} on {addr}: speed tests over HTTP (TCP) and STUN over UDP, same port.",
+            style.bold("Measurement server ready")
+        );
+        println!("Clients can run: session-ready network --server http://{addr}");
+        println!("Press Ctrl-C to stop.");
+        bound.run(shutdown_signal()).await;
+        println!("Stopped; open connections were given time to finish.");
+        Ok::<_, anyhow::Error>(())
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn describe_bind_error(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "something else is already using that port".into(),
+        std::io::ErrorKind::PermissionDenied => {
+            "this account may not use that port; ports above 1024 need no special rights".into()
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "that address does not belong to this computer".into()
+        }
+        _ => e.to_string(),
+    }
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses_are_checked() {
+        assert_eq!(listen_address("127.0.0.1:8080").unwrap().port(), 8080);
+        assert!(listen_address("[::1]:0").is_ok());
+        assert!(listen_address("localhost:9000").is_ok());
+        assert!(listen_address("8080").is_err());
+        assert!(listen_address("nowhere.invalid:80").is_err());
+    }
 }

@@ -5,10 +5,14 @@
 //! - `server`: `session-ready serve`, the self-hostable measurement endpoint.
 //! - `stun`: STUN binding request/response codec (RFC 8489).
 //! - `rating`: pure rules turning measurements into `video.rating`.
+//! - `render`: the result in plain words for a client, or JSON.
+//! - `stats`: pure statistics (quantiles, jitter, throughput estimators).
 pub mod model;
 pub mod probe;
 pub mod rating;
+pub mod render;
 pub mod server;
+pub mod stats;
 pub mod stun;
 
 pub use model::NetworkReport;

@@ -1,4 +1,8 @@
-//! JSON shape of a network measurement. Field names are part of the interface contract.
+//! JSON shape of a network measurement. Field names are part of the interface contract:
+//! `download.mbps`, `upload.mbps`, `latency.idle_ms`, `latency.jitter_ms`,
+//! `latency.loaded_ms`, `udp.rtt_ms`, `udp.jitter_ms`, `udp.loss_pct`, `bytes_used`,
+//! `duration_s`, `video.rating`. Fields added later carry `#[serde(default)]` so
+//! reports saved by earlier versions still load.
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -16,7 +20,15 @@ pub struct NetworkReport {
     pub udp: Option<UdpResult>,
     /// Why `udp` is null.
     pub udp_reason: Option<String>,
-    /// Total bytes sent and received by the probe.
+    /// `measured`, `blocked` (no reply at all although the server was reachable over
+    /// HTTP: calls then fall back to TCP or relays) or `not-measured` (for another reason).
+    #[serde(default)]
+    pub udp_status: UdpStatus,
+    /// HTTP went through a proxy (HTTP_PROXY / HTTPS_PROXY): figures describe that path.
+    #[serde(default)]
+    pub via_proxy: bool,
+    /// Total bytes sent and received by the probe (payload plus HTTP and STUN
+    /// messages; TCP/IP headers not included).
     pub bytes_used: u64,
     /// Wall-clock time of the whole probe, seconds.
     pub duration_s: f64,
@@ -34,6 +46,13 @@ pub struct Throughput {
     pub streams: u32,
     /// Why the figure is missing or partial.
     pub reason: Option<String>,
+    /// The rate had settled before the phase ended (false: cut short by time or data limits,
+    /// so the figure is a lower bound).
+    #[serde(default)]
+    pub stable: bool,
+    /// Seconds of transfer the figure is based on.
+    #[serde(default)]
+    pub basis_s: f64,
 }
 
 /// HTTP round-trip latency, idle and under load, in milliseconds.
@@ -45,10 +64,20 @@ pub struct Latency {
     pub p90_ms: Option<f64>,
     /// Mean absolute difference between consecutive idle samples.
     pub jitter_ms: Option<f64>,
-    /// Median round trip while the link is saturated (bufferbloat).
+    /// Round trip while the link is saturated (bufferbloat): the larger of the
+    /// download-loaded and upload-loaded medians.
     pub loaded_ms: Option<f64>,
+    /// Median round trip while downloading.
+    #[serde(default)]
+    pub loaded_down_ms: Option<f64>,
+    /// Median round trip while uploading.
+    #[serde(default)]
+    pub loaded_up_ms: Option<f64>,
     /// Idle samples taken.
     pub samples: u32,
+    /// Samples taken under load.
+    #[serde(default)]
+    pub loaded_samples: u32,
     pub reason: Option<String>,
 }
 
@@ -63,24 +92,84 @@ pub struct UdpResult {
     pub loss_pct: f64,
     pub sent: u32,
     pub received: u32,
+    /// Fastest round trip.
+    #[serde(default)]
+    pub min_rtt_ms: f64,
+    /// 90th percentile round trip.
+    #[serde(default)]
+    pub p90_rtt_ms: f64,
+    /// Replies ignored because they did not match a request we sent (wrong
+    /// transaction id, malformed, duplicated).
+    #[serde(default)]
+    pub ignored_replies: u32,
+    /// Packets sent per second.
+    #[serde(default)]
+    pub packets_per_s: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum UdpStatus {
+    Measured,
+    Blocked,
+    #[default]
+    NotMeasured,
 }
 
 /// How well a 1:1 video call would work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct VideoAssessment {
+    /// Worst band among the metrics that were measured (see `conclusive`).
     pub rating: VideoRating,
     /// Estimated call-quality score (E-model MOS, 1–4.5); null when not computable.
     pub mos: Option<f64>,
-    /// Plain-language reasons behind the rating.
+    /// Plain-language reasons behind the rating, most important first.
     pub reasons: Vec<String>,
+    /// True when the rating can be relied on: download, upload and delay were all
+    /// measured, or what was measured is already `poor` or `unusable` (more
+    /// measurements could only make it worse). False means "not measured
+    /// enough": treat the `internet` criterion as unknown.
+    #[serde(default)]
+    pub conclusive: bool,
+    /// Metrics that could not be measured (`download`, `upload`, `latency`, `jitter`,
+    /// `loaded_latency`, `udp`).
+    #[serde(default)]
+    pub missing: Vec<String>,
+    /// Each measured metric with its band and the sources of its thresholds.
+    #[serde(default)]
+    pub metrics: Vec<MetricRating>,
+}
+
+/// One metric's value and band.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MetricRating {
+    /// `download_mbps`, `upload_mbps`, `rtt_ms`, `jitter_ms`, `loss_pct`, `loaded_increase_ms`, `mos`.
+    pub metric: String,
+    pub value: f64,
+    pub band: VideoRating,
+    /// Source ids in data/network_thresholds.json.
+    pub sources: Vec<String>,
 }
 
 /// `poor` and `unusable` mean the `internet` criterion is met.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum VideoRating {
     Good,
     Fair,
     Poor,
     Unusable,
+}
+
+impl VideoRating {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VideoRating::Good => "good",
+            VideoRating::Fair => "fair",
+            VideoRating::Poor => "poor",
+            VideoRating::Unusable => "unusable",
+        }
+    }
 }

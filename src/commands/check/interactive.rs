@@ -7,7 +7,6 @@ use std::process::ExitCode;
 use std::thread::JoinHandle;
 
 use crate::cli::{CheckArgs, Format, View};
-use crate::net::NetworkReport;
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::flow::{Flow, FlowState};
@@ -17,10 +16,10 @@ use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
 use crate::term::Style;
 
+use super::{Measured, Setup};
+
 /// Exit code after Ctrl-C or a closed terminal (128 + SIGINT, as shells expect).
 const EXIT_STOPPED: u8 = 130;
-
-type Measured = (Option<NetworkReport>, Option<String>);
 
 /// Where progress is kept, and whether the client agreed to keep it.
 struct Progress {
@@ -66,11 +65,7 @@ impl Progress {
     }
 }
 
-pub fn run(
-    args: &CheckArgs,
-    style: Style,
-    flag_region: Option<String>,
-) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<ExitCode> {
     let mut prompter: Box<dyn Prompter> = if style.plain {
         Box::new(LinePrompter::new(
             std::io::BufReader::new(std::io::stdin()),
@@ -82,7 +77,8 @@ pub fn run(
     let p = prompter.as_mut();
     let file = args.draft.clone().or_else(draft::default_path);
 
-    opening(p, style, !args.no_network);
+    let server = (!args.no_network).then(|| setup.contacts());
+    opening(p, style, server.as_deref());
 
     // A paused check: offer to pick it up (the client agreed to keep it then).
     let resumed = match resume(p, style, file.as_deref()) {
@@ -102,7 +98,7 @@ pub fn run(
         started_at: resumed
             .as_ref()
             .map_or_else(draft::now, |d| d.started_at.clone()),
-        region: super::resolve_region(flag_region, resumed.as_ref().and_then(|d| d.region.clone())),
+        region: setup.region(resumed.as_ref().and_then(|d| d.region.clone())),
         save_failed: false,
     };
     let state = resumed.map(|d| d.state).unwrap_or_default();
@@ -110,7 +106,7 @@ pub fn run(
     // Measure while the client answers: it takes about ten seconds, and nothing
     // the client types is part of it.
     let device = (!args.no_device).then(crate::device::collect);
-    let probe = start_probe(args);
+    let probe = start_probe(args, setup, style);
 
     let crisis = crate::crisis::resources_list(&progress.region);
     let (ending, state) = {
@@ -143,9 +139,9 @@ pub fn run(
         network_reason,
         device,
         region: progress.region.clone(),
-        clinic: None,
+        clinic: setup.settings.clinic.clone(),
     });
-    let saved = match preview_and_save(p, style, args, &report) {
+    let saved = match preview_and_save(p, style, args, setup, &report) {
         Ok(saved) => saved,
         Err(i) => return Ok(leave(p, i, progress.kept())),
     };
@@ -184,14 +180,19 @@ fn resume(
     }
 }
 
-fn opening(p: &mut dyn Prompter, style: Style, network: bool) {
+/// `servers`: what the connection test talks to, or `None` when it is off.
+fn opening(p: &mut dyn Prompter, style: Style, servers: Option<&[String]>) {
     p.clear();
     p.say(&style.heading("Getting ready for video sessions"));
-    let connection = if network {
-        "2. A test of your internet connection, about 10 seconds. It runs in the background \
-         while you answer and sends only test data."
-    } else {
-        "2. (The connection test is turned off this time.)"
+    let connection = match servers {
+        Some(servers) => format!(
+            "2. A test of your internet connection, about 10 seconds. It runs in the background \
+             while you answer and exchanges only test data with {}, which {} only this \
+             computer's internet address.",
+            servers.join(" and "),
+            if servers.len() == 1 { "sees" } else { "see" }
+        ),
+        None => "2. (The connection test is turned off this time.)".to_string(),
     };
     let quick_exit = if style.plain {
         "type q and press Enter to leave at once"
@@ -313,14 +314,14 @@ fn paused(
     ExitCode::SUCCESS
 }
 
-fn start_probe(args: &CheckArgs) -> Option<JoinHandle<Measured>> {
+fn start_probe(args: &CheckArgs, setup: &Setup, style: Style) -> Option<JoinHandle<Measured>> {
     if args.no_network {
         return None;
     }
-    let probe = args.probe.clone();
+    let config = setup.probe(args, style, false);
     std::thread::Builder::new()
         .name("connection-test".into())
-        .spawn(move || super::run_probe(&probe, false))
+        .spawn(move || super::run_probe(config))
         .ok()
 }
 
@@ -351,6 +352,7 @@ fn preview_and_save(
     p: &mut dyn Prompter,
     style: Style,
     args: &CheckArgs,
+    setup: &Setup,
     report: &Report,
 ) -> Result<Option<PathBuf>, Interrupt> {
     let client = report.client_copy();
@@ -382,7 +384,7 @@ fn preview_and_save(
         let path = match &args.output {
             Some(path) => path.clone(),
             None => {
-                let suggested = default_file_name(args.format);
+                let suggested = default_file_name(args.format, setup.encrypt_to().is_some());
                 let typed = p.text(
                     "Where should it be saved?",
                     "Press Enter to use the suggested name, or type another.",
@@ -404,7 +406,7 @@ fn preview_and_save(
             format,
             view: Some(view),
             output: Some(&path),
-            encrypt_to: args.encrypt_to.as_deref(),
+            encrypt_to: setup.encrypt_to(),
             style,
         };
         match deliver(report, &delivery) {
@@ -424,7 +426,8 @@ fn preview_and_save(
     }
 }
 
-fn default_file_name(format: Format) -> String {
+/// `readiness-report-<date>.<ext>`, with `.age` added when the copy is encrypted.
+fn default_file_name(format: Format, encrypted: bool) -> String {
     let date = chrono::Local::now().format("%Y-%m-%d");
     let ext = match format {
         Format::Markdown => "md",
@@ -433,7 +436,8 @@ fn default_file_name(format: Format) -> String {
         Format::Fhir => "fhir.json",
         Format::Json | Format::Terminal => "json",
     };
-    format!("readiness-report-{date}.{ext}")
+    let age = if encrypted { ".age" } else { "" };
+    format!("readiness-report-{date}.{ext}{age}")
 }
 
 fn closing(p: &mut dyn Prompter, style: Style, report: &Report, saved: Option<&PathBuf>) {

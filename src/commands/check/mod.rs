@@ -6,8 +6,10 @@ mod interactive;
 use std::process::ExitCode;
 
 use crate::cli::{CheckArgs, Format, NetworkFormat, ProbeArgs};
+use crate::clinic::Settings;
 use crate::error::InputError;
 use crate::net::NetworkReport;
+use crate::net::probe::ProbeConfig;
 use crate::questionnaire::{answers_file, bank};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
@@ -29,20 +31,13 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
         super::emit(args.output.as_deref(), &bytes)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let flag_region = match args.region.as_deref() {
-        Some(code) => Some(crate::crisis::normalise_region(code).ok_or_else(|| {
-            InputError::Usage(format!(
-                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
-            ))
-        })?),
-        None => None,
-    };
+    let setup = Setup::new(&args)?;
     match &args.answers {
         Some(path) => {
             let file = answers_file::load(path, bank())?;
-            let region = resolve_region(flag_region, file.region.clone());
+            let region = setup.region(file.region.clone());
             let device = (!args.no_device).then(crate::device::collect);
-            let (network, network_reason) = measure(&args, style.progress());
+            let (network, network_reason) = measure(&args, &setup, style, true);
             let report = Report::build(ReportParts {
                 answers: file.answers,
                 questionnaire_status: QuestionnaireStatus::Completed,
@@ -51,35 +46,117 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
                 network_reason,
                 device,
                 region,
-                clinic: None,
+                clinic: setup.settings.clinic.clone(),
             });
-            deliver(&report, &delivery(&args, style))?;
+            deliver(&report, &setup.delivery(&args, style))?;
             Ok(ExitCode::SUCCESS)
         }
         None => {
             if !crate::term::interactive() {
                 return Err(InputError::NoTerminal.into());
             }
-            interactive::run(&args, style, flag_region)
+            interactive::run(&args, style, &setup)
         }
     }
 }
 
-fn delivery(args: &CheckArgs, style: Style) -> Delivery<'_> {
-    Delivery {
-        format: args.format,
-        view: args.view,
-        output: args.output.as_deref(),
-        encrypt_to: args.encrypt_to.as_deref(),
-        style,
-    }
+/// What the flags and the clinic file decide before anything is asked; a
+/// mistake in either is reported now, before the client answers anything.
+pub(crate) struct Setup {
+    /// Flags laid over the clinic file.
+    settings: Settings,
+    /// `--region`, which beats a region saved in an answers file or draft.
+    flag_region: Option<String>,
+    /// The clinic file's region, used when neither the flag nor the saved answers give one.
+    clinic_region: Option<String>,
 }
 
-/// --region, then the answers file or draft, then the locale, then the international fallback.
-fn resolve_region(flag: Option<String>, saved: Option<String>) -> String {
-    flag.or(saved)
-        .or_else(crate::crisis::region_from_env)
-        .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+impl Setup {
+    fn new(args: &CheckArgs) -> Result<Setup, InputError> {
+        let flag_region = match args.region.as_deref() {
+            Some(code) => Some(crate::crisis::normalise_region(code).ok_or_else(|| {
+                InputError::Usage(format!(
+                    "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+                ))
+            })?),
+            None => None,
+        };
+        let clinic = args
+            .clinic
+            .as_deref()
+            .map(crate::clinic::load)
+            .transpose()?;
+        let settings = crate::clinic::settings(clinic.as_ref(), args)?;
+        super::network::validate(&Self::probe_args(&settings, args))?;
+        Ok(Setup {
+            clinic_region: clinic.and_then(|c| c.region),
+            settings,
+            flag_region,
+        })
+    }
+
+    fn probe_args(settings: &Settings, args: &CheckArgs) -> ProbeArgs {
+        ProbeArgs {
+            server: settings.server.clone(),
+            stun: settings.stun.clone(),
+            max_seconds: args.probe.max_seconds,
+        }
+    }
+
+    /// --region, then the answers file or draft, then the clinic file, then
+    /// the locale, then the international fallback.
+    fn region(&self, saved: Option<String>) -> String {
+        self.flag_region
+            .clone()
+            .or(saved)
+            .or_else(|| self.clinic_region.clone())
+            .or_else(crate::crisis::region_from_env)
+            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+    }
+
+    /// The connection test's settings; `shown` is false when it runs in the
+    /// background behind the questions (no progress bar or step lines then).
+    fn probe(&self, args: &CheckArgs, style: Style, shown: bool) -> ProbeConfig {
+        let mut config = ProbeConfig::from_args(&Self::probe_args(&self.settings, args), style);
+        config.progress &= shown;
+        config.announce &= shown;
+        config
+    }
+
+    /// The servers the connection test talks to, as named in the opening. A
+    /// session-ready server answers STUN itself, so only a chosen or default
+    /// STUN server is named separately.
+    fn contacts(&self) -> Vec<String> {
+        use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN};
+        let server = self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER);
+        let host = server
+            .split_once("://")
+            .map_or(server, |(_, rest)| rest)
+            .trim_end_matches('/');
+        let stun = match (&self.settings.stun, &self.settings.server) {
+            (Some(stun), _) => Some(stun.as_str()),
+            (None, None) => Some(DEFAULT_STUN),
+            (None, Some(_)) => None,
+        };
+        match stun {
+            Some(stun) if stun != host => vec![host.to_string(), stun.to_string()],
+            _ => vec![host.to_string()],
+        }
+    }
+
+    fn encrypt_to(&self) -> Option<&str> {
+        self.settings.recipient.as_deref()
+    }
+
+    fn delivery<'a>(&'a self, args: &'a CheckArgs, style: Style) -> Delivery<'a> {
+        Delivery {
+            format: args.format,
+            view: args.view,
+            output: args.output.as_deref(),
+            encrypt_to: self.encrypt_to(),
+            style,
+        }
+    }
 }
 
 /// Why the connection was not measured when --no-network is given.
@@ -87,28 +164,23 @@ const NOT_TESTED: &str = "not tested, because --no-network was given";
 
 /// Run the connection test (or not), never failing: what could not be
 /// measured carries a reason.
-fn measure(args: &CheckArgs, progress: bool) -> (Option<NetworkReport>, Option<String>) {
+fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Measured {
     if args.no_network {
         return (None, Some(NOT_TESTED.to_string()));
     }
-    run_probe(&args.probe, progress)
+    run_probe(setup.probe(args, style, shown))
 }
 
-pub(crate) fn run_probe(
-    probe: &ProbeArgs,
-    progress: bool,
-) -> (Option<NetworkReport>, Option<String>) {
-    let config = crate::net::probe::ProbeConfig {
-        server: probe
-            .server
-            .clone()
-            .unwrap_or_else(|| crate::net::probe::DEFAULT_SERVER.to_string()),
-        stun: probe.stun.clone(),
-        max_seconds: probe.max_seconds,
-        progress,
-    };
+type Measured = (Option<NetworkReport>, Option<String>);
+
+fn run_probe(config: ProbeConfig) -> Measured {
     match super::runtime() {
-        Ok(rt) => (Some(rt.block_on(crate::net::probe::run(&config))), None),
+        Ok(rt) => {
+            let report = rt.block_on(crate::net::probe::run(&config));
+            // A name lookup stuck in the system resolver must not hold the check.
+            rt.shutdown_timeout(std::time::Duration::from_millis(200));
+            (Some(report), None)
+        }
         Err(e) => (
             None,
             Some(format!("the connection test could not start ({e})")),

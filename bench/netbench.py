@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Network benchmark: session-ready's probe against `serve` across shaped links with known truth.
+
+Run as root on Linux from the repository root (needs iproute2, iptables, iperf3, ping,
+GNU time at /usr/bin/time):
+
+    cargo build --release --bins --examples
+    sudo bench/netbench.py                 # both profiles, 5 probe runs each
+    sudo bench/netbench.py --runs 3 --profile lossy-20-5
+
+For each link profile it builds three network namespaces (bench/topology.sh): tbf sets the
+rate, iptables statistic drops UDP, and examples/linkdelay.rs adds delay and jitter to every
+packet. Then it measures the truth with reference instruments (ping for round trip and
+jitter, iperf3 for TCP goodput with the same number of parallel streams, iptables counters
+for the UDP packets actually dropped), runs `session-ready network` N times against
+`session-ready serve`, and prints measured against truth for each metric with the targets,
+plus run time, bytes (as reported and as counted on the client's interface), peak memory
+and CPU (from /usr/bin/time -v and /proc sampling).
+"""
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+LAB = "nb"
+CLI, RTR, SRV = f"{LAB}-cli", f"{LAB}-rtr", f"{LAB}-srv"
+SERVER_IP = "10.88.2.2"
+PORT = 8080
+
+PROFILES = {
+    # The issue's two links. Jitter (uniform, each way) is added to the first so that the
+    # jitter figures have something to measure.
+    "lossy-20-5": dict(down="20mbit", up="5mbit", loss=0.01, delay_ms=20, jitter_ms=3,
+                       about="20/5 Mbit/s, +40 ms RTT (20 ms each way, ±3 ms jitter), 1% UDP loss each way"),
+    "clean-100-20": dict(down="100mbit", up="20mbit", loss=0.0, delay_ms=0, jitter_ms=0,
+                         about="100/20 Mbit/s, no added delay, no loss"),
+}
+
+
+def sh(*args, check=True, capture=True):
+    r = subprocess.run(args, check=False, text=True,
+                       stdout=subprocess.PIPE if capture else None,
+                       stderr=subprocess.PIPE if capture else None)
+    if check and r.returncode != 0:
+        raise SystemExit(f"command failed ({r.returncode}): {' '.join(args)}\n{r.stderr}")
+    return r.stdout if capture else ""
+
+
+def in_ns(ns, *args, **kw):
+    return sh("ip", "netns", "exec", ns, *args, **kw)
+
+
+def topology(cmd, profile=None):
+    script = os.path.join(HERE, "topology.sh")
+    env = dict(os.environ, LINKDELAY=os.path.join(ROOT, "target/release/examples/linkdelay"))
+    args = [script, cmd, LAB]
+    if profile:
+        args += [profile["down"], profile["up"], str(profile["loss"]),
+                 str(profile["delay_ms"]), str(profile["jitter_ms"])]
+    subprocess.run(args, check=(cmd == "up"), env=env)
+
+
+def udp_drops():
+    """UDP datagrams dropped so far by the loss rules (client side + server side)."""
+    total = 0
+    for ns in (CLI, SRV):
+        out = in_ns(ns, "iptables", "-L", "INPUT", "-v", "-x", "-n", check=False)
+        for line in out.splitlines():
+            if "DROP" in line and "statistic" in line:
+                total += int(line.split()[0])
+    return total
+
+
+def iface_bytes():
+    out = in_ns(CLI, "ip", "-s", "-j", "link", "show", f"{LAB}-c0")
+    stats = json.loads(out)[0]["stats64"]
+    return stats["rx"]["bytes"] + stats["tx"]["bytes"]
+
+
+def ping_truth(count=200):
+    out = in_ns(CLI, "ping", "-n", "-c", str(count), "-i", "0.02", SERVER_IP, check=False)
+    rtts = [float(m) for m in re.findall(r"time=([\d.]+) ms", out)]
+    if len(rtts) < 2:
+        return None
+    diffs = [abs(b - a) for a, b in zip(rtts, rtts[1:])]
+    return dict(median=statistics.median(rtts), mean_abs_diff=statistics.mean(diffs), n=len(rtts))
+
+
+def analytic_jitter(j, samples=200_000):
+    """E|change in round trip| when each direction adds uniform(-j, j): what RFC 3550 jitter tracks."""
+    if j == 0:
+        return 0.0
+    rng = random.Random(7)
+    u = lambda: rng.uniform(-j, j)
+    return statistics.mean(abs(u() + u() - u() - u()) for _ in range(samples))
+
+
+def iperf3(reverse, streams, seconds=6):
+    server = subprocess.Popen(["ip", "netns", "exec", SRV, "iperf3", "-s", "-1", "-p", "5201"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.4)
+    args = ["iperf3", "-c", SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", "1",
+            "-P", str(streams), "-J"] + (["-R"] if reverse else [])
+    out = in_ns(CLI, *args, check=False)
+    server.wait(timeout=15)
+    try:
+        return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
+    except (ValueError, KeyError):
+        return None
+
+
+def children(pid):
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        return []
+
+
+def cpu_ticks(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError):
+        return None
+
+
+def run_probe(binary, max_seconds):
+    """One probe run; returns its JSON plus time/memory/CPU/bytes observations."""
+    drops_before, bytes_before = udp_drops(), iface_bytes()
+    cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
+           "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
+           "--max-seconds", str(max_seconds)]
+    started = time.monotonic()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    hz = os.sysconf("SC_CLK_TCK")
+    probe_pid, samples = None, []
+    while proc.poll() is None:
+        if probe_pid is None:
+            kids = children(proc.pid)
+            probe_pid = kids[0] if kids else None
+        if probe_pid:
+            t = cpu_ticks(probe_pid)
+            if t is not None:
+                samples.append((time.monotonic(), t / hz))
+        time.sleep(0.1)
+    out, err = proc.communicate()
+    wall = time.monotonic() - started
+    report = json.loads(out)
+    rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", err).group(1))
+    # Peak CPU over any half-second window (clock-tick resolution makes shorter windows coarse).
+    peak = 0.0
+    for i, (t0, c0) in enumerate(samples):
+        for t1, c1 in samples[i + 1:]:
+            if t1 - t0 >= 0.5:
+                peak = max(peak, (c1 - c0) / (t1 - t0))
+                break
+    return dict(report=report, wall=wall, rss_mb=rss_kb / 1024, cpu_s=user + system,
+                cpu_avg=(user + system) / report["duration_s"], cpu_peak=peak,
+                wire_bytes=iface_bytes() - bytes_before, drops=udp_drops() - drops_before)
+
+
+def proc_status(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+
+
+def fmt(v, unit="", nd=2):
+    return "n/a" if v is None else f"{v:.{nd}f}{unit}"
+
+
+def bench_profile(name, profile, runs, binary):
+    print(f"\n=== {name}: {profile['about']}")
+    topology("down")
+    topology("up", profile)
+    serve = subprocess.Popen(["ip", "netns", "exec", SRV, binary, "serve", "--listen",
+                              f"{SERVER_IP}:{PORT}"], stdout=subprocess.DEVNULL)
+    try:
+        time.sleep(0.5)
+        ping = ping_truth()
+        jitter_truth = analytic_jitter(profile["jitter_ms"])
+        rtt_truth = 2 * profile["delay_ms"]
+        ref_down = iperf3(reverse=True, streams=4)
+        ref_up = iperf3(reverse=False, streams=4)
+        loss_truth = 100 * (1 - (1 - profile["loss"]) ** 2)
+        print(f"truth: RTT {rtt_truth} ms added (ping median {fmt(ping and ping['median'])} ms), "
+              f"jitter {jitter_truth:.2f} ms (ping {fmt(ping and ping['mean_abs_diff'])} ms), "
+              f"UDP round-trip loss {loss_truth:.2f}%")
+        print(f"reference: iperf3 4 streams download {fmt(ref_down)} Mbit/s, upload {fmt(ref_up)} Mbit/s")
+        results = []
+        for i in range(runs):
+            r = run_probe(binary, 20)
+            results.append(r)
+            rep = r["report"]
+            udp = rep.get("udp") or {}
+            realised = 100 * r["drops"] / udp["sent"] if udp.get("sent") else None
+            r["loss_realised"] = realised
+            print(f"run {i + 1}: down {fmt(rep['download']['mbps'])} up {fmt(rep['upload']['mbps'])} Mbit/s, "
+                  f"idle {fmt(rep['latency']['idle_ms'])} ms jitter {fmt(rep['latency']['jitter_ms'])} ms "
+                  f"loaded {fmt(rep['latency']['loaded_ms'])} ms, udp rtt {fmt(udp.get('rtt_ms'))} "
+                  f"jitter {fmt(udp.get('jitter_ms'))} loss {fmt(udp.get('loss_pct'))}% "
+                  f"(dropped by iptables: {fmt(realised)}%), {rep['duration_s']:.2f} s, "
+                  f"{rep['bytes_used'] / 1e6:.1f} MB reported / {r['wire_bytes'] / 1e6:.1f} MB on the wire, "
+                  f"RSS {r['rss_mb']:.1f} MB, CPU avg {r['cpu_avg']:.2f} peak {r['cpu_peak']:.2f} core, "
+                  f"rating {rep['video']['rating']}")
+        serve_rss = proc_status_of_serve(serve)
+    finally:
+        serve.terminate()
+        serve.wait(timeout=10)
+        topology("down")
+
+    def med(f):
+        vals = [f(r) for r in results]
+        vals = [v for v in vals if v is not None]
+        return statistics.median(vals) if vals else None
+
+    down = med(lambda r: r["report"]["download"]["mbps"])
+    up = med(lambda r: r["report"]["upload"]["mbps"])
+    idle = med(lambda r: r["report"]["latency"]["idle_ms"])
+    http_jitter = med(lambda r: r["report"]["latency"]["jitter_ms"])
+    udp_rtt = med(lambda r: (r["report"].get("udp") or {}).get("rtt_ms"))
+    udp_jitter = med(lambda r: (r["report"].get("udp") or {}).get("jitter_ms"))
+    udp_loss = med(lambda r: (r["report"].get("udp") or {}).get("loss_pct"))
+    loss_errors = [abs(r["report"]["udp"]["loss_pct"] - loss_truth) for r in results if r["report"].get("udp")]
+    # Against what iptables actually dropped in each run (the realised truth).
+    realised_errors = [abs(r["report"]["udp"]["loss_pct"] - r["loss_realised"]) for r in results
+                       if r["report"].get("udp") and r["loss_realised"] is not None]
+    duration = med(lambda r: r["report"]["duration_s"])
+    max_bytes = max(r["wire_bytes"] for r in results) / 1e6
+    max_reported = max(r["report"]["bytes_used"] for r in results) / 1e6
+    rss = max(r["rss_mb"] for r in results)
+    cpu_peak = max(r["cpu_peak"] for r in results)
+    cpu_avg = max(r["cpu_avg"] for r in results)
+    base_rtt = ping["median"] - rtt_truth if ping else 0
+
+    def check(ok):
+        return "PASS" if ok else "MISS"
+
+    rows = [
+        ("download Mbit/s", down, ref_down, down and ref_down and f"ratio {down / ref_down:.3f}",
+         check(down and ref_down and abs(down / ref_down - 1) <= 0.10), "within 10% of iperf3"),
+        ("upload Mbit/s", up, ref_up, up and ref_up and f"ratio {up / ref_up:.3f}",
+         check(up and ref_up and abs(up / ref_up - 1) <= 0.10), "within 10% of iperf3"),
+        ("idle RTT ms (HTTP)", idle, rtt_truth, idle is not None and f"diff {idle - rtt_truth:+.2f}",
+         check(idle is not None and abs(idle - rtt_truth) <= 5), "within 5 ms"),
+        ("UDP RTT ms", udp_rtt, rtt_truth, udp_rtt is not None and f"diff {udp_rtt - rtt_truth:+.2f}",
+         check(udp_rtt is not None and abs(udp_rtt - rtt_truth) <= 5), "within 5 ms"),
+        ("jitter ms (HTTP)", http_jitter, jitter_truth, http_jitter is not None and f"diff {http_jitter - jitter_truth:+.2f}",
+         check(http_jitter is not None and abs(http_jitter - jitter_truth) <= 3), "within 3 ms"),
+        ("jitter ms (UDP, RFC 3550)", udp_jitter, jitter_truth, udp_jitter is not None and f"diff {udp_jitter - jitter_truth:+.2f}",
+         check(udp_jitter is not None and abs(udp_jitter - jitter_truth) <= 3), "within 3 ms"),
+        ("UDP loss % (median)", udp_loss, loss_truth,
+         loss_errors and f"worst run {max(loss_errors):.2f} pp off",
+         check(udp_loss is not None and abs(udp_loss - loss_truth) <= 1.5), "within 1.5 pp"),
+        ("UDP loss % vs iptables drops", udp_loss, None,
+         realised_errors and f"worst run {max(realised_errors):.2f} pp off",
+         check(realised_errors and max(realised_errors) <= 1.5), "within 1.5 pp every run"),
+        ("probe duration s (median)", duration, 10, None, check(duration is not None and duration <= 10), "at most 10 s"),
+        ("data on the wire MB (worst run)", max_bytes, 60, f"reported {max_reported:.1f} MB",
+         check(max_bytes <= 60), "at most 60 MB"),
+        ("peak RSS MB (worst run)", rss, 50, None, check(rss < 50), "under 50 MB"),
+        ("CPU cores, peak 0.5 s (worst run)", cpu_peak, 0.5, f"average {cpu_avg:.2f}",
+         check(cpu_peak <= 0.5), "at most half a core"),
+    ]
+    print(f"\n{'metric':36} {'measured':>10} {'truth/ref':>10}  {'':24} target")
+    for label, value, truth, note, verdict, target in rows:
+        print(f"{label:36} {fmt(value):>10} {fmt(truth):>10}  {(note or ''):24} {target}: {verdict}")
+    print(f"(base RTT of the lab path without added delay: {base_rtt:+.2f} ms by ping; "
+          f"serve peak RSS {fmt(serve_rss)} MB)")
+    return rows
+
+
+def proc_status_of_serve(popen):
+    kids = children(popen.pid)
+    pid = kids[0] if kids else popen.pid
+    return proc_status(pid, "VmHWM")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=5)
+    p.add_argument("--profile", choices=sorted(PROFILES), action="append")
+    p.add_argument("--binary", default=os.path.join(ROOT, "target/release/session-ready"))
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("netbench needs root (network namespaces, tc, iptables).")
+    for tool in ("iperf3", "ping", "iptables", "tc", "/usr/bin/time"):
+        if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
+            raise SystemExit(f"netbench needs {tool} (Debian: apt-get install iperf3 iputils-ping iptables time).")
+    for path in (a.binary, os.path.join(ROOT, "target/release/examples/linkdelay")):
+        if not os.path.exists(path):
+            raise SystemExit(f"{path} is missing: run `cargo build --release --bins --examples` first.")
+    for name in a.profile or list(PROFILES):
+        bench_profile(name, PROFILES[name], a.runs, a.binary)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+//! Load generator for `session-ready serve` (the documented load test; the
+//! quick version runs in `cargo test` as tests/net_serve_load.rs).
+//!
+//!   session-ready serve --listen 127.0.0.1:8080 --max-connections 256 &
+//!   cargo run --release --example serve_load -- --url http://127.0.0.1:8080 \
+//!       --pid $! --seconds 20 --downloaders 200 --slow 100 --oversized 50
+//!
+//! For the whole run it keeps: `--downloaders` clients fetching 1 MB again and
+//! again; `--slow` clients that open a connection and send half a request
+//! head, over and over; `--oversized` clients posting bodies bigger than the
+//! server accepts, over and over; and a few clients that ask for 100 MB and
+//! never read. A latency ping every 100 ms on its own connection records how
+//! long the server takes to answer. With `--pid` it reports the server's
+//! peak memory and CPU use from /proc.
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::AsyncWriteExt;
+
+fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with(key))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    Some(ticks as f64 / hz)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let url: String = arg(&args, "--url", "http://127.0.0.1:8080".to_string());
+    let seconds: f64 = arg(&args, "--seconds", 20.0);
+    let downloaders: usize = arg(&args, "--downloaders", 200);
+    let slow: usize = arg(&args, "--slow", 100);
+    let oversized: usize = arg(&args, "--oversized", 50);
+    let pid: u32 = arg(&args, "--pid", 0);
+    session_ready::net::probe::ensure_crypto_provider();
+    let client = reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(downloaders)
+        .build()
+        .expect("client");
+    let host = url.trim_start_matches("http://").to_string();
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let downloaded = Arc::new(AtomicU64::new(0));
+    let completed = Arc::new(AtomicU64::new(0));
+    let refused = Arc::new(AtomicU64::new(0));
+    let problems = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_seconds(pid);
+    let mut tasks = tokio::task::JoinSet::new();
+
+    for _ in 0..downloaders {
+        let (client, url, downloaded, completed, problems) = (
+            client.clone(),
+            url.clone(),
+            downloaded.clone(),
+            completed.clone(),
+            problems.clone(),
+        );
+        tasks.spawn(async move {
+            while Instant::now() < end {
+                match client
+                    .get(format!("{url}/__down?bytes=1000000"))
+                    .send()
+                    .await
+                {
+                    Ok(mut r) => {
+                        while let Ok(Some(chunk)) = r.chunk().await {
+                            downloaded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                        }
+                        completed.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Err(_) => {
+                        problems.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..slow {
+        let host = host.clone();
+        tasks.spawn(async move {
+            while Instant::now() < end {
+                if let Ok(mut s) = tokio::net::TcpStream::connect(&host).await {
+                    let _ = s
+                        .write_all(b"GET /__down?bytes=0 HTTP/1.1\r\nhost: x\r\n")
+                        .await;
+                    let mut buf = [0u8; 256];
+                    let _ = tokio::time::timeout_at(
+                        end.into(),
+                        tokio::io::AsyncReadExt::read(&mut s, &mut buf),
+                    )
+                    .await;
+                }
+            }
+        });
+    }
+    for _ in 0..oversized {
+        let (client, url, refused, problems) = (
+            client.clone(),
+            url.clone(),
+            refused.clone(),
+            problems.clone(),
+        );
+        tasks.spawn(async move {
+            while Instant::now() < end {
+                let body = futures_util::stream::repeat_with(|| {
+                    Ok::<_, std::io::Error>(bytes::Bytes::from(vec![0u8; 65536]))
+                });
+                match client
+                    .post(format!("{url}/__up"))
+                    .body(reqwest::Body::wrap_stream(body))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status() == 413 => refused.fetch_add(1, Ordering::Relaxed),
+                    _ => problems.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        });
+    }
+    for _ in 0..4 {
+        let host = host.clone();
+        tasks.spawn(async move {
+            if let Ok(mut s) = tokio::net::TcpStream::connect(&host).await {
+                let _ = s
+                    .write_all(b"GET /__down?bytes=100000000 HTTP/1.1\r\nhost: x\r\n\r\n")
+                    .await;
+                tokio::time::sleep_until(end.into()).await;
+            }
+        });
+    }
+
+    let pinger = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .expect("client");
+    let mut pings: Vec<f64> = Vec::new();
+    let mut unanswered = 0;
+    let mut peak_rss_kb = 0;
+    while Instant::now() < end {
+        let started = Instant::now();
+        match tokio::time::timeout(
+            Duration::from_secs(10),
+            pinger.get(format!("{url}/__down?bytes=0")).send(),
+        )
+        .await
+        {
+            Ok(Ok(r)) if r.status().is_success() => {
+                pings.push(started.elapsed().as_secs_f64() * 1000.0)
+            }
+            _ => unanswered += 1,
+        }
+        if pid != 0 {
+            peak_rss_kb = peak_rss_kb.max(proc_status_kb(pid, "VmRSS:").unwrap_or(0));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tasks.abort_all();
+    pings.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        pings
+            .get(((pings.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    println!(
+        "{seconds:.0} s with {downloaders} downloaders, {slow} slow clients, {oversized} oversized uploaders, 4 non-readers"
+    );
+    println!(
+        "downloads: {} completed, {:.1} MB/s; oversized uploads refused with 413: {}; other client-side problems: {}",
+        completed.load(Ordering::Relaxed),
+        downloaded.load(Ordering::Relaxed) as f64 / 1e6 / seconds,
+        refused.load(Ordering::Relaxed),
+        problems.load(Ordering::Relaxed)
+    );
+    println!(
+        "latency pings: {} answered, {unanswered} unanswered; p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pings.len(),
+        pct(0.5),
+        pct(0.99),
+        pings.last().copied().unwrap_or(f64::NAN)
+    );
+    if pid != 0 {
+        let cpu = match (cpu_before, cpu_seconds(pid)) {
+            (Some(a), Some(b)) => format!("{:.2} cores on average", (b - a) / seconds),
+            _ => "unknown".into(),
+        };
+        println!(
+            "server: peak RSS during the run {:.1} MB (VmHWM {:.1} MB), CPU {cpu}",
+            peak_rss_kb as f64 / 1024.0,
+            proc_status_kb(pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0
+        );
+    }
+}

@@ -1,0 +1,346 @@
+//! HTTP plumbing for the probe: clients, the latency ping, Server-Timing,
+//! the session-ready identification header, and plain-language descriptions
+//! of everything that can go wrong.
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use http::HeaderMap;
+use reqwest::{Client, Url};
+
+use super::ProbeConfig;
+use crate::net::server::IDENT_HEADER;
+
+/// Where HTTP requests go and how they get there.
+#[derive(Debug, Clone)]
+pub(super) struct Target {
+    /// Base URL without a trailing slash, e.g. `https://speed.cloudflare.com`.
+    pub base: String,
+    pub host: String,
+    pub port: u16,
+    /// Address resolved once by the probe (None when a proxy resolves names).
+    pub resolved: Option<SocketAddr>,
+    /// The proxy in use, if any.
+    pub proxy: Option<String>,
+}
+
+impl Target {
+    pub fn down_url(&self, bytes: u64) -> String {
+        format!("{}/__down?bytes={bytes}", self.base)
+    }
+
+    pub fn up_url(&self) -> String {
+        format!("{}/__up", self.base)
+    }
+
+    pub fn display(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// Parse and check the server URL; the message is for the person at the keyboard.
+pub fn parse_server_url(server: &str) -> Result<Url, String> {
+    let url = Url::parse(server).map_err(|_| {
+        format!(
+            "The server address {server:?} is not a web address (expected something like https://speed.example.org)."
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "The server address {server:?} should start with http:// or https:// and name a host."
+        ));
+    }
+    Ok(url)
+}
+
+/// The proxy the environment asks for, mirroring reqwest's reading of
+/// HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY (so the report can say
+/// the figures describe the path through the proxy).
+pub(super) fn env_proxy_for(url: &Url) -> Option<String> {
+    let var = |names: &[&str]| {
+        names
+            .iter()
+            .filter_map(|n| std::env::var(n).ok())
+            .find(|v| !v.trim().is_empty())
+    };
+    let proxy = match url.scheme() {
+        "https" => var(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]),
+        _ => var(&["http_proxy", "HTTP_PROXY", "ALL_PROXY", "all_proxy"]),
+    }?;
+    let host = url.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let no_proxy = var(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    let bypass = no_proxy.split(',').map(str::trim).any(|entry| {
+        let entry = entry.trim_start_matches('.');
+        !entry.is_empty() && (entry == "*" || host == entry || host.ends_with(&format!(".{entry}")))
+    });
+    (!bypass).then_some(proxy)
+}
+
+/// One HTTP/1.1 client = one TCP connection (pool of one), so parallel
+/// streams are separate connections, as in a browser speed test.
+pub(super) fn client(target: &Target, config: &ProbeConfig) -> Result<Client, String> {
+    let mut builder = Client::builder()
+        .user_agent(concat!(
+            "session-ready/",
+            env!("CARGO_PKG_VERSION"),
+            " (connection test)"
+        ))
+        .http1_only()
+        .pool_max_idle_per_host(1)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs_f64(config.timing.connect_timeout_s));
+    builder = match config.proxy.as_deref() {
+        Some("") | Some("none") => builder.no_proxy(),
+        Some(url) => builder.proxy(
+            reqwest::Proxy::all(url)
+                .map_err(|_| format!("The proxy address {url:?} is not valid."))?,
+        ),
+        None => builder,
+    };
+    if let (Some(addr), None) = (target.resolved, target.proxy.as_ref()) {
+        builder = builder.resolve(&target.host, addr);
+    }
+    builder
+        .build()
+        .map_err(|e| format!("The connection test could not start its web client ({e})."))
+}
+
+/// What a latency ping learned.
+#[derive(Debug, Clone)]
+pub(super) struct Pong {
+    /// Round trip with the server's own time taken out, milliseconds.
+    pub rtt_ms: f64,
+    /// STUN port announced by a session-ready server.
+    pub stun_port: Option<u16>,
+    pub is_session_ready: bool,
+    /// Bytes of the request and reply, approximately (headers included).
+    pub bytes: u64,
+}
+
+/// Most a latency reply may carry; anything bigger is not a speed-test server.
+const PING_BODY_LIMIT: usize = 64 * 1024;
+
+/// One `GET /__down?bytes=0` round trip on `client`'s (ideally warm) connection.
+pub(super) async fn ping(client: &Client, target: &Target) -> Result<Pong, String> {
+    let url = target.down_url(0);
+    let request_bytes = 100 + url.len() as u64;
+    let sent = Instant::now();
+    let mut response = client
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| describe(&e, target))?;
+    let elapsed_ms = sent.elapsed().as_secs_f64() * 1000.0;
+    check_status(&response)?;
+    let headers = response.headers().clone();
+    let mut body = 0usize;
+    while let Some(chunk) = response.chunk().await.map_err(|e| describe(&e, target))? {
+        body += chunk.len();
+        if body > PING_BODY_LIMIT {
+            return Err(
+                "The measurement server sent far more than a short reply, so it may not be a speed-test server."
+                    .to_string(),
+            );
+        }
+    }
+    let server_ms = server_timing_ms(&headers).filter(|s| *s >= 0.0 && *s < elapsed_ms);
+    let (is_session_ready, stun_port) = identify(&headers);
+    Ok(Pong {
+        rtt_ms: elapsed_ms - server_ms.unwrap_or(0.0),
+        stun_port,
+        is_session_ready,
+        bytes: request_bytes + header_bytes(&headers) + body as u64,
+    })
+}
+
+/// Approximate size of a response head on the wire.
+pub(super) fn header_bytes(headers: &HeaderMap) -> u64 {
+    17 + headers
+        .iter()
+        .map(|(k, v)| (k.as_str().len() + v.len() + 4) as u64)
+        .sum::<u64>()
+        + 2
+}
+
+pub(super) fn check_status(response: &reqwest::Response) -> Result<(), String> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let what = status.canonical_reason().unwrap_or("unexpected");
+    let hint = match status.as_u16() {
+        404 | 405 => " It may not be a speed-test server.",
+        413 => " It does not accept transfers this large.",
+        429 => " It is busy; trying again later may help.",
+        500..=599 => " The problem is on the server's side; trying again later may help.",
+        _ => "",
+    };
+    Err(format!(
+        "The measurement server answered with status {} ({what}).{hint}",
+        status.as_u16()
+    ))
+}
+
+/// Server time from `Server-Timing` (largest `dur`, in ms): Cloudflare sends
+/// `cfRequestDuration;dur=…`, session-ready sends `app;dur=…`.
+pub fn server_timing_ms(headers: &HeaderMap) -> Option<f64> {
+    headers
+        .get_all("server-timing")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([',', ';']))
+        .filter_map(|part| part.trim().strip_prefix("dur="))
+        .filter_map(|d| d.trim_matches('"').parse::<f64>().ok())
+        .filter(|d| d.is_finite())
+        .reduce(f64::max)
+}
+
+/// Is this a session-ready server, and which STUN port does it announce?
+pub fn identify(headers: &HeaderMap) -> (bool, Option<u16>) {
+    let Some(value) = headers.get(IDENT_HEADER).and_then(|v| v.to_str().ok()) else {
+        return (false, None);
+    };
+    let port = value
+        .split(';')
+        .filter_map(|p| p.trim().strip_prefix("stun-port="))
+        .find_map(|p| p.parse::<u16>().ok())
+        .filter(|p| *p != 0);
+    (true, port)
+}
+
+/// A reqwest error in words for a client, without jargon.
+pub(super) fn describe(err: &reqwest::Error, target: &Target) -> String {
+    use std::error::Error as _;
+    let place = target.display();
+    let mut io_kind = None;
+    let mut hyper_err: Option<&hyper::Error> = None;
+    let mut tls = false;
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        if let Some(h) = cause.downcast_ref::<hyper::Error>() {
+            hyper_err.get_or_insert(h);
+        }
+        if cause.downcast_ref::<rustls::Error>().is_some() {
+            tls = true;
+        }
+        source = cause.source();
+    }
+    use std::io::ErrorKind as K;
+    if let Some(h) = hyper_err {
+        if h.is_parse_too_large() {
+            return "The measurement server sent a reply too large to read, so it was set aside."
+                .to_string();
+        }
+        if h.is_parse() || h.is_parse_status() {
+            return "The measurement server's reply was not in a form this program understands."
+                .to_string();
+        }
+        if h.is_incomplete_message() {
+            return "The measurement server closed the connection before sending everything it promised."
+                .to_string();
+        }
+    }
+    if tls {
+        return format!(
+            "A secure connection to {place} could not be set up (its certificate was not accepted)."
+        );
+    }
+    match io_kind {
+        Some(K::ConnectionRefused) => {
+            return format!(
+                "The measurement server at {place} turned the connection away (nothing is answering there)."
+            );
+        }
+        Some(K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe) => {
+            return "The connection to the measurement server was cut off part-way.".to_string();
+        }
+        Some(K::UnexpectedEof) => {
+            return "The measurement server closed the connection before sending everything it promised."
+                .to_string();
+        }
+        Some(K::TimedOut) => {
+            return format!("The measurement server at {place} did not answer in time.");
+        }
+        Some(K::HostUnreachable | K::NetworkUnreachable) => {
+            return format!("{place} cannot be reached from this network right now.");
+        }
+        _ => {}
+    }
+    if err.is_timeout() {
+        return format!("The measurement server at {place} did not answer in time.");
+    }
+    if err.is_connect() {
+        if let Some(proxy) = &target.proxy {
+            return format!("Could not connect through the proxy {proxy}.");
+        }
+        return format!("Could not connect to the measurement server at {place}.");
+    }
+    if err.is_body() || err.is_decode() {
+        return "The connection to the measurement server was cut off part-way.".to_string();
+    }
+    format!("The measurement server at {place} could not be used ({err}).")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn server_timing_takes_the_largest_duration() {
+        let mut h = HeaderMap::new();
+        h.append(
+            "server-timing",
+            HeaderValue::from_static("cfL4;desc=\"?proto=TCP\""),
+        );
+        h.append(
+            "server-timing",
+            HeaderValue::from_static("cfRequestDuration;dur=12.5"),
+        );
+        assert_eq!(server_timing_ms(&h), Some(12.5));
+        let mut ours = HeaderMap::new();
+        ours.insert(
+            "server-timing",
+            HeaderValue::from_static("app;dur=0.040, db;dur=3"),
+        );
+        assert_eq!(server_timing_ms(&ours), Some(3.0));
+        assert_eq!(server_timing_ms(&HeaderMap::new()), None);
+        let mut junk = HeaderMap::new();
+        junk.insert("server-timing", HeaderValue::from_static("app;dur=abc"));
+        assert_eq!(server_timing_ms(&junk), None);
+    }
+
+    #[test]
+    fn identification_header_gives_the_stun_port() {
+        let mut h = HeaderMap::new();
+        assert_eq!(identify(&h), (false, None));
+        h.insert(
+            IDENT_HEADER,
+            HeaderValue::from_static("0.1.0; stun-port=3478"),
+        );
+        assert_eq!(identify(&h), (true, Some(3478)));
+        h.insert(IDENT_HEADER, HeaderValue::from_static("0.1.0"));
+        assert_eq!(identify(&h), (true, None));
+        h.insert(IDENT_HEADER, HeaderValue::from_static("0.1.0; stun-port=0"));
+        assert_eq!(identify(&h), (true, None));
+    }
+
+    #[test]
+    fn server_urls_are_checked_in_plain_words() {
+        assert!(parse_server_url("https://speed.cloudflare.com").is_ok());
+        assert!(parse_server_url("http://127.0.0.1:8080").is_ok());
+        assert!(
+            parse_server_url("speed.example.org")
+                .unwrap_err()
+                .contains("not a web address")
+        );
+        assert!(
+            parse_server_url("ftp://x.org")
+                .unwrap_err()
+                .contains("http://")
+        );
+    }
+}

@@ -1,0 +1,556 @@
+//! Download and upload goodput with parallel streams, stopping as soon as
+//! the estimate settles, plus latency sampled while the link is saturated.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use reqwest::Client;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::http::{self, Target, check_status, describe, header_bytes};
+use super::{ProbeTiming, lock};
+use crate::net::stats::{
+    Completion, CounterSample, RateEstimate, completions_counter, counter_rate, upload_rate,
+};
+
+/// What one transfer phase produced.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TransferOutcome {
+    pub estimate: Option<RateEstimate>,
+    /// Payload bytes moved (received for download, handed to the connection for upload).
+    pub bytes: u64,
+    pub streams: u32,
+    /// Why the figure is missing, or a note on how it is limited.
+    pub reason: Option<String>,
+    /// Round trips measured while the transfer ran (ms), after the queue had time to fill.
+    pub loaded_ms: Vec<f64>,
+}
+
+/// The sampling period of the phase loops.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Loaded-latency samples are kept only after the link has had this long to fill up.
+const LOAD_SETTLE: Duration = Duration::from_millis(400);
+
+/// First problem reported by any stream (the most telling one).
+#[derive(Default)]
+struct Problems(Mutex<Vec<String>>);
+
+impl Problems {
+    fn add(&self, problem: String) {
+        let mut list = lock(&self.0);
+        if !list.contains(&problem) {
+            list.push(problem);
+        }
+    }
+    fn first(&self) -> Option<String> {
+        lock(&self.0).first().cloned()
+    }
+}
+
+/// Take up to `want` bytes from the shared budget.
+fn reserve(budget: &AtomicU64, want: u64) -> u64 {
+    let mut current = budget.load(Ordering::Relaxed);
+    loop {
+        let take = current.min(want);
+        if take == 0 {
+            return 0;
+        }
+        match budget.compare_exchange_weak(
+            current,
+            current - take,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        ) {
+            Ok(_) => return take,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// Ping every `interval` on the dedicated latency connection while a transfer runs.
+async fn loaded_pings(
+    client: Client,
+    target: Target,
+    keep_after: Instant,
+    interval: Duration,
+    samples: Arc<Mutex<Vec<f64>>>,
+    bytes_used: Arc<AtomicU64>,
+) {
+    loop {
+        let started = Instant::now();
+        if let Ok(Ok(pong)) =
+            tokio::time::timeout(Duration::from_secs(5), http::ping(&client, &target)).await
+        {
+            bytes_used.fetch_add(pong.bytes, Ordering::Relaxed);
+            if started >= keep_after {
+                lock(&samples).push(pong.rtt_ms);
+            }
+        }
+        tokio::time::sleep_until(started + interval).await;
+    }
+}
+
+/// Shared inputs of both phases.
+pub(super) struct Phase<'a> {
+    pub target: &'a Target,
+    pub clients: &'a [Client],
+    pub ping_client: &'a Client,
+    pub timing: &'a ProbeTiming,
+    pub end: Instant,
+    /// A slow link whose rate has not settled by `end` may go on until here.
+    pub slow_end: Instant,
+    pub bytes_used: Arc<AtomicU64>,
+}
+
+/// Below this rate an unsettled transfer may use the extra time up to `slow_end`:
+/// on slow, long-delay links TCP needs longer to settle, the rating's band
+/// edges (0.35, 0.75, 1.2 Mbit/s) lie exactly there, and the extra data is small.
+const SLOW_LINK_BYTES_PER_S: f64 = 2_000_000.0 / 8.0;
+
+impl Phase<'_> {
+    fn time_is_up(&self, now: Instant, estimate: Option<RateEstimate>) -> bool {
+        if now >= self.slow_end {
+            return true;
+        }
+        if now < self.end {
+            return false;
+        }
+        !estimate.is_some_and(|e| !e.stable && e.bytes_per_s < SLOW_LINK_BYTES_PER_S)
+    }
+
+    fn start_loaded_pings(&self, set: &mut JoinSet<()>, started: Instant) -> Arc<Mutex<Vec<f64>>> {
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        set.spawn(loaded_pings(
+            self.ping_client.clone(),
+            self.target.clone(),
+            started + LOAD_SETTLE,
+            Duration::from_secs_f64(self.timing.loaded_ping_interval_s),
+            samples.clone(),
+            self.bytes_used.clone(),
+        ));
+        samples
+    }
+}
+
+/// Download with parallel streams until the rate settles, time runs out,
+/// the byte budget is spent or the server stalls.
+pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
+    let timing = phase.timing;
+    let started = Instant::now();
+    let received = Arc::new(AtomicU64::new(0));
+    let budget = Arc::new(AtomicU64::new(timing.max_download_bytes));
+    let problems = Arc::new(Problems::default());
+    let streams = phase.clients.len().max(1) as u64;
+    // Big requests keep every stream busy for the whole phase; unread data is
+    // dropped with the connection at the end.
+    let request_size = (timing.max_download_bytes / streams).max(256 * 1024);
+
+    let mut tasks = JoinSet::new();
+    for client in phase.clients {
+        tasks.spawn(download_stream(
+            client.clone(),
+            phase.target.clone(),
+            request_size,
+            budget.clone(),
+            received.clone(),
+            problems.clone(),
+            phase.bytes_used.clone(),
+        ));
+    }
+    let mut pinger = JoinSet::new();
+    let loaded = phase.start_loaded_pings(&mut pinger, started);
+
+    let mut samples = vec![CounterSample { t: 0.0, bytes: 0 }];
+    let mut last_growth = started;
+    let mut note = None;
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = tokio::time::sleep_until(phase.slow_end) => {}
+        }
+        let now = Instant::now();
+        let bytes = received.load(Ordering::Relaxed);
+        if bytes > samples.last().map_or(0, |s| s.bytes) {
+            last_growth = now;
+        }
+        samples.push(CounterSample {
+            t: now.duration_since(started).as_secs_f64(),
+            bytes,
+        });
+        while tasks.try_join_next().is_some() {}
+        if tasks.is_empty() {
+            break;
+        }
+        let estimate = counter_rate(&samples, timing.stability);
+        if estimate.is_some_and(|e| e.stable) {
+            break;
+        }
+        if now.duration_since(last_growth).as_secs_f64() >= timing.stall_s {
+            note = Some(if bytes == 0 {
+                "The measurement server did not start sending.".to_string()
+            } else {
+                "The measurement server stopped sending part-way; the figure is from before it stopped."
+                    .to_string()
+            });
+            // Judge the rate from before the stall, not the silence after it.
+            let cut = now.duration_since(started).as_secs_f64() - timing.stall_s;
+            samples.retain(|s| s.t <= cut.max(0.0));
+            break;
+        }
+        if phase.time_is_up(now, estimate) {
+            break;
+        }
+    }
+    tasks.abort_all();
+    pinger.abort_all();
+    let bytes = received.load(Ordering::Relaxed);
+    let mut estimate = counter_rate(&samples, timing.stability);
+    if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
+        estimate = quick_transfer_estimate(&samples);
+    }
+    let reason = match (&estimate, note) {
+        (_, Some(n)) => Some(n),
+        (None, None) => Some(
+            problems
+                .first()
+                .unwrap_or_else(|| "The download did not run long enough to measure.".to_string()),
+        ),
+        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, timing.max_download_bytes)),
+        _ => None,
+    };
+    TransferOutcome {
+        estimate,
+        bytes,
+        streams: streams as u32,
+        reason,
+        loaded_ms: lock(&loaded).clone(),
+    }
+}
+
+fn tasks_finished_cleanly(problems: &Problems) -> bool {
+    problems.first().is_none()
+}
+
+fn unsettled_note(bytes: u64, budget: u64) -> String {
+    if bytes * 10 >= budget * 9 {
+        "The data limit for this test was reached before the speed settled, so the real speed is probably higher."
+            .to_string()
+    } else {
+        "The speed had not quite settled when the time was up, so this figure is approximate."
+            .to_string()
+    }
+}
+
+/// For a transfer that finished before one estimation window (a very fast
+/// link with a small data budget): the average over the whole transfer, a lower bound.
+fn quick_transfer_estimate(samples: &[CounterSample]) -> Option<RateEstimate> {
+    let first = samples.iter().find(|s| s.bytes > 0)?;
+    let last = samples.last()?;
+    let span = last.t - samples.first()?.t;
+    (span > 0.0 && last.bytes > 0).then(|| RateEstimate {
+        bytes_per_s: last.bytes as f64 / span.max(first.t),
+        stable: false,
+        basis_s: span,
+    })
+}
+
+async fn download_stream(
+    client: Client,
+    target: Target,
+    request_size: u64,
+    budget: Arc<AtomicU64>,
+    received: Arc<AtomicU64>,
+    problems: Arc<Problems>,
+    bytes_used: Arc<AtomicU64>,
+) {
+    loop {
+        let want = reserve(&budget, request_size);
+        if want == 0 {
+            return;
+        }
+        let url = target.down_url(want);
+        bytes_used.fetch_add(100 + url.len() as u64, Ordering::Relaxed);
+        let mut response = match client.get(&url).send().await {
+            Ok(r) => r,
+            Err(e) => return problems.add(describe(&e, &target)),
+        };
+        if let Err(p) = check_status(&response) {
+            return problems.add(p);
+        }
+        bytes_used.fetch_add(header_bytes(response.headers()), Ordering::Relaxed);
+        if response.content_length().is_some_and(|len| len > want) {
+            return problems.add(more_than_asked());
+        }
+        let mut got: u64 = 0;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    let take = (chunk.len() as u64).min(want - got);
+                    got += take;
+                    received.fetch_add(take, Ordering::Relaxed);
+                    bytes_used.fetch_add(take, Ordering::Relaxed);
+                    if take < chunk.len() as u64 {
+                        return problems.add(more_than_asked());
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return problems.add(describe(&e, &target)),
+            }
+        }
+        if got < want {
+            return problems.add(
+                "The measurement server closed the connection before sending everything it promised."
+                    .to_string(),
+            );
+        }
+    }
+}
+
+fn more_than_asked() -> String {
+    "The measurement server sent more than was asked for, so the rest was not read.".to_string()
+}
+
+/// The payload for uploads: random, so no compressing proxy can shrink it.
+pub(super) fn random_payload() -> Bytes {
+    let mut buf = vec![0u8; UPLOAD_CHUNK];
+    rand::fill(&mut buf[..]);
+    Bytes::from(buf)
+}
+
+const UPLOAD_CHUNK: usize = 64 * 1024;
+const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
+const UPLOAD_REQUEST_S: f64 = 0.2;
+const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
+
+/// Upload with parallel streams of back-to-back POSTs. Each completed POST
+/// tells us the server has every byte of it (see `stats::completions_counter`).
+pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome {
+    let timing = phase.timing;
+    let started = Instant::now();
+    let handed_over = Arc::new(AtomicU64::new(0));
+    let budget = Arc::new(AtomicU64::new(timing.max_upload_bytes));
+    let problems = Arc::new(Problems::default());
+    let completions: Arc<Mutex<Vec<Completion>>> = Arc::new(Mutex::new(Vec::new()));
+    // Requests are resized to take UPLOAD_REQUEST_S per stream once the rate
+    // is known: small enough for a fine-grained estimate, big enough that
+    // per-request overhead does not matter.
+    let request_size = Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST));
+    let streams = phase.clients.len().max(1);
+
+    let mut tasks = JoinSet::new();
+    for (index, client) in phase.clients.iter().enumerate() {
+        tasks.spawn(upload_stream(UploadStream {
+            index,
+            client: client.clone(),
+            target: phase.target.clone(),
+            payload: payload.clone(),
+            started,
+            request_size: request_size.clone(),
+            budget: budget.clone(),
+            handed_over: handed_over.clone(),
+            completions: completions.clone(),
+            problems: problems.clone(),
+            bytes_used: phase.bytes_used.clone(),
+        }));
+    }
+    let mut pinger = JoinSet::new();
+    let loaded = phase.start_loaded_pings(&mut pinger, started);
+
+    let mut last_growth = started;
+    let mut last_count = 0;
+    let mut last_handed = 0;
+    let mut note = None;
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = tokio::time::sleep_until(phase.slow_end) => {}
+        }
+        let now = Instant::now();
+        let done = lock(&completions).clone();
+        let handed = handed_over.load(Ordering::Relaxed);
+        if done.len() > last_count || handed > last_handed {
+            last_growth = now;
+            last_count = done.len();
+            last_handed = handed;
+        }
+        let estimate = upload_rate(&done, timing.stability);
+        if let Some(est) = estimate {
+            let per_stream = est.bytes_per_s / streams as f64;
+            let size = ((per_stream * UPLOAD_REQUEST_S) as u64)
+                .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
+            request_size.store(size, Ordering::Relaxed);
+            if est.stable {
+                break;
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+        if tasks.is_empty() {
+            break;
+        }
+        // A confirmation needs a whole request to arrive, so allow twice as long.
+        if now.duration_since(last_growth).as_secs_f64() >= 2.0 * timing.stall_s {
+            note = Some(if done.is_empty() {
+                "The measurement server did not confirm receiving any upload.".to_string()
+            } else {
+                "The measurement server stopped taking the upload part-way; the figure is from before it stopped."
+                    .to_string()
+            });
+            break;
+        }
+        if phase.time_is_up(now, estimate) {
+            break;
+        }
+    }
+    tasks.abort_all();
+    pinger.abort_all();
+    let done = lock(&completions).clone();
+    let mut estimate = upload_rate(&done, timing.stability);
+    if estimate.is_none() && problems.first().is_none() {
+        estimate = quick_transfer_estimate(&completions_counter(&done, TICK.as_secs_f64()));
+    }
+    let bytes = handed_over.load(Ordering::Relaxed);
+    let reason = match (&estimate, note) {
+        (_, Some(n)) => Some(n),
+        (None, None) => Some(problems.first().unwrap_or_else(|| {
+            if done.is_empty() && bytes > 0 {
+                "The measurement server did not confirm receiving any upload.".to_string()
+            } else {
+                "The upload did not run long enough to measure.".to_string()
+            }
+        })),
+        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, timing.max_upload_bytes)),
+        _ => None,
+    };
+    TransferOutcome {
+        estimate,
+        bytes,
+        streams: streams as u32,
+        reason,
+        loaded_ms: lock(&loaded).clone(),
+    }
+}
+
+struct UploadStream {
+    index: usize,
+    client: Client,
+    target: Target,
+    payload: Bytes,
+    started: Instant,
+    request_size: Arc<AtomicU64>,
+    budget: Arc<AtomicU64>,
+    handed_over: Arc<AtomicU64>,
+    completions: Arc<Mutex<Vec<Completion>>>,
+    problems: Arc<Problems>,
+    bytes_used: Arc<AtomicU64>,
+}
+
+async fn upload_stream(s: UploadStream) {
+    let url = s.target.up_url();
+    let mut first = true;
+    loop {
+        // First requests of different sizes, so the streams do not finish in
+        // step and leave the link idle together while waiting for replies.
+        let wanted = if first {
+            MIN_UPLOAD_REQUEST + MIN_UPLOAD_REQUEST * s.index as u64 / 4
+        } else {
+            s.request_size.load(Ordering::Relaxed)
+        };
+        first = false;
+        let size = reserve(&s.budget, wanted);
+        if size == 0 {
+            return;
+        }
+        let body = reqwest::Body::wrap_stream(payload_stream(
+            s.payload.clone(),
+            size,
+            s.handed_over.clone(),
+            s.bytes_used.clone(),
+        ));
+        s.bytes_used
+            .fetch_add(150 + url.len() as u64, Ordering::Relaxed);
+        let mut response = match s
+            .client
+            .post(&url)
+            .header(reqwest::header::CONTENT_LENGTH, size)
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return s.problems.add(describe(&e, &s.target)),
+        };
+        let confirmed = Instant::now();
+        if let Err(p) = check_status(&response) {
+            return s.problems.add(p);
+        }
+        s.bytes_used
+            .fetch_add(header_bytes(response.headers()), Ordering::Relaxed);
+        let mut reply = 0usize;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    reply += chunk.len();
+                    s.bytes_used
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    if reply > 64 * 1024 {
+                        return s.problems.add(
+                            "The measurement server answered uploads with far more than a short reply."
+                                .to_string(),
+                        );
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => return s.problems.add(describe(&e, &s.target)),
+            }
+        }
+        lock(&s.completions).push(Completion {
+            stream: s.index,
+            t: confirmed.duration_since(s.started).as_secs_f64(),
+            bytes: size,
+        });
+    }
+}
+
+/// `size` bytes as 64 KiB slices of the shared random payload, counted as
+/// the connection takes them.
+fn payload_stream(
+    payload: Bytes,
+    size: u64,
+    handed_over: Arc<AtomicU64>,
+    bytes_used: Arc<AtomicU64>,
+) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'static {
+    futures_util::stream::unfold(size, move |left| {
+        let payload = payload.clone();
+        let handed_over = handed_over.clone();
+        let bytes_used = bytes_used.clone();
+        async move {
+            if left == 0 {
+                return None;
+            }
+            let n = (left as usize).min(payload.len());
+            handed_over.fetch_add(n as u64, Ordering::Relaxed);
+            bytes_used.fetch_add(n as u64, Ordering::Relaxed);
+            Some((Ok(payload.slice(..n)), left - n as u64))
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn budget_is_shared_and_never_overdrawn() {
+        let budget = AtomicU64::new(250);
+        assert_eq!(reserve(&budget, 100), 100);
+        assert_eq!(reserve(&budget, 100), 100);
+        assert_eq!(reserve(&budget, 100), 50);
+        assert_eq!(reserve(&budget, 100), 0);
+    }
+}

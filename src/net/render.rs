@@ -1,0 +1,353 @@
+//! The connection test as shown to a client (plain words, colour only as a
+//! second cue) and as JSON.
+use crate::cli::NetworkFormat;
+use crate::term::{Style, Tone};
+
+use super::model::*;
+
+pub fn render(
+    report: &NetworkReport,
+    format: NetworkFormat,
+    style: Style,
+) -> anyhow::Result<Vec<u8>> {
+    match format {
+        NetworkFormat::Json => {
+            let mut out = serde_json::to_vec_pretty(report)?;
+            out.push(b'\n');
+            Ok(out)
+        }
+        NetworkFormat::Terminal => Ok(terminal(report, style).into_bytes()),
+    }
+}
+
+/// Words for a band; the colour only repeats what the words say.
+pub fn band_words(band: VideoRating) -> (&'static str, Tone) {
+    match band {
+        VideoRating::Good => ("good", Tone::Good),
+        VideoRating::Fair => ("fair", Tone::Caution),
+        VideoRating::Poor => ("may struggle", Tone::Concern),
+        VideoRating::Unusable => ("not enough for video", Tone::Concern),
+    }
+}
+
+/// One sentence on the whole connection, and what to do next.
+pub fn summary(video: &VideoAssessment) -> (String, Option<&'static str>) {
+    if !video.conclusive {
+        return (
+            "The connection test could not measure everything it needs, so there is no overall answer yet."
+                .to_string(),
+            Some("You could try again in a minute, or on another network. Your therapist can also help you check the connection."),
+        );
+    }
+    match video.rating {
+        VideoRating::Good => (
+            "Your connection looks good for a video session.".to_string(),
+            None,
+        ),
+        VideoRating::Fair => (
+            "Your connection should work for a video session, with some limits (see below)."
+                .to_string(),
+            Some("Closing other programs and pausing big downloads during the session will help."),
+        ),
+        VideoRating::Poor => (
+            "Your connection may struggle with a video session right now.".to_string(),
+            Some(
+                "This is about the line, not about you. Moving closer to the router or using a cable, and pausing \
+                  other downloads, may help; then try again. A phone call or an in-person session are options to talk \
+                  through with your therapist.",
+            ),
+        ),
+        VideoRating::Unusable => (
+            "Right now your connection does not seem able to carry a video session.".to_string(),
+            Some(
+                "This is about the line, not about you. You could try another network or try again later. A phone \
+                  call or an in-person session are options to talk through with your therapist.",
+            ),
+        ),
+    }
+}
+
+fn metric_band(report: &NetworkReport, metric: &str) -> Option<VideoRating> {
+    report
+        .video
+        .metrics
+        .iter()
+        .find(|m| m.metric == metric)
+        .map(|m| m.band)
+}
+
+fn line(
+    style: Style,
+    label: &str,
+    value: Option<String>,
+    band: Option<VideoRating>,
+    why_missing: Option<&str>,
+) -> String {
+    let bullet = style.bullet();
+    match value {
+        Some(v) => {
+            let judged = band
+                .map(|b| {
+                    let (w, t) = band_words(b);
+                    format!(" ({})", style.tone(w, t))
+                })
+                .unwrap_or_default();
+            format!("{bullet} {}: {v}{judged}\n", style.bold(label))
+        }
+        None => format!(
+            "{bullet} {}: not measured{}\n",
+            style.bold(label),
+            why_missing.map(|w| format!(". {w}")).unwrap_or_default()
+        ),
+    }
+}
+
+/// The result as a client sees it.
+pub fn terminal(report: &NetworkReport, style: Style) -> String {
+    let mut out = style.heading("Your connection");
+    let (headline, next) = summary(&report.video);
+    let (_, tone) = band_words(report.video.rating);
+    let headline = if report.video.conclusive {
+        style.tone(&headline, tone)
+    } else {
+        headline
+    };
+    out.push_str(&format!("{headline}\n\n"));
+
+    let mbps = |m: Option<f64>| {
+        m.map(|v| {
+            if v >= 10.0 {
+                format!("{v:.0} Mbit/s")
+            } else {
+                format!("{v:.1} Mbit/s")
+            }
+        })
+    };
+    out.push_str(&line(
+        style,
+        "Download speed",
+        mbps(report.download.mbps),
+        metric_band(report, "download_mbps"),
+        report
+            .download
+            .reason
+            .as_deref()
+            .filter(|_| report.download.mbps.is_none()),
+    ));
+    out.push_str(&line(
+        style,
+        "Upload speed",
+        mbps(report.upload.mbps),
+        metric_band(report, "upload_mbps"),
+        report
+            .upload
+            .reason
+            .as_deref()
+            .filter(|_| report.upload.mbps.is_none()),
+    ));
+    let (rtt, jitter) = match &report.udp {
+        Some(u) => (Some(u.rtt_ms), Some(u.jitter_ms)),
+        None => (report.latency.idle_ms, report.latency.jitter_ms),
+    };
+    out.push_str(&line(
+        style,
+        "Delay, there and back",
+        rtt.map(|v| format!("{v:.0} ms")),
+        metric_band(report, "rtt_ms"),
+        report.latency.reason.as_deref().filter(|_| rtt.is_none()),
+    ));
+    out.push_str(&line(
+        style,
+        "Steadiness (how much the delay varies)",
+        jitter.map(|v| format!("about {v:.0} ms")),
+        metric_band(report, "jitter_ms"),
+        None,
+    ));
+    out.push_str(&line(
+        style,
+        "Lost audio packets",
+        report.udp.as_ref().map(|u| {
+            format!(
+                "{:.1}% ({} of {})",
+                u.loss_pct,
+                u.sent.saturating_sub(u.received),
+                u.sent
+            )
+        }),
+        metric_band(report, "loss_pct"),
+        report
+            .udp_reason
+            .as_deref()
+            .filter(|_| report.udp.is_none()),
+    ));
+    out.push_str(&line(
+        style,
+        "Delay while the line is busy",
+        report.latency.loaded_ms.map(|v| format!("{v:.0} ms")),
+        metric_band(report, "loaded_increase_ms"),
+        report
+            .latency
+            .reason
+            .as_deref()
+            .filter(|_| report.latency.loaded_ms.is_none() && rtt.is_some()),
+    ));
+    if let Some(mos) = report.video.mos {
+        out.push_str(&line(
+            style,
+            "Estimated sound quality of a call",
+            Some(format!("{mos:.1} out of 4.5")),
+            metric_band(report, "mos"),
+            None,
+        ));
+    }
+
+    out.push_str(&format!("\n{}\n", style.bold("What this means")));
+    for reason in &report.video.reasons {
+        out.push_str(&format!("{} {reason}\n", style.bullet()));
+    }
+    if let Some(next) = next {
+        out.push_str(&format!("\n{next}\n"));
+    }
+
+    let mb = report.bytes_used as f64 / 1e6;
+    let mut contacted = vec![report.server.clone()];
+    if let Some(stun) = &report.stun_server {
+        let same_host = report
+            .server
+            .split("://")
+            .nth(1)
+            .is_some_and(|rest| rest.trim_end_matches('/') == stun.as_str());
+        if !same_host {
+            contacted.push(stun.clone());
+        }
+    }
+    let mut about = format!(
+        "This test used about {mb:.1} MB of data in {:.0} seconds. ",
+        report.duration_s
+    );
+    if contacted.len() == 1 {
+        about.push_str(&format!(
+            "It talked only to {}, which sees this computer's internet address and nothing else.",
+            contacted[0]
+        ));
+    } else {
+        about.push_str(&format!(
+            "It talked only to {}, which see this computer's internet address and nothing else.",
+            contacted.join(" and ")
+        ));
+    }
+    if report.via_proxy {
+        about.push_str(
+            " The web part went through a proxy, so the figures describe the path through it.",
+        );
+    }
+    out.push_str(&format!("\n{}\n", style.dim(&about)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::rating;
+
+    fn sample(conclusive_data: bool) -> NetworkReport {
+        let mut r = NetworkReport {
+            server: "https://speed.example.org".into(),
+            stun_server: Some("stun.example.org:3478".into()),
+            download: Throughput {
+                mbps: conclusive_data.then_some(19.1),
+                reason: (!conclusive_data)
+                    .then(|| "The measurement server stopped sending.".to_string()),
+                ..Default::default()
+            },
+            upload: Throughput {
+                mbps: Some(4.8),
+                ..Default::default()
+            },
+            latency: Latency {
+                idle_ms: Some(41.0),
+                jitter_ms: Some(2.0),
+                loaded_ms: Some(220.0),
+                ..Default::default()
+            },
+            udp: Some(UdpResult {
+                rtt_ms: 41.5,
+                jitter_ms: 3.1,
+                loss_pct: 2.0,
+                sent: 200,
+                received: 196,
+                min_rtt_ms: 40.0,
+                p90_rtt_ms: 45.0,
+                ignored_replies: 0,
+                packets_per_s: 50.0,
+            }),
+            udp_reason: None,
+            udp_status: UdpStatus::Measured,
+            via_proxy: false,
+            bytes_used: 12_300_000,
+            duration_s: 8.4,
+            video: rating::rate_video(None),
+        };
+        r.video = rating::rate_report(&r);
+        r
+    }
+
+    #[test]
+    fn plain_output_is_ascii_calm_and_complete() {
+        let text = terminal(&sample(true), Style::decide(true, true, false));
+        assert!(text.is_ascii(), "{text}");
+        for word in [
+            "Download speed: 19 Mbit/s",
+            "Lost audio packets: 2.0% (4 of 200)",
+            "12.3 MB",
+            "stun.example.org:3478",
+        ] {
+            assert!(text.contains(word), "{word} missing:\n{text}");
+        }
+        let lower = text.to_lowercase();
+        assert!(
+            !lower.contains("fail") && !lower.contains("error"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn missing_figures_say_why_and_there_is_no_verdict() {
+        let text = terminal(&sample(false), Style::decide(false, false, false));
+        assert!(
+            text.contains("Download speed: not measured. The measurement server stopped sending."),
+            "{text}"
+        );
+        assert!(text.contains("no overall answer yet"), "{text}");
+    }
+
+    #[test]
+    fn json_keeps_the_contract_field_names() {
+        let json: serde_json::Value = serde_json::from_slice(
+            &render(
+                &sample(true),
+                NetworkFormat::Json,
+                Style::decide(false, false, false),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        for path in [
+            "/download/mbps",
+            "/upload/mbps",
+            "/latency/idle_ms",
+            "/latency/jitter_ms",
+            "/latency/loaded_ms",
+            "/udp/rtt_ms",
+            "/udp/jitter_ms",
+            "/udp/loss_pct",
+            "/bytes_used",
+            "/duration_s",
+            "/video/rating",
+            "/video/conclusive",
+        ] {
+            assert!(json.pointer(path).is_some(), "{path} missing");
+        }
+        assert_eq!(json["video"]["rating"], "fair");
+    }
+}

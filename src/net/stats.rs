@@ -1,0 +1,482 @@
+//! Pure statistics for the probe: order statistics, jitter, and the
+//! throughput estimators that decide when a transfer has settled.
+//! No I/O and no clocks: every function takes the samples it needs.
+
+/// Value at fraction `q` (0..=1) of the sorted samples, interpolating between
+/// neighbours. `None` for no samples.
+pub fn quantile(samples: &[f64], q: f64) -> Option<f64> {
+    let mut sorted: Vec<f64> = samples.iter().copied().filter(|v| v.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let rank = q.clamp(0.0, 1.0) * (sorted.len() - 1) as f64;
+    let lower = rank.floor() as usize;
+    let upper = rank.ceil() as usize;
+    let frac = rank - lower as f64;
+    Some(sorted[lower] + (sorted[upper] - sorted[lower]) * frac)
+}
+
+pub fn median(samples: &[f64]) -> Option<f64> {
+    quantile(samples, 0.5)
+}
+
+pub fn minimum(samples: &[f64]) -> Option<f64> {
+    quantile(samples, 0.0)
+}
+
+/// Mean absolute difference between consecutive samples: how much the delay
+/// changes from one moment to the next (the quantity RFC 3550 jitter tracks).
+pub fn mean_successive_difference(samples: &[f64]) -> Option<f64> {
+    if samples.len() < 2 {
+        return None;
+    }
+    let total: f64 = samples.windows(2).map(|w| (w[1] - w[0]).abs()).sum();
+    Some(total / (samples.len() - 1) as f64)
+}
+
+/// RFC 3550 §6.4.1 interarrival jitter: J += (|D| − J) / 16, where D is the
+/// change in transit time between consecutive packets. Fed with round-trip
+/// times in arrival order, D is the change in round trip.
+#[derive(Debug, Clone, Default)]
+pub struct Rfc3550Jitter {
+    last_transit: Option<f64>,
+    jitter: f64,
+    updates: u32,
+}
+
+impl Rfc3550Jitter {
+    pub fn update(&mut self, transit_ms: f64) {
+        if let Some(last) = self.last_transit {
+            let d = (transit_ms - last).abs();
+            self.jitter += (d - self.jitter) / 16.0;
+            self.updates += 1;
+        }
+        self.last_transit = Some(transit_ms);
+    }
+
+    /// `None` until two packets have arrived.
+    pub fn value(&self) -> Option<f64> {
+        (self.updates > 0).then_some(self.jitter)
+    }
+}
+
+/// One reading of a cumulative byte counter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CounterSample {
+    /// Seconds since the transfer started.
+    pub t: f64,
+    pub bytes: u64,
+}
+
+/// When a transfer's rate counts as settled: past the start-up ramp, the rate
+/// over the last `window` seconds, read at every sample in the last `span`
+/// seconds, stays within ±`tolerance` (a fraction) of its mean.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Stability {
+    pub window: f64,
+    pub span: f64,
+    pub tolerance: f64,
+}
+
+impl Default for Stability {
+    fn default() -> Self {
+        Stability {
+            window: 0.5,
+            span: 0.5,
+            tolerance: 0.05,
+        }
+    }
+}
+
+/// A throughput figure with how it was arrived at.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateEstimate {
+    pub bytes_per_s: f64,
+    /// The rate had settled (false: the phase ran out of time or bytes first).
+    pub stable: bool,
+    /// Seconds of transfer the figure is based on.
+    pub basis_s: f64,
+}
+
+impl RateEstimate {
+    pub fn mbps(&self) -> f64 {
+        self.bytes_per_s * 8.0 / 1e6
+    }
+}
+
+/// Counter value at time `t`, interpolated linearly between samples.
+fn counter_at(samples: &[CounterSample], t: f64) -> f64 {
+    match samples.iter().position(|s| s.t >= t) {
+        None => samples.last().map_or(0.0, |s| s.bytes as f64),
+        Some(0) => samples[0].bytes as f64,
+        Some(i) => {
+            let (a, b) = (samples[i - 1], samples[i]);
+            if b.t <= a.t {
+                return b.bytes as f64;
+            }
+            let f = (t - a.t) / (b.t - a.t);
+            a.bytes as f64 + (b.bytes as f64 - a.bytes as f64) * f
+        }
+    }
+}
+
+/// Length of the short window used to find the end of the start-up ramp.
+const RAMP_PROBE_S: f64 = 0.25;
+
+/// When the start-up ramp (TCP slow start, queues filling) is over: the
+/// middle of the first short window whose rate reaches (1 − tolerance) of `rate`.
+fn ramp_end(samples: &[CounterSample], start: f64, rate: f64, tolerance: f64) -> Option<f64> {
+    samples
+        .iter()
+        .filter(|s| s.t - RAMP_PROBE_S >= start)
+        .find(|s| {
+            let short =
+                (counter_at(samples, s.t) - counter_at(samples, s.t - RAMP_PROBE_S)) / RAMP_PROBE_S;
+            short >= (1.0 - tolerance) * rate
+        })
+        .map(|s| s.t - RAMP_PROBE_S / 2.0)
+}
+
+/// Rate of a transfer from a cumulative byte counter (samples in time order).
+///
+/// Settled (see [`Stability`]) means: the ramp is over, and the windowed rate
+/// read across the last `span` seconds agrees within the tolerance, all of it
+/// after the ramp. The estimate is then the mean rate over that last
+/// `span + window` seconds. Otherwise the estimate is the mean over the last
+/// two thirds of the transfer, marked unsettled. `None` until at least one window of data exists.
+pub fn counter_rate(samples: &[CounterSample], rule: Stability) -> Option<RateEstimate> {
+    let first = samples.iter().position(|s| s.bytes > 0)?;
+    let samples = &samples[first.saturating_sub(1)..];
+    let start = samples.first()?.t;
+    let end = samples.last()?.t;
+    if end - start < rule.window {
+        return None;
+    }
+    let windowed =
+        |t: f64| (counter_at(samples, t) - counter_at(samples, t - rule.window)) / rule.window;
+    let latest = windowed(end);
+    let ramp = ramp_end(samples, start, latest, rule.tolerance);
+    let settled_from = end - rule.span - rule.window;
+    let recent: Vec<f64> = samples
+        .iter()
+        .filter(|s| s.t >= end - rule.span && s.t - rule.window >= start)
+        .map(|s| windowed(s.t))
+        .collect();
+    let settled = recent.len() >= 3
+        && within(&recent, rule.tolerance)
+        && ramp.is_some_and(|r| r <= settled_from);
+    // Unsettled: the last two thirds. Not from the ramp's end, which a burst
+    // at the end (data held back behind a lost packet, released at once) can
+    // push late and so shorten the basis.
+    let from = if settled {
+        settled_from
+    } else {
+        start + (end - start) / 3.0
+    };
+    let from = from.max(start);
+    let bytes = counter_at(samples, end) - counter_at(samples, from);
+    Some(RateEstimate {
+        bytes_per_s: bytes / (end - from),
+        stable: settled,
+        basis_s: end - from,
+    })
+}
+
+fn within(values: &[f64], tolerance: f64) -> bool {
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    mean > 0.0 && values.iter().all(|v| (v - mean).abs() <= tolerance * mean)
+}
+
+/// One finished request of a stream that sends requests one after another.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completion {
+    pub stream: usize,
+    /// Seconds since the transfer started, when the server confirmed receipt.
+    pub t: f64,
+    pub bytes: u64,
+}
+
+/// A delivered-bytes counter for uploads, built from request completions.
+///
+/// Counting bytes handed to the socket overstates upload speed (the kernel
+/// buffers megabytes). A completion means the server has every byte of that
+/// request, and each stream has one request in flight, so at each of a
+/// stream's completion instants its delivered total is known exactly; in
+/// between it is interpolated. The streams' counters are added up on a grid
+/// of `step` seconds, up to the time every stream has last reported (after
+/// that some streams' progress is unknown). Streams with no completion are left out.
+pub fn completions_counter(completions: &[Completion], step: f64) -> Vec<CounterSample> {
+    let per_stream = stream_counters(completions);
+    let Some(end) = common_end(&per_stream) else {
+        return Vec::new();
+    };
+    let step = step.max(1e-3);
+    let mut out = Vec::new();
+    let mut t: f64 = 0.0;
+    loop {
+        let at = t.min(end);
+        out.push(CounterSample {
+            t: at,
+            bytes: delivered_at(&per_stream, at).round() as u64,
+        });
+        if at >= end {
+            break;
+        }
+        t += step;
+    }
+    out
+}
+
+/// Each stream's delivered total at its completion instants, from (0, 0).
+fn stream_counters(completions: &[Completion]) -> Vec<Vec<CounterSample>> {
+    let streams = completions.iter().map(|c| c.stream + 1).max().unwrap_or(0);
+    let mut per_stream = Vec::new();
+    for stream in 0..streams {
+        let mut mine: Vec<&Completion> =
+            completions.iter().filter(|c| c.stream == stream).collect();
+        if mine.is_empty() {
+            continue;
+        }
+        mine.sort_by(|a, b| a.t.total_cmp(&b.t));
+        let mut total = 0;
+        let mut points = vec![CounterSample { t: 0.0, bytes: 0 }];
+        for c in mine {
+            total += c.bytes;
+            points.push(CounterSample {
+                t: c.t,
+                bytes: total,
+            });
+        }
+        per_stream.push(points);
+    }
+    per_stream
+}
+
+/// The last time at which every stream's progress is known.
+fn common_end(per_stream: &[Vec<CounterSample>]) -> Option<f64> {
+    per_stream
+        .iter()
+        .map(|p| p.last().map_or(0.0, |s| s.t))
+        .reduce(f64::min)
+}
+
+fn delivered_at(per_stream: &[Vec<CounterSample>], t: f64) -> f64 {
+    per_stream.iter().map(|p| counter_at(p, t)).sum()
+}
+
+/// Upload rate from request completions: [`counter_rate`] on
+/// [`completions_counter`] decides whether the rate has settled and over
+/// which span, then the figure is taken between two completions of one
+/// stream (the one that last reported earliest) spanning about that long.
+///
+/// Why: between completions a stream's progress is interpolated, and the
+/// interpolation runs ahead of the truth while a new request is still
+/// travelling (each request starts with a gap of a round trip plus queueing).
+/// With both ends of the span at the same stream's completions, that stream is
+/// exact at both ends and every other stream is at a random point of its
+/// request at both ends, so the interpolation errors cancel instead of
+/// biasing the figure. Settled also needs at least three of that stream's
+/// requests inside the span.
+const MIN_COMPLETIONS_IN_SPAN: usize = 3;
+
+pub fn upload_rate(completions: &[Completion], rule: Stability) -> Option<RateEstimate> {
+    let counter = completions_counter(completions, 0.05);
+    let coarse = counter_rate(&counter, rule)?;
+    let per_stream = stream_counters(completions);
+    let end = common_end(&per_stream)?;
+    let reference = per_stream
+        .iter()
+        .find(|p| p.last().is_some_and(|s| s.t == end))?;
+    let wanted_from = end - coarse.basis_s;
+    let from = reference
+        .iter()
+        .map(|s| s.t)
+        .filter(|t| *t < end && *t > 0.0)
+        .min_by(|a, b| (a - wanted_from).abs().total_cmp(&(b - wanted_from).abs()))?;
+    if end - from < 0.5 * coarse.basis_s {
+        return Some(RateEstimate {
+            stable: false,
+            ..coarse
+        });
+    }
+    // Settled also needs several requests per stream inside the span: with
+    // only one or two, the streams may be finishing in step.
+    let completions_in_span = reference
+        .iter()
+        .filter(|s| s.t > from && s.t <= end)
+        .count();
+    Some(RateEstimate {
+        bytes_per_s: (delivered_at(&per_stream, end) - delivered_at(&per_stream, from))
+            / (end - from),
+        stable: coarse.stable && completions_in_span >= MIN_COMPLETIONS_IN_SPAN,
+        basis_s: end - from,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn quantiles_interpolate_and_ignore_non_finite() {
+        let v = [40.0, 10.0, 30.0, 20.0, f64::NAN];
+        assert_eq!(median(&v), Some(25.0));
+        assert_eq!(minimum(&v), Some(10.0));
+        assert!(close(quantile(&v, 0.9).unwrap(), 37.0, 1e-9));
+        assert_eq!(median(&[]), None);
+        assert_eq!(median(&[7.0]), Some(7.0));
+    }
+
+    #[test]
+    fn successive_difference_measures_change_not_level() {
+        assert_eq!(mean_successive_difference(&[50.0, 50.0, 50.0]), Some(0.0));
+        assert_eq!(mean_successive_difference(&[10.0, 20.0, 10.0]), Some(10.0));
+        assert_eq!(mean_successive_difference(&[10.0]), None);
+    }
+
+    #[test]
+    fn rfc3550_jitter_converges_to_the_mean_change() {
+        let mut j = Rfc3550Jitter::default();
+        assert_eq!(j.value(), None);
+        // Alternating 40/46 ms: every change is 6 ms, so J tends to 6.
+        for i in 0..400 {
+            j.update(if i % 2 == 0 { 40.0 } else { 46.0 });
+        }
+        assert!(close(j.value().unwrap(), 6.0, 0.01), "{:?}", j.value());
+        // A constant delay has no jitter however large it is.
+        let mut flat = Rfc3550Jitter::default();
+        for _ in 0..50 {
+            flat.update(300.0);
+        }
+        assert_eq!(flat.value(), Some(0.0));
+    }
+
+    fn ramp_then_flat(rate: f64, ramp_s: f64, end_s: f64) -> Vec<CounterSample> {
+        // Linear ramp to `rate` over `ramp_s`, then constant: bytes are the integral.
+        let mut out = Vec::new();
+        let mut t: f64 = 0.0;
+        while t <= end_s + 1e-9 {
+            let bytes = if t < ramp_s {
+                rate * t * t / (2.0 * ramp_s)
+            } else {
+                rate * ramp_s / 2.0 + rate * (t - ramp_s)
+            };
+            out.push(CounterSample {
+                t,
+                bytes: bytes as u64,
+            });
+            t += 0.05;
+        }
+        out
+    }
+
+    #[test]
+    fn counter_rate_settles_on_the_plateau_not_the_ramp() {
+        let samples = ramp_then_flat(2_500_000.0, 0.5, 2.0);
+        let est = counter_rate(&samples, Stability::default()).unwrap();
+        assert!(est.stable);
+        assert!(close(est.bytes_per_s, 2_500_000.0, 2_500.0), "{est:?}");
+        assert!(close(est.mbps(), 20.0, 0.05));
+    }
+
+    #[test]
+    fn counter_rate_is_unsettled_while_still_ramping() {
+        let samples = ramp_then_flat(2_500_000.0, 3.0, 1.5);
+        let est = counter_rate(&samples, Stability::default()).unwrap();
+        assert!(!est.stable);
+        // Still a usable lower bound from the later part of the transfer.
+        assert!(est.bytes_per_s > 0.0 && est.bytes_per_s < 2_500_000.0);
+    }
+
+    #[test]
+    fn counter_rate_needs_a_window_of_data() {
+        let samples = ramp_then_flat(1_000_000.0, 0.1, 0.5);
+        assert_eq!(counter_rate(&samples, Stability::default()), None);
+        assert_eq!(counter_rate(&[], Stability::default()), None);
+        let idle = [
+            CounterSample { t: 0.0, bytes: 0 },
+            CounterSample { t: 3.0, bytes: 0 },
+        ];
+        assert_eq!(counter_rate(&idle, Stability::default()), None);
+    }
+
+    #[test]
+    fn counter_rate_ignores_a_fast_ramp_once_settled() {
+        // The lab trace shape: full rate reached after 0.15 s.
+        let samples = ramp_then_flat(2_400_000.0, 0.15, 1.5);
+        let est = counter_rate(&samples, Stability::default()).unwrap();
+        assert!(est.stable);
+        assert!(close(est.bytes_per_s, 2_400_000.0, 2_400.0), "{est:?}");
+    }
+
+    #[test]
+    fn completions_counter_is_exact_at_completions_and_adds_streams() {
+        // Two streams sharing 1 MB/s equally, 100 kB requests: each completes every 0.2 s, offset.
+        let mut c = Vec::new();
+        for i in 1..=10 {
+            c.push(Completion {
+                stream: 0,
+                t: 0.2 * i as f64,
+                bytes: 100_000,
+            });
+            c.push(Completion {
+                stream: 1,
+                t: 0.1 + 0.2 * i as f64,
+                bytes: 100_000,
+            });
+        }
+        let counter = completions_counter(&c, 0.05);
+        assert!(
+            close(counter.last().unwrap().t, 2.0, 1e-9),
+            "ends when both streams last reported"
+        );
+        let est = counter_rate(&counter, Stability::default()).unwrap();
+        assert!(est.stable);
+        assert!(close(est.bytes_per_s, 1_000_000.0, 10_000.0), "{est:?}");
+        assert!(completions_counter(&[], 0.05).is_empty());
+    }
+
+    /// Streams that idle for a round trip plus queueing at the start of each
+    /// request (as real uploads do) while others fill the link.
+    fn gappy_uploads(
+        streams: usize,
+        rate_each: f64,
+        size: u64,
+        gap: f64,
+        end: f64,
+    ) -> Vec<Completion> {
+        let mut out = Vec::new();
+        for s in 0..streams {
+            // Spread the streams' phases so their completions interleave.
+            let cycle = gap + size as f64 / rate_each;
+            let mut t = cycle * s as f64 / streams as f64;
+            while t + cycle <= end {
+                t += cycle;
+                out.push(Completion {
+                    stream: s,
+                    t,
+                    bytes: size,
+                });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn upload_rate_is_not_biased_by_request_gaps() {
+        let (streams, rate_each, size, gap) = (4, 150_000.0, 40_000, 0.09);
+        let truth = streams as f64 * size as f64 / (gap + size as f64 / rate_each);
+        let done = gappy_uploads(streams, rate_each, size, gap, 3.0);
+        let est = upload_rate(&done, Stability::default()).unwrap();
+        assert!(
+            (est.bytes_per_s / truth - 1.0).abs() < 0.01,
+            "{est:?} vs {truth}"
+        );
+        assert!(upload_rate(&[], Stability::default()).is_none());
+    }
+}
