@@ -54,14 +54,18 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".session-ready-")
-        .suffix(".tmp")
-        .permissions(private_permissions())
-        .tempfile_in(&dir)
-        .map_err(|e| describe(path, e))?;
     // If a signal arrives mid-write, the signal thread removes the temp file.
-    let _pending = crate::interrupt::PendingFile::register(tmp.path());
+    let (mut tmp, _pending) = crate::interrupt::PendingFile::create(
+        || {
+            tempfile::Builder::new()
+                .prefix(".session-ready-")
+                .suffix(".tmp")
+                .permissions(private_permissions())
+                .tempfile_in(&dir)
+        },
+        |tmp| tmp.path(),
+    )
+    .map_err(|e| describe(path, e))?;
     tmp.write_all(bytes).map_err(|e| describe(path, e))?;
     tmp.as_file().sync_all().map_err(|e| describe(path, e))?;
     tmp.persist(path).map_err(|e| describe(path, e.error))?;

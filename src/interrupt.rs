@@ -5,7 +5,7 @@
 //! leave is the temp file itself: [`fsutil`](crate::fsutil) registers it here
 //! while it is being written, and the signal thread removes it before exiting.
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, Once};
+use std::sync::{Mutex, MutexGuard, Once};
 
 use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
@@ -20,7 +20,9 @@ pub fn install() {
         };
         std::thread::spawn(move || {
             if let Some(signal) = signals.forever().next() {
-                clean_up();
+                restore_terminal();
+                // Hold the list until exit, so no new temp file can start meanwhile.
+                let _no_new_files = remove_pending();
                 if signal != SIGHUP {
                     // The terminal is still there: say calmly what happened.
                     eprintln!(
@@ -33,35 +35,46 @@ pub fn install() {
     });
 }
 
-/// Restore the terminal and remove temp files being written. Also used by the quick exit.
-pub fn clean_up() {
+fn restore_terminal() {
     let _ = crossterm::terminal::disable_raw_mode();
     let _ = crossterm::execute!(std::io::stderr(), crossterm::cursor::Show);
-    let pending = std::mem::take(&mut *PENDING.lock().unwrap_or_else(|e| e.into_inner()));
-    for path in pending {
+}
+
+fn pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    PENDING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Remove every registered temp file; the list stays locked while the guard lives.
+fn remove_pending() -> MutexGuard<'static, Vec<PathBuf>> {
+    let mut list = pending();
+    for path in list.drain(..) {
         let _ = std::fs::remove_file(path);
     }
+    list
 }
 
 /// A temp file that must not outlive an interruption; unregistered on drop.
 pub struct PendingFile(PathBuf);
 
 impl PendingFile {
-    pub fn register(path: &Path) -> Self {
-        PENDING
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path.to_path_buf());
-        PendingFile(path.to_path_buf())
+    /// Create a temp file with `make` and register the path `path_of` gives,
+    /// both under the lock: a signal handled meanwhile either sees the file or
+    /// stops the process before it is created.
+    pub fn create<T>(
+        make: impl FnOnce() -> std::io::Result<T>,
+        path_of: impl FnOnce(&T) -> &Path,
+    ) -> std::io::Result<(T, PendingFile)> {
+        let mut list = pending();
+        let made = make()?;
+        let path = path_of(&made).to_path_buf();
+        list.push(path.clone());
+        Ok((made, PendingFile(path)))
     }
 }
 
 impl Drop for PendingFile {
     fn drop(&mut self) {
-        PENDING
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|p| p != &self.0);
+        pending().retain(|p| p != &self.0);
     }
 }
 
@@ -73,14 +86,17 @@ mod tests {
         PENDING.lock().unwrap().iter().any(|p| p == path)
     }
 
-    // clean_up itself is exercised by the signal tests in tests/; calling it here
+    // Removal itself is exercised by the signal tests in tests/; doing it here
     // would race with other unit tests that write files.
     #[test]
     fn temp_files_are_registered_only_while_being_written() {
-        let path = Path::new("/tmp/session-ready-test-pending.tmp");
-        let guard = PendingFile::register(path);
-        assert!(is_pending(path));
+        let (file, guard) = PendingFile::create(
+            tempfile::NamedTempFile::new,
+            |f: &tempfile::NamedTempFile| f.path(),
+        )
+        .unwrap();
+        assert!(is_pending(file.path()));
         drop(guard);
-        assert!(!is_pending(path));
+        assert!(!is_pending(file.path()));
     }
 }
