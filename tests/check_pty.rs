@@ -2,12 +2,15 @@
 //! would use it: typed numbers and arrow keys, skip, why, go back, pause and
 //! resume, quick exit, Ctrl-C, crisis resources on a yes, preview and save.
 #![cfg(unix)]
+mod wire_support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
+use wire_support::{ENV_TO_CLEAR, Wire, find, lowercase};
 
 const DOWN: &str = "\x1b[B";
 const ESC: &str = "\x1b";
@@ -21,22 +24,30 @@ struct Client {
 
 impl Client {
     fn start(dir: &Path, extra: &[&str]) -> Client {
+        Client::launch(dir, &["--no-network"], extra)
+    }
+
+    /// With the connection test, against `wire` (a recording relay to `serve`).
+    fn start_measured(dir: &Path, wire: &Wire, extra: &[&str]) -> Client {
+        let server = wire.server_url();
+        let stun = wire.stun.to_string();
+        Client::launch(dir, &["--server", &server, "--stun", &stun], extra)
+    }
+
+    fn launch(dir: &Path, network: &[&str], extra: &[&str]) -> Client {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
-        cmd.args([
-            "check",
-            "--no-network",
-            "--no-device",
-            "--region",
-            "GB",
-            "--draft",
-        ])
-        .arg(dir.join("draft.json"))
-        .args(extra)
-        .current_dir(dir)
-        .env("HOME", home.path())
-        .env("TERM", "xterm-256color")
-        .env_remove("NO_COLOR");
+        cmd.args(["check", "--no-device", "--region", "GB"])
+            .args(network)
+            .arg("--draft")
+            .arg(dir.join("draft.json"))
+            .args(extra)
+            .current_dir(dir)
+            .env("HOME", home.path())
+            .env("TERM", "xterm-256color");
+        for var in ENV_TO_CLEAR {
+            cmd.env_remove(var);
+        }
         let mut session = Session::spawn(cmd).unwrap();
         session.get_process_mut().set_window_size(100, 40).unwrap();
         session.set_expect_timeout(Some(Duration::from_secs(10)));
@@ -244,6 +255,35 @@ fn ctrl_c_stops_with_the_terminal_restored_and_the_draft_intact() {
 }
 
 #[test]
+fn ctrl_c_during_the_connection_test_on_a_terminal_stops_cleanly() {
+    // A server that accepts and never answers keeps the test (and its progress bar) going.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let server = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || listener.incoming().flatten().collect::<Vec<_>>());
+    let dir = tempfile::tempdir().unwrap();
+    let answers = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/answers/urgent.json");
+    let answers = answers.to_str().unwrap();
+    let mut c = Client::launch(
+        dir.path(),
+        &["--server", &server, "--max-seconds", "30"],
+        &["--answers", answers, "--output", "report.json"],
+    );
+    c.wait_for("Connecting to the measurement server");
+    std::thread::sleep(Duration::from_millis(300));
+    c.send(CTRL_C);
+    let (out, code) = c.finish();
+    assert_eq!(code, 130, "{out}");
+    let hidden = out.rfind("\x1b[?25l").unwrap_or(0);
+    assert!(
+        out[hidden..].contains("\x1b[?25h"),
+        "cursor shown again: {out:?}"
+    );
+    assert!(out.contains("session-ready stopped"), "{out}");
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "left {left:?}");
+}
+
+#[test]
 fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
@@ -368,4 +408,75 @@ fn a_failed_save_loses_nothing_and_can_be_tried_elsewhere() {
     let saved = json(&dir.path().join("r.json"));
     assert_eq!(saved["view"], "client");
     assert_eq!(saved["answers"]["privacy.space"], "skipped");
+}
+
+#[test]
+fn what_the_client_types_never_crosses_the_wire() {
+    let wire = Wire::start();
+    let dir = tempfile::tempdir().unwrap();
+    let typed = [
+        "under the stairs at Aunt Philippa's",
+        "Marmaduke the knitted otter",
+        "I will hold up the green card",
+        "Perpetua Oyelaran-Wick, 07700 900982",
+        "text Perpetua then ring 0161 496 0999",
+    ];
+    let mut c = Client::start_measured(dir.path(), &wire, &[]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    c.answer("How will this device be connected", "2");
+    c.answer("is there a phone your therapist could call", "1");
+    c.answer("without being overheard", "1");
+    c.answer("closest to your home", "1");
+    c.answer("headphones or earbuds", "1");
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("lack companionship", "2");
+    c.answer("feel left out", "2");
+    c.answer("isolated from others", "2");
+    c.answer("meet someone in person", "2");
+    c.answer("important way for you to have contact", "2");
+    c.answer("Is now still a safe and private time", "1");
+    for _ in 0..4 {
+        c.answer("Support is there any time: Samaritans", "2");
+    }
+    c.answer("urgent help for your mental health", "2");
+    c.answer("Would you like to make a plan now?", "1");
+    c.answer("Where would you like to sit", typed[0]);
+    c.answer("within arm's reach", typed[1]);
+    c.answer("need a pause", typed[2]);
+    c.answer("contact after a session", typed[3]);
+    c.answer("If the call drops", typed[4]);
+    c.answer("What would you like to do?", "1");
+    c.answer("Where should it be saved?", "report.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let report = json(&dir.path().join("report.json"));
+    assert_eq!(report["session_plan"]["nearby_contact"], typed[3]);
+    assert!(
+        report["network"]["download"]["mbps"].is_number(),
+        "{}",
+        report["network"]
+    );
+    assert_eq!(report["network"]["udp_status"], "measured");
+
+    let rec = wire.recording();
+    assert!(rec.tcp_sent.len() > 100_000 && rec.udp_sent.len() >= 50);
+    let tcp = lowercase(&rec.tcp_sent);
+    let mut secrets: Vec<&str> = typed.to_vec();
+    secrets.extend([
+        "Perpetua",
+        "07700900982",
+        "Marmaduke",
+        "setup.connection",
+        "risk.asq",
+    ]);
+    for secret in secrets {
+        assert!(find(&tcp, secret).is_none(), "{secret:?} was sent over TCP");
+        for packet in &rec.udp_sent {
+            assert!(
+                find(&lowercase(packet), secret).is_none(),
+                "{secret:?} was sent over UDP"
+            );
+        }
+    }
 }
