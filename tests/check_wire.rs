@@ -112,15 +112,17 @@ fn assert_nothing_leaked(wire: &Wire, secrets: &[String]) {
         "only {} UDP packets",
         rec.udp_sent.len()
     );
+    let tcp = lowercase(&rec.tcp_sent);
+    let udp: Vec<Vec<u8>> = rec.udp_sent.iter().map(|p| lowercase(p)).collect();
     for secret in secrets {
-        if let Some(at) = find(&rec.tcp_sent, secret) {
+        if let Some(at) = find(&tcp, secret) {
             let from = at.saturating_sub(200);
             panic!(
                 "{secret:?} was sent over TCP: …{}…",
                 String::from_utf8_lossy(&rec.tcp_sent[from..at + secret.len()])
             );
         }
-        for packet in &rec.udp_sent {
+        for packet in &udp {
             assert!(
                 find(packet, secret).is_none(),
                 "{secret:?} was sent over UDP"
