@@ -112,6 +112,8 @@ fn assert_nothing_leaked(wire: &Wire, secrets: &[String]) {
         "only {} UDP packets",
         rec.udp_sent.len()
     );
+    // Each STUN request is a bare 20-byte header: there is no room for anything else.
+    assert!(rec.udp_sent.iter().all(|p| p.len() == 20));
     let tcp = lowercase(&rec.tcp_sent);
     let udp: Vec<Vec<u8>> = rec.udp_sent.iter().map(|p| lowercase(p)).collect();
     for secret in secrets {
