@@ -23,7 +23,7 @@ pub struct ClinicConfig {
     pub server: Option<String>,
     /// STUN server HOST:PORT.
     pub stun: Option<String>,
-    /// Phone number the therapist will call if a video call drops.
+    /// The clinic's number to ring if a video call drops.
     pub dropped_call_phone: Option<String>,
     /// Default region for crisis resources.
     pub region: Option<String>,
@@ -177,7 +177,7 @@ pub struct Settings {
     pub recipient: Option<String>,
     /// `--server`, else the file's `server`.
     pub server: Option<String>,
-    /// `--stun`, else the file's `stun`.
+    /// `--stun`, else the file's `stun` (unless `--server` replaced the file's server).
     pub stun: Option<String>,
     /// `--region`, else the file's `region` (normalised, e.g. "uk" → "GB").
     pub region: Option<String>,
@@ -205,7 +205,15 @@ pub fn settings(file: Option<&ClinicConfig>, args: &CheckArgs) -> Result<Setting
             .server
             .clone()
             .or_else(|| from_file(|c| &c.server)),
-        stun: args.probe.stun.clone().or_else(|| from_file(|c| &c.stun)),
+        // The file's STUN server belongs with the file's server: a --server of
+        // one's own goes without it (the probe then asks that server).
+        stun: args.probe.stun.clone().or_else(|| {
+            args.probe
+                .server
+                .is_none()
+                .then(|| from_file(|c| &c.stun))
+                .flatten()
+        }),
         region: args
             .region
             .as_deref()
@@ -318,6 +326,12 @@ mod tests {
         assert_eq!(s.stun.as_deref(), Some("127.0.0.1:8080"));
         assert_eq!(s.region.as_deref(), Some("IE"));
         assert_eq!(s.clinic.unwrap().name.as_deref(), Some("Riverside"));
+
+        let s = settings(Some(&file), &args(&["--server", "http://127.0.0.1:8080"])).unwrap();
+        assert_eq!(
+            s.stun, None,
+            "the file's STUN server goes with the file's server"
+        );
 
         assert_eq!(settings(None, &args(&[])).unwrap(), Settings::default());
     }

@@ -480,3 +480,89 @@ fn what_the_client_types_never_crosses_the_wire() {
         }
     }
 }
+
+#[test]
+fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_session-ready");
+    let key = dir.path().join("clinic-key.txt");
+    let out = Command::new(bin)
+        .args(["keygen", "--output"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    let public = String::from_utf8(out.stdout).unwrap();
+    let public = public
+        .split_whitespace()
+        .find(|w| w.starts_with("age1"))
+        .expect("keygen prints the public key");
+    std::fs::write(
+        dir.path().join("clinic.toml"),
+        format!(
+            "name = \"Riverside\"\nrecipient = \"{public}\"\ndropped_call_phone = \"020 7946 0000\"\n"
+        ),
+    )
+    .unwrap();
+    let mut c = Client::start(dir.path(), &["--clinic", "clinic.toml"]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    for question in [
+        "How will this device be connected",
+        "is there a phone your therapist could call",
+        "without being overheard",
+        "closest to your home",
+        "somewhere else you could go", // asked because the first was skipped
+        "headphones or earbuds",
+    ] {
+        c.answer(question, "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    for question in [
+        "lack companionship",
+        "feel left out",
+        "isolated from others",
+        "meet someone in person",
+        "important way for you to have contact",
+    ] {
+        c.answer(question, "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("Would you like to make a plan now?", "s");
+    c.wait_for("you can ring Riverside on");
+    c.answer("What would you like to do?", "1");
+    // The suggested name says it is an encrypted (age) file; Enter takes it.
+    c.answer(".json.age", "");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        last_screen(&out).contains("locked so that only your"),
+        "{out}"
+    );
+    let saved: Vec<PathBuf> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".json.age"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    let armored = std::fs::read_to_string(&saved[0]).unwrap();
+    assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    // The clinic opens it with its key.
+    let opened = Command::new(bin)
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--view",
+            "clinician",
+            "--identity",
+        ])
+        .arg(&key)
+        .arg(&saved[0])
+        .output()
+        .unwrap();
+    assert!(opened.status.success(), "{opened:?}");
+    let report: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert_eq!(report["view"], "clinician");
+    assert_eq!(report["clinic"]["dropped_call_phone"], "020 7946 0000");
+}

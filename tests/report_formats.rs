@@ -207,7 +207,7 @@ fn a_measured_connection_and_a_clinic_appear_in_the_text() {
         "Audio-like test: not measured (UDP looks blocked",
         "Delay rises to 88 ms",
         "Clinic: Riverside",
-        "the therapist will call: 020 7946 0000",
+        "Clinic number if a video call drops: 020 7946 0000",
         "stopped before the end",
     ] {
         assert!(text.contains(expect), "{expect:?} missing:\n{text}");

@@ -245,7 +245,6 @@ impl Prompter for TerminalPrompter {
         inquire::Text::new(&message)
             .with_render_config(self.render)
             .with_help_message(help)
-            .with_placeholder(default)
             .with_default(default)
             .with_formatter(&formatter)
             .prompt()

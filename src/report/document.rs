@@ -296,9 +296,7 @@ fn meta_lines(report: &Report) -> Vec<String> {
             lines.push(format!("Clinic: {name}"));
         }
         if let Some(phone) = &clinic.dropped_call_phone {
-            lines.push(format!(
-                "If a video call drops, the therapist will call: {phone}"
-            ));
+            lines.push(format!("Clinic number if a video call drops: {phone}"));
         }
     }
     lines.push(format!(

@@ -122,6 +122,22 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push('\n');
     }
 
+    if let Some(phone) = report
+        .clinic
+        .as_ref()
+        .and_then(|c| c.dropped_call_phone.as_ref())
+    {
+        let who = report
+            .clinic
+            .as_ref()
+            .and_then(|c| c.name.as_deref())
+            .unwrap_or("the clinic");
+        out.push_str(&format!(
+            "If a video call drops, you can ring {who} on {}.\n\n",
+            style.bold(phone)
+        ));
+    }
+
     let skipped = report.answers.values().filter(|a| *a == SKIPPED).count();
     if skipped > 0 {
         out.push_str(&format!(

@@ -146,7 +146,13 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         Err(i) => return Ok(leave(p, i, progress.kept())),
     };
     progress.finish();
-    closing(p, style, &report, saved.as_ref());
+    closing(
+        p,
+        style,
+        &report,
+        saved.as_ref(),
+        setup.encrypt_to().is_some(),
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -440,11 +446,22 @@ fn default_file_name(format: Format, encrypted: bool) -> String {
     format!("readiness-report-{date}.{ext}{age}")
 }
 
-fn closing(p: &mut dyn Prompter, style: Style, report: &Report, saved: Option<&PathBuf>) {
+fn closing(
+    p: &mut dyn Prompter,
+    style: Style,
+    report: &Report,
+    saved: Option<&PathBuf>,
+    encrypted: bool,
+) {
     p.clear();
     p.say(&style.heading("Thank you"));
     p.say(&format!("{}\n", report.headline));
     match saved {
+        Some(path) if encrypted => p.say(&format!(
+            "Your report is saved in {}, locked so that only your clinic can open it. \
+             You can send it to your therapist as they asked.\n",
+            path.display()
+        )),
         Some(path) => p.say(&format!(
             "Your report is saved in {} (only your user account can open it). You can share it with your therapist, or show it again with: session-ready report {}\n",
             path.display(),
