@@ -135,6 +135,13 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// Pretty JSON with a final newline, as every `--format json` prints it.
+pub fn json_document(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
+    let mut out = serde_json::to_vec_pretty(value)?;
+    out.push(b'\n');
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,6 +16,24 @@ const DOWN: &str = "\x1b[B";
 const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
 
+/// The setup and privacy questions, when "I live on my own" needs no follow-up.
+const SETUP_AND_PRIVACY: [&str; 5] = [
+    "How will this device be connected",
+    "is there a phone your therapist could call",
+    "without being overheard",
+    "closest to your home",
+    "headphones or earbuds",
+];
+
+/// The contact-with-people questions.
+const ISOLATION: [&str; 5] = [
+    "lack companionship",
+    "feel left out",
+    "isolated from others",
+    "meet someone in person",
+    "important way for you to have contact",
+];
+
 struct Client {
     session: expectrl::session::OsSession,
     _home: tempfile::TempDir,
@@ -72,6 +90,13 @@ impl Client {
         self.session.send(keys).unwrap();
         std::thread::sleep(Duration::from_millis(30));
         self.session.send("\r").unwrap();
+    }
+
+    /// The same keys for each question in turn.
+    fn answer_each(&mut self, questions: &[&str], keys: &str) {
+        for question in questions {
+            self.answer(question, keys);
+        }
     }
 
     fn send(&mut self, keys: &str) {
@@ -289,25 +314,9 @@ fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     let mut c = Client::start(dir.path(), &[]);
     c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
-    for q in [
-        "How will this device be connected",
-        "is there a phone your therapist could call",
-        "without being overheard",
-        "closest to your home",
-        "headphones or earbuds",
-    ] {
-        c.answer(q, "1");
-    }
+    c.answer_each(&SETUP_AND_PRIVACY, "1");
     c.answer("Is now still a safe and private time", "s");
-    for q in [
-        "lack companionship",
-        "feel left out",
-        "isolated from others",
-        "meet someone in person",
-        "important way for you to have contact",
-    ] {
-        c.answer(q, "s");
-    }
+    c.answer_each(&ISOLATION, "s");
     c.answer("Is now still a safe and private time", "1");
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
@@ -430,11 +439,7 @@ fn what_the_client_types_never_crosses_the_wire() {
     c.answer("closest to your home", "1");
     c.answer("headphones or earbuds", "1");
     c.answer("Is now still a safe and private time", "s");
-    c.answer("lack companionship", "2");
-    c.answer("feel left out", "2");
-    c.answer("isolated from others", "2");
-    c.answer("meet someone in person", "2");
-    c.answer("important way for you to have contact", "2");
+    c.answer_each(&ISOLATION, "2");
     c.answer("Is now still a safe and private time", "1");
     for _ in 0..4 {
         c.answer("Support is there any time: Samaritans", "2");
@@ -517,15 +522,7 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
         c.answer(question, "s");
     }
     c.answer("Is now still a safe and private time", "s");
-    for question in [
-        "lack companionship",
-        "feel left out",
-        "isolated from others",
-        "meet someone in person",
-        "important way for you to have contact",
-    ] {
-        c.answer(question, "s");
-    }
+    c.answer_each(&ISOLATION, "s");
     c.answer("Is now still a safe and private time", "s");
     c.answer("Would you like to make a plan now?", "s");
     c.wait_for("you can ring Riverside on");

@@ -10,11 +10,7 @@ pub fn render(
     style: Style,
 ) -> anyhow::Result<Vec<u8>> {
     match format {
-        NetworkFormat::Json => {
-            let mut out = serde_json::to_vec_pretty(report)?;
-            out.push(b'\n');
-            Ok(out)
-        }
+        NetworkFormat::Json => Ok(crate::term::json_document(report)?),
         NetworkFormat::Terminal => Ok(terminal(report, style).into_bytes()),
     }
 }

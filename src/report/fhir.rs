@@ -163,9 +163,7 @@ fn question_answer(q: &Question, answer: &str) -> Value {
 
 /// Render `report` (already in the chosen view) as a QuestionnaireResponse.
 pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(&questionnaire_response(report))?;
-    out.push(b'\n');
-    Ok(out)
+    Ok(crate::term::json_document(&questionnaire_response(report))?)
 }
 
 pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {

@@ -8,11 +8,7 @@ use super::Report;
 /// Render `report` (already in the chosen view) as bytes in `format`.
 pub fn render(report: &Report, format: Format, style: Style) -> anyhow::Result<Vec<u8>> {
     match format {
-        Format::Json => {
-            let mut out = serde_json::to_vec_pretty(report)?;
-            out.push(b'\n');
-            Ok(out)
-        }
+        Format::Json => Ok(crate::term::json_document(report)?),
         Format::Terminal => Ok(super::terminal::render(report, style).into_bytes()),
         Format::Markdown => Ok(super::markdown::render(report).into_bytes()),
         Format::Text => Ok(super::text::render(report).into_bytes()),

@@ -178,11 +178,7 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
 
 pub fn render(summary: &Summary, format: SummaryFormat, style: Style) -> anyhow::Result<Vec<u8>> {
     match format {
-        SummaryFormat::Json => {
-            let mut out = serde_json::to_vec_pretty(summary)?;
-            out.push(b'\n');
-            Ok(out)
-        }
+        SummaryFormat::Json => Ok(crate::term::json_document(summary)?),
         SummaryFormat::Csv => csv(summary),
         SummaryFormat::Terminal => Ok(terminal(summary, style).into_bytes()),
     }

@@ -222,9 +222,7 @@ fn list_questions(format: Format, style: Style) -> anyhow::Result<Vec<u8>> {
             "session_plan": bank.plan.prompts,
             "sources": bank.sources,
         });
-        let mut out = serde_json::to_vec_pretty(&doc)?;
-        out.push(b'\n');
-        return Ok(out);
+        return Ok(crate::term::json_document(&doc)?);
     }
     let mut out = style.heading("The questions");
     out.push_str(
