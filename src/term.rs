@@ -22,6 +22,16 @@ impl Style {
     }
 
     /// Pure decision, separated for tests.
+    /// Text for reading on screen: wrapped to the terminal's width on a TTY,
+    /// left as it is for pipes and files (their reader wraps it).
+    pub fn fit(&self, text: String) -> String {
+        if self.tty {
+            wrap(&text, text_width())
+        } else {
+            text
+        }
+    }
+
     pub fn decide(tty: bool, plain: bool, no_color: bool) -> Self {
         Style {
             tty,

@@ -11,7 +11,7 @@ pub fn render(
 ) -> anyhow::Result<Vec<u8>> {
     match format {
         NetworkFormat::Json => Ok(crate::term::json_document(report)?),
-        NetworkFormat::Terminal => Ok(terminal(report, style).into_bytes()),
+        NetworkFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
     }
 }
 

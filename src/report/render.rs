@@ -9,7 +9,9 @@ use super::Report;
 pub fn render(report: &Report, format: Format, style: Style) -> anyhow::Result<Vec<u8>> {
     match format {
         Format::Json => Ok(crate::term::json_document(report)?),
-        Format::Terminal => Ok(super::terminal::render(report, style).into_bytes()),
+        Format::Terminal => Ok(style
+            .fit(super::terminal::render(report, style))
+            .into_bytes()),
         Format::Markdown => Ok(super::markdown::render(report).into_bytes()),
         Format::Text => Ok(super::text::render(report).into_bytes()),
         Format::Pdf => super::pdf::render(report),
