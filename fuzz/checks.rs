@@ -2,6 +2,7 @@
 // (included by both) so saved crashing inputs are re-checked by `cargo test`.
 #[allow(dead_code)]
 mod checks {
+    use session_ready::net::stun;
     use session_ready::questionnaire::flow::{Flow, Step};
     use session_ready::questionnaire::{answers_file, bank, draft};
     use std::path::Path;
@@ -13,7 +14,9 @@ mod checks {
         let bank = bank();
         if let Ok(file) = answers_file::parse(Path::new("fuzz.json"), &text, bank) {
             for (id, answer) in &file.answers {
-                let q = bank.question(id).expect("only known questions are accepted");
+                let q = bank
+                    .question(id)
+                    .expect("only known questions are accepted");
                 assert!(q.valid_values().contains(&answer.as_str()));
             }
         }
@@ -37,5 +40,23 @@ mod checks {
         }
         while flow.back().is_some() {}
         assert!(flow.state.answers.is_empty() && flow.state.plan.is_empty());
+    }
+
+    /// Any bytes as a STUN datagram: the parser and the server's reply logic
+    /// never panic, and what they accept survives a round trip.
+    pub fn stun_parse(data: &[u8]) {
+        if let Ok(message) = stun::parse(data) {
+            // Anything accepted has a consistent header and attributes.
+            assert_eq!(data.len() % 4, 0);
+            let _ = message.mapped_address();
+            let _ = message.unknown_required();
+        }
+        let from = "192.0.2.1:3478".parse().unwrap();
+        if let Some(reply) = stun::respond(data, from, Some("fuzz")) {
+            // Our own replies always parse, and answer the same transaction.
+            let parsed = stun::parse(&reply).expect("replies we build are valid STUN");
+            let request = stun::parse(data).expect("only valid requests are answered");
+            assert_eq!(parsed.transaction_id, request.transaction_id);
+        }
     }
 }

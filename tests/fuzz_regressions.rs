@@ -38,3 +38,11 @@ fn answers_file_regressions() {
         checks::answers_file(&data);
     }
 }
+
+#[test]
+fn stun_parse_regressions() {
+    for (name, data) in inputs("stun_parse") {
+        eprintln!("stun_parse: {name}");
+        checks::stun_parse(&data);
+    }
+}
