@@ -46,3 +46,19 @@ fn stun_parse_regressions() {
         checks::stun_parse(&data);
     }
 }
+
+#[test]
+fn report_regressions() {
+    for (name, data) in inputs("report") {
+        eprintln!("report: {name}");
+        checks::report(&data);
+    }
+}
+
+#[test]
+fn clinic_regressions() {
+    for (name, data) in inputs("clinic") {
+        eprintln!("clinic: {name}");
+        checks::clinic(&data);
+    }
+}
