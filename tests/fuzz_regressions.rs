@@ -38,3 +38,27 @@ fn answers_file_regressions() {
         checks::answers_file(&data);
     }
 }
+
+#[test]
+fn stun_parse_regressions() {
+    for (name, data) in inputs("stun_parse") {
+        eprintln!("stun_parse: {name}");
+        checks::stun_parse(&data);
+    }
+}
+
+#[test]
+fn report_regressions() {
+    for (name, data) in inputs("report") {
+        eprintln!("report: {name}");
+        checks::report(&data);
+    }
+}
+
+#[test]
+fn clinic_regressions() {
+    for (name, data) in inputs("clinic") {
+        eprintln!("clinic: {name}");
+        checks::clinic(&data);
+    }
+}
