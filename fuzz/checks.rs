@@ -123,7 +123,7 @@ mod checks {
         .flatten()
         {
             assert!(
-                !value.is_empty() && value.trim() == value,
+                !value.is_empty() && value.trim() == value && !value.chars().any(char::is_control),
                 "{value:?} is not tidy"
             );
         }

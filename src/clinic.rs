@@ -100,6 +100,11 @@ impl ClinicConfig {
                 if v.is_empty() {
                     problems.push(format!("Field \"{field}\" is empty; leave it out instead."));
                     *value = None;
+                } else if v.chars().any(char::is_control) {
+                    // Invisible characters would reach addresses and printed reports.
+                    problems.push(format!(
+                        "Field \"{field}\" contains an invisible control character; retype it."
+                    ));
                 }
             }
         }
@@ -280,6 +285,19 @@ mod tests {
         ] {
             assert!(msg.contains(field), "{field} missing from {msg}");
         }
+    }
+
+    #[test]
+    fn invisible_characters_are_refused() {
+        let err = parse(
+            Path::new("clinic.toml"),
+            "server = \"\\u0001http://x.example\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("\"server\" contains an invisible"),
+            "{err}"
+        );
     }
 
     #[test]
