@@ -1,5 +1,7 @@
 //! `session-ready network` and `serve` from the command line: exit codes,
 //! output formats, private saving, and a clean stop on SIGTERM.
+mod wire_support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
@@ -9,18 +11,7 @@ use predicates::prelude::*;
 
 fn cmd() -> Command {
     let mut c = Command::cargo_bin("session-ready").unwrap();
-    for var in [
-        "NO_COLOR",
-        "SESSION_READY_PLAIN",
-        "SESSION_READY_SERVER",
-        "SESSION_READY_STUN",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-        "ALL_PROXY",
-        "all_proxy",
-    ] {
+    for var in wire_support::ENV_TO_CLEAR {
         c.env_remove(var);
     }
     c
