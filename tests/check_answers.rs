@@ -309,3 +309,18 @@ fn list_questions_prints_every_contract_id_with_its_options() {
     let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
     assert!(text.contains("isolation.in_person_important"));
 }
+
+#[test]
+fn region_comes_from_the_flag_then_the_answers_file_then_the_clinic_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let clinic = dir.path().join("clinic.toml");
+    std::fs::write(&clinic, "region = \"nz\"\n").unwrap();
+    let clinic = clinic.to_str().unwrap();
+    // urgent.json says AU; all-skipped.json names no region.
+    let file_wins = report_json("urgent", &["--clinic", clinic]);
+    assert_eq!(file_wins["region"], "AU");
+    let clinic_fills_in = report_json("all-skipped", &["--clinic", clinic]);
+    assert_eq!(clinic_fills_in["region"], "NZ");
+    let flag_wins = report_json("urgent", &["--clinic", clinic, "--region", "ca"]);
+    assert_eq!(flag_wins["region"], "CA");
+}

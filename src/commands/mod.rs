@@ -56,12 +56,23 @@ fn error_message(err: &anyhow::Error) -> String {
 }
 
 /// A tokio runtime for commands that do network I/O.
-#[allow(dead_code)] // used by `network`, `serve` and `check` as they land
 pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?)
+}
+
+/// Run the connection test to the end on a runtime of its own (`network`, and
+/// `check` in the foreground or on its background thread).
+pub(crate) fn run_probe(
+    config: &crate::net::probe::ProbeConfig,
+) -> anyhow::Result<crate::net::NetworkReport> {
+    let runtime = runtime()?;
+    let report = runtime.block_on(crate::net::probe::run(config));
+    // A name lookup stuck in the system resolver must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    Ok(report)
 }
 
 /// Write `bytes` to `output` privately, or to stdout.

@@ -1,6 +1,5 @@
 //! `session-ready network`: the connection test on its own.
 use std::process::ExitCode;
-use std::time::Duration;
 
 use crate::cli::{NetworkArgs, NetworkFormat};
 use crate::error::InputError;
@@ -27,10 +26,7 @@ pub(crate) fn validate(args: &crate::cli::ProbeArgs) -> Result<(), InputError> {
 pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
     validate(&args.probe)?;
     let config = ProbeConfig::from_args(&args.probe, style);
-    let runtime = super::runtime()?;
-    let report = runtime.block_on(probe::run(&config));
-    // A name lookup stuck in the system resolver must not hold the exit.
-    runtime.shutdown_timeout(Duration::from_millis(200));
+    let report = super::run_probe(&config)?;
     // Colour codes belong on a terminal, never in a saved file.
     let style = if args.output.is_some() {
         Style::decide(false, style.plain, true)

@@ -28,7 +28,7 @@ mod progress;
 mod transfer;
 mod udp;
 
-pub use http::{identify, parse_server_url, server_timing_ms};
+pub use http::{identify, parse_server_url, server_host, server_timing_ms};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";

@@ -207,15 +207,10 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
 
     let mb = report.bytes_used as f64 / 1e6;
     let mut contacted = vec![report.server.clone()];
-    if let Some(stun) = &report.stun_server {
-        let same_host = report
-            .server
-            .split("://")
-            .nth(1)
-            .is_some_and(|rest| rest.trim_end_matches('/') == stun.as_str());
-        if !same_host {
-            contacted.push(stun.clone());
-        }
+    if let Some(stun) = &report.stun_server
+        && super::probe::server_host(&report.server) != *stun
+    {
+        contacted.push(stun.clone());
     }
     let mut about = format!(
         "This test used about {mb:.1} MB of data in {:.0} seconds. ",

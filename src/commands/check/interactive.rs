@@ -327,7 +327,7 @@ fn start_probe(args: &CheckArgs, setup: &Setup, style: Style) -> Option<JoinHand
     let config = setup.probe(args, style, false);
     std::thread::Builder::new()
         .name("connection-test".into())
-        .spawn(move || super::run_probe(config))
+        .spawn(move || super::run_probe(&config))
         .ok()
 }
 

@@ -65,22 +65,20 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
 pub(crate) struct Setup {
     /// Flags laid over the clinic file.
     settings: Settings,
-    /// `--region`, which beats a region saved in an answers file or draft.
-    flag_region: Option<String>,
-    /// The clinic file's region, used when neither the flag nor the saved answers give one.
-    clinic_region: Option<String>,
+    /// `settings.region` came from `--region`, which beats a region saved in
+    /// an answers file or draft (the clinic file's does not).
+    region_from_flag: bool,
 }
 
 impl Setup {
     fn new(args: &CheckArgs) -> Result<Setup, InputError> {
-        let flag_region = match args.region.as_deref() {
-            Some(code) => Some(crate::crisis::normalise_region(code).ok_or_else(|| {
-                InputError::Usage(format!(
-                    "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
-                ))
-            })?),
-            None => None,
-        };
+        if let Some(code) = args.region.as_deref()
+            && crate::crisis::normalise_region(code).is_none()
+        {
+            return Err(InputError::Usage(format!(
+                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+            )));
+        }
         let clinic = args
             .clinic
             .as_deref()
@@ -89,9 +87,8 @@ impl Setup {
         let settings = crate::clinic::settings(clinic.as_ref(), args)?;
         super::network::validate(&Self::probe_args(&settings, args))?;
         Ok(Setup {
-            clinic_region: clinic.and_then(|c| c.region),
             settings,
-            flag_region,
+            region_from_flag: args.region.is_some(),
         })
     }
 
@@ -106,10 +103,13 @@ impl Setup {
     /// --region, then the answers file or draft, then the clinic file, then
     /// the locale, then the international fallback.
     fn region(&self, saved: Option<String>) -> String {
-        self.flag_region
-            .clone()
-            .or(saved)
-            .or_else(|| self.clinic_region.clone())
+        let flag_or_clinic = self.settings.region.clone();
+        let chosen = if self.region_from_flag {
+            flag_or_clinic
+        } else {
+            saved.or(flag_or_clinic)
+        };
+        chosen
             .or_else(crate::crisis::region_from_env)
             .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
     }
@@ -127,20 +127,16 @@ impl Setup {
     /// session-ready server answers STUN itself, so only a chosen or default
     /// STUN server is named separately.
     fn contacts(&self) -> Vec<String> {
-        use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN};
-        let server = self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER);
-        let host = server
-            .split_once("://")
-            .map_or(server, |(_, rest)| rest)
-            .trim_end_matches('/');
+        use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN, server_host};
+        let host = server_host(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER));
         let stun = match (&self.settings.stun, &self.settings.server) {
             (Some(stun), _) => Some(stun.as_str()),
             (None, None) => Some(DEFAULT_STUN),
             (None, Some(_)) => None,
         };
         match stun {
-            Some(stun) if stun != host => vec![host.to_string(), stun.to_string()],
-            _ => vec![host.to_string()],
+            Some(stun) if stun != host => vec![host, stun.to_string()],
+            _ => vec![host],
         }
     }
 
@@ -168,19 +164,14 @@ fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Measur
     if args.no_network {
         return (None, Some(NOT_TESTED.to_string()));
     }
-    run_probe(setup.probe(args, style, shown))
+    run_probe(&setup.probe(args, style, shown))
 }
 
 type Measured = (Option<NetworkReport>, Option<String>);
 
-fn run_probe(config: ProbeConfig) -> Measured {
-    match super::runtime() {
-        Ok(rt) => {
-            let report = rt.block_on(crate::net::probe::run(&config));
-            // A name lookup stuck in the system resolver must not hold the check.
-            rt.shutdown_timeout(std::time::Duration::from_millis(200));
-            (Some(report), None)
-        }
+fn run_probe(config: &ProbeConfig) -> Measured {
+    match super::run_probe(config) {
+        Ok(report) => (Some(report), None),
         Err(e) => (
             None,
             Some(format!("the connection test could not start ({e})")),

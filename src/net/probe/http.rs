@@ -52,6 +52,20 @@ pub fn parse_server_url(server: &str) -> Result<Url, String> {
     Ok(url)
 }
 
+/// The server as a person would name it: host, and port when one is given
+/// (`https://speed.example.org/` → `speed.example.org`). Falls back to the
+/// text as given when it is not a valid server address.
+pub fn server_host(server: &str) -> String {
+    match parse_server_url(server) {
+        Ok(url) => match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            _ => server.to_string(),
+        },
+        Err(_) => server.to_string(),
+    }
+}
+
 /// The proxy the environment asks for, mirroring reqwest's reading of
 /// HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY (so the report can say
 /// the figures describe the path through the proxy).
@@ -311,6 +325,17 @@ mod tests {
         let mut junk = HeaderMap::new();
         junk.insert("server-timing", HeaderValue::from_static("app;dur=abc"));
         assert_eq!(server_timing_ms(&junk), None);
+    }
+
+    #[test]
+    fn a_server_is_named_by_host_and_given_port() {
+        assert_eq!(
+            server_host("https://speed.cloudflare.com"),
+            "speed.cloudflare.com"
+        );
+        assert_eq!(server_host("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+        assert_eq!(server_host("https://x.example/speed/"), "x.example");
+        assert_eq!(server_host("not a url"), "not a url");
     }
 
     #[test]
