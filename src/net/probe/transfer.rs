@@ -321,6 +321,7 @@ pub(super) fn random_payload() -> Bytes {
     Bytes::from(buf)
 }
 
+const UPLOAD_NOT_CONFIRMED: &str = "The measurement server did not confirm receiving any upload.";
 const UPLOAD_CHUNK: usize = 64 * 1024;
 const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
 const UPLOAD_REQUEST_S: f64 = 0.2;
@@ -395,7 +396,7 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
         // A confirmation needs a whole request to arrive, so allow twice as long.
         if now.duration_since(last_growth).as_secs_f64() >= 2.0 * timing.stall_s {
             note = Some(if done.is_empty() {
-                "The measurement server did not confirm receiving any upload.".to_string()
+                UPLOAD_NOT_CONFIRMED.to_string()
             } else {
                 "The measurement server stopped taking the upload part-way; the figure is from before it stopped."
                     .to_string()
@@ -410,7 +411,7 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
     pinger.abort_all();
     let done = lock(&completions).clone();
     let mut estimate = upload_rate(&done, timing.stability);
-    if estimate.is_none() && problems.first().is_none() {
+    if estimate.is_none() && tasks_finished_cleanly(&problems) {
         estimate = quick_transfer_estimate(&completions_counter(&done, TICK.as_secs_f64()));
     }
     let bytes = handed_over.load(Ordering::Relaxed);
@@ -418,7 +419,7 @@ pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome 
         (_, Some(n)) => Some(n),
         (None, None) => Some(problems.first().unwrap_or_else(|| {
             if done.is_empty() && bytes > 0 {
-                "The measurement server did not confirm receiving any upload.".to_string()
+                UPLOAD_NOT_CONFIRMED.to_string()
             } else {
                 "The upload did not run long enough to measure.".to_string()
             }
