@@ -16,20 +16,28 @@ fn example(name: &str) -> String {
     )
 }
 
+/// `check` saving the urgent example's report to `output` as JSON.
+fn save_report_args(output: &Path) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = [
+        "check",
+        "--no-network",
+        "--no-device",
+        "--format",
+        "json",
+        "--answers",
+    ]
+    .map(Into::into)
+    .into();
+    args.push(example("urgent").into());
+    args.push("--output".into());
+    args.push(output.into());
+    args
+}
+
 fn save_report(output: &Path) -> assert_cmd::assert::Assert {
     Command::cargo_bin("session-ready")
         .unwrap()
-        .args([
-            "check",
-            "--no-network",
-            "--no-device",
-            "--format",
-            "json",
-            "--answers",
-        ])
-        .arg(example("urgent"))
-        .arg("--output")
-        .arg(output)
+        .args(save_report_args(output))
         .assert()
 }
 
@@ -140,17 +148,7 @@ fn a_kill_at_any_moment_leaves_the_whole_report_or_none() {
     for i in 0..60u64 {
         let _ = std::fs::remove_file(&report);
         let mut child = StdCommand::new(&bin)
-            .args([
-                "check",
-                "--no-network",
-                "--no-device",
-                "--format",
-                "json",
-                "--answers",
-            ])
-            .arg(example("urgent"))
-            .arg("--output")
-            .arg(&report)
+            .args(save_report_args(&report))
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
