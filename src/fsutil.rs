@@ -1,8 +1,12 @@
 //! Private, atomic file writes: reports and drafts may hold sensitive answers, so
 //! they are written to a temporary file in the same directory with owner-only
 //! permissions and renamed into place, so a crash never leaves half a file.
+//! Owner-only is mode 0600 on Unix and a one-entry access list on Windows.
 use std::io::Write;
 use std::path::Path;
+
+#[cfg(windows)]
+mod windows;
 
 /// Why a private write failed, phrased for the person at the keyboard.
 #[derive(Debug, thiserror::Error)]
@@ -56,13 +60,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     };
     // If a signal arrives mid-write, the signal thread removes the temp file.
     let (mut tmp, _pending) = crate::interrupt::PendingFile::create(
-        || {
-            tempfile::Builder::new()
-                .prefix(".session-ready-")
-                .suffix(".tmp")
-                .permissions(private_permissions())
-                .tempfile_in(&dir)
-        },
+        || private_temp_file(&dir),
         |tmp| tmp.path(),
     )
     .map_err(|e| describe(path, e))?;
@@ -72,18 +70,49 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     Ok(())
 }
 
-#[cfg(unix)]
-fn private_permissions() -> std::fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::Permissions::from_mode(0o600)
+fn temp_file_names() -> tempfile::Builder<'static, 'static> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".session-ready-").suffix(".tmp");
+    builder
 }
 
-#[cfg(not(unix))]
-fn private_permissions() -> std::fs::Permissions {
-    // Windows has no mode bits; the temp file is created in the user's own folder.
-    std::fs::metadata(".")
-        .map(|m| m.permissions())
-        .unwrap_or_else(|_| unreachable!("current directory has metadata"))
+#[cfg(unix)]
+fn private_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    temp_file_names()
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+}
+
+#[cfg(windows)]
+fn private_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    temp_file_names().make_in(dir, |path| windows::create_owner_only(path))
+}
+
+#[cfg(not(any(unix, windows)))]
+fn private_temp_file(dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    // No owner-only permissions known here: refuse rather than write a readable file.
+    let _ = dir;
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Whether only the owner can read `path`: no group or other mode bits on
+/// Unix; on Windows a protected access list that allows only the current user.
+pub fn is_owner_only(path: &Path) -> std::io::Result<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        Ok(std::fs::metadata(path)?.permissions().mode() & 0o077 == 0)
+    }
+    #[cfg(windows)]
+    {
+        windows::is_owner_only(path)
+    }
+    #[cfg(not(any(unix, windows)))]
+    {
+        let _ = path;
+        Ok(false)
+    }
 }
 
 #[cfg(test)]
@@ -97,6 +126,7 @@ mod tests {
         write_private(&path, b"first").unwrap();
         write_private(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        assert!(is_owner_only(&path).unwrap());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -109,6 +139,19 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn an_ordinary_file_is_not_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plain.txt");
+        std::fs::write(&path, b"x").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+        assert!(!is_owner_only(&path).unwrap());
     }
 
     #[test]

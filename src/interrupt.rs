@@ -4,35 +4,118 @@
 //! Writes are atomic (temp file + rename), so the only thing an interruption can
 //! leave is the temp file itself: [`fsutil`](crate::fsutil) registers it here
 //! while it is being written, and the signal thread removes it before exiting.
+//! On Windows the console's Ctrl-C, Ctrl-Break and close/log-off/shut-down
+//! events play the part of those signals (see [`install`]).
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, Once};
-
-use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
 
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static INSTALL: Once = Once::new();
 
+/// How the run was interrupted; decides the exit code and whether anyone can
+/// still read a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interruption {
+    /// Ctrl-C (SIGINT; on Windows also Ctrl-Break): exit 130.
+    Interrupted,
+    /// Asked to stop (SIGTERM; on Windows log-off or shut-down): exit 143.
+    Terminated,
+    /// The terminal went away (SIGHUP; on Windows the console window was closed): exit 129.
+    TerminalClosed,
+}
+
+impl Interruption {
+    /// The shell convention 128 + signal number, kept on Windows so scripts
+    /// see the same codes on every system.
+    fn exit_code(self) -> i32 {
+        match self {
+            Interruption::Interrupted => 130,
+            Interruption::Terminated => 143,
+            Interruption::TerminalClosed => 129,
+        }
+    }
+}
+
 /// Start the signal thread (idempotent). Call once at start-up.
 pub fn install() {
     INSTALL.call_once(|| {
-        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+        let Some(wait) = waiter() else {
             return;
         };
         std::thread::spawn(move || {
-            if let Some(signal) = signals.forever().next() {
-                restore_terminal();
-                // Hold the list until exit, so no new temp file can start meanwhile.
-                let _no_new_files = remove_pending();
-                if signal != SIGHUP {
-                    // The terminal is still there: say calmly what happened.
-                    eprintln!(
-                        "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
-                    );
-                }
-                std::process::exit(128 + signal);
+            if let Some(interruption) = wait() {
+                stop(interruption);
             }
         });
     });
+}
+
+/// Restore the terminal, remove temp files, say so calmly and exit.
+fn stop(interruption: Interruption) -> ! {
+    restore_terminal();
+    // Hold the list until exit, so no new temp file can start meanwhile.
+    let _no_new_files = remove_pending();
+    if interruption != Interruption::TerminalClosed {
+        // The terminal is still there: say calmly what happened.
+        eprintln!(
+            "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
+        );
+    }
+    std::process::exit(interruption.exit_code());
+}
+
+/// Register for the interruptions now (so none is missed once `install`
+/// returns) and give back a blocking wait for the first one.
+#[cfg(unix)]
+fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok()?;
+    Some(move || {
+        signals.forever().next().map(|signal| match signal {
+            SIGHUP => Interruption::TerminalClosed,
+            SIGTERM => Interruption::Terminated,
+            _ => Interruption::Interrupted,
+        })
+    })
+}
+
+/// Windows console control events through tokio, on a small runtime of their
+/// own. For close, log-off and shut-down tokio keeps the console's handler
+/// waiting, so the clean-up finishes before Windows ends the process.
+#[cfg(windows)]
+fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
+    use tokio::signal::windows;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let (mut ctrl_c, mut ctrl_break, mut close, mut logoff, mut shutdown) =
+        runtime.block_on(async {
+            Some((
+                windows::ctrl_c().ok()?,
+                windows::ctrl_break().ok()?,
+                windows::ctrl_close().ok()?,
+                windows::ctrl_logoff().ok()?,
+                windows::ctrl_shutdown().ok()?,
+            ))
+        })?;
+    Some(move || {
+        runtime.block_on(async {
+            tokio::select! {
+                Some(()) = ctrl_c.recv() => Some(Interruption::Interrupted),
+                Some(()) = ctrl_break.recv() => Some(Interruption::Interrupted),
+                Some(()) = close.recv() => Some(Interruption::TerminalClosed),
+                Some(()) = logoff.recv() => Some(Interruption::Terminated),
+                Some(()) = shutdown.recv() => Some(Interruption::Terminated),
+                else => None,
+            }
+        })
+    })
+}
+
+#[cfg(not(any(unix, windows)))]
+fn waiter() -> Option<fn() -> Option<Interruption>> {
+    None
 }
 
 fn restore_terminal() {

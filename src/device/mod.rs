@@ -24,6 +24,18 @@ pub struct DeviceFacts {
     /// None when the platform gives no way to tell (non-Linux).
     pub cameras: Option<Vec<String>>,
     pub microphones: Option<Vec<String>>,
+    /// Parts of the machine that could not be read, and why; their items are `unknown`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<UnreadFacts>,
+}
+
+/// Facts that could not be read: the report items they feed and the reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
+pub struct UnreadFacts {
+    /// Item ids, as in [`DeviceItem::id`].
+    pub items: Vec<String>,
+    /// In plain words, e.g. "the system took too long to answer".
+    pub reason: String,
 }
 
 /// How one item measures up.

@@ -65,7 +65,7 @@ pub fn rate(facts: &DeviceFacts) -> DeviceReport {
 }
 
 pub fn rate_with(facts: &DeviceFacts, req: &Requirements) -> DeviceReport {
-    let items = vec![
+    let mut items = vec![
         rate_os(facts, req),
         rate_cores(facts, req),
         rate_load(facts, req),
@@ -84,6 +84,17 @@ pub fn rate_with(facts: &DeviceFacts, req: &Requirements) -> DeviceReport {
             "so your therapist can hear you",
         ),
     ];
+    for item in &mut items {
+        let why = facts
+            .unread
+            .iter()
+            .find(|unread| unread.items.contains(&item.id));
+        if let Some(unread) = why {
+            // Whatever the part had set before it stopped was thrown away.
+            item.rating = DeviceRating::Unknown;
+            item.found = format!("could not be read: {}", unread.reason);
+        }
+    }
     let overall = items
         .iter()
         .map(|i| i.rating)
@@ -318,6 +329,7 @@ mod tests {
             battery_pct: None,
             cameras: Some(vec!["video0".into()]),
             microphones: Some(vec!["pcmC0D0c".into()]),
+            unread: Vec::new(),
         }
     }
 
