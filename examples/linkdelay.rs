@@ -10,20 +10,27 @@
 //!   linkdelay --dev dl0 --delay-ms 20 --jitter-ms 3
 //!
 //! Runs until killed. Prints "ready" once the device exists.
+// TUN devices are Linux-only; elsewhere the example builds and says so.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+#[cfg(target_os = "linux")]
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use rand::{RngExt, SeedableRng, rngs::SmallRng};
 
+#[cfg(target_os = "linux")]
 const IFF_TUN: libc::c_short = 0x0001;
+#[cfg(target_os = "linux")]
 const IFF_NO_PI: libc::c_short = 0x1000;
+#[cfg(target_os = "linux")]
 const TUNSETIFF: libc::c_ulong = 0x4004_54ca;
 
+#[cfg(target_os = "linux")]
 #[repr(C)]
 struct IfReq {
     name: [u8; libc::IFNAMSIZ],
@@ -31,6 +38,7 @@ struct IfReq {
     _pad: [u8; 22],
 }
 
+#[cfg(target_os = "linux")]
 fn open_tun(name: &str) -> std::io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
@@ -89,6 +97,7 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+#[cfg(target_os = "linux")]
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let dev = arg(&args, "--dev").unwrap_or_else(|| "dl0".into());
@@ -167,4 +176,10 @@ fn main() -> std::io::Result<()> {
         queue.packets.insert(id, buf[..n].to_vec());
         wake.notify_one();
     }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() {
+    eprintln!("linkdelay needs Linux: it adds delay with a TUN device.");
+    std::process::exit(2);
 }

@@ -26,6 +26,7 @@ fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
         .unwrap_or(default)
 }
 
+#[cfg(target_os = "linux")]
 fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -37,6 +38,7 @@ fn proc_status_kb(pid: u32, key: &str) -> Option<u64> {
         .ok()
 }
 
+#[cfg(target_os = "linux")]
 fn cpu_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
@@ -44,6 +46,17 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     // SAFETY: sysconf has no preconditions.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     Some(ticks as f64 / hz)
+}
+
+// Without /proc the server's memory and CPU are not reported.
+#[cfg(not(target_os = "linux"))]
+fn proc_status_kb(_pid: u32, _key: &str) -> Option<u64> {
+    None
+}
+
+#[cfg(not(target_os = "linux"))]
+fn cpu_seconds(_pid: u32) -> Option<f64> {
+    None
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]

@@ -59,11 +59,9 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
         _ => std::path::PathBuf::from("."),
     };
     // If a signal arrives mid-write, the signal thread removes the temp file.
-    let (mut tmp, _pending) = crate::interrupt::PendingFile::create(
-        || private_temp_file(&dir),
-        |tmp| tmp.path(),
-    )
-    .map_err(|e| describe(path, e))?;
+    let (mut tmp, _pending) =
+        crate::interrupt::PendingFile::create(|| private_temp_file(&dir), |tmp| tmp.path())
+            .map_err(|e| describe(path, e))?;
     tmp.write_all(bytes).map_err(|e| describe(path, e))?;
     tmp.as_file().sync_all().map_err(|e| describe(path, e))?;
     tmp.persist(path).map_err(|e| describe(path, e.error))?;

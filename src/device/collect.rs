@@ -177,8 +177,7 @@ fn read_processor_and_memory(facts: &mut DeviceFacts) -> Result<(), String> {
 /// Whole-machine CPU use over sysinfo's minimum sampling interval.
 #[cfg(not(windows))]
 fn read_processor_load(facts: &mut DeviceFacts) -> Result<(), String> {
-    let mut sys =
-        sysinfo::System::new().map_err(|e| format!("the system did not answer ({e})"))?;
+    let mut sys = sysinfo::System::new().map_err(|e| format!("the system did not answer ({e})"))?;
     sys.refresh_cpu_usage();
     std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
     sys.refresh_cpu_usage();
