@@ -3,6 +3,7 @@
 //! Run one area with `cargo test --test integration report_fhir::`.
 
 mod net_support;
+mod page_support;
 mod report_support;
 #[cfg(unix)]
 mod wire_support;
@@ -18,6 +19,9 @@ mod net_faults;
 mod net_probe;
 mod net_serve_load;
 mod net_stun_props;
+#[cfg(unix)]
+mod page_browser;
+mod page_server;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;

@@ -1,9 +1,7 @@
 //! The local page server of `check --browser`, from the outside: only the
 //! printed address works, nothing is served to another site or host, only
 //! numbers are accepted, and the server stops by itself and says why.
-mod page_support;
-
-use page_support::{Page, request};
+use crate::page_support::{Page, request};
 
 const CAMERA_LIT: &str = r#"{"access":"granted","frames":90,"width":640,"height":480,"fps":30,
     "luma_mean":120,"luma_stddev":40,"centre_luma":125,"surround_luma":118}"#;

@@ -1,6 +1,5 @@
 //! Starting `check --browser --no-open` and talking plain HTTP to its page
 //! server, with whatever Host, Origin and path a test (or an attacker) chooses.
-#![allow(dead_code)]
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, ChildStderr, Command, Stdio};

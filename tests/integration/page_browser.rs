@@ -8,15 +8,14 @@
 //! Needs `chromium`, `chromedriver` (Debian: chromium, chromium-driver) and
 //! axe-core from npm; .ci/run installs all three. Set
 //! SESSION_READY_SKIP_BROWSER_TESTS=1 to skip these tests on purpose.
-mod page_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::page_support::{self, Page};
 use fantoccini::{Client, ClientBuilder, Locator};
-use page_support::Page;
 
 /// One browser at a time: the machine has two cores.
 static ONE_BROWSER: Mutex<()> = Mutex::new(());
@@ -335,7 +334,10 @@ impl Browser {
             .await
             .expect("axe-core runs");
         // A run that checked nothing would pass anything.
-        assert!(value["passes"].as_u64().unwrap_or(0) > 5, "axe-core checked too little: {value}");
+        assert!(
+            value["passes"].as_u64().unwrap_or(0) > 5,
+            "axe-core checked too little: {value}"
+        );
         serde_json::from_value(value["violations"].clone()).unwrap()
     }
 
@@ -351,7 +353,10 @@ impl Browser {
                 .execute("return [window.innerWidth, window.innerHeight]", vec![])
                 .await
                 .unwrap();
-            let (iw, ih) = (inner[0].as_u64().unwrap() as u32, inner[1].as_u64().unwrap() as u32);
+            let (iw, ih) = (
+                inner[0].as_u64().unwrap() as u32,
+                inner[1].as_u64().unwrap() as u32,
+            );
             self.client
                 .set_window_size(w + w.saturating_sub(iw), h + h.saturating_sub(ih))
                 .await
