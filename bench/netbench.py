@@ -58,9 +58,9 @@ PROFILES = {
     "dsl-8-1": dict(down="8mbit", up="1mbit", loss=0.0, delay_ms=15, jitter_ms=1, ordinary=True,
                     about="ordinary DSL: 8/1 Mbit/s, +30 ms RTT"),
     "fast-long-200-40": dict(down="200mbit", up="40mbit", loss=0.0, delay_ms=50, jitter_ms=0,
-                             iperf_s=15, about="fast and long: 200/40 Mbit/s, +100 ms RTT"),
+                             iperf_s=15, burst="256kbit", about="fast and long: 200/40 Mbit/s, +100 ms RTT"),
     "geo-sat-25-3": dict(down="25mbit", up="3mbit", loss=0.005, loss_all=True, delay_ms=300,
-                         jitter_ms=0, iperf_s=30,
+                         jitter_ms=0, iperf_s=30, streams=8,
                          about="geostationary satellite: 25/3 Mbit/s, +600 ms RTT, 0.5% loss of every packet each way"),
     "bufferbloat-50-10": dict(down="50mbit", up="10mbit", loss=0.0, delay_ms=10, jitter_ms=0,
                               queue_ms=1000,
@@ -69,8 +69,8 @@ PROFILES = {
                         jitter_ms=10, iperf_s=20,
                         about="lossy mobile: 20/5 Mbit/s, +80 ms ±20 ms RTT, 2% loss of every packet each way"),
     "halving-40-10": dict(down="40mbit", up="10mbit", loss=0.0, delay_ms=10, jitter_ms=0,
-                          change_at_s=5.5, down2="20mbit", up2="5mbit",
-                          about="capacity halves: 40/10 → 20/5 Mbit/s 5.5 s into the probe (about when the download starts), +20 ms RTT"),
+                          change_after_s=0.4, down2="20mbit", up2="5mbit",
+                          about="capacity halves: 40/10 → 20/5 Mbit/s 0.4 s into the download, +20 ms RTT"),
 }
 for _name in ("lossy-20-5", "clean-100-20"):
     PROFILES[_name]["ordinary"] = True
@@ -96,6 +96,7 @@ def topology(cmd, profile=None, rates=None):
     if profile:
         env["QUEUE_MS"] = str(profile.get("queue_ms", 200))
         env["LOSS_ALL"] = "1" if profile.get("loss_all") else "0"
+        env["BURST"] = profile.get("burst", "64kbit")
     if cmd == "up":
         args += [profile["down"], profile["up"], str(profile["loss"]),
                  str(profile["delay_ms"]), str(profile["jitter_ms"])]
@@ -113,6 +114,11 @@ def udp_drops():
             if "DROP" in line and "statistic" in line:
                 total += int(line.split()[0])
     return total
+
+
+def rx_bytes():
+    out = in_ns(CLI, "ip", "-s", "-j", "link", "show", f"{LAB}-c0")
+    return json.loads(out)[0]["stats64"]["rx"]["bytes"]
 
 
 def iface_bytes():
@@ -173,7 +179,7 @@ def cpu_ticks(pid):
 def run_probe(binary, max_seconds, profile=None):
     """One probe run; returns its JSON plus time/memory/CPU/bytes observations."""
     profile = profile or {}
-    drops_before, bytes_before = udp_drops(), iface_bytes()
+    drops_before, bytes_before, rx_before = udp_drops(), iface_bytes(), rx_bytes()
     cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
            "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
            "--max-seconds", str(max_seconds)]
@@ -181,11 +187,17 @@ def run_probe(binary, max_seconds, profile=None):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     hz = os.sysconf("SC_CLK_TCK")
     probe_pid, samples = None, []
-    changed = "change_at_s" not in profile
+    # A capacity drop is timed from the start of the download, seen on the client's interface
+    # (the steps before it move well under 500 kB).
+    changed = "change_after_s" not in profile
+    download_seen = None
     while proc.poll() is None:
-        if not changed and time.monotonic() - started >= profile["change_at_s"]:
-            topology("rate", profile, (profile["down2"], profile["up2"]))
-            changed = True
+        if not changed:
+            if download_seen is None and rx_bytes() - rx_before > 500_000:
+                download_seen = time.monotonic()
+            if download_seen and time.monotonic() - download_seen >= profile["change_after_s"]:
+                topology("rate", profile, (profile["down2"], profile["up2"]))
+                changed = True
         if probe_pid is None:
             kids = children(proc.pid)
             probe_pid = kids[0] if kids else None
@@ -196,7 +208,7 @@ def run_probe(binary, max_seconds, profile=None):
         time.sleep(0.1)
     out, err = proc.communicate()
     wall = time.monotonic() - started
-    if "change_at_s" in profile:
+    if "change_after_s" in profile:
         topology("rate", profile, (profile["down"], profile["up"]))
     report = json.loads(out)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
@@ -241,18 +253,20 @@ def bench_profile(name, profile, runs, binary):
         rtt_truth = 2 * profile["delay_ms"]
         iperf_s = profile.get("iperf_s", 6)
         omit = 1 if iperf_s <= 6 else 3
-        if "change_at_s" in profile:
-            # The truth is the rate in force when the probe ends.
+        if "change_after_s" in profile:
+            # The truth is the rate in force from early in the download to the end.
             topology("rate", profile, (profile["down2"], profile["up2"]))
-        ref_down = iperf3(reverse=True, streams=4, seconds=iperf_s, omit=omit)
-        ref_up = iperf3(reverse=False, streams=4, seconds=iperf_s, omit=omit)
-        if "change_at_s" in profile:
+        # As many streams as the probe uses (it doubles them from 150 ms round trips on).
+        streams = profile.get("streams", 4)
+        ref_down = iperf3(reverse=True, streams=streams, seconds=iperf_s, omit=omit)
+        ref_up = iperf3(reverse=False, streams=streams, seconds=iperf_s, omit=omit)
+        if "change_after_s" in profile:
             topology("rate", profile, (profile["down"], profile["up"]))
         loss_truth = 100 * (1 - (1 - profile["loss"]) ** 2)
         print(f"truth: RTT {rtt_truth} ms added (ping median {fmt(ping and ping['median'])} ms), "
               f"jitter {jitter_truth:.2f} ms (ping {fmt(ping and ping['mean_abs_diff'])} ms), "
               f"UDP round-trip loss {loss_truth:.2f}%")
-        print(f"reference: iperf3 4 streams, {iperf_s} s after {omit} s omitted: download {fmt(ref_down)} "
+        print(f"reference: iperf3 {streams} streams, {iperf_s} s after {omit} s omitted: download {fmt(ref_down)} "
               f"Mbit/s, upload {fmt(ref_up)} Mbit/s (load: {os.getloadavg()[0]:.1f})")
         results = []
         for i in range(runs):

@@ -4,7 +4,8 @@
 #   topology.sh down LAB
 #   topology.sh rate LAB DOWN UP        change the tbf rates of a running lab (capacity drops)
 # Optional environment: QUEUE_MS (tbf queue, default 200; large = bufferbloat),
-# LOSS_ALL=1 (the loss applies to every packet, TCP too, not only UDP).
+# LOSS_ALL=1 (the loss applies to every packet, TCP too, not only UDP), BURST (tbf
+# burst, default 64kbit; faster links need about rate/1000, e.g. 256kbit at 200mbit).
 # LAB-cli (10.88.1.2) -- veth -- LAB-rtr -- veth -- LAB-srv (10.88.2.2)
 # - rate: tbf on the router's port towards the client (download) and on the
 #   client's own port (upload);
@@ -51,8 +52,8 @@ up)
   fi
   # tbf: burst must hold at least one rate/HZ of bytes; 64kbit suits up to ~100mbit.
   queue=${QUEUE_MS:-200}
-  [ "$down" != 0 ] && ip netns exec $rtr tc qdisc add dev $lab-r1 root tbf rate "$down" burst 64kbit latency ${queue}ms
-  [ "$up" != 0 ] && ip netns exec $cli tc qdisc add dev $lab-c0 root tbf rate "$up" burst 64kbit latency ${queue}ms
+  [ "$down" != 0 ] && ip netns exec $rtr tc qdisc add dev $lab-r1 root tbf rate "$down" burst ${BURST:-64kbit} latency ${queue}ms
+  [ "$up" != 0 ] && ip netns exec $cli tc qdisc add dev $lab-c0 root tbf rate "$up" burst ${BURST:-64kbit} latency ${queue}ms
   if [ "$loss" != 0 ]; then
     proto="-p udp"; [ "${LOSS_ALL:-0}" = 1 ] && proto=""
     ip netns exec $cli iptables -A INPUT -i $lab-c0 $proto -m statistic --mode random --probability "$loss" -j DROP
@@ -61,8 +62,8 @@ up)
   ;;
 rate)
   queue=${QUEUE_MS:-200}
-  ip netns exec $rtr tc qdisc change dev $lab-r1 root tbf rate "$3" burst 64kbit latency ${queue}ms
-  ip netns exec $cli tc qdisc change dev $lab-c0 root tbf rate "$4" burst 64kbit latency ${queue}ms
+  ip netns exec $rtr tc qdisc change dev $lab-r1 root tbf rate "$3" burst ${BURST:-64kbit} latency ${queue}ms
+  ip netns exec $cli tc qdisc change dev $lab-c0 root tbf rate "$4" burst ${BURST:-64kbit} latency ${queue}ms
   ;;
 down)
   if [ -f /tmp/$lab-linkdelay.pid ]; then kill "$(cat /tmp/$lab-linkdelay.pid)" 2>/dev/null || true; rm -f /tmp/$lab-linkdelay.pid; fi
