@@ -27,10 +27,10 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<ExitCode> {
                  Public key, to give to clients or to put in the clinic file as `recipient`:",
                 path.display()
             );
-            println!("{public}");
+            super::emit(None, format!("{public}\n").as_bytes())?;
         }
         None => {
-            print!("{key_file}");
+            super::emit(None, key_file.as_bytes())?;
             eprintln!("Public key: {public}");
         }
     }
