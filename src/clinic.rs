@@ -95,7 +95,11 @@ impl ClinicConfig {
                     *value = None;
                 } else if let Err(problem) =
                     // Invisible characters would reach addresses and printed reports.
-                    crate::safe_text::check_field(&format!("Field \"{field}\""), v, false)
+                    crate::safe_text::check_field(
+                        &format!("Field \"{field}\""),
+                        v,
+                        false,
+                    )
                 {
                     problems.push(problem);
                 }

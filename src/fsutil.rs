@@ -277,7 +277,7 @@ pub fn input_text(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::I
 }
 
 fn size_words(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
         format!("{} MB", bytes / (1024 * 1024))
     } else {
         format!("{bytes} bytes")
@@ -337,7 +337,10 @@ mod tests {
     fn missing_folder_is_explained() {
         let err = write_private(Path::new("/nonexistent-dir-xyz/r.json"), b"x").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("folder /nonexistent-dir-xyz does not exist"), "{msg}");
+        assert!(
+            msg.contains("folder /nonexistent-dir-xyz does not exist"),
+            "{msg}"
+        );
         assert!(msg.contains("Nothing was overwritten"), "{msg}");
     }
 }

@@ -11,8 +11,8 @@ pub const MAX_FIELD_CHARS: usize = 500;
 
 /// Bidirectional formatting characters: they reorder how text is displayed.
 const BIDI_CONTROLS: [char; 12] = [
-    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}',
-    '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// True for what must never reach an output as it is: C0 controls other than
@@ -157,10 +157,7 @@ impl serde_json::ser::Formatter for SafeJsonFormatter {
     ) -> std::io::Result<()> {
         self.0.begin_object_key(w, first)
     }
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-    ) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_object_value(w)
     }
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -265,7 +262,10 @@ mod tests {
     fn fields_with_controls_or_too_long_are_named() {
         assert!(check_field("x", "two\nlines", true).is_ok());
         let e = check_field("session_plan.place", "two\nlines", false).unwrap_err();
-        assert!(e.contains("session_plan.place") && e.contains("U+000A"), "{e}");
+        assert!(
+            e.contains("session_plan.place") && e.contains("U+000A"),
+            "{e}"
+        );
         let e = check_field("f", "a\u{202e}b", true).unwrap_err();
         assert!(e.contains("U+202E"), "{e}");
         let e = check_field("f", &"x".repeat(501), true).unwrap_err();
@@ -281,7 +281,10 @@ mod tests {
         serde::Serialize::serialize(&value, &mut ser).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(!text.chars().any(is_unsafe), "{text:?}");
-        assert!(text.contains("\\u009b") && text.contains("\\u202e"), "{text}");
+        assert!(
+            text.contains("\\u009b") && text.contains("\\u202e"),
+            "{text}"
+        );
         let back: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, value);
     }

@@ -150,8 +150,10 @@ pub fn interactive() -> bool {
 /// (the data is unchanged for any JSON reader).
 pub fn json_document(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
     let mut out = Vec::new();
-    let mut serializer =
-        serde_json::Serializer::with_formatter(&mut out, crate::safe_text::SafeJsonFormatter::new());
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        crate::safe_text::SafeJsonFormatter::new(),
+    );
     serde::Serialize::serialize(value, &mut serializer)?;
     out.push(b'\n');
     Ok(out)

@@ -44,10 +44,7 @@ pub fn run(cli: Cli) -> ExitCode {
                     .is_some_and(|e| e.is_input_problem());
             // Messages quote file names and values from files: escaped, so
             // they cannot drive the terminal.
-            eprintln!(
-                "{}",
-                crate::safe_text::printable(&error_message(&err))
-            );
+            eprintln!("{}", crate::safe_text::printable(&error_message(&err)));
             ExitCode::from(if usage { EXIT_USAGE } else { EXIT_INTERNAL })
         }
     }

@@ -65,7 +65,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Draft, InputError> {
             && let Err(problem) =
                 crate::safe_text::check_field(&format!("session_plan.\"{id}\""), text, false)
         {
-            return Err(InputError::file(path, format!("the saved progress {problem}")));
+            return Err(InputError::file(
+                path,
+                format!("the saved progress {problem}"),
+            ));
         }
     }
     let bank = super::bank();
@@ -119,7 +122,6 @@ pub fn remove(path: &Path) -> std::io::Result<()> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,7 +158,9 @@ mod tests {
         let text = format!(
             r#"{{"schema":"{DRAFT_SCHEMA}","started_at":"","saved_at":"","region":null,"state":{{"answers":{{}},"plan":{{"place":"sofa\u001b[2J"}}}}}}"#
         );
-        let err = parse(Path::new("draft.json"), &text).unwrap_err().to_string();
+        let err = parse(Path::new("draft.json"), &text)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("session_plan.\"place\"") && err.contains("control character"),
             "{err}"

@@ -189,12 +189,8 @@ fn resume(
                     MenuItem::new("1", "Delete the kept answers (they may be private)"),
                     MenuItem::new("2", "Leave the file where it is"),
                 ];
-                let picked = p.choose(
-                    "What should happen to that file?",
-                    &items,
-                    0,
-                    help(style),
-                )?;
+                let picked =
+                    p.choose("What should happen to that file?", &items, 0, help(style))?;
                 if picked == 0 {
                     match draft::remove(file) {
                         Ok(()) => p.say("Deleted. Starting a new check.\n"),

@@ -29,8 +29,8 @@ fn stderr_of(output: &std::process::Output) -> String {
 
 /// Bidi controls, as `safe_text` lists them.
 const BIDI: [char; 12] = [
-    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}',
-    '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+    '\u{061C}', '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
+    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// The first character no output may carry: a C0 control other than newline
@@ -222,7 +222,10 @@ fn an_answers_file_over_the_limit_is_refused_naming_it() {
     let out = check_answers(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = stderr_of(&out);
-    assert!(err.contains("limit of 1 MB") && err.contains("big.json"), "{err}");
+    assert!(
+        err.contains("limit of 1 MB") && err.contains("big.json"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -281,10 +284,18 @@ fn a_binary_file_is_not_a_text_file() {
     std::fs::write(&path, [0x89, b'P', b'N', b'G', 0, 0, 0xff, 0xfe]).unwrap();
     let out = check_answers(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("not a text file"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("not a text file"),
+        "{}",
+        stderr_of(&out)
+    );
     let out = bin().arg("report").arg(&path).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr_of(&out).contains("not a text file"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("not a text file"),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 // ---------------------------------------------------------------- item 8 (reading)
@@ -319,8 +330,18 @@ fn special_files_are_named_never_read() {
             .timeout(std::time::Duration::from_secs(60))
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{}: {}", path.display(), stderr_of(&out));
-        assert!(stderr_of(&out).contains(expected), "{expected}: {}", stderr_of(&out));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {}",
+            path.display(),
+            stderr_of(&out)
+        );
+        assert!(
+            stderr_of(&out).contains(expected),
+            "{expected}: {}",
+            stderr_of(&out)
+        );
     }
     // summarize lists each of them rather than dropping them.
     let out = bin()
@@ -337,7 +358,10 @@ fn special_files_are_named_never_read() {
         .map(|u| u["file"].as_str().unwrap().to_string())
         .collect();
     for name in ["pipe.json", "loop.json", "gone.json", "folder.json"] {
-        assert!(listed.iter().any(|f| f.ends_with(name)), "{name}: {listed:?}");
+        assert!(
+            listed.iter().any(|f| f.ends_with(name)),
+            "{name}: {listed:?}"
+        );
     }
 }
 
@@ -371,7 +395,10 @@ fn only_regular_files_are_replaced() {
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
         let err = stderr_of(&out);
-        assert!(err.contains(kind) && err.contains("not a regular file"), "{err}");
+        assert!(
+            err.contains(kind) && err.contains("not a regular file"),
+            "{err}"
+        );
     }
     assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
     assert!(folder.is_dir());
@@ -457,16 +484,27 @@ fn an_unreadable_draft_is_explained_and_deleted_when_the_client_agrees() {
     use expectrl::{Eof, Expect, Session};
     let dir = tempfile::tempdir().unwrap();
     let draft = dir.path().join("draft.json");
-    std::fs::write(&draft, "{\"schema\": \"session-ready/draft/v1\", \"state\": ").unwrap();
+    std::fs::write(
+        &draft,
+        "{\"schema\": \"session-ready/draft/v1\", \"state\": ",
+    )
+    .unwrap();
     let mut cmd = StdCommand::new(assert_cmd::cargo::cargo_bin("session-ready"));
-    cmd.args(["check", "--plain", "--no-network", "--no-device", "--region", "GB"])
-        .arg("--draft")
-        .arg(&draft)
-        .current_dir(dir.path())
-        .env("HOME", dir.path())
-        .env("TERM", "xterm-256color")
-        .env_remove("NO_COLOR")
-        .env_remove("SESSION_READY_PLAIN");
+    cmd.args([
+        "check",
+        "--plain",
+        "--no-network",
+        "--no-device",
+        "--region",
+        "GB",
+    ])
+    .arg("--draft")
+    .arg(&draft)
+    .current_dir(dir.path())
+    .env("HOME", dir.path())
+    .env("TERM", "xterm-256color")
+    .env_remove("NO_COLOR")
+    .env_remove("SESSION_READY_PLAIN");
     let mut session = Session::spawn(cmd).unwrap();
     session.set_expect_timeout(Some(std::time::Duration::from_secs(30)));
     session.expect("could not be read").unwrap();
@@ -480,7 +518,8 @@ fn an_unreadable_draft_is_explained_and_deleted_when_the_client_agrees() {
     assert!(!draft.exists(), "the unreadable draft is deleted");
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
     assert!(
-        left.iter().all(|e| !e.file_name().to_string_lossy().contains("unreadable")),
+        left.iter()
+            .all(|e| !e.file_name().to_string_lossy().contains("unreadable")),
         "nothing is set aside"
     );
 }
