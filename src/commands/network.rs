@@ -1,8 +1,7 @@
 //! `session-ready network`: the connection test on its own.
-use std::process::ExitCode;
 
 use crate::cli::{NetworkArgs, NetworkFormat};
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::net::probe::{self, ProbeConfig};
 use crate::term::Style;
 
@@ -23,7 +22,7 @@ pub(crate) fn validate(args: &crate::cli::ProbeArgs) -> Result<(), InputError> {
     Ok(())
 }
 
-pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
     validate(&args.probe)?;
     let config = ProbeConfig::from_args(&args.probe, style);
     let report = super::run_probe(&config)?;
@@ -38,5 +37,5 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
     if args.output.is_some() && args.format == NetworkFormat::Terminal && style.plain {
         eprintln!("Saved.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -3,11 +3,9 @@
 //! otherwise the client is walked through it interactively.
 mod interactive;
 
-use std::process::ExitCode;
-
 use crate::cli::{CheckArgs, Format, NetworkFormat, ProbeArgs};
 use crate::clinic::Settings;
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::net::NetworkReport;
 use crate::net::probe::ProbeConfig;
 use crate::questionnaire::{answers_file, bank};
@@ -15,11 +13,11 @@ use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
 use crate::term::Style;
 
-pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
         let bytes = list_questions(args.format, style)?;
         super::emit(args.output.as_deref(), &bytes)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Done);
     }
     if args.device {
         let report = crate::device::collect();
@@ -29,7 +27,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
         };
         let bytes = crate::device::render(&report, format, style)?;
         super::emit(args.output.as_deref(), &bytes)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Done);
     }
     let setup = Setup::new(&args)?;
     match &args.answers {
@@ -49,7 +47,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
                 clinic: setup.settings.clinic.clone(),
             });
             deliver(&report, &setup.delivery(&args, style))?;
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Done)
         }
         None => {
             if !crate::term::interactive() {
