@@ -1,8 +1,9 @@
 //! `session-ready report FILE`: show a saved report again, in any format, as
 //! the client or clinician copy; encrypted reports open with --identity.
 
-use crate::cli::{ReportArgs, View};
+use crate::cli::ReportArgs;
 use crate::error::Exit;
+use crate::report::View;
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::input::read_report;
 use crate::term::Style;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use crate::cli::{CheckArgs, Format, View};
+use crate::cli::CheckArgs;
 use crate::error::Exit;
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
@@ -14,6 +14,7 @@ use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, 
 use crate::questionnaire::session::{Ending, Session};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
+use crate::report::{Format, View};
 use crate::term::Style;
 
 use super::{Measured, Setup};
