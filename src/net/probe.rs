@@ -28,7 +28,7 @@ mod progress;
 mod transfer;
 mod udp;
 
-pub use http::{identify, parse_server_url, server_host, server_timing_ms};
+pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
@@ -202,6 +202,8 @@ struct State {
     udp: Option<UdpResult>,
     udp_reason: Option<String>,
     udp_status: UdpStatus,
+    /// The server said, while the audio-like test ran, that it was shedding STUN replies.
+    server_stun_busy: bool,
 }
 
 impl State {
@@ -226,6 +228,7 @@ impl State {
             udp: None,
             udp_reason: missing,
             udp_status: UdpStatus::NotMeasured,
+            server_stun_busy: false,
         }
     }
 
@@ -495,6 +498,7 @@ async fn steps(
         }
     };
     tokio::join!(audio, idle, warm);
+    server_busy_is_not_the_line(&mut lock(state));
     if !http_ok {
         return;
     }
@@ -609,6 +613,9 @@ async fn idle_latency_step(
             Ok(Ok(pong)) => {
                 bytes_used.fetch_add(pong.bytes, Ordering::Relaxed);
                 samples.push(pong.rtt_ms);
+                if pong.stun_busy {
+                    lock(state).server_stun_busy = true;
+                }
             }
             Ok(Err(problem)) => {
                 last_problem = Some(problem);
@@ -636,6 +643,27 @@ async fn idle_latency_step(
     } else {
         None
     };
+}
+
+/// A server that was shedding STUN replies while the audio-like test ran
+/// explains missing replies: the test then says nothing about the client's
+/// line (neither "blocked" nor its loss), so it is left out with that reason.
+fn server_busy_is_not_the_line(state: &mut State) {
+    let incomplete = match (&state.udp, state.udp_status) {
+        (_, UdpStatus::Blocked) => true,
+        (Some(udp), UdpStatus::Measured) => udp.received < udp.sent,
+        _ => false,
+    };
+    if state.server_stun_busy && incomplete {
+        state.udp = None;
+        state.udp_status = UdpStatus::NotMeasured;
+        state.udp_reason = Some(
+            "The measurement server was busy and left some of the audio-like test unanswered, \
+             so it was not counted; this says nothing about your connection. Trying again in a \
+             few minutes may help."
+                .to_string(),
+        );
+    }
 }
 
 /// Choose the STUN server, then run the audio-like stream and record it.
