@@ -3,13 +3,12 @@
 //! sources. Attackers use their own 127.0.0.x source addresses so that the
 //! real probe (from 127.0.0.1) is another client, as on the internet.
 //! Every loop here is bounded and stops by itself.
-mod net_support;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use net_support::{quick, serve_with};
+use crate::net_support::{quick, serve_with};
 use session_ready::net::model::UdpStatus;
 use session_ready::net::probe::{self, SERVER_BUSY};
 use session_ready::net::server::{RunningServer, ServerConfig, ServerStats};
