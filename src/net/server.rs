@@ -71,7 +71,8 @@ pub struct ServerConfig {
     pub first_request_timeout: Duration,
     /// A reply the client does not read for this long is dropped with its connection.
     pub write_stall_timeout: Duration,
-    /// A full server may close a connection that has made no progress for this long.
+    /// A full server may close a connection that has made no progress for this
+    /// long (one idle between requests: five times this long).
     pub evict_after: Duration,
     /// Largest `GET /__down?bytes=N` served.
     pub max_download_bytes: u64,
@@ -321,7 +322,8 @@ impl Shared {
         let mut registry = lock(&self.registry);
         if registry.len() >= self.config.max_connections.max(1) {
             let now_ms = self.clock.now_ms();
-            match registry.pick_victim(now_ms, self.config.evict_after) {
+            let idle_after = self.config.evict_after * 5;
+            match registry.pick_victim(now_ms, self.config.evict_after, idle_after) {
                 Some(victim) => {
                     // Its slot is free now; its task ends on the notification.
                     registry.remove(victim.id);
@@ -391,13 +393,16 @@ impl Drop for TransferTicket {
 /// (a burst of real clients), asking again whenever one frees and a few times a second.
 const WAIT_FOR_SLOT: Duration = Duration::from_secs(5);
 const ASK_AGAIN: Duration = Duration::from_millis(250);
+const MAX_WAITING: usize = 1024;
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     // Turned-away connections get a short reply; this many may be replying at once.
     let refusals = Arc::new(Semaphore::new(256));
-    // Newcomers waiting for a slot, at most four per slot.
-    let waiting = Arc::new(Semaphore::new(4 * shared.config.max_connections.max(1)));
+    // Newcomers waiting for a slot (a socket and a small task each).
+    let waiting = Arc::new(Semaphore::new(
+        MAX_WAITING.max(4 * shared.config.max_connections),
+    ));
     loop {
         let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {

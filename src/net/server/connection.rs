@@ -110,17 +110,36 @@ impl Registry {
         self.open.remove(&id).is_some()
     }
 
-    /// The connection to close so a newcomer can be served: one that has
-    /// made no progress for at least `min_stall`, preferring one that never
-    /// completed a request, then the one stalled longest. Scans every open
-    /// connection, which happens only when all slots are taken.
-    pub fn pick_victim(&self, now_ms: u64, min_stall: Duration) -> Option<Arc<ConnState>> {
+    /// The connection to close so a newcomer can be served, or none. In this
+    /// order, longest stalled first: one that never completed a request and
+    /// has sent nothing for `min_stall` (silent or slowloris); one whose reply
+    /// has not moved for `min_stall` (a client that stopped reading); one idle
+    /// between requests for `idle_stall` (closing an idle keep-alive connection
+    /// races with the client reusing it, so only after a longer wait). Scans
+    /// every open connection, which happens only when all slots are taken.
+    pub fn pick_victim(
+        &self,
+        now_ms: u64,
+        min_stall: Duration,
+        idle_stall: Duration,
+    ) -> Option<Arc<ConnState>> {
         let min = min_stall.as_millis() as u64;
+        let idle = idle_stall.as_millis() as u64;
         self.open
             .values()
-            .filter(|c| c.stalled_ms(now_ms) >= min)
-            .max_by_key(|c| (c.requests() == 0, c.stalled_ms(now_ms)))
-            .cloned()
+            .filter_map(|c| {
+                let stalled = c.stalled_ms(now_ms);
+                let rank = if c.requests() == 0 {
+                    (stalled >= min).then_some(3)
+                } else if c.in_flight.load(Ordering::Relaxed) > 0 {
+                    (stalled >= min).then_some(2)
+                } else {
+                    (stalled >= idle).then_some(1)
+                }?;
+                Some((rank, stalled, c))
+            })
+            .max_by_key(|(rank, stalled, _)| (*rank, *stalled))
+            .map(|(_, _, c)| c.clone())
     }
 }
 
@@ -247,34 +266,20 @@ mod tests {
         let never = Arc::new(ConnState::new(2, ip, clock));
         registry.insert(served.clone());
         registry.insert(never.clone());
+        let (second, five) = (Duration::from_secs(1), Duration::from_secs(5));
+        let pick = |at: u64| registry.pick_victim(at, second, five).map(|c| c.id);
         // Nobody has stalled for a second yet.
-        assert!(
-            registry
-                .pick_victim(clock.now_ms(), Duration::from_secs(1))
-                .is_none()
-        );
-        let later = clock.now_ms() + 5_000;
-        assert_eq!(
-            registry
-                .pick_victim(later, Duration::from_secs(1))
-                .unwrap()
-                .id,
-            2
-        );
+        assert_eq!(pick(clock.now_ms()), None);
+        let soon = clock.now_ms() + 2_000;
+        assert_eq!(pick(soon), Some(2));
         registry.remove(2);
-        assert_eq!(
-            registry
-                .pick_victim(later, Duration::from_secs(1))
-                .unwrap()
-                .id,
-            1
-        );
-        // A running request keeps making progress as long as bytes move.
+        let pick = |at: u64| registry.pick_victim(at, second, five).map(|c| c.id);
+        // An idle keep-alive connection only after the longer wait.
+        assert_eq!(pick(soon), None);
+        assert_eq!(pick(clock.now_ms() + 6_000), Some(1));
+        // A running request whose reply does not move: after a second.
         let _running = served.begin_request();
-        assert!(
-            registry
-                .pick_victim(clock.now_ms(), Duration::from_secs(1))
-                .is_none()
-        );
+        assert_eq!(pick(clock.now_ms()), None);
+        assert_eq!(pick(soon), Some(1));
     }
 }
