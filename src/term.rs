@@ -145,6 +145,14 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// How a measurement (connection test, device check) is written: for reading
+/// on screen, or as JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Terminal,
+    Json,
+}
+
 /// Pretty JSON with a final newline, as every `--format json` prints it.
 /// Characters that could drive a terminal are written as `\uXXXX` escapes
 /// (the data is unchanged for any JSON reader).
