@@ -77,7 +77,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if !dir.is_dir() {
         return Err(WriteError {
             path: path.display().to_string(),
-            reason: format!("the folder {} does not exist", dir.display()),
+            reason: format!("the folder does not exist ({})", dir.display()),
             advice: "create it first or save it somewhere else.".to_string(),
             source: std::io::Error::from(std::io::ErrorKind::NotFound),
         });
@@ -338,7 +338,7 @@ mod tests {
         let err = write_private(Path::new("/nonexistent-dir-xyz/r.json"), b"x").unwrap_err();
         let msg = err.to_string();
         assert!(
-            msg.contains("folder /nonexistent-dir-xyz does not exist"),
+            msg.contains("the folder does not exist (/nonexistent-dir-xyz)"),
             "{msg}"
         );
         assert!(msg.contains("Nothing was overwritten"), "{msg}");

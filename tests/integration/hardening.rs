@@ -6,9 +6,10 @@ use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
 use proptest::prelude::*;
-use session_ready::cli::{Format, SummaryFormat};
+use session_ready::report::Format;
 use session_ready::report::Report;
 use session_ready::report::model::{ClinicInfo, QuestionnaireStatus, ReportParts, SessionPlan};
+use session_ready::report::summary::SummaryFormat;
 use session_ready::report::summary::{self, Summary, Unreadable};
 use session_ready::term::Style;
 
@@ -272,7 +273,10 @@ fn saving_into_a_missing_folder_names_the_folder() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr_of(&out));
     let err = stderr_of(&out);
     assert!(
-        err.contains(&format!("the folder {} does not exist", missing.display())),
+        err.contains(&format!(
+            "the folder does not exist ({})",
+            missing.display()
+        )),
         "{err}"
     );
 }
