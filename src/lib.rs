@@ -16,4 +16,5 @@ pub mod net;
 pub mod page;
 pub mod questionnaire;
 pub mod report;
+pub mod safe_text;
 pub mod term;

@@ -28,7 +28,7 @@ mod progress;
 mod transfer;
 mod udp;
 
-pub use http::{identify, parse_server_url, server_host, server_timing_ms};
+pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
@@ -66,23 +66,6 @@ impl ProbeConfig {
             announce: false,
             proxy: None,
             timing: ProbeTiming::default(),
-        }
-    }
-
-    /// From the shared `--server/--stun/--max-seconds` flags and the terminal style
-    /// (progress bar on a TTY, plain step lines with `--plain` on a TTY).
-    pub fn from_args(args: &crate::cli::ProbeArgs, style: crate::term::Style) -> Self {
-        let interactive = style.tty && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        ProbeConfig {
-            stun: args.stun.clone(),
-            max_seconds: args.max_seconds,
-            progress: style.progress(),
-            announce: style.plain && interactive,
-            ..ProbeConfig::new(
-                args.server
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_SERVER.to_string()),
-            )
         }
     }
 }
@@ -202,6 +185,8 @@ struct State {
     udp: Option<UdpResult>,
     udp_reason: Option<String>,
     udp_status: UdpStatus,
+    /// The server said, while the audio-like test ran, that it was shedding STUN replies.
+    server_stun_busy: bool,
 }
 
 impl State {
@@ -226,6 +211,7 @@ impl State {
             udp: None,
             udp_reason: missing,
             udp_status: UdpStatus::NotMeasured,
+            server_stun_busy: false,
         }
     }
 
@@ -363,6 +349,9 @@ async fn steps(
     if !http_ok {
         return;
     }
+    // Size the transfers by the round trip just measured.
+    let idle_ms = lock(state).latency.idle_ms;
+    let rtt_ms = idle_ms.or(first.as_ref().ok().map(|pong| pong.rtt_ms));
     let run = Run {
         config,
         state,
@@ -370,6 +359,7 @@ async fn steps(
         deadline,
         target: &target,
         ping_client: &ping_client,
+        plan: transfer::TransferPlan::for_round_trip(&config.timing, rtt_ms.map(|ms| ms / 1000.0)),
     };
     let down = transfer_step(&run, progress, transfer::Direction::Download, down_clients).await;
     let up = transfer_step(&run, progress, transfer::Direction::Upload, up_clients).await;
@@ -575,6 +565,7 @@ async fn idle_and_audio<'a>(
         }
     };
     tokio::join!(audio, idle, warm);
+    server_busy_is_not_the_line(&mut lock(state));
 }
 
 /// What every transfer step shares.
@@ -585,6 +576,7 @@ struct Run<'a> {
     deadline: Instant,
     target: &'a http::Target,
     ping_client: &'a reqwest::Client,
+    plan: transfer::TransferPlan,
 }
 
 /// Steps 3 and 4: one direction, with delay sampled under load; the
@@ -593,10 +585,18 @@ async fn transfer_step(
     run: &Run<'_>,
     progress: &mut progress::Progress,
     direction: transfer::Direction,
-    clients: Vec<reqwest::Client>,
+    mut clients: Vec<reqwest::Client>,
 ) -> transfer::TransferOutcome {
     use transfer::Direction::{Download, Upload};
     let timing = &run.config.timing;
+    let plan = &run.plan;
+    // More streams than were warmed up: the extra ones connect as they start.
+    while clients.len() < plan.streams as usize {
+        match http::client(run.target, run.config) {
+            Ok(client) => clients.push(client),
+            Err(_) => break,
+        }
+    }
     let left = || {
         run.deadline
             .saturating_duration_since(Instant::now())
@@ -606,21 +606,14 @@ async fn transfer_step(
     let (label, expected, share) = match direction {
         Download => (
             "Measuring download speed",
-            2.0 * timing.transfer_max_s * 0.65,
+            2.0 * plan.seconds * 0.65,
             left() / 2.0,
         ),
-        Upload => (
-            "Measuring upload speed",
-            timing.transfer_max_s * 0.65,
-            left() - 0.05,
-        ),
+        Upload => ("Measuring upload speed", plan.seconds * 0.65, left() - 0.05),
     };
     progress.step(label, Duration::from_secs_f64(expected.min(left())));
-    let end = until(run.deadline, timing.transfer_max_s.min(share));
-    let slow_end = until(
-        run.deadline,
-        (timing.transfer_max_s + timing.slow_link_extra_s).min(share),
-    );
+    let end = until(run.deadline, plan.seconds.min(share));
+    let slow_end = until(run.deadline, (plan.seconds + plan.slow_extra_s).min(share));
     let outcome = transfer::transfer(
         direction,
         transfer::Phase {
@@ -628,6 +621,7 @@ async fn transfer_step(
             clients: &clients,
             ping_client: run.ping_client,
             timing,
+            plan,
             end,
             slow_end,
             bytes_used: run.bytes_used.clone(),
@@ -659,6 +653,7 @@ fn throughput(outcome: &transfer::TransferOutcome) -> Throughput {
         reason: outcome.reason.clone(),
         stable: outcome.estimate.is_some_and(|e| e.stable),
         basis_s: outcome.estimate.map_or(0.0, |e| round2(e.basis_s)),
+        lower_bound: outcome.estimate.is_some_and(|e| !e.stable),
     }
 }
 
@@ -688,6 +683,9 @@ async fn idle_latency_step(
             Ok(Ok(pong)) => {
                 bytes_used.fetch_add(pong.bytes, Ordering::Relaxed);
                 samples.push(pong.rtt_ms);
+                if pong.stun_busy {
+                    lock(state).server_stun_busy = true;
+                }
             }
             Ok(Err(problem)) => {
                 last_problem = Some(problem);
@@ -715,6 +713,27 @@ async fn idle_latency_step(
     } else {
         None
     };
+}
+
+/// A server that was shedding STUN replies while the audio-like test ran
+/// explains missing replies: the test then says nothing about the client's
+/// line (neither "blocked" nor its loss), so it is left out with that reason.
+fn server_busy_is_not_the_line(state: &mut State) {
+    let incomplete = match (&state.udp, state.udp_status) {
+        (_, UdpStatus::Blocked) => true,
+        (Some(udp), UdpStatus::Measured) => udp.received < udp.sent,
+        _ => false,
+    };
+    if state.server_stun_busy && incomplete {
+        state.udp = None;
+        state.udp_status = UdpStatus::NotMeasured;
+        state.udp_reason = Some(
+            "The measurement server was busy and left some of the audio-like test unanswered, \
+             so it was not counted; this says nothing about your connection. Trying again in a \
+             few minutes may help."
+                .to_string(),
+        );
+    }
 }
 
 /// Choose the STUN server, then run the audio-like stream and record it.
