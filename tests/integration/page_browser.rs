@@ -382,6 +382,147 @@ fn which(tool: &str) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+// --- what the page sends ----------------------------------------------------
+
+/// One request the browser sent to the page server.
+#[derive(Debug)]
+struct Sent {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+/// A loopback relay in front of the page server that records every request
+/// the browser sends. It puts the server's own address in Host and Origin
+/// (the browser names the relay's), so the server's checks still apply.
+struct Relay {
+    addr: std::net::SocketAddr,
+    sent: std::sync::Arc<Mutex<Vec<Sent>>>,
+}
+
+impl Relay {
+    fn start(server: std::net::SocketAddr) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let _ = Relay::serve(client, addr, server, &log);
+                });
+            }
+        });
+        Relay { addr, sent }
+    }
+
+    /// Forward one browser connection request by request, recording each.
+    fn serve(
+        client: std::net::TcpStream,
+        relay: std::net::SocketAddr,
+        server: std::net::SocketAddr,
+        log: &Mutex<Vec<Sent>>,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead, Read, Write};
+        let mut upstream = std::net::TcpStream::connect(server)?;
+        let mut back = upstream.try_clone()?;
+        let mut to_client = client.try_clone()?;
+        std::thread::spawn(move || std::io::copy(&mut back, &mut to_client));
+        let mut reader = std::io::BufReader::new(client);
+        loop {
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                let done = line == "\r\n";
+                head.push(line);
+                if done {
+                    break;
+                }
+            }
+            let length: usize = head
+                .iter()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    if name.eq_ignore_ascii_case("content-length") {
+                        value.trim().parse().ok()
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body)?;
+            let mut words = head[0].split_whitespace();
+            log.lock().unwrap().push(Sent {
+                method: words.next().unwrap_or_default().to_string(),
+                path: words.next().unwrap_or_default().to_string(),
+                body: body.clone(),
+            });
+            let rewritten: String = head
+                .iter()
+                .map(|l| l.replace(&relay.to_string(), &server.to_string()))
+                .collect();
+            upstream.write_all(rewritten.as_bytes())?;
+            upstream.write_all(&body)?;
+        }
+    }
+
+    /// Everything sent, checked: only the page's own files and calls, and
+    /// nothing in any call but numbers and the few fixed words of the API.
+    fn assert_only_numbers_crossed(&self, token: &str) {
+        const WORDS: &[&str] = &[
+            "granted",
+            "denied",
+            "no-device",
+            "unavailable",
+            "yes",
+            "no",
+            "not-sure",
+        ];
+        fn only_numbers(value: &serde_json::Value) -> bool {
+            match value {
+                serde_json::Value::Number(_) => true,
+                serde_json::Value::String(s) => WORDS.contains(&s.as_str()),
+                serde_json::Value::Object(map) => map.values().all(only_numbers),
+                _ => false,
+            }
+        }
+        let sent = self.sent.lock().unwrap();
+        let calls = sent.iter().filter(|s| s.method == "POST").count();
+        assert!(
+            calls >= 4,
+            "the page's calls went through the relay: {sent:?}"
+        );
+        for s in sent.iter() {
+            let rest = s
+                .path
+                .strip_prefix(&format!("/{token}/"))
+                .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+            match (s.method.as_str(), rest) {
+                ("GET", "" | "media.js" | "style.css" | "icon.svg") => {
+                    assert!(s.body.is_empty(), "{s:?}")
+                }
+                ("POST", "api/alive" | "api/finish") => {
+                    assert!(s.body == b"{}" || s.body.is_empty(), "{s:?}")
+                }
+                ("POST", "api/camera" | "api/microphone" | "api/speakers") => {
+                    let value: serde_json::Value = serde_json::from_slice(&s.body).unwrap();
+                    assert!(
+                        value.is_object() && only_numbers(&value),
+                        "more than numbers left the page: {}",
+                        String::from_utf8_lossy(&s.body)
+                    );
+                }
+                _ => panic!("an unexpected request from the page: {s:?}"),
+            }
+        }
+    }
+}
+
 /// What one walk through the page found.
 #[derive(Debug, PartialEq)]
 struct Ratings {
@@ -407,6 +548,10 @@ fn walk(w: Walk) -> Ratings {
     let audio = write_sound(dir.path(), w.sound);
     let axe = if w.look { axe_source() } else { String::new() };
     let page = Page::start(&["--device", "--format", "json"]);
+    let relay = Relay::start(page.addr);
+    let url = page
+        .url
+        .replace(&page.addr.to_string(), &relay.addr.to_string());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (shown, violations) = runtime.block_on(async {
         let b = Browser::start(&video, &audio, w.allow).await;
@@ -420,8 +565,21 @@ fn walk(w: Walk) -> Ratings {
                 b.screenshots(&format!("{prefix}{step}")).await;
             }
         };
-        b.client.goto(&page.url).await.unwrap();
+        b.client.goto(&url).await.unwrap();
         b.visible("#step-intro").await;
+        let ready = b
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; \
+                 return [n.domContentLoadedEventEnd, n.loadEventEnd];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eprintln!(
+            "page ready in the browser: DOMContentLoaded {} ms, load {} ms",
+            ready[0], ready[1]
+        );
         look(&b, "1-intro").await;
         let started = Instant::now();
         b.click("start-camera").await;
@@ -455,6 +613,7 @@ fn walk(w: Walk) -> Ratings {
             violations,
         )
     });
+    relay.assert_only_numbers_crossed(&page.token);
     assert!(
         violations.is_empty(),
         "axe-core WCAG 2.2 AA violations:\n{}",

@@ -71,8 +71,10 @@ fn device_report(args: &CheckArgs) -> Option<crate::device::DeviceReport> {
     if !args.browser {
         return Some(crate::device::collect());
     }
+    // The page first, so it is ready at once; the system is read afterwards.
+    let media = browser::media_test(args);
     let mut facts = crate::device::collect::facts();
-    facts.media = browser::media_test(args);
+    facts.media = media;
     Some(crate::device::rules::rate(&facts))
 }
 
