@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceRating, DeviceReport};
 use crate::net::NetworkReport;
+use crate::questionnaire::SessionPlan;
 use crate::questionnaire::{Answers, SKIPPED, bank};
-use crate::report::model::SessionPlan;
 
 /// The exclusion criteria of seed 002 (PRODUCT.md table). Ids are part of the contract.
 #[derive(
