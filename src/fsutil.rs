@@ -86,6 +86,19 @@ fn private_permissions() -> std::fs::Permissions {
         .unwrap_or_else(|_| unreachable!("current directory has metadata"))
 }
 
+/// Write `bytes` to `output` privately, or to stdout.
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(path) => write_private(path, bytes)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

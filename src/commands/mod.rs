@@ -72,17 +72,3 @@ pub(crate) fn run_probe(
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     Ok(report)
 }
-
-/// Write `bytes` to `output` privately, or to stdout.
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(path) => crate::fsutil::write_private(path, bytes)?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
-}

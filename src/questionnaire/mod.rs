@@ -18,4 +18,5 @@ pub mod draft;
 pub mod flow;
 pub mod plan;
 pub mod prompt;
+pub mod risk;
 pub mod session;
