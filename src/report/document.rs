@@ -371,6 +371,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         plain("."),
     ])];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
+        Some(m) if t.lower_bound => format!("at least {m:.1} Mbit/s"),
         Some(m) => format!("{m:.1} Mbit/s"),
         None => format!(
             "not measured ({})",
