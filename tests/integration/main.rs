@@ -8,6 +8,7 @@ mod report_support;
 #[cfg(unix)]
 mod wire_support;
 
+mod architecture;
 mod check_answers;
 mod check_pty;
 mod check_wire;

@@ -20,7 +20,7 @@ use settings::Settings;
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
         let bytes = list_questions(args.format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     if args.device {
@@ -30,7 +30,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             _ => OutputFormat::Terminal,
         };
         let bytes = crate::device::render(&report, format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     let setup = Setup::new(&args)?;
