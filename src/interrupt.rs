@@ -9,32 +9,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, Once};
 
+use crate::error::Exit;
+
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 static INSTALL: Once = Once::new();
-
-/// How the run was interrupted; decides the exit code and whether anyone can
-/// still read a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Interruption {
-    /// Ctrl-C (SIGINT; on Windows also Ctrl-Break): exit 130.
-    Interrupted,
-    /// Asked to stop (SIGTERM; on Windows log-off or shut-down): exit 143.
-    Terminated,
-    /// The terminal went away (SIGHUP; on Windows the console window was closed): exit 129.
-    TerminalClosed,
-}
-
-impl Interruption {
-    /// The shell convention 128 + signal number, kept on Windows so scripts
-    /// see the same codes on every system.
-    fn exit_code(self) -> i32 {
-        match self {
-            Interruption::Interrupted => 130,
-            Interruption::Terminated => 143,
-            Interruption::TerminalClosed => 129,
-        }
-    }
-}
 
 /// Start the signal thread (idempotent). Call once at start-up.
 pub fn install() {
@@ -50,40 +28,36 @@ pub fn install() {
     });
 }
 
-/// Restore the terminal, remove temp files, say so calmly and exit.
-fn stop(interruption: Interruption) -> ! {
+/// Restore the terminal, remove temp files, say so calmly and exit with
+/// `Exit::Interrupted`, `Exit::Terminated` or `Exit::HungUp` (the same codes on
+/// Windows, so scripts see the same on every system).
+fn stop(interruption: Exit) -> ! {
     restore_terminal();
     // Hold the list until exit, so no new temp file can start meanwhile.
     let _no_new_files = remove_pending();
-    if interruption != Interruption::TerminalClosed {
+    if interruption != Exit::HungUp {
         // The terminal is still there: say calmly what happened.
         eprintln!(
             "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
         );
     }
-    std::process::exit(interruption.exit_code());
+    std::process::exit(interruption.code().into());
 }
 
 /// Register for the interruptions now (so none is missed once `install`
 /// returns) and give back a blocking wait for the first one.
 #[cfg(unix)]
-fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
+fn waiter() -> Option<impl FnOnce() -> Option<Exit> + Send + 'static> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]).ok()?;
-    Some(move || {
-        signals.forever().next().map(|signal| match signal {
-            SIGHUP => Interruption::TerminalClosed,
-            SIGTERM => Interruption::Terminated,
-            _ => Interruption::Interrupted,
-        })
-    })
+    Some(move || signals.forever().next().map(Exit::for_signal))
 }
 
 /// Windows console control events through tokio, on a small runtime of their
 /// own. For close, log-off and shut-down tokio keeps the console's handler
 /// waiting, so the clean-up finishes before Windows ends the process.
 #[cfg(windows)]
-fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
+fn waiter() -> Option<impl FnOnce() -> Option<Exit> + Send + 'static> {
     use tokio::signal::windows;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -102,11 +76,11 @@ fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
     Some(move || {
         runtime.block_on(async {
             tokio::select! {
-                Some(()) = ctrl_c.recv() => Some(Interruption::Interrupted),
-                Some(()) = ctrl_break.recv() => Some(Interruption::Interrupted),
-                Some(()) = close.recv() => Some(Interruption::TerminalClosed),
-                Some(()) = logoff.recv() => Some(Interruption::Terminated),
-                Some(()) = shutdown.recv() => Some(Interruption::Terminated),
+                Some(()) = ctrl_c.recv() => Some(Exit::Interrupted),
+                Some(()) = ctrl_break.recv() => Some(Exit::Interrupted),
+                Some(()) = close.recv() => Some(Exit::HungUp),
+                Some(()) = logoff.recv() => Some(Exit::Terminated),
+                Some(()) = shutdown.recv() => Some(Exit::Terminated),
                 else => None,
             }
         })
@@ -114,7 +88,7 @@ fn waiter() -> Option<impl FnOnce() -> Option<Interruption> + Send + 'static> {
 }
 
 #[cfg(not(any(unix, windows)))]
-fn waiter() -> Option<fn() -> Option<Interruption>> {
+fn waiter() -> Option<fn() -> Option<Exit>> {
     None
 }
 

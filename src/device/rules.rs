@@ -71,20 +71,31 @@ pub fn rate_with(facts: &DeviceFacts, req: &Requirements) -> DeviceReport {
         rate_load(facts, req),
         rate_memory(facts, req),
         rate_battery(facts, req),
-        rate_presence(
-            "camera",
-            "Camera",
-            facts.cameras.as_deref(),
-            "so your therapist can see you",
-        ),
-        rate_presence(
-            "microphone",
-            "Microphone",
-            facts.microphones.as_deref(),
-            "so your therapist can hear you",
-        ),
     ];
-    for item in &mut items {
+    match &facts.media {
+        // Tested in the browser page: what the page saw beats what /dev shows.
+        Some(media) => items.extend(super::media::rate(media)),
+        None => items.extend([
+            rate_presence(
+                "camera",
+                "Camera",
+                facts.cameras.as_deref(),
+                "so your therapist can see you",
+            ),
+            rate_presence(
+                "microphone",
+                "Microphone",
+                facts.microphones.as_deref(),
+                "so your therapist can hear you",
+            ),
+        ]),
+    }
+    // The camera and microphone seen by the browser page were measured there,
+    // not read from this machine, so a failed read does not touch them.
+    let read_here = |item: &DeviceItem| {
+        facts.media.is_none() || !matches!(item.id.as_str(), "camera" | "microphone" | "speakers")
+    };
+    for item in items.iter_mut().filter(|item| read_here(item)) {
         let why = facts
             .unread
             .iter()
@@ -120,6 +131,7 @@ fn item(id: &str, label: &str, found: String, rating: DeviceRating, advice: &str
         found,
         rating,
         advice: advice.to_string(),
+        result: None,
     }
 }
 
@@ -330,6 +342,7 @@ mod tests {
             cameras: Some(vec!["video0".into()]),
             microphones: Some(vec!["pcmC0D0c".into()]),
             unread: Vec::new(),
+            media: None,
         }
     }
 

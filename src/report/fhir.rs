@@ -198,8 +198,8 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     }
 
     let view_display = match report.view {
-        crate::cli::View::Clinician => "Clinician copy",
-        crate::cli::View::Client => "Client copy (risk answers left out)",
+        crate::report::View::Clinician => "Clinician copy",
+        crate::report::View::Client => "Client copy (risk answers left out)",
     };
     QuestionnaireResponse {
         resource_type: "QuestionnaireResponse",
@@ -317,13 +317,7 @@ const FIGURES: [(&str, &str); 6] = [
 
 fn plan_group(report: &Report) -> Option<ResponseItem> {
     let plan = report.session_plan.as_ref()?;
-    let values = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
+    let values = plan.fields();
     let items: Vec<ResponseItem> = bank()
         .plan
         .prompts

@@ -2,9 +2,9 @@
 //! --format terminal`). Crisis resources come first when the report is urgent,
 //! and always appear; words carry every meaning, colour only repeats it.
 use crate::assessment::Status;
-use crate::cli::View;
 use crate::device::DeviceRating;
 use crate::questionnaire::{SKIPPED, bank};
+use crate::report::View;
 use crate::term::{Style, Tone};
 
 use super::Report;
@@ -98,14 +98,7 @@ pub fn render(report: &Report, style: Style) -> String {
     if let Some(plan) = &report.session_plan {
         out.push_str(&style.heading("Your session plan"));
         let bank = bank();
-        let fields = [
-            ("place", &plan.place),
-            ("comfort_items", &plan.comfort_items),
-            ("pause_signal", &plan.pause_signal),
-            ("nearby_contact", &plan.nearby_contact),
-            ("if_call_drops", &plan.if_call_drops),
-        ];
-        for (id, value) in fields {
+        for (id, value) in plan.fields() {
             let Some(value) = value else { continue };
             let text = bank
                 .plan
@@ -116,7 +109,7 @@ pub fn render(report: &Report, style: Style) -> String {
             out.push_str(&format!(
                 "{} {text} {}\n",
                 style.bullet(),
-                style.bold(value)
+                style.bold(&value)
             ));
         }
         out.push('\n');
