@@ -15,6 +15,19 @@ repo=$PWD
 stage_started=$SECONDS
 
 say() { echo "== windows: $* [$((SECONDS - stage_started)) s into the stage]"; }
+fail() {
+    echo "Windows stage: $*" >&2
+    exit 1
+}
+
+work=$(mktemp -d)
+serve_pid=""
+cleanup() {
+    if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; fi
+    if [ -d "$work/prefix" ]; then WINEPREFIX=$work/prefix wineserver -k >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
 
 # ---- tools ---------------------------------------------------------------
 packages=(rustc-web cargo-web rust-web-src mingw-w64 wine wine64 jq poppler-utils)
@@ -40,12 +53,12 @@ linux_exe=$repo/target/debug/session-ready
 # Explicit paths and a separate target dir keep the rustup toolchain (fmt,
 # clippy, tests) untouched; .cargo/config.toml names the mingw linker.
 export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
-export CARGO_TARGET_DIR=$repo/target/windows
+export CARGO_TARGET_DIR=$repo/target/windows CARGO_INCREMENTAL=0
 export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
 cross=(--locked --target x86_64-pc-windows-gnu -Zbuild-std=std,panic_abort)
 
 say "cargo check --all-targets (library, binary, tests, examples)"
-check_log=$(mktemp)
+check_log=$work/check.log
 /usr/bin/cargo check "${cross[@]}" --all-targets 2>&1 | tee "$check_log"
 # Our own warnings count as errors, as clippy -D warnings does on Linux
 # (RUSTFLAGS=-D warnings would also apply to the std build).
@@ -60,19 +73,14 @@ exe=$CARGO_TARGET_DIR/x86_64-pc-windows-gnu/release/session-ready.exe
 say "built $(du -h "$exe" | cut -f1) $(basename "$exe"), imports: $(x86_64-w64-mingw32-objdump -p "$exe" | sed -n 's/^\tDLL Name: //p' | sort -uf | tr '\n' ' ')"
 
 # ---- Wine ------------------------------------------------------------------
-work=$(mktemp -d)
-serve_pid=""
-cleanup() {
-    [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null
-    WINEPREFIX=$work/prefix wineserver -k >/dev/null 2>&1 || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
 export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 unset DISPLAY WAYLAND_DISPLAY
 say "creating a Wine prefix"
-wine wineboot --init </dev/null >/dev/null 2>&1 || true
+# (wineboot complains about the 32-bit half, which is not installed or needed.)
+wine wineboot --init </dev/null >"$work/wineboot.log" 2>&1 || true
 wineserver -w
+[ -f "$WINEPREFIX/drive_c/windows/system32/kernel32.dll" ] ||
+    fail "the Wine prefix could not be created (about 700 MB; is the disk full?): $(tail -5 "$work/wineboot.log")"
 
 run_dir=$work/run
 mkdir -p "$run_dir"
@@ -101,10 +109,6 @@ fi
 
 cd "$run_dir"
 win() { timeout 120 wine ./session-ready.exe "$@" </dev/null; }
-fail() {
-    echo "Windows smoke test: $*" >&2
-    exit 1
-}
 
 say "--version"
 [ "$(win --version | tr -d '\r')" = "$("$linux_exe" --version)" ] || fail "--version differs from Linux"
