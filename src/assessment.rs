@@ -21,7 +21,7 @@ pub use crate::questionnaire::risk::{
     ASQ_ACUITY, ASQ_SCREEN, RECENT_CRISIS, is_positive_risk_answer,
 };
 
-/// The exclusion criteria of seed 002 (PRODUCT.md table). Ids are part of the contract.
+/// The exclusion criteria (docs/clinical-basis.md). Ids are part of the contract (docs/interface.md).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]

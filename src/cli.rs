@@ -1,4 +1,4 @@
-//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! The command-line surface (docs/interface.md). Names here are relied
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! QuestionnaireResponse, and the matching Questionnaire resource
 //! (schema/questionnaire.fhir.json) that a record system can load to read it.
 //!
-//! Choices made, following research §6.1–6.3:
+//! Choices made (the reasons are in docs/clinical-basis.md, "Reports for the record"):
 //! - Option ids are codes in one local code system per question
 //!   (`{FHIR_BASE}/CodeSystem/<question id>`): the same id, e.g. `none`,
 //!   means different things in different questions.
@@ -550,7 +550,7 @@ pub fn questionnaire() -> Questionnaire {
                         .chain(std::iter::once(declined())),
                 );
                 if q.id == "isolation.isolated" {
-                    // The one UCLA-3 item code verified on loinc.org (research §6.3).
+                    // The one UCLA-3 item code verified on loinc.org (docs/clinical-basis.md).
                     item.code = vec![coding(
                         LOINC,
                         "66867-3",
