@@ -622,10 +622,7 @@ fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
             ev,
         );
     };
-    let rating = serde_json::to_value(network.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let rating = network.video.rating.as_str().to_string();
     ev.push(format!("video.rating = {rating}"));
     ev.extend(network_figures(network));
     ev.extend(network.video.reasons.iter().cloned());

@@ -133,7 +133,7 @@ pub fn build(report: &Report) -> Document {
     }
 
     blocks.push(Block::Heading("Recommendation".into()));
-    blocks.push(Block::Paragraph(vec![strong(capitalise(
+    blocks.push(Block::Paragraph(vec![strong(crate::term::capitalise(
         report.outcome.words(),
     ))]));
     blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
@@ -272,14 +272,6 @@ fn item(text: Inline) -> Item {
     }
 }
 
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 fn meta_lines(report: &Report) -> Vec<String> {
     let copy = match report.view {
         View::Clinician => {
@@ -361,10 +353,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
             )),
         ])];
     };
-    let rating = serde_json::to_value(n.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let rating = n.video.rating.as_str();
     let mut blocks = vec![Block::Paragraph(vec![
         plain("For a one-to-one video call: "),
         strong(rating),

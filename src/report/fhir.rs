@@ -127,14 +127,6 @@ pub struct QuestionnaireResponse {
     pub item: Vec<ResponseItem>,
 }
 
-/// The code of `value` as serialised (kebab-case ids from the model).
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn group(link_id: &str, text: &str, items: Vec<ResponseItem>) -> ResponseItem {
     ResponseItem {
         link_id: link_id.to_string(),
@@ -206,7 +198,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         meta: Meta {
             tag: vec![coding(
                 &code_system("report-view"),
-                &code_of(&report.view),
+                report.view.as_str(),
                 view_display,
             )],
         },
@@ -227,20 +219,13 @@ fn narrative(report: &Report) -> Narrative {
     let div = format!(
         "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
-        xml_escape(&capitalised(report.outcome.words())),
+        xml_escape(&crate::term::capitalise(report.outcome.words())),
         xml_escape(&report.headline)
     );
     Narrative {
         status: "generated",
         div,
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 fn xml_escape(s: &str) -> String {
@@ -363,7 +348,7 @@ fn network_group(report: &Report) -> ResponseItem {
         RATING_TEXT,
         vec![Value::Coding(coding(
             &code_system("video-rating"),
-            &code_of(&n.video.rating),
+            n.video.rating.as_str(),
             rating_display(n.video.rating),
         ))],
     )];
@@ -673,13 +658,7 @@ fn network_definition() -> QuestionnaireItem {
         VideoRating::Poor,
         VideoRating::Unusable,
     ]
-    .map(|r| {
-        coding(
-            &code_system("video-rating"),
-            &code_of(&r),
-            rating_display(r),
-        )
-    });
+    .map(|r| coding(&code_system("video-rating"), r.as_str(), rating_display(r)));
     let mut items = vec![
         QuestionnaireItem::computed("network.video-rating", RATING_TEXT, "choice")
             .options(ratings.into_iter().chain(std::iter::once(not_performed()))),

@@ -57,6 +57,16 @@ pub enum QuestionnaireStatus {
     Stopped,
 }
 
+impl QuestionnaireStatus {
+    /// The id as written in reports (`completed`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionnaireStatus::Completed => "completed",
+            QuestionnaireStatus::Stopped => "stopped",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ClinicInfo {
     pub name: Option<String>,

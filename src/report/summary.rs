@@ -63,13 +63,6 @@ pub struct Summary {
     pub other_files: usize,
 }
 
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn row(file: &str, report: &Report) -> Row {
     let ids = |status: Status| {
         report
@@ -86,10 +79,13 @@ pub fn row(file: &str, report: &Report) -> Row {
         urgent: report.urgent,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
-        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        network_rating: report
+            .network
+            .as_ref()
+            .map(|n| n.video.rating.as_str().to_string()),
         region: report.region.clone(),
-        view: code(&report.view),
-        questionnaire_status: code(&report.questionnaire_status),
+        view: report.view.as_str().to_string(),
+        questionnaire_status: report.questionnaire_status.as_str().to_string(),
         skipped: report
             .answers
             .values()
@@ -320,7 +316,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
             r.network_rating.as_deref().unwrap_or("not measured"),
             r.skipped,
-            capitalise(&r.view),
+            crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
                 ", questionnaire stopped before the end"
             } else {
@@ -354,13 +350,6 @@ fn terminal(summary: &Summary, style: Style) -> String {
         ));
     }
     out
-}
-
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
