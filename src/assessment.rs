@@ -222,19 +222,26 @@ pub fn assess(inputs: &Inputs) -> Assessment {
     plan_adjustments(inputs.answers, inputs.session_plan, &mut adjustments);
 
     let urgent = is_urgent(inputs.answers);
-    let outcome = if criteria.iter().any(|c| c.status == Status::Met) {
-        Outcome::InPersonRecommended
-    } else if criteria.iter().any(|c| c.status == Status::Unknown) || !adjustments.0.is_empty() {
-        Outcome::VideoWithAdjustments
-    } else {
-        Outcome::VideoSuitable
-    };
+    let outcome = outcome_of(&criteria, !adjustments.0.is_empty());
     Assessment {
         outcome,
         urgent,
         headline: headline(outcome, urgent, &criteria),
         criteria,
         adjustments: adjustments.0,
+    }
+}
+
+/// The outcome the criteria and adjustments lead to: any criterion met means
+/// in person; anything not known yet, or any adjustment, means video with
+/// adjustments.
+pub fn outcome_of(criteria: &[CriterionResult], has_adjustments: bool) -> Outcome {
+    if criteria.iter().any(|c| c.status == Status::Met) {
+        Outcome::InPersonRecommended
+    } else if criteria.iter().any(|c| c.status == Status::Unknown) || has_adjustments {
+        Outcome::VideoWithAdjustments
+    } else {
+        Outcome::VideoSuitable
     }
 }
 

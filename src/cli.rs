@@ -189,6 +189,14 @@ pub struct ReportArgs {
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// Encrypt the output for a clinic (its age public key, age1…).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Refuse (exit code 2) a report whose saved outcome, urgency, criteria or
+    /// crisis numbers differ from what its answers give, instead of showing the
+    /// worked-out ones with a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

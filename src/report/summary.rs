@@ -44,6 +44,10 @@ pub struct Row {
     pub questionnaire_status: String,
     /// Questions answered "skipped" (in this copy).
     pub skipped: usize,
+    /// Set when the file's saved verdict differed from what its answers give
+    /// (changed by hand, or made by another version); the row shows the
+    /// worked-out verdict.
+    pub changed: Option<String>,
 }
 
 /// A file that could not be read, and why.
@@ -95,6 +99,7 @@ pub fn row(file: &str, report: &Report) -> Row {
             .values()
             .filter(|a| *a == crate::questionnaire::SKIPPED)
             .count(),
+        changed: None,
     }
 }
 
@@ -176,7 +181,13 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     for file in files {
         let name = file.display().to_string();
         match super::input::read_report(&file, identity) {
-            Ok(report) => summary.reports.push(row(&name, &report)),
+            Ok(checked) => {
+                let mut row = row(&name, &checked.report);
+                if !checked.changes.is_empty() {
+                    row.changed = Some(super::verify::changed_note(&checked.changes));
+                }
+                summary.reports.push(row);
+            }
             Err(e) => summary.unreadable.push(Unreadable {
                 file: name,
                 error: reason(e),
@@ -204,6 +215,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -222,7 +234,7 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "file",
     "date",
     "outcome",
@@ -234,6 +246,7 @@ const CSV_HEADER: [&str; 12] = [
     "view",
     "questionnaire_status",
     "skipped",
+    "changed",
     "error",
 ];
 
@@ -253,6 +266,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.view.clone(),
             r.questionnaire_status.clone(),
             r.skipped.to_string(),
+            cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
         ])?;
     }
@@ -309,6 +323,9 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Urgent:"),
                 r.region
             ));
+        }
+        if let Some(note) = &r.changed {
+            out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
         out.push_str(&format!(
@@ -381,6 +398,7 @@ mod tests {
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
             skipped: 0,
+            changed: None,
         };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,
