@@ -40,6 +40,25 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
             saved.region
         ));
     }
+    if let Some(plan) = &saved.session_plan {
+        for (field, text) in [
+            ("place", &plan.place),
+            ("comfort_items", &plan.comfort_items),
+            ("pause_signal", &plan.pause_signal),
+            ("nearby_contact", &plan.nearby_contact),
+            ("if_call_drops", &plan.if_call_drops),
+        ] {
+            // Control characters are escaped when shown; length is bounded
+            // here as it is for answers files, so no page count runs away.
+            let count = text.as_deref().map_or(0, |t| t.chars().count());
+            if count > crate::safe_text::MAX_FIELD_CHARS {
+                problems.push(format!(
+                    "session_plan.\"{field}\" is {count} characters long; the limit is {}.",
+                    crate::safe_text::MAX_FIELD_CHARS
+                ));
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -212,8 +231,12 @@ mod tests {
         r.answers.insert("risk.asq5".into(), "definitely".into());
         r.answers.insert("made.up".into(), "yes".into());
         r.region = "Narnia".into();
+        r.session_plan = Some(crate::report::model::SessionPlan {
+            place: Some("x".repeat(501)),
+            ..Default::default()
+        });
         let problems = check(r, bank()).unwrap_err().join(" ");
-        for part in ["\"definitely\"", "\"made.up\"", "Narnia"] {
+        for part in ["\"definitely\"", "\"made.up\"", "Narnia", "501 characters"] {
             assert!(problems.contains(part), "{part}: {problems}");
         }
     }
