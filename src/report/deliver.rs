@@ -45,7 +45,7 @@ impl Delivery<'_> {
         let named_encrypted = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("age"));
-        if self.encrypt_to.is_none() || named_encrypted || crate::commands::is_stdout(Some(path)) {
+        if self.encrypt_to.is_none() || named_encrypted || crate::fsutil::is_stdout(Some(path)) {
             return Some(std::borrow::Cow::Borrowed(path));
         }
         let mut name = path.as_os_str().to_os_string();
@@ -58,7 +58,7 @@ impl Delivery<'_> {
 pub fn deliver(report: &Report, delivery: &Delivery) -> anyhow::Result<()> {
     let bytes = prepare(report, delivery)?;
     let path = delivery.output_path();
-    crate::commands::emit(path.as_deref(), &bytes)?;
+    crate::fsutil::emit(path.as_deref(), &bytes)?;
     if let (Some(asked), Some(written)) = (delivery.output, path.as_deref())
         && asked != written
     {
