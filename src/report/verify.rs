@@ -63,11 +63,16 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         return Err(problems);
     }
 
+    // Device ratings are worked out again from the device facts, too.
+    let device = saved
+        .device
+        .as_ref()
+        .map(|d| crate::device::rules::rate(&d.facts));
     let mut derived = crate::assessment::assess(&Inputs {
         answers: &saved.answers,
         network: saved.network.as_ref(),
         network_reason: saved.network_reason.as_deref(),
-        device: saved.device.as_ref(),
+        device: device.as_ref(),
         session_plan: saved.session_plan.as_ref(),
     });
     let mut urgent = derived.urgent;
@@ -134,6 +139,20 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
     if adjustment_ids(&saved.adjustments) != adjustment_ids(&derived.adjustments) {
         changes.push("its list of adjustments differs from what its answers give".to_string());
     }
+    let rating = |d: &Option<crate::device::DeviceReport>| {
+        d.as_ref().map(|d| {
+            (
+                d.overall,
+                d.items
+                    .iter()
+                    .map(|i| (i.id.clone(), i.rating))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    };
+    if rating(&saved.device) != rating(&device) {
+        changes.push("its device ratings differ from what its device facts give".to_string());
+    }
     let resources = crate::crisis::resources_list(&saved.region);
     if saved.crisis_resources != resources {
         changes.push(format!(
@@ -149,6 +168,7 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
     report.criteria = derived.criteria;
     report.adjustments = derived.adjustments;
     report.crisis_resources = resources;
+    report.device = device;
     if report.view == View::Client {
         // Worked out again from the client copy's answers, so never more
         // than the client copy showed; the risk evidence stays withheld.
