@@ -204,7 +204,34 @@ fn region_flag_overrides_the_file() {
         .arg(example("urgent"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("two-letter country code"));
+        .stderr(predicates::str::contains(
+            "US, CA, GB, IE, AU, NZ, IN, DE, FR",
+        ));
+}
+
+#[test]
+fn unknown_region_codes_are_refused_naming_the_valid_ones() {
+    for code in ["XX", "ZZ", "es"] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--region", code])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains(code) && err.contains("US, CA, GB"), "{err}");
+        assert!(err.contains("INTL"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+    let err = answers_error(r#"{"answers": {}, "region": "XX"}"#);
+    assert!(
+        err.contains("\"region\"") && err.contains("\"XX\"") && err.contains("US, CA, GB"),
+        "{err}"
+    );
+    // INTL asks for the international numbers on purpose.
+    let r = report_json("urgent", &["--region", "intl"]);
+    assert_eq!(r["region"], "INTL");
+    assert!(r["crisis_resources"].to_string().contains("112"));
 }
 
 fn answers_error(content: &str) -> String {

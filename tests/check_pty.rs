@@ -53,6 +53,15 @@ impl Client {
     }
 
     fn launch(dir: &Path, network: &[&str], extra: &[&str]) -> Client {
+        Client::launch_sized(dir, (100, 40), network, extra)
+    }
+
+    /// Without the connection test, in a terminal of `cols` x `rows`.
+    fn start_sized(dir: &Path, size: (u16, u16), extra: &[&str]) -> Client {
+        Client::launch_sized(dir, size, &["--no-network"], extra)
+    }
+
+    fn launch_sized(dir: &Path, size: (u16, u16), network: &[&str], extra: &[&str]) -> Client {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
         cmd.args(["check", "--no-device", "--region", "GB"])
@@ -67,7 +76,10 @@ impl Client {
             cmd.env_remove(var);
         }
         let mut session = Session::spawn(cmd).unwrap();
-        session.get_process_mut().set_window_size(100, 40).unwrap();
+        session
+            .get_process_mut()
+            .set_window_size(size.0, size.1)
+            .unwrap();
         session.set_expect_timeout(Some(Duration::from_secs(10)));
         Client {
             session,
@@ -562,4 +574,106 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     let report: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
     assert_eq!(report["view"], "clinician");
     assert_eq!(report["clinic"]["dropped_call_phone"], "020 7946 0000");
+}
+
+/// Presses Enter at every prompt until the check ends; returns everything
+/// printed and the exit code. Every prompt's help line names the quick exit.
+fn press_only_enter(mut c: Client) -> (String, i32) {
+    let mut out = String::new();
+    for _ in 0..200 {
+        match c.session.expect("leaves at once") {
+            Ok(found) => {
+                out.push_str(&String::from_utf8_lossy(found.before()));
+                out.push_str("leaves at once");
+                std::thread::sleep(Duration::from_millis(60));
+                c.session.send("\r").unwrap();
+            }
+            Err(expectrl::Error::Eof) => break,
+            Err(e) => panic!("waiting for a prompt: {e}\n{out}"),
+        }
+    }
+    let (rest, code) = c.finish();
+    out.push_str(&rest);
+    (out, code)
+}
+
+#[test]
+fn enter_alone_never_answers_for_the_client() {
+    for size in [(80, 24), (60, 24)] {
+        for plain in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let extra: &[&str] = if plain { &["--plain"] } else { &[] };
+            let c = Client::start_sized(dir.path(), size, extra);
+            if plain {
+                // Line mode: Enter on an empty line records nothing and asks again.
+                let mut c = c;
+                c.wait_for("> ");
+                for _ in 0..5 {
+                    c.send("\r");
+                    c.wait_for("Please type one of");
+                    c.wait_for("> ");
+                }
+                c.send("q\r");
+                let (out, code) = c.finish();
+                assert_eq!(code, 0, "{out}");
+                assert!(!out.contains("Support is available now"), "{out}");
+                let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+                assert!(left.is_empty(), "{left:?}");
+                continue;
+            }
+            let (out, code) = press_only_enter(c);
+            assert_eq!(code, 0, "{size:?}: {out}");
+            assert!(
+                !out.contains("Support is available now"),
+                "{size:?}: the support screen opened on Enter alone:\n{out}"
+            );
+            assert!(last_screen(&out).contains("Nothing was saved"), "{out}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+            assert!(left.is_empty(), "{size:?}: Enter alone saved {left:?}");
+        }
+    }
+}
+
+#[test]
+fn enter_alone_inside_the_risk_part_records_only_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start_sized(dir.path(), (80, 24), &["--format", "json"]);
+    c.answer("Should your answers be kept", "1");
+    c.answer("Is now a safe and private time", "1");
+    c.answer_each(&SETUP_AND_PRIVACY[..4], "");
+    c.answer("somewhere else you could go", ""); // asked because the space was skipped
+    c.answer(SETUP_AND_PRIVACY[4], "");
+    c.answer("Is now still a safe and private time", "1");
+    c.answer("Does your home feel like a safe place", "");
+    c.answer("check your phone, computer or messages", "");
+    // Needles from the start of each question, which is never wrapped at 80 columns.
+    c.answer_each(&ISOLATION[..4], "");
+    c.answer("Would meeting your therapist in person", "");
+    c.answer("Is now still a safe and private time", "1");
+    for question in [
+        "have you wished you were dead",
+        "you or your family would be better off",
+        "thoughts about killing yourself",
+        "tried to kill yourself",
+        "In the past month, have you needed urgent help",
+    ] {
+        c.answer(question, "");
+    }
+    c.answer("Would you like to make a plan now?", "");
+    c.answer("What would you like to do?", "1");
+    c.answer("Where should it be saved?", "r.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Support is available now"), "{out}");
+    let report = json(&dir.path().join("r.json"));
+    assert_eq!(report["view"], "clinician");
+    assert_eq!(report["answers"]["risk.asq1"], "skipped");
+    for (id, answer) in report["answers"].as_object().unwrap() {
+        if id == "start.safe_now" {
+            continue; // typed "1"
+        }
+        assert_eq!(answer, "skipped", "{id} was answered by Enter alone");
+    }
+    assert_eq!(report["risk_screen"], "incomplete");
+    assert_eq!(report["urgent"], false);
 }

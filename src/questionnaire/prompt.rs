@@ -55,6 +55,16 @@ pub trait Prompter {
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt>;
 }
 
+/// The help line under every menu. Short enough for a 60-column terminal, so
+/// it is never broken mid-word; the opening says the screen is cleared.
+pub fn menu_help(plain: bool) -> &'static str {
+    if plain {
+        "Type a number or letter, then Enter. q leaves at once."
+    } else {
+        "↑↓ or a number or letter, then Enter. Esc leaves at once."
+    }
+}
+
 /// Plain text typed to leave at once in line mode.
 pub const PLAIN_QUICK_EXIT: &str = "q";
 /// Plain text typed to go back from a free-text prompt.

@@ -81,12 +81,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
     }
 
     fn help(&self) -> String {
-        if self.style.plain {
-            "Type a number or letter, then Enter. Type q to leave at once.".to_string()
-        } else {
-            "↑↓ or type a number or letter, then Enter. Esc leaves at once and clears the screen."
-                .to_string()
-        }
+        super::prompt::menu_help(self.style.plain).to_string()
     }
 
     /// Walk until the end or until the client stops.
@@ -95,7 +90,8 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         let mut why_for: Option<String> = None;
         // The intro of a part that needs no safety check, shown above its first question.
         let mut intro: Option<String> = None;
-        let mut cursor: usize = 0;
+        // The option given before, when the client went back to a question.
+        let mut cursor: Option<usize> = None;
         loop {
             let step = self.flow.next_step();
             let result = match step {
@@ -114,7 +110,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
                     let show_why = why_for.as_deref() == Some(q.id.as_str());
                     let picked = self.question(q, show_why, cursor, intro.take());
                     why_for = None;
-                    cursor = 0;
+                    cursor = None;
                     match picked {
                         Ok(Picked::Why) => {
                             why_for = Some(q.id.clone());
@@ -150,8 +146,9 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         }
     }
 
-    /// Go back one step; the cursor starts on the answer given before.
-    fn back_cursor(&mut self) -> usize {
+    /// Go back one step; the cursor starts on the answer given before (on
+    /// "Skip this question" when it was skipped).
+    fn back_cursor(&mut self) -> Option<usize> {
         let previous = self.flow.state.answers.clone();
         match self.flow.back() {
             Some(Entry::Question(id)) => {
@@ -160,9 +157,8 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
                     .bank
                     .question(&id)
                     .and_then(|q| q.options.iter().position(|o| o.id == answer))
-                    .unwrap_or(0)
             }
-            _ => 0,
+            _ => None,
         }
     }
 
@@ -207,7 +203,9 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
     /// The choice at the start of a part: continue, skip it, go back or pause.
     /// `None` when the client went back (already done here).
     fn gate(&mut self, prompt: &str, go_on: &str, skip: &str) -> Result<Option<Gate>, Ending> {
-        let mut items = vec![MenuItem::new("1", go_on), MenuItem::new(KEY_SKIP, skip)];
+        // Skipping holds the cursor: going on into a sensitive part is always
+        // the client's own choice, never what Enter alone does.
+        let mut items = vec![MenuItem::new(KEY_SKIP, skip), MenuItem::new("1", go_on)];
         if self.flow.can_go_back() {
             items.push(MenuItem::new(KEY_BACK, "Go back"));
         }
@@ -233,7 +231,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         &mut self,
         q: &Question,
         show_why: bool,
-        cursor: usize,
+        cursor: Option<usize>,
         intro: Option<String>,
     ) -> Result<Picked, Interrupt> {
         let section = self
@@ -253,13 +251,15 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
             detail.push_str(&format!("{}\n", self.style.dim(&line)));
         }
         self.header(&format!("{section} · question {n} of {total}"), &detail);
-        let mut items: Vec<MenuItem> = q
-            .options
-            .iter()
-            .enumerate()
-            .map(|(i, o)| MenuItem::new((i + 1).to_string(), o.label.clone()))
-            .collect();
-        items.push(MenuItem::new(KEY_SKIP, "Skip this question"));
+        // "Skip this question" comes first and holds the cursor, so Enter
+        // pressed out of habit never records an answer the client did not choose.
+        let mut items = vec![MenuItem::new(KEY_SKIP, "Skip this question")];
+        items.extend(
+            q.options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| MenuItem::new((i + 1).to_string(), o.label.clone())),
+        );
         if !show_why {
             items.push(MenuItem::new(KEY_WHY, "Why we ask this"));
         }
@@ -268,13 +268,14 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         }
         items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later"));
         let help = self.help();
-        let picked = self.prompter.choose(&q.text, &items, cursor, &help)?;
+        let start = cursor.map_or(0, |option| option + 1);
+        let picked = self.prompter.choose(&q.text, &items, start, &help)?;
         Ok(match items[picked].key.as_str() {
             KEY_SKIP => Picked::Skip,
             KEY_WHY => Picked::Why,
             KEY_BACK => Picked::Back,
             KEY_PAUSE => Picked::Pause,
-            _ => Picked::Option(q.options[picked].id.clone()),
+            _ => Picked::Option(q.options[picked - 1].id.clone()),
         })
     }
 

@@ -20,12 +20,17 @@ fn status_tone(status: Status) -> Tone {
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let crisis = crate::crisis::render(&report.crisis_resources, style);
-    if report.urgent {
+    if report.crisis_first() {
         out.push_str(&crisis);
         out.push('\n');
     }
     out.push_str(&style.heading("Your readiness report"));
     out.push_str(&format!("{}\n\n", report.headline));
+    let screen: String = super::document::risk_screen_line(report)
+        .iter()
+        .map(|span| span.text.as_str())
+        .collect();
+    out.push_str(&format!("{screen}\n\n"));
 
     out.push_str(&style.heading("What was looked at"));
     for c in &report.criteria {
@@ -153,7 +158,7 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push_str("\n\n");
     }
 
-    if !report.urgent {
+    if !report.crisis_first() {
         out.push_str(&crisis);
         out.push('\n');
     }

@@ -220,11 +220,7 @@ fn opening(p: &mut dyn Prompter, style: Style, servers: Option<&[String]>) {
 }
 
 fn help(style: Style) -> &'static str {
-    if style.plain {
-        "Type a number, then Enter. Type q to leave at once."
-    } else {
-        "↑↓ or type a number, then Enter. Esc leaves at once and clears the screen."
-    }
+    crate::questionnaire::prompt::menu_help(style.plain)
 }
 
 fn ask_keep(p: &mut dyn Prompter, style: Style) -> Result<bool, Interrupt> {
@@ -298,12 +294,13 @@ fn paused(
         return ExitCode::SUCCESS;
     };
     if !progress.keep {
+        // "No" holds the cursor: answers are kept only when the client asks.
         let items = [
-            MenuItem::new("1", "Yes, keep my answers privately until I finish"),
             MenuItem::new("2", "No, keep nothing"),
+            MenuItem::new("1", "Yes, keep my answers privately until I finish"),
         ];
         let question = "Would you like your answers kept so you can finish later?";
-        progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(0));
+        progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(1));
         progress.save(state);
     }
     p.clear();
@@ -376,7 +373,8 @@ fn preview_and_save(
             MenuItem::new("3", "Show everything the full report contains"),
             MenuItem::new("4", "Do not save anything"),
         ];
-        let picked = p.choose("What would you like to do?", &items, 0, help(style))?;
+        // "Do not save anything" holds the cursor: a report is saved only by choice.
+        let picked = p.choose("What would you like to do?", &items, 3, help(style))?;
         let view = match picked {
             0 => View::Clinician,
             1 => View::Client,

@@ -76,7 +76,8 @@ impl Setup {
             && crate::crisis::normalise_region(code).is_none()
         {
             return Err(InputError::Usage(format!(
-                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+                "--region: {}",
+                crate::crisis::unknown_region(code)
             )));
         }
         let clinic = args
