@@ -808,11 +808,12 @@ fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
 
 fn network_figures(n: &NetworkReport) -> Vec<String> {
     let mut out = Vec::new();
+    let at_least = |t: &crate::net::model::Throughput| if t.lower_bound { "at least " } else { "" };
     if let Some(v) = n.download.mbps {
-        out.push(format!("download {v:.1} Mbit/s"));
+        out.push(format!("download {}{v:.1} Mbit/s", at_least(&n.download)));
     }
     if let Some(v) = n.upload.mbps {
-        out.push(format!("upload {v:.1} Mbit/s"));
+        out.push(format!("upload {}{v:.1} Mbit/s", at_least(&n.upload)));
     }
     if let Some(v) = n.latency.idle_ms {
         out.push(format!("idle round trip {v:.0} ms"));

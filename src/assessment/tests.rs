@@ -59,6 +59,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reason: None,
             stable: true,
             basis_s: 2.0,
+            lower_bound: false,
         },
         upload: Throughput {
             mbps: Some(5.0),
@@ -67,6 +68,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reason: None,
             stable: true,
             basis_s: 2.0,
+            lower_bound: false,
         },
         latency: Latency {
             idle_ms: Some(30.0),

@@ -1,18 +1,18 @@
 //! The connection test as shown to a client (plain words, colour only as a
 //! second cue) and as JSON.
-use crate::cli::NetworkFormat;
+use crate::term::OutputFormat;
 use crate::term::{Style, Tone};
 
 use super::model::*;
 
 pub fn render(
     report: &NetworkReport,
-    format: NetworkFormat,
+    format: OutputFormat,
     style: Style,
 ) -> anyhow::Result<Vec<u8>> {
     match format {
-        NetworkFormat::Json => Ok(crate::term::json_document(report)?),
-        NetworkFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
+        OutputFormat::Json => Ok(crate::term::json_document(report)?),
+        OutputFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
     }
 }
 
@@ -110,19 +110,10 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
     };
     out.push_str(&format!("{headline}\n\n"));
 
-    let mbps = |m: Option<f64>| {
-        m.map(|v| {
-            if v >= 10.0 {
-                format!("{v:.0} Mbit/s")
-            } else {
-                format!("{v:.1} Mbit/s")
-            }
-        })
-    };
     out.push_str(&line(
         style,
         "Download speed",
-        mbps(report.download.mbps),
+        report.download.mbps_text(),
         metric_band(report, "download_mbps"),
         report
             .download
@@ -133,7 +124,7 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
     out.push_str(&line(
         style,
         "Upload speed",
-        mbps(report.upload.mbps),
+        report.upload.mbps_text(),
         metric_band(report, "upload_mbps"),
         report
             .upload
@@ -317,7 +308,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(
             &render(
                 &sample(true),
-                NetworkFormat::Json,
+                OutputFormat::Json,
                 Style::decide(false, false, false),
             )
             .unwrap(),

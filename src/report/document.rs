@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::assessment::{ASQ_NAME, RiskScreen, Status};
-use crate::cli::View;
 use crate::crisis::CrisisResource;
 use crate::device::DeviceRating;
 use crate::net::NetworkReport;
 use crate::questionnaire::{SKIPPED, bank};
+use crate::report::View;
 
 use super::Report;
 use super::model::{QuestionnaireStatus, SessionPlan};
@@ -401,6 +401,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         plain("."),
     ])];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
+        Some(m) if t.lower_bound => format!("at least {m:.1} Mbit/s"),
         Some(m) => format!("{m:.1} Mbit/s"),
         None => format!(
             "not measured ({})",
