@@ -135,6 +135,32 @@ pub fn resources_list(region: &str) -> Vec<CrisisResource> {
     list
 }
 
+/// One calm line with the emergency number, e.g. "If you are ever in
+/// immediate danger, call 999 (112 also works)."
+pub fn emergency_line(resources: &[CrisisResource]) -> String {
+    match resources.iter().find(|r| r.kind == "emergency") {
+        Some(r) => format!("If you are ever in immediate danger, {}.", r.contact),
+        None => "If you are ever in immediate danger, call your local emergency number.".into(),
+    }
+}
+
+/// The emergency number and the first support line, kept in sight above
+/// every choice once crisis resources apply.
+pub fn render_short(resources: &[CrisisResource], style: crate::term::Style) -> String {
+    let mut out = String::new();
+    if let Some(r) = resources.iter().find(|r| r.kind == "emergency") {
+        out.push_str(&format!("If you are in immediate danger, {}.\n", r.contact));
+    }
+    if let Some(r) = resources.iter().find(|r| r.kind != "emergency") {
+        out.push_str(&format!(
+            "To talk to someone now: {}, {}.\n",
+            style.bold(&r.name),
+            r.contact
+        ));
+    }
+    out
+}
+
 /// Plain text for the screen, under its heading.
 pub fn render(resources: &[CrisisResource], style: crate::term::Style) -> String {
     let mut out = style.heading("If you need support now");

@@ -113,6 +113,32 @@ pub fn text_width() -> usize {
         .clamp(30, 88)
 }
 
+/// How to run this program again, as the client can type it: `session-ready`
+/// when that name on PATH is this very program, otherwise its full path (for
+/// example when it was started through `cargo run`).
+pub fn self_command() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return env!("CARGO_PKG_NAME").to_string();
+    };
+    let name = me
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let on_path = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths)
+            .any(|dir| std::fs::canonicalize(dir.join(&name)).is_ok_and(|found| found == me))
+    });
+    if on_path {
+        return name.trim_end_matches(".exe").to_string();
+    }
+    let path = me.display().to_string();
+    if path.contains(char::is_whitespace) {
+        format!("\"{path}\"")
+    } else {
+        path
+    }
+}
+
 /// Wrap each line of `text` to `width`, continuing list items and indented
 /// lines under their own text rather than at the margin.
 pub fn wrap(text: &str, width: usize) -> String {

@@ -107,3 +107,25 @@ pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()
     }
     Ok(())
 }
+
+/// An earlier report is never replaced silently: `--output` onto an existing
+/// file is refused (exit code 2, nothing written) unless `--force` is given.
+pub(crate) fn refuse_existing(
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> Result<(), crate::error::InputError> {
+    let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
+        return Ok(());
+    };
+    if force || std::fs::symlink_metadata(path).is_err() {
+        return Ok(());
+    }
+    Err(crate::error::InputError::Usage(
+        crate::safe_text::printable(&format!(
+            "--output {} already exists, so nothing was written. Choose another name, or add \
+         --force to replace it.",
+            path.display()
+        ))
+        .into_owned(),
+    ))
+}

@@ -45,7 +45,7 @@ pub fn render(report: &Report, style: Style) -> String {
         // the client copy keeps to plain sentences.
         if report.view == View::Clinician {
             for e in &c.evidence {
-                out.push_str(&format!("      {}\n", style.dim(e)));
+                out.push_str(&format!("      {}\n", style.dim(&readable_evidence(e))));
             }
         }
     }
@@ -168,6 +168,25 @@ pub fn render(report: &Report, style: Style) -> String {
     ));
     out.push('\n');
     out
+}
+
+/// Evidence that restates an answer ("privacy.space = none (…)") in the
+/// question's own words, as a person reads it on screen; other evidence
+/// (scores, measurements) as written.
+fn readable_evidence(evidence: &str) -> String {
+    let Some((id, answer)) = evidence.split_once(" = ") else {
+        return evidence.to_string();
+    };
+    let Some(q) = bank().question(id) else {
+        return evidence.to_string();
+    };
+    let answer = answer.split_whitespace().next().unwrap_or(answer);
+    let shown = if answer == SKIPPED {
+        "skipped"
+    } else {
+        q.answer_label(answer)
+    };
+    format!("{} — {shown}", q.text)
 }
 
 #[cfg(test)]

@@ -351,3 +351,39 @@ fn region_comes_from_the_flag_then_the_answers_file_then_the_clinic_file() {
     let flag_wins = report_json("urgent", &["--clinic", clinic, "--region", "ca"]);
     assert_eq!(flag_wins["region"], "CA");
 }
+
+#[test]
+fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.json");
+    std::fs::write(&path, "an earlier report").unwrap();
+    let run = |extra: &[&str]| {
+        cmd()
+            .args(["check", "--no-network", "--no-device", "--format", "json"])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .arg("--output")
+            .arg(&path)
+            .args(extra)
+            .assert()
+    };
+    let out = run(&[]).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier report");
+    run(&["--force"]).success();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["risk_screen"], "positive-acute");
+    // `report --output` follows the same rule.
+    let again = cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "text", "--output"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("--force"));
+}
