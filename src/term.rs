@@ -113,6 +113,24 @@ pub fn text_width() -> usize {
         .clamp(30, 88)
 }
 
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn words_are_never_split_at_slashes_or_hyphens() {
+        let text =
+            "Download 48.3 Mbit/s; show it again with: /usr/local/bin/session-ready report a.json";
+        for width in [30, 60] {
+            let wrapped = super::wrap(text, width);
+            for word in text.split(' ') {
+                assert!(
+                    wrapped.contains(word),
+                    "{word:?} split at {width}:\n{wrapped}"
+                );
+            }
+        }
+    }
+}
+
 /// How to run this program again, as the client can type it: `session-ready`
 /// when that name on PATH is this very program, otherwise its full path (for
 /// example when it was started through `cargo run`).
@@ -156,9 +174,14 @@ pub fn wrap(text: &str, width: usize) -> String {
                 })
                 .unwrap_or(0);
             let indent = " ".repeat(spaces + marker);
+            // Break only at spaces: never inside "Mbit/s", a path or a
+            // hyphenated word, which the default Unicode rules would split.
             textwrap::fill(
                 line,
-                textwrap::Options::new(width).subsequent_indent(&indent),
+                textwrap::Options::new(width)
+                    .subsequent_indent(&indent)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation),
             )
         })
         .collect::<Vec<_>>()

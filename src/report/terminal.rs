@@ -223,7 +223,12 @@ mod tests {
         assert!(!text.contains("risk.asq"), "{text}");
         assert!(text.contains("points to in-person care"));
         let full = render(&report(&[("risk.asq2", "yes")]), plain());
-        assert!(full.contains("risk.asq2 = yes"));
+        // The full copy names each answer by its question, not by its id.
+        assert!(
+            full.contains("better off if you were dead? — Yes"),
+            "{full}"
+        );
+        assert!(!full.contains("risk.asq2 ="), "{full}");
     }
 
     #[test]
