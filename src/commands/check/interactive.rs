@@ -435,7 +435,7 @@ fn crisis_applies(report: &Report) -> bool {
 /// (with a clinic key) or nothing on this device.
 fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) {
     let full = if clinic_key {
-        "Save the full report, locked so only my clinic can open it"
+        "Save the full report, locked for my clinic"
     } else if watched {
         "Save the full report on this device anyway"
     } else {
@@ -460,7 +460,7 @@ fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) 
         (
             MenuItem::new(
                 "2",
-                "Save a copy without the answers about how I have been feeling",
+                "Save a copy leaving out how I have been feeling",
             ),
             Choice::SaveClient,
         ),
