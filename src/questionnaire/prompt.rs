@@ -139,7 +139,11 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         _start: usize,
         help: &str,
     ) -> Result<usize, Interrupt> {
-        let _ = writeln!(self.output, "{prompt}");
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(prompt, crate::term::text_width())
+        );
         for item in items {
             let _ = writeln!(self.output, "  {item}");
         }
@@ -168,7 +172,11 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         _start: usize,
         help: &str,
     ) -> Result<usize, Interrupt> {
-        let _ = writeln!(self.output, "{prompt}");
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(prompt, crate::term::text_width())
+        );
         for item in items {
             let _ = writeln!(self.output, "  {item}");
         }

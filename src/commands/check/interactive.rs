@@ -355,8 +355,8 @@ fn paused(p: &mut dyn Prompter, style: Style, progress: &mut Progress, state: &F
     if !progress.keep {
         // "No" holds the cursor: answers are kept only when the client asks.
         let items = [
-            MenuItem::new("2", "No, keep nothing"),
-            MenuItem::new("1", "Yes, keep my answers privately until I finish"),
+            MenuItem::new("1", "No, keep nothing"),
+            MenuItem::new("2", "Yes, keep my answers privately until I finish"),
         ];
         let question = "Would you like your answers kept so you can finish later?";
         progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(1));
@@ -458,10 +458,7 @@ fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) 
     let items = vec![
         (MenuItem::new("1", full), Choice::SaveFull),
         (
-            MenuItem::new(
-                "2",
-                "Save a copy leaving out how I have been feeling",
-            ),
+            MenuItem::new("2", "Save a copy leaving out how I have been feeling"),
             Choice::SaveClient,
         ),
         (
