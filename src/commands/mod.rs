@@ -117,7 +117,10 @@ pub(crate) fn refuse_existing(
     let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
         return Ok(());
     };
-    if force || std::fs::symlink_metadata(path).is_err() {
+    // Anything but a regular file is refused by the private writer itself,
+    // with its own words ("not a regular file").
+    let existing_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    if force || !existing_file {
         return Ok(());
     }
     Err(crate::error::InputError::Usage(
