@@ -342,7 +342,7 @@ impl Prompter for TerminalPrompter {
             let label = item.label.to_lowercase();
             if typed.is_empty() || item.key.eq_ignore_ascii_case(&typed) {
                 Some(0)
-            } else if label.starts_with(&typed) {
+            } else if label.starts_with(&typed) || item.key.to_lowercase().starts_with(&typed) {
                 Some(2)
             } else {
                 label.contains(&typed).then_some(1)

@@ -449,7 +449,7 @@ fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) 
                 Choice::ShowOnce,
             ),
             (
-                MenuItem::new("4", "Do not save anything on this device"),
+                MenuItem::new("3", "Do not save anything on this device"),
                 Choice::Nothing,
             ),
         ];
