@@ -532,10 +532,12 @@ fn preview_and_save(
             None => {
                 let suggested = unique_name(&default_file_name(args.format, keyed, watched));
                 p.say(&in_sight);
+                // Said above the prompt, where it wraps at spaces like any text.
+                p.say(&format!("Suggested name: {suggested}"));
                 let typed = p.text(
                     "Where should it be saved?",
-                    "Press Enter to use the suggested name, or type another.",
-                    &suggested,
+                    "Enter uses the suggested name, or type another.",
+                    "",
                 )?;
                 let typed = typed.trim();
                 let path = PathBuf::from(if typed.is_empty() {
