@@ -89,25 +89,6 @@ pub(crate) fn run_probe(
     Ok(report)
 }
 
-/// True for `--output -`: standard output, as the file.
-pub fn is_stdout(output: Option<&std::path::Path>) -> bool {
-    output.is_some_and(|p| p.as_os_str() == "-")
-}
-
-/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(path) if !is_stdout(Some(path)) => crate::fsutil::write_private(path, bytes)?,
-        _ => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
-}
-
 /// An earlier report is never replaced silently: `--output` onto an existing
 /// file is refused (exit code 2, nothing written) unless `--force` is given.
 pub(crate) fn refuse_existing(
