@@ -272,13 +272,7 @@ pub fn risk_screen(answers: &Answers) -> RiskScreen {
     }
 }
 
-/// A home that may be watched: it does not feel safe, or someone may check
-/// the client's phone, computer or messages (yes or unsure). From then on the
-/// check keeps nothing on the device unless asked.
-pub fn watched_home(answers: &Answers) -> bool {
-    is(answers, "home.feels_safe", "no")
-        || matches!(answer(answers, "home.monitored"), Some("yes" | "unsure"))
-}
+pub use crate::questionnaire::watched_home;
 
 /// The whole decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -104,7 +104,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         let crisis = crate::crisis::resources_list(
             region.as_deref().unwrap_or(crate::crisis::FALLBACK_REGION),
         );
-        let watched = crate::assessment::watched_home(&flow.state.answers);
+        let watched = super::watched_home(&flow.state.answers);
         Session {
             flow,
             prompter,
@@ -220,7 +220,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
             self.keep = Some(self.ask_keep().map_err(ending)?);
             self.saved();
         }
-        if !self.watched && crate::assessment::watched_home(&self.flow.state.answers) {
+        if !self.watched && super::watched_home(&self.flow.state.answers) {
             self.watched = true;
             let was_kept = self.keep == Some(true);
             // Nothing stays on this device from here on unless the client asks
