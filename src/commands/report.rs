@@ -9,6 +9,7 @@ use crate::report::input::read_report;
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
+    super::refuse_existing(args.output.as_deref(), args.force)?;
     let checked = read_report(&args.file, args.identity.as_deref())?;
     if !checked.changes.is_empty() {
         let note = crate::report::verify::changed_note(&checked.changes);

@@ -90,11 +90,13 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
             *slot = kept.clone();
         }
         urgent = saved.urgent;
+        derived.risk_screen = saved.risk_screen;
         // Some adjustments follow from risk answers, so the saved list stands.
         derived.adjustments = saved.adjustments.clone();
         derived.outcome =
             crate::assessment::outcome_of(&derived.criteria, !derived.adjustments.is_empty());
-        derived.headline = crate::assessment::headline(derived.outcome, urgent, &derived.criteria);
+        derived.headline =
+            crate::assessment::headline(derived.outcome, derived.risk_screen, &derived.criteria);
     }
 
     let mut changes = Vec::new();
@@ -111,6 +113,13 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         } else {
             "it is marked urgent, but its answers do not make it urgent".to_string()
         });
+    }
+    if saved.risk_screen != derived.risk_screen {
+        changes.push(format!(
+            "it says the ASQ screen is {}, but its answers give {}",
+            saved.risk_screen.as_str(),
+            derived.risk_screen.as_str()
+        ));
     }
     for criterion in &derived.criteria {
         let status = |c: &crate::assessment::CriterionResult| {
@@ -164,6 +173,7 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
     let mut report = saved;
     report.outcome = derived.outcome;
     report.urgent = urgent;
+    report.risk_screen = derived.risk_screen;
     report.headline = derived.headline;
     report.criteria = derived.criteria;
     report.adjustments = derived.adjustments;
@@ -230,6 +240,7 @@ mod tests {
         let mut r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
         r.outcome = Outcome::VideoSuitable;
         r.urgent = false;
+        r.risk_screen = crate::assessment::RiskScreen::Negative;
         r.headline = "Video sessions look like a good fit.".into();
         for c in &mut r.criteria {
             c.status = Status::NotMet;
@@ -237,10 +248,20 @@ mod tests {
         r.crisis_resources.clear();
         let checked = check(r, bank()).unwrap();
         assert!(checked.report.urgent);
+        assert_eq!(
+            checked.report.risk_screen,
+            crate::assessment::RiskScreen::PositiveAcute
+        );
         assert_eq!(checked.report.outcome, Outcome::InPersonRecommended);
         assert!(!checked.report.crisis_resources.is_empty());
         let all = checked.changes.join(" | ");
-        for part in ["outcome", "urgent", "\"risk\" criterion", "crisis numbers"] {
+        for part in [
+            "outcome",
+            "urgent",
+            "ASQ screen",
+            "\"risk\" criterion",
+            "crisis numbers",
+        ] {
             assert!(all.contains(part), "{part}: {all}");
         }
     }
