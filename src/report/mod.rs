@@ -19,6 +19,7 @@ pub mod schema;
 pub mod summary;
 pub mod terminal;
 pub mod text;
+pub mod verify;
 
 pub use model::{Report, SCHEMA};
 
