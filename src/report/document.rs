@@ -260,7 +260,10 @@ pub fn risk_screen_line(report: &Report) -> Inline {
     match report.view {
         View::Clinician => vec![
             strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
-            plain(format!("{}.", crate::term::capitalise(screen.clinical_words()))),
+            plain(format!(
+                "{}.",
+                crate::term::capitalise(screen.clinical_words())
+            )),
         ],
         View::Client => vec![
             strong(format!(
