@@ -1,4 +1,4 @@
-//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! The command-line surface (docs/interface.md). Names here are relied
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
@@ -133,6 +133,9 @@ pub struct CheckArgs {
     /// Save the report here (written privately: only your user account can read it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy to show or save: the client copy leaves risk answers out.
     #[arg(long, value_enum)]
     pub view: Option<View>,
@@ -197,12 +200,23 @@ pub struct ReportArgs {
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy: the client copy leaves risk answers out [default: client on screen].
     #[arg(long, value_enum)]
     pub view: Option<View>,
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// Encrypt the output for a clinic (its age public key, age1…).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Refuse (exit code 2) a report whose saved outcome, urgency, criteria or
+    /// crisis numbers differ from what its answers give, instead of showing the
+    /// worked-out ones with a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

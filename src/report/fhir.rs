@@ -2,7 +2,7 @@
 //! QuestionnaireResponse, and the matching Questionnaire resource
 //! (schema/questionnaire.fhir.json) that a record system can load to read it.
 //!
-//! Choices made, following research §6.1–6.3:
+//! Choices made (the reasons are in docs/clinical-basis.md, "Reports for the record"):
 //! - Option ids are codes in one local code system per question
 //!   (`{FHIR_BASE}/CodeSystem/<question id>`): the same id, e.g. `none`,
 //!   means different things in different questions.
@@ -16,7 +16,7 @@
 //!   clinician sees in the PDF is lost in the record.
 use serde::Serialize;
 
-use crate::assessment::{CriterionId, Outcome, Status};
+use crate::assessment::{CriterionId, Outcome, RiskScreen, Status};
 use crate::net::model::VideoRating;
 use crate::questionnaire::{Question, SKIPPED, bank};
 
@@ -127,14 +127,6 @@ pub struct QuestionnaireResponse {
     pub item: Vec<ResponseItem>,
 }
 
-/// The code of `value` as serialised (kebab-case ids from the model).
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn group(link_id: &str, text: &str, items: Vec<ResponseItem>) -> ResponseItem {
     ResponseItem {
         link_id: link_id.to_string(),
@@ -171,7 +163,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     let mut items = Vec::new();
     let crisis = crisis_group(report);
     // Urgent: the crisis resources are the first item a record system shows.
-    if report.urgent {
+    if report.crisis_first() {
         items.push(crisis.clone());
     }
     items.push(assessment_group(report));
@@ -193,7 +185,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         items.push(plan);
     }
     items.push(network_group(report));
-    if !report.urgent {
+    if !report.crisis_first() {
         items.push(crisis);
     }
 
@@ -206,7 +198,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         meta: Meta {
             tag: vec![coding(
                 &code_system("report-view"),
-                &code_of(&report.view),
+                report.view.as_str(),
                 view_display,
             )],
         },
@@ -225,10 +217,16 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
 /// A short human-readable summary (FHIR dom-6: resources should have narrative).
 fn narrative(report: &Report) -> Narrative {
     let div = format!(
-        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p></div>",
+        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
-        xml_escape(&capitalised(report.outcome.words())),
-        xml_escape(&report.headline)
+        xml_escape(&crate::term::capitalise(report.outcome.words())),
+        xml_escape(&report.headline),
+        xml_escape(
+            &super::document::risk_screen_line(report)
+                .iter()
+                .map(|span| span.text.as_str())
+                .collect::<String>()
+        )
     );
     Narrative {
         status: "generated",
@@ -236,18 +234,23 @@ fn narrative(report: &Report) -> Narrative {
     }
 }
 
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The item text of the ASQ result, crediting the NIMH.
+const RISK_SCREEN_TEXT: &str = "Suicide risk screen, NIMH Ask Suicide-Screening Questions (ASQ)";
+
+/// The ASQ result as a coding: the report's code, the clinician's words.
+fn risk_screen_coding(screen: RiskScreen) -> Coding {
+    coding(
+        &code_system("risk-screen"),
+        screen.as_str(),
+        &screen.short_clinical(),
+    )
 }
 
 fn assessment_group(report: &Report) -> ResponseItem {
@@ -265,6 +268,11 @@ fn assessment_group(report: &Report) -> ResponseItem {
             "assessment.urgent",
             URGENT_TEXT,
             vec![Value::Boolean(report.urgent)],
+        ),
+        answered(
+            "assessment.risk-screen",
+            RISK_SCREEN_TEXT,
+            vec![Value::Coding(risk_screen_coding(report.risk_screen))],
         ),
     ];
     if !report.headline.trim().is_empty() {
@@ -363,7 +371,7 @@ fn network_group(report: &Report) -> ResponseItem {
         RATING_TEXT,
         vec![Value::Coding(coding(
             &code_system("video-rating"),
-            &code_of(&n.video.rating),
+            n.video.rating.as_str(),
             rating_display(n.video.rating),
         ))],
     )];
@@ -550,7 +558,7 @@ pub fn questionnaire() -> Questionnaire {
                         .chain(std::iter::once(declined())),
                 );
                 if q.id == "isolation.isolated" {
-                    // The one UCLA-3 item code verified on loinc.org (research §6.3).
+                    // The one UCLA-3 item code verified on loinc.org (docs/clinical-basis.md).
                     item.code = vec![coding(
                         LOINC,
                         "66867-3",
@@ -646,6 +654,8 @@ fn assessment_definition() -> QuestionnaireItem {
     let mut items = vec![
         QuestionnaireItem::computed("assessment.outcome", "Outcome", "choice").options(outcomes),
         QuestionnaireItem::computed("assessment.urgent", URGENT_TEXT, "boolean"),
+        QuestionnaireItem::computed("assessment.risk-screen", RISK_SCREEN_TEXT, "choice")
+            .options(RiskScreen::ALL.map(risk_screen_coding)),
         QuestionnaireItem::computed("assessment.headline", "Recommendation", "string"),
     ];
     for id in CriterionId::ALL {
@@ -673,13 +683,7 @@ fn network_definition() -> QuestionnaireItem {
         VideoRating::Poor,
         VideoRating::Unusable,
     ]
-    .map(|r| {
-        coding(
-            &code_system("video-rating"),
-            &code_of(&r),
-            rating_display(r),
-        )
-    });
+    .map(|r| coding(&code_system("video-rating"), r.as_str(), rating_display(r)));
     let mut items = vec![
         QuestionnaireItem::computed("network.video-rating", RATING_TEXT, "choice")
             .options(ratings.into_iter().chain(std::iter::once(not_performed()))),

@@ -1,11 +1,11 @@
 //! The report as saved to JSON. Field names are part of the interface contract
-//! (PRODUCT.md); bump [`SCHEMA`] on any breaking change.
+//! (docs/interface.md); bump [`SCHEMA`] on any breaking change.
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
+use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome, RiskScreen};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
@@ -29,6 +29,11 @@ pub struct Report {
     pub outcome: Outcome,
     /// True when the ASQ acuity question was answered yes.
     pub urgent: bool,
+    /// The NIMH ASQ screen result: `negative`, `incomplete` (some of items
+    /// 1-4 skipped, none yes), `positive-non-acute`, `positive-acute`, or
+    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Kept in
+    /// the client copy too, so a clinic triages every copy alike.
+    pub risk_screen: RiskScreen,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -44,7 +49,7 @@ pub struct Report {
     pub answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
-    /// Built with the client (seeds 002 and 004); null if they chose not to.
+    /// Built with the client (docs/clinical-basis.md); null if they chose not to.
     pub session_plan: Option<SessionPlan>,
     /// Clinic name and dropped-call number, when a clinic file was used.
     pub clinic: Option<ClinicInfo>,
@@ -55,6 +60,16 @@ pub struct Report {
 pub enum QuestionnaireStatus {
     Completed,
     Stopped,
+}
+
+impl QuestionnaireStatus {
+    /// The id as written in reports (`completed`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionnaireStatus::Completed => "completed",
+            QuestionnaireStatus::Stopped => "stopped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -93,6 +108,7 @@ impl Report {
             view: View::Clinician,
             outcome: assessment.outcome,
             urgent: assessment.urgent,
+            risk_screen: assessment.risk_screen,
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -106,6 +122,14 @@ impl Report {
             session_plan: parts.session_plan,
             clinic: parts.clinic,
         }
+    }
+}
+
+impl Report {
+    /// Crisis resources before anything else: an acute screen, or one whose
+    /// acuity is unknown (handled as possibly acute).
+    pub fn crisis_first(&self) -> bool {
+        self.urgent || self.risk_screen.crisis_first()
     }
 }
 

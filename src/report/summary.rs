@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::assessment::{Outcome, Status};
+use crate::assessment::{Outcome, RiskScreen, Status};
 use crate::error::InputError;
 use crate::term::Style;
 
@@ -32,6 +32,8 @@ pub struct Row {
     pub date: String,
     pub outcome: Outcome,
     pub urgent: bool,
+    /// The NIMH ASQ screen result (see the report's `risk_screen`).
+    pub risk_screen: RiskScreen,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
@@ -44,6 +46,10 @@ pub struct Row {
     pub questionnaire_status: String,
     /// Questions answered "skipped" (in this copy).
     pub skipped: usize,
+    /// Set when the file's saved verdict differed from what its answers give
+    /// (changed by hand, or made by another version); the row shows the
+    /// worked-out verdict.
+    pub changed: Option<String>,
 }
 
 /// A file that could not be read, and why.
@@ -63,13 +69,6 @@ pub struct Summary {
     pub other_files: usize,
 }
 
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn row(file: &str, report: &Report) -> Row {
     let ids = |status: Status| {
         report
@@ -84,25 +83,33 @@ pub fn row(file: &str, report: &Report) -> Row {
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
+        risk_screen: report.risk_screen,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
-        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        network_rating: report
+            .network
+            .as_ref()
+            .map(|n| n.video.rating.as_str().to_string()),
         region: report.region.clone(),
-        view: code(&report.view),
-        questionnaire_status: code(&report.questionnaire_status),
+        view: report.view.as_str().to_string(),
+        questionnaire_status: report.questionnaire_status.as_str().to_string(),
         skipped: report
             .answers
             .values()
             .filter(|a| *a == crate::questionnaire::SKIPPED)
             .count(),
+        changed: None,
     }
 }
 
-/// Urgent first, then in-person recommended, then by date (oldest first).
+/// Urgent first, then a positive ASQ screen whose acuity is unknown (handled
+/// as possibly acute), then in-person recommended, then by date (oldest first).
 fn triage_order(a: &Row, b: &Row) -> Ordering {
     let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
+    let acuity_unknown = |r: &Row| r.risk_screen == RiskScreen::PositiveAcuityUnknown;
     b.urgent
         .cmp(&a.urgent)
+        .then_with(|| acuity_unknown(b).cmp(&acuity_unknown(a)))
         .then_with(|| {
             (b.outcome == Outcome::InPersonRecommended)
                 .cmp(&(a.outcome == Outcome::InPersonRecommended))
@@ -176,7 +183,13 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     for file in files {
         let name = file.display().to_string();
         match super::input::read_report(&file, identity) {
-            Ok(report) => summary.reports.push(row(&name, &report)),
+            Ok(checked) => {
+                let mut row = row(&name, &checked.report);
+                if !checked.changes.is_empty() {
+                    row.changed = Some(super::verify::changed_note(&checked.changes));
+                }
+                summary.reports.push(row);
+            }
             Err(e) => summary.unreadable.push(Unreadable {
                 file: name,
                 error: reason(e),
@@ -204,6 +217,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -222,11 +236,12 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 14] = [
     "file",
     "date",
     "outcome",
     "urgent",
+    "risk_screen",
     "criteria_met",
     "criteria_unknown",
     "network_rating",
@@ -234,6 +249,7 @@ const CSV_HEADER: [&str; 12] = [
     "view",
     "questionnaire_status",
     "skipped",
+    "changed",
     "error",
 ];
 
@@ -246,6 +262,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
+            r.risk_screen.as_str().to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
             r.network_rating.clone().unwrap_or_default(),
@@ -253,6 +270,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.view.clone(),
             r.questionnaire_status.clone(),
             r.skipped.to_string(),
+            cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
         ])?;
     }
@@ -277,9 +295,14 @@ fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
     let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    let acuity_unknown = summary
+        .reports
+        .iter()
+        .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
+        .count();
     out.push_str(&format!(
-        "{} report{} read: {urgent} urgent, {} in-person recommended, {} video with \
-         adjustments, {} video suitable.\n",
+        "{} report{} read: {urgent} urgent, {acuity_unknown} same-day follow-up (acuity \
+         unknown), {} in-person recommended, {} video with adjustments, {} video suitable.\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
@@ -297,7 +320,10 @@ fn terminal(summary: &Summary, style: Style) -> String {
             }
         ));
     }
-    out.push_str("Urgent first, then in-person recommendations, then oldest first.\n\n");
+    out.push_str(
+        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
+         first.\n\n",
+    );
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
@@ -309,8 +335,24 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Urgent:"),
                 r.region
             ));
+        } else if r.risk_screen == RiskScreen::PositiveAcuityUnknown {
+            out.push_str(&format!(
+                "   {} a yes on the ASQ screening questions, and the acuity question was not \
+                 answered, so acuity is unknown. A same-day safety follow-up is needed (brief \
+                 suicide safety assessment); support numbers for region {} are at the top of \
+                 their report.\n",
+                style.bold("Same-day follow-up:"),
+                r.region
+            ));
+        }
+        if let Some(note) = &r.changed {
+            out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
+        out.push_str(&format!(
+            "   {}.\n",
+            crate::term::capitalise(&r.risk_screen.short_clinical())
+        ));
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
             list(&r.criteria_met),
@@ -320,7 +362,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
             r.network_rating.as_deref().unwrap_or("not measured"),
             r.skipped,
-            capitalise(&r.view),
+            crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
                 ", questionnaire stopped before the end"
             } else {
@@ -356,13 +398,6 @@ fn terminal(summary: &Summary, style: Style) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +409,7 @@ mod tests {
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
             urgent: false,
+            risk_screen: RiskScreen::Negative,
             criteria_met: vec![],
             criteria_unknown: vec![],
             network_rating: None,
@@ -381,6 +417,7 @@ mod tests {
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
             skipped: 0,
+            changed: None,
         };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,
