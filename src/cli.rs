@@ -163,6 +163,10 @@ pub struct ServeArgs {
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub stun_replies_per_second: u32,
+    /// Also serve Prometheus text metrics at http://ADDR/metrics. Keep ADDR
+    /// private (e.g. 127.0.0.1:9090), apart from --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     /// STUN port to announce to clients when a proxy or NAT maps it to another port
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]

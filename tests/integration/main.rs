@@ -16,6 +16,7 @@ mod fuzz_regressions;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
+mod net_metrics;
 mod net_probe;
 mod net_serve_load;
 mod net_stun_props;
