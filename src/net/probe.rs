@@ -52,6 +52,9 @@ pub struct ProbeConfig {
     /// Proxy override: `None` follows HTTP(S)_PROXY/ALL_PROXY/NO_PROXY;
     /// `Some("none")` disables proxies; `Some(url)` uses that proxy.
     pub proxy: Option<String>,
+    /// Extra certificate authorities (a PEM file) trusted besides the
+    /// system's, for a clinic's own CA behind a TLS proxy [default: `SSL_CERT_FILE`].
+    pub ca_file: Option<std::path::PathBuf>,
     pub timing: ProbeTiming,
 }
 
@@ -65,6 +68,9 @@ impl ProbeConfig {
             progress: false,
             announce: false,
             proxy: None,
+            ca_file: std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
             timing: ProbeTiming::default(),
         }
     }

@@ -20,6 +20,7 @@ mod net_metrics;
 mod net_probe;
 mod net_serve_load;
 mod net_stun_props;
+mod net_tls;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;
