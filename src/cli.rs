@@ -2,7 +2,11 @@
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::summary::SummaryFormat;
+use crate::report::{Format, View};
+use crate::term::OutputFormat;
 
 /// Is a video therapy session from home a good fit right now?
 ///
@@ -134,8 +138,8 @@ pub struct NetworkArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = NetworkFormat::Terminal)]
-    pub format: NetworkFormat,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
     /// Save the result here.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -212,56 +216,6 @@ pub struct KeygenArgs {
     /// Write the private key here (written privately; an existing file is never replaced).
     #[arg(long, short, value_name = "KEYFILE")]
     pub output: Option<PathBuf>,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable on screen.
-    Terminal,
-    /// The full report as JSON (schema in schema/report.schema.json).
-    Json,
-    /// Markdown for case notes.
-    Markdown,
-    /// Plain text for pasting into notes.
-    Text,
-    /// A one-to-two page PDF for attaching to case notes.
-    Pdf,
-    /// HL7 FHIR R4 QuestionnaireResponse JSON for record systems.
-    Fhir,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NetworkFormat {
-    Terminal,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SummaryFormat {
-    Terminal,
-    Csv,
-    Json,
-}
-
-/// Two views of one report.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum View {
-    /// Everything except risk answers: safe to show on a shared screen.
-    Client,
-    /// Everything, including risk answers and the session plan.
-    Clinician,
 }
 
 #[cfg(test)]

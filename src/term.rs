@@ -145,6 +145,14 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// How a measurement (connection test, device check) is written: for reading
+/// on screen, or as JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Terminal,
+    Json,
+}
+
 /// Pretty JSON with a final newline, as every `--format json` prints it.
 pub fn json_document(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
     let mut out = serde_json::to_vec_pretty(value)?;

@@ -1,18 +1,18 @@
 //! Shell completions and man pages, generated from the clap definitions.
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::CommandFactory;
 
 use crate::cli::Cli;
+use crate::error::Exit;
 
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
     clap_complete::generate(shell, &mut cmd, "session-ready", &mut std::io::stdout());
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
-pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
     let cmd = Cli::command();
     match out_dir {
         Some(dir) => {
@@ -22,5 +22,5 @@ pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
         None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

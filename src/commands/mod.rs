@@ -8,14 +8,12 @@ mod report;
 mod serve;
 mod summarize;
 
-use std::process::ExitCode;
-
 use crate::cli::{Cli, Command};
-use crate::error::{EXIT_INTERNAL, EXIT_USAGE, InputError};
+use crate::error::{Exit, InputError};
 use crate::term::Style;
 
-/// Run a parsed command line and return the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+/// Run a parsed command line and say how the process ends.
+pub fn run(cli: Cli) -> Exit {
     let style = Style::detect(cli.plain, cli.no_color);
     // `serve` shuts down gracefully on its own signals; every other command
     // restores the terminal and removes half-written files when interrupted.
@@ -38,7 +36,7 @@ pub fn run(cli: Cli) -> ExitCode {
             let usage = err.downcast_ref::<InputError>().is_some()
                 || err.downcast_ref::<clap::Error>().is_some();
             eprintln!("{}", error_message(&err));
-            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_INTERNAL })
+            if usage { Exit::Usage } else { Exit::Internal }
         }
     }
 }

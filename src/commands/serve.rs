@@ -1,9 +1,8 @@
 //! `session-ready serve`: run the measurement server until Ctrl-C or SIGTERM.
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::process::ExitCode;
 
 use crate::cli::ServeArgs;
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::net::server::{self, ServerConfig};
 use crate::term::Style;
 
@@ -26,7 +25,7 @@ fn socket_address(flag: &str, text: &str, example: &str) -> Result<SocketAddr, I
         .ok_or_else(bad)
 }
 
-pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     let listen = listen_address(&args.listen)?;
     let metrics = args
         .metrics
@@ -94,7 +93,7 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<ExitCode> {
         println!("Stopped; open connections were given time to finish.");
         Ok::<_, anyhow::Error>(())
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

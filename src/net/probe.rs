@@ -74,23 +74,6 @@ impl ProbeConfig {
             timing: ProbeTiming::default(),
         }
     }
-
-    /// From the shared `--server/--stun/--max-seconds` flags and the terminal style
-    /// (progress bar on a TTY, plain step lines with `--plain` on a TTY).
-    pub fn from_args(args: &crate::cli::ProbeArgs, style: crate::term::Style) -> Self {
-        let interactive = style.tty && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        ProbeConfig {
-            stun: args.stun.clone(),
-            max_seconds: args.max_seconds,
-            progress: style.progress(),
-            announce: style.plain && interactive,
-            ..ProbeConfig::new(
-                args.server
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_SERVER.to_string()),
-            )
-        }
-    }
 }
 
 /// Durations, sizes and rates of each step. The defaults aim at about 8–10

@@ -198,8 +198,8 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     }
 
     let view_display = match report.view {
-        crate::cli::View::Clinician => "Clinician copy",
-        crate::cli::View::Client => "Client copy (risk answers left out)",
+        crate::report::View::Clinician => "Clinician copy",
+        crate::report::View::Client => "Client copy (risk answers left out)",
     };
     QuestionnaireResponse {
         resource_type: "QuestionnaireResponse",

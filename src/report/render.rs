@@ -1,6 +1,6 @@
 //! Rendering a report in each format. `check --format` and `report --format`
 //! both come through here, so every format is available to both.
-use crate::cli::Format;
+use crate::report::Format;
 use crate::term::Style;
 
 use super::Report;

@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::assessment::{Outcome, Status};
-use crate::cli::SummaryFormat;
 use crate::error::InputError;
 use crate::term::Style;
 
@@ -16,6 +15,14 @@ use super::Report;
 
 /// Schema id of `summarize --format json`.
 pub const SUMMARY_SCHEMA: &str = "session-ready/summary/v1";
+
+/// Formats of a caseload summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Terminal,
+    Csv,
+    Json,
+}
 
 /// One client report, as a coordinator needs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
