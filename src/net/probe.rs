@@ -23,11 +23,13 @@ use super::model::*;
 use super::rating;
 use super::stats::{self, Stability};
 
+mod choose;
 mod http;
 mod progress;
 mod transfer;
 mod udp;
 
+pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
@@ -240,6 +242,8 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
         20.0
     };
     let deadline = started + Duration::from_secs_f64(max_seconds);
+    let (chosen, server_choice) = nearest_of_several(config).await;
+    let config = chosen.as_ref().unwrap_or(config);
     let state = Arc::new(Mutex::new(State::new(&config.server)));
     let bytes_used = Arc::new(AtomicU64::new(0));
     let expected = expected_duration(&config.timing).min(Duration::from_secs_f64(max_seconds));
@@ -251,6 +255,7 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     let state = lock(&state);
     let mut report = NetworkReport {
         server: state.server.clone(),
+        server_choice,
         stun_server: state.stun_server.clone(),
         download: state.download.clone(),
         upload: state.upload.clone(),
@@ -265,6 +270,23 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     };
     report.video = rating::rate_report(&report);
     report
+}
+
+/// With several servers, the settings for the nearest (and how it was
+/// picked); with one, nothing changes.
+async fn nearest_of_several(
+    config: &ProbeConfig,
+) -> (Option<ProbeConfig>, Option<crate::net::model::ServerChoice>) {
+    let servers = choose::server_list(&config.server);
+    if servers.len() < 2 {
+        return (None, None);
+    }
+    let (nearest, choice) = choose::nearest(&servers, config).await;
+    let chosen = ProbeConfig {
+        server: nearest,
+        ..config.clone()
+    };
+    (Some(chosen), Some(choice))
 }
 
 fn expected_duration(t: &ProbeTiming) -> Duration {

@@ -19,6 +19,7 @@ mod net_faults;
 mod net_metrics;
 mod net_probe;
 mod net_serve_load;
+mod net_servers;
 mod net_stun_props;
 mod net_tls;
 mod report_encrypt;
