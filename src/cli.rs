@@ -78,8 +78,9 @@ pub enum Command {
 /// Where to measure the connection.
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
-    /// Measurement server (a session-ready `serve` or a compatible public speed-test endpoint).
-    #[arg(long, value_name = "URL", env = "SESSION_READY_SERVER")]
+    /// Measurement server (a session-ready `serve` or a compatible public speed-test
+    /// endpoint); several, separated by commas, and the nearest is used.
+    #[arg(long, value_name = "URL[,URL…]", env = "SESSION_READY_SERVER")]
     pub server: Option<String>,
     /// STUN server for the audio-like UDP test [default: the server's own host and
     /// port when it is a session-ready server, else a public STUN server].
