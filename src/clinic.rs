@@ -62,15 +62,8 @@ const FIELDS: [&str; 6] = [
 /// Read and check a clinic file. Every problem is reported at once, naming the
 /// field and what was expected, so the file can be fixed in one go.
 pub fn load(path: &Path) -> Result<ClinicConfig, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::file(
-            path,
-            format!(
-                "the clinic file could not be read ({e}). Check the path given to --clinic; \
-                 examples/clinic.toml shows what it looks like."
-            ),
-        )
-    })?;
+    let bytes = crate::fsutil::read_input(path, crate::fsutil::MAX_INPUT_BYTES)?;
+    let text = crate::fsutil::input_text(path, bytes)?;
     parse(path, &text)
 }
 
@@ -120,11 +113,15 @@ impl ClinicConfig {
                 if v.is_empty() {
                     problems.push(format!("Field \"{field}\" is empty; leave it out instead."));
                     *value = None;
-                } else if v.chars().any(char::is_control) {
+                } else if let Err(problem) =
                     // Invisible characters would reach addresses and printed reports.
-                    problems.push(format!(
-                        "Field \"{field}\" contains an invisible control character; retype it."
-                    ));
+                    crate::safe_text::check_field(
+                        &format!("Field \"{field}\""),
+                        v,
+                        false,
+                    )
+                {
+                    problems.push(problem);
                 }
             }
         }

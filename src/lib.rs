@@ -13,6 +13,8 @@ pub mod error;
 pub mod fsutil;
 pub mod interrupt;
 pub mod net;
+pub mod page;
 pub mod questionnaire;
 pub mod report;
+pub mod safe_text;
 pub mod term;

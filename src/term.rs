@@ -154,8 +154,15 @@ pub enum OutputFormat {
 }
 
 /// Pretty JSON with a final newline, as every `--format json` prints it.
+/// Characters that could drive a terminal are written as `\uXXXX` escapes
+/// (the data is unchanged for any JSON reader).
 pub fn json_document(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(value)?;
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        crate::safe_text::SafeJsonFormatter::new(),
+    );
+    serde::Serialize::serialize(value, &mut serializer)?;
     out.push(b'\n');
     Ok(out)
 }

@@ -60,6 +60,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reason: None,
             stable: true,
             basis_s: 2.0,
+            lower_bound: false,
         },
         upload: Throughput {
             mbps: Some(5.0),
@@ -68,6 +69,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reason: None,
             stable: true,
             basis_s: 2.0,
+            lower_bound: false,
         },
         latency: Latency {
             idle_ms: Some(30.0),
@@ -525,6 +527,7 @@ fn device_problems_become_adjustments() {
         battery_pct: None,
         cameras: Some(vec![]),
         microphones: Some(vec!["hw:0".into()]),
+        media: None,
     });
     let answers = all_clear();
     let plan = full_plan();

@@ -8,7 +8,11 @@ use crate::error::Exit;
 
 pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "session-ready", &mut std::io::stdout());
+    // Rendered first and written with write_all: clap_complete's own writer
+    // panics on a closed pipe, and `| head` must end calmly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "session-ready", &mut script);
+    crate::fsutil::emit(None, &script)?;
     Ok(Exit::Done)
 }
 
@@ -20,7 +24,11 @@ pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
             clap_mangen::generate_to(cmd, &dir)?;
             eprintln!("Manual pages written to {}.", dir.display());
         }
-        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            crate::fsutil::emit(None, &page)?;
+        }
     }
     Ok(Exit::Done)
 }

@@ -32,13 +32,29 @@ pub fn run(cli: Cli) -> Exit {
     };
     match result {
         Ok(code) => code,
+        // Whoever reads our output stopped reading (`| head`): a normal end.
+        Err(err) if is_broken_pipe(&err) => Exit::Done,
         Err(err) => {
             let usage = err.downcast_ref::<InputError>().is_some()
-                || err.downcast_ref::<clap::Error>().is_some();
-            eprintln!("{}", error_message(&err));
+                || err.downcast_ref::<clap::Error>().is_some()
+                || err
+                    .downcast_ref::<crate::fsutil::WriteError>()
+                    .is_some_and(|e| e.is_input_problem());
+            // Messages quote file names and values from files: escaped, so
+            // they cannot drive the terminal.
+            eprintln!("{}", crate::safe_text::printable(&error_message(&err)));
             if usage { Exit::Usage } else { Exit::Internal }
         }
     }
+}
+
+/// True when the error comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The whole error chain, calmly worded, with no Rust debug noise.
@@ -71,18 +87,4 @@ pub(crate) fn run_probe(
     // A name lookup stuck in the system resolver must not hold the exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     Ok(report)
-}
-
-/// Write `bytes` to `output` privately, or to stdout.
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(path) => crate::fsutil::write_private(path, bytes)?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
 }

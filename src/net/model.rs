@@ -74,6 +74,28 @@ pub struct Throughput {
     /// Seconds of transfer the figure is based on.
     #[serde(default)]
     pub basis_s: f64,
+    /// `mbps` had not settled when this direction's time or data ran out: the real speed is
+    /// at least this, probably more. The rating never concludes from a lower bound that a
+    /// speed is too low; shown as "at least X Mbit/s".
+    #[serde(default)]
+    pub lower_bound: bool,
+}
+
+impl Throughput {
+    /// The figure as people read it: "4.8 Mbit/s", or "at least 0.6 Mbit/s" for a lower bound.
+    pub fn mbps_text(&self) -> Option<String> {
+        let mbps = self.mbps?;
+        let figure = if mbps >= 10.0 {
+            format!("{mbps:.0} Mbit/s")
+        } else {
+            format!("{mbps:.1} Mbit/s")
+        };
+        Some(if self.lower_bound {
+            format!("at least {figure}")
+        } else {
+            figure
+        })
+    }
 }
 
 /// HTTP round-trip latency, idle and under load, in milliseconds.
@@ -170,6 +192,10 @@ pub struct MetricRating {
     pub band: VideoRating,
     /// Source ids in data/network_thresholds.json.
     pub sources: Vec<String>,
+    /// `value` is a lower bound (a speed that had not settled): the real band is `band` or
+    /// better, and a band below `good` is then not counted in `rating`.
+    #[serde(default)]
+    pub lower_bound: bool,
 }
 
 /// `poor` and `unusable` mean the `internet` criterion is met.

@@ -377,6 +377,9 @@ async fn steps(
     if !http_ok {
         return;
     }
+    // Size the transfers by the round trip just measured.
+    let idle_ms = lock(state).latency.idle_ms;
+    let rtt_ms = idle_ms.or(first.as_ref().ok().map(|pong| pong.rtt_ms));
     let run = Run {
         config,
         state,
@@ -384,6 +387,7 @@ async fn steps(
         deadline,
         target: &target,
         ping_client: &ping_client,
+        plan: transfer::TransferPlan::for_round_trip(&config.timing, rtt_ms.map(|ms| ms / 1000.0)),
     };
     let down = transfer_step(&run, progress, transfer::Direction::Download, down_clients).await;
     let up = transfer_step(&run, progress, transfer::Direction::Upload, up_clients).await;
@@ -600,6 +604,7 @@ struct Run<'a> {
     deadline: Instant,
     target: &'a http::Target,
     ping_client: &'a reqwest::Client,
+    plan: transfer::TransferPlan,
 }
 
 /// Steps 3 and 4: one direction, with delay sampled under load; the
@@ -608,10 +613,18 @@ async fn transfer_step(
     run: &Run<'_>,
     progress: &mut progress::Progress,
     direction: transfer::Direction,
-    clients: Vec<reqwest::Client>,
+    mut clients: Vec<reqwest::Client>,
 ) -> transfer::TransferOutcome {
     use transfer::Direction::{Download, Upload};
     let timing = &run.config.timing;
+    let plan = &run.plan;
+    // More streams than were warmed up: the extra ones connect as they start.
+    while clients.len() < plan.streams as usize {
+        match http::client(run.target, run.config) {
+            Ok(client) => clients.push(client),
+            Err(_) => break,
+        }
+    }
     let left = || {
         run.deadline
             .saturating_duration_since(Instant::now())
@@ -621,21 +634,14 @@ async fn transfer_step(
     let (label, expected, share) = match direction {
         Download => (
             "Measuring download speed",
-            2.0 * timing.transfer_max_s * 0.65,
+            2.0 * plan.seconds * 0.65,
             left() / 2.0,
         ),
-        Upload => (
-            "Measuring upload speed",
-            timing.transfer_max_s * 0.65,
-            left() - 0.05,
-        ),
+        Upload => ("Measuring upload speed", plan.seconds * 0.65, left() - 0.05),
     };
     progress.step(label, Duration::from_secs_f64(expected.min(left())));
-    let end = until(run.deadline, timing.transfer_max_s.min(share));
-    let slow_end = until(
-        run.deadline,
-        (timing.transfer_max_s + timing.slow_link_extra_s).min(share),
-    );
+    let end = until(run.deadline, plan.seconds.min(share));
+    let slow_end = until(run.deadline, (plan.seconds + plan.slow_extra_s).min(share));
     let outcome = transfer::transfer(
         direction,
         transfer::Phase {
@@ -643,6 +649,7 @@ async fn transfer_step(
             clients: &clients,
             ping_client: run.ping_client,
             timing,
+            plan,
             end,
             slow_end,
             bytes_used: run.bytes_used.clone(),
@@ -674,6 +681,7 @@ fn throughput(outcome: &transfer::TransferOutcome) -> Throughput {
         reason: outcome.reason.clone(),
         stable: outcome.estimate.is_some_and(|e| e.stable),
         basis_s: outcome.estimate.map_or(0.0, |e| round2(e.basis_s)),
+        lower_bound: outcome.estimate.is_some_and(|e| !e.stable),
     }
 }
 

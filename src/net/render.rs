@@ -152,19 +152,10 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
     };
     out.push_str(&format!("{headline}\n\n"));
 
-    let mbps = |m: Option<f64>| {
-        m.map(|v| {
-            if v >= 10.0 {
-                format!("{v:.0} Mbit/s")
-            } else {
-                format!("{v:.1} Mbit/s")
-            }
-        })
-    };
     out.push_str(&line(
         style,
         "Download speed",
-        mbps(report.download.mbps),
+        report.download.mbps_text(),
         metric_band(report, "download_mbps"),
         report
             .download
@@ -175,7 +166,7 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
     out.push_str(&line(
         style,
         "Upload speed",
-        mbps(report.upload.mbps),
+        report.upload.mbps_text(),
         metric_band(report, "upload_mbps"),
         report
             .upload

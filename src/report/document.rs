@@ -13,7 +13,8 @@ use crate::questionnaire::{SKIPPED, bank};
 use crate::report::View;
 
 use super::Report;
-use super::model::{QuestionnaireStatus, SessionPlan};
+use super::model::QuestionnaireStatus;
+use crate::questionnaire::SessionPlan;
 
 /// A run of text, optionally emphasised (bold in print).
 #[derive(Debug, Clone, PartialEq)]
@@ -370,6 +371,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         plain("."),
     ])];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
+        Some(m) if t.lower_bound => format!("at least {m:.1} Mbit/s"),
         Some(m) => format!("{m:.1} Mbit/s"),
         None => format!(
             "not measured ({})",
@@ -423,14 +425,8 @@ fn plan_blocks(plan: Option<&SessionPlan>) -> Vec<Block> {
             "No session plan was made this time. It can be made together at the first session.",
         )])];
     };
-    let fields = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
-    let items: Vec<Item> = fields
+    let items: Vec<Item> = plan
+        .fields()
         .iter()
         .filter_map(|(id, value)| {
             let value = value.as_deref()?.trim();

@@ -103,8 +103,8 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
 
     // Measure while the client answers: it takes about ten seconds, and nothing
     // the client types is part of it.
-    let device = (!args.no_device).then(crate::device::collect);
     let probe = start_probe(args, setup, style);
+    let device = super::device_report(args);
 
     let crisis = crate::crisis::resources_list(&progress.region);
     let (ending, state) = {
@@ -154,7 +154,8 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
     Ok(Exit::Done)
 }
 
-/// Offer to pick up a paused check. An unreadable draft is moved aside, never deleted.
+/// Offer to pick up a paused check. An unreadable draft is named, and the
+/// client is offered to delete it.
 fn resume(
     p: &mut dyn Prompter,
     style: Style,
@@ -174,11 +175,34 @@ fn resume(
         }
         Ok(None) => Ok(None),
         Err(e) => {
-            let note = match draft::set_aside(file) {
-                Ok(aside) => format!("It was moved to {} so nothing is lost.", aside.display()),
-                Err(_) => "It was left where it is.".to_string(),
-            };
-            p.say(&format!("{e}\n{note} Starting a new check.\n"));
+            // It cannot be resumed, and it may hold answers about risk on a
+            // shared computer: offer to delete it rather than keep a copy.
+            p.say(&crate::safe_text::printable(&format!(
+                "Answers kept from an earlier check could not be read, so they cannot be \
+                 picked up again. {e}"
+            )));
+            let regular = std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file());
+            if regular {
+                let items = [
+                    MenuItem::new("1", "Delete the kept answers (they may be private)"),
+                    MenuItem::new("2", "Leave the file where it is"),
+                ];
+                let picked =
+                    p.choose("What should happen to that file?", &items, 0, help(style))?;
+                if picked == 0 {
+                    match draft::remove(file) {
+                        Ok(()) => p.say("Deleted. Starting a new check.\n"),
+                        Err(e) => p.say(&format!(
+                            "It could not be deleted ({e}). Starting a new check.\n"
+                        )),
+                    }
+                    return Ok(None);
+                }
+            }
+            p.say(&crate::safe_text::printable(&format!(
+                "It was left at {}; you will be asked about it again next time. Starting a new check.\n",
+                file.display()
+            )));
             Ok(None)
         }
     }
