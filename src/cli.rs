@@ -134,6 +134,9 @@ pub struct CheckArgs {
     /// Save the report here (written privately: only your user account can read it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy to show or save: the client copy leaves risk answers out.
     #[arg(long, value_enum)]
     pub view: Option<View>,
@@ -202,6 +205,9 @@ pub struct ReportArgs {
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy: the client copy leaves risk answers out [default: client on screen].
     #[arg(long, value_enum)]
     pub view: Option<View>,

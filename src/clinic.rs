@@ -158,8 +158,8 @@ impl ClinicConfig {
             match crate::crisis::normalise_region(r) {
                 Some(code) => self.region = Some(code),
                 None => problems.push(format!(
-                    "Field \"region\": \"{r}\" is not a two-letter country code such as GB, US \
-                     or IE."
+                    "Field \"region\": {}",
+                    crate::crisis::unknown_region(r)
                 )),
             }
         }

@@ -9,6 +9,7 @@ use crate::report::input::read_report;
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
+    super::refuse_existing(args.output.as_deref(), args.force)?;
     let report = read_report(&args.file, args.identity.as_deref())?;
     if args.view == Some(View::Clinician) && report.view == View::Client {
         // The client copy never held the risk answers, so they cannot be shown.

@@ -84,13 +84,17 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
             Some(code) => Some(code),
             None => {
                 problems.push(format!(
-                    "field \"region\": \"{code}\" is not a two-letter country code such as GB, US or IE."
+                    "field \"region\": {}",
+                    crate::crisis::unknown_region(code)
                 ));
                 None
             }
         },
         Some(_) => {
-            problems.push("field \"region\" must be a two-letter country code string.".into());
+            problems.push(format!(
+                "field \"region\" must be a text such as \"GB\"; one of: {}.",
+                crate::crisis::valid_regions()
+            ));
             None
         }
     };

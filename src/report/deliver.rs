@@ -123,7 +123,12 @@ mod tests {
         let file = Path::new("r.txt");
         let in_file = prepare(&report(&[]), &delivery(Some(file), None)).unwrap();
         assert!(!in_file.contains(&0x1b));
-        assert!(String::from_utf8(in_file).unwrap().contains("risk.asq1"));
+        // The clinician copy, with the risk answers in the questions' own words.
+        assert!(
+            String::from_utf8(in_file)
+                .unwrap()
+                .contains("have you wished you were dead?")
+        );
     }
 
     #[test]

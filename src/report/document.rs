@@ -5,7 +5,7 @@
 //! only in the clinician copy, ASQ and UCLA-3 wording attributed.
 use chrono::{DateTime, Utc};
 
-use crate::assessment::Status;
+use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceRating;
 use crate::net::NetworkReport;
@@ -114,8 +114,9 @@ pub fn build(report: &Report) -> Document {
     let mut blocks = Vec::new();
     let crisis = crisis_block(&report.crisis_resources);
 
-    // Urgent: crisis resources before anything else, the title included.
-    if report.urgent {
+    // Urgent, or a positive screen of unknown acuity: crisis resources before
+    // anything else, the title included.
+    if report.crisis_first() {
         blocks.push(crisis.clone());
     }
     blocks.push(Block::Title(title(report)));
@@ -130,13 +131,25 @@ pub fn build(report: &Report) -> Document {
                  service's procedure for an acute positive screen.",
             ),
         ]));
+    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown && clinician {
+        blocks.push(Block::Paragraph(vec![
+            strong("Same-day follow-up: "),
+            plain(
+                "the client answered yes to an ASQ screening question but not the acuity \
+                 question (risk.asq5), so acuity is unknown. Please contact them today for a \
+                 brief suicide safety assessment, as you would for a possibly acute screen.",
+            ),
+        ]));
     }
 
     blocks.push(Block::Heading("Recommendation".into()));
     blocks.push(Block::Paragraph(vec![strong(capitalise(
         report.outcome.words(),
     ))]));
-    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    // One paragraph, so the ASQ result reads as part of the recommendation.
+    let mut recommendation = vec![plain(format!("{} ", report.headline))];
+    recommendation.extend(risk_screen_line(report));
+    blocks.push(Block::Paragraph(recommendation));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
         blocks.push(Block::Paragraph(vec![plain(
             "The questionnaire was stopped before the end. Questions that were not reached \
@@ -221,7 +234,7 @@ pub fn build(report: &Report) -> Document {
     blocks.push(Block::Heading("Answers".into()));
     blocks.extend(answer_blocks(report));
 
-    if !report.urgent {
+    if !report.crisis_first() {
         blocks.push(crisis);
     }
     blocks.push(Block::Note(
@@ -237,6 +250,24 @@ pub fn build(report: &Report) -> Document {
     Document {
         title: title(report),
         blocks,
+    }
+}
+
+/// The ASQ result, credited to the NIMH: in a clinician's words in the
+/// clinician copy, and in plain words in the client's own copy.
+pub fn risk_screen_line(report: &Report) -> Inline {
+    let screen = report.risk_screen;
+    match report.view {
+        View::Clinician => vec![
+            strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
+            plain(format!("{}.", capitalise(screen.clinical_words()))),
+        ],
+        View::Client => vec![
+            strong(format!(
+                "Questions about how you have been feeling, from the {ASQ_NAME}: "
+            )),
+            plain(screen.client_words()),
+        ],
     }
 }
 

@@ -16,7 +16,7 @@
 //!   clinician sees in the PDF is lost in the record.
 use serde::Serialize;
 
-use crate::assessment::{CriterionId, Outcome, Status};
+use crate::assessment::{CriterionId, Outcome, RiskScreen, Status};
 use crate::net::model::VideoRating;
 use crate::questionnaire::{Question, SKIPPED, bank};
 
@@ -171,7 +171,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     let mut items = Vec::new();
     let crisis = crisis_group(report);
     // Urgent: the crisis resources are the first item a record system shows.
-    if report.urgent {
+    if report.crisis_first() {
         items.push(crisis.clone());
     }
     items.push(assessment_group(report));
@@ -193,7 +193,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         items.push(plan);
     }
     items.push(network_group(report));
-    if !report.urgent {
+    if !report.crisis_first() {
         items.push(crisis);
     }
 
@@ -225,10 +225,16 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
 /// A short human-readable summary (FHIR dom-6: resources should have narrative).
 fn narrative(report: &Report) -> Narrative {
     let div = format!(
-        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p></div>",
+        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
         xml_escape(&capitalised(report.outcome.words())),
-        xml_escape(&report.headline)
+        xml_escape(&report.headline),
+        xml_escape(
+            &super::document::risk_screen_line(report)
+                .iter()
+                .map(|span| span.text.as_str())
+                .collect::<String>()
+        )
     );
     Narrative {
         status: "generated",
@@ -250,6 +256,18 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// The item text of the ASQ result, crediting the NIMH.
+const RISK_SCREEN_TEXT: &str = "Suicide risk screen, NIMH Ask Suicide-Screening Questions (ASQ)";
+
+/// The ASQ result as a coding: the report's code, the clinician's words.
+fn risk_screen_coding(screen: RiskScreen) -> Coding {
+    coding(
+        &code_system("risk-screen"),
+        screen.as_str(),
+        &screen.short_clinical(),
+    )
+}
+
 fn assessment_group(report: &Report) -> ResponseItem {
     let mut items = vec![
         answered(
@@ -265,6 +283,11 @@ fn assessment_group(report: &Report) -> ResponseItem {
             "assessment.urgent",
             URGENT_TEXT,
             vec![Value::Boolean(report.urgent)],
+        ),
+        answered(
+            "assessment.risk-screen",
+            RISK_SCREEN_TEXT,
+            vec![Value::Coding(risk_screen_coding(report.risk_screen))],
         ),
     ];
     if !report.headline.trim().is_empty() {
@@ -646,6 +669,8 @@ fn assessment_definition() -> QuestionnaireItem {
     let mut items = vec![
         QuestionnaireItem::computed("assessment.outcome", "Outcome", "choice").options(outcomes),
         QuestionnaireItem::computed("assessment.urgent", URGENT_TEXT, "boolean"),
+        QuestionnaireItem::computed("assessment.risk-screen", RISK_SCREEN_TEXT, "choice")
+            .options(RiskScreen::ALL.map(risk_screen_coding)),
         QuestionnaireItem::computed("assessment.headline", "Recommendation", "string"),
     ];
     for id in CriterionId::ALL {

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
+use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome, RiskScreen};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
@@ -29,6 +29,11 @@ pub struct Report {
     pub outcome: Outcome,
     /// True when the ASQ acuity question was answered yes.
     pub urgent: bool,
+    /// The NIMH ASQ screen result: `negative`, `incomplete` (some of items
+    /// 1-4 skipped, none yes), `positive-non-acute`, `positive-acute`, or
+    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Kept in
+    /// the client copy too, so a clinic triages every copy alike.
+    pub risk_screen: RiskScreen,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -93,6 +98,7 @@ impl Report {
             view: View::Clinician,
             outcome: assessment.outcome,
             urgent: assessment.urgent,
+            risk_screen: assessment.risk_screen,
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -106,6 +112,14 @@ impl Report {
             session_plan: parts.session_plan,
             clinic: parts.clinic,
         }
+    }
+}
+
+impl Report {
+    /// Crisis resources before anything else: an acute screen, or one whose
+    /// acuity is unknown (handled as possibly acute).
+    pub fn crisis_first(&self) -> bool {
+        self.urgent || self.risk_screen.crisis_first()
     }
 }
 

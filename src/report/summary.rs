@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::assessment::{Outcome, Status};
+use crate::assessment::{Outcome, RiskScreen, Status};
 use crate::error::InputError;
 use crate::term::Style;
 
@@ -32,6 +32,8 @@ pub struct Row {
     pub date: String,
     pub outcome: Outcome,
     pub urgent: bool,
+    /// The NIMH ASQ screen result (see the report's `risk_screen`).
+    pub risk_screen: RiskScreen,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
@@ -84,6 +86,7 @@ pub fn row(file: &str, report: &Report) -> Row {
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
+        risk_screen: report.risk_screen,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
         network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
@@ -98,11 +101,14 @@ pub fn row(file: &str, report: &Report) -> Row {
     }
 }
 
-/// Urgent first, then in-person recommended, then by date (oldest first).
+/// Urgent first, then a positive ASQ screen whose acuity is unknown (handled
+/// as possibly acute), then in-person recommended, then by date (oldest first).
 fn triage_order(a: &Row, b: &Row) -> Ordering {
     let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
+    let acuity_unknown = |r: &Row| r.risk_screen == RiskScreen::PositiveAcuityUnknown;
     b.urgent
         .cmp(&a.urgent)
+        .then_with(|| acuity_unknown(b).cmp(&acuity_unknown(a)))
         .then_with(|| {
             (b.outcome == Outcome::InPersonRecommended)
                 .cmp(&(a.outcome == Outcome::InPersonRecommended))
@@ -222,11 +228,12 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "file",
     "date",
     "outcome",
     "urgent",
+    "risk_screen",
     "criteria_met",
     "criteria_unknown",
     "network_rating",
@@ -246,6 +253,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
+            r.risk_screen.as_str().to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
             r.network_rating.clone().unwrap_or_default(),
@@ -277,9 +285,14 @@ fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
     let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    let acuity_unknown = summary
+        .reports
+        .iter()
+        .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
+        .count();
     out.push_str(&format!(
-        "{} report{} read: {urgent} urgent, {} in-person recommended, {} video with \
-         adjustments, {} video suitable.\n",
+        "{} report{} read: {urgent} urgent, {acuity_unknown} same-day follow-up (acuity \
+         unknown), {} in-person recommended, {} video with adjustments, {} video suitable.\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
@@ -297,7 +310,10 @@ fn terminal(summary: &Summary, style: Style) -> String {
             }
         ));
     }
-    out.push_str("Urgent first, then in-person recommendations, then oldest first.\n\n");
+    out.push_str(
+        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
+         first.\n\n",
+    );
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
@@ -309,8 +325,21 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Urgent:"),
                 r.region
             ));
+        } else if r.risk_screen == RiskScreen::PositiveAcuityUnknown {
+            out.push_str(&format!(
+                "   {} a yes on the ASQ screening questions, and the acuity question was not \
+                 answered, so acuity is unknown. A same-day safety follow-up is needed (brief \
+                 suicide safety assessment); support numbers for region {} are at the top of \
+                 their report.\n",
+                style.bold("Same-day follow-up:"),
+                r.region
+            ));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
+        out.push_str(&format!(
+            "   {}.\n",
+            capitalise(&r.risk_screen.short_clinical())
+        ));
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
             list(&r.criteria_met),
@@ -374,6 +403,7 @@ mod tests {
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
             urgent: false,
+            risk_screen: RiskScreen::Negative,
             criteria_met: vec![],
             criteria_unknown: vec![],
             network_rating: None,

@@ -236,3 +236,19 @@ fn letter_paper_for_north_america_a4_elsewhere() {
     assert_eq!(size("US"), 612);
     assert_eq!(size("GB"), 595);
 }
+
+#[test]
+fn a_positive_screen_of_unknown_acuity_starts_with_the_crisis_resources() {
+    let report = acuity_unknown_report();
+    let doc = Document::load_mem(&pdf_of(&report, "clinician")).unwrap();
+    let first = flat(&page_texts(&doc)[0]);
+    let crisis = first.find("If you need support now").unwrap();
+    let title = first.find("Video-session readiness summary").unwrap();
+    assert!(crisis < title, "{first}");
+    assert!(first.contains("988"), "{first}");
+    assert!(
+        first.contains("NIMH Ask Suicide-Screening Questions (ASQ)")
+            && first.contains("acuity unknown"),
+        "{first}"
+    );
+}

@@ -136,10 +136,10 @@ fn csv_is_proper_csv_with_an_error_column() {
             .starts_with("'=HYPERLINK(1).json,"),
         "{text}"
     );
-    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[11].is_empty()).collect();
+    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[12].is_empty()).collect();
     assert_eq!(errors.len(), 2);
     // Unreadable rows come last and carry nothing but the file and the reason.
-    assert!(rows[7][11].len() > 10 && rows[8][11].len() > 10);
+    assert!(rows[7][12].len() > 10 && rows[8][12].len() > 10);
     assert!(errors.iter().all(|r| r[2].is_empty()));
 }
 
@@ -150,7 +150,10 @@ fn the_terminal_view_lists_urgent_first_and_the_unreadable_files() {
     let out = summarize(&["--plain"], dir.path()).success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(
-        text.contains("5 reports read: 1 urgent, 2 in-person recommended"),
+        text.contains(
+            "5 reports read: 1 urgent, 0 same-day follow-up (acuity unknown), 2 in-person \
+             recommended"
+        ),
         "{text}"
     );
     let first = text.find("1. ").unwrap();
@@ -235,4 +238,44 @@ fn encrypted_reports_are_read_with_identity_and_listed_without_it() {
     assert_eq!(s["reports"][0]["urgent"], true);
     assert_eq!(s["reports"][0]["view"], "clinician");
     assert!(s["unreadable"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn acuity_unknown_comes_right_after_urgent_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    let mut stopped = acuity_unknown_report();
+    // The newest of all, so only the rule can put it second.
+    stopped["generated_at"] = "2026-02-01T09:00:00Z".into();
+    write_json(dir.path(), "stopped-early", &stopped);
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let order: Vec<&str> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["risk_screen"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order[..3],
+        ["positive-acute", "positive-acuity-unknown", "negative"]
+    );
+    let out = summarize(&[], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let urgent = flat.find("urgent.json").unwrap();
+    let stopped_at = flat.find("stopped-early.json").unwrap();
+    assert!(urgent < stopped_at, "{text}");
+    assert!(
+        flat.contains("Same-day follow-up: a yes on the ASQ screening questions")
+            && flat.contains("brief suicide safety assessment"),
+        "{text}"
+    );
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("urgent,risk_screen,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",false,positive-acuity-unknown,"), "{csv}");
 }

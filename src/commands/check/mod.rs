@@ -71,8 +71,10 @@ fn device_report(args: &CheckArgs) -> Option<crate::device::DeviceReport> {
     if !args.browser {
         return Some(crate::device::collect());
     }
+    // The page first, so it is ready at once; the system is read afterwards.
+    let media = browser::media_test(args);
     let mut facts = crate::device::collect::facts();
-    facts.media = browser::media_test(args);
+    facts.media = media;
     Some(crate::device::rules::rate(&facts))
 }
 
@@ -92,9 +94,11 @@ impl Setup {
             && crate::crisis::normalise_region(code).is_none()
         {
             return Err(InputError::Usage(format!(
-                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+                "--region: {}",
+                crate::crisis::unknown_region(code)
             )));
         }
+        super::refuse_existing(args.output.as_deref(), args.force)?;
         let clinic = args
             .clinic
             .as_deref()
@@ -119,15 +123,23 @@ impl Setup {
     /// --region, then the answers file or draft, then the clinic file, then
     /// the locale, then the international fallback.
     fn region(&self, saved: Option<String>) -> String {
+        self.known_region(saved)
+            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+    }
+
+    /// The region when something names it (--region, the answers file or
+    /// draft, the clinic file, a locale with a country we hold numbers for);
+    /// `None` means the interactive check asks the client.
+    fn known_region(&self, saved: Option<String>) -> Option<String> {
         let flag_or_clinic = self.settings.region.clone();
         let chosen = if self.region_from_flag {
             flag_or_clinic
         } else {
-            saved.or(flag_or_clinic)
+            saved
+                .and_then(|r| crate::crisis::normalise_region(&r))
+                .or(flag_or_clinic)
         };
-        chosen
-            .or_else(crate::crisis::region_from_env)
-            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+        chosen.or_else(crate::crisis::region_from_env)
     }
 
     /// The connection test's settings; `shown` is false when it runs in the
