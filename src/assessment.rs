@@ -21,7 +21,7 @@ pub use crate::questionnaire::risk::{
     ASQ_ACUITY, ASQ_SCREEN, RECENT_CRISIS, is_positive_risk_answer,
 };
 
-/// The exclusion criteria of seed 002 (PRODUCT.md table). Ids are part of the contract.
+/// The exclusion criteria (docs/clinical-basis.md). Ids are part of the contract (docs/interface.md).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -354,13 +354,7 @@ pub fn assess(inputs: &Inputs) -> Assessment {
 
     let urgent = is_urgent(inputs.answers);
     let risk_screen = risk_screen(inputs.answers);
-    let outcome = if criteria.iter().any(|c| c.status == Status::Met) {
-        Outcome::InPersonRecommended
-    } else if criteria.iter().any(|c| c.status == Status::Unknown) || !adjustments.0.is_empty() {
-        Outcome::VideoWithAdjustments
-    } else {
-        Outcome::VideoSuitable
-    };
+    let outcome = outcome_of(&criteria, !adjustments.0.is_empty());
     Assessment {
         outcome,
         urgent,
@@ -368,6 +362,19 @@ pub fn assess(inputs: &Inputs) -> Assessment {
         headline: headline(outcome, risk_screen, &criteria),
         criteria,
         adjustments: adjustments.0,
+    }
+}
+
+/// The outcome the criteria and adjustments lead to: any criterion met means
+/// in person; anything not known yet, or any adjustment, means video with
+/// adjustments.
+pub fn outcome_of(criteria: &[CriterionResult], has_adjustments: bool) -> Outcome {
+    if criteria.iter().any(|c| c.status == Status::Met) {
+        Outcome::InPersonRecommended
+    } else if criteria.iter().any(|c| c.status == Status::Unknown) || has_adjustments {
+        Outcome::VideoWithAdjustments
+    } else {
+        Outcome::VideoSuitable
     }
 }
 
@@ -761,10 +768,7 @@ fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
             ev,
         );
     };
-    let rating = serde_json::to_value(network.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let rating = network.video.rating.as_str().to_string();
     ev.push(format!("video.rating = {rating}"));
     ev.extend(network_figures(network));
     ev.extend(network.video.reasons.iter().cloned());

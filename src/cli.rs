@@ -1,4 +1,4 @@
-//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! The command-line surface (docs/interface.md). Names here are relied
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
@@ -214,6 +214,14 @@ pub struct ReportArgs {
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// Encrypt the output for a clinic (its age public key, age1…).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Refuse (exit code 2) a report whose saved outcome, urgency, criteria or
+    /// crisis numbers differ from what its answers give, instead of showing the
+    /// worked-out ones with a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -202,6 +202,15 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `text` with its first letter in upper case ("good" → "Good").
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 /// Pretty JSON with a final newline, as every `--format json` prints it.
 /// Characters that could drive a terminal are written as `\uXXXX` escapes
 /// (the data is unchanged for any JSON reader).

@@ -841,7 +841,7 @@ async fn audio_step(
             } else {
                 UdpStatus::NotMeasured
             };
-            s.udp_reason = Some(capitalise(&reason));
+            s.udp_reason = Some(crate::term::capitalise(&reason));
         }
         udp::UdpOutcome::NotMeasured(reason) => {
             s.udp_status = UdpStatus::NotMeasured;
@@ -864,14 +864,6 @@ pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
         return Err(bad());
     }
     Ok((host.to_string(), port))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 fn round2(v: f64) -> f64 {

@@ -580,7 +580,10 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         let title = self.flow.bank.plan.title.clone();
         self.header(
             &title,
-            &format!("{why}\n\n{}\n", self.style.dim(&capitalise(hint))),
+            &format!(
+                "{why}\n\n{}\n",
+                self.style.dim(&crate::term::capitalise(hint))
+            ),
         );
         let help = if self.style.plain {
             format!(
@@ -600,14 +603,6 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         self.saved();
         Ok(())
     }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The pseudo-section id recorded when the client starts the session plan.

@@ -143,7 +143,7 @@ pub fn build(report: &Report) -> Document {
     }
 
     blocks.push(Block::Heading("Recommendation".into()));
-    blocks.push(Block::Paragraph(vec![strong(capitalise(
+    blocks.push(Block::Paragraph(vec![strong(crate::term::capitalise(
         report.outcome.words(),
     ))]));
     // One paragraph, so the ASQ result reads as part of the recommendation.
@@ -260,7 +260,10 @@ pub fn risk_screen_line(report: &Report) -> Inline {
     match report.view {
         View::Clinician => vec![
             strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
-            plain(format!("{}.", capitalise(screen.clinical_words()))),
+            plain(format!(
+                "{}.",
+                crate::term::capitalise(screen.clinical_words())
+            )),
         ],
         View::Client => vec![
             strong(format!(
@@ -300,14 +303,6 @@ fn item(text: Inline) -> Item {
     Item {
         text,
         details: Vec::new(),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -392,10 +387,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
             )),
         ])];
     };
-    let rating = serde_json::to_value(n.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let rating = n.video.rating.as_str();
     let mut blocks = vec![Block::Paragraph(vec![
         plain("For a one-to-one video call: "),
         strong(rating),

@@ -2,7 +2,7 @@
 //! QuestionnaireResponse, and the matching Questionnaire resource
 //! (schema/questionnaire.fhir.json) that a record system can load to read it.
 //!
-//! Choices made, following research §6.1–6.3:
+//! Choices made (the reasons are in docs/clinical-basis.md, "Reports for the record"):
 //! - Option ids are codes in one local code system per question
 //!   (`{FHIR_BASE}/CodeSystem/<question id>`): the same id, e.g. `none`,
 //!   means different things in different questions.
@@ -127,14 +127,6 @@ pub struct QuestionnaireResponse {
     pub item: Vec<ResponseItem>,
 }
 
-/// The code of `value` as serialised (kebab-case ids from the model).
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn group(link_id: &str, text: &str, items: Vec<ResponseItem>) -> ResponseItem {
     ResponseItem {
         link_id: link_id.to_string(),
@@ -206,7 +198,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         meta: Meta {
             tag: vec![coding(
                 &code_system("report-view"),
-                &code_of(&report.view),
+                report.view.as_str(),
                 view_display,
             )],
         },
@@ -227,7 +219,7 @@ fn narrative(report: &Report) -> Narrative {
     let div = format!(
         "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
-        xml_escape(&capitalised(report.outcome.words())),
+        xml_escape(&crate::term::capitalise(report.outcome.words())),
         xml_escape(&report.headline),
         xml_escape(
             &super::document::risk_screen_line(report)
@@ -240,13 +232,6 @@ fn narrative(report: &Report) -> Narrative {
         status: "generated",
         div,
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 fn xml_escape(s: &str) -> String {
@@ -386,7 +371,7 @@ fn network_group(report: &Report) -> ResponseItem {
         RATING_TEXT,
         vec![Value::Coding(coding(
             &code_system("video-rating"),
-            &code_of(&n.video.rating),
+            n.video.rating.as_str(),
             rating_display(n.video.rating),
         ))],
     )];
@@ -573,7 +558,7 @@ pub fn questionnaire() -> Questionnaire {
                         .chain(std::iter::once(declined())),
                 );
                 if q.id == "isolation.isolated" {
-                    // The one UCLA-3 item code verified on loinc.org (research §6.3).
+                    // The one UCLA-3 item code verified on loinc.org (docs/clinical-basis.md).
                     item.code = vec![coding(
                         LOINC,
                         "66867-3",
@@ -698,13 +683,7 @@ fn network_definition() -> QuestionnaireItem {
         VideoRating::Poor,
         VideoRating::Unusable,
     ]
-    .map(|r| {
-        coding(
-            &code_system("video-rating"),
-            &code_of(&r),
-            rating_display(r),
-        )
-    });
+    .map(|r| coding(&code_system("video-rating"), r.as_str(), rating_display(r)));
     let mut items = vec![
         QuestionnaireItem::computed("network.video-rating", RATING_TEXT, "choice")
             .options(ratings.into_iter().chain(std::iter::once(not_performed()))),

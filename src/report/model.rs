@@ -1,5 +1,5 @@
 //! The report as saved to JSON. Field names are part of the interface contract
-//! (PRODUCT.md); bump [`SCHEMA`] on any breaking change.
+//! (docs/interface.md); bump [`SCHEMA`] on any breaking change.
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
@@ -49,7 +49,7 @@ pub struct Report {
     pub answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
-    /// Built with the client (seeds 002 and 004); null if they chose not to.
+    /// Built with the client (docs/clinical-basis.md); null if they chose not to.
     pub session_plan: Option<SessionPlan>,
     /// Clinic name and dropped-call number, when a clinic file was used.
     pub clinic: Option<ClinicInfo>,
@@ -60,6 +60,16 @@ pub struct Report {
 pub enum QuestionnaireStatus {
     Completed,
     Stopped,
+}
+
+impl QuestionnaireStatus {
+    /// The id as written in reports (`completed`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionnaireStatus::Completed => "completed",
+            QuestionnaireStatus::Stopped => "stopped",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -46,6 +46,10 @@ pub struct Row {
     pub questionnaire_status: String,
     /// Questions answered "skipped" (in this copy).
     pub skipped: usize,
+    /// Set when the file's saved verdict differed from what its answers give
+    /// (changed by hand, or made by another version); the row shows the
+    /// worked-out verdict.
+    pub changed: Option<String>,
 }
 
 /// A file that could not be read, and why.
@@ -65,13 +69,6 @@ pub struct Summary {
     pub other_files: usize,
 }
 
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn row(file: &str, report: &Report) -> Row {
     let ids = |status: Status| {
         report
@@ -89,15 +86,19 @@ pub fn row(file: &str, report: &Report) -> Row {
         risk_screen: report.risk_screen,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
-        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        network_rating: report
+            .network
+            .as_ref()
+            .map(|n| n.video.rating.as_str().to_string()),
         region: report.region.clone(),
-        view: code(&report.view),
-        questionnaire_status: code(&report.questionnaire_status),
+        view: report.view.as_str().to_string(),
+        questionnaire_status: report.questionnaire_status.as_str().to_string(),
         skipped: report
             .answers
             .values()
             .filter(|a| *a == crate::questionnaire::SKIPPED)
             .count(),
+        changed: None,
     }
 }
 
@@ -182,7 +183,13 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     for file in files {
         let name = file.display().to_string();
         match super::input::read_report(&file, identity) {
-            Ok(report) => summary.reports.push(row(&name, &report)),
+            Ok(checked) => {
+                let mut row = row(&name, &checked.report);
+                if !checked.changes.is_empty() {
+                    row.changed = Some(super::verify::changed_note(&checked.changes));
+                }
+                summary.reports.push(row);
+            }
             Err(e) => summary.unreadable.push(Unreadable {
                 file: name,
                 error: reason(e),
@@ -210,6 +217,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -228,7 +236,7 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 14] = [
     "file",
     "date",
     "outcome",
@@ -241,6 +249,7 @@ const CSV_HEADER: [&str; 13] = [
     "view",
     "questionnaire_status",
     "skipped",
+    "changed",
     "error",
 ];
 
@@ -261,6 +270,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.view.clone(),
             r.questionnaire_status.clone(),
             r.skipped.to_string(),
+            cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
         ])?;
     }
@@ -335,10 +345,13 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 r.region
             ));
         }
+        if let Some(note) = &r.changed {
+            out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
+        }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
         out.push_str(&format!(
             "   {}.\n",
-            capitalise(&r.risk_screen.short_clinical())
+            crate::term::capitalise(&r.risk_screen.short_clinical())
         ));
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
@@ -349,7 +362,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
             r.network_rating.as_deref().unwrap_or("not measured"),
             r.skipped,
-            capitalise(&r.view),
+            crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
                 ", questionnaire stopped before the end"
             } else {
@@ -385,13 +398,6 @@ fn terminal(summary: &Summary, style: Style) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -411,6 +417,7 @@ mod tests {
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
             skipped: 0,
+            changed: None,
         };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,

@@ -62,10 +62,7 @@ pub fn render(report: &Report, style: Style) -> String {
     out.push_str(&style.heading("Your connection"));
     match &report.network {
         Some(n) => {
-            let rating = serde_json::to_value(n.video.rating)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let rating = n.video.rating.as_str();
             out.push_str(&format!("For a one-to-one video call: {rating}.\n"));
             for reason in &n.video.reasons {
                 out.push_str(&format!("{} {reason}\n", style.bullet()));

@@ -571,7 +571,7 @@ fn preview_and_save(
             style,
         };
         match deliver(report, &delivery) {
-            Ok(()) => return Ok(Some(path)),
+            Ok(()) => return Ok(delivery.output_path().map(|p| p.into_owned())),
             Err(e) => {
                 // Nothing is lost: the report is still here; offer the choice again.
                 p.say(&e.to_string());
