@@ -312,6 +312,7 @@ async fn attack(args: &[String], kind: &str) {
         // Many parallel downloads from one address, read as fast as possible,
         // retrying at once whatever the answer (Retry-After ignored).
         "greedy" => {
+            session_ready::net::probe::ensure_crypto_provider();
             let client = reqwest::Client::builder()
                 .no_proxy()
                 .local_address(from)
