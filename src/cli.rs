@@ -78,8 +78,9 @@ pub enum Command {
 /// Where to measure the connection.
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
-    /// Measurement server (a session-ready `serve` or a compatible public speed-test endpoint).
-    #[arg(long, value_name = "URL", env = "SESSION_READY_SERVER")]
+    /// Measurement server (a session-ready `serve` or a compatible public speed-test
+    /// endpoint); several, separated by commas, and the nearest is used.
+    #[arg(long, value_name = "URL[,URL…]", env = "SESSION_READY_SERVER")]
     pub server: Option<String>,
     /// STUN server for the audio-like UDP test [default: the server's own host and
     /// port when it is a session-ready server, else a public STUN server].
@@ -184,6 +185,10 @@ pub struct ServeArgs {
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub stun_replies_per_second: u32,
+    /// Also serve Prometheus text metrics at http://ADDR/metrics. Keep ADDR
+    /// private (e.g. 127.0.0.1:9090), apart from --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     /// STUN port to announce to clients when a proxy or NAT maps it to another port
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]

@@ -51,6 +51,7 @@ fn full_plan() -> SessionPlan {
 fn network(rating: VideoRating) -> NetworkReport {
     NetworkReport {
         server: "http://127.0.0.1:8080".into(),
+        server_choice: None,
         stun_server: None,
         download: Throughput {
             mbps: Some(20.0),

@@ -719,6 +719,7 @@ mod tests {
     fn report_rating_lists_what_is_missing_and_why() {
         let report = NetworkReport {
             server: "http://127.0.0.1:1".into(),
+            server_choice: None,
             stun_server: None,
             download: Throughput {
                 mbps: Some(20.0),

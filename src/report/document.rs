@@ -434,6 +434,11 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         n.duration_s,
         n.bytes_used as f64 / 1_000_000.0
     )));
+    if let Some(choice) = &n.server_choice {
+        blocks.push(Block::Note(crate::net::render::choice_sentence(
+            choice, &n.server,
+        )));
+    }
     blocks
 }
 

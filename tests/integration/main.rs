@@ -19,9 +19,12 @@ mod hardening;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
+mod net_metrics;
 mod net_probe;
 mod net_serve_load;
+mod net_servers;
 mod net_stun_props;
+mod net_tls;
 #[cfg(unix)]
 mod page_browser;
 mod page_server;

@@ -156,17 +156,24 @@ impl Setup {
     /// session-ready server answers STUN itself, so only a chosen or default
     /// STUN server is named separately.
     fn contacts(&self) -> Vec<String> {
+        use crate::net::probe::server_list;
         use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN, server_host};
-        let host = server_host(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER));
+        let mut hosts: Vec<String> =
+            server_list(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER))
+                .iter()
+                .map(|s| server_host(s))
+                .collect();
         let stun = match (&self.settings.stun, &self.settings.server) {
             (Some(stun), _) => Some(stun.as_str()),
             (None, None) => Some(DEFAULT_STUN),
             (None, Some(_)) => None,
         };
-        match stun {
-            Some(stun) if stun != host => vec![host, stun.to_string()],
-            _ => vec![host],
+        if let Some(stun) = stun
+            && !hosts.iter().any(|h| h == stun)
+        {
+            hosts.push(stun.to_string());
         }
+        hosts
     }
 
     fn encrypt_to(&self) -> Option<&str> {
