@@ -368,11 +368,9 @@ async fn attack(args: &[String], kind: &str) {
         }
         other => panic!("unknown attack {other:?}: slowloris, never-read or greedy"),
     }
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
     tokio::select! {
         _ = tokio::time::sleep_until(end.into()) => {}
-        _ = term.recv() => {}
+        _ = terminated() => {}
     }
     tasks.abort_all();
     println!(
@@ -383,4 +381,17 @@ async fn attack(args: &[String], kind: &str) {
         statuses.lock().unwrap(),
         bytes.load(Ordering::Relaxed) as f64 / 1e6
     );
+}
+
+/// SIGTERM ends an attack early (Unix only; elsewhere it runs its full time).
+#[cfg(unix)]
+async fn terminated() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    term.recv().await;
+}
+
+#[cfg(not(unix))]
+async fn terminated() {
+    std::future::pending::<()>().await
 }
