@@ -74,7 +74,9 @@ say "built $(du -h "$exe" | cut -f1) $(basename "$exe"), imports: $(x86_64-w64-m
 
 # ---- Wine ------------------------------------------------------------------
 export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
-unset DISPLAY WAYLAND_DISPLAY
+# Wine passes the environment on: Unix certificate settings mean nothing to a
+# Windows program (a merged certificate file does not load under Wine).
+unset DISPLAY WAYLAND_DISPLAY SSL_CERT_FILE SSL_CERT_DIR
 say "creating a Wine prefix"
 # (wineboot complains about the 32-bit half, which is not installed or needed.)
 wine wineboot --init </dev/null >"$work/wineboot.log" 2>&1 || true
