@@ -124,6 +124,10 @@ pub struct CheckArgs {
     /// Encrypt the clinician copy to this age recipient (age1…) so only the clinic can open it.
     #[arg(long, value_name = "RECIPIENT")]
     pub encrypt_to: Option<String>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format of the report. Stays on this computer.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
     /// Where a paused check is kept, if you agree to keep one [default: your data folder].
     #[arg(long, value_name = "FILE", env = "SESSION_READY_DRAFT")]
     pub draft: Option<PathBuf>,
@@ -171,6 +175,10 @@ pub struct ReportArgs {
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format; replaces one saved in the report.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -324,3 +324,88 @@ fn region_comes_from_the_flag_then_the_answers_file_then_the_clinic_file() {
     let flag_wins = report_json("urgent", &["--clinic", clinic, "--region", "ca"]);
     assert_eq!(flag_wins["region"], "CA");
 }
+
+/// The clinic's reference for the client, from `--client-ref` or the answers
+/// file (the flag wins), is in every format: JSON, terminal, Markdown, text,
+/// FHIR (subject and narrative), the PDF's page header, and summarize's CSV.
+#[test]
+fn the_client_reference_is_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut answers: Value =
+        serde_json::from_str(&std::fs::read_to_string(example("urgent")).unwrap()).unwrap();
+    answers["client_ref"] = "RC-1043 (file)".into();
+    let path = dir.path().join("answers.json");
+    std::fs::write(&path, answers.to_string()).unwrap();
+    let run = |format: &str, extra: &[&str]| -> Vec<u8> {
+        let out = cmd()
+            .args([
+                "check",
+                "--no-network",
+                "--no-device",
+                "--view",
+                "clinician",
+            ])
+            .args(["--format", format, "--answers"])
+            .arg(&path)
+            .args(extra)
+            .assert()
+            .success();
+        out.get_output().stdout.clone()
+    };
+    let json: Value = serde_json::from_slice(&run("json", &[])).unwrap();
+    assert_eq!(json["client_ref"], "RC-1043 (file)");
+    let json: Value =
+        serde_json::from_slice(&run("json", &["--client-ref", "  RC-2001 "])).unwrap();
+    assert_eq!(json["client_ref"], "RC-2001", "the flag wins, trimmed");
+    for format in ["terminal", "markdown", "text"] {
+        let text = String::from_utf8(run(format, &["--plain"])).unwrap();
+        assert!(text.contains("Client: RC-1043 (file)"), "{format}: {text}");
+    }
+    let fhir: Value = serde_json::from_slice(&run("fhir", &[])).unwrap();
+    assert_eq!(fhir["subject"]["identifier"]["value"], "RC-1043 (file)");
+    assert!(
+        fhir["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("Client: RC-1043 (file)")
+    );
+
+    // `report --client-ref` adds one to a saved report; summarize lists it.
+    let saved = dir.path().join("reports");
+    std::fs::create_dir(&saved).unwrap();
+    std::fs::write(saved.join("a.json"), run("json", &[])).unwrap();
+    let csv = cmd()
+        .args(["summarize", "--format", "csv"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let csv = String::from_utf8(csv.get_output().stdout.clone()).unwrap();
+    assert!(
+        csv.starts_with("file,client_ref,") && csv.contains(",RC-1043 (file),"),
+        "{csv}"
+    );
+    let md = cmd()
+        .args(["report", "--format", "markdown", "--client-ref", "RC-9"])
+        .arg(saved.join("a.json"))
+        .assert()
+        .success();
+    let md = String::from_utf8(md.get_output().stdout.clone()).unwrap();
+    assert!(md.contains("Client: RC-9"), "{md}");
+}
+
+#[test]
+fn a_client_reference_that_cannot_be_printed_is_refused_with_exit_code_2() {
+    for bad in ["", "   ", "a\u{1b}[2Jb", "x\u{202e}y", &"9".repeat(41)] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--answers"])
+            .arg(example("video-suitable"))
+            .args(["--client-ref", bad])
+            .assert()
+            .code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("--client-ref"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+    let err = answers_error(r#"{"answers": {}, "client_ref": 1043}"#);
+    assert!(err.contains("client_ref"), "{err}");
+}

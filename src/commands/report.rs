@@ -8,7 +8,11 @@ use crate::report::input::read_report;
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<ExitCode> {
-    let report = read_report(&args.file, args.identity.as_deref())?;
+    let client_ref = super::check::flag_client_ref(args.client_ref.as_deref())?;
+    let mut report = read_report(&args.file, args.identity.as_deref())?;
+    if let Some(text) = client_ref {
+        report.client_ref = Some(text);
+    }
     if args.view == Some(View::Clinician) && report.view == View::Client {
         // The client copy never held the risk answers, so they cannot be shown.
         eprintln!(

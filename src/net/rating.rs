@@ -257,14 +257,17 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     };
     add("mos", mos, &mos_words);
 
+    // Nothing measured is "not measured", never the worst band.
     let mut rating = rated
         .iter()
         .map(|(r, _)| r.band)
         .max()
-        .unwrap_or(VideoRating::Unusable);
+        .unwrap_or(VideoRating::NotMeasured);
     let mut extra = Vec::new();
     if m.udp == UdpStatus::Blocked {
-        rating = rating.max(t.udp_blocked_at_best);
+        if !rated.is_empty() {
+            rating = rating.max(t.udp_blocked_at_best);
+        }
         extra.push(
             "Your network did not let through the kind of traffic video calls prefer (UDP). \
              Most video apps then switch to a slower route that usually still works, but can add delay."
@@ -298,7 +301,7 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
 /// rating is conclusive and `poor` or `unusable`; `not-met` when conclusive and
 /// `good` or `fair`; `unknown` when not enough could be measured.
 pub fn internet_criterion(video: &VideoAssessment) -> Status {
-    if !video.conclusive {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
         Status::Unknown
     } else if video.rating >= VideoRating::Poor {
         Status::Met
@@ -331,7 +334,7 @@ fn speed_words(direction: &str, what: &str, band: VideoRating, mbps: f64) -> Str
         VideoRating::Poor => format!(
             "{figure}, below the 0.75 Mbit/s video calls usually ask for, so the picture may freeze or drop out."
         ),
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("{figure}, too little to carry video; a phone call may work better.")
         }
     }
@@ -356,7 +359,7 @@ fn delay_words(band: VideoRating, ms: f64) -> String {
         VideoRating::Poor => format!(
             "Delay is long (about {ms:.0} ms there and back), so conversation may feel stilted."
         ),
-        VideoRating::Unusable => format!(
+        VideoRating::Unusable | VideoRating::NotMeasured => format!(
             "Delay is very long (about {ms:.0} ms there and back); a live conversation would be hard."
         ),
     }
@@ -373,7 +376,7 @@ fn jitter_words(band: VideoRating, ms: f64) -> String {
         VideoRating::Poor => {
             format!("Delay varies a lot (about {ms:.0} ms), which can make voices choppy.")
         }
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("Delay varies so much (about {ms:.0} ms) that sound would break up.")
         }
     }
@@ -388,7 +391,7 @@ fn loss_words(band: VideoRating, pct: f64) -> String {
         VideoRating::Poor => {
             format!("Many audio packets were lost ({pct:.1}%), so voices may break up.")
         }
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("Too many audio packets were lost ({pct:.1}%) for a clear conversation.")
         }
     }
@@ -411,7 +414,7 @@ fn mos_words(band: VideoRating, mos: f64) -> String {
         VideoRating::Good => "good",
         VideoRating::Fair => "fair",
         VideoRating::Poor => "poor",
-        VideoRating::Unusable => "very poor",
+        VideoRating::Unusable | VideoRating::NotMeasured => "very poor",
     };
     format!("Estimated sound quality of a call: {mos:.1} out of 4.5 ({words}).")
 }
@@ -520,10 +523,20 @@ mod tests {
     #[test]
     fn nothing_measured_is_not_conclusive() {
         let a = rate(&Measured::default(), thresholds());
+        assert_eq!(a.rating, VideoRating::NotMeasured, "never 'unusable'");
         assert!(!a.conclusive);
         assert!(a.metrics.is_empty());
         assert_eq!(internet_criterion(&a), Status::Unknown);
         assert!(a.reasons[0].contains("could not be measured"));
+        // UDP blocked with nothing else measured is still not measured.
+        let blocked = Measured {
+            udp: UdpStatus::Blocked,
+            ..Measured::default()
+        };
+        assert_eq!(
+            rate(&blocked, thresholds()).rating,
+            VideoRating::NotMeasured
+        );
     }
 
     #[test]

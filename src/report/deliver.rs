@@ -99,6 +99,7 @@ mod tests {
             device: None,
             region: "GB".into(),
             clinic: None,
+            client_ref: None,
         })
     }
 

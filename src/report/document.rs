@@ -113,11 +113,13 @@ pub fn build(report: &Report) -> Document {
     let mut blocks = Vec::new();
     let crisis = crisis_block(&report.crisis_resources);
 
-    // Urgent: crisis resources before anything else, the title included.
+    // Urgent: crisis resources straight under the title, before anything
+    // else. The title stays first so every format opens with its one
+    // top-level heading (Markdown h1, the PDF's H1 tag).
+    blocks.push(Block::Title(title(report)));
     if report.urgent {
         blocks.push(crisis.clone());
     }
-    blocks.push(Block::Title(title(report)));
     blocks.push(Block::Meta(meta_lines(report)));
 
     if report.urgent && clinician {
@@ -290,7 +292,11 @@ fn meta_lines(report: &Report) -> Vec<String> {
              therapist's copy only."
         }
     };
-    let mut lines = vec![copy.to_string()];
+    let mut lines = Vec::new();
+    if let Some(reference) = &report.client_ref {
+        lines.push(format!("Client: {reference}"));
+    }
+    lines.push(copy.to_string());
     if let Some(clinic) = &report.clinic {
         if let Some(name) = &clinic.name {
             lines.push(format!("Clinic: {name}"));
@@ -360,15 +366,23 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
             )),
         ])];
     };
-    let rating = serde_json::to_value(n.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut blocks = vec![Block::Paragraph(vec![
-        plain("For a one-to-one video call: "),
-        strong(rating),
-        plain("."),
-    ])];
+    // A rating from part of the figures is not one to rely on: say so.
+    let rating = n.video.rating.as_str();
+    let mut blocks = vec![Block::Paragraph(
+        if n.video.conclusive || n.video.rating == crate::net::model::VideoRating::NotMeasured {
+            vec![
+                plain("For a one-to-one video call: "),
+                strong(rating),
+                plain("."),
+            ]
+        } else {
+            vec![
+                plain("For a one-to-one video call: "),
+                strong(rating),
+                plain(" from what could be measured; too little was measured to rely on it."),
+            ]
+        },
+    )];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
         Some(m) => format!("{m:.1} Mbit/s"),
         None => format!(

@@ -24,6 +24,11 @@ pub struct Report {
     pub tool_version: String,
     /// `clinician` (everything) or `client` (risk answers left out).
     pub view: View,
+    /// The clinic's own reference for the client (a file number, initials),
+    /// printed on every page so a printed report can be filed. Never sent
+    /// over the network; null when none was given.
+    #[serde(default)]
+    pub client_ref: Option<String>,
     pub outcome: Outcome,
     /// True when the ASQ acuity question was answered yes.
     pub urgent: bool,
@@ -88,6 +93,7 @@ pub struct ReportParts {
     pub device: Option<DeviceReport>,
     pub region: String,
     pub clinic: Option<ClinicInfo>,
+    pub client_ref: Option<String>,
 }
 
 impl Report {
@@ -105,6 +111,7 @@ impl Report {
             generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             view: View::Clinician,
+            client_ref: parts.client_ref,
             outcome: assessment.outcome,
             urgent: assessment.urgent,
             headline: assessment.headline,
@@ -121,6 +128,44 @@ impl Report {
             clinic: parts.clinic,
         }
     }
+}
+
+/// Longest client reference accepted, in characters: enough for a file
+/// number or initials, short enough for a page header.
+pub const CLIENT_REF_MAX: usize = 40;
+
+/// A client reference as given (`--client-ref` or an answers file's
+/// `client_ref`), trimmed; `Err` says what is wrong, for a message naming
+/// where it came from.
+pub fn client_ref(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(
+            "it is empty; give the clinic's reference for the client, such as a file \
+                    number, or leave it out"
+                .into(),
+        );
+    }
+    if text.chars().count() > CLIENT_REF_MAX {
+        return Err(format!(
+            "it is {} characters long; at most {CLIENT_REF_MAX} fit in a page header",
+            text.chars().count()
+        ));
+    }
+    // Control and bidi characters could hide or reorder what is printed.
+    if text.chars().any(|c| {
+        c.is_control()
+            || ('\u{200E}'..='\u{200F}').contains(&c)
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    }) {
+        return Err(
+            "it holds a control or text-direction character; use letters, digits and \
+                    punctuation only"
+                .into(),
+        );
+    }
+    Ok(text.to_string())
 }
 
 /// Shown in the client copy in place of the risk answers.

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::assessment::{Outcome, Status};
 use crate::cli::SummaryFormat;
 use crate::error::InputError;
+use crate::net::model::VideoRating;
 use crate::term::Style;
 
 use super::Report;
@@ -21,6 +22,8 @@ pub const SUMMARY_SCHEMA: &str = "session-ready/summary/v1";
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub file: String,
+    /// The clinic's reference for the client, when the report has one.
+    pub client_ref: Option<String>,
     /// When the report was made (RFC 3339).
     pub date: String,
     pub outcome: Outcome,
@@ -29,8 +32,9 @@ pub struct Row {
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
     pub criteria_unknown: Vec<String>,
-    /// `good` | `fair` | `poor` | `unusable`, or null when not measured.
-    pub network_rating: Option<String>,
+    /// `good` | `fair` | `poor` | `unusable`, or `not-measured` (no connection
+    /// test, or one that measured nothing).
+    pub network_rating: String,
     pub region: String,
     /// `client` or `clinician` copy.
     pub view: String,
@@ -74,12 +78,18 @@ pub fn row(file: &str, report: &Report) -> Row {
     };
     Row {
         file: file.to_string(),
+        client_ref: report.client_ref.clone(),
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
-        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        network_rating: report
+            .network
+            .as_ref()
+            .map_or(VideoRating::NotMeasured, |n| n.video.rating)
+            .as_str()
+            .to_string(),
         region: report.region.clone(),
         view: code(&report.view),
         questionnaire_status: code(&report.questionnaire_status),
@@ -194,8 +204,9 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 13] = [
     "file",
+    "client_ref",
     "date",
     "outcome",
     "urgent",
@@ -215,12 +226,13 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
     for r in &summary.reports {
         w.write_record([
             cell(&r.file),
+            cell(r.client_ref.as_deref().unwrap_or_default()),
             r.date.clone(),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
-            r.network_rating.clone().unwrap_or_default(),
+            r.network_rating.clone(),
             cell(&r.region),
             r.view.clone(),
             r.questionnaire_status.clone(),
@@ -249,14 +261,21 @@ fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
     let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    // The outcome counts add up to the reports read; urgency cuts across
+    // outcomes, so it is its own sentence rather than one more count.
     out.push_str(&format!(
-        "{} report{} read: {urgent} urgent, {} in-person recommended, {} video with \
-         adjustments, {} video suitable.\n",
+        "{} report{} read: {} in-person recommended, {} video with adjustments, {} video \
+         suitable.{}\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
         count(Outcome::VideoWithAdjustments),
         count(Outcome::VideoSuitable),
+        match urgent {
+            0 => String::new(),
+            1 => " 1 of them is urgent and comes first.".to_string(),
+            n => format!(" {n} of them are urgent and come first."),
+        }
     ));
     if !summary.unreadable.is_empty() {
         out.push_str(&format!(
@@ -273,7 +292,16 @@ fn terminal(summary: &Summary, style: Style) -> String {
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
-        out.push_str(&format!("{}. {} ({date})\n", i + 1, style.bold(&r.file)));
+        let client = r
+            .client_ref
+            .as_deref()
+            .map(|c| format!(", client {c}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}. {} ({date}{client})\n",
+            i + 1,
+            style.bold(&r.file)
+        ));
         if r.urgent {
             out.push_str(&format!(
                 "   {} the ASQ acuity question was answered yes. Please contact this client \
@@ -290,7 +318,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
         ));
         out.push_str(&format!(
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
-            r.network_rating.as_deref().unwrap_or("not measured"),
+            r.network_rating,
             r.skipped,
             capitalise(&r.view),
             if r.questionnaire_status == "stopped" {

@@ -25,6 +25,9 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push('\n');
     }
     out.push_str(&style.heading("Your readiness report"));
+    if let Some(reference) = &report.client_ref {
+        out.push_str(&format!("Client: {reference}\n"));
+    }
     out.push_str(&format!("{}\n\n", report.headline));
 
     out.push_str(&style.heading("What was looked at"));
@@ -188,6 +191,7 @@ mod tests {
             device: None,
             region: "GB".into(),
             clinic: None,
+            client_ref: None,
         })
     }
 

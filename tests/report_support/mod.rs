@@ -87,7 +87,7 @@ pub fn measured_network() -> Value {
         "udp_reason": "UDP looks blocked on this network (no STUN replies)",
         "bytes_used": 36500000,
         "duration_s": 11.2,
-        "video": {"rating": "fair", "mos": 4.1,
+        "video": {"rating": "fair", "mos": 4.1, "conclusive": true,
                   "reasons": ["Delay rises to 88 ms while the line is busy."]}
     })
 }

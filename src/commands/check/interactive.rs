@@ -140,6 +140,7 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         device,
         region: progress.region.clone(),
         clinic: setup.settings.clinic.clone(),
+        client_ref: setup.client_ref.clone(),
     });
     let saved = match preview_and_save(p, style, args, setup, &report) {
         Ok(saved) => saved,

@@ -47,6 +47,8 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
                 device,
                 region,
                 clinic: setup.settings.clinic.clone(),
+                // --client-ref wins over the file's.
+                client_ref: setup.client_ref.clone().or(file.client_ref),
             });
             deliver(&report, &setup.delivery(&args, style))?;
             Ok(ExitCode::SUCCESS)
@@ -68,6 +70,8 @@ pub(crate) struct Setup {
     /// `settings.region` came from `--region`, which beats a region saved in
     /// an answers file or draft (the clinic file's does not).
     region_from_flag: bool,
+    /// `--client-ref`, checked.
+    pub(crate) client_ref: Option<String>,
 }
 
 impl Setup {
@@ -89,6 +93,7 @@ impl Setup {
         Ok(Setup {
             settings,
             region_from_flag: args.region.is_some(),
+            client_ref: flag_client_ref(args.client_ref.as_deref())?,
         })
     }
 
@@ -153,6 +158,15 @@ impl Setup {
             style,
         }
     }
+}
+
+/// `--client-ref TEXT`, checked (shared with `report`).
+pub(crate) fn flag_client_ref(text: Option<&str>) -> Result<Option<String>, InputError> {
+    text.map(|t| {
+        crate::report::model::client_ref(t)
+            .map_err(|why| InputError::Usage(format!("--client-ref \"{t}\": {why}.")))
+    })
+    .transpose()
 }
 
 /// Why the connection was not measured when --no-network is given.
