@@ -1,5 +1,5 @@
 //! Load generator for `session-ready serve` (the documented load test; the
-//! quick version runs in `cargo test` as tests/net_serve_load.rs).
+//! quick version runs in `cargo test` as tests/integration/net_serve_load.rs).
 //!
 //!   session-ready serve --listen 127.0.0.1:8080 --max-connections 256 &
 //!   cargo run --release --example serve_load -- --url http://127.0.0.1:8080 \

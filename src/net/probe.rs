@@ -327,6 +327,7 @@ fn until(deadline: Instant, secs: f64) -> Instant {
     (Instant::now() + Duration::from_secs_f64(secs.max(0.0))).min(deadline)
 }
 
+/// The probe's phases in order, each bounded by `deadline`.
 async fn steps(
     config: &ProbeConfig,
     state: &Arc<Mutex<State>>,
@@ -334,20 +335,86 @@ async fn steps(
     deadline: Instant,
     progress: &mut progress::Progress,
 ) {
-    let timing = &config.timing;
     progress.step(
         "Connecting to the measurement server",
-        expected_duration(timing),
+        expected_duration(&config.timing),
     );
+    let Some(connected) = connect(config, state, bytes_used, deadline).await else {
+        return;
+    };
+    let Connected {
+        target,
+        ping_client,
+        down_clients,
+        up_clients,
+        first,
+    } = connected;
+    let http_ok = first.is_ok();
+    idle_and_audio(
+        config,
+        state,
+        bytes_used,
+        deadline,
+        progress,
+        (&target, &ping_client, &first),
+        down_clients.iter().chain(up_clients.iter()),
+    )
+    .await;
+    if !http_ok {
+        return;
+    }
+    let run = Run {
+        config,
+        state,
+        bytes_used,
+        deadline,
+        target: &target,
+        ping_client: &ping_client,
+    };
+    let down = transfer_step(&run, progress, transfer::Direction::Download, down_clients).await;
+    let up = transfer_step(&run, progress, transfer::Direction::Upload, up_clients).await;
+    let mut s = lock(state);
+    s.latency.loaded_samples = (down.loaded_ms.len() + up.loaded_ms.len()) as u32;
+    s.latency.loaded_ms = match (s.latency.loaded_down_ms, s.latency.loaded_up_ms) {
+        (Some(d), Some(u)) => Some(round2(d.max(u))),
+        (d, u) => d.or(u).map(round2),
+    };
+    if s.latency.loaded_ms.is_none() && s.latency.idle_ms.is_some() {
+        s.latency.reason = Some(
+            "No delay reply came back while the line was busy (the transfers may have been too short to tell)."
+                .to_string(),
+        );
+    }
+}
 
-    // 1. Where to, and through what.
+/// The server found and first contact made (or not: `first` says why).
+struct Connected {
+    target: http::Target,
+    /// The dedicated latency connection.
+    ping_client: reqwest::Client,
+    down_clients: Vec<reqwest::Client>,
+    up_clients: Vec<reqwest::Client>,
+    /// The first round trip on the latency connection: it also tells whether
+    /// this is a session-ready server (and so where STUN is).
+    first: Result<http::Pong, String>,
+}
+
+/// Step 1: where to, through what, and first contact. `None` when there is
+/// nothing more to do over HTTP or UDP (every reason already recorded).
+async fn connect(
+    config: &ProbeConfig,
+    state: &Arc<Mutex<State>>,
+    bytes_used: &Arc<AtomicU64>,
+    deadline: Instant,
+) -> Option<Connected> {
+    let timing = &config.timing;
     let url = match http::parse_server_url(&config.server) {
         Ok(url) => url,
         Err(reason) => {
             let mut s = lock(state);
             s.http_unavailable(&reason);
             s.udp_reason = Some("It was skipped because the server address is not valid.".into());
-            return;
+            return None;
         }
     };
     let proxy = match config.proxy.as_deref() {
@@ -375,7 +442,7 @@ async fn steps(
                         "It was skipped because the measurement server could not be found.".into(),
                     );
                 }
-                return;
+                return None;
             }
         }
     };
@@ -401,12 +468,11 @@ async fn steps(
         Ok(c) => c,
         Err(reason) => {
             lock(state).http_unavailable(&reason);
-            return;
+            return None;
         }
     };
 
-    // 2. First contact: opens the latency connection and tells us whether
-    // this is a session-ready server (and so where STUN is).
+    // First contact opens the latency connection.
     let first = tokio::time::timeout_at(
         until(deadline, timing.connect_timeout_s + 2.0),
         http::ping(&ping_client, &target),
@@ -418,22 +484,38 @@ async fn steps(
             target.display()
         ))
     });
-    let (http_ok, announced_stun) = match &first {
+    match &first {
         Ok(pong) => {
             bytes_used.fetch_add(pong.bytes, Ordering::Relaxed);
-            (
-                true,
-                pong.is_session_ready
-                    .then_some(pong.stun_port.unwrap_or(target.port)),
-            )
         }
-        Err(reason) => {
-            lock(state).http_unavailable(reason);
-            (false, None)
-        }
-    };
+        Err(reason) => lock(state).http_unavailable(reason),
+    }
+    Some(Connected {
+        target,
+        ping_client,
+        down_clients,
+        up_clients,
+        first,
+    })
+}
 
-    // 3. Delay, steadiness and the audio-like stream, side by side.
+/// Step 2: delay, steadiness and the audio-like stream, side by side, while
+/// the transfer connections open (so their handshakes do not count as ramp-up).
+async fn idle_and_audio<'a>(
+    config: &ProbeConfig,
+    state: &Arc<Mutex<State>>,
+    bytes_used: &Arc<AtomicU64>,
+    deadline: Instant,
+    progress: &mut progress::Progress,
+    (target, ping_client, first): (&http::Target, &reqwest::Client, &Result<http::Pong, String>),
+    transfer_clients: impl Iterator<Item = &'a reqwest::Client>,
+) {
+    let timing = &config.timing;
+    let http_ok = first.is_ok();
+    let announced_stun = first.as_ref().ok().and_then(|pong| {
+        pong.is_session_ready
+            .then_some(pong.stun_port.unwrap_or(target.port))
+    });
     progress.step(
         "Measuring delay and steadiness",
         expected_duration(timing).saturating_sub(Duration::from_secs_f64(0.3)),
@@ -451,7 +533,6 @@ async fn steps(
     let audio = {
         let audio_done = audio_done.clone();
         let http_failed = first.as_ref().err().cloned();
-        let target = &target;
         async move {
             audio_step(
                 config,
@@ -471,8 +552,8 @@ async fn steps(
                 config,
                 state,
                 bytes_used,
-                &ping_client,
-                &target,
+                ping_client,
+                target,
                 idle_end,
                 &audio_done,
             )
@@ -481,9 +562,8 @@ async fn steps(
     };
     let warm = async {
         if http_ok {
-            // Open the transfer connections now so their handshakes do not count as ramp-up.
-            let all = down_clients.iter().chain(up_clients.iter());
-            let pings = all.map(|c| tokio::time::timeout_at(idle_end, http::ping(c, &target)));
+            let pings =
+                transfer_clients.map(|c| tokio::time::timeout_at(idle_end, http::ping(c, target)));
             for pong in futures_util::future::join_all(pings)
                 .await
                 .into_iter()
@@ -495,81 +575,80 @@ async fn steps(
         }
     };
     tokio::join!(audio, idle, warm);
-    if !http_ok {
-        return;
-    }
+}
 
-    // 4. Download, then 5. upload, each with delay sampled under load.
+/// What every transfer step shares.
+struct Run<'a> {
+    config: &'a ProbeConfig,
+    state: &'a Arc<Mutex<State>>,
+    bytes_used: &'a Arc<AtomicU64>,
+    deadline: Instant,
+    target: &'a http::Target,
+    ping_client: &'a reqwest::Client,
+}
+
+/// Steps 3 and 4: one direction, with delay sampled under load; the
+/// direction's figure is recorded as soon as it is known.
+async fn transfer_step(
+    run: &Run<'_>,
+    progress: &mut progress::Progress,
+    direction: transfer::Direction,
+    clients: Vec<reqwest::Client>,
+) -> transfer::TransferOutcome {
+    use transfer::Direction::{Download, Upload};
+    let timing = &run.config.timing;
     let left = || {
-        deadline
+        run.deadline
             .saturating_duration_since(Instant::now())
             .as_secs_f64()
     };
-    progress.step(
-        "Measuring download speed",
-        Duration::from_secs_f64((2.0 * timing.transfer_max_s * 0.65).min(left())),
+    // The download leaves half the remaining time for the upload.
+    let (label, expected, share) = match direction {
+        Download => (
+            "Measuring download speed",
+            2.0 * timing.transfer_max_s * 0.65,
+            left() / 2.0,
+        ),
+        Upload => (
+            "Measuring upload speed",
+            timing.transfer_max_s * 0.65,
+            left() - 0.05,
+        ),
+    };
+    progress.step(label, Duration::from_secs_f64(expected.min(left())));
+    let end = until(run.deadline, timing.transfer_max_s.min(share));
+    let slow_end = until(
+        run.deadline,
+        (timing.transfer_max_s + timing.slow_link_extra_s).min(share),
     );
-    let download_end = until(deadline, timing.transfer_max_s.min(left() / 2.0));
-    let download_slow_end = until(
-        deadline,
-        (timing.transfer_max_s + timing.slow_link_extra_s).min(left() / 2.0),
-    );
-    let down = transfer::download(transfer::Phase {
-        target: &target,
-        clients: &down_clients,
-        ping_client: &ping_client,
-        timing,
-        end: download_end,
-        slow_end: download_slow_end,
-        bytes_used: bytes_used.clone(),
-    })
-    .await;
-    drop(down_clients);
-    let loaded_down = stats::median(&down.loaded_ms);
-    {
-        let mut s = lock(state);
-        s.download = throughput(&down);
-        s.latency.loaded_down_ms = loaded_down.map(round2);
-        s.upload.reason = Some(NOT_REACHED.to_string());
-    }
-
-    progress.step(
-        "Measuring upload speed",
-        Duration::from_secs_f64((timing.transfer_max_s * 0.65).min(left())),
-    );
-    let upload_end = until(deadline, timing.transfer_max_s.min(left() - 0.05));
-    let upload_slow_end = until(
-        deadline,
-        (timing.transfer_max_s + timing.slow_link_extra_s).min(left() - 0.05),
-    );
-    let up = transfer::upload(
+    let outcome = transfer::transfer(
+        direction,
         transfer::Phase {
-            target: &target,
-            clients: &up_clients,
-            ping_client: &ping_client,
+            target: run.target,
+            clients: &clients,
+            ping_client: run.ping_client,
             timing,
-            end: upload_end,
-            slow_end: upload_slow_end,
-            bytes_used: bytes_used.clone(),
+            end,
+            slow_end,
+            bytes_used: run.bytes_used.clone(),
         },
-        transfer::random_payload(),
     )
     .await;
-    let loaded_up = stats::median(&up.loaded_ms);
-    let mut s = lock(state);
-    s.upload = throughput(&up);
-    s.latency.loaded_up_ms = loaded_up.map(round2);
-    s.latency.loaded_samples = (down.loaded_ms.len() + up.loaded_ms.len()) as u32;
-    s.latency.loaded_ms = match (loaded_down, loaded_up) {
-        (Some(d), Some(u)) => Some(round2(d.max(u))),
-        (d, u) => d.or(u).map(round2),
-    };
-    if s.latency.loaded_ms.is_none() && s.latency.idle_ms.is_some() {
-        s.latency.reason = Some(
-            "No delay reply came back while the line was busy (the transfers may have been too short to tell)."
-                .to_string(),
-        );
+    // Close this direction's connections before the next step.
+    drop(clients);
+    let loaded = stats::median(&outcome.loaded_ms).map(round2);
+    let mut s = lock(run.state);
+    match direction {
+        Download => {
+            s.download = throughput(&outcome);
+            s.latency.loaded_down_ms = loaded;
+        }
+        Upload => {
+            s.upload = throughput(&outcome);
+            s.latency.loaded_up_ms = loaded;
+        }
     }
+    outcome
 }
 
 fn throughput(outcome: &transfer::TransferOutcome) -> Throughput {

@@ -84,24 +84,7 @@ pub fn prepare(report: &Report, delivery: &Delivery) -> anyhow::Result<Vec<u8>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{QuestionnaireStatus, ReportParts};
-
-    fn report() -> Report {
-        let mut answers = crate::questionnaire::Answers::new();
-        answers.insert("risk.asq1".into(), "no".into());
-        answers.insert("privacy.space".into(), "private".into());
-        Report::build(ReportParts {
-            answers,
-            questionnaire_status: QuestionnaireStatus::Completed,
-            session_plan: None,
-            network: None,
-            network_reason: Some("not tested".into()),
-            device: None,
-            region: "GB".into(),
-            clinic: None,
-            client_ref: None,
-        })
-    }
+    use crate::report::fixture::report;
 
     fn delivery<'a>(output: Option<&'a Path>, encrypt_to: Option<&'a str>) -> Delivery<'a> {
         Delivery {
@@ -135,17 +118,17 @@ mod tests {
         // Tests run without a terminal; tell `console` to colour anyway, as it
         // would on one, so the file case has something to leave out.
         console::set_colors_enabled(true);
-        let on_screen = prepare(&report(), &delivery(None, None)).unwrap();
+        let on_screen = prepare(&report(&[]), &delivery(None, None)).unwrap();
         assert!(on_screen.contains(&0x1b));
         let file = Path::new("r.txt");
-        let in_file = prepare(&report(), &delivery(Some(file), None)).unwrap();
+        let in_file = prepare(&report(&[]), &delivery(Some(file), None)).unwrap();
         assert!(!in_file.contains(&0x1b));
         assert!(String::from_utf8(in_file).unwrap().contains("risk.asq1"));
     }
 
     #[test]
     fn a_bad_recipient_stops_before_rendering() {
-        let err = prepare(&report(), &delivery(None, Some("age1typo"))).unwrap_err();
+        let err = prepare(&report(&[]), &delivery(None, Some("age1typo"))).unwrap_err();
         assert!(err.downcast_ref::<InputError>().is_some());
         assert!(err.to_string().starts_with("--encrypt-to:"), "{err}");
     }

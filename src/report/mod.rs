@@ -8,6 +8,8 @@ pub mod deliver;
 pub mod document;
 pub mod encrypt;
 pub mod fhir;
+#[cfg(test)]
+pub(crate) mod fixture;
 pub mod input;
 pub mod markdown;
 pub mod model;

@@ -171,29 +171,7 @@ pub fn render(report: &Report, style: Style) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::model::{QuestionnaireStatus, ReportParts};
-
-    fn report(changes: &[(&str, &str)]) -> Report {
-        let mut answers = crate::questionnaire::answers_file::complete(
-            bank(),
-            changes
-                .iter()
-                .map(|(q, a)| (q.to_string(), a.to_string()))
-                .collect(),
-        );
-        answers.insert("privacy.space".into(), "private".into());
-        Report::build(ReportParts {
-            answers,
-            questionnaire_status: QuestionnaireStatus::Completed,
-            session_plan: None,
-            network: None,
-            network_reason: Some("not tested (--no-network)".into()),
-            device: None,
-            region: "GB".into(),
-            clinic: None,
-            client_ref: None,
-        })
-    }
+    use crate::report::fixture::report;
 
     fn plain() -> Style {
         Style::decide(false, true, true)

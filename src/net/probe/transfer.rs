@@ -1,5 +1,7 @@
 //! Download and upload goodput with parallel streams, stopping as soon as
 //! the estimate settles, plus latency sampled while the link is saturated.
+//! One sampling loop ([`transfer`]) serves both directions; what differs is
+//! how progress is counted ([`Meter`]) and how the streams send.
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +14,8 @@ use tokio::time::Instant;
 use super::http::{self, Target, check_status, describe, header_bytes};
 use super::{ProbeTiming, lock};
 use crate::net::stats::{
-    Completion, CounterSample, RateEstimate, completions_counter, counter_rate, upload_rate,
+    Completion, CounterSample, RateEstimate, Stability, completions_counter, counter_rate,
+    upload_rate,
 };
 
 /// What one transfer phase produced.
@@ -135,36 +138,215 @@ impl Phase<'_> {
     }
 }
 
-/// Download with parallel streams until the rate settles, time runs out,
-/// the byte budget is spent or the server stalls.
-pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
+/// Which way the data goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Direction {
+    Download,
+    Upload,
+}
+
+impl Direction {
+    fn byte_budget(self, timing: &ProbeTiming) -> u64 {
+        match self {
+            Direction::Download => timing.max_download_bytes,
+            Direction::Upload => timing.max_upload_bytes,
+        }
+    }
+
+    /// No progress for this long ends the transfer. An upload confirmation
+    /// needs a whole request to arrive, so uploads allow twice as long.
+    fn stall_s(self, timing: &ProbeTiming) -> f64 {
+        match self {
+            Direction::Download => timing.stall_s,
+            Direction::Upload => 2.0 * timing.stall_s,
+        }
+    }
+}
+
+/// What the sampling loop reads at each tick, per direction: a download
+/// counts bytes received; an upload counts requests the server confirmed
+/// (bytes handed to the socket overstate the rate, see `stats::completions_counter`).
+enum Meter {
+    Download {
+        samples: Vec<CounterSample>,
+    },
+    Upload {
+        completions: Arc<Mutex<Vec<Completion>>>,
+        /// Resized as the rate becomes known (see [`UPLOAD_REQUEST_S`]).
+        request_size: Arc<AtomicU64>,
+        streams: usize,
+        last_count: usize,
+    },
+}
+
+impl Meter {
+    /// Record one tick; true when anything moved since the last one.
+    fn sample(&mut self, t: f64, moved: u64, last_moved: u64) -> bool {
+        match self {
+            Meter::Download { samples } => {
+                let grew = moved > samples.last().map_or(0, |s| s.bytes);
+                samples.push(CounterSample { t, bytes: moved });
+                grew
+            }
+            Meter::Upload {
+                completions,
+                last_count,
+                ..
+            } => {
+                let count = lock(completions).len();
+                let grew = count > *last_count || moved > last_moved;
+                *last_count = count;
+                grew
+            }
+        }
+    }
+
+    fn estimate(&self, rule: Stability) -> Option<RateEstimate> {
+        match self {
+            Meter::Download { samples } => counter_rate(samples, rule),
+            Meter::Upload { completions, .. } => upload_rate(&lock(completions), rule),
+        }
+    }
+
+    /// Uploads: size the next requests to take UPLOAD_REQUEST_S per stream at
+    /// the rate seen so far: small enough for a fine-grained estimate, big
+    /// enough that per-request overhead does not matter.
+    fn adapt(&self, estimate: RateEstimate) {
+        if let Meter::Upload {
+            request_size,
+            streams,
+            ..
+        } = self
+        {
+            let per_stream = estimate.bytes_per_s / *streams as f64;
+            let size = ((per_stream * UPLOAD_REQUEST_S) as u64)
+                .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
+            request_size.store(size, Ordering::Relaxed);
+        }
+    }
+
+    fn confirmed_nothing(&self) -> bool {
+        match self {
+            Meter::Download { .. } => false,
+            Meter::Upload { completions, .. } => lock(completions).is_empty(),
+        }
+    }
+
+    /// Why the transfer ended early because the server stopped.
+    fn stall_note(&self, moved: u64) -> String {
+        match self {
+            Meter::Download { .. } if moved == 0 => {
+                "The measurement server did not start sending.".to_string()
+            }
+            Meter::Download { .. } => {
+                "The measurement server stopped sending part-way; the figure is from before it stopped."
+                    .to_string()
+            }
+            Meter::Upload { .. } if self.confirmed_nothing() => UPLOAD_NOT_CONFIRMED.to_string(),
+            Meter::Upload { .. } => {
+                "The measurement server stopped taking the upload part-way; the figure is from before it stopped."
+                    .to_string()
+            }
+        }
+    }
+
+    /// Judge the rate from before a stall, not the silence after it. (An
+    /// upload's figure already ends at its last confirmation.)
+    fn forget_after(&mut self, cut: f64) {
+        if let Meter::Download { samples } = self {
+            samples.retain(|s| s.t <= cut.max(0.0));
+        }
+    }
+
+    /// The counter a quick transfer's average is taken from.
+    fn counter(&self) -> Vec<CounterSample> {
+        match self {
+            Meter::Download { samples } => samples.clone(),
+            Meter::Upload { completions, .. } => {
+                completions_counter(&lock(completions), TICK.as_secs_f64())
+            }
+        }
+    }
+
+    fn nothing_measured(&self, moved: u64) -> String {
+        match self {
+            Meter::Download { .. } => {
+                "The download did not run long enough to measure.".to_string()
+            }
+            Meter::Upload { .. } if self.confirmed_nothing() && moved > 0 => {
+                UPLOAD_NOT_CONFIRMED.to_string()
+            }
+            Meter::Upload { .. } => "The upload did not run long enough to measure.".to_string(),
+        }
+    }
+}
+
+/// Move data one way with parallel streams until the rate settles, time
+/// runs out, the byte budget is spent or the server stalls; sample the delay
+/// on the side.
+pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> TransferOutcome {
     let timing = phase.timing;
     let started = Instant::now();
-    let received = Arc::new(AtomicU64::new(0));
-    let budget = Arc::new(AtomicU64::new(timing.max_download_bytes));
+    let budget_bytes = direction.byte_budget(timing);
+    // Bytes received (download) or handed to the connection (upload).
+    let moved = Arc::new(AtomicU64::new(0));
+    let budget = Arc::new(AtomicU64::new(budget_bytes));
     let problems = Arc::new(Problems::default());
-    let streams = phase.clients.len().max(1) as u64;
-    // Big requests keep every stream busy for the whole phase; unread data is
-    // dropped with the connection at the end.
-    let request_size = (timing.max_download_bytes / streams).max(256 * 1024);
+    let streams = phase.clients.len().max(1);
 
     let mut tasks = JoinSet::new();
-    for client in phase.clients {
-        tasks.spawn(download_stream(
-            client.clone(),
-            phase.target.clone(),
-            request_size,
-            budget.clone(),
-            received.clone(),
-            problems.clone(),
-            phase.bytes_used.clone(),
-        ));
-    }
+    let mut meter = match direction {
+        Direction::Download => {
+            // Big requests keep every stream busy for the whole phase; unread
+            // data is dropped with the connection at the end.
+            let request_size = (budget_bytes / streams as u64).max(256 * 1024);
+            for client in phase.clients {
+                tasks.spawn(download_stream(
+                    client.clone(),
+                    phase.target.clone(),
+                    request_size,
+                    budget.clone(),
+                    moved.clone(),
+                    problems.clone(),
+                    phase.bytes_used.clone(),
+                ));
+            }
+            Meter::Download {
+                samples: vec![CounterSample { t: 0.0, bytes: 0 }],
+            }
+        }
+        Direction::Upload => {
+            let completions = Arc::new(Mutex::new(Vec::new()));
+            let request_size = Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST));
+            let payload = random_payload();
+            for (index, client) in phase.clients.iter().enumerate() {
+                tasks.spawn(upload_stream(UploadStream {
+                    index,
+                    client: client.clone(),
+                    target: phase.target.clone(),
+                    payload: payload.clone(),
+                    started,
+                    request_size: request_size.clone(),
+                    budget: budget.clone(),
+                    handed_over: moved.clone(),
+                    completions: completions.clone(),
+                    problems: problems.clone(),
+                    bytes_used: phase.bytes_used.clone(),
+                }));
+            }
+            Meter::Upload {
+                completions,
+                request_size,
+                streams,
+                last_count: 0,
+            }
+        }
+    };
     let mut pinger = JoinSet::new();
     let loaded = phase.start_loaded_pings(&mut pinger, started);
 
-    let mut samples = vec![CounterSample { t: 0.0, bytes: 0 }];
     let mut last_growth = started;
+    let mut last_moved = 0;
     let mut note = None;
     let mut ticker = tokio::time::interval(TICK);
     loop {
@@ -173,32 +355,27 @@ pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
             _ = tokio::time::sleep_until(phase.slow_end) => {}
         }
         let now = Instant::now();
-        let bytes = received.load(Ordering::Relaxed);
-        if bytes > samples.last().map_or(0, |s| s.bytes) {
+        let now_moved = moved.load(Ordering::Relaxed);
+        let t = now.duration_since(started).as_secs_f64();
+        if meter.sample(t, now_moved, last_moved) {
             last_growth = now;
         }
-        samples.push(CounterSample {
-            t: now.duration_since(started).as_secs_f64(),
-            bytes,
-        });
+        last_moved = now_moved;
+        let estimate = meter.estimate(timing.stability);
+        if let Some(e) = estimate {
+            meter.adapt(e);
+            if e.stable {
+                break;
+            }
+        }
         while tasks.try_join_next().is_some() {}
         if tasks.is_empty() {
             break;
         }
-        let estimate = counter_rate(&samples, timing.stability);
-        if estimate.is_some_and(|e| e.stable) {
-            break;
-        }
-        if now.duration_since(last_growth).as_secs_f64() >= timing.stall_s {
-            note = Some(if bytes == 0 {
-                "The measurement server did not start sending.".to_string()
-            } else {
-                "The measurement server stopped sending part-way; the figure is from before it stopped."
-                    .to_string()
-            });
-            // Judge the rate from before the stall, not the silence after it.
-            let cut = now.duration_since(started).as_secs_f64() - timing.stall_s;
-            samples.retain(|s| s.t <= cut.max(0.0));
+        let stall_s = direction.stall_s(timing);
+        if now.duration_since(last_growth).as_secs_f64() >= stall_s {
+            note = Some(meter.stall_note(now_moved));
+            meter.forget_after(t - stall_s);
             break;
         }
         if phase.time_is_up(now, estimate) {
@@ -207,19 +384,19 @@ pub(super) async fn download(phase: Phase<'_>) -> TransferOutcome {
     }
     tasks.abort_all();
     pinger.abort_all();
-    let bytes = received.load(Ordering::Relaxed);
-    let mut estimate = counter_rate(&samples, timing.stability);
+    let bytes = moved.load(Ordering::Relaxed);
+    let mut estimate = meter.estimate(timing.stability);
     if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
-        estimate = quick_transfer_estimate(&samples);
+        estimate = quick_transfer_estimate(&meter.counter());
     }
     let reason = match (&estimate, note) {
         (_, Some(n)) => Some(n),
         (None, None) => Some(
             problems
                 .first()
-                .unwrap_or_else(|| "The download did not run long enough to measure.".to_string()),
+                .unwrap_or_else(|| meter.nothing_measured(bytes)),
         ),
-        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, timing.max_download_bytes)),
+        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, budget_bytes)),
         _ => None,
     };
     TransferOutcome {
@@ -315,7 +492,7 @@ fn more_than_asked() -> String {
 }
 
 /// The payload for uploads: random, so no compressing proxy can shrink it.
-pub(super) fn random_payload() -> Bytes {
+fn random_payload() -> Bytes {
     let mut buf = vec![0u8; UPLOAD_CHUNK];
     rand::fill(&mut buf[..]);
     Bytes::from(buf)
@@ -324,117 +501,9 @@ pub(super) fn random_payload() -> Bytes {
 const UPLOAD_NOT_CONFIRMED: &str = "The measurement server did not confirm receiving any upload.";
 const UPLOAD_CHUNK: usize = 64 * 1024;
 const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
+/// Each upload request, once the rate is known, takes this long per stream.
 const UPLOAD_REQUEST_S: f64 = 0.2;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
-
-/// Upload with parallel streams of back-to-back POSTs. Each completed POST
-/// tells us the server has every byte of it (see `stats::completions_counter`).
-pub(super) async fn upload(phase: Phase<'_>, payload: Bytes) -> TransferOutcome {
-    let timing = phase.timing;
-    let started = Instant::now();
-    let handed_over = Arc::new(AtomicU64::new(0));
-    let budget = Arc::new(AtomicU64::new(timing.max_upload_bytes));
-    let problems = Arc::new(Problems::default());
-    let completions: Arc<Mutex<Vec<Completion>>> = Arc::new(Mutex::new(Vec::new()));
-    // Requests are resized to take UPLOAD_REQUEST_S per stream once the rate
-    // is known: small enough for a fine-grained estimate, big enough that
-    // per-request overhead does not matter.
-    let request_size = Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST));
-    let streams = phase.clients.len().max(1);
-
-    let mut tasks = JoinSet::new();
-    for (index, client) in phase.clients.iter().enumerate() {
-        tasks.spawn(upload_stream(UploadStream {
-            index,
-            client: client.clone(),
-            target: phase.target.clone(),
-            payload: payload.clone(),
-            started,
-            request_size: request_size.clone(),
-            budget: budget.clone(),
-            handed_over: handed_over.clone(),
-            completions: completions.clone(),
-            problems: problems.clone(),
-            bytes_used: phase.bytes_used.clone(),
-        }));
-    }
-    let mut pinger = JoinSet::new();
-    let loaded = phase.start_loaded_pings(&mut pinger, started);
-
-    let mut last_growth = started;
-    let mut last_count = 0;
-    let mut last_handed = 0;
-    let mut note = None;
-    let mut ticker = tokio::time::interval(TICK);
-    loop {
-        tokio::select! {
-            _ = ticker.tick() => {}
-            _ = tokio::time::sleep_until(phase.slow_end) => {}
-        }
-        let now = Instant::now();
-        let done = lock(&completions).clone();
-        let handed = handed_over.load(Ordering::Relaxed);
-        if done.len() > last_count || handed > last_handed {
-            last_growth = now;
-            last_count = done.len();
-            last_handed = handed;
-        }
-        let estimate = upload_rate(&done, timing.stability);
-        if let Some(est) = estimate {
-            let per_stream = est.bytes_per_s / streams as f64;
-            let size = ((per_stream * UPLOAD_REQUEST_S) as u64)
-                .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
-            request_size.store(size, Ordering::Relaxed);
-            if est.stable {
-                break;
-            }
-        }
-        while tasks.try_join_next().is_some() {}
-        if tasks.is_empty() {
-            break;
-        }
-        // A confirmation needs a whole request to arrive, so allow twice as long.
-        if now.duration_since(last_growth).as_secs_f64() >= 2.0 * timing.stall_s {
-            note = Some(if done.is_empty() {
-                UPLOAD_NOT_CONFIRMED.to_string()
-            } else {
-                "The measurement server stopped taking the upload part-way; the figure is from before it stopped."
-                    .to_string()
-            });
-            break;
-        }
-        if phase.time_is_up(now, estimate) {
-            break;
-        }
-    }
-    tasks.abort_all();
-    pinger.abort_all();
-    let done = lock(&completions).clone();
-    let mut estimate = upload_rate(&done, timing.stability);
-    if estimate.is_none() && tasks_finished_cleanly(&problems) {
-        estimate = quick_transfer_estimate(&completions_counter(&done, TICK.as_secs_f64()));
-    }
-    let bytes = handed_over.load(Ordering::Relaxed);
-    let reason = match (&estimate, note) {
-        (_, Some(n)) => Some(n),
-        (None, None) => Some(problems.first().unwrap_or_else(|| {
-            if done.is_empty() && bytes > 0 {
-                UPLOAD_NOT_CONFIRMED.to_string()
-            } else {
-                "The upload did not run long enough to measure.".to_string()
-            }
-        })),
-        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, timing.max_upload_bytes)),
-        _ => None,
-    };
-    TransferOutcome {
-        estimate,
-        bytes,
-        streams: streams as u32,
-        reason,
-        loaded_ms: lock(&loaded).clone(),
-    }
-}
 
 struct UploadStream {
     index: usize,

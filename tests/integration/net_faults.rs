@@ -1,11 +1,10 @@
 //! Fault tests (issue 6): the probe against servers that misbehave, built
 //! here on loopback. Each run must end within its cap with a partial result
 //! and a plain reason for every missing figure, never a hang or a crash.
-mod net_support;
 
 use std::time::Instant;
 
-use net_support::{Misbehaviour, StunMisbehaviour, fake_http, fake_stun, quick, serve};
+use crate::net_support::{Misbehaviour, StunMisbehaviour, fake_http, fake_stun, quick, serve};
 use session_ready::net::NetworkReport;
 use session_ready::net::model::UdpStatus;
 use session_ready::net::probe::{self, ProbeConfig};

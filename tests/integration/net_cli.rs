@@ -1,6 +1,5 @@
 //! `session-ready network` and `serve` from the command line: exit codes,
 //! output formats, private saving, and a clean stop on SIGTERM.
-mod wire_support;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command as StdCommand, Stdio};
@@ -11,7 +10,7 @@ use predicates::prelude::*;
 
 fn cmd() -> Command {
     let mut c = Command::cargo_bin("session-ready").unwrap();
-    for var in wire_support::ENV_TO_CLEAR {
+    for var in crate::net_support::ENV_TO_CLEAR {
         c.env_remove(var);
     }
     c

@@ -1,9 +1,8 @@
 //! Markdown, plain text and the client/clinician views, from reports that
 //! `check --answers` makes from every example answers file. Snapshots pin the
 //! wording; the other tests pin the product rules in every format.
-mod report_support;
 
-use report_support::*;
+use crate::report_support::*;
 
 /// Render every example in `format` for both views and hand each to `check`.
 fn each_rendering(format: &str, mut check: impl FnMut(&str, &str, &serde_json::Value, String)) {

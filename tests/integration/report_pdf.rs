@@ -2,10 +2,9 @@
 //! meet it: it parses, has one or two pages, is far under 5 MB, carries the
 //! dated title (on the page and in its metadata), uses only built-in fonts
 //! and black ink, and breaks pages without losing text.
-mod report_support;
 
+use crate::report_support::*;
 use lopdf::{Document, Object};
-use report_support::*;
 
 const MAX_UPLOAD: usize = 5 * 1024 * 1024;
 

@@ -1,7 +1,6 @@
-//! Shared by the tests/report_*.rs files: real reports made by running the
+//! Shared by the report_* test modules: real reports made by running the
 //! binary on the example answers, with the time and version pinned so
 //! snapshots are stable.
-#![allow(dead_code)] // each test file uses a different part of this
 
 use std::path::{Path, PathBuf};
 

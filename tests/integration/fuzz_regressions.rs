@@ -1,6 +1,6 @@
 //! Inputs the fuzzers once crashed on (tests/fuzz_regressions/<target>/),
 //! re-checked with the same properties the fuzz targets assert.
-include!("../fuzz/checks.rs");
+include!("../../fuzz/checks.rs");
 
 fn inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,6 +1,5 @@
 //! What goes over the wire during a check: a real `serve` on loopback behind a
 //! recording TCP and UDP relay, so a test can look at every byte the probe sent.
-#![allow(dead_code)] // each test file uses a different subset
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
@@ -163,17 +162,3 @@ pub fn encodings(text: &str) -> Vec<String> {
     out.dedup();
     out
 }
-
-/// Environment variables that would send the probe elsewhere or change output.
-pub const ENV_TO_CLEAR: [&str; 10] = [
-    "NO_COLOR",
-    "SESSION_READY_PLAIN",
-    "SESSION_READY_SERVER",
-    "SESSION_READY_STUN",
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-];

@@ -3,14 +3,14 @@
 //! the wire; the connection figures reach the report; and an interruption
 //! during the connection test leaves nothing half-written.
 #![cfg(unix)]
-mod wire_support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::net_support::ENV_TO_CLEAR;
+use crate::wire_support::{Wire, encodings, find, lowercase};
 use assert_cmd::Command;
-use wire_support::{ENV_TO_CLEAR, Wire, encodings, find, lowercase};
 
 fn cmd() -> Command {
     let mut c = Command::cargo_bin("session-ready").unwrap();

@@ -1,9 +1,8 @@
 //! The probe against a real `serve` on loopback, and `serve`'s protocol.
-mod net_support;
 
 use std::time::Instant;
 
-use net_support::{quick, serve, serve_with};
+use crate::net_support::{quick, serve, serve_with};
 use session_ready::net::model::{UdpStatus, VideoRating};
 use session_ready::net::probe;
 use session_ready::net::rating::internet_criterion;
@@ -68,7 +67,7 @@ async fn serve_speaks_the_speed_test_protocol_and_says_who_it_is() {
     config.public_stun_port = Some(3478);
     let server = serve_with(config).await;
     let base = format!("http://{}", server.addr);
-    let client = net_support::http_client();
+    let client = crate::net_support::http_client();
 
     let ping = client
         .get(format!("{base}/__down?bytes=0"))

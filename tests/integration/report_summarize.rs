@@ -1,12 +1,11 @@
 //! `summarize` for intake coordinators: one row per report, urgent first,
 //! then in-person recommendations, then oldest first; unreadable files listed
 //! with the reason in every format; encrypted reports read with --identity.
-mod report_support;
 
 use std::path::Path;
 
+use crate::report_support::*;
 use predicates::prelude::*;
-use report_support::*;
 use serde_json::Value;
 
 /// A caseload folder: every example (dated a day apart, newest first so the

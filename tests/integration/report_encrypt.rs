@@ -1,12 +1,11 @@
 //! The clinician copy encrypted to a clinic's key with age: it round-trips
 //! through `report --identity`, and a wrong, missing or damaged key or file
 //! gives a calm message naming the file, with exit code 2.
-mod report_support;
 
 use std::path::{Path, PathBuf};
 
+use crate::report_support::*;
 use predicates::prelude::*;
-use report_support::*;
 
 /// `keygen --output` in `dir`: (key file, public key).
 fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {

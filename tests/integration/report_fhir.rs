@@ -5,11 +5,10 @@
 //! dateTime regexes; JSON rules: no empty arrays, strings or nulls), plus
 //! checks that every answer fits the published Questionnaire
 //! (schema/questionnaire.fhir.json).
-mod report_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use report_support::*;
+use crate::report_support::*;
 use serde_json::{Value, json};
 
 /// The twelve R4 `QuestionnaireResponse.item.answer.value[x]` choices.

@@ -2,15 +2,15 @@
 //! would use it: typed numbers and arrow keys, skip, why, go back, pause and
 //! resume, quick exit, Ctrl-C, crisis resources on a yes, preview and save.
 #![cfg(unix)]
-mod wire_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use crate::net_support::ENV_TO_CLEAR;
+use crate::wire_support::{Wire, find, lowercase};
 use expectrl::process::unix::WaitStatus;
 use expectrl::{Eof, Expect, Session};
-use wire_support::{ENV_TO_CLEAR, Wire, find, lowercase};
 
 const DOWN: &str = "\x1b[B";
 const ESC: &str = "\x1b";

@@ -4,11 +4,10 @@
 //! `report` refuses a file whose schema it does not know.
 //!
 //! After changing the report types, regenerate with:
-//!   SESSION_READY_UPDATE_SCHEMA=1 cargo test --test report_schema
-mod report_support;
+//!   SESSION_READY_UPDATE_SCHEMA=1 cargo test --test integration report_schema
 
+use crate::report_support::*;
 use predicates::prelude::*;
-use report_support::*;
 use session_ready::report::schema::{
     QUESTIONNAIRE_PATH, REPORT_SCHEMA_PATH, report_schema, to_file_text,
 };
@@ -21,7 +20,7 @@ fn check_file(relative: &str, generated: String) {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == generated,
-        "{relative} is out of date; run SESSION_READY_UPDATE_SCHEMA=1 cargo test --test report_schema"
+        "{relative} is out of date; run SESSION_READY_UPDATE_SCHEMA=1 cargo test --test integration report_schema"
     );
 }
 

@@ -2,12 +2,11 @@
 //! clients, oversized and endless uploads, a client that never reads. It must
 //! keep answering latency pings, hold no more connections than allowed, free
 //! them afterwards, and not grow in memory with the data it serves.
-mod net_support;
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use net_support::serve_with;
+use crate::net_support::serve_with;
 use session_ready::net::server::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -37,7 +36,7 @@ async fn serve_keeps_answering_under_bounded_load() {
     let base = format!("http://{addr}");
     // One client for all the load (it opens as many connections as there are
     // requests in flight), so the memory figure is mostly the server's.
-    let shared = net_support::http_client();
+    let shared = crate::net_support::http_client();
     let rss_before = rss_mb();
     let mut load = tokio::task::JoinSet::new();
 
@@ -123,7 +122,7 @@ async fn serve_keeps_answering_under_bounded_load() {
     }
 
     // Meanwhile a latency ping every 100 ms must keep getting answers.
-    let pinger = net_support::http_client();
+    let pinger = crate::net_support::http_client();
     let mut worst = Duration::ZERO;
     let mut pings = 0;
     let until = Instant::now() + Duration::from_secs(3);

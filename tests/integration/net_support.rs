@@ -1,6 +1,5 @@
 //! Helpers for the network tests: quick probe settings, a real `serve` on
 //! loopback, and small misbehaving servers built here. Loopback only.
-#![allow(dead_code)] // each test file uses a different subset
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -268,3 +267,17 @@ pub fn http_client() -> reqwest::Client {
     session_ready::net::probe::ensure_crypto_provider();
     reqwest::Client::builder().no_proxy().build().unwrap()
 }
+
+/// Environment variables that would send the probe elsewhere or change output.
+pub const ENV_TO_CLEAR: [&str; 10] = [
+    "NO_COLOR",
+    "SESSION_READY_PLAIN",
+    "SESSION_READY_SERVER",
+    "SESSION_READY_STUN",
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];

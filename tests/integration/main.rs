@@ -1,0 +1,26 @@
+//! The integration tests, one binary with a module per area, so tokio, axum,
+//! reqwest, age and printpdf are linked once rather than once per file.
+//! Run one area with `cargo test --test integration report_fhir::`.
+
+mod net_support;
+mod report_support;
+#[cfg(unix)]
+mod wire_support;
+
+mod check_answers;
+mod check_pty;
+mod check_wire;
+mod cli;
+mod files;
+mod fuzz_regressions;
+mod net_cli;
+mod net_faults;
+mod net_probe;
+mod net_serve_load;
+mod net_stun_props;
+mod report_encrypt;
+mod report_fhir;
+mod report_formats;
+mod report_pdf;
+mod report_schema;
+mod report_summarize;
