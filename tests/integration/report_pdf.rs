@@ -116,9 +116,11 @@ fn urgent_pdf_starts_with_the_crisis_resources() {
     for view in ["client", "clinician"] {
         let doc = Document::load_mem(&pdf_of(&report, view)).unwrap();
         let first = flat(&page_texts(&doc)[0]);
+        // The title first (the one H1), the crisis box straight under it.
         let crisis = first.find("If you need support now").unwrap();
         let title = first.find("Video-session readiness summary").unwrap();
-        assert!(crisis < title, "{view}: {first}");
+        let recommendation = first.find("Recommendation").unwrap();
+        assert!(title < crisis && crisis < recommendation, "{view}: {first}");
         assert!(first.contains("call 000"), "{first}");
     }
 }
