@@ -2,7 +2,7 @@
 // (included by both) so saved crashing inputs are re-checked by `cargo test`.
 #[allow(dead_code)]
 mod checks {
-    use session_ready::cli::{Format, View};
+    use session_ready::report::{Format, View};
     use session_ready::clinic;
     use session_ready::net::stun;
     use session_ready::questionnaire::flow::{Flow, Step};

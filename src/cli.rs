@@ -2,7 +2,11 @@
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+use crate::report::summary::SummaryFormat;
+use crate::report::{Format, View};
+use crate::term::OutputFormat;
 
 /// Is a video therapy session from home a good fit right now?
 ///
@@ -138,8 +142,8 @@ pub struct NetworkArgs {
     #[command(flatten)]
     pub probe: ProbeArgs,
     /// Output format.
-    #[arg(long, value_enum, default_value_t = NetworkFormat::Terminal)]
-    pub format: NetworkFormat,
+    #[arg(long, value_enum, default_value_t = OutputFormat::Terminal)]
+    pub format: OutputFormat,
     /// Save the result here.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -150,9 +154,23 @@ pub struct ServeArgs {
     /// Address to listen on, for HTTP (TCP) and STUN (UDP), e.g. 0.0.0.0:8080.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Most connections served at once; more wait their turn.
+    /// Most connections served at once; when all are busy the most stalled one
+    /// makes room, else newcomers wait a few seconds, then get 503.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
+    /// Connections one client address may hold (a connection test opens 9).
+    #[arg(long, value_name = "N", default_value_t = 24)]
+    pub per_address_connections: u32,
+    /// Downloads and uploads one client address may run at once (a test runs 4).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub per_address_streams: u32,
+    /// Megabytes one client address may move a minute, down and up together
+    /// (a test moves at most 56); beyond, 429 with Retry-After.
+    #[arg(long, value_name = "MB", default_value_t = 250)]
+    pub per_address_mb_per_minute: u64,
+    /// STUN replies a second in all (each address gets at most 200).
+    #[arg(long, value_name = "N", default_value_t = 5000)]
+    pub stun_replies_per_second: u32,
     /// STUN port to announce to clients when a proxy or NAT maps it to another port
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]
@@ -202,56 +220,6 @@ pub struct KeygenArgs {
     /// Write the private key here (written privately; an existing file is never replaced).
     #[arg(long, short, value_name = "KEYFILE")]
     pub output: Option<PathBuf>,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Readable on screen.
-    Terminal,
-    /// The full report as JSON (schema in schema/report.schema.json).
-    Json,
-    /// Markdown for case notes.
-    Markdown,
-    /// Plain text for pasting into notes.
-    Text,
-    /// A one-to-two page PDF for attaching to case notes.
-    Pdf,
-    /// HL7 FHIR R4 QuestionnaireResponse JSON for record systems.
-    Fhir,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum NetworkFormat {
-    Terminal,
-    Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SummaryFormat {
-    Terminal,
-    Csv,
-    Json,
-}
-
-/// Two views of one report.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-    schemars::JsonSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum View {
-    /// Everything except risk answers: safe to show on a shared screen.
-    Client,
-    /// Everything, including risk answers and the session plan.
-    Clinician,
 }
 
 #[cfg(test)]

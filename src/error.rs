@@ -2,10 +2,53 @@
 //! say what happened, that nothing the person entered was lost, and what to do next.
 use std::path::PathBuf;
 
-/// Exit code for a usage or input problem (PRODUCT.md: exit codes).
-pub const EXIT_USAGE: u8 = 2;
-/// Exit code for an internal failure.
-pub const EXIT_INTERNAL: u8 = 1;
+/// How the process ends: every exit code the program uses (PRODUCT.md: exit
+/// codes). The outcome of a check is in the report, never in the exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: the command finished, or the person chose to pause or leave.
+    Done,
+    /// 1: something went wrong inside the program.
+    Internal,
+    /// 2: a usage or input problem: a flag, a file or an answer.
+    Usage,
+    /// 130 (128 + SIGINT): stopped with Ctrl-C, as shells expect.
+    Interrupted,
+    /// 143 (128 + SIGTERM): asked to stop by another program.
+    Terminated,
+    /// 129 (128 + SIGHUP): the terminal was closed.
+    HungUp,
+}
+
+impl Exit {
+    /// The number the process exits with.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Done => 0,
+            Exit::Internal => 1,
+            Exit::Usage => 2,
+            Exit::HungUp => 128 + 1,
+            Exit::Interrupted => 128 + 2,
+            Exit::Terminated => 128 + 15,
+        }
+    }
+
+    /// The exit for a stop by `signal`, one of the POSIX numbers the program
+    /// catches (SIGHUP 1, SIGINT 2, SIGTERM 15): 128 + that number.
+    pub fn for_signal(signal: i32) -> Exit {
+        match signal {
+            1 => Exit::HungUp,
+            15 => Exit::Terminated,
+            _ => Exit::Interrupted,
+        }
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit.code())
+    }
+}
 
 /// A problem with what the user gave us (a file, a flag, an answer). Exit code 2.
 #[derive(Debug, thiserror::Error)]
@@ -31,5 +74,28 @@ impl InputError {
             path: path.into(),
             detail: detail.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_ones() {
+        let codes = [
+            (Exit::Done, 0),
+            (Exit::Internal, 1),
+            (Exit::Usage, 2),
+            (Exit::HungUp, 129),
+            (Exit::Interrupted, 130),
+            (Exit::Terminated, 143),
+        ];
+        for (exit, code) in codes {
+            assert_eq!(exit.code(), code, "{exit:?}");
+        }
+        assert_eq!(Exit::for_signal(1), Exit::HungUp);
+        assert_eq!(Exit::for_signal(2), Exit::Interrupted);
+        assert_eq!(Exit::for_signal(15), Exit::Terminated);
     }
 }

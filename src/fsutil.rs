@@ -48,12 +48,53 @@ fn describe(path: &Path, err: std::io::Error) -> WriteError {
     }
 }
 
+impl WriteError {
+    /// True when the person can fix it (a path, a folder, a permission), so
+    /// the exit code is 2 rather than an internal failure.
+    pub fn is_input_problem(&self) -> bool {
+        use std::io::ErrorKind;
+        matches!(
+            self.source.kind(),
+            ErrorKind::NotFound
+                | ErrorKind::PermissionDenied
+                | ErrorKind::ReadOnlyFilesystem
+                | ErrorKind::AlreadyExists
+                | ErrorKind::IsADirectory
+                | ErrorKind::NotADirectory
+                | ErrorKind::InvalidInput
+        )
+    }
+}
+
 /// Write `bytes` to `path` atomically with mode 0600 (owner read/write only).
+/// Only a regular file is ever replaced: a device, pipe, socket or folder at
+/// `path` is refused, never swapped for a file.
 pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
+    if !dir.is_dir() {
+        return Err(WriteError {
+            path: path.display().to_string(),
+            reason: format!("the folder does not exist ({})", dir.display()),
+            advice: "create it first or save it somewhere else.".to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+        });
+    }
+    if let Ok(meta) = std::fs::metadata(path)
+        && !meta.is_file()
+    {
+        return Err(WriteError {
+            path: path.display().to_string(),
+            reason: format!("it is {}, not a regular file", kind_of(&meta)),
+            advice: "name a new file or an existing ordinary file, or use --output - to \
+                     write to the screen."
+                .to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+        });
+    }
+    remove_stale_temp_files(&dir);
     // If a signal arrives mid-write, the signal thread removes the temp file.
     let (mut tmp, _pending) = crate::interrupt::PendingFile::create(
         || {
@@ -70,6 +111,187 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     tmp.as_file().sync_all().map_err(|e| describe(path, e))?;
     tmp.persist(path).map_err(|e| describe(path, e.error))?;
     Ok(())
+}
+
+/// How long a temp file of ours must have been left before it is taken to be
+/// from a run that was killed mid-write (a live write takes well under a second).
+const STALE_TEMP_AGE: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+
+const TEMP_PREFIX: &str = ".session-ready-";
+const TEMP_SUFFIX: &str = ".tmp";
+
+/// Remove temp files a killed run left in `dir`: only ours by name, only
+/// regular files owned by this user, only ones older than [`STALE_TEMP_AGE`].
+/// They may hold a whole clinician copy, so they must not stay forever.
+pub fn remove_stale_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !(name.starts_with(TEMP_PREFIX) && name.ends_with(TEMP_SUFFIX)) {
+            continue;
+        }
+        // symlink_metadata: a link named like ours is left alone.
+        let Ok(meta) = std::fs::symlink_metadata(entry.path()) else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age >= STALE_TEMP_AGE);
+        if meta.is_file() && old && owned_by_me(&meta) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn owned_by_me(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    meta.uid() == unsafe { libc::geteuid() }
+}
+
+#[cfg(not(unix))]
+fn owned_by_me(_meta: &std::fs::Metadata) -> bool {
+    // The temp files are created in the user's own folders.
+    true
+}
+
+/// What a file-system entry is, in plain words.
+pub fn kind_of(meta: &std::fs::Metadata) -> &'static str {
+    let kind = meta.file_type();
+    if kind.is_dir() {
+        return "a folder";
+    }
+    if kind.is_symlink() {
+        return "a link";
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return "a named pipe (FIFO)";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_file() {
+        "a file"
+    } else {
+        "something other than a file"
+    }
+}
+
+/// The most bytes read from any one input file: answers, reports, clinic
+/// files, drafts, keys and saved network results (README: limits).
+pub const MAX_INPUT_BYTES: u64 = 1024 * 1024;
+
+/// Read an input file of at most `limit` bytes. Only regular files are
+/// opened: a folder, named pipe, device, dangling link or link loop is named
+/// in the message instead of being read (a pipe would hang, /dev/zero would
+/// never end). `what` names the file's role for messages ("the answers file").
+pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, crate::error::InputError> {
+    use std::io::Read;
+    let problem = |detail: String| crate::error::InputError::file(path, detail);
+    let link = std::fs::symlink_metadata(path).map_err(|e| problem(open_reason(&e)))?;
+    let meta = std::fs::metadata(path).map_err(|e| {
+        if link.file_type().is_symlink() {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                problem(
+                    "it is a link to something that is not there (a dangling link). Give the \
+                     path of the file itself."
+                        .to_string(),
+                )
+            } else {
+                problem(format!(
+                    "it is a link that cannot be followed; links may point to each other in a \
+                     loop ({e}). Give the path of the file itself."
+                ))
+            }
+        } else {
+            problem(open_reason(&e))
+        }
+    })?;
+    if !meta.is_file() {
+        return Err(problem(format!(
+            "it is {}, not a regular file, so it was not read. Give the path of a saved file.",
+            kind_of(&meta)
+        )));
+    }
+    let too_large = || {
+        problem(format!(
+            "it is larger than the limit of {} for files read by session-ready. Nothing was \
+             read; check that this is the right file.",
+            size_words(limit)
+        ))
+    };
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // If a pipe is swapped in after the check above, opening it must not wait.
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(|e| problem(open_reason(&e)))?;
+    let opened = file.metadata().map_err(|e| problem(open_reason(&e)))?;
+    if !opened.is_file() {
+        return Err(problem(format!(
+            "it is {}, not a regular file, so it was not read.",
+            kind_of(&opened)
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| problem(open_reason(&e)))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// The bytes of an input file as text, or "not a text file" for binary data.
+pub fn input_text(path: &Path, bytes: Vec<u8>) -> Result<String, crate::error::InputError> {
+    let binary = || {
+        crate::error::InputError::file(
+            path,
+            "it is not a text file (it holds binary data). Check that this is the right file.",
+        )
+    };
+    if bytes.contains(&0) {
+        return Err(binary());
+    }
+    String::from_utf8(bytes).map_err(|_| binary())
+}
+
+fn size_words(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes.is_multiple_of(1024 * 1024) {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
+fn open_reason(e: &std::io::Error) -> String {
+    let why = match e.kind() {
+        std::io::ErrorKind::NotFound => "there is no file there".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission was refused".to_string(),
+        std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
+        _ => e.to_string(),
+    };
+    format!("it could not be read ({why}). Check the path.")
 }
 
 #[cfg(unix)]
@@ -115,7 +337,10 @@ mod tests {
     fn missing_folder_is_explained() {
         let err = write_private(Path::new("/nonexistent-dir-xyz/r.json"), b"x").unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("folder does not exist"), "{msg}");
+        assert!(
+            msg.contains("the folder does not exist (/nonexistent-dir-xyz)"),
+            "{msg}"
+        );
         assert!(msg.contains("Nothing was overwritten"), "{msg}");
     }
 }

@@ -29,7 +29,7 @@ pub fn install() {
                         "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
                     );
                 }
-                std::process::exit(128 + signal);
+                std::process::exit(crate::error::Exit::for_signal(signal).code().into());
             }
         });
     });

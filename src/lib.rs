@@ -15,4 +15,5 @@ pub mod interrupt;
 pub mod net;
 pub mod questionnaire;
 pub mod report;
+pub mod safe_text;
 pub mod term;

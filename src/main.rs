@@ -3,5 +3,5 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = session_ready::cli::Cli::parse();
-    session_ready::commands::run(cli)
+    session_ready::commands::run(cli).into()
 }

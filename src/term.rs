@@ -145,9 +145,24 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// How a measurement (connection test, device check) is written: for reading
+/// on screen, or as JSON for scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Terminal,
+    Json,
+}
+
 /// Pretty JSON with a final newline, as every `--format json` prints it.
+/// Characters that could drive a terminal are written as `\uXXXX` escapes
+/// (the data is unchanged for any JSON reader).
 pub fn json_document(value: &impl serde::Serialize) -> serde_json::Result<Vec<u8>> {
-    let mut out = serde_json::to_vec_pretty(value)?;
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(
+        &mut out,
+        crate::safe_text::SafeJsonFormatter::new(),
+    );
+    serde::Serialize::serialize(value, &mut serializer)?;
     out.push(b'\n');
     Ok(out)
 }

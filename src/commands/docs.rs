@@ -1,18 +1,22 @@
 //! Shell completions and man pages, generated from the clap definitions.
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::CommandFactory;
 
 use crate::cli::Cli;
+use crate::error::Exit;
 
-pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     let mut cmd = Cli::command();
-    clap_complete::generate(shell, &mut cmd, "session-ready", &mut std::io::stdout());
-    Ok(ExitCode::SUCCESS)
+    // Rendered first and written with write_all: clap_complete's own writer
+    // panics on a closed pipe, and `| head` must end calmly.
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "session-ready", &mut script);
+    super::emit(None, &script)?;
+    Ok(Exit::Done)
 }
 
-pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
     let cmd = Cli::command();
     match out_dir {
         Some(dir) => {
@@ -20,7 +24,11 @@ pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             clap_mangen::generate_to(cmd, &dir)?;
             eprintln!("Manual pages written to {}.", dir.display());
         }
-        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            super::emit(None, &page)?;
+        }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

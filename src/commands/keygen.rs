@@ -1,12 +1,11 @@
 //! `session-ready keygen`: a clinic's age key pair, so clinician copies can be
 //! encrypted on the client's machine and opened only at the clinic.
-use std::process::ExitCode;
 
 use crate::cli::KeygenArgs;
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::report::encrypt::generate_identity;
 
-pub fn run(args: KeygenArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: KeygenArgs) -> anyhow::Result<Exit> {
     let (key_file, public) = generate_identity();
     match &args.output {
         Some(path) => {
@@ -27,12 +26,12 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<ExitCode> {
                  Public key, to give to clients or to put in the clinic file as `recipient`:",
                 path.display()
             );
-            println!("{public}");
+            super::emit(None, format!("{public}\n").as_bytes())?;
         }
         None => {
-            print!("{key_file}");
+            super::emit(None, key_file.as_bytes())?;
             eprintln!("Public key: {public}");
         }
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -8,14 +8,12 @@ mod report;
 mod serve;
 mod summarize;
 
-use std::process::ExitCode;
-
 use crate::cli::{Cli, Command};
-use crate::error::{EXIT_INTERNAL, EXIT_USAGE, InputError};
+use crate::error::{Exit, InputError};
 use crate::term::Style;
 
-/// Run a parsed command line and return the process exit code.
-pub fn run(cli: Cli) -> ExitCode {
+/// Run a parsed command line and say how the process ends.
+pub fn run(cli: Cli) -> Exit {
     let style = Style::detect(cli.plain, cli.no_color);
     // `serve` shuts down gracefully on its own signals; every other command
     // restores the terminal and removes half-written files when interrupted.
@@ -34,13 +32,29 @@ pub fn run(cli: Cli) -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        // Whoever reads our output stopped reading (`| head`): a normal end.
+        Err(err) if is_broken_pipe(&err) => Exit::Done,
         Err(err) => {
             let usage = err.downcast_ref::<InputError>().is_some()
-                || err.downcast_ref::<clap::Error>().is_some();
-            eprintln!("{}", error_message(&err));
-            ExitCode::from(if usage { EXIT_USAGE } else { EXIT_INTERNAL })
+                || err.downcast_ref::<clap::Error>().is_some()
+                || err
+                    .downcast_ref::<crate::fsutil::WriteError>()
+                    .is_some_and(|e| e.is_input_problem());
+            // Messages quote file names and values from files: escaped, so
+            // they cannot drive the terminal.
+            eprintln!("{}", crate::safe_text::printable(&error_message(&err)));
+            if usage { Exit::Usage } else { Exit::Internal }
         }
     }
+}
+
+/// True when the error comes from writing to a pipe whose reader has gone.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// The whole error chain, calmly worded, with no Rust debug noise.
@@ -75,12 +89,17 @@ pub(crate) fn run_probe(
     Ok(report)
 }
 
-/// Write `bytes` to `output` privately, or to stdout.
+/// True for `--output -`: standard output, as the file.
+pub fn is_stdout(output: Option<&std::path::Path>) -> bool {
+    output.is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
 pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
     match output {
-        Some(path) => crate::fsutil::write_private(path, bytes)?,
-        None => {
+        Some(path) if !is_stdout(Some(path)) => crate::fsutil::write_private(path, bytes)?,
+        _ => {
             let mut out = std::io::stdout().lock();
             out.write_all(bytes)?;
             out.flush()?;

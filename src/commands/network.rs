@@ -1,13 +1,12 @@
 //! `session-ready network`: the connection test on its own.
-use std::process::ExitCode;
 
-use crate::cli::{NetworkArgs, NetworkFormat};
-use crate::error::InputError;
-use crate::net::probe::{self, ProbeConfig};
-use crate::term::Style;
+use crate::cli::{NetworkArgs, ProbeArgs};
+use crate::error::{Exit, InputError};
+use crate::net::probe::{self, DEFAULT_SERVER, ProbeConfig};
+use crate::term::{OutputFormat, Style};
 
 /// Check the flags a person typed; a problem here is exit code 2.
-pub(crate) fn validate(args: &crate::cli::ProbeArgs) -> Result<(), InputError> {
+pub(crate) fn validate(args: &ProbeArgs) -> Result<(), InputError> {
     if let Some(server) = &args.server {
         probe::parse_server_url(server).map_err(|m| InputError::Usage(format!("--server: {m}")))?;
     }
@@ -23,9 +22,27 @@ pub(crate) fn validate(args: &crate::cli::ProbeArgs) -> Result<(), InputError> {
     Ok(())
 }
 
-pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
+/// The connection test's settings from the shared `--server/--stun/--max-seconds`
+/// flags and the terminal style (progress bar on a TTY, plain step lines with
+/// `--plain` on a TTY).
+pub(crate) fn probe_config(args: &ProbeArgs, style: Style) -> ProbeConfig {
+    let interactive = style.tty && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    ProbeConfig {
+        stun: args.stun.clone(),
+        max_seconds: args.max_seconds,
+        progress: style.progress(),
+        announce: style.plain && interactive,
+        ..ProbeConfig::new(
+            args.server
+                .clone()
+                .unwrap_or_else(|| DEFAULT_SERVER.to_string()),
+        )
+    }
+}
+
+pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
     validate(&args.probe)?;
-    let config = ProbeConfig::from_args(&args.probe, style);
+    let config = probe_config(&args.probe, style);
     let report = super::run_probe(&config)?;
     // Colour codes belong on a terminal, never in a saved file.
     let style = if args.output.is_some() {
@@ -35,8 +52,8 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<ExitCode> {
     };
     let bytes = crate::net::render::render(&report, args.format, style)?;
     super::emit(args.output.as_deref(), &bytes)?;
-    if args.output.is_some() && args.format == NetworkFormat::Terminal && style.plain {
+    if args.output.is_some() && args.format == OutputFormat::Terminal && style.plain {
         eprintln!("Saved.");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -1,13 +1,14 @@
 //! `session-ready report FILE`: show a saved report again, in any format, as
 //! the client or clinician copy; encrypted reports open with --identity.
-use std::process::ExitCode;
 
-use crate::cli::{ReportArgs, View};
+use crate::cli::ReportArgs;
+use crate::error::Exit;
+use crate::report::View;
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::input::read_report;
 use crate::term::Style;
 
-pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
     let client_ref = super::check::flag_client_ref(args.client_ref.as_deref())?;
     let mut report = read_report(&args.file, args.identity.as_deref())?;
     if let Some(text) = client_ref {
@@ -31,5 +32,5 @@ pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<ExitCode> {
             style,
         },
     )?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

@@ -1,9 +1,8 @@
 //! `session-ready serve`: run the measurement server until Ctrl-C or SIGTERM.
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::process::ExitCode;
 
 use crate::cli::ServeArgs;
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::net::server::{self, ServerConfig};
 use crate::term::Style;
 
@@ -22,13 +21,34 @@ fn listen_address(text: &str) -> Result<SocketAddr, InputError> {
         .ok_or_else(bad)
 }
 
-pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     let listen = listen_address(&args.listen)?;
-    if args.max_connections == 0 {
-        return Err(InputError::Usage("--max-connections: expected at least 1.".into()).into());
+    for (flag, value) in [
+        ("--max-connections", args.max_connections as u64),
+        (
+            "--per-address-connections",
+            u64::from(args.per_address_connections),
+        ),
+        ("--per-address-streams", u64::from(args.per_address_streams)),
+        (
+            "--per-address-mb-per-minute",
+            args.per_address_mb_per_minute,
+        ),
+        (
+            "--stun-replies-per-second",
+            u64::from(args.stun_replies_per_second),
+        ),
+    ] {
+        if value == 0 {
+            return Err(InputError::Usage(format!("{flag}: expected at least 1.")).into());
+        }
     }
     let mut config = ServerConfig::new(listen);
     config.max_connections = args.max_connections;
+    config.per_address_connections = args.per_address_connections;
+    config.per_address_streams = args.per_address_streams;
+    config.per_address_bytes_per_minute = args.per_address_mb_per_minute.saturating_mul(1_000_000);
+    config.stun_replies_per_s = f64::from(args.stun_replies_per_second);
     config.public_stun_port = args.public_stun_port;
     let runtime = super::runtime()?;
     runtime.block_on(async move {
@@ -49,7 +69,7 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<ExitCode> {
         println!("Stopped; open connections were given time to finish.");
         Ok::<_, anyhow::Error>(())
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

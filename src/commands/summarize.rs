@@ -1,14 +1,13 @@
 //! `session-ready summarize DIR|FILES…`: a caseload at a glance for intake
 //! coordinators. Unreadable files are listed, never dropped; the exit code is
 //! 0 when at least one report was read.
-use std::process::ExitCode;
 
 use crate::cli::SummarizeArgs;
-use crate::error::InputError;
+use crate::error::{Exit, InputError};
 use crate::report::summary::{collect, render};
 use crate::term::Style;
 
-pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<ExitCode> {
+pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<Exit> {
     if let Some(identity) = &args.identity {
         // A bad key file would otherwise show up once per encrypted report.
         crate::report::encrypt::load_identities(identity)?;
@@ -33,5 +32,5 @@ pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<ExitCode> {
         ))
         .into());
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }

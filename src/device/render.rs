@@ -1,17 +1,17 @@
 //! Terminal and JSON output of the device check.
-use crate::cli::NetworkFormat;
+use crate::term::OutputFormat;
 use crate::term::{Style, Tone};
 
 use super::{DeviceRating, DeviceReport};
 
 pub fn render(
     report: &DeviceReport,
-    format: NetworkFormat,
+    format: OutputFormat,
     style: Style,
 ) -> anyhow::Result<Vec<u8>> {
     match format {
-        NetworkFormat::Json => Ok(crate::term::json_document(report)?),
-        NetworkFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
+        OutputFormat::Json => Ok(crate::term::json_document(report)?),
+        OutputFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
     }
 }
 

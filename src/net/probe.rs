@@ -28,7 +28,7 @@ mod progress;
 mod transfer;
 mod udp;
 
-pub use http::{identify, parse_server_url, server_host, server_timing_ms};
+pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
@@ -66,23 +66,6 @@ impl ProbeConfig {
             announce: false,
             proxy: None,
             timing: ProbeTiming::default(),
-        }
-    }
-
-    /// From the shared `--server/--stun/--max-seconds` flags and the terminal style
-    /// (progress bar on a TTY, plain step lines with `--plain` on a TTY).
-    pub fn from_args(args: &crate::cli::ProbeArgs, style: crate::term::Style) -> Self {
-        let interactive = style.tty && std::io::IsTerminal::is_terminal(&std::io::stderr());
-        ProbeConfig {
-            stun: args.stun.clone(),
-            max_seconds: args.max_seconds,
-            progress: style.progress(),
-            announce: style.plain && interactive,
-            ..ProbeConfig::new(
-                args.server
-                    .clone()
-                    .unwrap_or_else(|| DEFAULT_SERVER.to_string()),
-            )
         }
     }
 }
@@ -202,6 +185,8 @@ struct State {
     udp: Option<UdpResult>,
     udp_reason: Option<String>,
     udp_status: UdpStatus,
+    /// The server said, while the audio-like test ran, that it was shedding STUN replies.
+    server_stun_busy: bool,
 }
 
 impl State {
@@ -226,6 +211,7 @@ impl State {
             udp: None,
             udp_reason: missing,
             udp_status: UdpStatus::NotMeasured,
+            server_stun_busy: false,
         }
     }
 
@@ -575,6 +561,7 @@ async fn idle_and_audio<'a>(
         }
     };
     tokio::join!(audio, idle, warm);
+    server_busy_is_not_the_line(&mut lock(state));
 }
 
 /// What every transfer step shares.
@@ -688,6 +675,9 @@ async fn idle_latency_step(
             Ok(Ok(pong)) => {
                 bytes_used.fetch_add(pong.bytes, Ordering::Relaxed);
                 samples.push(pong.rtt_ms);
+                if pong.stun_busy {
+                    lock(state).server_stun_busy = true;
+                }
             }
             Ok(Err(problem)) => {
                 last_problem = Some(problem);
@@ -715,6 +705,27 @@ async fn idle_latency_step(
     } else {
         None
     };
+}
+
+/// A server that was shedding STUN replies while the audio-like test ran
+/// explains missing replies: the test then says nothing about the client's
+/// line (neither "blocked" nor its loss), so it is left out with that reason.
+fn server_busy_is_not_the_line(state: &mut State) {
+    let incomplete = match (&state.udp, state.udp_status) {
+        (_, UdpStatus::Blocked) => true,
+        (Some(udp), UdpStatus::Measured) => udp.received < udp.sent,
+        _ => false,
+    };
+    if state.server_stun_busy && incomplete {
+        state.udp = None;
+        state.udp_status = UdpStatus::NotMeasured;
+        state.udp_reason = Some(
+            "The measurement server was busy and left some of the audio-like test unanswered, \
+             so it was not counted; this says nothing about your connection. Trying again in a \
+             few minutes may help."
+                .to_string(),
+        );
+    }
 }
 
 /// Choose the STUN server, then run the audio-like stream and record it.

@@ -1,18 +1,18 @@
 //! The connection test as shown to a client (plain words, colour only as a
 //! second cue) and as JSON.
-use crate::cli::NetworkFormat;
+use crate::term::OutputFormat;
 use crate::term::{Style, Tone};
 
 use super::model::*;
 
 pub fn render(
     report: &NetworkReport,
-    format: NetworkFormat,
+    format: OutputFormat,
     style: Style,
 ) -> anyhow::Result<Vec<u8>> {
     match format {
-        NetworkFormat::Json => Ok(crate::term::json_document(report)?),
-        NetworkFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
+        OutputFormat::Json => Ok(crate::term::json_document(report)?),
+        OutputFormat::Terminal => Ok(style.fit(terminal(report, style)).into_bytes()),
     }
 }
 
@@ -318,7 +318,7 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(
             &render(
                 &sample(true),
-                NetworkFormat::Json,
+                OutputFormat::Json,
                 Style::decide(false, false, false),
             )
             .unwrap(),

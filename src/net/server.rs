@@ -10,18 +10,22 @@
 //! (so the client knows it may use this host for STUN). STUN Binding requests
 //! (RFC 8489) are answered on the same address over UDP.
 //!
-//! Limits keep memory bounded whatever clients do: a cap on concurrent
-//! connections (extra ones wait in the listen queue), on header size, on
-//! download and upload sizes, on how long a request body may stall, and on a
-//! connection's lifetime; STUN replies are rate-limited per source address so
-//! the server is useless as a traffic reflector.
-use std::collections::HashMap;
+//! Limits keep memory bounded and every client served whatever others do:
+//! a cap on concurrent connections, with the most stalled connection closed
+//! to make room for a newcomer; per-address caps on connections, transfers in
+//! flight and bytes a minute (429 with `Retry-After` beyond); a first request
+//! must arrive within seconds and a client that stops reading is dropped; caps
+//! on header size, on download and upload sizes, on how long a request body
+//! may stall, and on a connection's lifetime. STUN replies are rate-limited
+//! per source and in all, answer only well-formed Binding requests and carry
+//! no SOFTWARE attribute, so the server is useless as a traffic reflector.
+//! The defaults and the reasons for them are in README.md ("Hosting `serve`").
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -32,10 +36,19 @@ use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rand::{Rng, SeedableRng, rngs::SmallRng};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::{Semaphore, watch};
 
 use super::stun;
+
+mod admission;
+mod connection;
+mod stun_limit;
+
+use admission::{AddressLimits, AddressTable, Refusal};
+use connection::{Clock, ConnState, Registry, TrackedIo};
+use stun_limit::{ReplyLimiter, Verdict};
 
 /// Response header that marks a session-ready server.
 pub const IDENT_HEADER: &str = "session-ready";
@@ -44,8 +57,23 @@ pub const IDENT_HEADER: &str = "session-ready";
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
     pub listen: SocketAddr,
-    /// Connections served at once; more wait in the kernel's listen queue.
+    /// Connections served at once. When all are taken, the connection that has
+    /// made no progress for longest (at least `evict_after`) is closed for a newcomer;
+    /// with none such, the newcomer gets 503.
     pub max_connections: usize,
+    /// Connections one address may hold (a probe opens 9).
+    pub per_address_connections: u32,
+    /// Downloads and uploads one address may run at once (a probe runs 4).
+    pub per_address_streams: u32,
+    /// Bytes one address may move a minute, down and up together (a probe moves at most 56 MB).
+    pub per_address_bytes_per_minute: u64,
+    /// A new connection must send its first request within this time.
+    pub first_request_timeout: Duration,
+    /// A reply the client does not read for this long is dropped with its connection.
+    pub write_stall_timeout: Duration,
+    /// A full server may close a connection that has made no progress for this
+    /// long (one idle between requests: five times this long).
+    pub evict_after: Duration,
     /// Largest `GET /__down?bytes=N` served.
     pub max_download_bytes: u64,
     /// Largest `POST /__up` body accepted.
@@ -60,6 +88,8 @@ pub struct ServerConfig {
     pub connection_lifetime: Duration,
     /// STUN replies per second allowed to one source address.
     pub stun_per_source_per_s: f64,
+    /// STUN replies per second in all (new sources may use only half).
+    pub stun_replies_per_s: f64,
     /// On shutdown, how long open connections get to finish.
     pub drain_timeout: Duration,
 }
@@ -69,6 +99,12 @@ impl ServerConfig {
         ServerConfig {
             listen,
             max_connections: 256,
+            per_address_connections: 24,
+            per_address_streams: 10,
+            per_address_bytes_per_minute: 250 * 1_000_000,
+            first_request_timeout: Duration::from_secs(3),
+            write_stall_timeout: Duration::from_secs(5),
+            evict_after: Duration::from_secs(1),
             max_download_bytes: 256 * 1_000_000,
             max_upload_bytes: 128 * 1_000_000,
             public_stun_port: None,
@@ -76,6 +112,7 @@ impl ServerConfig {
             body_idle_timeout: Duration::from_secs(10),
             connection_lifetime: Duration::from_secs(120),
             stun_per_source_per_s: 200.0,
+            stun_replies_per_s: 5_000.0,
             drain_timeout: Duration::from_secs(5),
         }
     }
@@ -89,11 +126,30 @@ pub struct ServerStats {
     pub connections_peak: AtomicU64,
     pub connections_total: AtomicU64,
     pub requests: AtomicU64,
+    /// Client errors answered (4xx other than 404), including the 413s and 429s below.
     pub rejected: AtomicU64,
+    pub too_large: AtomicU64,
+    /// Requests answered 429 (an address over its transfers or bytes).
+    pub rate_limited: AtomicU64,
+    /// Connections turned away on arrival: the address had its share (429).
+    pub refused_per_address: AtomicU64,
+    /// Connections turned away on arrival: every slot busy and none stalled (503).
+    pub refused_full: AtomicU64,
+    /// Stalled connections closed to make room for a newcomer.
+    pub evicted: AtomicU64,
+    /// Connections closed for sending no request in time.
+    pub first_request_timeouts: AtomicU64,
+    /// Connections closed because the client stopped reading the reply.
+    pub write_stalls: Arc<AtomicU64>,
     pub bytes_sent: AtomicU64,
     pub bytes_received: AtomicU64,
     pub stun_replies: AtomicU64,
+    /// STUN requests not answered: the source asked faster than its share.
     pub stun_dropped: AtomicU64,
+    /// STUN requests not answered: the server was at its reply cap.
+    pub stun_shed: AtomicU64,
+    /// Datagrams that were not a well-formed STUN Binding request.
+    pub stun_ignored: AtomicU64,
 }
 
 /// Sockets bound and ready; call [`BoundServer::run`] to serve.
@@ -140,15 +196,28 @@ impl BoundServer {
         let (stop_tx, stop_rx) = watch::channel(false);
         let addr = self.local_addr();
         let stun_port = self.config.public_stun_port.unwrap_or(addr.port());
-        let ident = HeaderValue::from_str(&format!(
-            "{}; stun-port={stun_port}",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .unwrap_or_else(|_| HeaderValue::from_static("1"));
+        let ident = |extra: &str| {
+            HeaderValue::from_str(&format!(
+                "{}; stun-port={stun_port}{extra}",
+                env!("CARGO_PKG_VERSION")
+            ))
+            .unwrap_or_else(|_| HeaderValue::from_static("1"))
+        };
         let shared = Arc::new(Shared {
             config: self.config.clone(),
             stats: self.stats.clone(),
-            ident,
+            ident: ident(""),
+            ident_stun_busy: ident("; stun-busy"),
+            clock: Clock::new(),
+            stun_busy_until_ms: AtomicU64::new(0),
+            addresses: Mutex::new(AddressTable::new(AddressLimits {
+                connections: self.config.per_address_connections.max(1),
+                streams: self.config.per_address_streams.max(1),
+                bytes_per_minute: self.config.per_address_bytes_per_minute.max(1),
+            })),
+            registry: Mutex::new(Registry::default()),
+            next_id: AtomicU64::new(0),
+            slot_freed: tokio::sync::Notify::new(),
         });
         let udp_task = tokio::spawn(stun_loop(self.udp, shared.clone(), stop_rx.clone()));
         let http_task = tokio::spawn(accept_loop(self.tcp, shared, stop_rx));
@@ -208,19 +277,134 @@ struct Shared {
     config: ServerConfig,
     stats: Arc<ServerStats>,
     ident: HeaderValue,
+    /// The same, telling clients that STUN replies are being shed (so a
+    /// client whose audio-like test went unanswered blames the server, not its line).
+    ident_stun_busy: HeaderValue,
+    clock: Clock,
+    stun_busy_until_ms: AtomicU64,
+    addresses: Mutex<AddressTable>,
+    registry: Mutex<Registry>,
+    next_id: AtomicU64,
+    /// Notified each time a connection ends (for newcomers waiting for a slot).
+    slot_freed: tokio::sync::Notify,
 }
 
+/// How long after shedding STUN replies the server keeps saying so.
+const STUN_BUSY_NOTICE_MS: u64 = 5_000;
+
+/// Lock a mutex even if a panicking task poisoned it (the data stays consistent per call).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One address, however it arrived (an IPv4 client on a dual-stack socket shows as ::ffff:a.b.c.d).
+fn client_ip(peer: SocketAddr) -> IpAddr {
+    match peer.ip() {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+/// Why a newcomer is turned away at the door.
+enum TurnedAway {
+    AddressShare,
+    Full,
+}
+
+impl Shared {
+    /// Take a slot for a connection from `ip`, closing the most stalled
+    /// connection when every slot is taken.
+    fn admit(&self, ip: IpAddr) -> Result<Arc<ConnState>, TurnedAway> {
+        let mut addresses = lock(&self.addresses);
+        if addresses.open_connection(ip, Instant::now()).is_err() {
+            return Err(TurnedAway::AddressShare);
+        }
+        let mut registry = lock(&self.registry);
+        if registry.len() >= self.config.max_connections.max(1) {
+            let now_ms = self.clock.now_ms();
+            let idle_after = self.config.evict_after * 5;
+            match registry.pick_victim(now_ms, self.config.evict_after, idle_after) {
+                Some(victim) => {
+                    // Its slot is free now; its task ends on the notification.
+                    registry.remove(victim.id);
+                    addresses.close_connection(victim.ip);
+                    victim.evict.notify_one();
+                    self.stats.evicted.fetch_add(1, Ordering::Relaxed);
+                    self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+                }
+                None => {
+                    addresses.close_connection(ip);
+                    return Err(TurnedAway::Full);
+                }
+            }
+        }
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let conn = Arc::new(ConnState::new(id, ip, self.clock));
+        registry.insert(conn.clone());
+        let stats = &self.stats;
+        stats.connections_total.fetch_add(1, Ordering::Relaxed);
+        let open = stats.connections_open.fetch_add(1, Ordering::Relaxed) + 1;
+        stats.connections_peak.fetch_max(open, Ordering::Relaxed);
+        Ok(conn)
+    }
+
+    fn release(&self, conn: &ConnState) {
+        let mut addresses = lock(&self.addresses);
+        // An evicted connection was already released when it was picked.
+        if lock(&self.registry).remove(conn.id) {
+            addresses.close_connection(conn.ip);
+            self.stats.connections_open.fetch_sub(1, Ordering::Relaxed);
+        }
+        drop(addresses);
+        self.slot_freed.notify_one();
+    }
+
+    fn start_transfer(self: &Arc<Self>, ip: IpAddr, bytes: u64) -> Result<TransferTicket, Refusal> {
+        lock(&self.addresses).start_transfer(ip, bytes, Instant::now())?;
+        Ok(TransferTicket {
+            shared: self.clone(),
+            ip,
+            reserved: bytes,
+            used: 0,
+        })
+    }
+
+    fn stun_busy(&self) -> bool {
+        self.clock.now_ms() < self.stun_busy_until_ms.load(Ordering::Relaxed)
+    }
+}
+
+/// One running transfer's share of its address's budget; gives back what it did not use.
+struct TransferTicket {
+    shared: Arc<Shared>,
+    ip: IpAddr,
+    reserved: u64,
+    used: u64,
+}
+
+impl Drop for TransferTicket {
+    fn drop(&mut self) {
+        lock(&self.shared.addresses)
+            .finish_transfer(self.ip, self.reserved.saturating_sub(self.used));
+    }
+}
+
+/// How long a newcomer may wait for a slot when all are busy and none is stalled
+/// (a burst of real clients), asking again whenever one frees and a few times a second.
+const WAIT_FOR_SLOT: Duration = Duration::from_secs(5);
+const ASK_AGAIN: Duration = Duration::from_millis(250);
+const MAX_WAITING: usize = 1024;
+
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let slots = Arc::new(Semaphore::new(shared.config.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Turned-away connections get a short reply; this many may be replying at once.
+    let refusals = Arc::new(Semaphore::new(256));
+    // Newcomers waiting for a slot (a socket and a small task each).
+    let waiting = Arc::new(Semaphore::new(
+        MAX_WAITING.max(4 * shared.config.max_connections),
+    ));
     loop {
-        // Take a slot before accepting: beyond the limit, clients wait in the
-        // listen queue instead of costing memory here.
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = stop.changed() => break,
-        };
-        let (stream, _peer) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(pair) => pair,
                 Err(_) => {
@@ -231,46 +415,150 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             },
             _ = stop.changed() => break,
         };
-        let _ = stream.set_nodelay(true);
-        shared
-            .stats
-            .connections_total
-            .fetch_add(1, Ordering::Relaxed);
-        let open = shared
-            .stats
-            .connections_open
-            .fetch_add(1, Ordering::Relaxed)
-            + 1;
-        shared
-            .stats
-            .connections_peak
-            .fetch_max(open, Ordering::Relaxed);
-        let service_shared = shared.clone();
-        let service = service_fn(move |req| {
-            let shared = service_shared.clone();
-            async move { Ok::<_, Infallible>(handle(req, shared).await) }
-        });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(shared.config.header_timeout)
-            .max_header_size(16 * 1024)
-            .max_buf_size(64 * 1024)
-            .keep_alive(true)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        let lifetime = shared.config.connection_lifetime;
-        let conn_shared = shared.clone();
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(lifetime, conn).await;
-            conn_shared
-                .stats
-                .connections_open
-                .fetch_sub(1, Ordering::Relaxed);
-            drop(permit);
-        });
+        let ip = client_ip(peer);
+        match shared.admit(ip) {
+            Ok(conn) => serve_connection(stream, conn, shared.clone(), graceful.watcher()),
+            Err(TurnedAway::AddressShare) => {
+                shared
+                    .stats
+                    .refused_per_address
+                    .fetch_add(1, Ordering::Relaxed);
+                let reply = refusal_reply(
+                    "429 Too Many Requests",
+                    2,
+                    "This address has as many connections open as this server allows; try again shortly.\n",
+                );
+                if let Ok(permit) = refusals.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        turn_away(stream, reply).await;
+                        drop(permit);
+                    });
+                }
+            }
+            Err(TurnedAway::Full) => {
+                let shared = shared.clone();
+                let watcher = graceful.watcher();
+                let waiting = waiting.clone().try_acquire_owned();
+                let refusal = refusals.clone().try_acquire_owned();
+                tokio::spawn(async move {
+                    // A burst of real clients waits a moment for a slot to free.
+                    if let Ok(_waiting) = waiting {
+                        let deadline = tokio::time::Instant::now() + WAIT_FOR_SLOT;
+                        while tokio::time::Instant::now() < deadline {
+                            let next = (tokio::time::Instant::now() + ASK_AGAIN).min(deadline);
+                            let _ =
+                                tokio::time::timeout_at(next, shared.slot_freed.notified()).await;
+                            match shared.admit(ip) {
+                                Ok(conn) => return serve_connection(stream, conn, shared, watcher),
+                                Err(TurnedAway::Full) => {}
+                                // Its share is taken meanwhile: the 503 below says to come back.
+                                Err(TurnedAway::AddressShare) => break,
+                            }
+                        }
+                    }
+                    shared.stats.refused_full.fetch_add(1, Ordering::Relaxed);
+                    if let Ok(_permit) = refusal {
+                        let reply = refusal_reply(
+                            "503 Service Unavailable",
+                            5,
+                            "This server is busy; try again shortly.\n",
+                        );
+                        turn_away(stream, reply).await;
+                    }
+                });
+            }
+        }
     }
     drop(listener);
     let _ = tokio::time::timeout(shared.config.drain_timeout, graceful.shutdown()).await;
+}
+
+/// Serve HTTP on an admitted connection, in its own task, until it ends,
+/// is closed to make room, sends no first request in time, or outlives its lifetime.
+fn serve_connection(
+    stream: TcpStream,
+    conn: Arc<ConnState>,
+    shared: Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+) {
+    let _ = stream.set_nodelay(true);
+    let service_shared = shared.clone();
+    let service_conn = conn.clone();
+    let service = service_fn(move |req| {
+        let shared = service_shared.clone();
+        let conn = service_conn.clone();
+        async move { Ok::<_, Infallible>(handle(req, shared, conn).await) }
+    });
+    let io = TrackedIo::new(
+        stream,
+        conn.clone(),
+        shared.config.write_stall_timeout,
+        shared.stats.write_stalls.clone(),
+    );
+    let http = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(shared.config.header_timeout)
+        .max_header_size(16 * 1024)
+        .max_buf_size(64 * 1024)
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(io), service);
+    let http = watcher.watch(http);
+    let lifetime = shared.config.connection_lifetime;
+    let first_request = shared.config.first_request_timeout;
+    tokio::spawn(async move {
+        let no_first_request = async {
+            tokio::time::sleep(first_request).await;
+            if conn.requests() > 0 {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            _ = http => {}
+            _ = conn.evict.notified() => {}
+            _ = no_first_request => {
+                shared.stats.first_request_timeouts.fetch_add(1, Ordering::Relaxed);
+            }
+            _ = tokio::time::sleep(lifetime) => {}
+        }
+        shared.release(&conn);
+    });
+}
+
+/// A complete HTTP reply for a connection turned away on arrival.
+fn refusal_reply(status: &str, retry_after_s: u64, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nretry-after: {retry_after_s}\r\n{IDENT_HEADER}: {}\r\n\
+         content-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        env!("CARGO_PKG_VERSION"),
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// Read the request head (so the reply answers it and closing does not reset
+/// the connection before the client reads the reply), send `reply`, close.
+/// Bounded to about a second whatever the client does.
+async fn turn_away(mut stream: TcpStream, reply: Vec<u8>) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let mut head = Vec::with_capacity(1024);
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8 * 1024 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => head.extend_from_slice(&buf[..n]),
+            }
+        }
+        if stream.write_all(&reply).await.is_ok() {
+            let _ = stream.shutdown().await;
+            // Let the client read the reply before the socket goes away.
+            while let Ok(n) = stream.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    })
+    .await;
 }
 
 type ResponseBody = BoxBody<Bytes, std::io::Error>;
@@ -289,6 +577,25 @@ fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
     res
 }
 
+/// 429 with `Retry-After`: this address is over its transfers or bytes for now.
+fn too_many(refusal: Refusal, shared: &Shared) -> Response<ResponseBody> {
+    shared.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+    let mut res = text(
+        StatusCode::TOO_MANY_REQUESTS,
+        "This address has used its share of this server for now; try again after the time in Retry-After.\n",
+    );
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        HeaderValue::from(refusal.retry_after_s()),
+    );
+    res
+}
+
+fn too_large(shared: &Shared, body: &'static str) -> Response<ResponseBody> {
+    shared.stats.too_large.fetch_add(1, Ordering::Relaxed);
+    text(StatusCode::PAYLOAD_TOO_LARGE, body)
+}
+
 fn query_bytes(query: Option<&str>) -> Result<u64, ()> {
     let Some(query) = query else { return Ok(0) };
     for pair in query.split('&') {
@@ -299,12 +606,32 @@ fn query_bytes(query: Option<&str>) -> Result<u64, ()> {
     Ok(0)
 }
 
-async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<ResponseBody> {
+async fn handle(
+    req: Request<Incoming>,
+    shared: Arc<Shared>,
+    conn: Arc<ConnState>,
+) -> Response<ResponseBody> {
     let started = Instant::now();
+    let request = conn.begin_request();
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
-    let mut res = route(req, &shared).await;
+    let res = route(req, &shared, conn.ip).await;
+    // The request ends when hyper drops the body (sent, or abandoned).
+    let (parts, body) = res.into_parts();
+    let mut res = Response::from_parts(
+        parts,
+        Guarded {
+            body,
+            _request: request,
+        }
+        .boxed(),
+    );
     let headers = res.headers_mut();
-    headers.insert(IDENT_HEADER, shared.ident.clone());
+    let ident = if shared.stun_busy() {
+        &shared.ident_stun_busy
+    } else {
+        &shared.ident
+    };
+    headers.insert(IDENT_HEADER, ident.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -312,7 +639,7 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Respons
     );
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("server-timing, session-ready"),
+        HeaderValue::from_static("server-timing, session-ready, retry-after"),
     );
     headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
     let server_ms = started.elapsed().as_secs_f64() * 1000.0;
@@ -325,26 +652,33 @@ async fn handle(req: Request<Incoming>, shared: Arc<Shared>) -> Response<Respons
     res
 }
 
-async fn route(req: Request<Incoming>, shared: &Shared) -> Response<ResponseBody> {
+async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Response<ResponseBody> {
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, "/__down") => {
             let Ok(bytes) = query_bytes(req.uri().query()) else {
                 return text(StatusCode::BAD_REQUEST, "bytes must be a whole number\n");
             };
             if bytes > shared.config.max_download_bytes {
-                return text(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "bytes is above this server's limit\n",
-                );
+                return too_large(shared, "bytes is above this server's limit\n");
             }
-            let mut res = Response::new(RandomBody::new(bytes, shared.stats.clone()).boxed());
+            // Latency pings (no body) are not transfers and are never refused.
+            let ticket = if bytes > 0 && req.method() == Method::GET {
+                match shared.start_transfer(ip, bytes) {
+                    Ok(ticket) => Some(ticket),
+                    Err(refusal) => return too_many(refusal, shared),
+                }
+            } else {
+                None
+            };
+            let mut res =
+                Response::new(RandomBody::new(bytes, shared.stats.clone(), ticket).boxed());
             res.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/octet-stream"),
             );
             res
         }
-        (&Method::POST, "/__up") => receive_upload(req, shared).await,
+        (&Method::POST, "/__up") => receive_upload(req, shared, ip).await,
         (&Method::OPTIONS, _) => {
             let mut res = text(StatusCode::NO_CONTENT, "");
             let h = res.headers_mut();
@@ -368,8 +702,12 @@ async fn route(req: Request<Incoming>, shared: &Shared) -> Response<ResponseBody
     }
 }
 
-/// Count and discard the body, within the size and stall limits.
-async fn receive_upload(req: Request<Incoming>, shared: &Shared) -> Response<ResponseBody> {
+/// Count and discard the body, within the size, stall and per-address limits.
+async fn receive_upload(
+    req: Request<Incoming>,
+    shared: &Arc<Shared>,
+    ip: IpAddr,
+) -> Response<ResponseBody> {
     let limit = shared.config.max_upload_bytes;
     let declared = req
         .headers()
@@ -377,11 +715,19 @@ async fn receive_upload(req: Request<Incoming>, shared: &Shared) -> Response<Res
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit) {
-        return closing(text(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "upload is above this server's limit\n",
-        ));
+        return closing(too_large(shared, "upload is above this server's limit\n"));
     }
+    if declared == Some(0) {
+        return text(StatusCode::OK, "");
+    }
+    // Without a declared length, reserve the most it may be; the rest is given back.
+    let reserve = declared
+        .unwrap_or(limit)
+        .min(shared.config.per_address_bytes_per_minute);
+    let mut ticket = match shared.start_transfer(ip, reserve) {
+        Ok(ticket) => ticket,
+        Err(refusal) => return closing(too_many(refusal, shared)),
+    };
     let mut body = req.into_body();
     let mut received: u64 = 0;
     loop {
@@ -394,15 +740,13 @@ async fn receive_upload(req: Request<Incoming>, shared: &Shared) -> Response<Res
             Ok(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     received += data.len() as u64;
+                    ticket.used = received.min(ticket.reserved);
                     shared
                         .stats
                         .bytes_received
                         .fetch_add(data.len() as u64, Ordering::Relaxed);
-                    if received > limit {
-                        return closing(text(
-                            StatusCode::PAYLOAD_TOO_LARGE,
-                            "upload is above this server's limit\n",
-                        ));
+                    if received > limit || received > reserve {
+                        return closing(too_large(shared, "upload is above this server's limit\n"));
                     }
                 }
             }
@@ -418,6 +762,32 @@ fn closing(mut res: Response<ResponseBody>) -> Response<ResponseBody> {
     res
 }
 
+/// A response body that holds its request open until hyper drops it.
+struct Guarded {
+    body: ResponseBody,
+    _request: connection::RequestGuard,
+}
+
+impl Body for Guarded {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// A body of `remaining` pseudo-random bytes, generated as it is sent so memory
 /// stays at one chunk per connection. Random so that no compressing proxy can
 /// shrink it and flatter the figure.
@@ -425,16 +795,18 @@ struct RandomBody {
     remaining: u64,
     rng: SmallRng,
     stats: Arc<ServerStats>,
+    ticket: Option<TransferTicket>,
 }
 
 const CHUNK: usize = 64 * 1024;
 
 impl RandomBody {
-    fn new(len: u64, stats: Arc<ServerStats>) -> Self {
+    fn new(len: u64, stats: Arc<ServerStats>, ticket: Option<TransferTicket>) -> Self {
         RandomBody {
             remaining: len,
             rng: SmallRng::seed_from_u64(rand::random()),
             stats,
+            ticket,
         }
     }
 }
@@ -454,6 +826,9 @@ impl Body for RandomBody {
         let mut buf = BytesMut::zeroed(n);
         self.rng.fill_bytes(&mut buf);
         self.remaining -= n as u64;
+        if let Some(ticket) = self.ticket.as_mut() {
+            ticket.used += n as u64;
+        }
         self.stats.bytes_sent.fetch_add(n as u64, Ordering::Relaxed);
         Poll::Ready(Some(Ok(Frame::data(buf.freeze()))))
     }
@@ -467,50 +842,13 @@ impl Body for RandomBody {
     }
 }
 
-/// Token bucket per source address, so one address cannot make us send more
-/// than `rate` replies a second (STUN replies are larger than requests).
-struct ReplyLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: HashMap<IpAddr, (f64, Instant)>,
-}
-
-impl ReplyLimiter {
-    const MAX_TRACKED: usize = 10_000;
-
-    fn new(rate: f64) -> Self {
-        ReplyLimiter {
-            rate,
-            burst: rate.max(1.0),
-            buckets: HashMap::new(),
-        }
-    }
-
-    fn allow(&mut self, ip: IpAddr, now: Instant) -> bool {
-        if self.buckets.len() >= Self::MAX_TRACKED && !self.buckets.contains_key(&ip) {
-            // Forget addresses idle for a few seconds (their buckets are full again anyway).
-            self.buckets
-                .retain(|_, (_, last)| now.duration_since(*last) < Duration::from_secs(5));
-            if self.buckets.len() >= Self::MAX_TRACKED {
-                return false;
-            }
-        }
-        let (tokens, last) = self.buckets.entry(ip).or_insert((self.burst, now));
-        let refill = now.duration_since(*last).as_secs_f64() * self.rate;
-        *tokens = (*tokens + refill).min(self.burst);
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let software = format!("session-ready {}", env!("CARGO_PKG_VERSION"));
-    let mut limiter = ReplyLimiter::new(shared.config.stun_per_source_per_s);
+    let config = &shared.config;
+    let mut limiter = ReplyLimiter::new(
+        config.stun_per_source_per_s,
+        config.stun_replies_per_s,
+        Instant::now(),
+    );
     let mut buf = vec![0u8; 2048];
     loop {
         let (len, from) = tokio::select! {
@@ -523,15 +861,27 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
             },
             _ = stop.changed() => break,
         };
-        let Some(reply) = stun::respond(&buf[..len], from, Some(&software)) else {
+        // No SOFTWARE attribute: it would only make replies bigger than requests.
+        let Some(reply) = stun::respond(&buf[..len], from, None) else {
+            shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
             continue;
         };
-        if !limiter.allow(from.ip(), Instant::now()) {
-            shared.stats.stun_dropped.fetch_add(1, Ordering::Relaxed);
-            continue;
-        }
-        if socket.send_to(&reply, from).await.is_ok() {
-            shared.stats.stun_replies.fetch_add(1, Ordering::Relaxed);
+        match limiter.check(client_ip(from), Instant::now()) {
+            Verdict::Reply => {
+                if socket.send_to(&reply, from).await.is_ok() {
+                    shared.stats.stun_replies.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Verdict::SourceLimited => {
+                shared.stats.stun_dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Verdict::ServerBusy => {
+                shared.stats.stun_shed.fetch_add(1, Ordering::Relaxed);
+                shared.stun_busy_until_ms.store(
+                    shared.clock.now_ms() + STUN_BUSY_NOTICE_MS,
+                    Ordering::Relaxed,
+                );
+            }
         }
     }
 }
@@ -548,19 +898,5 @@ mod tests {
         assert_eq!(query_bytes(Some("other=1")), Ok(0));
         assert!(query_bytes(Some("bytes=-1")).is_err());
         assert!(query_bytes(Some("bytes=1e9")).is_err());
-    }
-
-    #[test]
-    fn limiter_allows_a_burst_then_the_steady_rate() {
-        let mut l = ReplyLimiter::new(10.0);
-        let t0 = Instant::now();
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let allowed = (0..50).filter(|_| l.allow(ip, t0)).count();
-        assert_eq!(allowed, 10);
-        // One second later ten more tokens have accrued.
-        let t1 = t0 + Duration::from_secs(1);
-        assert_eq!((0..50).filter(|_| l.allow(ip, t1)).count(), 10);
-        // Another address has its own bucket.
-        assert!(l.allow("192.0.2.2".parse().unwrap(), t1));
     }
 }

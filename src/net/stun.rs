@@ -397,33 +397,23 @@ pub fn binding_error(
 }
 
 /// What a server sends back for one datagram from `source`, or `None` to stay
-/// silent (not STUN, not a Binding request, or a response/indication).
-/// Replies mirror the request's use of FINGERPRINT.
+/// silent: only well-formed Binding requests are answered (not other methods,
+/// responses or indications, nor anything that is not STUN), so the server
+/// never answers traffic it did not ask for with something larger.
+/// Replies mirror the request's use of FINGERPRINT. Without `software`, a
+/// reply is at most 24 bytes longer than its request: 20 → 32 bytes for an
+/// IPv4 client (1.6×), 20 → 44 for IPv6 (2.2×), and a 420 for unknown
+/// comprehension-required attributes carries no reason text.
 pub fn respond(datagram: &[u8], source: SocketAddr, software: Option<&str>) -> Option<Vec<u8>> {
     let request = parse(datagram).ok()?;
-    if request.class != Class::Request {
+    if request.class != Class::Request || request.method != METHOD_BINDING {
         return None;
     }
     let fingerprint = request.has_fingerprint();
     let txid = &request.transaction_id;
-    if request.method != METHOD_BINDING {
-        return Some(binding_error(
-            txid,
-            400,
-            "Only Binding is supported",
-            &[],
-            fingerprint,
-        ));
-    }
     let unknown = request.unknown_required();
     if !unknown.is_empty() {
-        return Some(binding_error(
-            txid,
-            420,
-            "Unknown Attribute",
-            &unknown,
-            fingerprint,
-        ));
+        return Some(binding_error(txid, 420, "", &unknown, fingerprint));
     }
     Some(binding_success(txid, source, software, fingerprint))
 }
@@ -543,6 +533,11 @@ mod tests {
         // A response is never answered (no reflection loops); garbage is ignored.
         let response = binding_success(&TXID, from, None, false);
         assert!(respond(&response, from, None).is_none());
+        // Nor is an indication, or a request for another method.
+        let indication = Encoder::new(Class::Indication, METHOD_BINDING, &TXID).finish(false);
+        assert!(respond(&indication, from, None).is_none());
+        let allocate = Encoder::new(Class::Request, 0x003, &TXID).finish(false);
+        assert!(respond(&allocate, from, None).is_none());
         assert!(respond(b"GET / HTTP/1.1\r\n\r\n", from, None).is_none());
         assert!(respond(&[], from, None).is_none());
     }
@@ -557,7 +552,7 @@ mod tests {
         assert_eq!(reply.class, Class::ErrorResponse);
         assert!(reply.attributes.contains(&Attribute::ErrorCode {
             code: 420,
-            reason: "Unknown Attribute".into()
+            reason: String::new()
         }));
         assert!(
             reply
@@ -570,6 +565,39 @@ mod tests {
             .finish(false);
         let ok = parse(&respond(&optional, "192.0.2.9:1".parse().unwrap(), None).unwrap()).unwrap();
         assert_eq!(ok.class, Class::SuccessResponse);
+    }
+
+    /// The reflection bound documented on `respond` and in README.md.
+    #[test]
+    fn replies_are_at_most_24_bytes_longer_than_requests() {
+        let v4: SocketAddr = "203.0.113.7:40000".parse().unwrap();
+        let v6: SocketAddr = "[2001:db8::1]:40000".parse().unwrap();
+        for fp in [false, true] {
+            let request = binding_request(&TXID, fp);
+            assert_eq!(
+                respond(&request, v4, None).unwrap().len(),
+                request.len() + 12
+            );
+            assert_eq!(
+                respond(&request, v6, None).unwrap().len(),
+                request.len() + 24
+            );
+        }
+        assert_eq!(binding_request(&TXID, false).len(), 20);
+        for unknown in 1..6u16 {
+            let mut enc = Encoder::new(Class::Request, METHOD_BINDING, &TXID);
+            for k in 0..unknown {
+                enc = enc.attribute(0x0030 + k, &[]);
+            }
+            let request = enc.finish(false);
+            let reply = respond(&request, v6, None).unwrap();
+            assert!(
+                reply.len() <= request.len() + 24,
+                "{} vs {}",
+                reply.len(),
+                request.len()
+            );
+        }
     }
 
     #[test]

@@ -27,18 +27,14 @@ const TOP_LEVEL_FIELDS: [&str; 4] = ["answers", "region", "session_plan", "clien
 
 /// Read and validate an answers file.
 pub fn load(path: &Path, bank: &QuestionBank) -> Result<AnswersFile, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        InputError::file(
-            path,
-            format!("it could not be read ({e}). Check the path and that the file is readable."),
-        )
-    })?;
+    let bytes = crate::fsutil::read_input(path, crate::fsutil::MAX_INPUT_BYTES)?;
+    let text = crate::fsutil::input_text(path, bytes)?;
     parse(path, &text, bank)
 }
 
 /// Validate the text of an answers file; `path` is only used in messages.
 pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile, InputError> {
-    let value: Value = serde_json::from_str(text).map_err(|e| {
+    let value: Value = crate::safe_text::parse_json_strict(text.as_bytes()).map_err(|e| {
         InputError::file(
             path,
             format!(
@@ -195,6 +191,12 @@ fn parse_plan(bank: &QuestionBank, value: &Value) -> Result<Option<SessionPlan>,
         }
         match value {
             Value::String(text) => {
+                if let Err(problem) =
+                    crate::safe_text::check_field(&format!("session_plan.\"{key}\""), text, false)
+                {
+                    problems.push(problem);
+                    continue;
+                }
                 plan.insert(key.clone(), Some(text.clone()));
             }
             Value::Null => {

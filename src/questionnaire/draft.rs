@@ -46,9 +46,11 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Parse a draft; every problem names the file and says what to do.
 pub fn parse(path: &Path, text: &str) -> Result<Draft, InputError> {
-    let draft: Draft = serde_json::from_str(text).map_err(|e| {
-        InputError::file(path, format!("the saved progress could not be read ({e})."))
-    })?;
+    let draft: Draft = crate::safe_text::parse_json_strict(text.as_bytes())
+        .and_then(serde_json::from_value)
+        .map_err(|e| {
+            InputError::file(path, format!("the saved progress could not be read ({e})."))
+        })?;
     if draft.schema != DRAFT_SCHEMA {
         return Err(InputError::file(
             path,
@@ -57,6 +59,17 @@ pub fn parse(path: &Path, text: &str) -> Result<Draft, InputError> {
                 draft.schema
             ),
         ));
+    }
+    for (id, text) in &draft.state.plan {
+        if let Some(text) = text
+            && let Err(problem) =
+                crate::safe_text::check_field(&format!("session_plan.\"{id}\""), text, false)
+        {
+            return Err(InputError::file(
+                path,
+                format!("the saved progress {problem}"),
+            ));
+        }
     }
     let bank = super::bank();
     for (id, answer) in &draft.state.answers {
@@ -75,14 +88,13 @@ pub fn parse(path: &Path, text: &str) -> Result<Draft, InputError> {
 
 /// The draft at `path`, if any.
 pub fn load(path: &Path) -> Result<Option<Draft>, InputError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(path, &text).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(InputError::file(
-            path,
-            format!("the saved progress could not be opened ({e})."),
-        )),
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        _ => {}
     }
+    let bytes = crate::fsutil::read_input(path, crate::fsutil::MAX_INPUT_BYTES)?;
+    let text = crate::fsutil::input_text(path, bytes)?;
+    parse(path, &text).map(Some)
 }
 
 /// Save atomically, mode 0600, creating a private folder if needed.
@@ -108,13 +120,6 @@ pub fn remove(path: &Path) -> std::io::Result<()> {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
     }
-}
-
-/// Move an unreadable draft aside rather than delete what the client entered.
-pub fn set_aside(path: &Path) -> std::io::Result<PathBuf> {
-    let aside = path.with_extension("unreadable.json");
-    std::fs::rename(path, &aside)?;
-    Ok(aside)
 }
 
 #[cfg(test)]
@@ -146,6 +151,20 @@ mod tests {
         remove(&path).unwrap();
         assert_eq!(load(&path).unwrap(), None);
         remove(&path).unwrap();
+    }
+
+    #[test]
+    fn control_characters_in_a_draft_are_refused() {
+        let text = format!(
+            r#"{{"schema":"{DRAFT_SCHEMA}","started_at":"","saved_at":"","region":null,"state":{{"answers":{{}},"plan":{{"place":"sofa\u001b[2J"}}}}}}"#
+        );
+        let err = parse(Path::new("draft.json"), &text)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("session_plan.\"place\"") && err.contains("control character"),
+            "{err}"
+        );
     }
 
     #[test]

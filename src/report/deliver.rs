@@ -2,8 +2,8 @@
 //! screen or file.
 use std::path::Path;
 
-use crate::cli::{Format, View};
 use crate::error::InputError;
+use crate::report::{Format, View};
 use crate::term::Style;
 
 use super::Report;
@@ -17,7 +17,7 @@ pub struct Delivery<'a> {
     pub view: Option<View>,
     pub output: Option<&'a Path>,
     /// age recipient (`age1…`) for an encrypted clinician copy: `--encrypt-to`,
-    /// or the clinic file's `recipient` (see `clinic::settings`).
+    /// or the clinic file's `recipient` (see `commands::check::settings`).
     pub encrypt_to: Option<&'a str>,
     pub style: Style,
 }

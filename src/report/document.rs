@@ -6,11 +6,11 @@
 use chrono::{DateTime, Utc};
 
 use crate::assessment::Status;
-use crate::cli::View;
 use crate::crisis::CrisisResource;
 use crate::device::DeviceRating;
 use crate::net::NetworkReport;
 use crate::questionnaire::{SKIPPED, bank};
+use crate::report::View;
 
 use super::Report;
 use super::model::{QuestionnaireStatus, SessionPlan};

@@ -67,17 +67,17 @@ pub fn looks_encrypted(bytes: &[u8]) -> bool {
 pub fn load_identities(
     identity_path: &Path,
 ) -> Result<Vec<Box<dyn age::Identity + Send + Sync>>, InputError> {
-    let file = std::fs::File::open(identity_path).map_err(|e| {
-        InputError::file(
+    if !identity_path.exists() {
+        return Err(InputError::file(
             identity_path,
-            format!(
-                "the key file could not be opened ({}). Check the path given to --identity; \
-                 it is the file `session-ready keygen` (or `age-keygen`) wrote for the clinic.",
-                io_reason(&e)
-            ),
-        )
-    })?;
-    let parsed = age::IdentityFile::from_buffer(BufReader::new(file)).map_err(|e| {
+            "the key file could not be opened (there is no file there). Check the path given \
+             to --identity; it is the file `session-ready keygen` (or `age-keygen`) wrote for \
+             the clinic.",
+        ));
+    }
+    let bytes = crate::fsutil::read_input(identity_path, crate::fsutil::MAX_INPUT_BYTES)?;
+    warn_if_others_can_read(identity_path);
+    let parsed = age::IdentityFile::from_buffer(BufReader::new(&bytes[..])).map_err(|e| {
         InputError::file(
             identity_path,
             format!(
@@ -127,7 +127,7 @@ pub fn decrypt(
         ),
         other => damaged(&other.to_string()),
     })?;
-    let mut reader = decryptor
+    let reader = decryptor
         .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
         .map_err(|e| match e {
             age::DecryptError::NoMatchingKeys => InputError::file(
@@ -142,9 +142,18 @@ pub fn decrypt(
             other => damaged(&other.to_string()),
         })?;
     let mut plaintext = Vec::new();
+    let limit = crate::fsutil::MAX_INPUT_BYTES;
     reader
+        .take(limit + 1)
         .read_to_end(&mut plaintext)
         .map_err(|e| damaged(&e.to_string()))?;
+    if plaintext.len() as u64 > limit {
+        return Err(InputError::file(
+            file,
+            "once opened, it is larger than the limit of 1 MB for reports. Nothing was \
+             changed; check that this is the right file.",
+        ));
+    }
     Ok(plaintext)
 }
 
@@ -160,12 +169,39 @@ pub fn generate_identity() -> (String, String) {
     (file, public)
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "there is no file there".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission was refused".to_string(),
-        _ => e.to_string(),
+/// Like ssh, say so when a private key file can be read by other accounts on
+/// this computer (group or world bits): anyone who can read it can open every
+/// report encrypted to it. Said once per run, however many reports are opened.
+fn warn_if_others_can_read(path: &Path) {
+    if let Some(mode) = others_can_read(path) {
+        static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+        if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            eprintln!(
+                "{}",
+                crate::safe_text::printable(&format!(
+                    "Note: the key file {} can be read by other accounts on this computer \
+                     (permissions {mode:o}). Anyone who can read it can open the reports \
+                     encrypted to it. To keep it private: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ))
+            );
+        }
     }
+}
+
+/// The file's permission bits when group or others may read it.
+#[cfg(unix)]
+pub fn others_can_read(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o044 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+pub fn others_can_read(_path: &Path) -> Option<u32> {
+    // Windows files in the user's profile are private by default ACLs.
+    None
 }
 
 #[cfg(test)]

@@ -211,8 +211,8 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     items.push(crisis_group(report));
 
     let view_display = match report.view {
-        crate::cli::View::Clinician => "Clinician copy",
-        crate::cli::View::Client => "Client copy (risk answers left out)",
+        crate::report::View::Clinician => "Clinician copy",
+        crate::report::View::Client => "Client copy (risk answers left out)",
     };
     let mut tags = vec![coding(
         &code_system("report-view"),
@@ -252,11 +252,11 @@ fn narrative(report: &Report) -> Narrative {
         // The client copy leaves the risk answers out, so it says only
         // that support is there now.
         let urgent = match report.view {
-            crate::cli::View::Clinician => {
+            crate::report::View::Clinician => {
                 "Urgent: the client answered yes to the ASQ acuity question (risk.asq5). \
                  Please contact them promptly."
             }
-            crate::cli::View::Client => "Urgent: support is there for you now.",
+            crate::report::View::Client => "Urgent: support is there for you now.",
         };
         div.push_str(&format!(
             "<p><b>{urgent}</b></p><p>{}:</p><ul>",

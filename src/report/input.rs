@@ -8,18 +8,7 @@ use super::{Report, SCHEMA};
 
 /// Read the report at `path`, opening it with `identity` when it is encrypted.
 pub fn read_report(path: &Path, identity: Option<&Path>) -> Result<Report, InputError> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        let why = match e.kind() {
-            std::io::ErrorKind::NotFound => "there is no file there".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission was refused".to_string(),
-            std::io::ErrorKind::IsADirectory => "it is a folder, not a file".to_string(),
-            _ => e.to_string(),
-        };
-        InputError::file(
-            path,
-            format!("it could not be read ({why}). Check the path."),
-        )
-    })?;
+    let bytes = crate::fsutil::read_input(path, crate::fsutil::MAX_INPUT_BYTES)?;
     let bytes = if super::encrypt::looks_encrypted(&bytes) {
         let Some(identity) = identity else {
             return Err(InputError::file(
@@ -44,7 +33,14 @@ pub fn parse_report(path: &Path, bytes: &[u8]) -> Result<Report, InputError> {
              in other formats; open the PDF with a PDF viewer.",
         ));
     }
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+    if !bytes.starts_with(b"%PDF") && (bytes.contains(&0) || std::str::from_utf8(bytes).is_err()) {
+        return Err(InputError::file(
+            path,
+            "it is not a text file (it holds binary data), so it is not a JSON report. Reports \
+             to show again are the ones saved with --format json.",
+        ));
+    }
+    let value = crate::safe_text::parse_json_strict(bytes).map_err(|e| {
         InputError::file(
             path,
             format!(

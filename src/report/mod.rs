@@ -21,3 +21,40 @@ pub mod terminal;
 pub mod text;
 
 pub use model::{Report, SCHEMA};
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Readable on screen.
+    Terminal,
+    /// The full report as JSON (schema in schema/report.schema.json).
+    Json,
+    /// Markdown for case notes.
+    Markdown,
+    /// Plain text for pasting into notes.
+    Text,
+    /// A one-to-two page PDF for attaching to case notes.
+    Pdf,
+    /// HL7 FHIR R4 QuestionnaireResponse JSON for record systems.
+    Fhir,
+}
+
+/// Two views of one report.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum View {
+    /// Everything except risk answers: safe to show on a shared screen.
+    Client,
+    /// Everything, including risk answers and the session plan.
+    Clinician,
+}

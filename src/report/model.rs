@@ -6,10 +6,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
-use crate::cli::View;
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
+use crate::report::View;
 
 /// Schema id and version of the JSON report.
 pub const SCHEMA: &str = "session-ready/report/v1";

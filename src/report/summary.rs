@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::assessment::{Outcome, Status};
-use crate::cli::SummaryFormat;
 use crate::error::InputError;
 use crate::net::model::VideoRating;
 use crate::term::Style;
@@ -17,6 +16,14 @@ use super::Report;
 
 /// Schema id of `summarize --format json`.
 pub const SUMMARY_SCHEMA: &str = "session-ready/summary/v1";
+
+/// Formats of a caseload summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SummaryFormat {
+    Terminal,
+    Csv,
+    Json,
+}
 
 /// One client report, as a coordinator needs it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -146,7 +153,11 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
                     let mut found: Vec<PathBuf> = entries
                         .filter_map(|e| e.ok())
                         .map(|e| e.path())
-                        .filter(|p| p.is_file())
+                        // Anything named like a report is tried, whatever it
+                        // is (a folder, a pipe, a broken link), so it is listed
+                        // with the reason rather than dropped; other folders
+                        // are passed over quietly.
+                        .filter(|p| is_report_name(p) || !p.is_dir())
                         // Hidden files include our own half-written temp files.
                         .filter(|p| {
                             !p.file_name()
@@ -189,9 +200,26 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
 pub fn render(summary: &Summary, format: SummaryFormat, style: Style) -> anyhow::Result<Vec<u8>> {
     match format {
         SummaryFormat::Json => Ok(crate::term::json_document(summary)?),
-        SummaryFormat::Csv => csv(summary),
-        SummaryFormat::Terminal => Ok(terminal(summary, style).into_bytes()),
+        SummaryFormat::Csv => csv(&escaped(summary)),
+        SummaryFormat::Terminal => Ok(terminal(&escaped(summary), style).into_bytes()),
     }
+}
+
+/// File names and the text taken from reports, with anything that could
+/// drive a terminal or spreadsheet escaped (`safe_text`).
+fn escaped(summary: &Summary) -> Summary {
+    let text = |s: &str| crate::safe_text::printable(s).into_owned();
+    let mut copy = summary.clone();
+    for r in &mut copy.reports {
+        r.file = text(&r.file);
+        r.date = text(&r.date);
+        r.region = text(&r.region);
+    }
+    for u in &mut copy.unreadable {
+        u.file = text(&u.file);
+        u.error = text(&u.error);
+    }
+    copy
 }
 
 /// Spreadsheets run cells that start with these as formulas; a leading
@@ -227,7 +255,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
         w.write_record([
             cell(&r.file),
             cell(r.client_ref.as_deref().unwrap_or_default()),
-            r.date.clone(),
+            cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
             r.criteria_met.join(";"),
@@ -361,4 +389,35 @@ fn capitalise(s: &str) -> String {
     c.next()
         .map(|f| f.to_uppercase().chain(c).collect())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_csv_cell_from_a_file_is_kept_as_text() {
+        let row = Row {
+            file: "r.json".into(),
+            client_ref: Some("@SUM(1)".into()),
+            date: "=HYPERLINK(\"http://evil.example\")".into(),
+            outcome: Outcome::VideoSuitable,
+            urgent: false,
+            criteria_met: vec![],
+            criteria_unknown: vec![],
+            network_rating: "not-measured".into(),
+            region: "GB".into(),
+            view: "clinician".into(),
+            questionnaire_status: "completed".into(),
+            skipped: 0,
+        };
+        let summary = Summary {
+            schema: SUMMARY_SCHEMA,
+            reports: vec![row],
+            ..Summary::default()
+        };
+        let out = String::from_utf8(csv(&summary).unwrap()).unwrap();
+        assert!(out.contains("\"'=HYPERLINK"), "{out}");
+        assert!(out.contains(",'@SUM(1),"), "{out}");
+    }
 }

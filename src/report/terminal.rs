@@ -2,9 +2,9 @@
 //! --format terminal`). Crisis resources come first when the report is urgent,
 //! and always appear; words carry every meaning, colour only repeats it.
 use crate::assessment::Status;
-use crate::cli::View;
 use crate::device::DeviceRating;
 use crate::questionnaire::{SKIPPED, bank};
+use crate::report::View;
 use crate::term::{Style, Tone};
 
 use super::Report;

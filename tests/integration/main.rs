@@ -13,6 +13,8 @@ mod check_wire;
 mod cli;
 mod files;
 mod fuzz_regressions;
+mod hardening;
+mod net_abuse;
 mod net_cli;
 mod net_faults;
 mod net_probe;

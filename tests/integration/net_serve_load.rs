@@ -26,6 +26,9 @@ fn rss_mb() -> f64 {
 async fn serve_keeps_answering_under_bounded_load() {
     let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
     config.max_connections = 32;
+    // Every client here is 127.0.0.1: the per-address shares are tested in net_abuse.rs.
+    config.per_address_connections = 1_000;
+    config.per_address_streams = 1_000;
     config.max_upload_bytes = 1_000_000;
     config.header_timeout = Duration::from_millis(800);
     config.body_idle_timeout = Duration::from_millis(800);

@@ -3,10 +3,10 @@
 //! the questions; the report previewed before anything is saved; crisis
 //! resources at the end. The connection test runs in the background meanwhile.
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::thread::JoinHandle;
 
-use crate::cli::{CheckArgs, Format, View};
+use crate::cli::CheckArgs;
+use crate::error::Exit;
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::flow::{Flow, FlowState};
@@ -14,12 +14,10 @@ use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, 
 use crate::questionnaire::session::{Ending, Session};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
+use crate::report::{Format, View};
 use crate::term::Style;
 
 use super::{Measured, Setup};
-
-/// Exit code after Ctrl-C or a closed terminal (128 + SIGINT, as shells expect).
-const EXIT_STOPPED: u8 = 130;
 
 /// Where progress is kept, and whether the client agreed to keep it.
 struct Progress {
@@ -65,7 +63,7 @@ impl Progress {
     }
 }
 
-pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<ExitCode> {
+pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit> {
     let mut prompter: Box<dyn Prompter> = if style.plain {
         Box::new(LinePrompter::new(
             std::io::BufReader::new(std::io::stdin()),
@@ -125,7 +123,7 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         Ending::NotNow => {
             p.clear();
             p.say("Whenever you are ready, run session-ready check again. Take care.");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Exit::Done);
         }
     };
 
@@ -154,10 +152,11 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         saved.as_ref(),
         setup.encrypt_to().is_some(),
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Done)
 }
 
-/// Offer to pick up a paused check. An unreadable draft is moved aside, never deleted.
+/// Offer to pick up a paused check. An unreadable draft is named, and the
+/// client is offered to delete it.
 fn resume(
     p: &mut dyn Prompter,
     style: Style,
@@ -177,11 +176,34 @@ fn resume(
         }
         Ok(None) => Ok(None),
         Err(e) => {
-            let note = match draft::set_aside(file) {
-                Ok(aside) => format!("It was moved to {} so nothing is lost.", aside.display()),
-                Err(_) => "It was left where it is.".to_string(),
-            };
-            p.say(&format!("{e}\n{note} Starting a new check.\n"));
+            // It cannot be resumed, and it may hold answers about risk on a
+            // shared computer: offer to delete it rather than keep a copy.
+            p.say(&crate::safe_text::printable(&format!(
+                "Answers kept from an earlier check could not be read, so they cannot be \
+                 picked up again. {e}"
+            )));
+            let regular = std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file());
+            if regular {
+                let items = [
+                    MenuItem::new("1", "Delete the kept answers (they may be private)"),
+                    MenuItem::new("2", "Leave the file where it is"),
+                ];
+                let picked =
+                    p.choose("What should happen to that file?", &items, 0, help(style))?;
+                if picked == 0 {
+                    match draft::remove(file) {
+                        Ok(()) => p.say("Deleted. Starting a new check.\n"),
+                        Err(e) => p.say(&format!(
+                            "It could not be deleted ({e}). Starting a new check.\n"
+                        )),
+                    }
+                    return Ok(None);
+                }
+            }
+            p.say(&crate::safe_text::printable(&format!(
+                "It was left at {}; you will be asked about it again next time. Starting a new check.\n",
+                file.display()
+            )));
             Ok(None)
         }
     }
@@ -268,10 +290,10 @@ fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<bool, I
 
 /// Leave at once (Esc) or after Ctrl-C: clear the screen so nothing is left
 /// readable; say only what is needed.
-fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool) -> ExitCode {
+fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool) -> Exit {
     p.clear();
     match how {
-        Interrupt::QuickExit => ExitCode::SUCCESS,
+        Interrupt::QuickExit => Exit::Done,
         Interrupt::Stop | Interrupt::Closed => {
             if kept {
                 eprintln!(
@@ -280,23 +302,19 @@ fn leave(p: &mut dyn Prompter, how: Interrupt, kept: bool) -> ExitCode {
             } else {
                 eprintln!("Stopped. Nothing was kept.");
             }
-            ExitCode::from(EXIT_STOPPED)
+            // Ctrl-C and a closed terminal alike, as shells expect of Ctrl-C.
+            Exit::Interrupted
         }
     }
 }
 
-fn paused(
-    p: &mut dyn Prompter,
-    style: Style,
-    progress: &mut Progress,
-    state: &FlowState,
-) -> ExitCode {
+fn paused(p: &mut dyn Prompter, style: Style, progress: &mut Progress, state: &FlowState) -> Exit {
     let Some(file) = progress.file.clone() else {
         p.clear();
         p.say(
             "Paused. There is nowhere to keep answers on this system, so next time starts afresh.",
         );
-        return ExitCode::SUCCESS;
+        return Exit::Done;
     };
     if !progress.keep {
         let items = [
@@ -318,7 +336,7 @@ fn paused(
     } else {
         p.say("Paused. Nothing was kept. Run session-ready check whenever you are ready.");
     }
-    ExitCode::SUCCESS
+    Exit::Done
 }
 
 fn start_probe(args: &CheckArgs, setup: &Setup, style: Style) -> Option<JoinHandle<Measured>> {

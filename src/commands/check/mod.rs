@@ -2,34 +2,35 @@
 //! the report. `--answers FILE` runs it without prompts (intake coordinators);
 //! otherwise the client is walked through it interactively.
 mod interactive;
+mod settings;
 
-use std::process::ExitCode;
-
-use crate::cli::{CheckArgs, Format, NetworkFormat, ProbeArgs};
-use crate::clinic::Settings;
-use crate::error::InputError;
+use crate::cli::{CheckArgs, ProbeArgs};
+use crate::error::{Exit, InputError};
 use crate::net::NetworkReport;
 use crate::net::probe::ProbeConfig;
 use crate::questionnaire::{answers_file, bank};
+use crate::report::Format;
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
-use crate::term::Style;
+use crate::term::{OutputFormat, Style};
 
-pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
+use settings::Settings;
+
+pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
         let bytes = list_questions(args.format, style)?;
         super::emit(args.output.as_deref(), &bytes)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Done);
     }
     if args.device {
         let report = crate::device::collect();
         let format = match args.format {
-            Format::Json => NetworkFormat::Json,
-            _ => NetworkFormat::Terminal,
+            Format::Json => OutputFormat::Json,
+            _ => OutputFormat::Terminal,
         };
         let bytes = crate::device::render(&report, format, style)?;
         super::emit(args.output.as_deref(), &bytes)?;
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Done);
     }
     let setup = Setup::new(&args)?;
     match &args.answers {
@@ -51,7 +52,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<ExitCode> {
                 client_ref: setup.client_ref.clone().or(file.client_ref),
             });
             deliver(&report, &setup.delivery(&args, style))?;
-            Ok(ExitCode::SUCCESS)
+            Ok(Exit::Done)
         }
         None => {
             if !crate::term::interactive() {
@@ -88,7 +89,7 @@ impl Setup {
             .as_deref()
             .map(crate::clinic::load)
             .transpose()?;
-        let settings = crate::clinic::settings(clinic.as_ref(), args)?;
+        let settings = settings::lay_flags_over(clinic.as_ref(), args)?;
         super::network::validate(&Self::probe_args(&settings, args))?;
         Ok(Setup {
             settings,
@@ -122,7 +123,8 @@ impl Setup {
     /// The connection test's settings; `shown` is false when it runs in the
     /// background behind the questions (no progress bar or step lines then).
     fn probe(&self, args: &CheckArgs, style: Style, shown: bool) -> ProbeConfig {
-        let mut config = ProbeConfig::from_args(&Self::probe_args(&self.settings, args), style);
+        let mut config =
+            super::network::probe_config(&Self::probe_args(&self.settings, args), style);
         config.progress &= shown;
         config.announce &= shown;
         config

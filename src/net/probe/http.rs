@@ -127,6 +127,8 @@ pub(super) struct Pong {
     /// STUN port announced by a session-ready server.
     pub stun_port: Option<u16>,
     pub is_session_ready: bool,
+    /// A session-ready server said it is shedding STUN replies.
+    pub stun_busy: bool,
     /// Bytes of the request and reply, approximately (headers included).
     pub bytes: u64,
 }
@@ -163,6 +165,7 @@ pub(super) async fn ping(client: &Client, target: &Target) -> Result<Pong, Strin
         rtt_ms: elapsed_ms - server_ms.unwrap_or(0.0),
         stun_port,
         is_session_ready,
+        stun_busy: stun_busy(&headers),
         bytes: request_bytes + header_bytes(&headers) + body as u64,
     })
 }
@@ -181,11 +184,13 @@ pub(super) fn check_status(response: &reqwest::Response) -> Result<(), String> {
     if status.is_success() {
         return Ok(());
     }
+    if is_busy(status) {
+        return Err(SERVER_BUSY.to_string());
+    }
     let what = status.canonical_reason().unwrap_or("unexpected");
     let hint = match status.as_u16() {
         404 | 405 => " It may not be a speed-test server.",
         413 => " It does not accept transfers this large.",
-        429 => " It is busy; trying again later may help.",
         500..=599 => " The problem is on the server's side; trying again later may help.",
         _ => "",
     };
@@ -193,6 +198,25 @@ pub(super) fn check_status(response: &reqwest::Response) -> Result<(), String> {
         "The measurement server answered with status {} ({what}).{hint}",
         status.as_u16()
     ))
+}
+
+/// What the client is told when the server asks it to come back later: the
+/// server's load, never a property of the client's line.
+pub const SERVER_BUSY: &str = "The measurement server was busy, so this was not measured; \
+     it says nothing about your connection. Trying again in a few minutes may help.";
+
+/// 429 (this address has had its share for now) and 503 (the server is full).
+fn is_busy(status: reqwest::StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 503)
+}
+
+/// Does a session-ready server say it is shedding STUN replies (so unanswered
+/// audio-like packets are its doing, not the client's network)?
+pub fn stun_busy(headers: &HeaderMap) -> bool {
+    headers
+        .get(IDENT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').any(|p| p.trim() == "stun-busy"))
 }
 
 /// Server time from `Server-Timing` (largest `dur`, in ms): Cloudflare sends
@@ -351,6 +375,13 @@ mod tests {
         assert_eq!(identify(&h), (true, None));
         h.insert(IDENT_HEADER, HeaderValue::from_static("0.1.0; stun-port=0"));
         assert_eq!(identify(&h), (true, None));
+        assert!(!stun_busy(&h));
+        h.insert(
+            IDENT_HEADER,
+            HeaderValue::from_static("0.1.0; stun-port=3478; stun-busy"),
+        );
+        assert_eq!(identify(&h), (true, Some(3478)));
+        assert!(stun_busy(&h));
     }
 
     #[test]

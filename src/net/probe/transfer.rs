@@ -399,12 +399,30 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
         (Some(e), None) if !e.stable => Some(unsettled_note(bytes, budget_bytes)),
         _ => None,
     };
+    unless_server_busy(
+        TransferOutcome {
+            estimate,
+            bytes,
+            streams: streams as u32,
+            reason,
+            loaded_ms: lock(&loaded).clone(),
+        },
+        &problems,
+    )
+}
+
+/// When the server turned any stream away as busy (429/503), the streams
+/// that ran say how much the server shared, not what the line can do: the
+/// figure is left out and the reason names the server.
+fn unless_server_busy(outcome: TransferOutcome, problems: &Problems) -> TransferOutcome {
+    if !lock(&problems.0).iter().any(|p| p == http::SERVER_BUSY) {
+        return outcome;
+    }
     TransferOutcome {
-        estimate,
-        bytes,
-        streams: streams as u32,
-        reason,
-        loaded_ms: lock(&loaded).clone(),
+        estimate: None,
+        reason: Some(http::SERVER_BUSY.to_string()),
+        loaded_ms: Vec::new(),
+        ..outcome
     }
 }
 
