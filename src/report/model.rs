@@ -153,12 +153,10 @@ pub fn client_ref(text: &str) -> Result<String, String> {
         ));
     }
     // Control and bidi characters could hide or reorder what is printed.
-    if text.chars().any(|c| {
-        c.is_control()
-            || ('\u{200E}'..='\u{200F}').contains(&c)
-            || ('\u{202A}'..='\u{202E}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    }) {
+    if text
+        .chars()
+        .any(|c| c.is_control() || crate::safe_text::is_unsafe(c))
+    {
         return Err(
             "it holds a control or text-direction character; use letters, digits and \
                     punctuation only"

@@ -214,6 +214,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.client_ref = r.client_ref.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
