@@ -232,14 +232,21 @@ pub fn assess(inputs: &Inputs) -> Assessment {
     Assessment {
         outcome,
         urgent,
-        headline: headline(outcome, urgent, &criteria),
+        headline: headline(outcome, urgent, &criteria, !adjustments.0.is_empty()),
         criteria,
         adjustments: adjustments.0,
     }
 }
 
 /// The one-sentence summary: a recommendation to talk through, never a verdict.
-pub fn headline(outcome: Outcome, urgent: bool, criteria: &[CriterionResult]) -> String {
+/// `has_adjustments`: whether any adjustment is listed; the headline never
+/// promises changes that are not there.
+pub fn headline(
+    outcome: Outcome,
+    urgent: bool,
+    criteria: &[CriterionResult],
+    has_adjustments: bool,
+) -> String {
     let mut text = String::new();
     if urgent {
         text.push_str(
@@ -262,9 +269,11 @@ pub fn headline(outcome: Outcome, urgent: bool, criteria: &[CriterionResult]) ->
             ));
         }
         Outcome::VideoWithAdjustments => {
-            text.push_str(
-                "Video sessions from home look possible, with a few changes that would help.",
-            );
+            text.push_str(if has_adjustments {
+                "Video sessions from home look possible, with a few changes that would help."
+            } else {
+                "Video sessions from home look possible."
+            });
             if criteria.iter().any(|c| c.status == Status::Unknown) {
                 text.push_str(
                     " Some things could not be checked or were skipped; your therapist can talk \

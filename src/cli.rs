@@ -105,6 +105,15 @@ pub struct CheckArgs {
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,
+    /// Use the client's saved connection test instead of testing this computer's
+    /// (a file from `session-ready network --format json --output FILE`; with --answers).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_network",
+        requires = "answers"
+    )]
+    pub network: Option<PathBuf>,
     /// Skip the device check (for example when a coordinator enters a client's answers).
     #[arg(long)]
     pub no_device: bool,

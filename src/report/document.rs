@@ -137,7 +137,13 @@ pub fn build(report: &Report) -> Document {
     blocks.push(Block::Paragraph(vec![strong(capitalise(
         report.outcome.words(),
     ))]));
-    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    // The saved headline speaks to the client; the clinician copy speaks to
+    // the clinician.
+    blocks.push(Block::Paragraph(vec![plain(if clinician {
+        clinician_summary(report)
+    } else {
+        report.headline.clone()
+    })]));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
         blocks.push(Block::Paragraph(vec![plain(
             "The questionnaire was stopped before the end. Questions that were not reached \
@@ -158,7 +164,7 @@ pub fn build(report: &Report) -> Document {
                 // Evidence (question ids and answers) is for the clinician;
                 // the client copy keeps to plain sentences, as on screen.
                 details: if clinician {
-                    evidence_lines(&c.evidence)
+                    evidence_lines(&c.evidence, report.network.as_ref())
                 } else {
                     Vec::new()
                 },
@@ -177,6 +183,11 @@ pub fn build(report: &Report) -> Document {
 
     if !report.adjustments.is_empty() {
         blocks.push(Block::Heading("What could help".into()));
+        if clinician {
+            blocks.push(Block::Paragraph(vec![plain(
+                "Agree with the client which of these to try before the first video session.",
+            )]));
+        }
         blocks.push(Block::Bullets(
             report
                 .adjustments
@@ -187,6 +198,13 @@ pub fn build(report: &Report) -> Document {
     }
 
     blocks.push(Block::Heading("Connection".into()));
+    if let Some(source) = &report.network_source {
+        blocks.push(Block::Paragraph(if source.stale {
+            vec![strong("Possibly out of date: "), plain(source.words())]
+        } else {
+            vec![plain(source.words())]
+        }));
+    }
     blocks.extend(network_blocks(
         report.network.as_ref(),
         report.network_reason.as_deref(),
@@ -245,14 +263,26 @@ pub fn build(report: &Report) -> Document {
 /// ("privacy.space = none (…)") is named by question id only, since the
 /// Answers section shows each one in full with its wording; measurements and
 /// scores are kept as written.
-fn evidence_lines(evidence: &[String]) -> Vec<String> {
+///
+/// The connection's figures and reasons are printed once, under Connection:
+/// here they are named, not repeated.
+fn evidence_lines(evidence: &[String], network: Option<&NetworkReport>) -> Vec<String> {
     let mut ids = Vec::new();
     let mut lines = Vec::new();
+    let mut connection = false;
     for e in evidence {
+        let figure = NETWORK_FIGURES.iter().any(|prefix| e.starts_with(prefix));
+        if figure || network.is_some_and(|n| n.video.reasons.contains(e)) {
+            connection = true;
+            continue;
+        }
         match e.split_once(" = ") {
             Some((id, _)) if bank().question(id).is_some() => ids.push(id),
             _ => lines.push(e.clone()),
         }
+    }
+    if connection {
+        lines.push("Measured figures and what they mean: under Connection.".to_string());
     }
     if !ids.is_empty() {
         lines.insert(
@@ -264,6 +294,70 @@ fn evidence_lines(evidence: &[String]) -> Vec<String> {
         );
     }
     lines
+}
+
+/// How the internet criterion's evidence starts each measured figure
+/// (assessment.rs, `network_figures`).
+const NETWORK_FIGURES: [&str; 5] = [
+    "download ",
+    "upload ",
+    "idle round trip ",
+    "round trip while busy ",
+    "audio-like stream: ",
+];
+
+/// The recommendation in words for the clinician: what to agree with the
+/// client, never a verdict.
+fn clinician_summary(report: &Report) -> String {
+    use crate::assessment::{CriterionId, Outcome};
+    let unknown = report.criteria.iter().any(|c| c.status == Status::Unknown);
+    let open = if unknown {
+        " Some criteria are not known yet (skipped or not measured); go through them with the \
+         client."
+    } else {
+        ""
+    };
+    match report.outcome {
+        Outcome::InPersonRecommended => {
+            let reasons: Vec<&str> = report
+                .criteria
+                .iter()
+                .filter(|c| c.status == Status::Met)
+                .map(|c| match c.id {
+                    CriterionId::Privacy => "the client may have nowhere private to talk",
+                    CriterionId::Isolation => {
+                        "meeting in person may be an important way for them to have contact"
+                    }
+                    CriterionId::Internet => "the connection may not be steady enough for video",
+                    CriterionId::Risk => {
+                        "their answers about current risk suggest starting with more support"
+                    }
+                    CriterionId::HomeSafety => "home may not be a safe place for sessions",
+                })
+                .collect();
+            let reasons = match reasons.as_slice() {
+                [] => String::new(),
+                [one] => format!(", because {one}"),
+                [rest @ .., last] => format!(", because {} and {last}", rest.join(", ")),
+            };
+            format!(
+                "In-person sessions are recommended for now{reasons}. Talk this through with \
+                 the client and agree the next step together; their view matters.{open}"
+            )
+        }
+        Outcome::VideoWithAdjustments if !report.adjustments.is_empty() => format!(
+            "Video sessions from home look possible with the changes under What could help. \
+             Agree with the client which of them to try before the first session.{open}"
+        ),
+        Outcome::VideoWithAdjustments => format!(
+            "Video sessions from home look possible.{open} Agree with the client how to check \
+             what is still open before the first session."
+        ),
+        Outcome::VideoSuitable => "Video sessions from home look like a good fit right now. \
+                                   Go through the session plan with the client at the first \
+                                   session."
+            .to_string(),
+    }
 }
 
 fn item(text: Inline) -> Item {

@@ -39,6 +39,10 @@ pub struct Report {
     /// Null when the connection was not measured (see `network_reason`).
     pub network: Option<NetworkReport>,
     pub network_reason: Option<String>,
+    /// Where `network` came from when it was not measured during this check:
+    /// a result the client saved (`check --network FILE`). Null otherwise.
+    #[serde(default)]
+    pub network_source: Option<NetworkSource>,
     pub device: Option<DeviceReport>,
     /// Region used for crisis resources (two-letter code).
     pub region: String,
@@ -74,6 +78,47 @@ pub struct SessionPlan {
     pub nearby_contact: Option<String>,
     /// What happens if the call drops.
     pub if_call_drops: Option<String>,
+}
+
+/// A connection test attached from a file rather than run during the check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkSource {
+    /// When the client's test finished (RFC 3339, UTC); null when the file
+    /// did not record it.
+    pub measured_at: Option<String>,
+    /// Whole days between the test and this report; null when unknown.
+    pub age_days: Option<i64>,
+    /// Older than 14 days, or of unknown age: the connection may have changed.
+    pub stale: bool,
+}
+
+impl NetworkSource {
+    /// One sentence for every format: when, how old, and stale or not.
+    pub fn words(&self) -> String {
+        let when = match (&self.measured_at, self.age_days) {
+            (Some(at), Some(0)) => format!(
+                "From a connection test the client saved on {}, the same day as this report.",
+                at.get(..10).unwrap_or(at)
+            ),
+            (Some(at), Some(days)) => format!(
+                "From a connection test the client saved on {} ({days} day{} before this report).",
+                at.get(..10).unwrap_or(at),
+                if days == 1 { "" } else { "s" }
+            ),
+            _ => "From a connection test the client saved; when it was made is not recorded."
+                .to_string(),
+        };
+        if self.stale {
+            format!(
+                "{when} It may be out of date (older than {} days or of unknown age): the \
+                 connection may have changed, so the client could run session-ready network \
+                 again.",
+                crate::net::saved::STALE_AFTER_DAYS
+            )
+        } else {
+            when
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -119,6 +164,7 @@ impl Report {
             adjustments: assessment.adjustments,
             network: parts.network,
             network_reason: parts.network_reason,
+            network_source: None,
             device: parts.device,
             crisis_resources: crate::crisis::resources_list(&parts.region),
             region: parts.region,

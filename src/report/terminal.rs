@@ -58,6 +58,9 @@ pub fn render(report: &Report, style: Style) -> String {
     }
 
     out.push_str(&style.heading("Your connection"));
+    if let Some(source) = &report.network_source {
+        out.push_str(&format!("{}\n", source.words()));
+    }
     match &report.network {
         Some(n) => {
             let rating = serde_json::to_value(n.video.rating)

@@ -207,11 +207,11 @@ proptest! {
     }
 }
 
-/// The text a PDF viewer would show, as lopdf extracts it.
+/// The text a PDF viewer would show, decoded through the fonts' ToUnicode
+/// maps (the fonts are embedded Identity-H subsets).
 fn pdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).unwrap();
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).unwrap_or_default()
+    crate::report_support::page_texts(&doc).join("\n")
 }
 
 // ---------------------------------------------------------------- item 7
