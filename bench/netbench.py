@@ -5,8 +5,15 @@ Run as root on Linux from the repository root (needs iproute2, iptables, iperf3,
 GNU time at /usr/bin/time):
 
     cargo build --release --bins --examples
-    sudo bench/netbench.py                 # both profiles, 5 probe runs each
+    sudo bench/netbench.py                 # every profile, 5 probe runs each, then the matrix
     sudo bench/netbench.py --runs 3 --profile lossy-20-5
+    sudo bench/netbench.py --runs 3 --lab i16nb --json matrix.json
+
+At the end it prints the matrix: per profile, download and upload measured (median; "≥" when
+the probe reported a lower bound) against the truth, time, data, and whether the rating's
+reasons hold against the truth. The truth is iperf3's settled goodput (4 streams, run long
+enough for iperf3 itself to settle on long round trips); where a profile changes its rate
+during the run, the truth is iperf3 on the rate in force at the end.
 
 For each link profile it builds three network namespaces (bench/topology.sh): tbf sets the
 rate, iptables statistic drops UDP, and examples/linkdelay.rs adds delay and jitter to every
@@ -31,6 +38,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 LAB = "nb"
 CLI, RTR, SRV = f"{LAB}-cli", f"{LAB}-rtr", f"{LAB}-srv"
+
+
+def set_lab(name):
+    global LAB, CLI, RTR, SRV
+    LAB = name
+    CLI, RTR, SRV = f"{LAB}-cli", f"{LAB}-rtr", f"{LAB}-srv"
 SERVER_IP = "10.88.2.2"
 PORT = 8080
 
@@ -41,7 +54,26 @@ PROFILES = {
                        about="20/5 Mbit/s, +40 ms RTT (20 ms each way, ±3 ms jitter), 1% UDP loss each way"),
     "clean-100-20": dict(down="100mbit", up="20mbit", loss=0.0, delay_ms=0, jitter_ms=0,
                          about="100/20 Mbit/s, no added delay, no loss"),
+    # Links where many clients live (issue 16). `ordinary` links are held to 5%.
+    "dsl-8-1": dict(down="8mbit", up="1mbit", loss=0.0, delay_ms=15, jitter_ms=1, ordinary=True,
+                    about="ordinary DSL: 8/1 Mbit/s, +30 ms RTT"),
+    "fast-long-200-40": dict(down="200mbit", up="40mbit", loss=0.0, delay_ms=50, jitter_ms=0,
+                             iperf_s=15, burst="256kbit", about="fast and long: 200/40 Mbit/s, +100 ms RTT"),
+    "geo-sat-25-3": dict(down="25mbit", up="3mbit", loss=0.005, loss_all=True, delay_ms=300,
+                         jitter_ms=0, iperf_s=30, streams=8,
+                         about="geostationary satellite: 25/3 Mbit/s, +600 ms RTT, 0.5% loss of every packet each way"),
+    "bufferbloat-50-10": dict(down="50mbit", up="10mbit", loss=0.0, delay_ms=10, jitter_ms=0,
+                              queue_ms=1000,
+                              about="bufferbloated cable: 50/10 Mbit/s, +20 ms RTT, 1 s tbf queue"),
+    "mobile-20-5": dict(down="20mbit", up="5mbit", loss=0.02, loss_all=True, delay_ms=40,
+                        jitter_ms=10, iperf_s=20,
+                        about="lossy mobile: 20/5 Mbit/s, +80 ms ±20 ms RTT, 2% loss of every packet each way"),
+    "halving-40-10": dict(down="40mbit", up="10mbit", loss=0.0, delay_ms=10, jitter_ms=0,
+                          change_after_s=0.4, down2="20mbit", up2="5mbit",
+                          about="capacity halves: 40/10 → 20/5 Mbit/s 0.4 s into the download, +20 ms RTT"),
 }
+for _name in ("lossy-20-5", "clean-100-20"):
+    PROFILES[_name]["ordinary"] = True
 
 
 def sh(*args, check=True, capture=True):
@@ -57,14 +89,20 @@ def in_ns(ns, *args, **kw):
     return sh("ip", "netns", "exec", ns, *args, **kw)
 
 
-def topology(cmd, profile=None):
+def topology(cmd, profile=None, rates=None):
     script = os.path.join(HERE, "topology.sh")
     env = dict(os.environ, LINKDELAY=os.path.join(ROOT, "target/release/examples/linkdelay"))
     args = [script, cmd, LAB]
     if profile:
+        env["QUEUE_MS"] = str(profile.get("queue_ms", 200))
+        env["LOSS_ALL"] = "1" if profile.get("loss_all") else "0"
+        env["BURST"] = profile.get("burst", "64kbit")
+    if cmd == "up":
         args += [profile["down"], profile["up"], str(profile["loss"]),
                  str(profile["delay_ms"]), str(profile["jitter_ms"])]
-    subprocess.run(args, check=(cmd == "up"), env=env)
+    if cmd == "rate":
+        args += list(rates)
+    subprocess.run(args, check=(cmd != "down"), env=env)
 
 
 def udp_drops():
@@ -76,6 +114,11 @@ def udp_drops():
             if "DROP" in line and "statistic" in line:
                 total += int(line.split()[0])
     return total
+
+
+def rx_bytes():
+    out = in_ns(CLI, "ip", "-s", "-j", "link", "show", f"{LAB}-c0")
+    return json.loads(out)[0]["stats64"]["rx"]["bytes"]
 
 
 def iface_bytes():
@@ -102,14 +145,14 @@ def analytic_jitter(j, samples=200_000):
     return statistics.mean(abs(u() + u() - u() - u()) for _ in range(samples))
 
 
-def iperf3(reverse, streams, seconds=6):
+def iperf3(reverse, streams, seconds=6, omit=1):
     server = subprocess.Popen(["ip", "netns", "exec", SRV, "iperf3", "-s", "-1", "-p", "5201"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.4)
-    args = ["iperf3", "-c", SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", "1",
+    args = ["iperf3", "-c", SERVER_IP, "-p", "5201", "-t", str(seconds), "-O", str(omit),
             "-P", str(streams), "-J"] + (["-R"] if reverse else [])
     out = in_ns(CLI, *args, check=False)
-    server.wait(timeout=15)
+    server.wait(timeout=seconds + omit + 15)
     try:
         return json.loads(out)["end"]["sum_received"]["bits_per_second"] / 1e6
     except (ValueError, KeyError):
@@ -133,9 +176,10 @@ def cpu_ticks(pid):
         return None
 
 
-def run_probe(binary, max_seconds):
+def run_probe(binary, max_seconds, profile=None):
     """One probe run; returns its JSON plus time/memory/CPU/bytes observations."""
-    drops_before, bytes_before = udp_drops(), iface_bytes()
+    profile = profile or {}
+    drops_before, bytes_before, rx_before = udp_drops(), iface_bytes(), rx_bytes()
     cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
            "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
            "--max-seconds", str(max_seconds)]
@@ -143,7 +187,17 @@ def run_probe(binary, max_seconds):
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     hz = os.sysconf("SC_CLK_TCK")
     probe_pid, samples = None, []
+    # A capacity drop is timed from the start of the download, seen on the client's interface
+    # (the steps before it move well under 500 kB).
+    changed = "change_after_s" not in profile
+    download_seen = None
     while proc.poll() is None:
+        if not changed:
+            if download_seen is None and rx_bytes() - rx_before > 500_000:
+                download_seen = time.monotonic()
+            if download_seen and time.monotonic() - download_seen >= profile["change_after_s"]:
+                topology("rate", profile, (profile["down2"], profile["up2"]))
+                changed = True
         if probe_pid is None:
             kids = children(proc.pid)
             probe_pid = kids[0] if kids else None
@@ -154,6 +208,8 @@ def run_probe(binary, max_seconds):
         time.sleep(0.1)
     out, err = proc.communicate()
     wall = time.monotonic() - started
+    if "change_after_s" in profile:
+        topology("rate", profile, (profile["down"], profile["up"]))
     report = json.loads(out)
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", err).group(1))
     user = float(re.search(r"User time \(seconds\): ([\d.]+)", err).group(1))
@@ -195,20 +251,32 @@ def bench_profile(name, profile, runs, binary):
         ping = ping_truth()
         jitter_truth = analytic_jitter(profile["jitter_ms"])
         rtt_truth = 2 * profile["delay_ms"]
-        ref_down = iperf3(reverse=True, streams=4)
-        ref_up = iperf3(reverse=False, streams=4)
+        iperf_s = profile.get("iperf_s", 6)
+        omit = 1 if iperf_s <= 6 else 3
+        if "change_after_s" in profile:
+            # The truth is the rate in force from early in the download to the end.
+            topology("rate", profile, (profile["down2"], profile["up2"]))
+        # As many streams as the probe uses (it doubles them from 150 ms round trips on).
+        streams = profile.get("streams", 4)
+        ref_down = iperf3(reverse=True, streams=streams, seconds=iperf_s, omit=omit)
+        ref_up = iperf3(reverse=False, streams=streams, seconds=iperf_s, omit=omit)
+        if "change_after_s" in profile:
+            topology("rate", profile, (profile["down"], profile["up"]))
         loss_truth = 100 * (1 - (1 - profile["loss"]) ** 2)
         print(f"truth: RTT {rtt_truth} ms added (ping median {fmt(ping and ping['median'])} ms), "
               f"jitter {jitter_truth:.2f} ms (ping {fmt(ping and ping['mean_abs_diff'])} ms), "
               f"UDP round-trip loss {loss_truth:.2f}%")
-        print(f"reference: iperf3 4 streams download {fmt(ref_down)} Mbit/s, upload {fmt(ref_up)} Mbit/s")
+        print(f"reference: iperf3 {streams} streams, {iperf_s} s after {omit} s omitted: download {fmt(ref_down)} "
+              f"Mbit/s, upload {fmt(ref_up)} Mbit/s (load: {os.getloadavg()[0]:.1f})")
         results = []
         for i in range(runs):
-            r = run_probe(binary, 20)
+            r = run_probe(binary, 20, profile)
             results.append(r)
             rep = r["report"]
             udp = rep.get("udp") or {}
-            realised = 100 * r["drops"] / udp["sent"] if udp.get("sent") else None
+            # With loss on every packet the drop counters include TCP, so they say nothing of UDP.
+            realised = (100 * r["drops"] / udp["sent"]
+                        if udp.get("sent") and not profile.get("loss_all") else None)
             r["loss_realised"] = realised
             print(f"run {i + 1}: down {fmt(rep['download']['mbps'])} up {fmt(rep['upload']['mbps'])} Mbit/s, "
                   f"idle {fmt(rep['latency']['idle_ms'])} ms jitter {fmt(rep['latency']['jitter_ms'])} ms "
@@ -217,7 +285,10 @@ def bench_profile(name, profile, runs, binary):
                   f"(dropped by iptables: {fmt(realised)}%), {rep['duration_s']:.2f} s, "
                   f"{rep['bytes_used'] / 1e6:.1f} MB reported / {r['wire_bytes'] / 1e6:.1f} MB on the wire, "
                   f"RSS {r['rss_mb']:.1f} MB, CPU avg {r['cpu_avg']:.2f} peak {r['cpu_peak']:.2f} core, "
-                  f"rating {rep['video']['rating']}")
+                  f"rating {rep['video']['rating']}{'' if rep['video']['conclusive'] else ' (inconclusive)'}"
+                  f"{', download lower bound' if lower_bound(rep, 'download') else ''}"
+                  f"{', upload lower bound' if lower_bound(rep, 'upload') else ''}, "
+                  f"load {os.getloadavg()[0]:.1f}")
         serve_rss = proc_status_of_serve(serve)
     finally:
         serve.terminate()
@@ -282,7 +353,104 @@ def bench_profile(name, profile, runs, binary):
         print(f"{label:36} {fmt(value):>10} {fmt(truth):>10}  {(note or ''):24} {target}: {verdict}")
     print(f"(base RTT of the lab path without added delay: {base_rtt:+.2f} ms by ping; "
           f"serve peak RSS {fmt(serve_rss)} MB)")
-    return rows
+    truth_rtt = ping["median"] if ping else rtt_truth
+    return matrix_row(name, profile, results, ref_down, ref_up, truth_rtt)
+
+
+def lower_bound(report, direction):
+    t = report[direction]
+    # `lower_bound` is written by versions that have it; older ones only say `stable`.
+    return t.get("lower_bound", t.get("mbps") is not None and not t.get("stable", True))
+
+
+THRESHOLDS = json.load(open(os.path.join(ROOT, "data/network_thresholds.json")))["metrics"]
+BANDS = ["good", "fair", "poor", "unusable"]
+
+
+def band(metric, value):
+    lim = THRESHOLDS[metric]
+    higher = lim["better"] == "higher"
+    for name, key in (("good", "good"), ("fair", "fair"), ("poor", "poor")):
+        limit = lim.get(key)
+        if limit is None or (value >= limit if higher else value <= limit):
+            return name
+    return "unusable"
+
+
+def reasons_hold(report, truth):
+    """Every speed and delay statement of the rating is true of the link: a settled figure's band
+    is the truth's band; a lower bound is at most the truth (5% slack for the truth's own noise)
+    and is never used as a band worse than the truth's."""
+    problems = []
+    for m in report["video"].get("metrics", []):
+        metric, value = m["metric"], m["value"]
+        if metric not in truth or truth[metric] is None:
+            continue
+        real = truth[metric]
+        if m.get("lower_bound"):
+            if value > real * 1.05:
+                problems.append(f"{metric} lower bound {value} above truth {real:.2f}")
+        elif m["band"] != band(metric, real):
+            problems.append(f"{metric} {value} rated {m['band']}, truth {real:.2f} is {band(metric, real)}")
+    return problems
+
+
+def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
+    def med(values):
+        values = [v for v in values if v is not None]
+        return statistics.median(values) if values else None
+
+    row = dict(profile=name, about=profile["about"], truth_down=ref_down, truth_up=ref_up,
+               truth_rtt=truth_rtt, runs=len(results))
+    truth = dict(download_mbps=ref_down, upload_mbps=ref_up, rtt_ms=truth_rtt)
+    tolerance = 0.05 if profile.get("ordinary") else 0.10
+    verdicts = []
+    for direction, ref in (("download", ref_down), ("upload", ref_up)):
+        values = [r["report"][direction]["mbps"] for r in results]
+        bounds = [lower_bound(r["report"], direction) for r in results]
+        value = med(values)
+        row[direction] = value
+        row[f"{direction}_lower_bound_runs"] = sum(bounds)
+        ok = True
+        for v, lb in zip(values, bounds):
+            if v is None or ref is None:
+                ok = False
+            elif lb:
+                ok &= v <= ref * (1 + tolerance)
+        settled = [v for v, lb in zip(values, bounds) if v is not None and not lb]
+        if settled and ref:
+            ok &= abs(statistics.median(settled) / ref - 1) <= tolerance
+        row[f"{direction}_ok"] = ok
+        verdicts.append(ok)
+    falsities = [p for r in results for p in reasons_hold(r["report"], truth)]
+    row["reasons_hold"] = not falsities
+    row["reason_problems"] = falsities
+    row["ratings"] = sorted({r["report"]["video"]["rating"] + ("" if r["report"]["video"]["conclusive"] else "?")
+                             for r in results})
+    row["time_s"] = med([r["report"]["duration_s"] for r in results])
+    row["time_max_s"] = max(r["report"]["duration_s"] for r in results)
+    row["wire_mb"] = max(r["wire_bytes"] for r in results) / 1e6
+    row["load"] = os.getloadavg()[0]
+    row["pass"] = all(verdicts) and row["reasons_hold"] and row["time_max_s"] <= 20.5
+    return row
+
+
+def print_matrix(rows):
+    print("\n| profile | download: probe / truth | upload: probe / truth | time (median, max) | data (worst) "
+          "| rating | reasons hold | target |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        def cell(d):
+            lb = r[f"{d}_lower_bound_runs"]
+            mark = "≥ " if lb * 2 > r["runs"] else ""
+            note = f" ({lb}/{r['runs']} lower bound)" if lb else ""
+            truth = r["truth_down" if d == "download" else "truth_up"]
+            off = f", {r[d] / truth - 1:+.1%}" if r[d] and truth else ""
+            return f"{mark}{fmt(r[d])} / {fmt(truth)}{off}{note}"
+        print(f"| {r['about']} | {cell('download')} | {cell('upload')} | {r['time_s']:.1f} s, "
+              f"{r['time_max_s']:.1f} s | {r['wire_mb']:.1f} MB | {', '.join(r['ratings'])} | "
+              f"{'yes' if r['reasons_hold'] else 'NO: ' + '; '.join(r['reason_problems'][:2])} | "
+              f"{'PASS' if r['pass'] else 'MISS'} |")
 
 
 def proc_status_of_serve(popen):
@@ -296,7 +464,10 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--profile", choices=sorted(PROFILES), action="append")
     p.add_argument("--binary", default=os.path.join(ROOT, "target/release/session-ready"))
+    p.add_argument("--lab", default=LAB, help="prefix of the namespaces and links (default nb)")
+    p.add_argument("--json", help="also write the matrix rows to this file")
     a = p.parse_args()
+    set_lab(a.lab)
     if os.geteuid() != 0:
         raise SystemExit("netbench needs root (network namespaces, tc, iptables).")
     for tool in ("iperf3", "ping", "iptables", "tc", "/usr/bin/time"):
@@ -305,8 +476,11 @@ def main():
     for path in (a.binary, os.path.join(ROOT, "target/release/examples/linkdelay")):
         if not os.path.exists(path):
             raise SystemExit(f"{path} is missing: run `cargo build --release --bins --examples` first.")
-    for name in a.profile or list(PROFILES):
-        bench_profile(name, PROFILES[name], a.runs, a.binary)
+    rows = [bench_profile(name, PROFILES[name], a.runs, a.binary) for name in a.profile or list(PROFILES)]
+    print_matrix(rows)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(rows, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@
 # A shaped three-namespace link with known truth, for bench/netbench.py.
 #   topology.sh up LAB DOWN UP LOSS DELAY_MS JITTER_MS   e.g. up nb 20mbit 5mbit 0.01 20 3
 #   topology.sh down LAB
+#   topology.sh rate LAB DOWN UP        change the tbf rates of a running lab (capacity drops)
+# Optional environment: QUEUE_MS (tbf queue, default 200; large = bufferbloat),
+# LOSS_ALL=1 (the loss applies to every packet, TCP too, not only UDP), BURST (tbf
+# burst, default 64kbit; faster links need about rate/1000, e.g. 256kbit at 200mbit).
 # LAB-cli (10.88.1.2) -- veth -- LAB-rtr -- veth -- LAB-srv (10.88.2.2)
 # - rate: tbf on the router's port towards the client (download) and on the
 #   client's own port (upload);
@@ -47,16 +51,23 @@ up)
     ip -n $rtr rule add iif dl0 lookup 100 pref 100
   fi
   # tbf: burst must hold at least one rate/HZ of bytes; 64kbit suits up to ~100mbit.
-  [ "$down" != 0 ] && ip netns exec $rtr tc qdisc add dev $lab-r1 root tbf rate "$down" burst 64kbit latency 200ms
-  [ "$up" != 0 ] && ip netns exec $cli tc qdisc add dev $lab-c0 root tbf rate "$up" burst 64kbit latency 200ms
+  queue=${QUEUE_MS:-200}
+  [ "$down" != 0 ] && ip netns exec $rtr tc qdisc add dev $lab-r1 root tbf rate "$down" burst ${BURST:-64kbit} latency ${queue}ms
+  [ "$up" != 0 ] && ip netns exec $cli tc qdisc add dev $lab-c0 root tbf rate "$up" burst ${BURST:-64kbit} latency ${queue}ms
   if [ "$loss" != 0 ]; then
-    ip netns exec $cli iptables -A INPUT -i $lab-c0 -p udp -m statistic --mode random --probability "$loss" -j DROP
-    ip netns exec $srv iptables -A INPUT -i $lab-s0 -p udp -m statistic --mode random --probability "$loss" -j DROP
+    proto="-p udp"; [ "${LOSS_ALL:-0}" = 1 ] && proto=""
+    ip netns exec $cli iptables -A INPUT -i $lab-c0 $proto -m statistic --mode random --probability "$loss" -j DROP
+    ip netns exec $srv iptables -A INPUT -i $lab-s0 $proto -m statistic --mode random --probability "$loss" -j DROP
   fi
+  ;;
+rate)
+  queue=${QUEUE_MS:-200}
+  ip netns exec $rtr tc qdisc change dev $lab-r1 root tbf rate "$3" burst ${BURST:-64kbit} latency ${queue}ms
+  ip netns exec $cli tc qdisc change dev $lab-c0 root tbf rate "$4" burst ${BURST:-64kbit} latency ${queue}ms
   ;;
 down)
   if [ -f /tmp/$lab-linkdelay.pid ]; then kill "$(cat /tmp/$lab-linkdelay.pid)" 2>/dev/null || true; rm -f /tmp/$lab-linkdelay.pid; fi
   for ns in $cli $rtr $srv; do ip netns del $ns 2>/dev/null || true; done
   ;;
-*) echo "usage: topology.sh up LAB DOWN UP LOSS DELAY_MS JITTER_MS | down LAB" >&2; exit 2 ;;
+*) echo "usage: topology.sh up LAB DOWN UP LOSS DELAY_MS JITTER_MS | rate LAB DOWN UP | down LAB" >&2; exit 2 ;;
 esac

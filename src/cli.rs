@@ -1,4 +1,4 @@
-//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! The command-line surface (docs/interface.md). Names here are relied
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
@@ -78,8 +78,9 @@ pub enum Command {
 /// Where to measure the connection.
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
-    /// Measurement server (a session-ready `serve` or a compatible public speed-test endpoint).
-    #[arg(long, value_name = "URL", env = "SESSION_READY_SERVER")]
+    /// Measurement server (a session-ready `serve` or a compatible public speed-test
+    /// endpoint); several, separated by commas, and the nearest is used.
+    #[arg(long, value_name = "URL[,URL…]", env = "SESSION_READY_SERVER")]
     pub server: Option<String>,
     /// STUN server for the audio-like UDP test [default: the server's own host and
     /// port when it is a session-ready server, else a public STUN server].
@@ -102,6 +103,20 @@ pub struct CheckArgs {
     /// Check only this device (camera, microphone, memory, processor, battery) and stop.
     #[arg(long)]
     pub device: bool,
+    /// Test the camera, microphone and speakers in your web browser: a page on
+    /// this computer only, at an address with a secret code, printed here and
+    /// opened for you. Nothing is recorded; only numbers reach session-ready.
+    #[arg(long, conflicts_with_all = ["no_device", "list_questions"])]
+    pub browser: bool,
+    /// With --browser: print the page's address, but do not open the browser.
+    #[arg(long, requires = "browser")]
+    pub no_open: bool,
+    /// With --browser: stop the page when nothing happens there for this long.
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 900)]
+    pub page_idle_seconds: u64,
+    /// With --browser: stop the page this long after it stops answering (closed).
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 150)]
+    pub page_closed_seconds: u64,
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,
@@ -128,6 +143,9 @@ pub struct CheckArgs {
     /// Save the report here (written privately: only your user account can read it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy to show or save: the client copy leaves risk answers out.
     #[arg(long, value_enum)]
     pub view: Option<View>,
@@ -180,6 +198,10 @@ pub struct ServeArgs {
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub stun_replies_per_second: u32,
+    /// Also serve Prometheus text metrics at http://ADDR/metrics. Keep ADDR
+    /// private (e.g. 127.0.0.1:9090), apart from --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     /// STUN port to announce to clients when a proxy or NAT maps it to another port
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]
@@ -196,6 +218,9 @@ pub struct ReportArgs {
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy: the client copy leaves risk answers out [default: client on screen].
     #[arg(long, value_enum)]
     pub view: Option<View>,
@@ -206,6 +231,14 @@ pub struct ReportArgs {
     /// the top of every page and format; replaces one saved in the report.
     #[arg(long, value_name = "TEXT")]
     pub client_ref: Option<String>,
+    /// Encrypt the output for a clinic (its age public key, age1…).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Refuse (exit code 2) a report whose saved outcome, urgency, criteria or
+    /// crisis numbers differ from what its answers give, instead of showing the
+    /// worked-out ones with a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

@@ -79,7 +79,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             path: path.display().to_string(),
             reason: format!("the folder does not exist ({})", dir.display()),
             advice: "create it first or save it somewhere else.".to_string(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "the folder does not exist"),
         });
     }
     if let Ok(meta) = std::fs::metadata(path)
@@ -91,7 +91,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             advice: "name a new file or an existing ordinary file, or use --output - to \
                      write to the screen."
                 .to_string(),
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "not a regular file"),
         });
     }
     remove_stale_temp_files(&dir);
@@ -306,6 +306,24 @@ fn private_permissions() -> std::fs::Permissions {
     std::fs::metadata(".")
         .map(|m| m.permissions())
         .unwrap_or_else(|_| unreachable!("current directory has metadata"))
+}
+
+/// True for `--output -`: standard output, as the file.
+pub fn is_stdout(output: Option<&Path>) -> bool {
+    output.is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(path) if !is_stdout(Some(path)) => write_private(path, bytes)?,
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

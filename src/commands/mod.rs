@@ -89,21 +89,27 @@ pub(crate) fn run_probe(
     Ok(report)
 }
 
-/// True for `--output -`: standard output, as the file.
-pub fn is_stdout(output: Option<&std::path::Path>) -> bool {
-    output.is_some_and(|p| p.as_os_str() == "-")
-}
-
-/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(path) if !is_stdout(Some(path)) => crate::fsutil::write_private(path, bytes)?,
-        _ => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
+/// An earlier report is never replaced silently: `--output` onto an existing
+/// file is refused (exit code 2, nothing written) unless `--force` is given.
+pub(crate) fn refuse_existing(
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> Result<(), crate::error::InputError> {
+    let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
+        return Ok(());
+    };
+    // Anything but a regular file is refused by the private writer itself,
+    // with its own words ("not a regular file").
+    let existing_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    if force || !existing_file {
+        return Ok(());
     }
-    Ok(())
+    Err(crate::error::InputError::Usage(
+        crate::safe_text::printable(&format!(
+            "--output {} already exists, so nothing was written. Choose another name, or add \
+         --force to replace it.",
+            path.display()
+        ))
+        .into_owned(),
+    ))
 }

@@ -7,8 +7,17 @@ use crate::term::{OutputFormat, Style};
 
 /// Check the flags a person typed; a problem here is exit code 2.
 pub(crate) fn validate(args: &ProbeArgs) -> Result<(), InputError> {
-    if let Some(server) = &args.server {
-        probe::parse_server_url(server).map_err(|m| InputError::Usage(format!("--server: {m}")))?;
+    if let Some(servers) = &args.server {
+        let list = probe::server_list(servers);
+        if list.is_empty() {
+            return Err(InputError::Usage(
+                "--server: expected a web address, for example https://speed.example.org.".into(),
+            ));
+        }
+        for server in list {
+            probe::parse_server_url(&server)
+                .map_err(|m| InputError::Usage(format!("--server: {m}")))?;
+        }
     }
     if let Some(stun) = &args.stun {
         probe::split_host_port(stun).map_err(|m| InputError::Usage(format!("--stun: {m}")))?;
@@ -57,7 +66,7 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
         }
         _ => crate::net::render::render(&report, args.format, style)?,
     };
-    super::emit(args.output.as_deref(), &bytes)?;
+    crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     if args.output.is_some() && args.format == OutputFormat::Terminal && style.plain {
         eprintln!("Saved.");
     }

@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct NetworkReport {
     /// Measurement server URL used for HTTP tests.
     pub server: String,
+    /// When several servers were given: what each answered in the quick
+    /// round-trip race that picked `server` (the nearest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_choice: Option<ServerChoice>,
     /// STUN server used for the UDP test, if any.
     pub stun_server: Option<String>,
     pub download: Throughput,
@@ -35,6 +39,23 @@ pub struct NetworkReport {
     pub video: VideoAssessment,
 }
 
+/// How the measurement server was picked from several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServerChoice {
+    /// One entry per server given, in the order given.
+    pub candidates: Vec<ServerCandidate>,
+}
+
+/// One server in the race.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServerCandidate {
+    pub server: String,
+    /// Lowest idle round trip seen, ms; null when it could not be reached.
+    pub rtt_ms: Option<f64>,
+    /// Why it could not be reached.
+    pub reason: Option<String>,
+}
+
 /// Goodput in one direction.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, Default)]
 pub struct Throughput {
@@ -53,6 +74,28 @@ pub struct Throughput {
     /// Seconds of transfer the figure is based on.
     #[serde(default)]
     pub basis_s: f64,
+    /// `mbps` had not settled when this direction's time or data ran out: the real speed is
+    /// at least this, probably more. The rating never concludes from a lower bound that a
+    /// speed is too low; shown as "at least X Mbit/s".
+    #[serde(default)]
+    pub lower_bound: bool,
+}
+
+impl Throughput {
+    /// The figure as people read it: "4.8 Mbit/s", or "at least 0.6 Mbit/s" for a lower bound.
+    pub fn mbps_text(&self) -> Option<String> {
+        let mbps = self.mbps?;
+        let figure = if mbps >= 10.0 {
+            format!("{mbps:.0} Mbit/s")
+        } else {
+            format!("{mbps:.1} Mbit/s")
+        };
+        Some(if self.lower_bound {
+            format!("at least {figure}")
+        } else {
+            figure
+        })
+    }
 }
 
 /// HTTP round-trip latency, idle and under load, in milliseconds.
@@ -149,6 +192,10 @@ pub struct MetricRating {
     pub band: VideoRating,
     /// Source ids in data/network_thresholds.json.
     pub sources: Vec<String>,
+    /// `value` is a lower bound (a speed that had not settled): the real band is `band` or
+    /// better, and a band below `good` is then not counted in `rating`.
+    #[serde(default)]
+    pub lower_bound: bool,
 }
 
 /// `poor` and `unusable` mean the `internet` criterion is met. `not-measured`

@@ -23,11 +23,13 @@ use super::model::*;
 use super::rating;
 use super::stats::{self, Stability};
 
+mod choose;
 mod http;
 mod progress;
 mod transfer;
 mod udp;
 
+pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
@@ -52,6 +54,9 @@ pub struct ProbeConfig {
     /// Proxy override: `None` follows HTTP(S)_PROXY/ALL_PROXY/NO_PROXY;
     /// `Some("none")` disables proxies; `Some(url)` uses that proxy.
     pub proxy: Option<String>,
+    /// Extra certificate authorities (a PEM file) trusted besides the
+    /// system's, for a clinic's own CA behind a TLS proxy [default: `SSL_CERT_FILE`].
+    pub ca_file: Option<std::path::PathBuf>,
     pub timing: ProbeTiming,
 }
 
@@ -65,6 +70,9 @@ impl ProbeConfig {
             progress: false,
             announce: false,
             proxy: None,
+            ca_file: std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
             timing: ProbeTiming::default(),
         }
     }
@@ -234,6 +242,8 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
         20.0
     };
     let deadline = started + Duration::from_secs_f64(max_seconds);
+    let (chosen, server_choice) = nearest_of_several(config).await;
+    let config = chosen.as_ref().unwrap_or(config);
     let state = Arc::new(Mutex::new(State::new(&config.server)));
     let bytes_used = Arc::new(AtomicU64::new(0));
     let expected = expected_duration(&config.timing).min(Duration::from_secs_f64(max_seconds));
@@ -245,6 +255,7 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     let state = lock(&state);
     let mut report = NetworkReport {
         server: state.server.clone(),
+        server_choice,
         stun_server: state.stun_server.clone(),
         download: state.download.clone(),
         upload: state.upload.clone(),
@@ -259,6 +270,23 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     };
     report.video = rating::rate_report(&report);
     report
+}
+
+/// With several servers, the settings for the nearest (and how it was
+/// picked); with one, nothing changes.
+async fn nearest_of_several(
+    config: &ProbeConfig,
+) -> (Option<ProbeConfig>, Option<crate::net::model::ServerChoice>) {
+    let servers = choose::server_list(&config.server);
+    if servers.len() < 2 {
+        return (None, None);
+    }
+    let (nearest, choice) = choose::nearest(&servers, config).await;
+    let chosen = ProbeConfig {
+        server: nearest,
+        ..config.clone()
+    };
+    (Some(chosen), Some(choice))
 }
 
 fn expected_duration(t: &ProbeTiming) -> Duration {
@@ -349,6 +377,9 @@ async fn steps(
     if !http_ok {
         return;
     }
+    // Size the transfers by the round trip just measured.
+    let idle_ms = lock(state).latency.idle_ms;
+    let rtt_ms = idle_ms.or(first.as_ref().ok().map(|pong| pong.rtt_ms));
     let run = Run {
         config,
         state,
@@ -356,6 +387,7 @@ async fn steps(
         deadline,
         target: &target,
         ping_client: &ping_client,
+        plan: transfer::TransferPlan::for_round_trip(&config.timing, rtt_ms.map(|ms| ms / 1000.0)),
     };
     let down = transfer_step(&run, progress, transfer::Direction::Download, down_clients).await;
     let up = transfer_step(&run, progress, transfer::Direction::Upload, up_clients).await;
@@ -572,6 +604,7 @@ struct Run<'a> {
     deadline: Instant,
     target: &'a http::Target,
     ping_client: &'a reqwest::Client,
+    plan: transfer::TransferPlan,
 }
 
 /// Steps 3 and 4: one direction, with delay sampled under load; the
@@ -580,10 +613,18 @@ async fn transfer_step(
     run: &Run<'_>,
     progress: &mut progress::Progress,
     direction: transfer::Direction,
-    clients: Vec<reqwest::Client>,
+    mut clients: Vec<reqwest::Client>,
 ) -> transfer::TransferOutcome {
     use transfer::Direction::{Download, Upload};
     let timing = &run.config.timing;
+    let plan = &run.plan;
+    // More streams than were warmed up: the extra ones connect as they start.
+    while clients.len() < plan.streams as usize {
+        match http::client(run.target, run.config) {
+            Ok(client) => clients.push(client),
+            Err(_) => break,
+        }
+    }
     let left = || {
         run.deadline
             .saturating_duration_since(Instant::now())
@@ -593,21 +634,14 @@ async fn transfer_step(
     let (label, expected, share) = match direction {
         Download => (
             "Measuring download speed",
-            2.0 * timing.transfer_max_s * 0.65,
+            2.0 * plan.seconds * 0.65,
             left() / 2.0,
         ),
-        Upload => (
-            "Measuring upload speed",
-            timing.transfer_max_s * 0.65,
-            left() - 0.05,
-        ),
+        Upload => ("Measuring upload speed", plan.seconds * 0.65, left() - 0.05),
     };
     progress.step(label, Duration::from_secs_f64(expected.min(left())));
-    let end = until(run.deadline, timing.transfer_max_s.min(share));
-    let slow_end = until(
-        run.deadline,
-        (timing.transfer_max_s + timing.slow_link_extra_s).min(share),
-    );
+    let end = until(run.deadline, plan.seconds.min(share));
+    let slow_end = until(run.deadline, (plan.seconds + plan.slow_extra_s).min(share));
     let outcome = transfer::transfer(
         direction,
         transfer::Phase {
@@ -615,6 +649,7 @@ async fn transfer_step(
             clients: &clients,
             ping_client: run.ping_client,
             timing,
+            plan,
             end,
             slow_end,
             bytes_used: run.bytes_used.clone(),
@@ -646,6 +681,7 @@ fn throughput(outcome: &transfer::TransferOutcome) -> Throughput {
         reason: outcome.reason.clone(),
         stable: outcome.estimate.is_some_and(|e| e.stable),
         basis_s: outcome.estimate.map_or(0.0, |e| round2(e.basis_s)),
+        lower_bound: outcome.estimate.is_some_and(|e| !e.stable),
     }
 }
 
@@ -805,7 +841,7 @@ async fn audio_step(
             } else {
                 UdpStatus::NotMeasured
             };
-            s.udp_reason = Some(capitalise(&reason));
+            s.udp_reason = Some(crate::term::capitalise(&reason));
         }
         udp::UdpOutcome::NotMeasured(reason) => {
             s.udp_status = UdpStatus::NotMeasured;
@@ -828,14 +864,6 @@ pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
         return Err(bad());
     }
     Ok((host.to_string(), port))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 fn round2(v: f64) -> f64 {

@@ -100,6 +100,9 @@ impl Limits {
 pub struct Measured {
     pub download_mbps: Option<f64>,
     pub upload_mbps: Option<f64>,
+    /// The download figure had not settled: the real speed is at least this.
+    pub download_lower_bound: bool,
+    pub upload_lower_bound: bool,
     /// Round trip: the UDP stream's median when measured (that is the path a
     /// call's audio takes), else the idle HTTP median.
     pub rtt_ms: Option<f64>,
@@ -117,6 +120,8 @@ impl Measured {
         Measured {
             download_mbps: r.download.mbps,
             upload_mbps: r.upload.mbps,
+            download_lower_bound: r.download.lower_bound,
+            upload_lower_bound: r.upload.lower_bound,
             rtt_ms: udp.map(|u| u.rtt_ms).or(r.latency.idle_ms),
             jitter_ms: udp.map(|u| u.jitter_ms).or(r.latency.jitter_ms),
             loss_pct: udp.map(|u| u.loss_pct),
@@ -209,9 +214,17 @@ fn not_measured(what: &str, reason: Option<&str>) -> String {
 }
 
 /// Rate a 1:1 video call from what was measured.
+///
+/// A speed that had not settled is a lower bound: the real band is its band
+/// or better. Such a figure confirms a threshold it reaches, but never that
+/// one is missed: a lower bound below `good` does not count in the rating, and
+/// when it could have lowered the rating the result is not conclusive.
 pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     let mut rated: Vec<(MetricRating, String)> = Vec::new();
-    let mut add = |key: &str, value: Option<f64>, words: &dyn Fn(VideoRating, f64) -> String| {
+    let mut add = |key: &str,
+                   value: Option<f64>,
+                   lower_bound: bool,
+                   words: &dyn Fn(VideoRating, f64) -> String| {
         let (Some(value), Some(limits)) = (value, t.metrics.get(key)) else {
             return;
         };
@@ -222,47 +235,72 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
                 value: round2(value),
                 band,
                 sources: limits.sources.clone(),
+                lower_bound,
             },
             words(band, value),
         ));
     };
-    add("download_mbps", m.download_mbps, &|b, v| {
-        speed_words(
-            "Download",
-            "what brings your therapist's picture and voice to you",
-            b,
-            v,
-        )
-    });
-    add("upload_mbps", m.upload_mbps, &|b, v| {
-        speed_words(
-            "Upload",
-            "what carries your picture and voice to your therapist",
-            b,
-            v,
-        )
-    });
-    add("rtt_ms", m.rtt_ms, &delay_words);
-    add("jitter_ms", m.jitter_ms, &jitter_words);
-    add("loss_pct", m.loss_pct, &loss_words);
+    add(
+        "download_mbps",
+        m.download_mbps,
+        m.download_lower_bound,
+        &|b, v| {
+            speed_words(
+                "Download",
+                "what brings your therapist's picture and voice to you",
+                b,
+                v,
+                m.download_lower_bound,
+            )
+        },
+    );
+    add(
+        "upload_mbps",
+        m.upload_mbps,
+        m.upload_lower_bound,
+        &|b, v| {
+            speed_words(
+                "Upload",
+                "what carries your picture and voice to your therapist",
+                b,
+                v,
+                m.upload_lower_bound,
+            )
+        },
+    );
+    add("rtt_ms", m.rtt_ms, false, &delay_words);
+    add("jitter_ms", m.jitter_ms, false, &jitter_words);
+    add("loss_pct", m.loss_pct, false, &loss_words);
     let loaded = m.loaded_ms.unwrap_or_default();
-    add("loaded_increase_ms", m.loaded_increase_ms(), &|b, _| {
-        loaded_words(b, loaded)
-    });
+    add(
+        "loaded_increase_ms",
+        m.loaded_increase_ms(),
+        false,
+        &|b, _| loaded_words(b, loaded),
+    );
     let mos = match (m.rtt_ms, m.jitter_ms, m.loss_pct) {
         (Some(rtt), Some(jitter), Some(loss)) => {
             Some(round2(e_model_mos(rtt, jitter, loss, &t.e_model)))
         }
         _ => None,
     };
-    add("mos", mos, &mos_words);
+    add("mos", mos, false, &mos_words);
 
-    // Nothing measured is "not measured", never the worst band.
+    // A lower bound below `good` only says the real band is that or better.
+    let undecided = |r: &MetricRating| r.lower_bound && r.band > VideoRating::Good;
     let mut rating = rated
         .iter()
+        .filter(|(r, _)| !undecided(r))
         .map(|(r, _)| r.band)
         .max()
-        .unwrap_or(VideoRating::NotMeasured);
+        // Nothing measured is "not measured", never the worst band.
+        .unwrap_or(if rated.is_empty() {
+            VideoRating::NotMeasured
+        } else {
+            VideoRating::Good
+        });
+    // Could a lower bound, once settled, still lower the rating?
+    let open = rated.iter().any(|(r, _)| undecided(r) && r.band > rating);
     let mut extra = Vec::new();
     if m.udp == UdpStatus::Blocked {
         if !rated.is_empty() {
@@ -275,10 +313,11 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
         );
     }
     let core_measured = m.download_mbps.is_some() && m.upload_mbps.is_some() && m.rtt_ms.is_some();
-    let conclusive = !rated.is_empty() && (core_measured || rating >= VideoRating::Poor);
+    let conclusive = !rated.is_empty() && ((core_measured && !open) || rating >= VideoRating::Poor);
 
     // Most important first: worst bands lead, in the order of the list above.
-    rated.sort_by_key(|(r, _)| std::cmp::Reverse(r.band));
+    // Within a band, what is known comes before a lower bound's open question.
+    rated.sort_by_key(|(r, _)| (std::cmp::Reverse(r.band), undecided(r)));
     let mut reasons: Vec<String> = rated.iter().map(|(_, words)| words.clone()).collect();
     reasons.extend(extra);
     if rated.is_empty() {
@@ -322,7 +361,26 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-fn speed_words(direction: &str, what: &str, band: VideoRating, mbps: f64) -> String {
+fn speed_words(
+    direction: &str,
+    what: &str,
+    band: VideoRating,
+    mbps: f64,
+    lower_bound: bool,
+) -> String {
+    if lower_bound {
+        let figure = format!("{direction} speed ({what}) is at least {}", mbps_text(mbps));
+        return match band {
+            VideoRating::Good => {
+                format!("{figure}, more than the 1.2 Mbit/s a one-to-one HD video call needs.")
+            }
+            _ => format!(
+                "{figure}: the test ended before the speed settled, so it is not yet known whether it \
+                 reaches the 1.2 Mbit/s a one-to-one HD video call needs. The real speed may well be \
+                 higher; running the test again may settle it."
+            ),
+        };
+    }
     let figure = format!("{direction} speed ({what}) is {}", mbps_text(mbps));
     match band {
         VideoRating::Good => {
@@ -433,7 +491,100 @@ mod tests {
             idle_http_ms: Some(30.0),
             loaded_ms: Some(60.0),
             udp: UdpStatus::Measured,
+            ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_lower_bound_never_concludes_that_a_speed_is_too_low() {
+        // The satellite case: upload had not settled at 0.64 Mbit/s; the line carries more.
+        let m = Measured {
+            upload_mbps: Some(0.64),
+            upload_lower_bound: true,
+            ..good_line()
+        };
+        let a = rate(&m, thresholds());
+        assert_eq!(
+            a.rating,
+            VideoRating::Good,
+            "the unsettled figure does not count"
+        );
+        assert!(!a.conclusive, "it could still lower the rating");
+        assert_eq!(internet_criterion(&a), Status::Unknown);
+        let upload = a
+            .metrics
+            .iter()
+            .find(|r| r.metric == "upload_mbps")
+            .unwrap();
+        assert!(upload.lower_bound);
+        assert_eq!(upload.band, VideoRating::Poor);
+        let said = a.reasons.join(" ");
+        assert!(said.contains("at least 0.6 Mbit/s"), "{said}");
+        assert!(a.reasons[0].contains("not yet known"), "{:?}", a.reasons);
+        assert!(
+            !said.contains("below the 0.75"),
+            "no threshold is said to be missed: {said}"
+        );
+
+        // The same figure, settled, is a conclusion.
+        let settled = rate(
+            &Measured {
+                upload_lower_bound: false,
+                ..m.clone()
+            },
+            thresholds(),
+        );
+        assert_eq!(settled.rating, VideoRating::Poor);
+        assert_eq!(internet_criterion(&settled), Status::Met);
+    }
+
+    #[test]
+    fn a_lower_bound_confirms_what_it_reaches_and_changes_nothing_already_decided() {
+        // Above the threshold: proven good.
+        let above = rate(
+            &Measured {
+                download_mbps: Some(3.3),
+                download_lower_bound: true,
+                ..good_line()
+            },
+            thresholds(),
+        );
+        assert_eq!(above.rating, VideoRating::Good);
+        assert!(above.conclusive);
+        assert!(
+            above
+                .reasons
+                .iter()
+                .any(|r| r.contains("at least 3.3 Mbit/s"))
+        );
+
+        // A 600 ms round trip is poor whatever the upload: still conclusive, and the
+        // reasons name the delay, not the unsettled upload, as the problem.
+        let long = rate(
+            &Measured {
+                upload_mbps: Some(0.64),
+                upload_lower_bound: true,
+                rtt_ms: Some(620.0),
+                ..good_line()
+            },
+            thresholds(),
+        );
+        assert_eq!(long.rating, VideoRating::Poor);
+        assert!(long.conclusive);
+        assert!(long.reasons[0].contains("Delay"), "{:?}", long.reasons);
+
+        // A lower bound in the fair band on a line already fair elsewhere cannot lower it.
+        let fair = rate(
+            &Measured {
+                upload_mbps: Some(0.9),
+                upload_lower_bound: true,
+                rtt_ms: Some(200.0),
+                ..good_line()
+            },
+            thresholds(),
+        );
+        assert_eq!(fair.rating, VideoRating::Fair);
+        assert!(fair.conclusive);
     }
 
     fn band_of(a: &VideoAssessment, metric: &str) -> VideoRating {
@@ -581,6 +732,7 @@ mod tests {
     fn report_rating_lists_what_is_missing_and_why() {
         let report = NetworkReport {
             server: "http://127.0.0.1:1".into(),
+            server_choice: None,
             stun_server: None,
             download: Throughput {
                 mbps: Some(20.0),

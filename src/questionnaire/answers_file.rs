@@ -9,7 +9,7 @@ use super::bank::QuestionBank;
 use super::flow::Flow;
 use super::{Answers, SKIPPED};
 use crate::error::InputError;
-use crate::report::model::SessionPlan;
+use crate::questionnaire::SessionPlan;
 
 /// A parsed, validated answers file.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -86,20 +86,24 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
             Some(code) => Some(code),
             None => {
                 problems.push(format!(
-                    "field \"region\": \"{code}\" is not a two-letter country code such as GB, US or IE."
+                    "field \"region\": {}",
+                    crate::crisis::unknown_region(code)
                 ));
                 None
             }
         },
         Some(_) => {
-            problems.push("field \"region\" must be a two-letter country code string.".into());
+            problems.push(format!(
+                "field \"region\" must be a text such as \"GB\"; one of: {}.",
+                crate::crisis::valid_regions()
+            ));
             None
         }
     };
 
     let client_ref = match top.get("client_ref") {
         None | Some(Value::Null) => None,
-        Some(Value::String(text)) => match crate::report::model::client_ref(text) {
+        Some(Value::String(text)) => match crate::safe_text::client_ref(text) {
             Ok(text) => Some(text),
             Err(why) => {
                 problems.push(format!("field \"client_ref\": {why}."));

@@ -5,7 +5,7 @@
 //! only in the clinician copy, ASQ and UCLA-3 wording attributed.
 use chrono::{DateTime, Utc};
 
-use crate::assessment::Status;
+use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceRating;
 use crate::net::NetworkReport;
@@ -13,7 +13,8 @@ use crate::questionnaire::{SKIPPED, bank};
 use crate::report::View;
 
 use super::Report;
-use super::model::{QuestionnaireStatus, SessionPlan};
+use super::model::QuestionnaireStatus;
+use crate::questionnaire::SessionPlan;
 
 /// A run of text, optionally emphasised (bold in print).
 #[derive(Debug, Clone, PartialEq)]
@@ -113,11 +114,12 @@ pub fn build(report: &Report) -> Document {
     let mut blocks = Vec::new();
     let crisis = crisis_block(&report.crisis_resources);
 
-    // Urgent: crisis resources straight under the title, before anything
-    // else. The title stays first so every format opens with its one
-    // top-level heading (Markdown h1, the PDF's H1 tag).
+    // Urgent, or a positive screen of unknown acuity: crisis resources
+    // straight under the title, before anything else. The title stays first
+    // so every format opens with its one top-level heading (Markdown h1, the
+    // PDF's H1 tag).
     blocks.push(Block::Title(title(report)));
-    if report.urgent {
+    if report.crisis_first() {
         blocks.push(crisis.clone());
     }
     blocks.push(Block::Meta(meta_lines(report)));
@@ -131,19 +133,32 @@ pub fn build(report: &Report) -> Document {
                  service's procedure for an acute positive screen.",
             ),
         ]));
+    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown && clinician {
+        blocks.push(Block::Paragraph(vec![
+            strong("Same-day follow-up: "),
+            plain(
+                "the client answered yes to an ASQ screening question but not the acuity \
+                 question (risk.asq5), so acuity is unknown. Please contact them today for a \
+                 brief suicide safety assessment, as you would for a possibly acute screen.",
+            ),
+        ]));
     }
 
     blocks.push(Block::Heading("Recommendation".into()));
-    blocks.push(Block::Paragraph(vec![strong(capitalise(
+    blocks.push(Block::Paragraph(vec![strong(crate::term::capitalise(
         report.outcome.words(),
     ))]));
     // The saved headline speaks to the client; the clinician copy speaks to
-    // the clinician.
-    blocks.push(Block::Paragraph(vec![plain(if clinician {
+    // the clinician. One paragraph, so the ASQ result reads as part of the
+    // recommendation.
+    let headline = if clinician {
         clinician_summary(report)
     } else {
         report.headline.clone()
-    })]));
+    };
+    let mut recommendation = vec![plain(format!("{headline} "))];
+    recommendation.extend(risk_screen_line(report));
+    blocks.push(Block::Paragraph(recommendation));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
         blocks.push(Block::Paragraph(vec![plain(
             "The questionnaire was stopped before the end. Questions that were not reached \
@@ -240,7 +255,7 @@ pub fn build(report: &Report) -> Document {
     blocks.push(Block::Heading("Answers".into()));
     blocks.extend(answer_blocks(report));
 
-    if !report.urgent {
+    if !report.crisis_first() {
         blocks.push(crisis);
     }
     blocks.push(Block::Note(
@@ -256,6 +271,27 @@ pub fn build(report: &Report) -> Document {
     Document {
         title: title(report),
         blocks,
+    }
+}
+
+/// The ASQ result, credited to the NIMH: in a clinician's words in the
+/// clinician copy, and in plain words in the client's own copy.
+pub fn risk_screen_line(report: &Report) -> Inline {
+    let screen = report.risk_screen;
+    match report.view {
+        View::Clinician => vec![
+            strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
+            plain(format!(
+                "{}.",
+                crate::term::capitalise(screen.clinical_words())
+            )),
+        ],
+        View::Client => vec![
+            strong(format!(
+                "Questions about how you have been feeling, from the {ASQ_NAME}: "
+            )),
+            plain(screen.client_words()),
+        ],
     }
 }
 
@@ -367,14 +403,6 @@ fn item(text: Inline) -> Item {
     }
 }
 
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
-}
-
 fn meta_lines(report: &Report) -> Vec<String> {
     let copy = match report.view {
         View::Clinician => {
@@ -478,6 +506,7 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         },
     )];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
+        Some(m) if t.lower_bound => format!("at least {m:.1} Mbit/s"),
         Some(m) => format!("{m:.1} Mbit/s"),
         None => format!(
             "not measured ({})",
@@ -517,6 +546,11 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         n.duration_s,
         n.bytes_used as f64 / 1_000_000.0
     )));
+    if let Some(choice) = &n.server_choice {
+        blocks.push(Block::Note(crate::net::render::choice_sentence(
+            choice, &n.server,
+        )));
+    }
     blocks
 }
 
@@ -526,14 +560,8 @@ fn plan_blocks(plan: Option<&SessionPlan>) -> Vec<Block> {
             "No session plan was made this time. It can be made together at the first session.",
         )])];
     };
-    let fields = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
-    let items: Vec<Item> = fields
+    let items: Vec<Item> = plan
+        .fields()
         .iter()
         .filter_map(|(id, value)| {
             let value = value.as_deref()?.trim();

@@ -2,7 +2,7 @@
 //! QuestionnaireResponse, and the matching Questionnaire resource
 //! (schema/questionnaire.fhir.json) that a record system can load to read it.
 //!
-//! Choices made, following research §6.1–6.3:
+//! Choices made (the reasons are in docs/clinical-basis.md, "Reports for the record"):
 //! - Option ids are codes in one local code system per question
 //!   (`{FHIR_BASE}/CodeSystem/<question id>`): the same id, e.g. `none`,
 //!   means different things in different questions.
@@ -16,7 +16,7 @@
 //!   clinician sees in the PDF is lost in the record.
 use serde::Serialize;
 
-use crate::assessment::{CriterionId, Outcome, Status};
+use crate::assessment::{CriterionId, Outcome, RiskScreen, Status};
 use crate::net::model::VideoRating;
 use crate::questionnaire::{Question, SKIPPED, bank};
 
@@ -146,14 +146,6 @@ pub struct QuestionnaireResponse {
     pub item: Vec<ResponseItem>,
 }
 
-/// The code of `value` as serialised (kebab-case ids from the model).
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 fn group(link_id: &str, text: &str, items: Vec<ResponseItem>) -> ResponseItem {
     ResponseItem {
         link_id: link_id.to_string(),
@@ -216,7 +208,7 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     };
     let mut tags = vec![coding(
         &code_system("report-view"),
-        &code_of(&report.view),
+        report.view.as_str(),
         view_display,
     )];
     if report.urgent {
@@ -248,15 +240,20 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
 /// call, since the items keep the Questionnaire's order and put them last.
 fn narrative(report: &Report) -> Narrative {
     let mut div = String::from("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
-    if report.urgent {
+    if report.crisis_first() {
         // The client copy leaves the risk answers out, so it says only
         // that support is there now.
         let urgent = match report.view {
-            crate::report::View::Clinician => {
+            crate::report::View::Clinician if report.urgent => {
                 "Urgent: the client answered yes to the ASQ acuity question (risk.asq5). \
                  Please contact them promptly."
             }
-            crate::report::View::Client => "Urgent: support is there for you now.",
+            crate::report::View::Clinician => {
+                "Same-day safety follow-up needed: a positive ASQ screen whose acuity is \
+                 unknown (question 5 not answered)."
+            }
+            crate::report::View::Client if report.urgent => "Urgent: support is there for you now.",
+            crate::report::View::Client => "Support is there for you now.",
         };
         div.push_str(&format!(
             "<p><b>{urgent}</b></p><p>{}:</p><ul>",
@@ -271,10 +268,16 @@ fn narrative(report: &Report) -> Narrative {
         div.push_str(&format!("<p>Client: {}</p>", xml_escape(reference)));
     }
     div.push_str(&format!(
-        "<p><b>{}</b></p><p>{}</p><p>{}</p></div>",
+        "<p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
-        xml_escape(&capitalised(report.outcome.words())),
-        xml_escape(&report.headline)
+        xml_escape(&crate::term::capitalise(report.outcome.words())),
+        xml_escape(&report.headline),
+        xml_escape(
+            &super::document::risk_screen_line(report)
+                .iter()
+                .map(|span| span.text.as_str())
+                .collect::<String>()
+        )
     ));
     Narrative {
         status: "generated",
@@ -282,18 +285,23 @@ fn narrative(report: &Report) -> Narrative {
     }
 }
 
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The item text of the ASQ result, crediting the NIMH.
+const RISK_SCREEN_TEXT: &str = "Suicide risk screen, NIMH Ask Suicide-Screening Questions (ASQ)";
+
+/// The ASQ result as a coding: the report's code, the clinician's words.
+fn risk_screen_coding(screen: RiskScreen) -> Coding {
+    coding(
+        &code_system("risk-screen"),
+        screen.as_str(),
+        &screen.short_clinical(),
+    )
 }
 
 fn assessment_group(report: &Report) -> ResponseItem {
@@ -311,6 +319,11 @@ fn assessment_group(report: &Report) -> ResponseItem {
             "assessment.urgent",
             URGENT_TEXT,
             vec![Value::Boolean(report.urgent)],
+        ),
+        answered(
+            "assessment.risk-screen",
+            RISK_SCREEN_TEXT,
+            vec![Value::Coding(risk_screen_coding(report.risk_screen))],
         ),
     ];
     if !report.headline.trim().is_empty() {
@@ -363,13 +376,7 @@ const FIGURES: [(&str, &str); 6] = [
 
 fn plan_group(report: &Report) -> Option<ResponseItem> {
     let plan = report.session_plan.as_ref()?;
-    let values = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
+    let values = plan.fields();
     let items: Vec<ResponseItem> = bank()
         .plan
         .prompts
@@ -417,7 +424,7 @@ fn network_group(report: &Report) -> ResponseItem {
     } else {
         coding(
             &code_system("video-rating"),
-            &code_of(&n.video.rating),
+            n.video.rating.as_str(),
             rating_display(n.video.rating),
         )
     };
@@ -617,7 +624,7 @@ pub fn questionnaire() -> Questionnaire {
                         .chain(std::iter::once(declined())),
                 );
                 if q.id == "isolation.isolated" {
-                    // The one UCLA-3 item code verified on loinc.org (research §6.3).
+                    // The one UCLA-3 item code verified on loinc.org (docs/clinical-basis.md).
                     item.code = vec![coding(
                         LOINC,
                         "66867-3",
@@ -713,6 +720,8 @@ fn assessment_definition() -> QuestionnaireItem {
     let mut items = vec![
         QuestionnaireItem::computed("assessment.outcome", "Outcome", "choice").options(outcomes),
         QuestionnaireItem::computed("assessment.urgent", URGENT_TEXT, "boolean"),
+        QuestionnaireItem::computed("assessment.risk-screen", RISK_SCREEN_TEXT, "choice")
+            .options(RiskScreen::ALL.map(risk_screen_coding)),
         QuestionnaireItem::computed("assessment.headline", "Recommendation", "string"),
     ];
     for id in CriterionId::ALL {
@@ -740,13 +749,7 @@ fn network_definition() -> QuestionnaireItem {
         VideoRating::Poor,
         VideoRating::Unusable,
     ]
-    .map(|r| {
-        coding(
-            &code_system("video-rating"),
-            &code_of(&r),
-            rating_display(r),
-        )
-    });
+    .map(|r| coding(&code_system("video-rating"), r.as_str(), rating_display(r)));
     let mut items = vec![
         QuestionnaireItem::computed("network.video-rating", RATING_TEXT, "choice")
             .options(ratings.into_iter().chain(std::iter::once(not_performed()))),

@@ -1,14 +1,16 @@
 //! The report as saved to JSON. Field names are part of the interface contract
-//! (PRODUCT.md); bump [`SCHEMA`] on any breaking change.
+//! (docs/interface.md); bump [`SCHEMA`] on any breaking change.
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
+use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome, RiskScreen};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
+// The plan is made in the questionnaire; kept importable from here too.
+pub use crate::questionnaire::SessionPlan;
 use crate::report::View;
 
 /// Schema id and version of the JSON report.
@@ -32,6 +34,11 @@ pub struct Report {
     pub outcome: Outcome,
     /// True when the ASQ acuity question was answered yes.
     pub urgent: bool,
+    /// The NIMH ASQ screen result: `negative`, `incomplete` (some of items
+    /// 1-4 skipped, none yes), `positive-non-acute`, `positive-acute`, or
+    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Kept in
+    /// the client copy too, so a clinic triages every copy alike.
+    pub risk_screen: RiskScreen,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -51,7 +58,7 @@ pub struct Report {
     pub answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
-    /// Built with the client (seeds 002 and 004); null if they chose not to.
+    /// Built with the client (docs/clinical-basis.md); null if they chose not to.
     pub session_plan: Option<SessionPlan>,
     /// Clinic name and dropped-call number, when a clinic file was used.
     pub clinic: Option<ClinicInfo>,
@@ -64,20 +71,14 @@ pub enum QuestionnaireStatus {
     Stopped,
 }
 
-/// The client's own plan for their sessions. Free text never leaves the machine
-/// unless the client shares the report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SessionPlan {
-    /// Where they will sit.
-    pub place: Option<String>,
-    /// Comfort items within arm's reach.
-    pub comfort_items: Option<String>,
-    /// How they will signal that they need a pause.
-    pub pause_signal: Option<String>,
-    /// Someone nearby they could contact.
-    pub nearby_contact: Option<String>,
-    /// What happens if the call drops.
-    pub if_call_drops: Option<String>,
+impl QuestionnaireStatus {
+    /// The id as written in reports (`completed`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionnaireStatus::Completed => "completed",
+            QuestionnaireStatus::Stopped => "stopped",
+        }
+    }
 }
 
 /// A connection test attached from a file rather than run during the check.
@@ -159,6 +160,7 @@ impl Report {
             client_ref: parts.client_ref,
             outcome: assessment.outcome,
             urgent: assessment.urgent,
+            risk_screen: assessment.risk_screen,
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -176,40 +178,12 @@ impl Report {
     }
 }
 
-/// Longest client reference accepted, in characters: enough for a file
-/// number or initials, short enough for a page header.
-pub const CLIENT_REF_MAX: usize = 40;
-
-/// A client reference as given (`--client-ref` or an answers file's
-/// `client_ref`), trimmed; `Err` says what is wrong, for a message naming
-/// where it came from.
-pub fn client_ref(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(
-            "it is empty; give the clinic's reference for the client, such as a file \
-                    number, or leave it out"
-                .into(),
-        );
+impl Report {
+    /// Crisis resources before anything else: an acute screen, or one whose
+    /// acuity is unknown (handled as possibly acute).
+    pub fn crisis_first(&self) -> bool {
+        self.urgent || self.risk_screen.crisis_first()
     }
-    if text.chars().count() > CLIENT_REF_MAX {
-        return Err(format!(
-            "it is {} characters long; at most {CLIENT_REF_MAX} fit in a page header",
-            text.chars().count()
-        ));
-    }
-    // Control and bidi characters could hide or reorder what is printed.
-    if text
-        .chars()
-        .any(|c| c.is_control() || crate::safe_text::is_unsafe(c))
-    {
-        return Err(
-            "it holds a control or text-direction character; use letters, digits and \
-                    punctuation only"
-                .into(),
-        );
-    }
-    Ok(text.to_string())
 }
 
 /// Shown in the client copy in place of the risk answers.

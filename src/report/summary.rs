@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::assessment::{Outcome, Status};
+use crate::assessment::{Outcome, RiskScreen, Status};
 use crate::error::InputError;
 use crate::net::model::VideoRating;
 use crate::term::Style;
@@ -35,6 +35,8 @@ pub struct Row {
     pub date: String,
     pub outcome: Outcome,
     pub urgent: bool,
+    /// The NIMH ASQ screen result (see the report's `risk_screen`).
+    pub risk_screen: RiskScreen,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
@@ -48,6 +50,10 @@ pub struct Row {
     pub questionnaire_status: String,
     /// Questions answered "skipped" (in this copy).
     pub skipped: usize,
+    /// Set when the file's saved verdict differed from what its answers give
+    /// (changed by hand, or made by another version); the row shows the
+    /// worked-out verdict.
+    pub changed: Option<String>,
 }
 
 /// A file that could not be read, and why.
@@ -67,13 +73,6 @@ pub struct Summary {
     pub other_files: usize,
 }
 
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn row(file: &str, report: &Report) -> Row {
     let ids = |status: Status| {
         report
@@ -89,6 +88,7 @@ pub fn row(file: &str, report: &Report) -> Row {
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
+        risk_screen: report.risk_screen,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
         network_rating: report
@@ -98,21 +98,25 @@ pub fn row(file: &str, report: &Report) -> Row {
             .as_str()
             .to_string(),
         region: report.region.clone(),
-        view: code(&report.view),
-        questionnaire_status: code(&report.questionnaire_status),
+        view: report.view.as_str().to_string(),
+        questionnaire_status: report.questionnaire_status.as_str().to_string(),
         skipped: report
             .answers
             .values()
             .filter(|a| *a == crate::questionnaire::SKIPPED)
             .count(),
+        changed: None,
     }
 }
 
-/// Urgent first, then in-person recommended, then by date (oldest first).
+/// Urgent first, then a positive ASQ screen whose acuity is unknown (handled
+/// as possibly acute), then in-person recommended, then by date (oldest first).
 fn triage_order(a: &Row, b: &Row) -> Ordering {
     let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
+    let acuity_unknown = |r: &Row| r.risk_screen == RiskScreen::PositiveAcuityUnknown;
     b.urgent
         .cmp(&a.urgent)
+        .then_with(|| acuity_unknown(b).cmp(&acuity_unknown(a)))
         .then_with(|| {
             (b.outcome == Outcome::InPersonRecommended)
                 .cmp(&(a.outcome == Outcome::InPersonRecommended))
@@ -186,7 +190,13 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     for file in files {
         let name = file.display().to_string();
         match super::input::read_report(&file, identity) {
-            Ok(report) => summary.reports.push(row(&name, &report)),
+            Ok(checked) => {
+                let mut row = row(&name, &checked.report);
+                if !checked.changes.is_empty() {
+                    row.changed = Some(super::verify::changed_note(&checked.changes));
+                }
+                summary.reports.push(row);
+            }
             Err(e) => summary.unreadable.push(Unreadable {
                 file: name,
                 error: reason(e),
@@ -215,6 +225,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.date = text(&r.date);
         r.region = text(&r.region);
         r.client_ref = r.client_ref.as_deref().map(text);
+        r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -233,12 +244,13 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 13] = [
+const CSV_HEADER: [&str; 15] = [
     "file",
     "client_ref",
     "date",
     "outcome",
     "urgent",
+    "risk_screen",
     "criteria_met",
     "criteria_unknown",
     "network_rating",
@@ -246,6 +258,7 @@ const CSV_HEADER: [&str; 13] = [
     "view",
     "questionnaire_status",
     "skipped",
+    "changed",
     "error",
 ];
 
@@ -259,6 +272,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
+            r.risk_screen.as_str().to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
             r.network_rating.clone(),
@@ -266,6 +280,7 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.view.clone(),
             r.questionnaire_status.clone(),
             r.skipped.to_string(),
+            cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
         ])?;
     }
@@ -290,11 +305,16 @@ fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
     let urgent = summary.reports.iter().filter(|r| r.urgent).count();
-    // The outcome counts add up to the reports read; urgency cuts across
-    // outcomes, so it is its own sentence rather than one more count.
+    let acuity_unknown = summary
+        .reports
+        .iter()
+        .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
+        .count();
+    // The outcome counts add up to the reports read; urgency and same-day
+    // follow-up cut across outcomes, so they are their own sentences.
     out.push_str(&format!(
         "{} report{} read: {} in-person recommended, {} video with adjustments, {} video \
-         suitable.{}\n",
+         suitable.{}{}\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
@@ -304,6 +324,11 @@ fn terminal(summary: &Summary, style: Style) -> String {
             0 => String::new(),
             1 => " 1 of them is urgent and comes first.".to_string(),
             n => format!(" {n} of them are urgent and come first."),
+        },
+        match acuity_unknown {
+            0 => String::new(),
+            1 => " 1 needs same-day follow-up (acuity unknown).".to_string(),
+            n => format!(" {n} need same-day follow-up (acuity unknown)."),
         }
     ));
     if !summary.unreadable.is_empty() {
@@ -317,7 +342,10 @@ fn terminal(summary: &Summary, style: Style) -> String {
             }
         ));
     }
-    out.push_str("Urgent first, then in-person recommendations, then oldest first.\n\n");
+    out.push_str(
+        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
+         first.\n\n",
+    );
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
@@ -338,8 +366,24 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Urgent:"),
                 r.region
             ));
+        } else if r.risk_screen == RiskScreen::PositiveAcuityUnknown {
+            out.push_str(&format!(
+                "   {} a yes on the ASQ screening questions, and the acuity question was not \
+                 answered, so acuity is unknown. A same-day safety follow-up is needed (brief \
+                 suicide safety assessment); support numbers for region {} are at the top of \
+                 their report.\n",
+                style.bold("Same-day follow-up:"),
+                r.region
+            ));
+        }
+        if let Some(note) = &r.changed {
+            out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
+        out.push_str(&format!(
+            "   {}.\n",
+            crate::term::capitalise(&r.risk_screen.short_clinical())
+        ));
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
             list(&r.criteria_met),
@@ -349,7 +393,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
             r.network_rating,
             r.skipped,
-            capitalise(&r.view),
+            crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
                 ", questionnaire stopped before the end"
             } else {
@@ -385,13 +429,6 @@ fn terminal(summary: &Summary, style: Style) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -404,6 +441,7 @@ mod tests {
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
             urgent: false,
+            risk_screen: RiskScreen::Negative,
             criteria_met: vec![],
             criteria_unknown: vec![],
             network_rating: "not-measured".into(),
@@ -411,6 +449,7 @@ mod tests {
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
             skipped: 0,
+            changed: None,
         };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,

@@ -204,7 +204,34 @@ fn region_flag_overrides_the_file() {
         .arg(example("urgent"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("two-letter country code"));
+        .stderr(predicates::str::contains(
+            "US, CA, GB, IE, AU, NZ, IN, DE, FR",
+        ));
+}
+
+#[test]
+fn unknown_region_codes_are_refused_naming_the_valid_ones() {
+    for code in ["XX", "ZZ", "es"] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--region", code])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains(code) && err.contains("US, CA, GB"), "{err}");
+        assert!(err.contains("INTL"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+    let err = answers_error(r#"{"answers": {}, "region": "XX"}"#);
+    assert!(
+        err.contains("\"region\"") && err.contains("\"XX\"") && err.contains("US, CA, GB"),
+        "{err}"
+    );
+    // INTL asks for the international numbers on purpose.
+    let r = report_json("urgent", &["--region", "intl"]);
+    assert_eq!(r["region"], "INTL");
+    assert!(r["crisis_resources"].to_string().contains("112"));
 }
 
 fn answers_error(content: &str) -> String {
@@ -543,4 +570,40 @@ fn the_headline_promises_no_adjustments_that_are_not_listed() {
             assert!(!headline.contains("changes"), "{name}: {headline}");
         }
     }
+}
+
+#[test]
+fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.json");
+    std::fs::write(&path, "an earlier report").unwrap();
+    let run = |extra: &[&str]| {
+        cmd()
+            .args(["check", "--no-network", "--no-device", "--format", "json"])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .arg("--output")
+            .arg(&path)
+            .args(extra)
+            .assert()
+    };
+    let out = run(&[]).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier report");
+    run(&["--force"]).success();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["risk_screen"], "positive-acute");
+    // `report --output` follows the same rule.
+    let again = cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "text", "--output"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("--force"));
 }

@@ -3,10 +3,12 @@
 //! Run one area with `cargo test --test integration report_fhir::`.
 
 mod net_support;
+mod page_support;
 mod report_support;
 #[cfg(unix)]
 mod wire_support;
 
+mod architecture;
 mod check_answers;
 mod check_pty;
 mod check_wire;
@@ -17,9 +19,15 @@ mod hardening;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
+mod net_metrics;
 mod net_probe;
 mod net_serve_load;
+mod net_servers;
 mod net_stun_props;
+mod net_tls;
+#[cfg(unix)]
+mod page_browser;
+mod page_server;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;

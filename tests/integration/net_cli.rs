@@ -79,7 +79,14 @@ fn an_unreachable_server_is_a_result_not_a_failure() {
         env!("CARGO_MANIFEST_DIR")
     );
     let check = cmd()
-        .args(["check", "--no-device", "--format", "json", "--answers", &answers])
+        .args([
+            "check",
+            "--no-device",
+            "--format",
+            "json",
+            "--answers",
+            &answers,
+        ])
         .arg("--network")
         .arg(&saved)
         .assert()

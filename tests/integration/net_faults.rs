@@ -281,3 +281,57 @@ async fn a_tight_cap_is_honoured_with_a_partial_result() {
         "what was measured before the cap is kept"
     );
 }
+
+/// Issue 16: a speed that had not settled is a lower bound, and the rating never
+/// concludes from it that a threshold is missed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unsettled_slow_download_is_a_lower_bound_not_a_verdict() {
+    use session_ready::assessment::Status;
+    use session_ready::net::rating;
+
+    let fake = fake_http(Misbehaviour::Accelerating).await;
+    let stun = serve().await;
+    let mut config = quick(format!("http://{}", fake.addr));
+    config.stun = Some(stun.addr.to_string());
+    let report = run_capped(&config).await;
+    let download = &report.download;
+    let mbps = download
+        .mbps
+        .expect("a figure from the accelerating server");
+    assert!(
+        download.lower_bound && !download.stable,
+        "still speeding up when time ran out: {download:?}"
+    );
+    assert!(
+        mbps < 1.2,
+        "below the HD threshold, so the rule matters: {download:?}"
+    );
+    let metric = report
+        .video
+        .metrics
+        .iter()
+        .find(|m| m.metric == "download_mbps")
+        .expect("rated");
+    assert!(metric.lower_bound, "{metric:?}");
+    let said = report.video.reasons.join(" ");
+    assert!(
+        said.contains("Download speed") && said.contains("at least"),
+        "{said}"
+    );
+    for verdict in ["below the 0.75", "too little to carry video", "less sharp"] {
+        assert!(
+            !said.contains(verdict),
+            "a lower bound is no verdict: {said}"
+        );
+    }
+    assert_ne!(
+        rating::internet_criterion(&report.video),
+        Status::Met,
+        "{:?}",
+        report.video
+    );
+    // With delay and upload measured well, the open question leaves the result inconclusive.
+    if report.upload.mbps.is_some_and(|u| u >= 1.2) && report.latency.idle_ms.is_some() {
+        assert!(!report.video.conclusive, "{:?}", report.video);
+    }
+}

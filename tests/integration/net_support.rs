@@ -45,6 +45,9 @@ pub enum Misbehaviour {
     NotFound,
     /// Uploads are read for a while and then the server stops reading and never answers.
     UploadStall,
+    /// Downloads start very slowly and speed up by half every 0.1 s, so the rate never
+    /// settles and stays under 0.5 Mbit/s per stream for the first second.
+    Accelerating,
 }
 
 pub struct FakeHttp {
@@ -162,6 +165,21 @@ async fn answer(mut stream: TcpStream, how: Misbehaviour) {
                 }
                 let _ = stream.set_zero_linger();
                 return; // dropping with linger 0 sends a reset
+            }
+            Misbehaviour::Accelerating => {
+                // 20 ms ticks, 1.5 times more every 5 ticks: 20 B at first, about
+                // 1.2 kB per tick (60 kB/s) after 1 s.
+                let mut sent = 0u64;
+                for tick in 0u32.. {
+                    let n = (20.0 * 1.5f64.powf(f64::from(tick) / 5.0)) as u64;
+                    let n = n.min(wanted - sent).min(64 * 1024) as usize;
+                    if n == 0 || stream.write_all(&vec![7u8; n]).await.is_err() {
+                        return;
+                    }
+                    sent += n as u64;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                return;
             }
             Misbehaviour::StallAfterHeaders | Misbehaviour::UploadStall => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;

@@ -313,3 +313,122 @@ fn a_pdf_is_not_sent_to_a_terminal_but_is_to_a_pipe() {
     let bytes = render(&path, "pdf", None);
     assert!(bytes.starts_with(b"%PDF-"));
 }
+
+#[test]
+fn every_report_names_its_asq_result_credited_to_the_nimh() {
+    let expected = [
+        ("video-suitable", "negative"),
+        ("video-with-adjustments", "incomplete"),
+        ("in-person-recommended", "negative"),
+        ("urgent", "positive-acute"),
+        ("all-skipped", "incomplete"),
+    ];
+    for (name, screen) in expected {
+        assert_eq!(example_report(name)["risk_screen"], screen, "{name}");
+    }
+    for format in ["markdown", "text", "terminal"] {
+        each_rendering(format, |name, view, report, text| {
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains("NIMH Ask Suicide-Screening Questions (ASQ)"),
+                "{name} {view} {format}: {text}"
+            );
+            if view == "clinician" {
+                let words = match report["risk_screen"].as_str().unwrap() {
+                    "negative" => "Negative — no further screening needed now",
+                    "incomplete" => "Incomplete — not all of questions 1 to 4 answered, none yes",
+                    "positive-acute" => "Positive, acute (imminent risk)",
+                    other => panic!("{other}"),
+                };
+                assert!(flat.contains(words), "{name} {format}: {text}");
+            }
+        });
+    }
+}
+
+#[test]
+fn a_positive_screen_of_unknown_acuity_is_never_quiet_in_any_format() {
+    let report = acuity_unknown_report();
+    assert_eq!(report["risk_screen"], "positive-acuity-unknown");
+    assert_eq!(report["urgent"], false, "urgent stays true only for acute");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "stopped-early", &report);
+    for format in ["markdown", "text", "terminal"] {
+        for view in ["client", "clinician"] {
+            let text = render_text(&path, format, Some(view));
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let crisis = position(&text.to_lowercase(), "if you need support now");
+            let title = position(
+                &text,
+                if format == "terminal" {
+                    "Your readiness report"
+                } else {
+                    "Video-session readiness summary"
+                },
+            );
+            if format == "terminal" {
+                assert!(crisis < title, "{format} {view}: crisis first:\n{text}");
+            } else {
+                // Straight under the title (the one h1), before the recommendation.
+                let recommendation = position(&text, "Recommendation");
+                assert!(
+                    title < crisis && crisis < recommendation,
+                    "{format} {view}: crisis first:\n{text}"
+                );
+            }
+            assert!(flat.contains("call or text 988"), "{format} {view}");
+            if view == "clinician" {
+                assert!(
+                    flat.contains(
+                        "Positive, acuity unknown (question 5 not answered) — same-day safety \
+                         follow-up needed: brief suicide safety assessment, because acuity is \
+                         unknown"
+                    ),
+                    "{format}: {text}"
+                );
+            } else {
+                assert!(
+                    flat.contains("please talk with someone today"),
+                    "{format}: {text}"
+                );
+            }
+        }
+    }
+    // FHIR: items keep the Questionnaire's order (crisis last); the
+    // narrative opens with the follow-up and the numbers; the result a coding.
+    let fhir: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("clinician"))).unwrap();
+    assert_eq!(fhir["item"][0]["linkId"], "assessment");
+    let div = fhir["text"]["div"].as_str().unwrap();
+    assert!(
+        div.find("988").unwrap() < div.find("Video-session readiness").unwrap(),
+        "{div}"
+    );
+    let assessment = fhir["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["linkId"] == "assessment")
+        .unwrap();
+    let screen = assessment["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["linkId"] == "assessment.risk-screen")
+        .expect("the ASQ result is an item");
+    assert!(screen["text"].as_str().unwrap().contains("NIMH"));
+    let coding = &screen["answer"][0]["valueCoding"];
+    assert_eq!(coding["code"], "positive-acuity-unknown");
+    assert!(
+        coding["display"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASQ: positive, acuity unknown")
+    );
+    assert!(
+        fhir["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("acuity unknown")
+    );
+}

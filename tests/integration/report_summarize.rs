@@ -137,11 +137,12 @@ fn csv_is_proper_csv_with_an_error_column() {
             .starts_with("'=HYPERLINK(1).json,"),
         "{text}"
     );
-    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[12].is_empty()).collect();
+    let error = header.len() - 1;
+    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
     assert_eq!(errors.len(), 2);
     // Unreadable rows come last and carry nothing but the file and the reason.
-    assert!(rows[7][12].len() > 10 && rows[8][12].len() > 10);
-    assert!(errors.iter().all(|r| r[3].is_empty()));
+    assert!(rows[7][error].len() > 10 && rows[8][error].len() > 10);
+    assert!(errors.iter().all(|r| r[2].is_empty()));
 }
 
 #[test]
@@ -289,4 +290,44 @@ fn a_never_measured_connection_is_not_measured_in_the_csv() {
     for row in reader.records() {
         assert_eq!(&row.unwrap()[column], "not-measured");
     }
+}
+
+#[test]
+fn acuity_unknown_comes_right_after_urgent_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    let mut stopped = acuity_unknown_report();
+    // The newest of all, so only the rule can put it second.
+    stopped["generated_at"] = "2026-02-01T09:00:00Z".into();
+    write_json(dir.path(), "stopped-early", &stopped);
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let order: Vec<&str> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["risk_screen"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order[..3],
+        ["positive-acute", "positive-acuity-unknown", "negative"]
+    );
+    let out = summarize(&[], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let urgent = flat.find("urgent.json").unwrap();
+    let stopped_at = flat.find("stopped-early.json").unwrap();
+    assert!(urgent < stopped_at, "{text}");
+    assert!(
+        flat.contains("Same-day follow-up: a yes on the ASQ screening questions")
+            && flat.contains("brief suicide safety assessment"),
+        "{text}"
+    );
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("urgent,risk_screen,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",false,positive-acuity-unknown,"), "{csv}");
 }

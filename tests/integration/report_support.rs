@@ -197,3 +197,28 @@ pub fn page_texts(doc: &lopdf::Document) -> Vec<String> {
         })
         .collect()
 }
+
+/// The clinician copy `check --answers` makes from answers given inline.
+pub fn report_from_answers(answers: &Value) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "answers", answers);
+    let out = cmd()
+        .args(["check", "--no-network", "--no-device", "--format", "json"])
+        .args(["--view", "clinician", "--answers"])
+        .arg(&path)
+        .assert()
+        .success();
+    let mut report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    report["generated_at"] = Value::from(PINNED_TIME);
+    report["tool_version"] = Value::from(PINNED_VERSION);
+    report
+}
+
+/// A client who said yes to ASQ item 1 and chose "Finish now": item 5 was
+/// never reached, so acuity is unknown.
+pub fn acuity_unknown_report() -> Value {
+    report_from_answers(&serde_json::json!({
+        "region": "US",
+        "answers": {"start.safe_now": "yes", "risk.asq1": "yes"}
+    }))
+}

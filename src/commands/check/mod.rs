@@ -1,6 +1,7 @@
 //! `session-ready check`: the whole flow. Device, connection, questions, then
 //! the report. `--answers FILE` runs it without prompts (intake coordinators);
 //! otherwise the client is walked through it interactively.
+mod browser;
 mod interactive;
 mod settings;
 
@@ -19,17 +20,17 @@ use settings::Settings;
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
         let bytes = list_questions(args.format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     if args.device {
-        let report = crate::device::collect();
+        let report = device_report(&args).unwrap_or_else(crate::device::collect);
         let format = match args.format {
             Format::Json => OutputFormat::Json,
             _ => OutputFormat::Terminal,
         };
         let bytes = crate::device::render(&report, format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     let setup = Setup::new(&args)?;
@@ -37,7 +38,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
         Some(path) => {
             let file = answers_file::load(path, bank())?;
             let region = setup.region(file.region.clone());
-            let device = (!args.no_device).then(crate::device::collect);
+            let device = device_report(&args);
             let (network, network_reason) = measure(&args, &setup, style, true);
             let mut report = Report::build(ReportParts {
                 answers: file.answers,
@@ -66,6 +67,22 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     }
 }
 
+/// The device section: with `--browser`, the camera, microphone and speakers
+/// as tested in the local page; otherwise what the system shows.
+fn device_report(args: &CheckArgs) -> Option<crate::device::DeviceReport> {
+    if args.no_device {
+        return None;
+    }
+    if !args.browser {
+        return Some(crate::device::collect());
+    }
+    // The page first, so it is ready at once; the system is read afterwards.
+    let media = browser::media_test(args);
+    let mut facts = crate::device::collect::facts();
+    facts.media = media;
+    Some(crate::device::rules::rate(&facts))
+}
+
 /// What the flags and the clinic file decide before anything is asked; a
 /// mistake in either is reported now, before the client answers anything.
 pub(crate) struct Setup {
@@ -86,9 +103,11 @@ impl Setup {
             && crate::crisis::normalise_region(code).is_none()
         {
             return Err(InputError::Usage(format!(
-                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+                "--region: {}",
+                crate::crisis::unknown_region(code)
             )));
         }
+        super::refuse_existing(args.output.as_deref(), args.force)?;
         let clinic = args
             .clinic
             .as_deref()
@@ -115,15 +134,23 @@ impl Setup {
     /// --region, then the answers file or draft, then the clinic file, then
     /// the locale, then the international fallback.
     fn region(&self, saved: Option<String>) -> String {
+        self.known_region(saved)
+            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+    }
+
+    /// The region when something names it (--region, the answers file or
+    /// draft, the clinic file, a locale with a country we hold numbers for);
+    /// `None` means the interactive check asks the client.
+    fn known_region(&self, saved: Option<String>) -> Option<String> {
         let flag_or_clinic = self.settings.region.clone();
         let chosen = if self.region_from_flag {
             flag_or_clinic
         } else {
-            saved.or(flag_or_clinic)
+            saved
+                .and_then(|r| crate::crisis::normalise_region(&r))
+                .or(flag_or_clinic)
         };
-        chosen
-            .or_else(crate::crisis::region_from_env)
-            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+        chosen.or_else(crate::crisis::region_from_env)
     }
 
     /// The connection test's settings; `shown` is false when it runs in the
@@ -140,17 +167,24 @@ impl Setup {
     /// session-ready server answers STUN itself, so only a chosen or default
     /// STUN server is named separately.
     fn contacts(&self) -> Vec<String> {
+        use crate::net::probe::server_list;
         use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN, server_host};
-        let host = server_host(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER));
+        let mut hosts: Vec<String> =
+            server_list(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER))
+                .iter()
+                .map(|s| server_host(s))
+                .collect();
         let stun = match (&self.settings.stun, &self.settings.server) {
             (Some(stun), _) => Some(stun.as_str()),
             (None, None) => Some(DEFAULT_STUN),
             (None, Some(_)) => None,
         };
-        match stun {
-            Some(stun) if stun != host => vec![host, stun.to_string()],
-            _ => vec![host],
+        if let Some(stun) = stun
+            && !hosts.iter().any(|h| h == stun)
+        {
+            hosts.push(stun.to_string());
         }
+        hosts
     }
 
     fn encrypt_to(&self) -> Option<&str> {
@@ -182,7 +216,7 @@ fn saved_network(path: &std::path::Path) -> Result<(NetworkReport, NetworkSource
 /// `--client-ref TEXT`, checked (shared with `report`).
 pub(crate) fn flag_client_ref(text: Option<&str>) -> Result<Option<String>, InputError> {
     text.map(|t| {
-        crate::report::model::client_ref(t)
+        crate::safe_text::client_ref(t)
             .map_err(|why| InputError::Usage(format!("--client-ref \"{t}\": {why}.")))
     })
     .transpose()

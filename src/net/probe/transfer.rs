@@ -96,12 +96,79 @@ async fn loaded_pings(
     }
 }
 
+/// How the transfers are sized, from the idle round trip measured just before.
+///
+/// TCP needs a number of round trips, not of seconds, to leave slow start
+/// and show a steady rate, so on a long round trip each direction runs
+/// longer, judges steadiness over a longer window, may move more data, uses
+/// more streams (a long round trip means a large bandwidth-delay product at
+/// any useful speed), and sends upload requests several round trips long:
+/// each request waits a round trip for the server's reply, and requests much
+/// shorter than that leave the line idle and feed a low rate back into the
+/// next request's size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct TransferPlan {
+    /// How long each direction may run before it should have settled, seconds.
+    pub seconds: f64,
+    /// Extra time a slow link whose rate has not settled may take, seconds.
+    pub slow_extra_s: f64,
+    pub streams: u32,
+    pub max_download_bytes: u64,
+    pub max_upload_bytes: u64,
+    /// Each upload request, once the rate is known, carries this many seconds of data per stream.
+    pub upload_request_s: f64,
+    pub stability: Stability,
+}
+
+/// Round trips allowed for the start-up ramp on top of the base duration.
+const RAMP_ROUND_TRIPS: f64 = 10.0;
+/// The steadiness window and span cover at least this many round trips.
+const WINDOW_ROUND_TRIPS: f64 = 2.0;
+/// An upload request carries at least this many round trips of data.
+const REQUEST_ROUND_TRIPS: f64 = 4.0;
+/// From this round trip on, twice the streams.
+const LONG_ROUND_TRIP_S: f64 = 0.15;
+/// Budgets grow with the round trip up to this factor.
+const MAX_BUDGET_FACTOR: f64 = 3.0;
+
+impl TransferPlan {
+    /// `rtt_s`: the idle round trip (`None` when it could not be measured: the base plan).
+    pub fn for_round_trip(timing: &ProbeTiming, rtt_s: Option<f64>) -> Self {
+        let rtt = rtt_s
+            .filter(|r| r.is_finite() && *r > 0.0)
+            .unwrap_or(0.0)
+            .min(2.0);
+        // 1 at short round trips, 2 at 100 ms, at most 3.
+        let budget_factor = (1.0 + rtt / 0.1).min(MAX_BUDGET_FACTOR);
+        let base = timing.stability;
+        let window = base.window.max(WINDOW_ROUND_TRIPS * rtt);
+        TransferPlan {
+            seconds: timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt,
+            slow_extra_s: timing.slow_link_extra_s,
+            streams: if rtt >= LONG_ROUND_TRIP_S {
+                2 * timing.streams.max(1)
+            } else {
+                timing.streams.max(1)
+            },
+            max_download_bytes: (timing.max_download_bytes as f64 * budget_factor) as u64,
+            max_upload_bytes: (timing.max_upload_bytes as f64 * budget_factor) as u64,
+            upload_request_s: UPLOAD_REQUEST_S.max(REQUEST_ROUND_TRIPS * rtt),
+            stability: Stability {
+                window,
+                span: base.span.max(WINDOW_ROUND_TRIPS * rtt),
+                ..base
+            },
+        }
+    }
+}
+
 /// Shared inputs of both phases.
 pub(super) struct Phase<'a> {
     pub target: &'a Target,
     pub clients: &'a [Client],
     pub ping_client: &'a Client,
     pub timing: &'a ProbeTiming,
+    pub plan: &'a TransferPlan,
     pub end: Instant,
     /// A slow link whose rate has not settled by `end` may go on until here.
     pub slow_end: Instant,
@@ -146,10 +213,10 @@ pub(super) enum Direction {
 }
 
 impl Direction {
-    fn byte_budget(self, timing: &ProbeTiming) -> u64 {
+    fn byte_budget(self, plan: &TransferPlan) -> u64 {
         match self {
-            Direction::Download => timing.max_download_bytes,
-            Direction::Upload => timing.max_upload_bytes,
+            Direction::Download => plan.max_download_bytes,
+            Direction::Upload => plan.max_upload_bytes,
         }
     }
 
@@ -172,8 +239,9 @@ enum Meter {
     },
     Upload {
         completions: Arc<Mutex<Vec<Completion>>>,
-        /// Resized as the rate becomes known (see [`UPLOAD_REQUEST_S`]).
+        /// Resized as the rate becomes known, to `request_s` per stream.
         request_size: Arc<AtomicU64>,
+        request_s: f64,
         streams: usize,
         last_count: usize,
     },
@@ -208,19 +276,20 @@ impl Meter {
         }
     }
 
-    /// Uploads: size the next requests to take UPLOAD_REQUEST_S per stream at
+    /// Uploads: size the next requests to take `request_s` per stream at
     /// the rate seen so far: small enough for a fine-grained estimate, big
-    /// enough that per-request overhead does not matter.
+    /// enough that per-request overhead and the wait for each reply do not matter.
     fn adapt(&self, estimate: RateEstimate) {
         if let Meter::Upload {
             request_size,
+            request_s,
             streams,
             ..
         } = self
         {
             let per_stream = estimate.bytes_per_s / *streams as f64;
-            let size = ((per_stream * UPLOAD_REQUEST_S) as u64)
-                .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
+            let size =
+                ((per_stream * request_s) as u64).clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST);
             request_size.store(size, Ordering::Relaxed);
         }
     }
@@ -287,7 +356,8 @@ impl Meter {
 pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> TransferOutcome {
     let timing = phase.timing;
     let started = Instant::now();
-    let budget_bytes = direction.byte_budget(timing);
+    let budget_bytes = direction.byte_budget(phase.plan);
+    let stability = phase.plan.stability;
     // Bytes received (download) or handed to the connection (upload).
     let moved = Arc::new(AtomicU64::new(0));
     let budget = Arc::new(AtomicU64::new(budget_bytes));
@@ -337,6 +407,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
             Meter::Upload {
                 completions,
                 request_size,
+                request_s: phase.plan.upload_request_s,
                 streams,
                 last_count: 0,
             }
@@ -361,7 +432,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
             last_growth = now;
         }
         last_moved = now_moved;
-        let estimate = meter.estimate(timing.stability);
+        let estimate = meter.estimate(stability);
         if let Some(e) = estimate {
             meter.adapt(e);
             if e.stable {
@@ -385,7 +456,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
     tasks.abort_all();
     pinger.abort_all();
     let bytes = moved.load(Ordering::Relaxed);
-    let mut estimate = meter.estimate(timing.stability);
+    let mut estimate = meter.estimate(stability);
     if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
         estimate = quick_transfer_estimate(&meter.counter());
     }
@@ -519,7 +590,7 @@ fn random_payload() -> Bytes {
 const UPLOAD_NOT_CONFIRMED: &str = "The measurement server did not confirm receiving any upload.";
 const UPLOAD_CHUNK: usize = 64 * 1024;
 const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
-/// Each upload request, once the rate is known, takes this long per stream.
+/// Each upload request, once the rate is known, takes at least this long per stream.
 const UPLOAD_REQUEST_S: f64 = 0.2;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
 
@@ -632,6 +703,38 @@ fn payload_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfers_are_sized_in_round_trips() {
+        let timing = ProbeTiming::default();
+        let short = TransferPlan::for_round_trip(&timing, Some(0.002));
+        let unknown = TransferPlan::for_round_trip(&timing, None);
+        assert_eq!(unknown.streams, 4);
+        assert_eq!(unknown.stability, timing.stability);
+        assert!(short.seconds < 3.1 && short.max_download_bytes < 42_000_000);
+        assert_eq!(short.upload_request_s, UPLOAD_REQUEST_S);
+
+        // Ordinary links (under 100 ms) keep each direction near the base budget.
+        let ordinary = TransferPlan::for_round_trip(&timing, Some(0.03));
+        assert!(ordinary.seconds <= 3.5, "{ordinary:?}");
+        assert_eq!(ordinary.streams, 4);
+
+        // A satellite round trip: longer phases, windows and requests, more streams.
+        let satellite = TransferPlan::for_round_trip(&timing, Some(0.6));
+        assert!(satellite.seconds >= 8.0, "{satellite:?}");
+        assert_eq!(satellite.streams, 8);
+        assert!(satellite.upload_request_s >= 4.0 * 0.6 - 1e-9);
+        assert!(satellite.stability.window >= 1.2 - 1e-9);
+        assert_eq!(satellite.stability.tolerance, timing.stability.tolerance);
+        assert!(satellite.max_upload_bytes <= 3 * timing.max_upload_bytes);
+
+        // A nonsense round trip falls back to the base plan rather than a huge one.
+        assert_eq!(
+            TransferPlan::for_round_trip(&timing, Some(f64::NAN)),
+            unknown
+        );
+        assert!(TransferPlan::for_round_trip(&timing, Some(1e9)).seconds <= 3.0 + 20.0);
+    }
 
     #[test]
     fn budget_is_shared_and_never_overdrawn() {
