@@ -126,12 +126,7 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         ));
     }
     for criterion in &derived.criteria {
-        let status = |c: &crate::assessment::CriterionResult| {
-            serde_json::to_value(c.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        };
+        let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
         match saved.criteria.iter().find(|c| c.id == criterion.id) {
             Some(kept) if kept.status == criterion.status => {}
             Some(kept) => changes.push(format!(
