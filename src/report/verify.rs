@@ -95,8 +95,12 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         derived.adjustments = saved.adjustments.clone();
         derived.outcome =
             crate::assessment::outcome_of(&derived.criteria, !derived.adjustments.is_empty());
-        derived.headline =
-            crate::assessment::headline(derived.outcome, derived.risk_screen, &derived.criteria);
+        derived.headline = crate::assessment::headline(
+            derived.outcome,
+            derived.risk_screen,
+            &derived.criteria,
+            !derived.adjustments.is_empty(),
+        );
     }
 
     let mut changes = Vec::new();
@@ -122,12 +126,7 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         ));
     }
     for criterion in &derived.criteria {
-        let status = |c: &crate::assessment::CriterionResult| {
-            serde_json::to_value(c.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default()
-        };
+        let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
         match saved.criteria.iter().find(|c| c.id == criterion.id) {
             Some(kept) if kept.status == criterion.status => {}
             Some(kept) => changes.push(format!(
@@ -217,6 +216,7 @@ mod tests {
             device: None,
             region: "GB".into(),
             clinic: None,
+            client_ref: None,
         })
     }
 
