@@ -359,7 +359,7 @@ pub fn assess(inputs: &Inputs) -> Assessment {
         outcome,
         urgent,
         risk_screen,
-        headline: headline(outcome, risk_screen, &criteria),
+        headline: headline(outcome, risk_screen, &criteria, !adjustments.0.is_empty()),
         criteria,
         adjustments: adjustments.0,
     }
@@ -379,7 +379,14 @@ pub fn outcome_of(criteria: &[CriterionResult], has_adjustments: bool) -> Outcom
 }
 
 /// The one-sentence summary: a recommendation to talk through, never a verdict.
-pub fn headline(outcome: Outcome, screen: RiskScreen, criteria: &[CriterionResult]) -> String {
+/// `has_adjustments`: whether any adjustment is listed; the headline never
+/// promises changes that are not there.
+pub fn headline(
+    outcome: Outcome,
+    screen: RiskScreen,
+    criteria: &[CriterionResult],
+    has_adjustments: bool,
+) -> String {
     let mut text = String::new();
     if screen.crisis_first() {
         // Worded so it holds wherever the numbers are drawn on the page.
@@ -403,9 +410,11 @@ pub fn headline(outcome: Outcome, screen: RiskScreen, criteria: &[CriterionResul
             ));
         }
         Outcome::VideoWithAdjustments => {
-            text.push_str(
-                "Video sessions from home look possible, with a few changes that would help.",
-            );
+            text.push_str(if has_adjustments {
+                "Video sessions from home look possible, with a few changes that would help."
+            } else {
+                "Video sessions from home look possible."
+            });
             if criteria.iter().any(|c| c.status == Status::Unknown) {
                 text.push_str(
                     " Some things could not be checked or were skipped; your therapist can talk \

@@ -120,6 +120,15 @@ pub struct CheckArgs {
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,
+    /// Use the client's saved connection test instead of testing this computer's
+    /// (a file from `session-ready network --format json --output FILE`; with --answers).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_network",
+        requires = "answers"
+    )]
+    pub network: Option<PathBuf>,
     /// Skip the device check (for example when a coordinator enters a client's answers).
     #[arg(long)]
     pub no_device: bool,
@@ -146,6 +155,10 @@ pub struct CheckArgs {
     /// Encrypt the clinician copy to this age recipient (age1…) so only the clinic can open it.
     #[arg(long, value_name = "RECIPIENT")]
     pub encrypt_to: Option<String>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format of the report. Stays on this computer.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
     /// Where a paused check is kept, if you agree to keep one [default: your data folder].
     #[arg(long, value_name = "FILE", env = "SESSION_READY_DRAFT")]
     pub draft: Option<PathBuf>,
@@ -214,6 +227,10 @@ pub struct ReportArgs {
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format; replaces one saved in the report.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
     /// Encrypt the output for a clinic (its age public key, age1…).
     #[arg(long, value_name = "RECIPIENT")]
     pub encrypt_to: Option<String>,

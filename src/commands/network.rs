@@ -59,7 +59,13 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
     } else {
         style
     };
-    let bytes = crate::net::render::render(&report, args.format, style)?;
+    // JSON keeps when the test finished, so `check --network FILE` can say how old it is.
+    let bytes = match args.format {
+        OutputFormat::Json => {
+            crate::term::json_document(&crate::net::saved::SavedNetwork::now(report))?
+        }
+        _ => crate::net::render::render(&report, args.format, style)?,
+    };
     crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     if args.output.is_some() && args.format == OutputFormat::Terminal && style.plain {
         eprintln!("Saved.");

@@ -9,6 +9,7 @@ use crate::report::input::read_report;
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
+    let client_ref = super::check::flag_client_ref(args.client_ref.as_deref())?;
     super::refuse_existing(args.output.as_deref(), args.force)?;
     let checked = read_report(&args.file, args.identity.as_deref())?;
     if !checked.changes.is_empty() {
@@ -21,7 +22,10 @@ pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
             crate::safe_text::printable(&format!("Note: {}: {note}", args.file.display()))
         );
     }
-    let report = checked.report;
+    let mut report = checked.report;
+    if let Some(text) = client_ref {
+        report.client_ref = Some(text);
+    }
     if args.view == Some(View::Clinician) && report.view == View::Client {
         // The client copy never held the risk answers, so they cannot be shown.
         eprintln!(

@@ -11,6 +11,7 @@ pub mod model;
 pub mod probe;
 pub mod rating;
 pub mod render;
+pub mod saved;
 pub mod server;
 pub mod stats;
 pub mod stun;

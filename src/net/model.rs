@@ -198,7 +198,9 @@ pub struct MetricRating {
     pub lower_bound: bool,
 }
 
-/// `poor` and `unusable` mean the `internet` criterion is met.
+/// `poor` and `unusable` mean the `internet` criterion is met. `not-measured`
+/// is a probe that measured nothing at all: never ranked with the bands, and
+/// never shown as "unusable".
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -208,6 +210,7 @@ pub enum VideoRating {
     Fair,
     Poor,
     Unusable,
+    NotMeasured,
 }
 
 impl VideoRating {
@@ -217,6 +220,7 @@ impl VideoRating {
             VideoRating::Fair => "fair",
             VideoRating::Poor => "poor",
             VideoRating::Unusable => "unusable",
+            VideoRating::NotMeasured => "not-measured",
         }
     }
 }

@@ -65,12 +65,13 @@ pub fn band_words(band: VideoRating) -> (&'static str, Tone) {
         VideoRating::Fair => ("fair", Tone::Caution),
         VideoRating::Poor => ("may struggle", Tone::Concern),
         VideoRating::Unusable => ("not enough for video", Tone::Concern),
+        VideoRating::NotMeasured => ("not measured", Tone::Neutral),
     }
 }
 
 /// One sentence on the whole connection, and what to do next.
 pub fn summary(video: &VideoAssessment) -> (String, Option<&'static str>) {
-    if !video.conclusive {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
         return (
             "The connection test could not measure everything it needs, so there is no overall answer yet."
                 .to_string(),
@@ -95,7 +96,7 @@ pub fn summary(video: &VideoAssessment) -> (String, Option<&'static str>) {
                   through with your therapist.",
             ),
         ),
-        VideoRating::Unusable => (
+        VideoRating::Unusable | VideoRating::NotMeasured => (
             "Right now your connection does not seem able to carry a video session.".to_string(),
             Some(
                 "This is about the line, not about you. You could try another network or try again later. A phone \

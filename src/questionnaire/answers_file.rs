@@ -19,9 +19,11 @@ pub struct AnswersFile {
     pub answers: Answers,
     pub region: Option<String>,
     pub session_plan: Option<SessionPlan>,
+    /// The clinic's reference for the client, printed on every page.
+    pub client_ref: Option<String>,
 }
 
-const TOP_LEVEL_FIELDS: [&str; 3] = ["answers", "region", "session_plan"];
+const TOP_LEVEL_FIELDS: [&str; 4] = ["answers", "region", "session_plan", "client_ref"];
 
 /// Read and validate an answers file.
 pub fn load(path: &Path, bank: &QuestionBank) -> Result<AnswersFile, InputError> {
@@ -99,6 +101,23 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
         }
     };
 
+    let client_ref = match top.get("client_ref") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => match crate::safe_text::client_ref(text) {
+            Ok(text) => Some(text),
+            Err(why) => {
+                problems.push(format!("field \"client_ref\": {why}."));
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(format!(
+                "field \"client_ref\": expected text such as a file number, found {other}."
+            ));
+            None
+        }
+    };
+
     let session_plan = match top.get("session_plan") {
         None | Some(Value::Null) => None,
         Some(value) => match parse_plan(bank, value) {
@@ -125,6 +144,7 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
         answers: complete(bank, given),
         region,
         session_plan,
+        client_ref,
     })
 }
 

@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use crate::assessment::{Outcome, RiskScreen, Status};
 use crate::error::InputError;
+use crate::net::model::VideoRating;
 use crate::term::Style;
 
 use super::Report;
@@ -28,6 +29,8 @@ pub enum SummaryFormat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub file: String,
+    /// The clinic's reference for the client, when the report has one.
+    pub client_ref: Option<String>,
     /// When the report was made (RFC 3339).
     pub date: String,
     pub outcome: Outcome,
@@ -38,8 +41,9 @@ pub struct Row {
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
     pub criteria_unknown: Vec<String>,
-    /// `good` | `fair` | `poor` | `unusable`, or null when not measured.
-    pub network_rating: Option<String>,
+    /// `good` | `fair` | `poor` | `unusable`, or `not-measured` (no connection
+    /// test, or one that measured nothing).
+    pub network_rating: String,
     pub region: String,
     /// `client` or `clinician` copy.
     pub view: String,
@@ -80,6 +84,7 @@ pub fn row(file: &str, report: &Report) -> Row {
     };
     Row {
         file: file.to_string(),
+        client_ref: report.client_ref.clone(),
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
@@ -89,7 +94,9 @@ pub fn row(file: &str, report: &Report) -> Row {
         network_rating: report
             .network
             .as_ref()
-            .map(|n| n.video.rating.as_str().to_string()),
+            .map_or(VideoRating::NotMeasured, |n| n.video.rating)
+            .as_str()
+            .to_string(),
         region: report.region.clone(),
         view: report.view.as_str().to_string(),
         questionnaire_status: report.questionnaire_status.as_str().to_string(),
@@ -217,6 +224,7 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.client_ref = r.client_ref.as_deref().map(text);
         r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
@@ -236,8 +244,9 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 14] = [
+const CSV_HEADER: [&str; 15] = [
     "file",
+    "client_ref",
     "date",
     "outcome",
     "urgent",
@@ -259,13 +268,14 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
     for r in &summary.reports {
         w.write_record([
             cell(&r.file),
+            cell(r.client_ref.as_deref().unwrap_or_default()),
             cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
             r.risk_screen.as_str().to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
-            r.network_rating.clone().unwrap_or_default(),
+            r.network_rating.clone(),
             cell(&r.region),
             r.view.clone(),
             r.questionnaire_status.clone(),
@@ -300,14 +310,26 @@ fn terminal(summary: &Summary, style: Style) -> String {
         .iter()
         .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
         .count();
+    // The outcome counts add up to the reports read; urgency and same-day
+    // follow-up cut across outcomes, so they are their own sentences.
     out.push_str(&format!(
-        "{} report{} read: {urgent} urgent, {acuity_unknown} same-day follow-up (acuity \
-         unknown), {} in-person recommended, {} video with adjustments, {} video suitable.\n",
+        "{} report{} read: {} in-person recommended, {} video with adjustments, {} video \
+         suitable.{}{}\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
         count(Outcome::VideoWithAdjustments),
         count(Outcome::VideoSuitable),
+        match urgent {
+            0 => String::new(),
+            1 => " 1 of them is urgent and comes first.".to_string(),
+            n => format!(" {n} of them are urgent and come first."),
+        },
+        match acuity_unknown {
+            0 => String::new(),
+            1 => " 1 needs same-day follow-up (acuity unknown).".to_string(),
+            n => format!(" {n} need same-day follow-up (acuity unknown)."),
+        }
     ));
     if !summary.unreadable.is_empty() {
         out.push_str(&format!(
@@ -327,7 +349,16 @@ fn terminal(summary: &Summary, style: Style) -> String {
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
-        out.push_str(&format!("{}. {} ({date})\n", i + 1, style.bold(&r.file)));
+        let client = r
+            .client_ref
+            .as_deref()
+            .map(|c| format!(", client {c}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}. {} ({date}{client})\n",
+            i + 1,
+            style.bold(&r.file)
+        ));
         if r.urgent {
             out.push_str(&format!(
                 "   {} the ASQ acuity question was answered yes. Please contact this client \
@@ -360,7 +391,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
         ));
         out.push_str(&format!(
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
-            r.network_rating.as_deref().unwrap_or("not measured"),
+            r.network_rating,
             r.skipped,
             crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
@@ -406,13 +437,14 @@ mod tests {
     fn every_csv_cell_from_a_file_is_kept_as_text() {
         let row = Row {
             file: "r.json".into(),
+            client_ref: Some("@SUM(1)".into()),
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
             urgent: false,
             risk_screen: RiskScreen::Negative,
             criteria_met: vec![],
             criteria_unknown: vec![],
-            network_rating: None,
+            network_rating: "not-measured".into(),
             region: "GB".into(),
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
@@ -426,5 +458,6 @@ mod tests {
         };
         let out = String::from_utf8(csv(&summary).unwrap()).unwrap();
         assert!(out.contains("\"'=HYPERLINK"), "{out}");
+        assert!(out.contains(",'@SUM(1),"), "{out}");
     }
 }

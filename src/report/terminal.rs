@@ -25,6 +25,9 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push('\n');
     }
     out.push_str(&style.heading("Your readiness report"));
+    if let Some(reference) = &report.client_ref {
+        out.push_str(&format!("Client: {reference}\n"));
+    }
     out.push_str(&format!("{}\n\n", report.headline));
     let screen: String = super::document::risk_screen_line(report)
         .iter()
@@ -60,6 +63,9 @@ pub fn render(report: &Report, style: Style) -> String {
     }
 
     out.push_str(&style.heading("Your connection"));
+    if let Some(source) = &report.network_source {
+        out.push_str(&format!("{}\n", source.words()));
+    }
     match &report.network {
         Some(n) => {
             let rating = n.video.rating.as_str();

@@ -95,8 +95,12 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         derived.adjustments = saved.adjustments.clone();
         derived.outcome =
             crate::assessment::outcome_of(&derived.criteria, !derived.adjustments.is_empty());
-        derived.headline =
-            crate::assessment::headline(derived.outcome, derived.risk_screen, &derived.criteria);
+        derived.headline = crate::assessment::headline(
+            derived.outcome,
+            derived.risk_screen,
+            &derived.criteria,
+            !derived.adjustments.is_empty(),
+        );
     }
 
     let mut changes = Vec::new();
@@ -212,6 +216,7 @@ mod tests {
             device: None,
             region: "GB".into(),
             clinic: None,
+            client_ref: None,
         })
     }
 

@@ -148,9 +148,11 @@ fn poisoned_report(t: &[String]) -> Report {
             name: Some(t[6].clone()),
             dropped_call_phone: Some(t[7].clone()),
         }),
+        client_ref: None,
     });
     // Fields a hand-edited file could hold.
     report.generated_at = t[8].clone();
+    report.client_ref = Some(t[9].clone());
     report.headline = t[9].clone();
     report.answers.insert(t[10].clone(), t[11].clone());
     for criterion in &mut report.criteria {
@@ -205,11 +207,11 @@ proptest! {
     }
 }
 
-/// The text a PDF viewer would show, as lopdf extracts it.
+/// The text a PDF viewer would show, decoded through the fonts' ToUnicode
+/// maps (the fonts are embedded Identity-H subsets).
 fn pdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).unwrap();
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).unwrap_or_default()
+    crate::report_support::page_texts(&doc).join("\n")
 }
 
 // ---------------------------------------------------------------- item 7

@@ -1,5 +1,5 @@
 //! The integration tests, one binary with a module per area, so tokio, axum,
-//! reqwest, age and printpdf are linked once rather than once per file.
+//! reqwest, age and krilla are linked once rather than once per file.
 //! Run one area with `cargo test --test integration report_fhir::`.
 
 mod net_support;

@@ -167,6 +167,7 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         device,
         region,
         clinic: setup.settings.clinic.clone(),
+        client_ref: setup.client_ref.clone(),
     });
     let watched = watched || crate::assessment::watched_home(&report.answers);
     let saved = match preview_and_save(p, style, args, setup, &report, watched) {
