@@ -154,12 +154,8 @@ impl TransferPlan {
         let upload_request_s = UPLOAD_REQUEST_S
             .max(REQUEST_ROUND_TRIPS * rtt)
             .min(MAX_UPLOAD_REQUEST_S);
-        // One request and its reply; below 25 ms this stays within the base window.
-        let cycle = if rtt > 0.025 {
-            upload_request_s + rtt
-        } else {
-            0.0
-        };
+        // One request and the wait for its reply.
+        let cycle = upload_request_s + rtt;
         TransferPlan {
             seconds: timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt,
             slow_extra_s: timing.slow_link_extra_s,
@@ -615,9 +611,13 @@ fn random_payload() -> Bytes {
 
 const UPLOAD_NOT_CONFIRMED: &str = "The measurement server did not confirm receiving any upload.";
 const UPLOAD_CHUNK: usize = 64 * 1024;
-const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
-/// Each upload request, once the rate is known, takes at least this long per stream.
-const UPLOAD_REQUEST_S: f64 = 0.2;
+/// Small enough that a slow uplink (1 Mbit/s over 4 streams) still completes
+/// several requests a second, which the settled rule of `stats::upload_rate` needs.
+const MIN_UPLOAD_REQUEST: u64 = 4 * 1024;
+/// Each upload request, once the rate is known, takes at least this long per
+/// stream: long enough that its HTTP overhead and the pause for the reply cost
+/// little, short enough that several fit in the settling span.
+const UPLOAD_REQUEST_S: f64 = 0.4;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
 
 struct UploadStream {
