@@ -13,8 +13,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceRating, DeviceReport};
 use crate::net::NetworkReport;
+use crate::questionnaire::SessionPlan;
 use crate::questionnaire::{Answers, SKIPPED, bank};
-use crate::report::model::SessionPlan;
+// The risk question ids belong to the questionnaire; named here as well
+// because the rules below are written in them.
+pub use crate::questionnaire::risk::{
+    ASQ_ACUITY, ASQ_SCREEN, RECENT_CRISIS, is_positive_risk_answer,
+};
 
 /// The exclusion criteria of seed 002 (PRODUCT.md table). Ids are part of the contract.
 #[derive(
@@ -191,16 +196,6 @@ pub fn rules() -> &'static Rules {
         serde_json::from_str(include_str!("../data/assessment.json"))
             .expect("data/assessment.json is valid (checked by tests)")
     })
-}
-
-/// The ASQ screening items (asked of everyone) and the acuity item.
-pub const ASQ_SCREEN: [&str; 4] = ["risk.asq1", "risk.asq2", "risk.asq3", "risk.asq4"];
-pub const ASQ_ACUITY: &str = "risk.asq5";
-pub const RECENT_CRISIS: &str = "risk.recent_crisis";
-
-/// True for an answer that should bring crisis resources onto the screen at once.
-pub fn is_positive_risk_answer(question: &str, answer: &str) -> bool {
-    question.starts_with("risk.") && answer == "yes"
 }
 
 /// `urgent`: the ASQ acuity question answered yes.

@@ -102,6 +102,20 @@ pub struct CheckArgs {
     /// Check only this device (camera, microphone, memory, processor, battery) and stop.
     #[arg(long)]
     pub device: bool,
+    /// Test the camera, microphone and speakers in your web browser: a page on
+    /// this computer only, at an address with a secret code, printed here and
+    /// opened for you. Nothing is recorded; only numbers reach session-ready.
+    #[arg(long, conflicts_with_all = ["no_device", "list_questions"])]
+    pub browser: bool,
+    /// With --browser: print the page's address, but do not open the browser.
+    #[arg(long, requires = "browser")]
+    pub no_open: bool,
+    /// With --browser: stop the page when nothing happens there for this long.
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 900)]
+    pub page_idle_seconds: u64,
+    /// With --browser: stop the page this long after it stops answering (closed).
+    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 150)]
+    pub page_closed_seconds: u64,
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,

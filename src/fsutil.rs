@@ -308,6 +308,24 @@ fn private_permissions() -> std::fs::Permissions {
         .unwrap_or_else(|_| unreachable!("current directory has metadata"))
 }
 
+/// True for `--output -`: standard output, as the file.
+pub fn is_stdout(output: Option<&Path>) -> bool {
+    output.is_some_and(|p| p.as_os_str() == "-")
+}
+
+/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
+pub fn emit(output: Option<&Path>, bytes: &[u8]) -> anyhow::Result<()> {
+    match output {
+        Some(path) if !is_stdout(Some(path)) => write_private(path, bytes)?,
+        _ => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(bytes)?;
+            out.flush()?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod fsutil;
 pub mod interrupt;
 pub mod net;
+pub mod page;
 pub mod questionnaire;
 pub mod report;
 pub mod safe_text;

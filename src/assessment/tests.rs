@@ -526,6 +526,7 @@ fn device_problems_become_adjustments() {
         battery_pct: None,
         cameras: Some(vec![]),
         microphones: Some(vec!["hw:0".into()]),
+        media: None,
     });
     let answers = all_clear();
     let plan = full_plan();

@@ -12,7 +12,7 @@ pub fn completions(shell: clap_complete::Shell) -> anyhow::Result<Exit> {
     // panics on a closed pipe, and `| head` must end calmly.
     let mut script = Vec::new();
     clap_complete::generate(shell, &mut cmd, "session-ready", &mut script);
-    super::emit(None, &script)?;
+    crate::fsutil::emit(None, &script)?;
     Ok(Exit::Done)
 }
 
@@ -27,7 +27,7 @@ pub fn man(out_dir: Option<PathBuf>) -> anyhow::Result<Exit> {
         None => {
             let mut page = Vec::new();
             clap_mangen::Man::new(cmd).render(&mut page)?;
-            super::emit(None, &page)?;
+            crate::fsutil::emit(None, &page)?;
         }
     }
     Ok(Exit::Done)

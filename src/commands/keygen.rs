@@ -26,10 +26,10 @@ pub fn run(args: KeygenArgs) -> anyhow::Result<Exit> {
                  Public key, to give to clients or to put in the clinic file as `recipient`:",
                 path.display()
             );
-            super::emit(None, format!("{public}\n").as_bytes())?;
+            crate::fsutil::emit(None, format!("{public}\n").as_bytes())?;
         }
         None => {
-            super::emit(None, key_file.as_bytes())?;
+            crate::fsutil::emit(None, key_file.as_bytes())?;
             eprintln!("Public key: {public}");
         }
     }

@@ -88,22 +88,3 @@ pub(crate) fn run_probe(
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     Ok(report)
 }
-
-/// True for `--output -`: standard output, as the file.
-pub fn is_stdout(output: Option<&std::path::Path>) -> bool {
-    output.is_some_and(|p| p.as_os_str() == "-")
-}
-
-/// Write `bytes` to `output` privately, or to stdout (no `--output`, or `-`).
-pub fn emit(output: Option<&std::path::Path>, bytes: &[u8]) -> anyhow::Result<()> {
-    use std::io::Write;
-    match output {
-        Some(path) if !is_stdout(Some(path)) => crate::fsutil::write_private(path, bytes)?,
-        _ => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(bytes)?;
-            out.flush()?;
-        }
-    }
-    Ok(())
-}

@@ -51,7 +51,7 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
         style
     };
     let bytes = crate::net::render::render(&report, args.format, style)?;
-    super::emit(args.output.as_deref(), &bytes)?;
+    crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     if args.output.is_some() && args.format == OutputFormat::Terminal && style.plain {
         eprintln!("Saved.");
     }

@@ -14,7 +14,7 @@ pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<Exit> {
     }
     let summary = collect(&args.paths, args.identity.as_deref());
     let bytes = render(&summary, args.format, style)?;
-    super::emit(args.output.as_deref(), &bytes)?;
+    crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     if summary.reports.is_empty() {
         return Err(InputError::Usage(format!(
             "No report could be read from {}{}. Reports are the files saved with \

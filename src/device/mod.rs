@@ -1,6 +1,7 @@
 //! What this computer can tell that matters for a video call, rated against
 //! published platform minimums. `rules` is pure; `collect` reads the machine.
 pub mod collect;
+pub mod media;
 pub mod rules;
 
 use schemars::JsonSchema;
@@ -24,6 +25,11 @@ pub struct DeviceFacts {
     /// None when the platform gives no way to tell (non-Linux).
     pub cameras: Option<Vec<String>>,
     pub microphones: Option<Vec<String>>,
+    /// What the browser page measured (`check --browser`): only numbers and
+    /// answers, never pictures or sound. When present, it replaces the
+    /// device-file look-up for the camera and microphone and adds the speakers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<media::MediaMeasurements>,
 }
 
 /// How one item measures up.
@@ -41,13 +47,21 @@ pub enum DeviceRating {
 /// One rated item with plain-language advice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DeviceItem {
-    /// Stable id: `os`, `cpu`, `cpu-load`, `memory`, `battery`, `camera`, `microphone`.
+    /// Stable id: `os`, `cpu`, `cpu-load`, `memory`, `battery`, `camera`, `microphone`,
+    /// `speakers` (tested in the browser page only).
     pub id: String,
     pub label: String,
     /// What was found, in words.
     pub found: String,
     pub rating: DeviceRating,
     pub advice: String,
+    /// The browser test's finding for `camera` (`tested-ok`, `too-dark`,
+    /// `backlit`, `covered`, `no-frames`, `low-frame-rate`), `microphone`
+    /// (`clear`, `quiet`, `noisy`, `clipping`) and `speakers` (`heard`,
+    /// `not-heard`, `not-sure`); also `not-allowed`, `none-found`,
+    /// `unavailable`, `not-tested`. Absent when the page was not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
 }
 
 /// The device section of a report.

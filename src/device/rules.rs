@@ -65,25 +65,31 @@ pub fn rate(facts: &DeviceFacts) -> DeviceReport {
 }
 
 pub fn rate_with(facts: &DeviceFacts, req: &Requirements) -> DeviceReport {
-    let items = vec![
+    let mut items = vec![
         rate_os(facts, req),
         rate_cores(facts, req),
         rate_load(facts, req),
         rate_memory(facts, req),
         rate_battery(facts, req),
-        rate_presence(
-            "camera",
-            "Camera",
-            facts.cameras.as_deref(),
-            "so your therapist can see you",
-        ),
-        rate_presence(
-            "microphone",
-            "Microphone",
-            facts.microphones.as_deref(),
-            "so your therapist can hear you",
-        ),
     ];
+    match &facts.media {
+        // Tested in the browser page: what the page saw beats what /dev shows.
+        Some(media) => items.extend(super::media::rate(media)),
+        None => items.extend([
+            rate_presence(
+                "camera",
+                "Camera",
+                facts.cameras.as_deref(),
+                "so your therapist can see you",
+            ),
+            rate_presence(
+                "microphone",
+                "Microphone",
+                facts.microphones.as_deref(),
+                "so your therapist can hear you",
+            ),
+        ]),
+    }
     let overall = items
         .iter()
         .map(|i| i.rating)
@@ -109,6 +115,7 @@ fn item(id: &str, label: &str, found: String, rating: DeviceRating, advice: &str
         found,
         rating,
         advice: advice.to_string(),
+        result: None,
     }
 }
 
@@ -318,6 +325,7 @@ mod tests {
             battery_pct: None,
             cameras: Some(vec!["video0".into()]),
             microphones: Some(vec!["pcmC0D0c".into()]),
+            media: None,
         }
     }
 

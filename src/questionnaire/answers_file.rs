@@ -9,7 +9,7 @@ use super::bank::QuestionBank;
 use super::flow::Flow;
 use super::{Answers, SKIPPED};
 use crate::error::InputError;
-use crate::report::model::SessionPlan;
+use crate::questionnaire::SessionPlan;
 
 /// A parsed, validated answers file.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bank::{PlanPrompt, Question, QuestionBank, Section};
 use super::{Answers, SKIPPED};
-use crate::report::model::SessionPlan;
+use crate::questionnaire::SessionPlan;
 
 /// What the client is asked next.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -245,15 +245,7 @@ impl<'a> Flow<'a> {
 
     /// The session plan as stored in the report; `None` when every prompt was left out.
     pub fn session_plan(&self) -> Option<SessionPlan> {
-        let get = |id: &str| self.state.plan.get(id).cloned().flatten();
-        let plan = SessionPlan {
-            place: get("place"),
-            comfort_items: get("comfort_items"),
-            pause_signal: get("pause_signal"),
-            nearby_contact: get("nearby_contact"),
-            if_call_drops: get("if_call_drops"),
-        };
-        (plan != SessionPlan::default()).then_some(plan)
+        SessionPlan::from_fields(|id| self.state.plan.get(id).cloned().flatten())
     }
 
     /// True once every question has an answer or a skip (the plan may be pending).

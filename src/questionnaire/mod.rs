@@ -6,6 +6,7 @@ pub mod bank;
 use std::collections::BTreeMap;
 
 pub use bank::{Question, QuestionBank, bank};
+pub use plan::SessionPlan;
 
 /// Question id → option id, or [`SKIPPED`].
 pub type Answers = BTreeMap<String, String>;
@@ -15,5 +16,7 @@ pub const SKIPPED: &str = "skipped";
 pub mod answers_file;
 pub mod draft;
 pub mod flow;
+pub mod plan;
 pub mod prompt;
+pub mod risk;
 pub mod session;

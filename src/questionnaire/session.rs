@@ -293,8 +293,8 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         if q.id == "start.safe_now" && option == "no" {
             return self.not_now();
         }
-        if crate::assessment::is_positive_risk_answer(&q.id, option) {
-            let acute = q.id == crate::assessment::ASQ_ACUITY;
+        if crate::questionnaire::risk::is_positive_risk_answer(&q.id, option) {
+            let acute = q.id == crate::questionnaire::risk::ASQ_ACUITY;
             if acute || !self.crisis_shown {
                 self.crisis_shown = true;
                 return self.crisis_screen(acute);

@@ -39,7 +39,7 @@ impl Delivery<'_> {
 /// Render, encrypt if asked, and write (or print) the report.
 pub fn deliver(report: &Report, delivery: &Delivery) -> anyhow::Result<()> {
     let bytes = prepare(report, delivery)?;
-    crate::commands::emit(delivery.output, &bytes)
+    crate::fsutil::emit(delivery.output, &bytes)
 }
 
 /// The bytes `deliver` would write: the view chosen, rendered, encrypted.

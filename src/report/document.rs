@@ -13,7 +13,8 @@ use crate::questionnaire::{SKIPPED, bank};
 use crate::report::View;
 
 use super::Report;
-use super::model::{QuestionnaireStatus, SessionPlan};
+use super::model::QuestionnaireStatus;
+use crate::questionnaire::SessionPlan;
 
 /// A run of text, optionally emphasised (bold in print).
 #[derive(Debug, Clone, PartialEq)]
@@ -419,14 +420,8 @@ fn plan_blocks(plan: Option<&SessionPlan>) -> Vec<Block> {
             "No session plan was made this time. It can be made together at the first session.",
         )])];
     };
-    let fields = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
-    let items: Vec<Item> = fields
+    let items: Vec<Item> = plan
+        .fields()
         .iter()
         .filter_map(|(id, value)| {
             let value = value.as_deref()?.trim();

@@ -317,13 +317,7 @@ const FIGURES: [(&str, &str); 6] = [
 
 fn plan_group(report: &Report) -> Option<ResponseItem> {
     let plan = report.session_plan.as_ref()?;
-    let values = [
-        ("place", &plan.place),
-        ("comfort_items", &plan.comfort_items),
-        ("pause_signal", &plan.pause_signal),
-        ("nearby_contact", &plan.nearby_contact),
-        ("if_call_drops", &plan.if_call_drops),
-    ];
+    let values = plan.fields();
     let items: Vec<ResponseItem> = bank()
         .plan
         .prompts

@@ -9,6 +9,8 @@ use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
+// The plan is made in the questionnaire; kept importable from here too.
+pub use crate::questionnaire::SessionPlan;
 use crate::report::View;
 
 /// Schema id and version of the JSON report.
@@ -53,22 +55,6 @@ pub struct Report {
 pub enum QuestionnaireStatus {
     Completed,
     Stopped,
-}
-
-/// The client's own plan for their sessions. Free text never leaves the machine
-/// unless the client shares the report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct SessionPlan {
-    /// Where they will sit.
-    pub place: Option<String>,
-    /// Comfort items within arm's reach.
-    pub comfort_items: Option<String>,
-    /// How they will signal that they need a pause.
-    pub pause_signal: Option<String>,
-    /// Someone nearby they could contact.
-    pub nearby_contact: Option<String>,
-    /// What happens if the call drops.
-    pub if_call_drops: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]

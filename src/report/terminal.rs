@@ -98,14 +98,7 @@ pub fn render(report: &Report, style: Style) -> String {
     if let Some(plan) = &report.session_plan {
         out.push_str(&style.heading("Your session plan"));
         let bank = bank();
-        let fields = [
-            ("place", &plan.place),
-            ("comfort_items", &plan.comfort_items),
-            ("pause_signal", &plan.pause_signal),
-            ("nearby_contact", &plan.nearby_contact),
-            ("if_call_drops", &plan.if_call_drops),
-        ];
-        for (id, value) in fields {
+        for (id, value) in plan.fields() {
             let Some(value) = value else { continue };
             let text = bank
                 .plan
@@ -116,7 +109,7 @@ pub fn render(report: &Report, style: Style) -> String {
             out.push_str(&format!(
                 "{} {text} {}\n",
                 style.bullet(),
-                style.bold(value)
+                style.bold(&value)
             ));
         }
         out.push('\n');

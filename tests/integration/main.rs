@@ -3,10 +3,12 @@
 //! Run one area with `cargo test --test integration report_fhir::`.
 
 mod net_support;
+mod page_support;
 mod report_support;
 #[cfg(unix)]
 mod wire_support;
 
+mod architecture;
 mod check_answers;
 mod check_pty;
 mod check_wire;
@@ -20,6 +22,9 @@ mod net_faults;
 mod net_probe;
 mod net_serve_load;
 mod net_stun_props;
+#[cfg(unix)]
+mod page_browser;
+mod page_server;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;

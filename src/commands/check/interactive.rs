@@ -103,8 +103,8 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
 
     // Measure while the client answers: it takes about ten seconds, and nothing
     // the client types is part of it.
-    let device = (!args.no_device).then(crate::device::collect);
     let probe = start_probe(args, setup, style);
+    let device = super::device_report(args);
 
     let crisis = crate::crisis::resources_list(&progress.region);
     let (ending, state) = {

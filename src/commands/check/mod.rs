@@ -1,6 +1,7 @@
 //! `session-ready check`: the whole flow. Device, connection, questions, then
 //! the report. `--answers FILE` runs it without prompts (intake coordinators);
 //! otherwise the client is walked through it interactively.
+mod browser;
 mod interactive;
 mod settings;
 
@@ -19,17 +20,17 @@ use settings::Settings;
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
         let bytes = list_questions(args.format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     if args.device {
-        let report = crate::device::collect();
+        let report = device_report(&args).unwrap_or_else(crate::device::collect);
         let format = match args.format {
             Format::Json => OutputFormat::Json,
             _ => OutputFormat::Terminal,
         };
         let bytes = crate::device::render(&report, format, style)?;
-        super::emit(args.output.as_deref(), &bytes)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
     let setup = Setup::new(&args)?;
@@ -37,7 +38,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
         Some(path) => {
             let file = answers_file::load(path, bank())?;
             let region = setup.region(file.region.clone());
-            let device = (!args.no_device).then(crate::device::collect);
+            let device = device_report(&args);
             let (network, network_reason) = measure(&args, &setup, style, true);
             let report = Report::build(ReportParts {
                 answers: file.answers,
@@ -59,6 +60,22 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             interactive::run(&args, style, &setup)
         }
     }
+}
+
+/// The device section: with `--browser`, the camera, microphone and speakers
+/// as tested in the local page; otherwise what the system shows.
+fn device_report(args: &CheckArgs) -> Option<crate::device::DeviceReport> {
+    if args.no_device {
+        return None;
+    }
+    if !args.browser {
+        return Some(crate::device::collect());
+    }
+    // The page first, so it is ready at once; the system is read afterwards.
+    let media = browser::media_test(args);
+    let mut facts = crate::device::collect::facts();
+    facts.media = media;
+    Some(crate::device::rules::rate(&facts))
 }
 
 /// What the flags and the clinic file decide before anything is asked; a

@@ -1,0 +1,755 @@
+//! The camera, microphone and speaker test in a real browser: headless
+//! Chromium driven through WebDriver, with its fake camera and microphone
+//! fed from fixtures made here (well-lit, dark, backlit and black pictures;
+//! speech-like, silent, noisy and clipped sound). Each gives its rating; every
+//! step of the page has no axe-core WCAG 2.2 AA violations; screenshots at
+//! 1280×800 and 375×740 are kept under target/page-screenshots/.
+//!
+//! Needs `chromium`, `chromedriver` (Debian: chromium, chromium-driver) and
+//! axe-core from npm; .ci/run installs all three. Set
+//! SESSION_READY_SKIP_BROWSER_TESTS=1 to skip these tests on purpose.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::page_support::{self, Page};
+use fantoccini::{Client, ClientBuilder, Locator};
+
+/// One browser at a time: the machine has two cores.
+static ONE_BROWSER: Mutex<()> = Mutex::new(());
+
+const CHROMIUM: &str = "chromium";
+const CHROMEDRIVER: &str = "chromedriver";
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
+}
+
+/// axe-core as installed by .ci/run (`npm install --prefix target/npm axe-core`).
+fn axe_source() -> String {
+    let path = target_dir().join("npm/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&path).unwrap_or_else(|_| {
+        panic!(
+            "axe-core is not installed at {}: run `npm install --prefix target/npm axe-core@4` \
+             (as .ci/run does), or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests",
+            path.display()
+        )
+    })
+}
+
+/// False only when the browser tests are skipped on purpose; a missing
+/// browser is otherwise a failure with a clear message, never a silent pass.
+fn browser_tests_wanted() -> bool {
+    if std::env::var_os("SESSION_READY_SKIP_BROWSER_TESTS").is_some() {
+        eprintln!("SESSION_READY_SKIP_BROWSER_TESTS is set: the browser tests are skipped.");
+        return false;
+    }
+    for tool in [CHROMIUM, CHROMEDRIVER] {
+        let found = Command::new(tool)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            found,
+            "`{tool}` is not installed: install Debian's chromium and chromium-driver \
+             (apt-get install -y chromium chromium-driver, as .ci/run does), \
+             or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests"
+        );
+    }
+    true
+}
+
+// --- fixtures ---------------------------------------------------------------
+
+const W: usize = 320;
+const H: usize = 240;
+
+/// A Y4M clip (4:2:0, 30 fps) of `frames` frames; `luma(x, y, frame)` gives Y.
+fn y4m(path: &Path, frames: usize, luma: impl Fn(usize, usize, usize) -> u8) {
+    let mut out = format!("YUV4MPEG2 W{W} H{H} F30:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for f in 0..frames {
+        out.extend_from_slice(b"FRAME\n");
+        for y in 0..H {
+            for x in 0..W {
+                out.push(luma(x, y, f));
+            }
+        }
+        // Neutral colour.
+        out.extend(std::iter::repeat_n(128u8, 2 * (W / 2) * (H / 2)));
+    }
+    std::fs::write(path, out).unwrap();
+}
+
+/// Inside a head-and-shoulders shape in the middle of the picture.
+fn in_face(x: usize, y: usize) -> bool {
+    let (cx, cy) = (W as f64 / 2.0, H as f64 * 0.5);
+    let (dx, dy) = ((x as f64 - cx) / 70.0, (y as f64 - cy) / 95.0);
+    dx * dx + dy * dy <= 1.0 || (y > H * 3 / 4 && (x as f64 - cx).abs() < 120.0)
+}
+
+/// A scene: a background gradient from `bg_low` to `bg_high`, a face of
+/// `face`, and a little texture that moves from frame to frame.
+fn scene(bg_low: u8, bg_high: u8, face: u8) -> impl Fn(usize, usize, usize) -> u8 {
+    move |x, y, f| {
+        let texture = ((x * 7 + y * 13 + f * 5) % 9) as i32 - 4;
+        let base = if in_face(x, y) {
+            face as i32
+        } else {
+            bg_low as i32 + (bg_high as i32 - bg_low as i32) * x as i32 / W as i32
+        };
+        (base + texture).clamp(16, 235) as u8
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Picture {
+    WellLit,
+    Dark,
+    Backlit,
+    Black,
+}
+
+fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
+    let path = dir.join(format!("{picture:?}.y4m"));
+    match picture {
+        Picture::WellLit => y4m(&path, 10, scene(100, 150, 165)),
+        Picture::Dark => y4m(&path, 10, scene(34, 52, 58)),
+        Picture::Backlit => y4m(&path, 10, scene(235, 235, 45)),
+        Picture::Black => y4m(&path, 10, |_, _, _| 16),
+    }
+    path
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Sound {
+    Silence,
+    Speech,
+    Noisy,
+    Clipped,
+}
+
+const RATE: usize = 48_000;
+
+/// Mono 16-bit PCM WAV.
+fn wav(path: &Path, samples: &[f64]) {
+    let data: Vec<u8> = samples
+        .iter()
+        .flat_map(|s| ((s.clamp(-1.0, 1.0) * 32767.0).round() as i16).to_le_bytes())
+        .collect();
+    let mut out = Vec::new();
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    out.extend_from_slice(&1u16.to_le_bytes()); // mono
+    out.extend_from_slice(&(RATE as u32).to_le_bytes());
+    out.extend_from_slice(&(RATE as u32 * 2).to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    std::fs::write(path, out).unwrap();
+}
+
+/// Deterministic noise in [-1, 1].
+fn noise(i: usize) -> f64 {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    x ^= x >> 29;
+    x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^= x >> 32;
+    (x as f64 / u64::MAX as f64) * 2.0 - 1.0
+}
+
+/// Syllables of a voiced sound (140 Hz with harmonics) at `gain`, four a
+/// second, with a pause of 0.6 s in every 2 s, over a faint hiss.
+fn speech_like(gain: f64, hiss: f64) -> Vec<f64> {
+    (0..RATE * 2)
+        .map(|i| {
+            let t = i as f64 / RATE as f64;
+            let in_pause = t >= 1.4;
+            let syllable = (t * 4.0).fract();
+            let envelope = if in_pause || syllable > 0.6 {
+                0.0
+            } else {
+                (std::f64::consts::PI * syllable / 0.6).sin()
+            };
+            let voiced: f64 = (1..=6)
+                .map(|h| (2.0 * std::f64::consts::PI * 140.0 * h as f64 * t).sin() / h as f64)
+                .sum();
+            gain * envelope * voiced + hiss * noise(i)
+        })
+        .collect()
+}
+
+fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
+    let path = dir.join(format!("{sound:?}.wav"));
+    let samples = match sound {
+        Sound::Silence => vec![0.0; RATE * 2],
+        Sound::Speech => speech_like(0.25, 0.0008),
+        Sound::Noisy => speech_like(0.25, 0.08),
+        Sound::Clipped => speech_like(4.0, 0.0008),
+    };
+    wav(&path, &samples);
+    path
+}
+
+// --- the browser ----------------------------------------------------------------
+
+struct Browser {
+    driver: Child,
+    client: Client,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    /// Headless Chromium with a fake camera and microphone playing the
+    /// fixtures; `allow` false refuses camera and microphone like a client would.
+    async fn start(video: &Path, audio: &Path, allow: bool) -> Browser {
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let deadline = Instant::now() + page_support::WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not start listening"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--autoplay-policy=no-user-gesture-required".into(),
+            "--window-size=1280,800".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+            "--use-fake-device-for-media-stream".into(),
+            format!("--use-file-for-fake-video-capture={}", video.display()),
+            format!("--use-file-for-fake-audio-capture={}", audio.display()),
+        ];
+        if allow {
+            args.push("--use-fake-ui-for-media-stream".into());
+        } else {
+            args.push("--deny-permission-prompts".into());
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({ "binary": which(CHROMIUM), "args": args }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a WebDriver session with headless chromium");
+        Browser {
+            driver,
+            client,
+            _profile: profile,
+        }
+    }
+
+    async fn click(&self, id: &str) {
+        self.client
+            .wait()
+            .at_most(page_support::WAIT)
+            .for_element(Locator::Css(&format!("#{id}")))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} is on the page: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("#{id} can be clicked: {e}"));
+    }
+
+    /// Wait until a result box is shown, and return its rating result.
+    async fn result(&self, id: &str) -> String {
+        let css = format!("#{id}:not([hidden])[data-result]");
+        let element = self
+            .client
+            .wait()
+            .at_most(page_support::WAIT)
+            .for_element(Locator::Css(&css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} appears: {e}"));
+        element
+            .attr("data-result")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+    }
+
+    async fn visible(&self, css: &str) {
+        self.client
+            .wait()
+            .at_most(page_support::WAIT)
+            .for_element(Locator::Css(&format!("{css}:not([hidden])")))
+            .await
+            .unwrap_or_else(|e| panic!("{css} appears: {e}"));
+    }
+
+    /// axe-core's WCAG 2.x A and AA rules (2.2 included) on the page as it is now.
+    async fn axe_violations(&self, axe: &str) -> Vec<String> {
+        self.client
+            .execute(axe, vec![])
+            .await
+            .expect("axe-core loads");
+        let script = r#"
+            const done = arguments[arguments.length - 1];
+            axe.run(document, { runOnly: { type: "tag",
+                values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } })
+              .then(r => done({ passes: r.passes.length, violations: r.violations.map(v =>
+                  v.id + ": " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")) }))
+              .catch(e => done({ passes: 0, violations: ["axe did not run: " + e] }));
+        "#;
+        let value = self
+            .client
+            .execute_async(script, vec![])
+            .await
+            .expect("axe-core runs");
+        // A run that checked nothing would pass anything.
+        assert!(
+            value["passes"].as_u64().unwrap_or(0) > 5,
+            "axe-core checked too little: {value}"
+        );
+        serde_json::from_value(value["violations"].clone()).unwrap()
+    }
+
+    /// Screenshots at desktop and phone sizes, kept for a person to look at.
+    async fn screenshots(&self, name: &str) {
+        let dir = target_dir().join("page-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        for (w, h) in [(375u32, 740u32), (1280, 800)] {
+            // The window includes the browser's frame: size it so the page itself is w×h.
+            self.client.set_window_size(w, h).await.unwrap();
+            let inner = self
+                .client
+                .execute("return [window.innerWidth, window.innerHeight]", vec![])
+                .await
+                .unwrap();
+            let (iw, ih) = (
+                inner[0].as_u64().unwrap() as u32,
+                inner[1].as_u64().unwrap() as u32,
+            );
+            self.client
+                .set_window_size(w + w.saturating_sub(iw), h + h.saturating_sub(ih))
+                .await
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(150));
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
+        }
+    }
+
+    async fn close(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn which(tool: &str) -> String {
+    let out = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+// --- what the page sends ----------------------------------------------------
+
+/// One request the browser sent to the page server.
+#[derive(Debug)]
+struct Sent {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+/// A loopback relay in front of the page server that records every request
+/// the browser sends. It puts the server's own address in Host and Origin
+/// (the browser names the relay's), so the server's checks still apply.
+struct Relay {
+    addr: std::net::SocketAddr,
+    sent: std::sync::Arc<Mutex<Vec<Sent>>>,
+}
+
+impl Relay {
+    fn start(server: std::net::SocketAddr) -> Relay {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let log = sent.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().map_while(Result::ok) {
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let _ = Relay::serve(client, addr, server, &log);
+                });
+            }
+        });
+        Relay { addr, sent }
+    }
+
+    /// Forward one browser connection request by request, recording each.
+    fn serve(
+        client: std::net::TcpStream,
+        relay: std::net::SocketAddr,
+        server: std::net::SocketAddr,
+        log: &Mutex<Vec<Sent>>,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead, Read, Write};
+        let mut upstream = std::net::TcpStream::connect(server)?;
+        let mut back = upstream.try_clone()?;
+        let mut to_client = client.try_clone()?;
+        std::thread::spawn(move || std::io::copy(&mut back, &mut to_client));
+        let mut reader = std::io::BufReader::new(client);
+        loop {
+            let mut head = Vec::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line)? == 0 {
+                    return Ok(());
+                }
+                let done = line == "\r\n";
+                head.push(line);
+                if done {
+                    break;
+                }
+            }
+            let length: usize = head
+                .iter()
+                .find_map(|l| {
+                    let (name, value) = l.split_once(':')?;
+                    if name.eq_ignore_ascii_case("content-length") {
+                        value.trim().parse().ok()
+                    } else {
+                        None
+                    }
+                })
+                .unwrap_or(0);
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body)?;
+            let mut words = head[0].split_whitespace();
+            log.lock().unwrap().push(Sent {
+                method: words.next().unwrap_or_default().to_string(),
+                path: words.next().unwrap_or_default().to_string(),
+                body: body.clone(),
+            });
+            let rewritten: String = head
+                .iter()
+                .map(|l| l.replace(&relay.to_string(), &server.to_string()))
+                .collect();
+            upstream.write_all(rewritten.as_bytes())?;
+            upstream.write_all(&body)?;
+        }
+    }
+
+    /// Everything sent, checked: only the page's own files and calls, and
+    /// nothing in any call but numbers and the few fixed words of the API.
+    fn assert_only_numbers_crossed(&self, token: &str) {
+        const WORDS: &[&str] = &[
+            "granted",
+            "denied",
+            "no-device",
+            "unavailable",
+            "yes",
+            "no",
+            "not-sure",
+        ];
+        fn only_numbers(value: &serde_json::Value) -> bool {
+            match value {
+                serde_json::Value::Number(_) => true,
+                serde_json::Value::String(s) => WORDS.contains(&s.as_str()),
+                serde_json::Value::Object(map) => map.values().all(only_numbers),
+                _ => false,
+            }
+        }
+        let sent = self.sent.lock().unwrap();
+        let calls = sent.iter().filter(|s| s.method == "POST").count();
+        assert!(
+            calls >= 4,
+            "the page's calls went through the relay: {sent:?}"
+        );
+        for s in sent.iter() {
+            let rest = s
+                .path
+                .strip_prefix(&format!("/{token}/"))
+                .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+            match (s.method.as_str(), rest) {
+                ("GET", "" | "media.js" | "style.css" | "icon.svg") => {
+                    assert!(s.body.is_empty(), "{s:?}")
+                }
+                ("POST", "api/alive" | "api/finish") => {
+                    assert!(s.body == b"{}" || s.body.is_empty(), "{s:?}")
+                }
+                ("POST", "api/camera" | "api/microphone" | "api/speakers") => {
+                    let value: serde_json::Value = serde_json::from_slice(&s.body).unwrap();
+                    assert!(
+                        value.is_object() && only_numbers(&value),
+                        "more than numbers left the page: {}",
+                        String::from_utf8_lossy(&s.body)
+                    );
+                }
+                _ => panic!("an unexpected request from the page: {s:?}"),
+            }
+        }
+    }
+}
+
+/// What one walk through the page found.
+#[derive(Debug, PartialEq)]
+struct Ratings {
+    camera: String,
+    microphone: String,
+    speakers: String,
+}
+
+/// Options for a walk.
+struct Walk {
+    picture: Picture,
+    sound: Sound,
+    heard: &'static str,
+    allow: bool,
+    /// Check accessibility and keep screenshots of every step.
+    look: bool,
+}
+
+fn walk(w: Walk) -> Ratings {
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let video = write_picture(dir.path(), w.picture);
+    let audio = write_sound(dir.path(), w.sound);
+    let axe = if w.look { axe_source() } else { String::new() };
+    let page = Page::start(&["--device", "--format", "json"]);
+    let relay = Relay::start(page.addr);
+    let url = page
+        .url
+        .replace(&page.addr.to_string(), &relay.addr.to_string());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (shown, violations) = runtime.block_on(async {
+        let b = Browser::start(&video, &audio, w.allow).await;
+        let mut violations = Vec::new();
+        let mut look = async |b: &Browser, step: &str| {
+            if w.look {
+                for v in b.axe_violations(&axe).await {
+                    violations.push(format!("{step}: {v}"));
+                }
+                let prefix = if w.allow { "" } else { "denied-" };
+                b.screenshots(&format!("{prefix}{step}")).await;
+            }
+        };
+        b.client.goto(&url).await.unwrap();
+        b.visible("#step-intro").await;
+        let ready = b
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; \
+                 return [n.domContentLoadedEventEnd, n.loadEventEnd];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eprintln!(
+            "page ready in the browser: DOMContentLoaded {} ms, load {} ms",
+            ready[0], ready[1]
+        );
+        look(&b, "1-intro").await;
+        let started = Instant::now();
+        b.click("start-camera").await;
+        let camera = b.result("camera-result").await;
+        look(&b, "2-camera").await;
+        b.click("to-microphone").await;
+        b.click("start-microphone").await;
+        let microphone = b.result("microphone-result").await;
+        look(&b, "3-microphone").await;
+        b.click("to-speakers").await;
+        b.click("play-chime").await;
+        b.click(&format!("heard-{}", w.heard)).await;
+        let speakers = b.result("speakers-result").await;
+        look(&b, "4-speakers").await;
+        b.click("finish").await;
+        b.visible("#step-done").await;
+        eprintln!(
+            "{:?} + {:?}: the media test took {:.1} s in the page (clicks are instant here)",
+            w.picture,
+            w.sound,
+            started.elapsed().as_secs_f64()
+        );
+        look(&b, "5-done").await;
+        b.close().await;
+        (
+            Ratings {
+                camera,
+                microphone,
+                speakers,
+            },
+            violations,
+        )
+    });
+    relay.assert_only_numbers_crossed(&page.token);
+    assert!(
+        violations.is_empty(),
+        "axe-core WCAG 2.2 AA violations:\n{}",
+        violations.join("\n")
+    );
+    let (ok, out, err) = page.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("The browser test is finished"), "{err}");
+    // The report says what the page showed.
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let result = |id: &str| {
+        report["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["id"] == id)
+            .unwrap()["result"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let reported = Ratings {
+        camera: result("camera"),
+        microphone: result("microphone"),
+        speakers: result("speakers"),
+    };
+    assert_eq!(
+        reported, shown,
+        "report and page differ; media facts: {}",
+        report["facts"]["media"]
+    );
+    eprintln!(
+        "{:?} + {:?} → {reported:?}; measured {}",
+        w.picture, w.sound, report["facts"]["media"]
+    );
+    shown
+}
+
+#[test]
+fn well_lit_picture_and_clear_speech() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::WellLit,
+        sound: Sound::Speech,
+        heard: "yes",
+        allow: true,
+        look: true,
+    });
+    assert_eq!(
+        r,
+        Ratings {
+            camera: "tested-ok".into(),
+            microphone: "clear".into(),
+            speakers: "heard".into()
+        }
+    );
+}
+
+#[test]
+fn dark_picture_and_silence() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::Dark,
+        sound: Sound::Silence,
+        heard: "no",
+        allow: true,
+        look: false,
+    });
+    assert_eq!(
+        r,
+        Ratings {
+            camera: "too-dark".into(),
+            microphone: "quiet".into(),
+            speakers: "not-heard".into()
+        }
+    );
+}
+
+#[test]
+fn backlit_picture_and_clipped_sound() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::Backlit,
+        sound: Sound::Clipped,
+        heard: "not-sure",
+        allow: true,
+        look: false,
+    });
+    assert_eq!(
+        r,
+        Ratings {
+            camera: "backlit".into(),
+            microphone: "clipping".into(),
+            speakers: "not-sure".into()
+        }
+    );
+}
+
+#[test]
+fn black_picture_and_noisy_room() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::Black,
+        sound: Sound::Noisy,
+        heard: "yes",
+        allow: true,
+        look: false,
+    });
+    assert_eq!(
+        (r.camera.as_str(), r.microphone.as_str()),
+        ("covered", "noisy")
+    );
+}
+
+#[test]
+fn refused_camera_and_microphone_get_calm_instructions() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::WellLit,
+        sound: Sound::Speech,
+        heard: "yes",
+        allow: false,
+        look: true,
+    });
+    assert_eq!(
+        (r.camera.as_str(), r.microphone.as_str()),
+        ("not-allowed", "not-allowed")
+    );
+}
