@@ -110,6 +110,9 @@ async fn loaded_pings(
 pub(super) struct TransferPlan {
     /// How long each direction may run before it should have settled, seconds.
     pub seconds: f64,
+    /// The same for the upload, whose requests each wait a round trip for their reply:
+    /// from 50 ms on it may run three request cycles longer.
+    pub upload_seconds: f64,
     /// Extra time a slow link whose rate has not settled may take, seconds.
     pub slow_extra_s: f64,
     pub streams: u32,
@@ -156,8 +159,14 @@ impl TransferPlan {
             .min(MAX_UPLOAD_REQUEST_S);
         // One request and the wait for its reply.
         let cycle = upload_request_s + rtt;
+        let seconds = timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt;
         TransferPlan {
-            seconds: timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt,
+            seconds,
+            upload_seconds: if rtt >= 0.05 {
+                seconds + 3.0 * cycle
+            } else {
+                seconds
+            },
             slow_extra_s: timing.slow_link_extra_s,
             streams: if rtt >= LONG_ROUND_TRIP_S {
                 2 * timing.streams.max(1)
@@ -172,9 +181,11 @@ impl TransferPlan {
                 span,
                 ..base
             },
+            // Three request cycles and a half: at least three completions of
+            // one stream inside the basis, whatever the phase.
             upload_stability: Stability {
                 window: window.max(cycle),
-                span: span.max(2.0 * cycle),
+                span: span.max(2.5 * cycle),
                 ..base
             },
         }
@@ -455,11 +466,16 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
         }
         last_moved = now_moved;
         let estimate = meter.estimate(stability);
-        if let Some(e) = estimate {
-            meter.adapt(e);
-            if e.stable {
-                break;
-            }
+        // Request sizes follow the rate over the short window, so they grow
+        // before the upload's longer settling window has filled.
+        if let Some(recent) = match direction {
+            Direction::Download => None,
+            Direction::Upload => meter.estimate(phase.plan.stability),
+        } {
+            meter.adapt(recent);
+        }
+        if estimate.is_some_and(|e| e.stable) {
+            break;
         }
         while tasks.try_join_next().is_some() {}
         if tasks.is_empty() {
