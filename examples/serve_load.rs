@@ -12,11 +12,15 @@
 //! never read. A latency ping every 100 ms on its own connection records how
 //! long the server takes to answer. With `--pid` it reports the server's
 //! peak memory and CPU use from /proc.
+//!
+//! With `--attack slowloris|never-read|greedy --count N --from 127.0.0.X` it
+//! runs one attack instead, from its own loopback address, for
+//! bench/attackbench.py (which runs real connection tests meanwhile).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
@@ -49,6 +53,13 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(kind) = args
+        .iter()
+        .position(|a| a == "--attack")
+        .and_then(|i| args.get(i + 1))
+    {
+        return attack(&args, kind).await;
+    }
     let url: String = arg(&args, "--url", "http://127.0.0.1:8080".to_string());
     let seconds: f64 = arg(&args, "--seconds", 20.0);
     let downloaders: usize = arg(&args, "--downloaders", 200);
@@ -213,4 +224,150 @@ async fn main() {
             proc_status_kb(pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0
         );
     }
+}
+
+/// `--attack KIND --count N --from ADDR --seconds S`: one attack for
+/// bench/attackbench.py, from the loopback address ADDR (so the server sees
+/// another client than the probe), until S seconds pass or SIGTERM. Prints
+/// one summary line.
+async fn attack(args: &[String], kind: &str) {
+    let url: String = arg(args, "--url", "http://127.0.0.1:8080".to_string());
+    let host = url.trim_start_matches("http://").to_string();
+    let target: std::net::SocketAddr = host.parse().expect("--url must be http://IP:PORT");
+    let from: std::net::IpAddr = arg(args, "--from", "127.0.0.2".parse().expect("address"));
+    let count: usize = arg(args, "--count", 100);
+    let seconds = arg::<f64>(args, "--seconds", 20.0).min(600.0);
+    let end = Instant::now() + Duration::from_secs_f64(seconds);
+    let opened = Arc::new(AtomicU64::new(0));
+    let closed = Arc::new(AtomicU64::new(0));
+    let statuses = Arc::new(std::sync::Mutex::new(
+        std::collections::BTreeMap::<u16, u64>::new(),
+    ));
+    let bytes = Arc::new(AtomicU64::new(0));
+    let connect = move || async move {
+        let socket = tokio::net::TcpSocket::new_v4().ok()?;
+        socket.bind(std::net::SocketAddr::new(from, 0)).ok()?;
+        socket.connect(target).await.ok()
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    match kind {
+        // Connect and send a request head one line every 2 s, never finishing it.
+        "slowloris" => {
+            for _ in 0..count {
+                let (opened, closed) = (opened.clone(), closed.clone());
+                tasks.spawn(async move {
+                    while Instant::now() < end {
+                        let Some(mut s) = connect().await else {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        };
+                        opened.fetch_add(1, Ordering::Relaxed);
+                        let mut line: &[u8] = b"GET /__down?bytes=0 HTTP/1.1\r\nhost: x\r\n";
+                        loop {
+                            if s.write_all(line).await.is_err() {
+                                break;
+                            }
+                            line = b"x-slow: 1\r\n";
+                            let mut buf = [0u8; 512];
+                            // Anything back (a 429, or the close) ends this connection.
+                            if tokio::time::timeout(Duration::from_secs(2), s.read(&mut buf))
+                                .await
+                                .is_ok()
+                            {
+                                break;
+                            }
+                        }
+                        closed.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        // Ask for 256 MB and never read; poke the socket to notice the server closing it.
+        "never-read" => {
+            for _ in 0..count {
+                let (opened, closed) = (opened.clone(), closed.clone());
+                tasks.spawn(async move {
+                    while Instant::now() < end {
+                        let Some(mut s) = connect().await else {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        };
+                        opened.fetch_add(1, Ordering::Relaxed);
+                        if s.write_all(b"GET /__down?bytes=256000000 HTTP/1.1\r\nhost: x\r\n\r\n")
+                            .await
+                            .is_ok()
+                        {
+                            while Instant::now() < end {
+                                tokio::time::sleep(Duration::from_millis(500)).await;
+                                if s.write_all(b" ").await.is_err() {
+                                    break;
+                                }
+                            }
+                        }
+                        closed.fetch_add(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        }
+        // Many parallel downloads from one address, read as fast as possible,
+        // retrying at once whatever the answer (Retry-After ignored).
+        "greedy" => {
+            session_ready::net::probe::ensure_crypto_provider();
+            let client = reqwest::Client::builder()
+                .no_proxy()
+                .local_address(from)
+                .pool_max_idle_per_host(count)
+                .build()
+                .expect("client");
+            for _ in 0..count {
+                let (client, url, statuses, bytes, closed) = (
+                    client.clone(),
+                    url.clone(),
+                    statuses.clone(),
+                    bytes.clone(),
+                    closed.clone(),
+                );
+                tasks.spawn(async move {
+                    while Instant::now() < end {
+                        match client
+                            .get(format!("{url}/__down?bytes=10000000"))
+                            .send()
+                            .await
+                        {
+                            Ok(mut r) => {
+                                *statuses
+                                    .lock()
+                                    .unwrap()
+                                    .entry(r.status().as_u16())
+                                    .or_default() += 1;
+                                while let Ok(Some(chunk)) = r.chunk().await {
+                                    bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                                }
+                            }
+                            Err(_) => {
+                                closed.fetch_add(1, Ordering::Relaxed);
+                                tokio::time::sleep(Duration::from_millis(20)).await;
+                            }
+                        }
+                    }
+                });
+            }
+        }
+        other => panic!("unknown attack {other:?}: slowloris, never-read or greedy"),
+    }
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::time::sleep_until(end.into()) => {}
+        _ = term.recv() => {}
+    }
+    tasks.abort_all();
+    println!(
+        "attack {kind} x{count} from {from}: {} connections opened, {} ended by the server, \
+         statuses {:?}, {:.0} MB received",
+        opened.load(Ordering::Relaxed),
+        closed.load(Ordering::Relaxed),
+        statuses.lock().unwrap(),
+        bytes.load(Ordering::Relaxed) as f64 / 1e6
+    );
 }

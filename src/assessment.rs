@@ -21,7 +21,7 @@ pub use crate::questionnaire::risk::{
     ASQ_ACUITY, ASQ_SCREEN, RECENT_CRISIS, is_positive_risk_answer,
 };
 
-/// The exclusion criteria of seed 002 (PRODUCT.md table). Ids are part of the contract.
+/// The exclusion criteria (docs/clinical-basis.md). Ids are part of the contract (docs/interface.md).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -140,11 +140,147 @@ pub struct Adjustment {
     pub text: String,
 }
 
+/// The NIMH ASQ screen result, by the ASQ pathway: a yes to any of items 1-4
+/// is a positive screen, and item 5 sets its acuity (yes: acute, no:
+/// non-acute). A skip is never a no, so a screen with skips and no yes is
+/// `incomplete`, and a positive screen without item 5 is
+/// `positive-acuity-unknown`, which is handled like an acute one for order and
+/// visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum RiskScreen {
+    /// No to all of items 1-4.
+    Negative,
+    /// Some of items 1-4 skipped or not reached, none answered yes.
+    Incomplete,
+    /// Yes to any of items 1-4, no to item 5.
+    PositiveNonAcute,
+    /// Yes to item 5.
+    PositiveAcute,
+    /// Yes to any of items 1-4, item 5 skipped or not reached.
+    PositiveAcuityUnknown,
+}
+
+/// Who the ASQ is credited to wherever its result is shown.
+pub const ASQ_NAME: &str = "NIMH Ask Suicide-Screening Questions (ASQ)";
+
+impl RiskScreen {
+    pub const ALL: [RiskScreen; 5] = [
+        RiskScreen::Negative,
+        RiskScreen::Incomplete,
+        RiskScreen::PositiveNonAcute,
+        RiskScreen::PositiveAcute,
+        RiskScreen::PositiveAcuityUnknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskScreen::Negative => "negative",
+            RiskScreen::Incomplete => "incomplete",
+            RiskScreen::PositiveNonAcute => "positive-non-acute",
+            RiskScreen::PositiveAcute => "positive-acute",
+            RiskScreen::PositiveAcuityUnknown => "positive-acuity-unknown",
+        }
+    }
+
+    /// A positive screen of any acuity: crisis resources apply.
+    pub fn is_positive(self) -> bool {
+        matches!(
+            self,
+            RiskScreen::PositiveNonAcute
+                | RiskScreen::PositiveAcute
+                | RiskScreen::PositiveAcuityUnknown
+        )
+    }
+
+    /// Acute, or possibly acute: crisis resources come first in every format
+    /// and the report is triaged next to the urgent ones.
+    pub fn crisis_first(self) -> bool {
+        matches!(
+            self,
+            RiskScreen::PositiveAcute | RiskScreen::PositiveAcuityUnknown
+        )
+    }
+
+    /// The result in the words a clinician expects, with the follow-up the
+    /// ASQ pathway asks for.
+    pub fn clinical_words(self) -> &'static str {
+        match self {
+            RiskScreen::Negative => {
+                "negative — no further screening needed now (clinical judgement can override)"
+            }
+            RiskScreen::Incomplete => {
+                "incomplete — not all of questions 1 to 4 answered, none yes; ask at first contact"
+            }
+            RiskScreen::PositiveNonAcute => {
+                "positive, non-acute (potential risk) — brief suicide safety assessment needed"
+            }
+            RiskScreen::PositiveAcute => {
+                "positive, acute (imminent risk) — urgent full safety and mental health \
+                 evaluation needed now"
+            }
+            RiskScreen::PositiveAcuityUnknown => {
+                "positive, acuity unknown (question 5 not answered) — same-day safety \
+                 follow-up needed: brief suicide safety assessment, because acuity is unknown"
+            }
+        }
+    }
+
+    /// "ASQ: positive, non-acute — …", for one-line summaries.
+    pub fn short_clinical(self) -> String {
+        format!("ASQ: {}", self.clinical_words())
+    }
+
+    /// The result for the client's own copy: what it means for them, calmly.
+    pub fn client_words(self) -> &'static str {
+        match self {
+            RiskScreen::Negative => "your answers did not point to a risk to your safety.",
+            RiskScreen::Incomplete => {
+                "some were skipped, which is fine; your therapist may ask about them."
+            }
+            RiskScreen::PositiveNonAcute => {
+                "your therapist will want to talk with you about your safety soon."
+            }
+            RiskScreen::PositiveAcute | RiskScreen::PositiveAcuityUnknown => {
+                "please talk with someone today; the support numbers in this report are free \
+                 and open now."
+            }
+        }
+    }
+}
+
+/// The ASQ screen result from the answers alone (pure, so a saved report's
+/// answers always give the same result).
+pub fn risk_screen(answers: &Answers) -> RiskScreen {
+    let positive = ASQ_SCREEN.iter().any(|q| is(answers, q, "yes"));
+    if positive {
+        return match answer(answers, ASQ_ACUITY) {
+            Some("yes") => RiskScreen::PositiveAcute,
+            Some("no") => RiskScreen::PositiveNonAcute,
+            _ => RiskScreen::PositiveAcuityUnknown,
+        };
+    }
+    if is(answers, ASQ_ACUITY, "yes") {
+        // Item 5 is asked only after a yes; a file that says yes to it alone
+        // is still an acute answer, never overlooked.
+        return RiskScreen::PositiveAcute;
+    }
+    if ASQ_SCREEN.iter().all(|q| is(answers, q, "no")) {
+        RiskScreen::Negative
+    } else {
+        RiskScreen::Incomplete
+    }
+}
+
+pub use crate::questionnaire::watched_home;
+
 /// The whole decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Assessment {
     pub outcome: Outcome,
     pub urgent: bool,
+    /// The NIMH ASQ screen result.
+    pub risk_screen: RiskScreen,
     /// A recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -217,29 +353,46 @@ pub fn assess(inputs: &Inputs) -> Assessment {
     plan_adjustments(inputs.answers, inputs.session_plan, &mut adjustments);
 
     let urgent = is_urgent(inputs.answers);
-    let outcome = if criteria.iter().any(|c| c.status == Status::Met) {
-        Outcome::InPersonRecommended
-    } else if criteria.iter().any(|c| c.status == Status::Unknown) || !adjustments.0.is_empty() {
-        Outcome::VideoWithAdjustments
-    } else {
-        Outcome::VideoSuitable
-    };
+    let risk_screen = risk_screen(inputs.answers);
+    let outcome = outcome_of(&criteria, !adjustments.0.is_empty());
     Assessment {
         outcome,
         urgent,
-        headline: headline(outcome, urgent, &criteria),
+        risk_screen,
+        headline: headline(outcome, risk_screen, &criteria, !adjustments.0.is_empty()),
         criteria,
         adjustments: adjustments.0,
     }
 }
 
+/// The outcome the criteria and adjustments lead to: any criterion met means
+/// in person; anything not known yet, or any adjustment, means video with
+/// adjustments.
+pub fn outcome_of(criteria: &[CriterionResult], has_adjustments: bool) -> Outcome {
+    if criteria.iter().any(|c| c.status == Status::Met) {
+        Outcome::InPersonRecommended
+    } else if criteria.iter().any(|c| c.status == Status::Unknown) || has_adjustments {
+        Outcome::VideoWithAdjustments
+    } else {
+        Outcome::VideoSuitable
+    }
+}
+
 /// The one-sentence summary: a recommendation to talk through, never a verdict.
-pub fn headline(outcome: Outcome, urgent: bool, criteria: &[CriterionResult]) -> String {
+/// `has_adjustments`: whether any adjustment is listed; the headline never
+/// promises changes that are not there.
+pub fn headline(
+    outcome: Outcome,
+    screen: RiskScreen,
+    criteria: &[CriterionResult],
+    has_adjustments: bool,
+) -> String {
     let mut text = String::new();
-    if urgent {
+    if screen.crisis_first() {
+        // Worded so it holds wherever the numbers are drawn on the page.
         text.push_str(
             "The most important thing right now is that you can talk with someone today: \
-             the numbers above are free and open now. ",
+             the support numbers in this report are free and open now. ",
         );
     }
     match outcome {
@@ -257,9 +410,11 @@ pub fn headline(outcome: Outcome, urgent: bool, criteria: &[CriterionResult]) ->
             ));
         }
         Outcome::VideoWithAdjustments => {
-            text.push_str(
-                "Video sessions from home look possible, with a few changes that would help.",
-            );
+            text.push_str(if has_adjustments {
+                "Video sessions from home look possible, with a few changes that would help."
+            } else {
+                "Video sessions from home look possible."
+            });
             if criteria.iter().any(|c| c.status == Status::Unknown) {
                 text.push_str(
                     " Some things could not be checked or were skipped; your therapist can talk \
@@ -622,10 +777,7 @@ fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
             ev,
         );
     };
-    let rating = serde_json::to_value(network.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let rating = network.video.rating.as_str().to_string();
     ev.push(format!("video.rating = {rating}"));
     ev.extend(network_figures(network));
     ev.extend(network.video.reasons.iter().cloned());

@@ -1,4 +1,4 @@
-//! The command-line surface (PRODUCT.md: interface contract). Names here are relied
+//! The command-line surface (docs/interface.md). Names here are relied
 //! on by scripts and clinics: add, never rename.
 use std::path::PathBuf;
 
@@ -78,8 +78,9 @@ pub enum Command {
 /// Where to measure the connection.
 #[derive(Debug, Args, Clone)]
 pub struct ProbeArgs {
-    /// Measurement server (a session-ready `serve` or a compatible public speed-test endpoint).
-    #[arg(long, value_name = "URL", env = "SESSION_READY_SERVER")]
+    /// Measurement server (a session-ready `serve` or a compatible public speed-test
+    /// endpoint); several, separated by commas, and the nearest is used.
+    #[arg(long, value_name = "URL[,URL…]", env = "SESSION_READY_SERVER")]
     pub server: Option<String>,
     /// STUN server for the audio-like UDP test [default: the server's own host and
     /// port when it is a session-ready server, else a public STUN server].
@@ -119,6 +120,15 @@ pub struct CheckArgs {
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,
+    /// Use the client's saved connection test instead of testing this computer's
+    /// (a file from `session-ready network --format json --output FILE`; with --answers).
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "no_network",
+        requires = "answers"
+    )]
+    pub network: Option<PathBuf>,
     /// Skip the device check (for example when a coordinator enters a client's answers).
     #[arg(long)]
     pub no_device: bool,
@@ -133,6 +143,9 @@ pub struct CheckArgs {
     /// Save the report here (written privately: only your user account can read it).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy to show or save: the client copy leaves risk answers out.
     #[arg(long, value_enum)]
     pub view: Option<View>,
@@ -142,6 +155,10 @@ pub struct CheckArgs {
     /// Encrypt the clinician copy to this age recipient (age1…) so only the clinic can open it.
     #[arg(long, value_name = "RECIPIENT")]
     pub encrypt_to: Option<String>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format of the report. Stays on this computer.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
     /// Where a paused check is kept, if you agree to keep one [default: your data folder].
     #[arg(long, value_name = "FILE", env = "SESSION_READY_DRAFT")]
     pub draft: Option<PathBuf>,
@@ -181,6 +198,10 @@ pub struct ServeArgs {
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub stun_replies_per_second: u32,
+    /// Also serve Prometheus text metrics at http://ADDR/metrics. Keep ADDR
+    /// private (e.g. 127.0.0.1:9090), apart from --listen.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<String>,
     /// STUN port to announce to clients when a proxy or NAT maps it to another port
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]
@@ -197,12 +218,27 @@ pub struct ReportArgs {
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
     /// Which copy: the client copy leaves risk answers out [default: client on screen].
     #[arg(long, value_enum)]
     pub view: Option<View>,
     /// age identity file to open an encrypted clinician copy.
     #[arg(long, value_name = "KEYFILE")]
     pub identity: Option<PathBuf>,
+    /// The clinic's reference for the client (a file number or initials), printed at
+    /// the top of every page and format; replaces one saved in the report.
+    #[arg(long, value_name = "TEXT")]
+    pub client_ref: Option<String>,
+    /// Encrypt the output for a clinic (its age public key, age1…).
+    #[arg(long, value_name = "RECIPIENT")]
+    pub encrypt_to: Option<String>,
+    /// Refuse (exit code 2) a report whose saved outcome, urgency, criteria or
+    /// crisis numbers differ from what its answers give, instead of showing the
+    /// worked-out ones with a note.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Args)]

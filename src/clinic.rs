@@ -18,7 +18,10 @@ pub struct ClinicConfig {
     pub name: Option<String>,
     /// age recipient (age1…) to encrypt clinician copies to.
     pub recipient: Option<String>,
-    /// Measurement server URL (a session-ready `serve`).
+    /// Measurement server URL (a session-ready `serve`), or a list of them
+    /// (a clinic network): the nearest one answers the test.
+    #[serde(default, deserialize_with = "one_or_many")]
+    #[schemars(with = "Option<ServerField>")]
     pub server: Option<String>,
     /// STUN server HOST:PORT.
     pub stun: Option<String>,
@@ -26,6 +29,24 @@ pub struct ClinicConfig {
     pub dropped_call_phone: Option<String>,
     /// Default region for crisis resources.
     pub region: Option<String>,
+}
+
+/// `server = "https://…"` or `server = ["https://…", "https://…"]`.
+#[derive(Deserialize, JsonSchema)]
+#[serde(untagged)]
+enum ServerField {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// A list is kept as one comma-separated text, as `--server` takes it.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(
+        Option::<ServerField>::deserialize(d)?.map(|field| match field {
+            ServerField::One(url) => url,
+            ServerField::Many(urls) => urls.join(", "),
+        }),
+    )
 }
 
 /// The fields a clinic file may hold, for messages.
@@ -109,10 +130,16 @@ impl ClinicConfig {
         {
             problems.push(format!("Field \"recipient\": {why}."));
         }
-        if let Some(s) = &self.server
-            && let Err(why) = check_server(s)
-        {
-            problems.push(format!("Field \"server\": {why}."));
+        if let Some(s) = &self.server {
+            let servers = crate::net::probe::server_list(s);
+            if servers.is_empty() {
+                problems.push("Field \"server\" lists no web address.".to_string());
+            }
+            for server in servers {
+                if let Err(why) = check_server(&server) {
+                    problems.push(format!("Field \"server\": {why}."));
+                }
+            }
         }
         if let Some(s) = &self.stun
             && let Err(why) = check_host_port(s)
@@ -131,8 +158,8 @@ impl ClinicConfig {
             match crate::crisis::normalise_region(r) {
                 Some(code) => self.region = Some(code),
                 None => problems.push(format!(
-                    "Field \"region\": \"{r}\" is not a two-letter country code such as GB, US \
-                     or IE."
+                    "Field \"region\": {}",
+                    crate::crisis::unknown_region(r)
                 )),
             }
         }
@@ -187,6 +214,37 @@ mod tests {
         assert_eq!(c.region.as_deref(), Some("GB"));
         assert_eq!(c.dropped_call_phone.as_deref(), Some("020 7946 0000"));
         assert_eq!(c.report_info().unwrap().name.as_deref(), Some("Riverside"));
+    }
+
+    #[test]
+    fn a_clinic_network_lists_its_servers_and_each_is_checked() {
+        let c = parse(
+            Path::new("clinic.toml"),
+            "server = [\"https://north.example\", \"https://south.example:8080\"]\n",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::net::probe::server_list(c.server.as_deref().unwrap()),
+            ["https://north.example", "https://south.example:8080"]
+        );
+        let msg = parse(
+            Path::new("clinic.toml"),
+            "server = [\"https://north.example\", \"ftp://south\"]\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            msg.contains("\"ftp://south\" is not a web address"),
+            "{msg}"
+        );
+        let msg = parse(Path::new("clinic.toml"), "server = []\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("\"server\" is empty"), "{msg}");
+        let msg = parse(Path::new("clinic.toml"), "server = \" , \"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("lists no web address"), "{msg}");
     }
 
     #[test]

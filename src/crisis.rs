@@ -71,17 +71,36 @@ pub fn known_regions() -> Vec<&'static str> {
     data().regions.iter().map(|r| r.region.as_str()).collect()
 }
 
-/// Normalise a region code ("gb", "UK" → "GB"); `None` when it is not two letters.
+/// Normalise a region code ("gb", "UK" → "GB"); `None` unless it is a region
+/// we hold numbers for, or `INTL` for the international ones, so a mistyped
+/// code can never quietly show the wrong country's numbers.
 pub fn normalise_region(code: &str) -> Option<String> {
     let code = code.trim().to_ascii_uppercase();
-    if code == FALLBACK_REGION {
-        return Some(code);
-    }
-    if code.len() != 2 || !code.chars().all(|c| c.is_ascii_alphabetic()) {
-        return None;
-    }
     // "UK" is not an ISO code but is what many people type.
-    Some(if code == "UK" { "GB".into() } else { code })
+    let code = if code == "UK" { "GB".to_string() } else { code };
+    (code == FALLBACK_REGION || known_regions().contains(&code.as_str())).then_some(code)
+}
+
+/// The codes `normalise_region` accepts, for messages: "US, CA, …, or INTL
+/// (international numbers)".
+pub fn valid_regions() -> String {
+    format!(
+        "{}, or {FALLBACK_REGION} (international numbers)",
+        known_regions().join(", ")
+    )
+}
+
+/// The message for a region code we hold no numbers for.
+pub fn unknown_region(code: &str) -> String {
+    format!(
+        "\"{code}\" is not a region session-ready holds support numbers for. Use one of: {}.",
+        valid_regions()
+    )
+}
+
+/// The country's name for a region code ("GB" → "United Kingdom").
+pub fn region_name(code: &str) -> &'static str {
+    resources_for(code).name.as_str()
 }
 
 /// The region a locale string names, e.g. "en_GB.UTF-8" → "GB"; None for "C"/"POSIX".
@@ -114,6 +133,32 @@ pub fn resources_list(region: &str) -> Vec<CrisisResource> {
     let mut list = resources_for(region).resources.clone();
     list.sort_by_key(|r| r.kind != "emergency");
     list
+}
+
+/// One calm line with the emergency number, e.g. "If you are ever in
+/// immediate danger, call 999 (112 also works)."
+pub fn emergency_line(resources: &[CrisisResource]) -> String {
+    match resources.iter().find(|r| r.kind == "emergency") {
+        Some(r) => format!("If you are ever in immediate danger, {}.", r.contact),
+        None => "If you are ever in immediate danger, call your local emergency number.".into(),
+    }
+}
+
+/// The emergency number and the first support line, kept in sight above
+/// every choice once crisis resources apply.
+pub fn render_short(resources: &[CrisisResource], style: crate::term::Style) -> String {
+    let mut out = String::new();
+    if let Some(r) = resources.iter().find(|r| r.kind == "emergency") {
+        out.push_str(&format!("If you are in immediate danger, {}.\n", r.contact));
+    }
+    if let Some(r) = resources.iter().find(|r| r.kind != "emergency") {
+        out.push_str(&format!(
+            "To talk to someone now: {}, {}.\n",
+            style.bold(&r.name),
+            r.contact
+        ));
+    }
+    out
 }
 
 /// Plain text for the screen, under its heading.
@@ -209,6 +254,12 @@ mod tests {
         assert_eq!(region_from_locale("POSIX"), None);
         assert_eq!(normalise_region("uk").as_deref(), Some("GB"));
         assert_eq!(normalise_region("GBR"), None);
+        assert_eq!(normalise_region("intl").as_deref(), Some(FALLBACK_REGION));
+        // Two letters are not enough: only regions we hold numbers for.
+        assert_eq!(normalise_region("XX"), None);
+        assert_eq!(normalise_region("ZZ"), None);
+        assert_eq!(region_from_locale("es_ES.UTF-8"), None);
+        assert!(unknown_region("XX").contains("US, CA, GB"));
     }
 
     #[test]

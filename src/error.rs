@@ -2,7 +2,7 @@
 //! say what happened, that nothing the person entered was lost, and what to do next.
 use std::path::PathBuf;
 
-/// How the process ends: every exit code the program uses (PRODUCT.md: exit
+/// How the process ends: every exit code the program uses (docs/interface.md: exit
 /// codes). The outcome of a check is in the report, never in the exit code.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Exit {

@@ -79,7 +79,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             path: path.display().to_string(),
             reason: format!("the folder does not exist ({})", dir.display()),
             advice: "create it first or save it somewhere else.".to_string(),
-            source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "the folder does not exist"),
         });
     }
     if let Ok(meta) = std::fs::metadata(path)
@@ -91,7 +91,7 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
             advice: "name a new file or an existing ordinary file, or use --output - to \
                      write to the screen."
                 .to_string(),
-            source: std::io::Error::from(std::io::ErrorKind::AlreadyExists),
+            source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "not a regular file"),
         });
     }
     remove_stale_temp_files(&dir);

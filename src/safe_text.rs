@@ -243,6 +243,39 @@ impl<'de> serde::de::Visitor<'de> for StrictVisitor {
     }
 }
 
+/// Longest client reference accepted, in characters: enough for a file
+/// number or initials, short enough for a page header.
+pub const CLIENT_REF_MAX: usize = 40;
+
+/// A client reference as given (`--client-ref` or an answers file's
+/// `client_ref`), trimmed; `Err` says what is wrong, for a message naming
+/// where it came from.
+pub fn client_ref(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(
+            "it is empty; give the clinic's reference for the client, such as a file \
+                    number, or leave it out"
+                .into(),
+        );
+    }
+    if text.chars().count() > CLIENT_REF_MAX {
+        return Err(format!(
+            "it is {} characters long; at most {CLIENT_REF_MAX} fit in a page header",
+            text.chars().count()
+        ));
+    }
+    // Control and bidi characters could hide or reorder what is printed.
+    if text.chars().any(|c| c.is_control() || is_unsafe(c)) {
+        return Err(
+            "it holds a control or text-direction character; use letters, digits and \
+                    punctuation only"
+                .into(),
+        );
+    }
+    Ok(text.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

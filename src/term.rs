@@ -113,6 +113,50 @@ pub fn text_width() -> usize {
         .clamp(30, 88)
 }
 
+#[cfg(test)]
+mod wrap_tests {
+    #[test]
+    fn words_are_never_split_at_slashes_or_hyphens() {
+        let text =
+            "Download 48.3 Mbit/s; show it again with: /usr/local/bin/session-ready report a.json";
+        for width in [30, 60] {
+            let wrapped = super::wrap(text, width);
+            for word in text.split(' ') {
+                assert!(
+                    wrapped.contains(word),
+                    "{word:?} split at {width}:\n{wrapped}"
+                );
+            }
+        }
+    }
+}
+
+/// How to run this program again, as the client can type it: `session-ready`
+/// when that name on PATH is this very program, otherwise its full path (for
+/// example when it was started through `cargo run`).
+pub fn self_command() -> String {
+    let Ok(me) = std::env::current_exe().and_then(std::fs::canonicalize) else {
+        return env!("CARGO_PKG_NAME").to_string();
+    };
+    let name = me
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let on_path = std::env::var_os("PATH").is_some_and(|paths| {
+        std::env::split_paths(&paths)
+            .any(|dir| std::fs::canonicalize(dir.join(&name)).is_ok_and(|found| found == me))
+    });
+    if on_path {
+        return name.trim_end_matches(".exe").to_string();
+    }
+    let path = me.display().to_string();
+    if path.contains(char::is_whitespace) {
+        format!("\"{path}\"")
+    } else {
+        path
+    }
+}
+
 /// Wrap each line of `text` to `width`, continuing list items and indented
 /// lines under their own text rather than at the margin.
 pub fn wrap(text: &str, width: usize) -> String {
@@ -130,9 +174,14 @@ pub fn wrap(text: &str, width: usize) -> String {
                 })
                 .unwrap_or(0);
             let indent = " ".repeat(spaces + marker);
+            // Break only at spaces: never inside "Mbit/s", a path or a
+            // hyphenated word, which the default Unicode rules would split.
             textwrap::fill(
                 line,
-                textwrap::Options::new(width).subsequent_indent(&indent),
+                textwrap::Options::new(width)
+                    .subsequent_indent(&indent)
+                    .word_separator(textwrap::WordSeparator::AsciiSpace)
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation),
             )
         })
         .collect::<Vec<_>>()
@@ -151,6 +200,15 @@ pub fn interactive() -> bool {
 pub enum OutputFormat {
     Terminal,
     Json,
+}
+
+/// `text` with its first letter in upper case ("good" → "Good").
+pub fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// Pretty JSON with a final newline, as every `--format json` prints it.

@@ -51,6 +51,7 @@ fn full_plan() -> SessionPlan {
 fn network(rating: VideoRating) -> NetworkReport {
     NetworkReport {
         server: "http://127.0.0.1:8080".into(),
+        server_choice: None,
         stun_server: None,
         download: Throughput {
             mbps: Some(20.0),
@@ -552,4 +553,91 @@ fn positive_risk_answers_are_recognised() {
     assert!(!is_positive_risk_answer("risk.asq3", "no"));
     assert!(!is_positive_risk_answer("risk.asq3", SKIPPED));
     assert!(!is_positive_risk_answer("privacy.headphones", "yes"));
+}
+
+#[test]
+fn the_asq_screen_follows_the_nimh_pathway() {
+    let cases: [(&[(&str, &str)], RiskScreen); 9] = [
+        (&[], RiskScreen::Negative),
+        (&[("risk.asq3", SKIPPED)], RiskScreen::Incomplete),
+        (
+            &[("risk.asq1", "yes"), (ASQ_ACUITY, "no")],
+            RiskScreen::PositiveNonAcute,
+        ),
+        (
+            &[("risk.asq4", "yes"), (ASQ_ACUITY, "yes")],
+            RiskScreen::PositiveAcute,
+        ),
+        (
+            &[("risk.asq2", "yes"), (ASQ_ACUITY, SKIPPED)],
+            RiskScreen::PositiveAcuityUnknown,
+        ),
+        // "Finish now" after the first yes: item 5 never reached.
+        (&[("risk.asq1", "yes")], RiskScreen::PositiveAcuityUnknown),
+        // A yes with other items skipped is still positive.
+        (
+            &[
+                ("risk.asq1", SKIPPED),
+                ("risk.asq3", "yes"),
+                (ASQ_ACUITY, "no"),
+            ],
+            RiskScreen::PositiveNonAcute,
+        ),
+        // Recent crisis is not an ASQ item: it meets risk, the screen stays negative.
+        (&[(RECENT_CRISIS, "yes")], RiskScreen::Negative),
+        // An acute yes alone (an edited file) is never overlooked.
+        (&[(ASQ_ACUITY, "yes")], RiskScreen::PositiveAcute),
+    ];
+    let net = network(VideoRating::Good);
+    for (changes, expected) in cases {
+        let answers = with(all_clear(), changes);
+        let a = run(&answers, Some(&net));
+        assert_eq!(a.risk_screen, expected, "{changes:?}");
+        assert_eq!(
+            a.urgent,
+            expected == RiskScreen::PositiveAcute,
+            "{changes:?}"
+        );
+        assert_eq!(
+            a.headline.starts_with("The most important thing right now"),
+            expected.crisis_first(),
+            "{changes:?}"
+        );
+    }
+    // A screening item never reached is no better than a skip.
+    let mut answers = all_clear();
+    answers.remove("risk.asq4");
+    assert_eq!(risk_screen(&answers), RiskScreen::Incomplete);
+    assert_eq!(risk_screen(&Answers::new()), RiskScreen::Incomplete);
+}
+
+#[test]
+fn risk_screen_codes_match_the_serialised_names() {
+    for screen in RiskScreen::ALL {
+        assert_eq!(
+            serde_json::to_value(screen).unwrap(),
+            serde_json::Value::from(screen.as_str())
+        );
+    }
+}
+
+#[test]
+fn a_home_that_may_be_watched() {
+    assert!(!watched_home(&all_clear()));
+    assert!(watched_home(&with(
+        all_clear(),
+        &[("home.feels_safe", "no")]
+    )));
+    assert!(watched_home(&with(
+        all_clear(),
+        &[("home.monitored", "yes")]
+    )));
+    assert!(watched_home(&with(
+        all_clear(),
+        &[("home.monitored", "unsure")]
+    )));
+    assert!(!watched_home(&with(
+        all_clear(),
+        &[("home.feels_safe", "mostly")]
+    )));
 }

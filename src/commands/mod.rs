@@ -88,3 +88,28 @@ pub(crate) fn run_probe(
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     Ok(report)
 }
+
+/// An earlier report is never replaced silently: `--output` onto an existing
+/// file is refused (exit code 2, nothing written) unless `--force` is given.
+pub(crate) fn refuse_existing(
+    output: Option<&std::path::Path>,
+    force: bool,
+) -> Result<(), crate::error::InputError> {
+    let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
+        return Ok(());
+    };
+    // Anything but a regular file is refused by the private writer itself,
+    // with its own words ("not a regular file").
+    let existing_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    if force || !existing_file {
+        return Ok(());
+    }
+    Err(crate::error::InputError::Usage(
+        crate::safe_text::printable(&format!(
+            "--output {} already exists, so nothing was written. Choose another name, or add \
+         --force to replace it.",
+            path.display()
+        ))
+        .into_owned(),
+    ))
+}

@@ -7,8 +7,17 @@ use crate::term::{OutputFormat, Style};
 
 /// Check the flags a person typed; a problem here is exit code 2.
 pub(crate) fn validate(args: &ProbeArgs) -> Result<(), InputError> {
-    if let Some(server) = &args.server {
-        probe::parse_server_url(server).map_err(|m| InputError::Usage(format!("--server: {m}")))?;
+    if let Some(servers) = &args.server {
+        let list = probe::server_list(servers);
+        if list.is_empty() {
+            return Err(InputError::Usage(
+                "--server: expected a web address, for example https://speed.example.org.".into(),
+            ));
+        }
+        for server in list {
+            probe::parse_server_url(&server)
+                .map_err(|m| InputError::Usage(format!("--server: {m}")))?;
+        }
     }
     if let Some(stun) = &args.stun {
         probe::split_host_port(stun).map_err(|m| InputError::Usage(format!("--stun: {m}")))?;
@@ -50,7 +59,13 @@ pub fn run(args: NetworkArgs, style: Style) -> anyhow::Result<Exit> {
     } else {
         style
     };
-    let bytes = crate::net::render::render(&report, args.format, style)?;
+    // JSON keeps when the test finished, so `check --network FILE` can say how old it is.
+    let bytes = match args.format {
+        OutputFormat::Json => {
+            crate::term::json_document(&crate::net::saved::SavedNetwork::now(report))?
+        }
+        _ => crate::net::render::render(&report, args.format, style)?,
+    };
     crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     if args.output.is_some() && args.format == OutputFormat::Terminal && style.plain {
         eprintln!("Saved.");

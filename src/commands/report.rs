@@ -2,20 +2,39 @@
 //! the client or clinician copy; encrypted reports open with --identity.
 
 use crate::cli::ReportArgs;
-use crate::error::Exit;
+use crate::error::{Exit, InputError};
 use crate::report::View;
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::input::read_report;
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
-    let report = read_report(&args.file, args.identity.as_deref())?;
+    let client_ref = super::check::flag_client_ref(args.client_ref.as_deref())?;
+    super::refuse_existing(args.output.as_deref(), args.force)?;
+    let checked = read_report(&args.file, args.identity.as_deref())?;
+    if !checked.changes.is_empty() {
+        let note = crate::report::verify::changed_note(&checked.changes);
+        if args.strict {
+            return Err(InputError::file(&args.file, format!("{note} (--strict)")).into());
+        }
+        eprintln!(
+            "{}",
+            crate::safe_text::printable(&format!("Note: {}: {note}", args.file.display()))
+        );
+    }
+    let mut report = checked.report;
+    if let Some(text) = client_ref {
+        report.client_ref = Some(text);
+    }
     if args.view == Some(View::Clinician) && report.view == View::Client {
         // The client copy never held the risk answers, so they cannot be shown.
         eprintln!(
-            "Note: {} is the client copy, so it has no answers about risk to show; it is shown \
-             as it is. The clinician copy is the one saved for the therapist.",
-            args.file.display()
+            "{}",
+            crate::safe_text::printable(&format!(
+                "Note: {} is the client copy, so it has no answers about risk to show; it is \
+                 shown as it is. The clinician copy is the one saved for the therapist.",
+                args.file.display()
+            ))
         );
     }
     deliver(
@@ -24,7 +43,7 @@ pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
             format: args.format,
             view: args.view,
             output: args.output.as_deref(),
-            encrypt_to: None,
+            encrypt_to: args.encrypt_to.as_deref(),
             style,
         },
     )?;

@@ -7,9 +7,13 @@ use crate::net::server::{self, ServerConfig};
 use crate::term::Style;
 
 fn listen_address(text: &str) -> Result<SocketAddr, InputError> {
+    socket_address("--listen", text, "0.0.0.0:8080 or [::]:8080")
+}
+
+fn socket_address(flag: &str, text: &str, example: &str) -> Result<SocketAddr, InputError> {
     let bad = || {
         InputError::Usage(format!(
-            "--listen: {text:?} should be an address and port, for example 0.0.0.0:8080 or [::]:8080."
+            "{flag}: {text:?} should be an address and port, for example {example}."
         ))
     };
     if let Ok(addr) = text.parse() {
@@ -23,6 +27,18 @@ fn listen_address(text: &str) -> Result<SocketAddr, InputError> {
 
 pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     let listen = listen_address(&args.listen)?;
+    let metrics = args
+        .metrics
+        .as_deref()
+        .map(|text| socket_address("--metrics", text, "127.0.0.1:9090"))
+        .transpose()?;
+    if metrics.is_some_and(|m| m == listen || (m.port() == listen.port() && m.port() != 0)) {
+        return Err(InputError::Usage(
+            "--metrics: use another port than --listen, so metrics stay off the public address."
+                .into(),
+        )
+        .into());
+    }
     for (flag, value) in [
         ("--max-connections", args.max_connections as u64),
         (
@@ -49,12 +65,17 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     config.per_address_streams = args.per_address_streams;
     config.per_address_bytes_per_minute = args.per_address_mb_per_minute.saturating_mul(1_000_000);
     config.stun_replies_per_s = f64::from(args.stun_replies_per_second);
+    config.metrics = metrics;
     config.public_stun_port = args.public_stun_port;
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let bound = server::bind(config).await.map_err(|e| {
+            let (wanted, flags) = match metrics {
+                Some(m) => (format!("{listen} or {m}"), "--listen or --metrics"),
+                None => (listen.to_string(), "--listen"),
+            };
             InputError::Usage(format!(
-                "Could not listen on {listen} ({}). Choose another address or port with --listen.",
+                "Could not listen on {wanted} ({}). Choose another address or port with {flags}.",
                 describe_bind_error(&e)
             ))
         })?;
@@ -64,6 +85,9 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             style.bold("Measurement server ready")
         );
         println!("Clients can run: session-ready network --server http://{addr}");
+        if let Some(metrics) = bound.metrics_addr() {
+            println!("Metrics (keep this address private): http://{metrics}/metrics");
+        }
         println!("Press Ctrl-C to stop.");
         bound.run(shutdown_signal()).await;
         println!("Stopped; open connections were given time to finish.");

@@ -1,6 +1,6 @@
 //! The internet half of the readiness check (criterion `internet`).
 //!
-//! - `model`: the JSON shape of a network result (PRODUCT.md field names).
+//! - `model`: the JSON shape of a network result (field names in docs/interface.md).
 //! - `probe`: the client that measures latency, throughput, loaded latency and UDP.
 //! - `server`: `session-ready serve`, the self-hostable measurement endpoint.
 //! - `stun`: STUN binding request/response codec (RFC 8489).
@@ -11,6 +11,7 @@ pub mod model;
 pub mod probe;
 pub mod rating;
 pub mod render;
+pub mod saved;
 pub mod server;
 pub mod stats;
 pub mod stun;

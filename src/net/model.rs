@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 pub struct NetworkReport {
     /// Measurement server URL used for HTTP tests.
     pub server: String,
+    /// When several servers were given: what each answered in the quick
+    /// round-trip race that picked `server` (the nearest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_choice: Option<ServerChoice>,
     /// STUN server used for the UDP test, if any.
     pub stun_server: Option<String>,
     pub download: Throughput,
@@ -33,6 +37,23 @@ pub struct NetworkReport {
     /// Wall-clock time of the whole probe, seconds.
     pub duration_s: f64,
     pub video: VideoAssessment,
+}
+
+/// How the measurement server was picked from several.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServerChoice {
+    /// One entry per server given, in the order given.
+    pub candidates: Vec<ServerCandidate>,
+}
+
+/// One server in the race.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ServerCandidate {
+    pub server: String,
+    /// Lowest idle round trip seen, ms; null when it could not be reached.
+    pub rtt_ms: Option<f64>,
+    /// Why it could not be reached.
+    pub reason: Option<String>,
 }
 
 /// Goodput in one direction.
@@ -177,7 +198,9 @@ pub struct MetricRating {
     pub lower_bound: bool,
 }
 
-/// `poor` and `unusable` mean the `internet` criterion is met.
+/// `poor` and `unusable` mean the `internet` criterion is met. `not-measured`
+/// is a probe that measured nothing at all: never ranked with the bands, and
+/// never shown as "unusable".
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -187,6 +210,7 @@ pub enum VideoRating {
     Fair,
     Poor,
     Unusable,
+    NotMeasured,
 }
 
 impl VideoRating {
@@ -196,6 +220,7 @@ impl VideoRating {
             VideoRating::Fair => "fair",
             VideoRating::Poor => "poor",
             VideoRating::Unusable => "unusable",
+            VideoRating::NotMeasured => "not-measured",
         }
     }
 }

@@ -23,11 +23,13 @@ use super::model::*;
 use super::rating;
 use super::stats::{self, Stability};
 
+mod choose;
 mod http;
 mod progress;
 mod transfer;
 mod udp;
 
+pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
@@ -52,6 +54,9 @@ pub struct ProbeConfig {
     /// Proxy override: `None` follows HTTP(S)_PROXY/ALL_PROXY/NO_PROXY;
     /// `Some("none")` disables proxies; `Some(url)` uses that proxy.
     pub proxy: Option<String>,
+    /// Extra certificate authorities (a PEM file) trusted besides the
+    /// system's, for a clinic's own CA behind a TLS proxy [default: `SSL_CERT_FILE`].
+    pub ca_file: Option<std::path::PathBuf>,
     pub timing: ProbeTiming,
 }
 
@@ -65,6 +70,9 @@ impl ProbeConfig {
             progress: false,
             announce: false,
             proxy: None,
+            ca_file: std::env::var_os("SSL_CERT_FILE")
+                .filter(|v| !v.is_empty())
+                .map(std::path::PathBuf::from),
             timing: ProbeTiming::default(),
         }
     }
@@ -234,6 +242,8 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
         20.0
     };
     let deadline = started + Duration::from_secs_f64(max_seconds);
+    let (chosen, server_choice) = nearest_of_several(config).await;
+    let config = chosen.as_ref().unwrap_or(config);
     let state = Arc::new(Mutex::new(State::new(&config.server)));
     let bytes_used = Arc::new(AtomicU64::new(0));
     let expected = expected_duration(&config.timing).min(Duration::from_secs_f64(max_seconds));
@@ -245,6 +255,7 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     let state = lock(&state);
     let mut report = NetworkReport {
         server: state.server.clone(),
+        server_choice,
         stun_server: state.stun_server.clone(),
         download: state.download.clone(),
         upload: state.upload.clone(),
@@ -259,6 +270,23 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
     };
     report.video = rating::rate_report(&report);
     report
+}
+
+/// With several servers, the settings for the nearest (and how it was
+/// picked); with one, nothing changes.
+async fn nearest_of_several(
+    config: &ProbeConfig,
+) -> (Option<ProbeConfig>, Option<crate::net::model::ServerChoice>) {
+    let servers = choose::server_list(&config.server);
+    if servers.len() < 2 {
+        return (None, None);
+    }
+    let (nearest, choice) = choose::nearest(&servers, config).await;
+    let chosen = ProbeConfig {
+        server: nearest,
+        ..config.clone()
+    };
+    (Some(chosen), Some(choice))
 }
 
 fn expected_duration(t: &ProbeTiming) -> Duration {
@@ -819,7 +847,7 @@ async fn audio_step(
             } else {
                 UdpStatus::NotMeasured
             };
-            s.udp_reason = Some(capitalise(&reason));
+            s.udp_reason = Some(crate::term::capitalise(&reason));
         }
         udp::UdpOutcome::NotMeasured(reason) => {
             s.udp_status = UdpStatus::NotMeasured;
@@ -842,14 +870,6 @@ pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
         return Err(bad());
     }
     Ok((host.to_string(), port))
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(c) => c.to_uppercase().collect::<String>() + chars.as_str(),
-        None => String::new(),
-    }
 }
 
 fn round2(v: f64) -> f64 {

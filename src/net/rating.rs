@@ -293,8 +293,9 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
         .filter(|(r, _)| !undecided(r))
         .map(|(r, _)| r.band)
         .max()
+        // Nothing measured is "not measured", never the worst band.
         .unwrap_or(if rated.is_empty() {
-            VideoRating::Unusable
+            VideoRating::NotMeasured
         } else {
             VideoRating::Good
         });
@@ -302,7 +303,9 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     let open = rated.iter().any(|(r, _)| undecided(r) && r.band > rating);
     let mut extra = Vec::new();
     if m.udp == UdpStatus::Blocked {
-        rating = rating.max(t.udp_blocked_at_best);
+        if !rated.is_empty() {
+            rating = rating.max(t.udp_blocked_at_best);
+        }
         extra.push(
             "Your network did not let through the kind of traffic video calls prefer (UDP). \
              Most video apps then switch to a slower route that usually still works, but can add delay."
@@ -337,7 +340,7 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
 /// rating is conclusive and `poor` or `unusable`; `not-met` when conclusive and
 /// `good` or `fair`; `unknown` when not enough could be measured.
 pub fn internet_criterion(video: &VideoAssessment) -> Status {
-    if !video.conclusive {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
         Status::Unknown
     } else if video.rating >= VideoRating::Poor {
         Status::Met
@@ -389,7 +392,7 @@ fn speed_words(
         VideoRating::Poor => format!(
             "{figure}, below the 0.75 Mbit/s video calls usually ask for, so the picture may freeze or drop out."
         ),
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("{figure}, too little to carry video; a phone call may work better.")
         }
     }
@@ -414,7 +417,7 @@ fn delay_words(band: VideoRating, ms: f64) -> String {
         VideoRating::Poor => format!(
             "Delay is long (about {ms:.0} ms there and back), so conversation may feel stilted."
         ),
-        VideoRating::Unusable => format!(
+        VideoRating::Unusable | VideoRating::NotMeasured => format!(
             "Delay is very long (about {ms:.0} ms there and back); a live conversation would be hard."
         ),
     }
@@ -431,7 +434,7 @@ fn jitter_words(band: VideoRating, ms: f64) -> String {
         VideoRating::Poor => {
             format!("Delay varies a lot (about {ms:.0} ms), which can make voices choppy.")
         }
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("Delay varies so much (about {ms:.0} ms) that sound would break up.")
         }
     }
@@ -446,7 +449,7 @@ fn loss_words(band: VideoRating, pct: f64) -> String {
         VideoRating::Poor => {
             format!("Many audio packets were lost ({pct:.1}%), so voices may break up.")
         }
-        VideoRating::Unusable => {
+        VideoRating::Unusable | VideoRating::NotMeasured => {
             format!("Too many audio packets were lost ({pct:.1}%) for a clear conversation.")
         }
     }
@@ -469,7 +472,7 @@ fn mos_words(band: VideoRating, mos: f64) -> String {
         VideoRating::Good => "good",
         VideoRating::Fair => "fair",
         VideoRating::Poor => "poor",
-        VideoRating::Unusable => "very poor",
+        VideoRating::Unusable | VideoRating::NotMeasured => "very poor",
     };
     format!("Estimated sound quality of a call: {mos:.1} out of 4.5 ({words}).")
 }
@@ -671,10 +674,20 @@ mod tests {
     #[test]
     fn nothing_measured_is_not_conclusive() {
         let a = rate(&Measured::default(), thresholds());
+        assert_eq!(a.rating, VideoRating::NotMeasured, "never 'unusable'");
         assert!(!a.conclusive);
         assert!(a.metrics.is_empty());
         assert_eq!(internet_criterion(&a), Status::Unknown);
         assert!(a.reasons[0].contains("could not be measured"));
+        // UDP blocked with nothing else measured is still not measured.
+        let blocked = Measured {
+            udp: UdpStatus::Blocked,
+            ..Measured::default()
+        };
+        assert_eq!(
+            rate(&blocked, thresholds()).rating,
+            VideoRating::NotMeasured
+        );
     }
 
     #[test]
@@ -719,6 +732,7 @@ mod tests {
     fn report_rating_lists_what_is_missing_and_why() {
         let report = NetworkReport {
             server: "http://127.0.0.1:1".into(),
+            server_choice: None,
             stun_server: None,
             download: Throughput {
                 mbps: Some(20.0),

@@ -16,6 +16,48 @@ pub fn render(
     }
 }
 
+/// Which of several servers was used, and why: the nearest by round trip,
+/// with each one's figure or the reason it was skipped.
+pub fn choice_sentence(choice: &ServerChoice, chosen: &str) -> String {
+    let host = super::probe::server_host;
+    let answered: Vec<String> = choice
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            c.rtt_ms
+                .map(|rtt| format!("{} {rtt:.1} ms", host(&c.server)))
+        })
+        .collect();
+    let skipped: Vec<String> = choice
+        .candidates
+        .iter()
+        .filter_map(|c| {
+            c.reason
+                .as_ref()
+                .map(|why| format!("{} was skipped: {why}", host(&c.server)))
+        })
+        .collect();
+    let mut sentence = if answered.is_empty() {
+        format!(
+            "None of the {} servers given answered within a second, so the test tried {}.",
+            choice.candidates.len(),
+            host(chosen)
+        )
+    } else {
+        format!(
+            "Measured against {}, the nearest of the {} servers given (round trips: {}).",
+            host(chosen),
+            choice.candidates.len(),
+            answered.join(", ")
+        )
+    };
+    for line in skipped {
+        sentence.push(' ');
+        sentence.push_str(&line);
+    }
+    sentence
+}
+
 /// Words for a band; the colour only repeats what the words say.
 pub fn band_words(band: VideoRating) -> (&'static str, Tone) {
     match band {
@@ -23,12 +65,13 @@ pub fn band_words(band: VideoRating) -> (&'static str, Tone) {
         VideoRating::Fair => ("fair", Tone::Caution),
         VideoRating::Poor => ("may struggle", Tone::Concern),
         VideoRating::Unusable => ("not enough for video", Tone::Concern),
+        VideoRating::NotMeasured => ("not measured", Tone::Neutral),
     }
 }
 
 /// One sentence on the whole connection, and what to do next.
 pub fn summary(video: &VideoAssessment) -> (String, Option<&'static str>) {
-    if !video.conclusive {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
         return (
             "The connection test could not measure everything it needs, so there is no overall answer yet."
                 .to_string(),
@@ -53,7 +96,7 @@ pub fn summary(video: &VideoAssessment) -> (String, Option<&'static str>) {
                   through with your therapist.",
             ),
         ),
-        VideoRating::Unusable => (
+        VideoRating::Unusable | VideoRating::NotMeasured => (
             "Right now your connection does not seem able to carry a video session.".to_string(),
             Some(
                 "This is about the line, not about you. You could try another network or try again later. A phone \
@@ -196,8 +239,14 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
         out.push_str(&format!("\n{next}\n"));
     }
 
+    if let Some(choice) = &report.server_choice {
+        out.push_str(&format!("\n{}\n", choice_sentence(choice, &report.server)));
+    }
     let mb = report.bytes_used as f64 / 1e6;
-    let mut contacted = vec![report.server.clone()];
+    let mut contacted = match &report.server_choice {
+        Some(choice) => choice.candidates.iter().map(|c| c.server.clone()).collect(),
+        None => vec![report.server.clone()],
+    };
     if let Some(stun) = &report.stun_server
         && super::probe::server_host(&report.server) != *stun
     {
@@ -207,6 +256,10 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
         "This test used about {mb:.1} MB of data in {:.0} seconds. ",
         report.duration_s
     );
+    if contacted.len() > 2 {
+        let last = contacted.pop().unwrap_or_default();
+        contacted = vec![contacted.join(", "), last];
+    }
     if contacted.len() == 1 {
         about.push_str(&format!(
             "It talked only to {}, which sees this computer's internet address and nothing else.",
@@ -235,6 +288,7 @@ mod tests {
     fn sample(conclusive_data: bool) -> NetworkReport {
         let mut r = NetworkReport {
             server: "https://speed.example.org".into(),
+            server_choice: None,
             stun_server: Some("stun.example.org:3478".into()),
             download: Throughput {
                 mbps: conclusive_data.then_some(19.1),
@@ -301,6 +355,60 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("no overall answer yet"), "{text}");
+    }
+
+    #[test]
+    fn the_server_choice_names_the_nearest_and_why_others_were_skipped() {
+        let mut r = sample(true);
+        r.server = "https://b.example".into();
+        r.server_choice = Some(ServerChoice {
+            candidates: vec![
+                ServerCandidate {
+                    server: "https://a.example".into(),
+                    rtt_ms: Some(41.0),
+                    reason: None,
+                },
+                ServerCandidate {
+                    server: "https://b.example".into(),
+                    rtt_ms: Some(12.25),
+                    reason: None,
+                },
+                ServerCandidate {
+                    server: "https://c.example".into(),
+                    rtt_ms: None,
+                    reason: Some("Could not find c.example.".into()),
+                },
+            ],
+        });
+        let text = terminal(&r, Style::decide(false, true, true));
+        assert!(
+            text.contains(
+                "Measured against b.example, the nearest of the 3 servers given (round trips: \
+                 a.example 41.0 ms, b.example 12.2 ms). c.example was skipped: Could not find \
+                 c.example."
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("https://a.example, https://b.example, https://c.example and stun"),
+            "{text}"
+        );
+        let json = String::from_utf8(
+            render(&r, OutputFormat::Json, Style::decide(false, true, true)).unwrap(),
+        )
+        .unwrap();
+        assert!(json.contains("\"server_choice\""));
+        // One server: no choice in the JSON at all.
+        let one = String::from_utf8(
+            render(
+                &sample(true),
+                OutputFormat::Json,
+                Style::decide(false, true, true),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert!(!one.contains("server_choice"));
     }
 
     #[test]

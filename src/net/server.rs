@@ -44,6 +44,7 @@ use super::stun;
 
 mod admission;
 mod connection;
+pub mod metrics;
 mod stun_limit;
 
 use admission::{AddressLimits, AddressTable, Refusal};
@@ -92,6 +93,8 @@ pub struct ServerConfig {
     pub stun_replies_per_s: f64,
     /// On shutdown, how long open connections get to finish.
     pub drain_timeout: Duration,
+    /// Where to serve Prometheus text metrics (`GET /metrics`), apart from `listen`.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl ServerConfig {
@@ -114,6 +117,7 @@ impl ServerConfig {
             stun_per_source_per_s: 200.0,
             stun_replies_per_s: 5_000.0,
             drain_timeout: Duration::from_secs(5),
+            metrics: None,
         }
     }
 }
@@ -157,12 +161,17 @@ pub struct BoundServer {
     config: ServerConfig,
     tcp: TcpListener,
     udp: UdpSocket,
+    metrics: Option<TcpListener>,
     pub stats: Arc<ServerStats>,
 }
 
 /// Bind TCP and UDP on the same address. With port 0, both get the same
 /// free port (retrying when the UDP side of a fresh TCP port is taken).
 pub async fn bind(config: ServerConfig) -> std::io::Result<BoundServer> {
+    let metrics = match config.metrics {
+        Some(addr) => Some(TcpListener::bind(addr).await?),
+        None => None,
+    };
     let mut attempts = 0;
     loop {
         let tcp = TcpListener::bind(config.listen).await?;
@@ -173,6 +182,7 @@ pub async fn bind(config: ServerConfig) -> std::io::Result<BoundServer> {
                     config,
                     tcp,
                     udp,
+                    metrics,
                     stats: Arc::new(ServerStats::default()),
                 });
             }
@@ -188,6 +198,11 @@ pub async fn bind(config: ServerConfig) -> std::io::Result<BoundServer> {
 impl BoundServer {
     pub fn local_addr(&self) -> SocketAddr {
         self.tcp.local_addr().unwrap_or(self.config.listen)
+    }
+
+    /// Where metrics are served, when asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     /// Serve until `shutdown` completes, then stop accepting, give open
@@ -220,17 +235,24 @@ impl BoundServer {
             slot_freed: tokio::sync::Notify::new(),
         });
         let udp_task = tokio::spawn(stun_loop(self.udp, shared.clone(), stop_rx.clone()));
+        let metrics_task = self
+            .metrics
+            .map(|l| tokio::spawn(metrics::serve(l, self.stats.clone(), stop_rx.clone())));
         let http_task = tokio::spawn(accept_loop(self.tcp, shared, stop_rx));
         shutdown.await;
         let _ = stop_tx.send(true);
         let _ = http_task.await;
         let _ = udp_task.await;
+        if let Some(task) = metrics_task {
+            let _ = task.await;
+        }
     }
 }
 
 /// A server running on the current runtime, stopped when dropped (for tests and benches).
 pub struct RunningServer {
     pub addr: SocketAddr,
+    pub metrics_addr: Option<SocketAddr>,
     pub stats: Arc<ServerStats>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
@@ -260,6 +282,7 @@ impl Drop for RunningServer {
 pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
     let bound = bind(config).await?;
     let addr = bound.local_addr();
+    let metrics_addr = bound.metrics_addr();
     let stats = bound.stats.clone();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(bound.run(async move {
@@ -267,6 +290,7 @@ pub async fn spawn(config: ServerConfig) -> std::io::Result<RunningServer> {
     }));
     Ok(RunningServer {
         addr,
+        metrics_addr,
         stats,
         stop: Some(stop),
         task: Some(task),

@@ -19,9 +19,11 @@ pub struct AnswersFile {
     pub answers: Answers,
     pub region: Option<String>,
     pub session_plan: Option<SessionPlan>,
+    /// The clinic's reference for the client, printed on every page.
+    pub client_ref: Option<String>,
 }
 
-const TOP_LEVEL_FIELDS: [&str; 3] = ["answers", "region", "session_plan"];
+const TOP_LEVEL_FIELDS: [&str; 4] = ["answers", "region", "session_plan", "client_ref"];
 
 /// Read and validate an answers file.
 pub fn load(path: &Path, bank: &QuestionBank) -> Result<AnswersFile, InputError> {
@@ -84,13 +86,34 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
             Some(code) => Some(code),
             None => {
                 problems.push(format!(
-                    "field \"region\": \"{code}\" is not a two-letter country code such as GB, US or IE."
+                    "field \"region\": {}",
+                    crate::crisis::unknown_region(code)
                 ));
                 None
             }
         },
         Some(_) => {
-            problems.push("field \"region\" must be a two-letter country code string.".into());
+            problems.push(format!(
+                "field \"region\" must be a text such as \"GB\"; one of: {}.",
+                crate::crisis::valid_regions()
+            ));
+            None
+        }
+    };
+
+    let client_ref = match top.get("client_ref") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) => match crate::safe_text::client_ref(text) {
+            Ok(text) => Some(text),
+            Err(why) => {
+                problems.push(format!("field \"client_ref\": {why}."));
+                None
+            }
+        },
+        Some(other) => {
+            problems.push(format!(
+                "field \"client_ref\": expected text such as a file number, found {other}."
+            ));
             None
         }
     };
@@ -121,6 +144,7 @@ pub fn parse(path: &Path, text: &str, bank: &QuestionBank) -> Result<AnswersFile
         answers: complete(bank, given),
         region,
         session_plan,
+        client_ref,
     })
 }
 

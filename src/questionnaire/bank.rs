@@ -1,5 +1,5 @@
 //! The question bank: embedded data (data/questions.json) with ids from
-//! PRODUCT.md, sections, plain-language text, a "why we ask" for every question,
+//! docs/interface.md, sections, plain-language text, a "why we ask" for every question,
 //! option ids and branching. Loaded once and checked by tests, so a broken data
 //! file is caught before release rather than in front of a client.
 use std::sync::OnceLock;
@@ -17,7 +17,7 @@ pub struct QuestionBank {
     pub sources: Vec<Source>,
     pub sections: Vec<Section>,
     pub questions: Vec<Question>,
-    /// Free-text session plan built with the client (seeds 002 and 004).
+    /// Free-text session plan built with the client (docs/clinical-basis.md).
     pub plan: PlanSection,
 }
 
@@ -43,7 +43,7 @@ pub struct Section {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Question {
-    /// Stable id, e.g. `privacy.space` (PRODUCT.md: never renamed).
+    /// Stable id, e.g. `privacy.space` (docs/interface.md: never renamed).
     pub id: String,
     pub section: String,
     pub text: String,
@@ -221,7 +221,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:#?}");
     }
 
-    /// PRODUCT.md's contract: these ids and options exist and are never renamed.
+    /// The contract (docs/interface.md): these ids and options exist and are never renamed.
     #[test]
     fn contract_question_and_option_ids_exist() {
         let contract: &[(&str, &[&str])] = &[

@@ -156,12 +156,20 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// Record a plan answer; blank text means "left out".
+    /// Record a plan answer; blank text means "left out". Control characters
+    /// a terminal let through are dropped and the text is kept within
+    /// `safe_text::MAX_FIELD_CHARS`, so a saved draft always reads back.
     pub fn answer_plan(&mut self, prompt: &str, text: Option<&str>) {
-        let text = text.map(str::trim).filter(|t| !t.is_empty());
-        self.state
-            .plan
-            .insert(prompt.to_string(), text.map(str::to_string));
+        let text = text
+            .map(|t| {
+                t.chars()
+                    .filter(|&c| !crate::safe_text::is_unsafe(c) && c != '\n' && c != '\t')
+                    .take(crate::safe_text::MAX_FIELD_CHARS)
+                    .collect::<String>()
+            })
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        self.state.plan.insert(prompt.to_string(), text);
         self.state.history.push(Entry::Plan(prompt.to_string()));
     }
 
@@ -374,11 +382,14 @@ mod tests {
         assert!(matches!(flow.next_step(), Step::Plan(p) if p.id == "place"));
         flow.answer_plan("place", Some("  the armchair  "));
         flow.answer_plan("comfort_items", Some("   "));
+        flow.answer_plan("pause_signal", Some("wave\x1b[2J\u{202e}"));
         flow.skip_plan();
         assert_eq!(flow.next_step(), Step::Done);
         let plan = flow.session_plan().unwrap();
         assert_eq!(plan.place.as_deref(), Some("the armchair"));
         assert_eq!(plan.comfort_items, None);
+        // What a terminal let through is dropped, so the draft reads back.
+        assert_eq!(plan.pause_signal.as_deref(), Some("wave[2J"));
     }
 
     #[test]

@@ -20,3 +20,13 @@ pub mod plan;
 pub mod prompt;
 pub mod risk;
 pub mod session;
+
+/// A home that may be watched: it does not feel safe, or someone may check
+/// the client's phone, computer or messages (yes or unsure). From then on the
+/// check keeps nothing on the device unless asked.
+pub fn watched_home(answers: &Answers) -> bool {
+    answers.get("home.feels_safe").is_some_and(|a| a == "no")
+        || answers
+            .get("home.monitored")
+            .is_some_and(|a| a == "yes" || a == "unsure")
+}

@@ -8,6 +8,9 @@ use std::io::{BufRead, Write};
 pub struct MenuItem {
     pub key: String,
     pub label: String,
+    /// Whether picking it records something (an answer, a skip): the answered
+    /// prompt then shows a tick. "Why", "back" and "pause" record nothing.
+    pub tick: bool,
 }
 
 impl MenuItem {
@@ -15,7 +18,14 @@ impl MenuItem {
         MenuItem {
             key: key.into(),
             label: label.into(),
+            tick: true,
         }
+    }
+
+    /// An item that records nothing, so no tick is left for it.
+    pub fn without_tick(mut self) -> Self {
+        self.tick = false;
+        self
     }
 }
 
@@ -50,9 +60,30 @@ pub trait Prompter {
         start: usize,
         help: &str,
     ) -> Result<usize, Interrupt>;
+    /// Like `choose`, for a long list the client narrows by typing part of a
+    /// label (type-ahead), e.g. a country.
+    fn choose_typed(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt> {
+        self.choose(prompt, items, start, help)
+    }
     /// Free text. An empty reply means "leave this out", or `default` when one is given
     /// (shown greyed as a suggestion; typing replaces it).
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt>;
+}
+
+/// The help line under every menu. Short enough for a 60-column terminal, so
+/// it is never broken mid-word; the opening says the screen is cleared.
+pub fn menu_help(plain: bool) -> &'static str {
+    if plain {
+        "Type a number or letter, then Enter. q leaves at once."
+    } else {
+        "↑↓ or a number or letter, then Enter. Esc leaves at once."
+    }
 }
 
 /// Plain text typed to leave at once in line mode.
@@ -94,7 +125,11 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
     }
 
     fn say(&mut self, text: &str) {
-        let _ = writeln!(self.output, "{}", crate::term::wrap(text, 80));
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(text, crate::term::text_width())
+        );
     }
 
     fn choose(
@@ -104,7 +139,11 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         _start: usize,
         help: &str,
     ) -> Result<usize, Interrupt> {
-        let _ = writeln!(self.output, "{prompt}");
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(prompt, crate::term::text_width())
+        );
         for item in items {
             let _ = writeln!(self.output, "  {item}");
         }
@@ -126,7 +165,41 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         }
     }
 
+    fn choose_typed(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        _start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt> {
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(prompt, crate::term::text_width())
+        );
+        for item in items {
+            let _ = writeln!(self.output, "  {item}");
+        }
+        loop {
+            let _ = write!(self.output, "{help}\n> ");
+            let line = self.read_line()?;
+            if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
+                return Err(Interrupt::QuickExit);
+            }
+            if let Some(index) = match_item(items, &line).or_else(|| match_prefix(items, &line)) {
+                return Ok(index);
+            }
+            let _ = writeln!(
+                self.output,
+                "Please type a name from the list, or its code (or {PLAIN_QUICK_EXIT} to leave)."
+            );
+        }
+    }
+
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
+        let width = crate::term::text_width();
+        let prompt = crate::term::wrap(prompt, width);
+        let help = crate::term::wrap(help, width);
         let _ = write!(self.output, "{prompt}\n{help}\n> ");
         let line = self.read_line()?;
         if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
@@ -151,6 +224,22 @@ pub fn match_item(items: &[MenuItem], typed: &str) -> Option<usize> {
                 .iter()
                 .position(|i| i.label.eq_ignore_ascii_case(typed))
         })
+}
+
+/// The one item whose label starts with what was typed (case-insensitive).
+pub fn match_prefix(items: &[MenuItem], typed: &str) -> Option<usize> {
+    let typed = typed.trim().to_lowercase();
+    if typed.is_empty() {
+        return None;
+    }
+    let mut found = items
+        .iter()
+        .enumerate()
+        .filter(|(_, i)| i.label.to_lowercase().starts_with(&typed));
+    match (found.next(), found.next()) {
+        (Some((index, _)), None) => Some(index),
+        _ => None,
+    }
 }
 
 /// Arrow keys, Enter, and typed numbers or letters (a typed key narrows the
@@ -225,7 +314,9 @@ impl Prompter for TerminalPrompter {
         };
         // The answered line would repeat the choice on screen; keep it unreadable
         // so sensitive answers are not left behind.
-        let formatter = |_: inquire::list_option::ListOption<&MenuItem>| "✓".to_string();
+        let formatter = |o: inquire::list_option::ListOption<&MenuItem>| {
+            if o.value.tick { "✓" } else { "" }.to_string()
+        };
         let message = self.message(prompt);
         let picked = inquire::Select::new(&message, items.to_vec())
             .with_render_config(self.render)
@@ -239,16 +330,50 @@ impl Prompter for TerminalPrompter {
         Ok(picked.index)
     }
 
+    fn choose_typed(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        start: usize,
+        help: &str,
+    ) -> Result<usize, Interrupt> {
+        let scorer = |typed: &str, item: &MenuItem, _: &str, _: usize| -> Option<i64> {
+            let typed = typed.trim().to_lowercase();
+            let label = item.label.to_lowercase();
+            if typed.is_empty() || item.key.eq_ignore_ascii_case(&typed) {
+                Some(0)
+            } else if label.starts_with(&typed) || item.key.to_lowercase().starts_with(&typed) {
+                Some(2)
+            } else {
+                label.contains(&typed).then_some(1)
+            }
+        };
+        let formatter = |o: inquire::list_option::ListOption<&MenuItem>| o.value.label.clone();
+        let message = self.message(prompt);
+        let picked = inquire::Select::new(&message, items.to_vec())
+            .with_render_config(self.render)
+            .with_help_message(help)
+            .with_starting_cursor(start.min(items.len().saturating_sub(1)))
+            .with_scorer(&scorer)
+            .with_formatter(&formatter)
+            .with_page_size(items.len().clamp(1, 12))
+            .raw_prompt()
+            .map_err(interrupt)?;
+        Ok(picked.index)
+    }
+
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
         let formatter = |_: &str| "✓".to_string();
         let message = self.message(prompt);
-        inquire::Text::new(&message)
+        let mut text = inquire::Text::new(&message)
             .with_render_config(self.render)
             .with_help_message(help)
-            .with_default(default)
-            .with_formatter(&formatter)
-            .prompt()
-            .map_err(interrupt)
+            .with_formatter(&formatter);
+        // An empty default would be drawn as "()" after the question.
+        if !default.is_empty() {
+            text = text.with_default(default);
+        }
+        text.prompt().map_err(interrupt)
     }
 }
 

@@ -5,7 +5,7 @@
 //! Terminal-independent: it talks to a [`Prompter`], so tests script a client.
 use super::bank::Question;
 use super::bank::Section;
-use super::flow::{Entry, Flow, Step};
+use super::flow::{Entry, Flow, FlowState, Step};
 use super::prompt::{Interrupt, MenuItem, Prompter, TEXT_BACK};
 use crate::crisis::CrisisResource;
 use crate::term::Style;
@@ -27,23 +27,57 @@ pub enum Ending {
     NotNow,
 }
 
-/// Called after every change so a draft (when the client agreed) is always current.
-pub type SaveHook<'h> = dyn FnMut(&Flow) + 'h;
+/// What a draft needs after every change.
+pub struct Snapshot<'s> {
+    pub state: &'s FlowState,
+    /// The client asked for answers to be kept on this device.
+    pub keep: bool,
+    /// The region for support numbers, once known.
+    pub region: Option<&'s str>,
+}
+
+/// Called after every change so a draft (when the client agreed) is always
+/// current, and removed when they have not (or no longer) agreed.
+pub type SaveHook<'h> = dyn FnMut(Snapshot<'_>) + 'h;
+
+/// The opening screen, drawn above the first question ("Is now a safe and
+/// private time?") so that the first thing asked is whether now is safe.
+#[derive(Debug, Clone)]
+pub struct Opening {
+    pub title: String,
+    pub text: String,
+    /// Technical details, shown only on request ("More about the connection test").
+    pub more: Option<String>,
+}
 
 pub struct Session<'a, 'h, P: Prompter + ?Sized> {
     pub flow: Flow<'a>,
     pub prompter: &'h mut P,
     pub style: Style,
-    pub crisis: &'h [CrisisResource],
+    /// Region for support numbers; `None` until the client is asked.
+    pub region: Option<String>,
+    /// Whether answers may be kept on this device; `None` asks once, after
+    /// the first question.
+    pub keep: Option<bool>,
+    /// The home may be watched (acknowledged once): from then on nothing is
+    /// kept unless the client asks.
+    pub watched: bool,
+    /// A clinic key is set, so a copy only the clinic can open can be saved.
+    pub clinic_key: bool,
+    pub opening: Option<Opening>,
     pub save: &'h mut SaveHook<'h>,
+    crisis: Vec<CrisisResource>,
     /// Crisis resources already shown for a screening yes (shown again for item 5).
     crisis_shown: bool,
 }
+
+const SAFE_NOW: &str = "start.safe_now";
 
 const KEY_SKIP: &str = "s";
 const KEY_WHY: &str = "w";
 const KEY_BACK: &str = "b";
 const KEY_PAUSE: &str = "p";
+const KEY_MORE: &str = "m";
 
 enum Gate {
     Continue,
@@ -56,6 +90,7 @@ enum Picked {
     Why,
     Back,
     Pause,
+    More,
 }
 
 impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
@@ -63,40 +98,53 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         flow: Flow<'a>,
         prompter: &'h mut P,
         style: Style,
-        crisis: &'h [CrisisResource],
+        region: Option<String>,
         save: &'h mut SaveHook<'h>,
     ) -> Self {
+        let crisis = crate::crisis::resources_list(
+            region.as_deref().unwrap_or(crate::crisis::FALLBACK_REGION),
+        );
+        let watched = super::watched_home(&flow.state.answers);
         Session {
             flow,
             prompter,
             style,
-            crisis,
+            region,
+            keep: Some(false),
+            watched,
+            clinic_key: false,
+            opening: None,
             save,
+            crisis,
             crisis_shown: false,
         }
     }
 
     fn saved(&mut self) {
-        (self.save)(&self.flow);
+        (self.save)(Snapshot {
+            state: &self.flow.state,
+            keep: self.keep == Some(true),
+            region: self.region.as_deref(),
+        });
     }
 
     fn help(&self) -> String {
-        if self.style.plain {
-            "Type a number or letter, then Enter. Type q to leave at once.".to_string()
-        } else {
-            "↑↓ or type a number or letter, then Enter. Esc leaves at once and clears the screen."
-                .to_string()
-        }
+        super::prompt::menu_help(self.style.plain).to_string()
     }
 
     /// Walk until the end or until the client stops.
     pub fn run(&mut self) -> Ending {
         let first_section = self.flow.bank.sections.first().map(|s| s.id.clone());
         let mut why_for: Option<String> = None;
+        let mut more_for: Option<String> = None;
         // The intro of a part that needs no safety check, shown above its first question.
         let mut intro: Option<String> = None;
-        let mut cursor: usize = 0;
+        // The option given before, when the client went back to a question.
+        let mut cursor: Option<usize> = None;
         loop {
+            if let Err(ending) = self.checkpoints() {
+                return ending;
+            }
             let step = self.flow.next_step();
             let result = match step {
                 Step::SectionStart(section) if Some(&section.id) == first_section.as_ref() => {
@@ -112,12 +160,18 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
                 Step::SectionStart(section) => self.section_intro(section),
                 Step::Question(q) => {
                     let show_why = why_for.as_deref() == Some(q.id.as_str());
-                    let picked = self.question(q, show_why, cursor, intro.take());
+                    let show_more = more_for.as_deref() == Some(q.id.as_str());
+                    let picked = self.question(q, show_why, show_more, cursor, intro.take());
                     why_for = None;
-                    cursor = 0;
+                    more_for = None;
+                    cursor = None;
                     match picked {
                         Ok(Picked::Why) => {
                             why_for = Some(q.id.clone());
+                            continue;
+                        }
+                        Ok(Picked::More) => {
+                            more_for = Some(q.id.clone());
                             continue;
                         }
                         Ok(Picked::Back) => {
@@ -150,8 +204,120 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         }
     }
 
-    /// Go back one step; the cursor starts on the answer given before.
-    fn back_cursor(&mut self) -> usize {
+    /// What happens between questions, once: after "is now a safe time?",
+    /// the country (when unknown) and whether to keep answers; when the home
+    /// may be watched, what the check now does to keep things private.
+    fn checkpoints(&mut self) -> Result<(), Ending> {
+        if !self.flow.state.answers.contains_key(SAFE_NOW) {
+            return Ok(());
+        }
+        self.opening = None;
+        if self.region.is_none() {
+            self.ask_region().map_err(ending)?;
+            self.saved();
+        }
+        if self.keep.is_none() {
+            self.keep = Some(self.ask_keep().map_err(ending)?);
+            self.saved();
+        }
+        if !self.watched && super::watched_home(&self.flow.state.answers) {
+            self.watched = true;
+            let was_kept = self.keep == Some(true);
+            // Nothing stays on this device from here on unless the client asks
+            // (when pausing); a draft kept so far is deleted now.
+            self.keep = Some(false);
+            self.saved();
+            self.watched_screen(was_kept).map_err(ending)?;
+        }
+        Ok(())
+    }
+
+    fn ask_region(&mut self) -> Result<(), Interrupt> {
+        self.header(
+            "Support numbers",
+            "This is only used to show the right support numbers. Type the first letters \
+             of your country to find it.\n",
+        );
+        let data = crate::crisis::data();
+        let mut items = vec![MenuItem::new(
+            "0",
+            "Somewhere else (show international numbers)",
+        )];
+        items.extend(
+            data.regions
+                .iter()
+                .map(|r| MenuItem::new(r.region.clone(), r.name.clone())),
+        );
+        let help = self.help();
+        let picked = self
+            .prompter
+            .choose_typed("Which country are you in?", &items, 0, &help)?;
+        let region = match picked {
+            0 => crate::crisis::FALLBACK_REGION.to_string(),
+            i => items[i].key.clone(),
+        };
+        self.crisis = crate::crisis::resources_list(&region);
+        self.region = Some(region);
+        Ok(())
+    }
+
+    fn ask_keep(&mut self) -> Result<bool, Interrupt> {
+        self.header(
+            "If you need to stop",
+            "If you pause or have to leave, your answers can be kept in a file only your user \
+             account can open, and deleted when you finish. Anyone who can use your account \
+             could open it.\n",
+        );
+        let items = [
+            MenuItem::new("1", "No, keep nothing (next time starts afresh)"),
+            MenuItem::new("2", "Yes, keep my answers privately until I finish"),
+        ];
+        let help = self.help();
+        let picked = self.prompter.choose(
+            "Should your answers be kept if you pause or leave?",
+            &items,
+            0,
+            &help,
+        )?;
+        Ok(picked == 1)
+    }
+
+    /// Said once, calmly, when home may not feel safe or may be watched.
+    fn watched_screen(&mut self, was_kept: bool) -> Result<(), Interrupt> {
+        let quick_exit = if self.style.plain {
+            "Typing q leaves at once and clears the screen"
+        } else {
+            "Esc leaves at once and clears the screen"
+        };
+        let deleted = if was_kept {
+            " (the answers kept so far have been deleted)"
+        } else {
+            ""
+        };
+        let save = if self.clinic_key {
+            "nothing is saved here unless you choose; a copy locked so only your clinic can \
+             open it is suggested"
+        } else {
+            "nothing is saved on this device unless you choose"
+        };
+        let detail = format!(
+            "Thank you for telling us. To help keep this private from here on:\n\
+             • your answers are not kept on this device unless you ask{deleted};\n\
+             • at the end, {save};\n\
+             • when you finish, the screen is cleared.\n\n\
+             {quick_exit}, at any moment.\n"
+        );
+        self.header("Keeping this private", &detail);
+        let items = [MenuItem::new("1", "Continue").without_tick()];
+        let help = self.help();
+        self.prompter
+            .choose("Ready to go on?", &items, 0, &help)
+            .map(|_| ())
+    }
+
+    /// Go back one step; the cursor starts on the answer given before (on
+    /// "Skip this question" when it was skipped).
+    fn back_cursor(&mut self) -> Option<usize> {
         let previous = self.flow.state.answers.clone();
         match self.flow.back() {
             Some(Entry::Question(id)) => {
@@ -160,9 +326,8 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
                     .bank
                     .question(&id)
                     .and_then(|q| q.options.iter().position(|o| o.id == answer))
-                    .unwrap_or(0)
             }
-            _ => 0,
+            _ => None,
         }
     }
 
@@ -207,11 +372,13 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
     /// The choice at the start of a part: continue, skip it, go back or pause.
     /// `None` when the client went back (already done here).
     fn gate(&mut self, prompt: &str, go_on: &str, skip: &str) -> Result<Option<Gate>, Ending> {
-        let mut items = vec![MenuItem::new("1", go_on), MenuItem::new(KEY_SKIP, skip)];
+        // Skipping holds the cursor: going on into a sensitive part is always
+        // the client's own choice, never what Enter alone does.
+        let mut items = vec![MenuItem::new(KEY_SKIP, skip), MenuItem::new("1", go_on)];
         if self.flow.can_go_back() {
-            items.push(MenuItem::new(KEY_BACK, "Go back"));
+            items.push(MenuItem::new(KEY_BACK, "Go back").without_tick());
         }
-        items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later"));
+        items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later").without_tick());
         let help = self.help();
         let picked = self
             .prompter
@@ -233,17 +400,29 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         &mut self,
         q: &Question,
         show_why: bool,
-        cursor: usize,
+        show_more: bool,
+        cursor: Option<usize>,
         intro: Option<String>,
     ) -> Result<Picked, Interrupt> {
+        let opening = self.opening.clone().filter(|_| q.id == SAFE_NOW);
         let section = self
             .flow
             .bank
             .section(&q.section)
             .map(|s| s.title.clone())
             .unwrap_or_default();
-        let (n, total) = self.flow.progress(&q.id);
+        let (n, _) = self.flow.progress(&q.id);
+        // Follow-ups come and go with the answers; "about" the whole bank
+        // keeps the count from changing while the client answers.
+        let total = self.flow.bank.questions.len();
         let mut detail = intro.map(|i| format!("{i}\n")).unwrap_or_default();
+        if let Some(opening) = &opening {
+            detail = opening.text.clone();
+            if let Some(more) = opening.more.as_ref().filter(|_| show_more) {
+                detail.push_str(&format!("\n\n{more}"));
+            }
+            detail.push('\n');
+        }
         if show_why {
             detail.push_str(&format!("Why we ask this: {}\n", q.why));
         }
@@ -252,29 +431,41 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         {
             detail.push_str(&format!("{}\n", self.style.dim(&line)));
         }
-        self.header(&format!("{section} · question {n} of {total}"), &detail);
-        let mut items: Vec<MenuItem> = q
-            .options
-            .iter()
-            .enumerate()
-            .map(|(i, o)| MenuItem::new((i + 1).to_string(), o.label.clone()))
-            .collect();
-        items.push(MenuItem::new(KEY_SKIP, "Skip this question"));
+        let title = match &opening {
+            Some(opening) => opening.title.clone(),
+            None => format!("{section} · question {n} of about {total}"),
+        };
+        self.header(&title, &detail);
+        // "Skip this question" comes first and holds the cursor, so Enter
+        // pressed out of habit never records an answer the client did not choose.
+        let mut items = vec![MenuItem::new(KEY_SKIP, "Skip this question")];
+        items.extend(
+            q.options
+                .iter()
+                .enumerate()
+                .map(|(i, o)| MenuItem::new((i + 1).to_string(), o.label.clone())),
+        );
         if !show_why {
-            items.push(MenuItem::new(KEY_WHY, "Why we ask this"));
+            items.push(MenuItem::new(KEY_WHY, "Why we ask this").without_tick());
+        }
+        if opening.as_ref().is_some_and(|o| o.more.is_some()) && !show_more {
+            items.push(MenuItem::new(KEY_MORE, "More about the connection test").without_tick());
         }
         if self.flow.can_go_back() {
-            items.push(MenuItem::new(KEY_BACK, "Go back"));
+            items.push(MenuItem::new(KEY_BACK, "Go back").without_tick());
+            // With nothing answered yet there is nothing to keep for later.
+            items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later").without_tick());
         }
-        items.push(MenuItem::new(KEY_PAUSE, "Pause and finish later"));
         let help = self.help();
-        let picked = self.prompter.choose(&q.text, &items, cursor, &help)?;
+        let start = cursor.map_or(0, |option| option + 1);
+        let picked = self.prompter.choose(&q.text, &items, start, &help)?;
         Ok(match items[picked].key.as_str() {
             KEY_SKIP => Picked::Skip,
             KEY_WHY => Picked::Why,
             KEY_BACK => Picked::Back,
             KEY_PAUSE => Picked::Pause,
-            _ => Picked::Option(q.options[picked].id.clone()),
+            KEY_MORE => Picked::More,
+            _ => Picked::Option(q.options[picked - 1].id.clone()),
         })
     }
 
@@ -304,10 +495,12 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
     }
 
     fn not_now(&mut self) -> Result<(), Ending> {
-        self.header(
-            "That is completely okay",
-            "You can come back whenever it is a better time: run session-ready check again.\n",
+        let detail = format!(
+            "You can come back whenever it is a better time: run {} check again.\n\n{}\n",
+            crate::term::self_command(),
+            crate::crisis::emergency_line(&self.crisis)
         );
+        self.header("That is completely okay", &detail);
         let items = [
             MenuItem::new("1", "Leave for now"),
             MenuItem::new("2", "Carry on anyway"),
@@ -338,7 +531,7 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
              time.\n"
         };
         self.header("Support is available now", intro);
-        let resources = crate::crisis::render_list(self.crisis, self.style);
+        let resources = crate::crisis::render_list(&self.crisis, self.style);
         self.prompter.say(&resources);
         let items = [
             MenuItem::new("1", "Continue with the questions"),
@@ -387,7 +580,10 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         let title = self.flow.bank.plan.title.clone();
         self.header(
             &title,
-            &format!("{why}\n\n{}\n", self.style.dim(&capitalise(hint))),
+            &format!(
+                "{why}\n\n{}\n",
+                self.style.dim(&crate::term::capitalise(hint))
+            ),
         );
         let help = if self.style.plain {
             format!(
@@ -407,14 +603,6 @@ impl<'a, 'h, P: Prompter + ?Sized> Session<'a, 'h, P> {
         self.saved();
         Ok(())
     }
-}
-
-fn capitalise(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The pseudo-section id recorded when the client starts the session plan.

@@ -36,10 +36,41 @@ impl Delivery<'_> {
     }
 }
 
+impl Delivery<'_> {
+    /// Where the report is written: `--output`, with `.age` added when the
+    /// copy is encrypted and the name does not say so (an encrypted file under
+    /// a `.json` name would look like a report anyone could open).
+    pub fn output_path(&self) -> Option<std::borrow::Cow<'_, Path>> {
+        let path = self.output?;
+        let named_encrypted = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("age"));
+        if self.encrypt_to.is_none() || named_encrypted || crate::fsutil::is_stdout(Some(path)) {
+            return Some(std::borrow::Cow::Borrowed(path));
+        }
+        let mut name = path.as_os_str().to_os_string();
+        name.push(".age");
+        Some(std::borrow::Cow::Owned(name.into()))
+    }
+}
+
 /// Render, encrypt if asked, and write (or print) the report.
 pub fn deliver(report: &Report, delivery: &Delivery) -> anyhow::Result<()> {
     let bytes = prepare(report, delivery)?;
-    crate::fsutil::emit(delivery.output, &bytes)
+    let path = delivery.output_path();
+    crate::fsutil::emit(path.as_deref(), &bytes)?;
+    if let (Some(asked), Some(written)) = (delivery.output, path.as_deref())
+        && asked != written
+    {
+        eprintln!(
+            "{}",
+            crate::safe_text::printable(&format!(
+                "Saved as {}: the copy is encrypted for the clinic, so its name ends in .age.",
+                written.display()
+            ))
+        );
+    }
+    Ok(())
 }
 
 /// The bytes `deliver` would write: the view chosen, rendered, encrypted.
@@ -123,7 +154,12 @@ mod tests {
         let file = Path::new("r.txt");
         let in_file = prepare(&report(&[]), &delivery(Some(file), None)).unwrap();
         assert!(!in_file.contains(&0x1b));
-        assert!(String::from_utf8(in_file).unwrap().contains("risk.asq1"));
+        // The clinician copy, with the risk answers in the questions' own words.
+        assert!(
+            String::from_utf8(in_file)
+                .unwrap()
+                .contains("have you wished you were dead?")
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! only in the clinician copy, ASQ and UCLA-3 wording attributed.
 use chrono::{DateTime, Utc};
 
-use crate::assessment::Status;
+use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceRating;
 use crate::net::NetworkReport;
@@ -114,11 +114,14 @@ pub fn build(report: &Report) -> Document {
     let mut blocks = Vec::new();
     let crisis = crisis_block(&report.crisis_resources);
 
-    // Urgent: crisis resources before anything else, the title included.
-    if report.urgent {
+    // Urgent, or a positive screen of unknown acuity: crisis resources
+    // straight under the title, before anything else. The title stays first
+    // so every format opens with its one top-level heading (Markdown h1, the
+    // PDF's H1 tag).
+    blocks.push(Block::Title(title(report)));
+    if report.crisis_first() {
         blocks.push(crisis.clone());
     }
-    blocks.push(Block::Title(title(report)));
     blocks.push(Block::Meta(meta_lines(report)));
 
     if report.urgent && clinician {
@@ -130,13 +133,32 @@ pub fn build(report: &Report) -> Document {
                  service's procedure for an acute positive screen.",
             ),
         ]));
+    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown && clinician {
+        blocks.push(Block::Paragraph(vec![
+            strong("Same-day follow-up: "),
+            plain(
+                "the client answered yes to an ASQ screening question but not the acuity \
+                 question (risk.asq5), so acuity is unknown. Please contact them today for a \
+                 brief suicide safety assessment, as you would for a possibly acute screen.",
+            ),
+        ]));
     }
 
     blocks.push(Block::Heading("Recommendation".into()));
-    blocks.push(Block::Paragraph(vec![strong(capitalise(
+    blocks.push(Block::Paragraph(vec![strong(crate::term::capitalise(
         report.outcome.words(),
     ))]));
-    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    // The saved headline speaks to the client; the clinician copy speaks to
+    // the clinician. One paragraph, so the ASQ result reads as part of the
+    // recommendation.
+    let headline = if clinician {
+        clinician_summary(report)
+    } else {
+        report.headline.clone()
+    };
+    let mut recommendation = vec![plain(format!("{headline} "))];
+    recommendation.extend(risk_screen_line(report));
+    blocks.push(Block::Paragraph(recommendation));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
         blocks.push(Block::Paragraph(vec![plain(
             "The questionnaire was stopped before the end. Questions that were not reached \
@@ -157,7 +179,7 @@ pub fn build(report: &Report) -> Document {
                 // Evidence (question ids and answers) is for the clinician;
                 // the client copy keeps to plain sentences, as on screen.
                 details: if clinician {
-                    evidence_lines(&c.evidence)
+                    evidence_lines(&c.evidence, report.network.as_ref())
                 } else {
                     Vec::new()
                 },
@@ -176,6 +198,11 @@ pub fn build(report: &Report) -> Document {
 
     if !report.adjustments.is_empty() {
         blocks.push(Block::Heading("What could help".into()));
+        if clinician {
+            blocks.push(Block::Paragraph(vec![plain(
+                "Agree with the client which of these to try before the first video session.",
+            )]));
+        }
         blocks.push(Block::Bullets(
             report
                 .adjustments
@@ -186,6 +213,13 @@ pub fn build(report: &Report) -> Document {
     }
 
     blocks.push(Block::Heading("Connection".into()));
+    if let Some(source) = &report.network_source {
+        blocks.push(Block::Paragraph(if source.stale {
+            vec![strong("Possibly out of date: "), plain(source.words())]
+        } else {
+            vec![plain(source.words())]
+        }));
+    }
     blocks.extend(network_blocks(
         report.network.as_ref(),
         report.network_reason.as_deref(),
@@ -221,7 +255,7 @@ pub fn build(report: &Report) -> Document {
     blocks.push(Block::Heading("Answers".into()));
     blocks.extend(answer_blocks(report));
 
-    if !report.urgent {
+    if !report.crisis_first() {
         blocks.push(crisis);
     }
     blocks.push(Block::Note(
@@ -240,18 +274,51 @@ pub fn build(report: &Report) -> Document {
     }
 }
 
+/// The ASQ result, credited to the NIMH: in a clinician's words in the
+/// clinician copy, and in plain words in the client's own copy.
+pub fn risk_screen_line(report: &Report) -> Inline {
+    let screen = report.risk_screen;
+    match report.view {
+        View::Clinician => vec![
+            strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
+            plain(format!(
+                "{}.",
+                crate::term::capitalise(screen.clinical_words())
+            )),
+        ],
+        View::Client => vec![
+            strong(format!(
+                "Questions about how you have been feeling, from the {ASQ_NAME}: "
+            )),
+            plain(screen.client_words()),
+        ],
+    }
+}
+
 /// A criterion's evidence for the page. Evidence that restates an answer
 /// ("privacy.space = none (…)") is named by question id only, since the
 /// Answers section shows each one in full with its wording; measurements and
 /// scores are kept as written.
-fn evidence_lines(evidence: &[String]) -> Vec<String> {
+///
+/// The connection's figures and reasons are printed once, under Connection:
+/// here they are named, not repeated.
+fn evidence_lines(evidence: &[String], network: Option<&NetworkReport>) -> Vec<String> {
     let mut ids = Vec::new();
     let mut lines = Vec::new();
+    let mut connection = false;
     for e in evidence {
+        let figure = NETWORK_FIGURES.iter().any(|prefix| e.starts_with(prefix));
+        if figure || network.is_some_and(|n| n.video.reasons.contains(e)) {
+            connection = true;
+            continue;
+        }
         match e.split_once(" = ") {
             Some((id, _)) if bank().question(id).is_some() => ids.push(id),
             _ => lines.push(e.clone()),
         }
+    }
+    if connection {
+        lines.push("Measured figures and what they mean: under Connection.".to_string());
     }
     if !ids.is_empty() {
         lines.insert(
@@ -265,18 +332,74 @@ fn evidence_lines(evidence: &[String]) -> Vec<String> {
     lines
 }
 
+/// How the internet criterion's evidence starts each measured figure
+/// (assessment.rs, `network_figures`).
+const NETWORK_FIGURES: [&str; 5] = [
+    "download ",
+    "upload ",
+    "idle round trip ",
+    "round trip while busy ",
+    "audio-like stream: ",
+];
+
+/// The recommendation in words for the clinician: what to agree with the
+/// client, never a verdict.
+fn clinician_summary(report: &Report) -> String {
+    use crate::assessment::{CriterionId, Outcome};
+    let unknown = report.criteria.iter().any(|c| c.status == Status::Unknown);
+    let open = if unknown {
+        " Some criteria are not known yet (skipped or not measured); go through them with the \
+         client."
+    } else {
+        ""
+    };
+    match report.outcome {
+        Outcome::InPersonRecommended => {
+            let reasons: Vec<&str> = report
+                .criteria
+                .iter()
+                .filter(|c| c.status == Status::Met)
+                .map(|c| match c.id {
+                    CriterionId::Privacy => "the client may have nowhere private to talk",
+                    CriterionId::Isolation => {
+                        "meeting in person may be an important way for them to have contact"
+                    }
+                    CriterionId::Internet => "the connection may not be steady enough for video",
+                    CriterionId::Risk => {
+                        "their answers about current risk suggest starting with more support"
+                    }
+                    CriterionId::HomeSafety => "home may not be a safe place for sessions",
+                })
+                .collect();
+            let reasons = match reasons.as_slice() {
+                [] => String::new(),
+                [one] => format!(", because {one}"),
+                [rest @ .., last] => format!(", because {} and {last}", rest.join(", ")),
+            };
+            format!(
+                "In-person sessions are recommended for now{reasons}. Talk this through with \
+                 the client and agree the next step together; their view matters.{open}"
+            )
+        }
+        Outcome::VideoWithAdjustments if !report.adjustments.is_empty() => format!(
+            "Video sessions from home look possible with the changes under What could help. \
+             Agree with the client which of them to try before the first session.{open}"
+        ),
+        Outcome::VideoWithAdjustments => format!(
+            "Video sessions from home look possible.{open} Agree with the client how to check \
+             what is still open before the first session."
+        ),
+        Outcome::VideoSuitable => "Video sessions from home look like a good fit right now. \
+                                   Go through the session plan with the client at the first \
+                                   session."
+            .to_string(),
+    }
+}
+
 fn item(text: Inline) -> Item {
     Item {
         text,
         details: Vec::new(),
-    }
-}
-
-fn capitalise(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 
@@ -291,7 +414,11 @@ fn meta_lines(report: &Report) -> Vec<String> {
              therapist's copy only."
         }
     };
-    let mut lines = vec![copy.to_string()];
+    let mut lines = Vec::new();
+    if let Some(reference) = &report.client_ref {
+        lines.push(format!("Client: {reference}"));
+    }
+    lines.push(copy.to_string());
     if let Some(clinic) = &report.clinic {
         if let Some(name) = &clinic.name {
             lines.push(format!("Clinic: {name}"));
@@ -361,15 +488,23 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
             )),
         ])];
     };
-    let rating = serde_json::to_value(n.video.rating)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default();
-    let mut blocks = vec![Block::Paragraph(vec![
-        plain("For a one-to-one video call: "),
-        strong(rating),
-        plain("."),
-    ])];
+    // A rating from part of the figures is not one to rely on: say so.
+    let rating = n.video.rating.as_str();
+    let mut blocks = vec![Block::Paragraph(
+        if n.video.conclusive || n.video.rating == crate::net::model::VideoRating::NotMeasured {
+            vec![
+                plain("For a one-to-one video call: "),
+                strong(rating),
+                plain("."),
+            ]
+        } else {
+            vec![
+                plain("For a one-to-one video call: "),
+                strong(rating),
+                plain(" from what could be measured; too little was measured to rely on it."),
+            ]
+        },
+    )];
     let speed = |t: &crate::net::model::Throughput| match t.mbps {
         Some(m) if t.lower_bound => format!("at least {m:.1} Mbit/s"),
         Some(m) => format!("{m:.1} Mbit/s"),
@@ -411,6 +546,11 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
         n.duration_s,
         n.bytes_used as f64 / 1_000_000.0
     )));
+    if let Some(choice) = &n.server_choice {
+        blocks.push(Block::Note(crate::net::render::choice_sentence(
+            choice, &n.server,
+        )));
+    }
     blocks
 }
 

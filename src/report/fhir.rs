@@ -2,7 +2,7 @@
 //! QuestionnaireResponse, and the matching Questionnaire resource
 //! (schema/questionnaire.fhir.json) that a record system can load to read it.
 //!
-//! Choices made, following research §6.1–6.3:
+//! Choices made (the reasons are in docs/clinical-basis.md, "Reports for the record"):
 //! - Option ids are codes in one local code system per question
 //!   (`{FHIR_BASE}/CodeSystem/<question id>`): the same id, e.g. `none`,
 //!   means different things in different questions.
@@ -16,7 +16,7 @@
 //!   clinician sees in the PDF is lost in the record.
 use serde::Serialize;
 
-use crate::assessment::{CriterionId, Outcome, Status};
+use crate::assessment::{CriterionId, Outcome, RiskScreen, Status};
 use crate::net::model::VideoRating;
 use crate::questionnaire::{Question, SKIPPED, bank};
 
@@ -32,6 +32,9 @@ pub const QUESTIONNAIRE_ID: &str = "video-session-readiness";
 /// HL7 code system for why a value is missing.
 pub const DATA_ABSENT_REASON: &str = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
 const LOINC: &str = "http://loinc.org";
+/// HL7 v3 ActPriority: `UR` (urgent) tags an urgent response, so a record
+/// system can sort or flag it without reading the items.
+pub const ACT_PRIORITY: &str = "http://terminology.hl7.org/CodeSystem/v3-ActPriority";
 
 pub fn questionnaire_url() -> String {
     format!("{FHIR_BASE}/Questionnaire/{QUESTIONNAIRE_ID}")
@@ -103,6 +106,19 @@ pub struct ResponseItem {
     pub item: Vec<ResponseItem>,
 }
 
+/// `Reference` by identifier only: the clinic's own reference for the
+/// client; its system is the clinic's, so none is claimed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Subject {
+    pub identifier: Identifier,
+    pub display: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Identifier {
+    pub value: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Meta {
     pub tag: Vec<Coding>,
@@ -123,16 +139,11 @@ pub struct QuestionnaireResponse {
     pub text: Narrative,
     pub questionnaire: String,
     pub status: &'static str,
+    /// The clinic's reference for the client, as a logical reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<Subject>,
     pub authored: String,
     pub item: Vec<ResponseItem>,
-}
-
-/// The code of `value` as serialised (kebab-case ids from the model).
-fn code_of<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn group(link_id: &str, text: &str, items: Vec<ResponseItem>) -> ResponseItem {
@@ -168,13 +179,9 @@ pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
 
 pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
     let bank = bank();
-    let mut items = Vec::new();
-    let crisis = crisis_group(report);
-    // Urgent: the crisis resources are the first item a record system shows.
-    if report.urgent {
-        items.push(crisis.clone());
-    }
-    items.push(assessment_group(report));
+    // Items keep the Questionnaire's order in every case (HL7's validator
+    // checks it); urgency is shown by a tag and the narrative's first lines.
+    let mut items = vec![assessment_group(report)];
     for section in &bank.sections {
         let answered_items: Vec<ResponseItem> = bank
             .in_section(&section.id)
@@ -193,23 +200,23 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
         items.push(plan);
     }
     items.push(network_group(report));
-    if !report.urgent {
-        items.push(crisis);
-    }
+    items.push(crisis_group(report));
 
     let view_display = match report.view {
         crate::report::View::Clinician => "Clinician copy",
         crate::report::View::Client => "Client copy (risk answers left out)",
     };
+    let mut tags = vec![coding(
+        &code_system("report-view"),
+        report.view.as_str(),
+        view_display,
+    )];
+    if report.urgent {
+        tags.insert(0, coding(ACT_PRIORITY, "UR", "urgent"));
+    }
     QuestionnaireResponse {
         resource_type: "QuestionnaireResponse",
-        meta: Meta {
-            tag: vec![coding(
-                &code_system("report-view"),
-                &code_of(&report.view),
-                view_display,
-            )],
-        },
+        meta: Meta { tag: tags },
         language: "en",
         text: narrative(report),
         questionnaire: questionnaire_canonical(),
@@ -217,30 +224,65 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
             QuestionnaireStatus::Completed => "completed",
             QuestionnaireStatus::Stopped => "stopped",
         },
+        subject: report.client_ref.as_ref().map(|reference| Subject {
+            identifier: Identifier {
+                value: reference.clone(),
+            },
+            display: format!("Client {reference}"),
+        }),
         authored: report.generated_at.clone(),
         item: items,
     }
 }
 
-/// A short human-readable summary (FHIR dom-6: resources should have narrative).
+/// A short human-readable summary (FHIR dom-6: resources should have
+/// narrative). An urgent response opens with the urgency and the numbers to
+/// call, since the items keep the Questionnaire's order and put them last.
 fn narrative(report: &Report) -> Narrative {
-    let div = format!(
-        "<div xmlns=\"http://www.w3.org/1999/xhtml\"><p><b>{}</b></p><p>{}</p><p>{}</p></div>",
+    let mut div = String::from("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
+    if report.crisis_first() {
+        // The client copy leaves the risk answers out, so it says only
+        // that support is there now.
+        let urgent = match report.view {
+            crate::report::View::Clinician if report.urgent => {
+                "Urgent: the client answered yes to the ASQ acuity question (risk.asq5). \
+                 Please contact them promptly."
+            }
+            crate::report::View::Clinician => {
+                "Same-day safety follow-up needed: a positive ASQ screen whose acuity is \
+                 unknown (question 5 not answered)."
+            }
+            crate::report::View::Client if report.urgent => "Urgent: support is there for you now.",
+            crate::report::View::Client => "Support is there for you now.",
+        };
+        div.push_str(&format!(
+            "<p><b>{urgent}</b></p><p>{}:</p><ul>",
+            xml_escape(super::document::CRISIS_TITLE)
+        ));
+        for line in crisis_lines(report) {
+            div.push_str(&format!("<li>{}</li>", xml_escape(&line)));
+        }
+        div.push_str("</ul>");
+    }
+    if let Some(reference) = &report.client_ref {
+        div.push_str(&format!("<p>Client: {}</p>", xml_escape(reference)));
+    }
+    div.push_str(&format!(
+        "<p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&super::document::title(report)),
-        xml_escape(&capitalised(report.outcome.words())),
-        xml_escape(&report.headline)
-    );
+        xml_escape(&crate::term::capitalise(report.outcome.words())),
+        xml_escape(&report.headline),
+        xml_escape(
+            &super::document::risk_screen_line(report)
+                .iter()
+                .map(|span| span.text.as_str())
+                .collect::<String>()
+        )
+    ));
     Narrative {
         status: "generated",
         div,
     }
-}
-
-fn capitalised(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 fn xml_escape(s: &str) -> String {
@@ -248,6 +290,18 @@ fn xml_escape(s: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+/// The item text of the ASQ result, crediting the NIMH.
+const RISK_SCREEN_TEXT: &str = "Suicide risk screen, NIMH Ask Suicide-Screening Questions (ASQ)";
+
+/// The ASQ result as a coding: the report's code, the clinician's words.
+fn risk_screen_coding(screen: RiskScreen) -> Coding {
+    coding(
+        &code_system("risk-screen"),
+        screen.as_str(),
+        &screen.short_clinical(),
+    )
 }
 
 fn assessment_group(report: &Report) -> ResponseItem {
@@ -265,6 +319,11 @@ fn assessment_group(report: &Report) -> ResponseItem {
             "assessment.urgent",
             URGENT_TEXT,
             vec![Value::Boolean(report.urgent)],
+        ),
+        answered(
+            "assessment.risk-screen",
+            RISK_SCREEN_TEXT,
+            vec![Value::Coding(risk_screen_coding(report.risk_screen))],
         ),
     ];
     if !report.headline.trim().is_empty() {
@@ -358,14 +417,21 @@ fn network_group(report: &Report) -> ResponseItem {
         }
         return group("network", "Connection", items);
     };
+    // A probe that measured nothing has no rating: the same absent-value code
+    // as a connection that was never tested.
+    let rating = if n.video.rating == VideoRating::NotMeasured {
+        not_performed()
+    } else {
+        coding(
+            &code_system("video-rating"),
+            n.video.rating.as_str(),
+            rating_display(n.video.rating),
+        )
+    };
     let mut items = vec![answered(
         "network.video-rating",
         RATING_TEXT,
-        vec![Value::Coding(coding(
-            &code_system("video-rating"),
-            &code_of(&n.video.rating),
-            rating_display(n.video.rating),
-        ))],
+        vec![Value::Coding(rating)],
     )];
     let values = [
         n.download.mbps,
@@ -394,11 +460,13 @@ fn rating_display(rating: VideoRating) -> &'static str {
         VideoRating::Fair => "Fair",
         VideoRating::Poor => "Poor",
         VideoRating::Unusable => "Unusable",
+        VideoRating::NotMeasured => "Not measured",
     }
 }
 
-fn crisis_group(report: &Report) -> ResponseItem {
-    let mut lines: Vec<Value> = report
+/// One line per crisis resource, never none.
+fn crisis_lines(report: &Report) -> Vec<String> {
+    let mut lines: Vec<String> = report
         .crisis_resources
         .iter()
         .map(|r| {
@@ -407,18 +475,24 @@ fn crisis_group(report: &Report) -> ResponseItem {
                 .as_deref()
                 .map(|h| format!(" ({h})"))
                 .unwrap_or_default();
-            Value::String(if r.kind == "emergency" {
+            if r.kind == "emergency" {
                 format!("If you are in immediate danger: {}{hours}", r.contact)
             } else {
                 format!("{}: {}{hours}", r.name, r.contact)
-            })
+            }
         })
         .collect();
     if lines.is_empty() {
-        lines.push(Value::String(
-            "If you are in immediate danger, call your local emergency number.".into(),
-        ));
+        lines.push("If you are in immediate danger, call your local emergency number.".into());
     }
+    lines
+}
+
+fn crisis_group(report: &Report) -> ResponseItem {
+    let lines = crisis_lines(report)
+        .into_iter()
+        .map(Value::String)
+        .collect();
     let mut items = vec![answered("crisis.resource", RESOURCE_TEXT, lines)];
     if !report.region.trim().is_empty() {
         items.push(answered(
@@ -550,7 +624,7 @@ pub fn questionnaire() -> Questionnaire {
                         .chain(std::iter::once(declined())),
                 );
                 if q.id == "isolation.isolated" {
-                    // The one UCLA-3 item code verified on loinc.org (research §6.3).
+                    // The one UCLA-3 item code verified on loinc.org (docs/clinical-basis.md).
                     item.code = vec![coding(
                         LOINC,
                         "66867-3",
@@ -646,6 +720,8 @@ fn assessment_definition() -> QuestionnaireItem {
     let mut items = vec![
         QuestionnaireItem::computed("assessment.outcome", "Outcome", "choice").options(outcomes),
         QuestionnaireItem::computed("assessment.urgent", URGENT_TEXT, "boolean"),
+        QuestionnaireItem::computed("assessment.risk-screen", RISK_SCREEN_TEXT, "choice")
+            .options(RiskScreen::ALL.map(risk_screen_coding)),
         QuestionnaireItem::computed("assessment.headline", "Recommendation", "string"),
     ];
     for id in CriterionId::ALL {
@@ -673,13 +749,7 @@ fn network_definition() -> QuestionnaireItem {
         VideoRating::Poor,
         VideoRating::Unusable,
     ]
-    .map(|r| {
-        coding(
-            &code_system("video-rating"),
-            &code_of(&r),
-            rating_display(r),
-        )
-    });
+    .map(|r| coding(&code_system("video-rating"), r.as_str(), rating_display(r)));
     let mut items = vec![
         QuestionnaireItem::computed("network.video-rating", RATING_TEXT, "choice")
             .options(ratings.into_iter().chain(std::iter::once(not_performed()))),

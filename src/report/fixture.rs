@@ -24,5 +24,6 @@ pub(crate) fn report(changes: &[(&str, &str)]) -> Report {
         device: None,
         region: "GB".into(),
         clinic: None,
+        client_ref: None,
     })
 }

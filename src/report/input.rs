@@ -4,10 +4,28 @@ use std::path::Path;
 
 use crate::error::InputError;
 
+use super::verify::Checked;
 use super::{Report, SCHEMA};
 
-/// Read the report at `path`, opening it with `identity` when it is encrypted.
-pub fn read_report(path: &Path, identity: Option<&Path>) -> Result<Report, InputError> {
+/// Read the report at `path` (opening it with `identity` when it is
+/// encrypted) and check it (`verify`): what to show, and what differed.
+pub fn read_report(path: &Path, identity: Option<&Path>) -> Result<Checked, InputError> {
+    let saved = read_saved(path, identity)?;
+    super::verify::check(saved, crate::questionnaire::bank()).map_err(|problems| {
+        let list: String = problems.iter().map(|p| format!("\n  - {p}")).collect();
+        InputError::file(
+            path,
+            format!(
+                "it cannot be shown, because parts of it are not answers this version of \
+                 session-ready has:{list}\nNothing was changed. The file may have been edited \
+                 by hand, or made by a newer version."
+            ),
+        )
+    })
+}
+
+/// Read the report at `path` as saved, without checking it.
+fn read_saved(path: &Path, identity: Option<&Path>) -> Result<Report, InputError> {
     let bytes = crate::fsutil::read_input(path, crate::fsutil::MAX_INPUT_BYTES)?;
     let bytes = if super::encrypt::looks_encrypted(&bytes) {
         let Some(identity) = identity else {

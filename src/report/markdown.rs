@@ -67,6 +67,11 @@ fn inline(spans: &Inline) -> String {
 /// where they would: `_` inside a word (as in `privacy.lack_companionship`)
 /// never starts emphasis in CommonMark, so ids stay readable when the
 /// Markdown is pasted as plain text.
+///
+/// GitHub-flavoured renderers also turn bare addresses into links
+/// (`http://…`, `www.…`, `name@host.example`) and `~~x~~` into strikethrough.
+/// A backslash before the `:` of a scheme, the `.` after `www`, and every
+/// `@`, `~` and `|` breaks those patterns while still showing the character.
 pub fn escape(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -75,9 +80,22 @@ pub fn escape(text: &str) -> String {
         let after = chars.get(i + 1);
         let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
         let special = match c {
-            '\\' | '`' | '*' | '[' | ']' | '<' | '>' => true,
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '~' | '|' | '@' | '&' => true,
             '_' => !(word(before) && word(after)),
             '#' => i == 0,
+            // A list, quote or heading marker at the start of a value.
+            '-' | '+' | '=' => i == 0,
+            // "http://", "https://", "ftp://": the colon of a scheme. (The
+            // other GFM schemes, mailto: and xmpp:, need an `@`, escaped above.)
+            ':' => word(before) && after == Some(&'/'),
+            // "www." (any case) starts an extended autolink.
+            '.' => {
+                i >= 3
+                    && chars[i - 3..i]
+                        .iter()
+                        .collect::<String>()
+                        .eq_ignore_ascii_case("www")
+            }
             _ => false,
         };
         if special {

@@ -19,6 +19,7 @@ pub mod schema;
 pub mod summary;
 pub mod terminal;
 pub mod text;
+pub mod verify;
 
 pub use model::{Report, SCHEMA};
 
@@ -57,4 +58,40 @@ pub enum View {
     Client,
     /// Everything, including risk answers and the session plan.
     Clinician,
+}
+
+impl View {
+    /// The id as written in reports (`client`, `clinician`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            View::Client => "client",
+            View::Clinician => "clinician",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::model::VideoRating;
+    use model::QuestionnaireStatus;
+
+    #[test]
+    fn ids_are_the_names_in_saved_reports() {
+        let json = |value: serde_json::Value| value.as_str().unwrap().to_string();
+        for view in [View::Client, View::Clinician] {
+            assert_eq!(json(serde_json::to_value(view).unwrap()), view.as_str());
+        }
+        for status in [QuestionnaireStatus::Completed, QuestionnaireStatus::Stopped] {
+            assert_eq!(json(serde_json::to_value(status).unwrap()), status.as_str());
+        }
+        for rating in [
+            VideoRating::Good,
+            VideoRating::Fair,
+            VideoRating::Poor,
+            VideoRating::Unusable,
+        ] {
+            assert_eq!(json(serde_json::to_value(rating).unwrap()), rating.as_str());
+        }
+    }
 }

@@ -1,11 +1,11 @@
 //! The report as saved to JSON. Field names are part of the interface contract
-//! (PRODUCT.md); bump [`SCHEMA`] on any breaking change.
+//! (docs/interface.md); bump [`SCHEMA`] on any breaking change.
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome};
+use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome, RiskScreen};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
@@ -26,9 +26,19 @@ pub struct Report {
     pub tool_version: String,
     /// `clinician` (everything) or `client` (risk answers left out).
     pub view: View,
+    /// The clinic's own reference for the client (a file number, initials),
+    /// printed on every page so a printed report can be filed. Never sent
+    /// over the network; null when none was given.
+    #[serde(default)]
+    pub client_ref: Option<String>,
     pub outcome: Outcome,
     /// True when the ASQ acuity question was answered yes.
     pub urgent: bool,
+    /// The NIMH ASQ screen result: `negative`, `incomplete` (some of items
+    /// 1-4 skipped, none yes), `positive-non-acute`, `positive-acute`, or
+    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Kept in
+    /// the client copy too, so a clinic triages every copy alike.
+    pub risk_screen: RiskScreen,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -36,6 +46,10 @@ pub struct Report {
     /// Null when the connection was not measured (see `network_reason`).
     pub network: Option<NetworkReport>,
     pub network_reason: Option<String>,
+    /// Where `network` came from when it was not measured during this check:
+    /// a result the client saved (`check --network FILE`). Null otherwise.
+    #[serde(default)]
+    pub network_source: Option<NetworkSource>,
     pub device: Option<DeviceReport>,
     /// Region used for crisis resources (two-letter code).
     pub region: String,
@@ -44,7 +58,7 @@ pub struct Report {
     pub answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
-    /// Built with the client (seeds 002 and 004); null if they chose not to.
+    /// Built with the client (docs/clinical-basis.md); null if they chose not to.
     pub session_plan: Option<SessionPlan>,
     /// Clinic name and dropped-call number, when a clinic file was used.
     pub clinic: Option<ClinicInfo>,
@@ -55,6 +69,57 @@ pub struct Report {
 pub enum QuestionnaireStatus {
     Completed,
     Stopped,
+}
+
+impl QuestionnaireStatus {
+    /// The id as written in reports (`completed`, `stopped`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuestionnaireStatus::Completed => "completed",
+            QuestionnaireStatus::Stopped => "stopped",
+        }
+    }
+}
+
+/// A connection test attached from a file rather than run during the check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct NetworkSource {
+    /// When the client's test finished (RFC 3339, UTC); null when the file
+    /// did not record it.
+    pub measured_at: Option<String>,
+    /// Whole days between the test and this report; null when unknown.
+    pub age_days: Option<i64>,
+    /// Older than 14 days, or of unknown age: the connection may have changed.
+    pub stale: bool,
+}
+
+impl NetworkSource {
+    /// One sentence for every format: when, how old, and stale or not.
+    pub fn words(&self) -> String {
+        let when = match (&self.measured_at, self.age_days) {
+            (Some(at), Some(0)) => format!(
+                "From a connection test the client saved on {}, the same day as this report.",
+                at.get(..10).unwrap_or(at)
+            ),
+            (Some(at), Some(days)) => format!(
+                "From a connection test the client saved on {} ({days} day{} before this report).",
+                at.get(..10).unwrap_or(at),
+                if days == 1 { "" } else { "s" }
+            ),
+            _ => "From a connection test the client saved; when it was made is not recorded."
+                .to_string(),
+        };
+        if self.stale {
+            format!(
+                "{when} It may be out of date (older than {} days or of unknown age): the \
+                 connection may have changed, so the client could run session-ready network \
+                 again.",
+                crate::net::saved::STALE_AFTER_DAYS
+            )
+        } else {
+            when
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +139,7 @@ pub struct ReportParts {
     pub device: Option<DeviceReport>,
     pub region: String,
     pub clinic: Option<ClinicInfo>,
+    pub client_ref: Option<String>,
 }
 
 impl Report {
@@ -91,13 +157,16 @@ impl Report {
             generated_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             view: View::Clinician,
+            client_ref: parts.client_ref,
             outcome: assessment.outcome,
             urgent: assessment.urgent,
+            risk_screen: assessment.risk_screen,
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
             network: parts.network,
             network_reason: parts.network_reason,
+            network_source: None,
             device: parts.device,
             crisis_resources: crate::crisis::resources_list(&parts.region),
             region: parts.region,
@@ -106,6 +175,14 @@ impl Report {
             session_plan: parts.session_plan,
             clinic: parts.clinic,
         }
+    }
+}
+
+impl Report {
+    /// Crisis resources before anything else: an acute screen, or one whose
+    /// acuity is unknown (handled as possibly acute).
+    pub fn crisis_first(&self) -> bool {
+        self.urgent || self.risk_screen.crisis_first()
     }
 }
 

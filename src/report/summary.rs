@@ -7,8 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::assessment::{Outcome, Status};
+use crate::assessment::{Outcome, RiskScreen, Status};
 use crate::error::InputError;
+use crate::net::model::VideoRating;
 use crate::term::Style;
 
 use super::Report;
@@ -28,22 +29,31 @@ pub enum SummaryFormat {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
     pub file: String,
+    /// The clinic's reference for the client, when the report has one.
+    pub client_ref: Option<String>,
     /// When the report was made (RFC 3339).
     pub date: String,
     pub outcome: Outcome,
     pub urgent: bool,
+    /// The NIMH ASQ screen result (see the report's `risk_screen`).
+    pub risk_screen: RiskScreen,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
     pub criteria_unknown: Vec<String>,
-    /// `good` | `fair` | `poor` | `unusable`, or null when not measured.
-    pub network_rating: Option<String>,
+    /// `good` | `fair` | `poor` | `unusable`, or `not-measured` (no connection
+    /// test, or one that measured nothing).
+    pub network_rating: String,
     pub region: String,
     /// `client` or `clinician` copy.
     pub view: String,
     pub questionnaire_status: String,
     /// Questions answered "skipped" (in this copy).
     pub skipped: usize,
+    /// Set when the file's saved verdict differed from what its answers give
+    /// (changed by hand, or made by another version); the row shows the
+    /// worked-out verdict.
+    pub changed: Option<String>,
 }
 
 /// A file that could not be read, and why.
@@ -63,13 +73,6 @@ pub struct Summary {
     pub other_files: usize,
 }
 
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn row(file: &str, report: &Report) -> Row {
     let ids = |status: Status| {
         report
@@ -81,28 +84,39 @@ pub fn row(file: &str, report: &Report) -> Row {
     };
     Row {
         file: file.to_string(),
+        client_ref: report.client_ref.clone(),
         date: report.generated_at.clone(),
         outcome: report.outcome,
         urgent: report.urgent,
+        risk_screen: report.risk_screen,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
-        network_rating: report.network.as_ref().map(|n| code(&n.video.rating)),
+        network_rating: report
+            .network
+            .as_ref()
+            .map_or(VideoRating::NotMeasured, |n| n.video.rating)
+            .as_str()
+            .to_string(),
         region: report.region.clone(),
-        view: code(&report.view),
-        questionnaire_status: code(&report.questionnaire_status),
+        view: report.view.as_str().to_string(),
+        questionnaire_status: report.questionnaire_status.as_str().to_string(),
         skipped: report
             .answers
             .values()
             .filter(|a| *a == crate::questionnaire::SKIPPED)
             .count(),
+        changed: None,
     }
 }
 
-/// Urgent first, then in-person recommended, then by date (oldest first).
+/// Urgent first, then a positive ASQ screen whose acuity is unknown (handled
+/// as possibly acute), then in-person recommended, then by date (oldest first).
 fn triage_order(a: &Row, b: &Row) -> Ordering {
     let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
+    let acuity_unknown = |r: &Row| r.risk_screen == RiskScreen::PositiveAcuityUnknown;
     b.urgent
         .cmp(&a.urgent)
+        .then_with(|| acuity_unknown(b).cmp(&acuity_unknown(a)))
         .then_with(|| {
             (b.outcome == Outcome::InPersonRecommended)
                 .cmp(&(a.outcome == Outcome::InPersonRecommended))
@@ -176,7 +190,13 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     for file in files {
         let name = file.display().to_string();
         match super::input::read_report(&file, identity) {
-            Ok(report) => summary.reports.push(row(&name, &report)),
+            Ok(checked) => {
+                let mut row = row(&name, &checked.report);
+                if !checked.changes.is_empty() {
+                    row.changed = Some(super::verify::changed_note(&checked.changes));
+                }
+                summary.reports.push(row);
+            }
             Err(e) => summary.unreadable.push(Unreadable {
                 file: name,
                 error: reason(e),
@@ -204,6 +224,8 @@ fn escaped(summary: &Summary) -> Summary {
         r.file = text(&r.file);
         r.date = text(&r.date);
         r.region = text(&r.region);
+        r.client_ref = r.client_ref.as_deref().map(text);
+        r.changed = r.changed.as_deref().map(text);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -222,11 +244,13 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 12] = [
+const CSV_HEADER: [&str; 15] = [
     "file",
+    "client_ref",
     "date",
     "outcome",
     "urgent",
+    "risk_screen",
     "criteria_met",
     "criteria_unknown",
     "network_rating",
@@ -234,6 +258,7 @@ const CSV_HEADER: [&str; 12] = [
     "view",
     "questionnaire_status",
     "skipped",
+    "changed",
     "error",
 ];
 
@@ -243,16 +268,19 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
     for r in &summary.reports {
         w.write_record([
             cell(&r.file),
+            cell(r.client_ref.as_deref().unwrap_or_default()),
             cell(&r.date),
             r.outcome.as_str().to_string(),
             r.urgent.to_string(),
+            r.risk_screen.as_str().to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
-            r.network_rating.clone().unwrap_or_default(),
+            r.network_rating.clone(),
             cell(&r.region),
             r.view.clone(),
             r.questionnaire_status.clone(),
             r.skipped.to_string(),
+            cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
         ])?;
     }
@@ -277,14 +305,31 @@ fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
     let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    let acuity_unknown = summary
+        .reports
+        .iter()
+        .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
+        .count();
+    // The outcome counts add up to the reports read; urgency and same-day
+    // follow-up cut across outcomes, so they are their own sentences.
     out.push_str(&format!(
-        "{} report{} read: {urgent} urgent, {} in-person recommended, {} video with \
-         adjustments, {} video suitable.\n",
+        "{} report{} read: {} in-person recommended, {} video with adjustments, {} video \
+         suitable.{}{}\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
         count(Outcome::VideoWithAdjustments),
         count(Outcome::VideoSuitable),
+        match urgent {
+            0 => String::new(),
+            1 => " 1 of them is urgent and comes first.".to_string(),
+            n => format!(" {n} of them are urgent and come first."),
+        },
+        match acuity_unknown {
+            0 => String::new(),
+            1 => " 1 needs same-day follow-up (acuity unknown).".to_string(),
+            n => format!(" {n} need same-day follow-up (acuity unknown)."),
+        }
     ));
     if !summary.unreadable.is_empty() {
         out.push_str(&format!(
@@ -297,11 +342,23 @@ fn terminal(summary: &Summary, style: Style) -> String {
             }
         ));
     }
-    out.push_str("Urgent first, then in-person recommendations, then oldest first.\n\n");
+    out.push_str(
+        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
+         first.\n\n",
+    );
 
     for (i, r) in summary.reports.iter().enumerate() {
         let date = r.date.get(..10).unwrap_or(&r.date);
-        out.push_str(&format!("{}. {} ({date})\n", i + 1, style.bold(&r.file)));
+        let client = r
+            .client_ref
+            .as_deref()
+            .map(|c| format!(", client {c}"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{}. {} ({date}{client})\n",
+            i + 1,
+            style.bold(&r.file)
+        ));
         if r.urgent {
             out.push_str(&format!(
                 "   {} the ASQ acuity question was answered yes. Please contact this client \
@@ -309,8 +366,24 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Urgent:"),
                 r.region
             ));
+        } else if r.risk_screen == RiskScreen::PositiveAcuityUnknown {
+            out.push_str(&format!(
+                "   {} a yes on the ASQ screening questions, and the acuity question was not \
+                 answered, so acuity is unknown. A same-day safety follow-up is needed (brief \
+                 suicide safety assessment); support numbers for region {} are at the top of \
+                 their report.\n",
+                style.bold("Same-day follow-up:"),
+                r.region
+            ));
+        }
+        if let Some(note) = &r.changed {
+            out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
+        out.push_str(&format!(
+            "   {}.\n",
+            crate::term::capitalise(&r.risk_screen.short_clinical())
+        ));
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
             list(&r.criteria_met),
@@ -318,9 +391,9 @@ fn terminal(summary: &Summary, style: Style) -> String {
         ));
         out.push_str(&format!(
             "   Connection: {}. Skipped questions: {}. {} copy{}.\n",
-            r.network_rating.as_deref().unwrap_or("not measured"),
+            r.network_rating,
             r.skipped,
-            capitalise(&r.view),
+            crate::term::capitalise(&r.view),
             if r.questionnaire_status == "stopped" {
                 ", questionnaire stopped before the end"
             } else {
@@ -356,13 +429,6 @@ fn terminal(summary: &Summary, style: Style) -> String {
     out
 }
 
-fn capitalise(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -371,16 +437,19 @@ mod tests {
     fn every_csv_cell_from_a_file_is_kept_as_text() {
         let row = Row {
             file: "r.json".into(),
+            client_ref: Some("@SUM(1)".into()),
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
             urgent: false,
+            risk_screen: RiskScreen::Negative,
             criteria_met: vec![],
             criteria_unknown: vec![],
-            network_rating: None,
+            network_rating: "not-measured".into(),
             region: "GB".into(),
             view: "clinician".into(),
             questionnaire_status: "completed".into(),
             skipped: 0,
+            changed: None,
         };
         let summary = Summary {
             schema: SUMMARY_SCHEMA,
@@ -389,5 +458,6 @@ mod tests {
         };
         let out = String::from_utf8(csv(&summary).unwrap()).unwrap();
         assert!(out.contains("\"'=HYPERLINK"), "{out}");
+        assert!(out.contains(",'@SUM(1),"), "{out}");
     }
 }

@@ -20,12 +20,20 @@ fn status_tone(status: Status) -> Tone {
 pub fn render(report: &Report, style: Style) -> String {
     let mut out = String::new();
     let crisis = crate::crisis::render(&report.crisis_resources, style);
-    if report.urgent {
+    if report.crisis_first() {
         out.push_str(&crisis);
         out.push('\n');
     }
     out.push_str(&style.heading("Your readiness report"));
+    if let Some(reference) = &report.client_ref {
+        out.push_str(&format!("Client: {reference}\n"));
+    }
     out.push_str(&format!("{}\n\n", report.headline));
+    let screen: String = super::document::risk_screen_line(report)
+        .iter()
+        .map(|span| span.text.as_str())
+        .collect();
+    out.push_str(&format!("{screen}\n\n"));
 
     out.push_str(&style.heading("What was looked at"));
     for c in &report.criteria {
@@ -40,7 +48,7 @@ pub fn render(report: &Report, style: Style) -> String {
         // the client copy keeps to plain sentences.
         if report.view == View::Clinician {
             for e in &c.evidence {
-                out.push_str(&format!("      {}\n", style.dim(e)));
+                out.push_str(&format!("      {}\n", style.dim(&readable_evidence(e))));
             }
         }
     }
@@ -55,12 +63,12 @@ pub fn render(report: &Report, style: Style) -> String {
     }
 
     out.push_str(&style.heading("Your connection"));
+    if let Some(source) = &report.network_source {
+        out.push_str(&format!("{}\n", source.words()));
+    }
     match &report.network {
         Some(n) => {
-            let rating = serde_json::to_value(n.video.rating)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
+            let rating = n.video.rating.as_str();
             out.push_str(&format!("For a one-to-one video call: {rating}.\n"));
             for reason in &n.video.reasons {
                 out.push_str(&format!("{} {reason}\n", style.bullet()));
@@ -146,7 +154,7 @@ pub fn render(report: &Report, style: Style) -> String {
         out.push_str("\n\n");
     }
 
-    if !report.urgent {
+    if !report.crisis_first() {
         out.push_str(&crisis);
         out.push('\n');
     }
@@ -156,6 +164,25 @@ pub fn render(report: &Report, style: Style) -> String {
     ));
     out.push('\n');
     out
+}
+
+/// Evidence that restates an answer ("privacy.space = none (…)") in the
+/// question's own words, as a person reads it on screen; other evidence
+/// (scores, measurements) as written.
+fn readable_evidence(evidence: &str) -> String {
+    let Some((id, answer)) = evidence.split_once(" = ") else {
+        return evidence.to_string();
+    };
+    let Some(q) = bank().question(id) else {
+        return evidence.to_string();
+    };
+    let answer = answer.split_whitespace().next().unwrap_or(answer);
+    let shown = if answer == SKIPPED {
+        "skipped"
+    } else {
+        q.answer_label(answer)
+    };
+    format!("{} — {shown}", q.text)
 }
 
 #[cfg(test)]
@@ -192,7 +219,12 @@ mod tests {
         assert!(!text.contains("risk.asq"), "{text}");
         assert!(text.contains("points to in-person care"));
         let full = render(&report(&[("risk.asq2", "yes")]), plain());
-        assert!(full.contains("risk.asq2 = yes"));
+        // The full copy names each answer by its question, not by its id.
+        assert!(
+            full.contains("better off if you were dead? — Yes"),
+            "{full}"
+        );
+        assert!(!full.contains("risk.asq2 ="), "{full}");
     }
 
     #[test]

@@ -204,7 +204,34 @@ fn region_flag_overrides_the_file() {
         .arg(example("urgent"))
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("two-letter country code"));
+        .stderr(predicates::str::contains(
+            "US, CA, GB, IE, AU, NZ, IN, DE, FR",
+        ));
+}
+
+#[test]
+fn unknown_region_codes_are_refused_naming_the_valid_ones() {
+    for code in ["XX", "ZZ", "es"] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--region", code])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .assert()
+            .code(2);
+        let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+        assert!(err.contains(code) && err.contains("US, CA, GB"), "{err}");
+        assert!(err.contains("INTL"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+    let err = answers_error(r#"{"answers": {}, "region": "XX"}"#);
+    assert!(
+        err.contains("\"region\"") && err.contains("\"XX\"") && err.contains("US, CA, GB"),
+        "{err}"
+    );
+    // INTL asks for the international numbers on purpose.
+    let r = report_json("urgent", &["--region", "intl"]);
+    assert_eq!(r["region"], "INTL");
+    assert!(r["crisis_resources"].to_string().contains("112"));
 }
 
 fn answers_error(content: &str) -> String {
@@ -323,4 +350,260 @@ fn region_comes_from_the_flag_then_the_answers_file_then_the_clinic_file() {
     assert_eq!(clinic_fills_in["region"], "NZ");
     let flag_wins = report_json("urgent", &["--clinic", clinic, "--region", "ca"]);
     assert_eq!(flag_wins["region"], "CA");
+}
+
+/// The clinic's reference for the client, from `--client-ref` or the answers
+/// file (the flag wins), is in every format: JSON, terminal, Markdown, text,
+/// FHIR (subject and narrative), the PDF's page header, and summarize's CSV.
+#[test]
+fn the_client_reference_is_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut answers: Value =
+        serde_json::from_str(&std::fs::read_to_string(example("urgent")).unwrap()).unwrap();
+    answers["client_ref"] = "RC-1043 (file)".into();
+    let path = dir.path().join("answers.json");
+    std::fs::write(&path, answers.to_string()).unwrap();
+    let run = |format: &str, extra: &[&str]| -> Vec<u8> {
+        let out = cmd()
+            .args([
+                "check",
+                "--no-network",
+                "--no-device",
+                "--view",
+                "clinician",
+            ])
+            .args(["--format", format, "--answers"])
+            .arg(&path)
+            .args(extra)
+            .assert()
+            .success();
+        out.get_output().stdout.clone()
+    };
+    let json: Value = serde_json::from_slice(&run("json", &[])).unwrap();
+    assert_eq!(json["client_ref"], "RC-1043 (file)");
+    let json: Value =
+        serde_json::from_slice(&run("json", &["--client-ref", "  RC-2001 "])).unwrap();
+    assert_eq!(json["client_ref"], "RC-2001", "the flag wins, trimmed");
+    for format in ["terminal", "markdown", "text"] {
+        let text = String::from_utf8(run(format, &["--plain"])).unwrap();
+        assert!(text.contains("Client: RC-1043 (file)"), "{format}: {text}");
+    }
+    let fhir: Value = serde_json::from_slice(&run("fhir", &[])).unwrap();
+    assert_eq!(fhir["subject"]["identifier"]["value"], "RC-1043 (file)");
+    assert!(
+        fhir["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("Client: RC-1043 (file)")
+    );
+
+    // `report --client-ref` adds one to a saved report; summarize lists it.
+    let saved = dir.path().join("reports");
+    std::fs::create_dir(&saved).unwrap();
+    std::fs::write(saved.join("a.json"), run("json", &[])).unwrap();
+    let csv = cmd()
+        .args(["summarize", "--format", "csv"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let csv = String::from_utf8(csv.get_output().stdout.clone()).unwrap();
+    assert!(
+        csv.starts_with("file,client_ref,") && csv.contains(",RC-1043 (file),"),
+        "{csv}"
+    );
+    let md = cmd()
+        .args(["report", "--format", "markdown", "--client-ref", "RC-9"])
+        .arg(saved.join("a.json"))
+        .assert()
+        .success();
+    let md = String::from_utf8(md.get_output().stdout.clone()).unwrap();
+    assert!(md.contains("Client: RC-9"), "{md}");
+}
+
+#[test]
+fn a_client_reference_that_cannot_be_printed_is_refused_with_exit_code_2() {
+    for bad in ["", "   ", "a\u{1b}[2Jb", "x\u{202e}y", &"9".repeat(41)] {
+        let out = cmd()
+            .args(["check", "--no-network", "--no-device", "--answers"])
+            .arg(example("video-suitable"))
+            .args(["--client-ref", bad])
+            .assert()
+            .code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("--client-ref"), "{err}");
+        assert!(out.get_output().stdout.is_empty());
+    }
+    let err = answers_error(r#"{"answers": {}, "client_ref": 1043}"#);
+    assert!(err.contains("client_ref"), "{err}");
+}
+
+/// A saved connection test as `network --format json` writes it, with good
+/// figures, finished `days_ago` days before now.
+fn saved_network(dir: &std::path::Path, days_ago: i64) -> std::path::PathBuf {
+    let measured_at = chrono::Utc::now() - chrono::Duration::days(days_ago);
+    let network = serde_json::json!({
+        "measured_at": measured_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "server": "https://speed.cloudflare.com",
+        "stun_server": "stun.cloudflare.com:3478",
+        "download": {"mbps": 48.2, "bytes": 30000000, "streams": 4, "reason": null, "stable": true},
+        "upload": {"mbps": 12.5, "bytes": 8000000, "streams": 4, "reason": null, "stable": true},
+        "latency": {"idle_ms": 21.0, "min_ms": 18.0, "p90_ms": 30.0, "jitter_ms": 3.0,
+                    "loaded_ms": 40.0, "samples": 20, "reason": null},
+        "udp": {"rtt_ms": 22.0, "jitter_ms": 2.0, "loss_pct": 0.0, "sent": 200, "received": 200,
+                "p90_rtt_ms": 25.0},
+        "udp_reason": null,
+        "udp_status": "measured",
+        "bytes_used": 38500000,
+        "duration_s": 7.1,
+        // A hand-edited rating is never believed: it is worked out again.
+        "video": {"rating": "unusable", "mos": null, "reasons": ["edited"], "conclusive": false}
+    });
+    let path = dir.join(format!("network-{days_ago}.json"));
+    std::fs::write(&path, serde_json::to_vec_pretty(&network).unwrap()).unwrap();
+    path
+}
+
+/// `check --network FILE` carries the client's real connection into a
+/// coordinator's report, so every outcome is reachable, with its age shown.
+#[test]
+fn a_saved_connection_test_reaches_the_report_with_its_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = saved_network(dir.path(), 2);
+    let out = cmd()
+        .args(["check", "--no-device", "--format", "json", "--answers"])
+        .arg(example("video-suitable"))
+        .arg("--network")
+        .arg(&fresh)
+        .assert()
+        .success();
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["outcome"], "video-suitable", "{report:#}");
+    assert_eq!(
+        report["network"]["video"]["rating"], "good",
+        "re-rated, not copied"
+    );
+    assert_eq!(report["network"]["download"]["mbps"], 48.2);
+    assert_eq!(report["network_source"]["age_days"], 2);
+    assert_eq!(report["network_source"]["stale"], false);
+    assert_eq!(status(&report, "internet"), "not-met");
+
+    let stale = saved_network(dir.path(), 20);
+    for format in ["text", "markdown", "terminal"] {
+        let out = cmd()
+            .args([
+                "check",
+                "--no-device",
+                "--plain",
+                "--view",
+                "clinician",
+                "--format",
+                format,
+            ])
+            .arg("--answers")
+            .arg(example("video-suitable"))
+            .arg("--network")
+            .arg(&stale)
+            .assert()
+            .success();
+        let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+        assert!(
+            text.contains("(20 days before this report)"),
+            "{format}: {text}"
+        );
+        assert!(text.contains("older than 14 days"), "{format}: {text}");
+    }
+}
+
+#[test]
+fn a_saved_connection_test_that_cannot_be_right_is_refused_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let good: Value =
+        serde_json::from_slice(&std::fs::read(saved_network(dir.path(), 1)).unwrap()).unwrap();
+    let mut cases: Vec<(&str, String)> = vec![
+        ("not JSON", "{\"server\": ".to_string()),
+        (
+            "a report, not a test",
+            std::fs::read_to_string(example("urgent")).unwrap(),
+        ),
+    ];
+    let mut negative = good.clone();
+    negative["download"]["mbps"] = (-5.0).into();
+    cases.push(("negative speed", negative.to_string()));
+    let mut lost = good.clone();
+    lost["udp"]["loss_pct"] = 250.0.into();
+    cases.push(("loss over 100%", lost.to_string()));
+    let mut future = good;
+    future["measured_at"] = "2099-01-01T00:00:00Z".into();
+    cases.push(("from the future", future.to_string()));
+    for (what, content) in cases {
+        let path = dir.path().join("client-net.json");
+        std::fs::write(&path, content).unwrap();
+        let out = cmd()
+            .args(["check", "--no-device", "--format", "json", "--answers"])
+            .arg(example("video-suitable"))
+            .arg("--network")
+            .arg(&path)
+            .assert()
+            .code(2);
+        let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("client-net.json"), "{what}: {err}");
+        assert!(out.get_output().stdout.is_empty(), "{what}");
+    }
+    // --network and --no-network contradict each other.
+    cmd()
+        .args(["check", "--no-network", "--network", "x.json", "--answers"])
+        .arg(example("video-suitable"))
+        .assert()
+        .code(2);
+}
+
+/// Without a connection test the outcome is "video with adjustments" for the
+/// open internet criterion, and the headline promises no changes that are
+/// not listed.
+#[test]
+fn the_headline_promises_no_adjustments_that_are_not_listed() {
+    for name in ["video-suitable", "video-with-adjustments", "all-skipped"] {
+        let report = report_json(name, &[]);
+        let adjustments = report["adjustments"].as_array().unwrap();
+        let headline = report["headline"].as_str().unwrap();
+        if adjustments.is_empty() {
+            assert!(!headline.contains("changes"), "{name}: {headline}");
+        }
+    }
+}
+
+#[test]
+fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("client.json");
+    std::fs::write(&path, "an earlier report").unwrap();
+    let run = |extra: &[&str]| {
+        cmd()
+            .args(["check", "--no-network", "--no-device", "--format", "json"])
+            .arg("--answers")
+            .arg(example("urgent"))
+            .arg("--output")
+            .arg(&path)
+            .args(extra)
+            .assert()
+    };
+    let out = run(&[]).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "an earlier report");
+    run(&["--force"]).success();
+    let saved: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(saved["risk_screen"], "positive-acute");
+    // `report --output` follows the same rule.
+    let again = cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "text", "--output"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("--force"));
 }

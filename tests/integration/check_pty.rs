@@ -17,21 +17,23 @@ const ESC: &str = "\x1b";
 const CTRL_C: &str = "\x03";
 
 /// The setup and privacy questions, when "I live on my own" needs no follow-up.
+/// Each needle is from the start of its question, which is never wrapped,
+/// even at 60 columns.
 const SETUP_AND_PRIVACY: [&str; 5] = [
     "How will this device be connected",
-    "is there a phone your therapist could call",
-    "without being overheard",
+    "If a video call drops, is there a phone",
+    "Is there a place at home",
     "closest to your home",
     "headphones or earbuds",
 ];
 
-/// The contact-with-people questions.
+/// The contact-with-people questions (needles from the start of each).
 const ISOLATION: [&str; 5] = [
     "lack companionship",
     "feel left out",
     "isolated from others",
-    "meet someone in person",
-    "important way for you to have contact",
+    "In a usual week",
+    "Would meeting your therapist in person",
 ];
 
 struct Client {
@@ -53,10 +55,41 @@ impl Client {
     }
 
     fn launch(dir: &Path, network: &[&str], extra: &[&str]) -> Client {
+        Client::launch_sized(dir, (100, 40), Some("GB"), network, extra)
+    }
+
+    /// Without the connection test, in a terminal of `cols` x `rows`.
+    fn start_sized(dir: &Path, size: (u16, u16), extra: &[&str]) -> Client {
+        Client::launch_sized(dir, size, Some("GB"), &["--no-network"], extra)
+    }
+
+    /// With no region from a flag, a file or the locale (LANG=C.UTF-8, as on
+    /// many Linux systems): the check asks the client.
+    fn start_unknown_region(dir: &Path, size: (u16, u16), extra: &[&str]) -> Client {
+        Client::launch_sized(dir, size, None, &["--no-network"], extra)
+    }
+
+    fn launch_sized(
+        dir: &Path,
+        size: (u16, u16),
+        region: Option<&str>,
+        network: &[&str],
+        extra: &[&str],
+    ) -> Client {
         let home = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
-        cmd.args(["check", "--no-device", "--region", "GB"])
-            .args(network)
+        cmd.args(["check", "--no-device"]);
+        match region {
+            Some(region) => {
+                cmd.args(["--region", region]);
+            }
+            None => {
+                cmd.env("LANG", "C.UTF-8")
+                    .env_remove("LC_ALL")
+                    .env_remove("LC_MESSAGES");
+            }
+        }
+        cmd.args(network)
             .arg("--draft")
             .arg(dir.join("draft.json"))
             .args(extra)
@@ -67,7 +100,10 @@ impl Client {
             cmd.env_remove(var);
         }
         let mut session = Session::spawn(cmd).unwrap();
-        session.get_process_mut().set_window_size(100, 40).unwrap();
+        session
+            .get_process_mut()
+            .set_window_size(size.0, size.1)
+            .unwrap();
         session.set_expect_timeout(Some(Duration::from_secs(10)));
         Client {
             session,
@@ -133,8 +169,8 @@ fn json(path: &Path) -> serde_json::Value {
 fn a_client_answers_skips_goes_back_and_saves_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     c.answer("How will this device be connected", "1"); // wired
     // Go back and change it with the arrow keys: down once to Wi-Fi.
     c.answer("is there a phone your therapist could call", "b");
@@ -203,8 +239,8 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
 fn pause_and_resume_exactly_where_the_client_left() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "2");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "2");
     c.answer("How will this device be connected", "3");
     c.answer("is there a phone your therapist could call", "p");
     let draft_path = c.draft();
@@ -236,8 +272,8 @@ fn pause_and_resume_exactly_where_the_client_left() {
 fn quick_exit_clears_the_screen_and_keeps_nothing_without_consent() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     c.answer("How will this device be connected", "2");
     c.wait_for("is there a phone your therapist could call");
     c.send(ESC);
@@ -256,8 +292,8 @@ fn quick_exit_clears_the_screen_and_keeps_nothing_without_consent() {
 fn ctrl_c_stops_with_the_terminal_restored_and_the_draft_intact() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "2");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "2");
     c.answer("How will this device be connected", "1");
     c.wait_for("is there a phone your therapist could call");
     c.send(CTRL_C);
@@ -312,8 +348,8 @@ fn ctrl_c_during_the_connection_test_on_a_terminal_stops_cleanly() {
 fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     c.answer_each(&SETUP_AND_PRIVACY, "1");
     c.answer("Is now still a safe and private time", "s");
     c.answer_each(&ISOLATION, "s");
@@ -339,20 +375,24 @@ fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
 fn not_a_safe_time_lets_the_client_leave_gently() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "2");
-    c.answer("That is completely okay", "1");
+    c.wait_for("That is completely okay");
+    // One calm line with the emergency number for the client's region.
+    c.wait_for("If you are ever in immediate danger, call 999");
+    c.answer("What would you like to do?", "1");
     let (out, code) = c.finish();
     assert_eq!(code, 0);
-    assert!(last_screen(&out).contains("Whenever you are ready"));
+    let screen = last_screen(&out);
+    assert!(screen.contains("Whenever you are ready"), "{screen}");
+    assert!(screen.contains("call 999"), "{screen}");
 }
 
 #[test]
 fn plain_mode_reads_typed_lines_without_redrawing() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &["--plain"]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     c.answer("How will this device be connected", "2");
     c.wait_for("is there a phone your therapist could call");
     c.answer("> ", "q");
@@ -368,8 +408,8 @@ fn sigterm_and_a_closed_terminal_mid_question_leave_the_draft_whole() {
     for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Client::start(dir.path(), &[]);
-        c.answer("Should your answers be kept", "2");
         c.answer("Is now a safe and private time", "1");
+        c.answer("Should your answers be kept", "2");
         c.answer("How will this device be connected", "2");
         c.wait_for("is there a phone your therapist could call");
         std::thread::sleep(Duration::from_millis(100));
@@ -394,8 +434,8 @@ fn a_failed_save_loses_nothing_and_can_be_tried_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     // Through to the end quickly: skip everything, then try to save where it cannot go.
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     // Two setup questions and four privacy ones (a skipped space asks about another place).
     for _ in 0..6 {
         c.answer("Skip this question", "s");
@@ -431,8 +471,8 @@ fn what_the_client_types_never_crosses_the_wire() {
         "text Perpetua then ring 0161 496 0999",
     ];
     let mut c = Client::start_measured(dir.path(), &wire, &[]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     c.answer("How will this device be connected", "2");
     c.answer("is there a phone your therapist could call", "1");
     c.answer("without being overheard", "1");
@@ -509,8 +549,8 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     )
     .unwrap();
     let mut c = Client::start(dir.path(), &["--clinic", "clinic.toml"]);
-    c.answer("Should your answers be kept", "1");
     c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
     for question in [
         "How will this device be connected",
         "is there a phone your therapist could call",
@@ -562,4 +602,402 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     let report: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
     assert_eq!(report["view"], "clinician");
     assert_eq!(report["clinic"]["dropped_call_phone"], "020 7946 0000");
+}
+
+/// Presses Enter at every prompt until the check ends; returns everything
+/// printed and the exit code. Every prompt's help line names the quick exit.
+fn press_only_enter(mut c: Client) -> (String, i32) {
+    let mut out = String::new();
+    for _ in 0..200 {
+        match c.session.expect("leaves at once") {
+            Ok(found) => {
+                out.push_str(&String::from_utf8_lossy(found.before()));
+                out.push_str("leaves at once");
+                std::thread::sleep(Duration::from_millis(60));
+                c.session.send("\r").unwrap();
+            }
+            Err(expectrl::Error::Eof) => break,
+            Err(e) => panic!("waiting for a prompt: {e}\n{out}"),
+        }
+    }
+    let (rest, code) = c.finish();
+    out.push_str(&rest);
+    (out, code)
+}
+
+#[test]
+fn enter_alone_never_answers_for_the_client() {
+    for size in [(80, 24), (60, 24)] {
+        for plain in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let extra: &[&str] = if plain { &["--plain"] } else { &[] };
+            let c = Client::start_sized(dir.path(), size, extra);
+            if plain {
+                // Line mode: Enter on an empty line records nothing and asks again.
+                let mut c = c;
+                c.wait_for("> ");
+                for _ in 0..5 {
+                    c.send("\r");
+                    c.wait_for("Please type one of");
+                    c.wait_for("> ");
+                }
+                c.send("q\r");
+                let (out, code) = c.finish();
+                assert_eq!(code, 0, "{out}");
+                assert!(!out.contains("Support is available now"), "{out}");
+                let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+                assert!(left.is_empty(), "{left:?}");
+                continue;
+            }
+            let (out, code) = press_only_enter(c);
+            assert_eq!(code, 0, "{size:?}: {out}");
+            assert!(
+                !out.contains("Support is available now"),
+                "{size:?}: the support screen opened on Enter alone:\n{out}"
+            );
+            assert!(last_screen(&out).contains("Nothing was saved"), "{out}");
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+            assert!(left.is_empty(), "{size:?}: Enter alone saved {left:?}");
+        }
+    }
+}
+
+#[test]
+fn enter_alone_inside_the_risk_part_records_only_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start_sized(dir.path(), (80, 24), &["--format", "json"]);
+    c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
+    c.answer_each(&SETUP_AND_PRIVACY[..4], "");
+    c.answer("somewhere else you could go", ""); // asked because the space was skipped
+    c.answer(SETUP_AND_PRIVACY[4], "");
+    c.answer("Is now still a safe and private time", "1");
+    c.answer("Does your home feel like a safe place", "");
+    c.answer("check your phone, computer or messages", "");
+    // Needles from the start of each question, which is never wrapped at 80 columns.
+    c.answer_each(&ISOLATION[..4], "");
+    c.answer("Would meeting your therapist in person", "");
+    c.answer("Is now still a safe and private time", "1");
+    for question in [
+        "have you wished you were dead",
+        "you or your family would be better off",
+        "thoughts about killing yourself",
+        "tried to kill yourself",
+        "In the past month, have you needed urgent help",
+    ] {
+        c.answer(question, "");
+    }
+    c.answer("Would you like to make a plan now?", "");
+    c.answer("What would you like to do?", "1");
+    c.answer("Where should it be saved?", "r.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    assert!(!out.contains("Support is available now"), "{out}");
+    let report = json(&dir.path().join("r.json"));
+    assert_eq!(report["view"], "clinician");
+    assert_eq!(report["answers"]["risk.asq1"], "skipped");
+    for (id, answer) in report["answers"].as_object().unwrap() {
+        if id == "start.safe_now" {
+            continue; // typed "1"
+        }
+        assert_eq!(answer, "skipped", "{id} was answered by Enter alone");
+    }
+    assert_eq!(report["risk_screen"], "incomplete");
+    assert_eq!(report["urgent"], false);
+}
+
+/// The rows a terminal of `rows` lines shows at the end: the last screen
+/// after a clear, as the client sees it.
+fn final_rows(output: &str, rows: usize) -> String {
+    let screen = strip_ansi(last_screen(output));
+    let lines: Vec<&str> = screen.lines().collect();
+    lines[lines.len().saturating_sub(rows)..].join("\n")
+}
+
+/// Text without escape sequences (colour, cursor moves).
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.peek() == Some(&'[') {
+                chars.next();
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() || c == '~' {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if c != '\r' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// From the opening to the first risk question: answers typed, the home part
+/// skipped unless `home` gives the two home answers.
+fn to_the_risk_questions(c: &mut Client, home: Option<(&str, &str)>) {
+    c.answer_each(&SETUP_AND_PRIVACY, "1");
+    match home {
+        Some((feels_safe, monitored)) => {
+            c.answer("Is now still a safe and private time", "1");
+            c.answer("Does your home feel like a safe place", feels_safe);
+            if feels_safe == "3" {
+                c.answer("Keeping this private", "1");
+            }
+            c.answer("check your phone, computer or messages", monitored);
+            if feels_safe != "3" && monitored != "1" {
+                c.answer("Keeping this private", "1");
+            }
+        }
+        None => c.answer("Is now still a safe and private time", "s"),
+    }
+    c.answer_each(&ISOLATION[..4], "1");
+    c.answer("Would meeting your therapist in person", "2");
+    c.answer("Is now still a safe and private time", "1");
+}
+
+#[test]
+fn an_acute_walk_asks_the_country_and_ends_with_its_emergency_number_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start_unknown_region(dir.path(), (80, 24), &[]);
+    c.answer("Is now a safe and private time", "1");
+    // Type-ahead: the first letters find the country.
+    c.wait_for("Which country are you in?");
+    c.send("united s");
+    c.wait_for("United States");
+    c.send("\r");
+    c.answer("Should your answers be kept", "1");
+    to_the_risk_questions(&mut c, None);
+    c.answer("have you wished you were dead", "1");
+    c.wait_for("call or text 988");
+    c.answer("What would you like to do?", "1"); // continue
+    c.answer("you or your family would be better off", "2");
+    c.answer("thoughts about killing yourself", "2");
+    c.answer("tried to kill yourself", "2");
+    c.answer("thoughts of killing yourself right now", "1");
+    c.wait_for("talk with someone today");
+    c.answer("What would you like to do?", "2"); // finish now
+    // The numbers are right above the choice, however long the report.
+    c.wait_for("If you are in immediate danger, call 911.");
+    c.wait_for("To talk to someone now:");
+    c.answer("What would you like to do?", "4");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let screen = final_rows(&out, 24);
+    assert!(screen.contains("call 911"), "{screen}");
+    assert!(screen.contains("988"), "{screen}");
+    assert!(!screen.contains("116 123"), "{screen}");
+}
+
+#[test]
+fn an_acuity_unknown_walk_keeps_the_numbers_in_sight_at_60_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start_sized(dir.path(), (60, 24), &["--format", "json"]);
+    c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
+    to_the_risk_questions(&mut c, None);
+    c.answer("have you wished you were dead", "1");
+    c.wait_for("Support is available now");
+    c.answer("What would you like to do?", "2"); // finish now: item 5 never asked
+    c.wait_for("If you are in immediate danger, call 999");
+    c.answer("What would you like to do?", "1"); // save the full report
+    c.wait_for("If you are in immediate danger, call 999");
+    // Said as text, so the name is never split at the edge of the screen.
+    c.wait_for(&format!(
+        "Suggested name: readiness-report-{}.json",
+        chrono_date()
+    ));
+    c.answer("Where should it be saved?", "r.json");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let report = json(&dir.path().join("r.json"));
+    assert_eq!(report["risk_screen"], "positive-acuity-unknown");
+    assert_eq!(report["urgent"], false);
+    assert_eq!(report["questionnaire_status"], "stopped");
+    let screen = final_rows(&out, 24);
+    assert!(screen.contains("call 999"), "{screen}");
+    assert!(screen.contains("Samaritans"), "{screen}");
+}
+
+#[test]
+fn a_watched_home_keeps_nothing_saves_nothing_by_default_and_clears_the_last_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start_sized(dir.path(), (80, 24), &[]);
+    c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "2"); // yes, keep them
+    c.answer_each(&SETUP_AND_PRIVACY, "1");
+    let draft = c.draft();
+    assert!(draft.exists(), "kept, as asked");
+    c.answer("Is now still a safe and private time", "1");
+    c.answer("Does your home feel like a safe place", "1");
+    c.answer("check your phone, computer or messages", "2"); // yes
+    c.wait_for("Keeping this private");
+    c.wait_for("been deleted");
+    assert!(!draft.exists(), "no draft once the home may be watched");
+    c.answer("Ready to go on?", "");
+    c.answer_each(&ISOLATION[..4], "s");
+    c.answer("Would meeting your therapist in person", "s");
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("Would you like to make a plan now?", "s");
+    // The report is not shown unless asked; Enter saves nothing.
+    c.wait_for("Your report is ready");
+    c.answer("What would you like to do?", "");
+    c.wait_for("Nothing was saved");
+    c.wait_for("If you need support now");
+    c.answer("this screen will be cleared", "");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let screen = strip_ansi(last_screen(&out));
+    assert!(
+        !screen.chars().any(char::is_alphanumeric),
+        "the last screen is cleared: {screen:?}"
+    );
+    assert!(!out.contains("home may not be a safe place"), "{out}");
+    assert!(!draft.exists());
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
+fn a_watched_home_with_a_clinic_key_saves_a_locked_copy_under_a_neutral_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_session-ready");
+    let out = Command::new(bin)
+        .args(["keygen", "--output"])
+        .arg(dir.path().join("key.txt"))
+        .output()
+        .unwrap();
+    let public = String::from_utf8(out.stdout).unwrap();
+    let public = public
+        .split_whitespace()
+        .find(|w| w.starts_with("age1"))
+        .unwrap()
+        .to_string();
+    let mut c = Client::start_sized(dir.path(), (80, 24), &["--encrypt-to", &public]);
+    c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "1");
+    c.answer_each(&SETUP_AND_PRIVACY, "1");
+    c.answer("Is now still a safe and private time", "1");
+    c.answer("Does your home feel like a safe place", "3"); // no
+    c.wait_for("is suggested");
+    c.answer("Ready to go on?", "");
+    c.answer("check your phone, computer or messages", "s");
+    c.answer_each(&ISOLATION[..4], "s");
+    c.answer("Would meeting your therapist in person", "s");
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("Would you like to make a plan now?", "s");
+    c.answer("What would you like to do?", ""); // the locked copy holds the cursor
+    c.answer("Where should it be saved?", "");
+    c.answer("this screen will be cleared", "");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    let saved: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".age"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert!(saved[0].starts_with("notes-"), "{saved:?}");
+    let armored = std::fs::read_to_string(dir.path().join(&saved[0])).unwrap();
+    assert!(armored.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+}
+
+#[test]
+fn the_opening_fits_80x24_with_the_details_one_choice_away() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::launch_sized(
+        dir.path(),
+        (80, 24),
+        Some("US"),
+        &["--server", "http://127.0.0.1:9", "--max-seconds", "2"],
+        &[],
+    );
+    // The menu's help line ends the first screen.
+    let found = c.session.expect("then Enter").unwrap();
+    let opening = strip_ansi(&String::from_utf8_lossy(found.before()));
+    let opening = last_screen(&opening).trim().to_string();
+    assert!(opening.lines().count() <= 19, "{opening}");
+    let opening = opening.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        opening.contains("Every question can be skipped"),
+        "{opening}"
+    );
+    assert!(opening.contains("Esc leaves at once"), "{opening}");
+    assert!(
+        !opening.contains("127.0.0.1"),
+        "no jargon up front: {opening}"
+    );
+    // The first question is whether now is a safe time.
+    assert!(
+        opening.contains("Is now a safe and private time"),
+        "{opening}"
+    );
+    c.send("m");
+    c.send("\r");
+    c.wait_for("127.0.0.1:9");
+    c.answer("Is now a safe and private time", "2");
+    c.wait_for("If you are ever in immediate danger, call 911");
+    c.answer("What would you like to do?", "1");
+    let (_, code) = c.finish();
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn resuming_offers_not_now_and_saving_never_replaces_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Is now a safe and private time", "1");
+    c.answer("Should your answers be kept", "2");
+    c.answer("How will this device be connected", "p");
+    c.finish();
+    let mut c = Client::start(dir.path(), &[]);
+    c.wait_for("Welcome back");
+    c.answer("Is now a safe and private time to carry on?", ""); // No, not now
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    assert!(last_screen(&out).contains("call 999"), "{out}");
+    assert!(c_draft_exists(dir.path()), "the kept answers stay");
+
+    // An earlier report of the same day is never replaced.
+    let date = chrono_date();
+    let earlier = dir.path().join(format!("readiness-report-{date}.json"));
+    std::fs::write(&earlier, "earlier").unwrap();
+    let mut c = Client::start(dir.path(), &[]);
+    c.answer("Is now a safe and private time to carry on?", "2"); // start again
+    c.answer("Is now a safe and private time", "s");
+    c.answer("Should your answers be kept", "1");
+    for _ in 0..6 {
+        c.answer("Skip this question", "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    for _ in 0..5 {
+        c.answer("Skip this question", "s");
+    }
+    c.answer("Is now still a safe and private time", "s");
+    c.answer("Would you like to make a plan now?", "s");
+    c.answer("What would you like to do?", "2");
+    c.answer("Where should it be saved?", "");
+    let (out, code) = c.finish();
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(std::fs::read_to_string(&earlier).unwrap(), "earlier");
+    assert!(
+        dir.path()
+            .join(format!("readiness-report-{date}-2.json"))
+            .exists()
+    );
+}
+
+fn c_draft_exists(dir: &Path) -> bool {
+    dir.join("draft.json").exists()
+}
+
+/// Today's date as the suggested file name has it (local time).
+fn chrono_date() -> String {
+    let out = Command::new("date").arg("+%Y-%m-%d").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

@@ -31,6 +31,8 @@ fn save_report_args(output: &Path) -> Vec<std::ffi::OsString> {
     args.push(example("urgent").into());
     args.push("--output".into());
     args.push(output.into());
+    // These tests replace an earlier report on purpose.
+    args.push("--force".into());
     args
 }
 

@@ -148,9 +148,11 @@ fn poisoned_report(t: &[String]) -> Report {
             name: Some(t[6].clone()),
             dropped_call_phone: Some(t[7].clone()),
         }),
+        client_ref: None,
     });
     // Fields a hand-edited file could hold.
     report.generated_at = t[8].clone();
+    report.client_ref = Some(t[9].clone());
     report.headline = t[9].clone();
     report.answers.insert(t[10].clone(), t[11].clone());
     for criterion in &mut report.criteria {
@@ -205,11 +207,11 @@ proptest! {
     }
 }
 
-/// The text a PDF viewer would show, as lopdf extracts it.
+/// The text a PDF viewer would show, decoded through the fonts' ToUnicode
+/// maps (the fonts are embedded Identity-H subsets).
 fn pdf_text(pdf: &[u8]) -> String {
     let doc = lopdf::Document::load_mem(pdf).unwrap();
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).unwrap_or_default()
+    crate::report_support::page_texts(&doc).join("\n")
 }
 
 // ---------------------------------------------------------------- item 7
@@ -525,5 +527,249 @@ fn an_unreadable_draft_is_explained_and_deleted_when_the_client_agrees() {
         left.iter()
             .all(|e| !e.file_name().to_string_lossy().contains("unreadable")),
         "nothing is set aside"
+    );
+}
+
+// ---------------------------------------------------------------- item 8 (checking)
+
+/// The urgent example saved as JSON, read back as a value to edit.
+fn saved_urgent(dir: &Path) -> (std::path::PathBuf, serde_json::Value) {
+    let saved = dir.join("urgent.json");
+    check_answers(&example("urgent"))
+        .args(["--format", "json", "--output"])
+        .arg(&saved)
+        .assert()
+        .success();
+    let value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    (saved, value)
+}
+
+/// What a hand edit would do to hide an urgent report.
+fn hide_urgency(report: &mut serde_json::Value) {
+    report["outcome"] = "video-suitable".into();
+    report["urgent"] = false.into();
+    report["headline"] = "Video sessions look like a good fit.".into();
+    for criterion in report["criteria"].as_array_mut().unwrap() {
+        criterion["status"] = "not-met".into();
+    }
+    report["adjustments"] = serde_json::json!([]);
+    report["crisis_resources"] = serde_json::json!([]);
+}
+
+#[test]
+fn an_edited_verdict_is_worked_out_again_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let (saved, mut report) = saved_urgent(dir.path());
+    hide_urgency(&mut report);
+    std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
+
+    let out = bin()
+        .args(["report", "--format", "json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["urgent"], true);
+    assert_eq!(shown["outcome"], "in-person-recommended");
+    assert!(!shown["crisis_resources"].as_array().unwrap().is_empty());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("changed after it was made, or made by another version"),
+        "{err}"
+    );
+
+    // On screen the crisis numbers come first again.
+    let out = bin()
+        .args(["report", "--plain"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let crisis = text
+        .find("If you need support now")
+        .expect("crisis numbers shown");
+    let title = text
+        .find("Your readiness report")
+        .expect("the report's title");
+    assert!(crisis < title, "crisis numbers come first: {text}");
+
+    let out = bin()
+        .args(["report", "--strict"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(stderr_of(&out).contains("--strict"), "{}", stderr_of(&out));
+
+    // summarize sorts it as urgent and says why the row differs from the file.
+    let out = bin()
+        .args(["summarize", "--format", "json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let row = &summary["reports"][0];
+    assert_eq!(row["urgent"], true);
+    assert!(row["changed"].as_str().unwrap().contains("urgent"), "{row}");
+}
+
+#[test]
+fn answers_a_report_cannot_hold_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (saved, mut report) = saved_urgent(dir.path());
+    report["answers"]["risk.asq2"] = "definitely".into();
+    report["answers"]["made.up"] = "yes".into();
+    std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
+    let out = bin().arg("report").arg(&saved).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("\"definitely\"") && err.contains("\"made.up\""),
+        "{err}"
+    );
+}
+
+// ---------------------------------------------------------------- item 10
+
+fn example_identity() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic-example-identity.txt")
+}
+
+#[test]
+fn the_example_clinic_walk_through_works_and_names_end_in_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let clinic = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic.toml");
+    let asked = dir.path().join("report.json");
+    let out = check_answers(&example("urgent"))
+        .args(["--format", "json", "--clinic"])
+        .arg(&clinic)
+        .arg("--output")
+        .arg(&asked)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let written = dir.path().join("report.json.age");
+    assert!(!asked.exists() && written.exists());
+    assert!(
+        stderr_of(&out).contains("report.json.age"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // The example identity opens it; the README walk-through works as written.
+    let key = dir.path().join("key.txt");
+    std::fs::copy(example_identity(), &key).unwrap();
+    set_mode(&key, 0o600);
+    let out = bin()
+        .args(["report", "--format", "json", "--identity"])
+        .arg(&key)
+        .arg(&written)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["urgent"], true);
+}
+
+#[test]
+fn a_saved_report_is_encrypted_again_for_a_clinic() {
+    let dir = tempfile::tempdir().unwrap();
+    let (saved, _) = saved_urgent(dir.path());
+    let public = std::fs::read_to_string(example_identity())
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    let out = bin()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--encrypt-to",
+            &public,
+            "--output",
+        ])
+        .arg(dir.path().join("for-clinic.json"))
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let sealed = dir.path().join("for-clinic.json.age");
+    let bytes = std::fs::read(&sealed).unwrap();
+    assert!(bytes.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----"));
+    let out = bin()
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--view",
+            "clinician",
+            "--identity",
+        ])
+        .arg(example_identity())
+        .arg(&sealed)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(shown["view"], "clinician");
+    assert_eq!(
+        shown["answers"]["risk.asq5"], "yes",
+        "the risk answers travelled"
+    );
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) {}
+
+#[cfg(unix)]
+#[test]
+fn a_key_file_others_can_read_is_pointed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("clinic-key.txt");
+    bin()
+        .arg("keygen")
+        .arg("--output")
+        .arg(&key)
+        .assert()
+        .success();
+    let public = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    let sealed = dir.path().join("r.json.age");
+    check_answers(&example("urgent"))
+        .args(["--format", "json", "--encrypt-to", &public, "--output"])
+        .arg(&sealed)
+        .assert()
+        .success();
+    let open = |key: &Path| {
+        bin()
+            .args(["report", "--format", "json", "--identity"])
+            .arg(key)
+            .arg(&sealed)
+            .output()
+            .unwrap()
+    };
+    let out = open(&key);
+    assert!(out.status.success());
+    assert!(stderr_of(&out).is_empty(), "{}", stderr_of(&out));
+    set_mode(&key, 0o644);
+    let out = open(&key);
+    assert!(out.status.success());
+    let err = stderr_of(&out);
+    assert!(
+        err.contains("can be read by other accounts") && err.contains("chmod 600"),
+        "{err}"
     );
 }

@@ -1,5 +1,5 @@
 //! The integration tests, one binary with a module per area, so tokio, axum,
-//! reqwest, age and printpdf are linked once rather than once per file.
+//! reqwest, age and krilla are linked once rather than once per file.
 //! Run one area with `cargo test --test integration report_fhir::`.
 
 mod net_support;
@@ -19,9 +19,12 @@ mod hardening;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
+mod net_metrics;
 mod net_probe;
 mod net_serve_load;
+mod net_servers;
 mod net_stun_props;
+mod net_tls;
 #[cfg(unix)]
 mod page_browser;
 mod page_server;

@@ -159,6 +159,7 @@ async fn one_address_is_capped_with_429_and_others_are_served() {
     drop(held);
 
     // Bytes a minute: 800 kB fits in the 1 MB budget, the next 800 kB does not.
+    probe::ensure_crypto_provider();
     let client = |from: &str| {
         reqwest::Client::builder()
             .no_proxy()

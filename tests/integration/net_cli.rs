@@ -66,9 +66,35 @@ fn an_unreachable_server_is_a_result_not_a_failure() {
     assert!(json["udp"].is_null());
     assert!(json["udp_reason"].is_string());
     assert_eq!(json["video"]["conclusive"], false);
-    assert!(
-        ["good", "fair", "poor", "unusable"].contains(&json["video"]["rating"].as_str().unwrap())
+    // Nothing measured is "not-measured", never the worst band.
+    assert_eq!(json["video"]["rating"], "not-measured");
+    // The saved result says when it was made and can be attached to a
+    // coordinator's check, where it stays "not measured".
+    assert!(json["measured_at"].as_str().unwrap().ends_with('Z'));
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("client-network.json");
+    std::fs::write(&saved, &out.get_output().stdout).unwrap();
+    let answers = format!(
+        "{}/examples/answers/video-suitable.json",
+        env!("CARGO_MANIFEST_DIR")
     );
+    let check = cmd()
+        .args([
+            "check",
+            "--no-device",
+            "--format",
+            "json",
+            "--answers",
+            &answers,
+        ])
+        .arg("--network")
+        .arg(&saved)
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&check.get_output().stdout).unwrap();
+    assert_eq!(report["network"]["video"]["rating"], "not-measured");
+    assert_eq!(report["network_source"]["age_days"], 0);
+    assert_eq!(report["outcome"], "video-with-adjustments");
 }
 
 #[test]

@@ -220,7 +220,7 @@ fn free_port() -> u16 {
 impl Browser {
     /// Headless Chromium with a fake camera and microphone playing the
     /// fixtures; `allow` false refuses camera and microphone like a client would.
-    async fn start(video: &Path, audio: &Path, allow: bool) -> Browser {
+    async fn start(video: &Path, audio: &Path, allow: bool, dark: bool) -> Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -253,6 +253,10 @@ impl Browser {
             format!("--use-file-for-fake-video-capture={}", video.display()),
             format!("--use-file-for-fake-audio-capture={}", audio.display()),
         ];
+        if dark {
+            // prefers-color-scheme: dark for the page.
+            args.push("--force-dark-mode".into());
+        }
         if allow {
             args.push("--use-fake-ui-for-media-stream".into());
         } else {
@@ -276,6 +280,14 @@ impl Browser {
         }
     }
 
+    async fn press(&self, id: &str, keyboard: bool) {
+        if keyboard {
+            self.keyboard(id).await
+        } else {
+            self.click(id).await
+        }
+    }
+
     async fn click(&self, id: &str) {
         self.client
             .wait()
@@ -286,6 +298,94 @@ impl Browser {
             .click()
             .await
             .unwrap_or_else(|e| panic!("#{id} can be clicked: {e}"));
+    }
+
+    /// Reach a button with Tab alone and press it with Enter, as a keyboard
+    /// user would; its focus must be visible.
+    async fn keyboard(&self, id: &str) {
+        use fantoccini::key::Key;
+        let focused = "return document.activeElement && document.activeElement.id";
+        // Wait for the button to be there and enabled.
+        self.client
+            .wait()
+            .at_most(page_support::WAIT)
+            .for_element(Locator::Css(&format!("#{id}:not([disabled])")))
+            .await
+            .unwrap_or_else(|e| panic!("#{id} is on the page: {e}"));
+        for _ in 0..20 {
+            if self.client.execute(focused, vec![]).await.unwrap() == id {
+                break;
+            }
+            let keys = String::from(char::from(Key::Tab));
+            match self.client.active_element().await {
+                Ok(element) => element.send_keys(&keys).await.unwrap(),
+                Err(_) => self
+                    .client
+                    .find(Locator::Css("body"))
+                    .await
+                    .unwrap()
+                    .send_keys(&keys)
+                    .await
+                    .unwrap(),
+            }
+        }
+        assert_eq!(
+            self.client.execute(focused, vec![]).await.unwrap(),
+            id,
+            "#{id} can be reached with Tab"
+        );
+        let outline = self
+            .client
+            .execute(
+                "const s = getComputedStyle(document.activeElement); \
+                 return [s.outlineStyle, s.outlineWidth];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            outline[0] != "none" && outline[1] != "0px",
+            "#{id} shows no focus: {outline}"
+        );
+        self.client
+            .active_element()
+            .await
+            .unwrap()
+            .send_keys(&String::from(char::from(Key::Enter)))
+            .await
+            .unwrap();
+    }
+
+    /// No sideways scrolling at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400%).
+    async fn reflows(&self, step: &str) {
+        self.client.set_window_size(320, 640).await.unwrap();
+        let inner = self
+            .client
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let (w, scroll) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
+        let target = 320 + 320u64.saturating_sub(w);
+        self.client
+            .set_window_size(target as u32, 640)
+            .await
+            .unwrap();
+        let widths = self
+            .client
+            .execute(
+                "return [window.innerWidth, document.documentElement.scrollWidth]",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(
+            widths[1].as_u64() <= widths[0].as_u64(),
+            "{step}: the page scrolls sideways at {widths} (first try {scroll})"
+        );
+        self.client.set_window_size(1280, 800).await.unwrap();
     }
 
     /// Wait until a result box is shown, and return its rating result.
@@ -539,6 +639,8 @@ struct Walk {
     allow: bool,
     /// Check accessibility and keep screenshots of every step.
     look: bool,
+    /// Only the keyboard, in the dark colour scheme.
+    keyboard_dark: bool,
 }
 
 fn walk(w: Walk) -> Ratings {
@@ -554,15 +656,20 @@ fn walk(w: Walk) -> Ratings {
         .replace(&page.addr.to_string(), &relay.addr.to_string());
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (shown, violations) = runtime.block_on(async {
-        let b = Browser::start(&video, &audio, w.allow).await;
+        let b = Browser::start(&video, &audio, w.allow, w.keyboard_dark).await;
         let mut violations = Vec::new();
         let mut look = async |b: &Browser, step: &str| {
             if w.look {
                 for v in b.axe_violations(&axe).await {
                     violations.push(format!("{step}: {v}"));
                 }
-                let prefix = if w.allow { "" } else { "denied-" };
+                let prefix = match (w.allow, w.keyboard_dark) {
+                    (false, _) => "denied-",
+                    (true, true) => "dark-",
+                    (true, false) => "",
+                };
                 b.screenshots(&format!("{prefix}{step}")).await;
+                b.reflows(step).await;
             }
         };
         b.client.goto(&url).await.unwrap();
@@ -582,19 +689,20 @@ fn walk(w: Walk) -> Ratings {
         );
         look(&b, "1-intro").await;
         let started = Instant::now();
-        b.click("start-camera").await;
+        b.press("start-camera", w.keyboard_dark).await;
         let camera = b.result("camera-result").await;
         look(&b, "2-camera").await;
-        b.click("to-microphone").await;
-        b.click("start-microphone").await;
+        b.press("to-microphone", w.keyboard_dark).await;
+        b.press("start-microphone", w.keyboard_dark).await;
         let microphone = b.result("microphone-result").await;
         look(&b, "3-microphone").await;
-        b.click("to-speakers").await;
-        b.click("play-chime").await;
-        b.click(&format!("heard-{}", w.heard)).await;
+        b.press("to-speakers", w.keyboard_dark).await;
+        b.press("play-chime", w.keyboard_dark).await;
+        b.press(&format!("heard-{}", w.heard), w.keyboard_dark)
+            .await;
         let speakers = b.result("speakers-result").await;
         look(&b, "4-speakers").await;
-        b.click("finish").await;
+        b.press("finish", w.keyboard_dark).await;
         b.visible("#step-done").await;
         eprintln!(
             "{:?} + {:?}: the media test took {:.1} s in the page (clicks are instant here)",
@@ -663,6 +771,7 @@ fn well_lit_picture_and_clear_speech() {
         heard: "yes",
         allow: true,
         look: true,
+        keyboard_dark: false,
     });
     assert_eq!(
         r,
@@ -685,6 +794,7 @@ fn dark_picture_and_silence() {
         heard: "no",
         allow: true,
         look: false,
+        keyboard_dark: false,
     });
     assert_eq!(
         r,
@@ -707,6 +817,7 @@ fn backlit_picture_and_clipped_sound() {
         heard: "not-sure",
         allow: true,
         look: false,
+        keyboard_dark: false,
     });
     assert_eq!(
         r,
@@ -729,6 +840,7 @@ fn black_picture_and_noisy_room() {
         heard: "yes",
         allow: true,
         look: false,
+        keyboard_dark: false,
     });
     assert_eq!(
         (r.camera.as_str(), r.microphone.as_str()),
@@ -747,9 +859,29 @@ fn refused_camera_and_microphone_get_calm_instructions() {
         heard: "yes",
         allow: false,
         look: true,
+        keyboard_dark: false,
     });
     assert_eq!(
         (r.camera.as_str(), r.microphone.as_str()),
         ("not-allowed", "not-allowed")
+    );
+}
+
+#[test]
+fn keyboard_only_in_the_dark_colour_scheme() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let r = walk(Walk {
+        picture: Picture::WellLit,
+        sound: Sound::Speech,
+        heard: "yes",
+        allow: true,
+        look: true,
+        keyboard_dark: true,
+    });
+    assert_eq!(
+        (r.camera.as_str(), r.microphone.as_str()),
+        ("tested-ok", "clear")
     );
 }

@@ -201,6 +201,144 @@ fn answer_of<'a>(resp: &'a [(String, Vec<Value>)], id: &str) -> Option<&'a Vec<V
     resp.iter().find(|(l, _)| l == id).map(|(_, a)| a)
 }
 
+/// The published Questionnaire (schema/questionnaire.fhir.json).
+fn published_questionnaire() -> Value {
+    let text = std::fs::read_to_string(root().join("schema/questionnaire.fhir.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// What HL7's validator checks of a response against its Questionnaire, read
+/// from the R4 rules: at every level each item's linkId is a child of the
+/// matching Questionnaire item, items come in the Questionnaire's order
+/// ("items are out of order"), each answer's value[x] fits the item's type
+/// (choice answers are among its answerOption), and only repeating items have
+/// several answers. Returns every problem found.
+fn against_questionnaire(resp: &Value) -> Vec<String> {
+    fn walk(defs: &Value, items: &Value, path: &str, problems: &mut Vec<String>) {
+        let defs: Vec<&Value> = defs.as_array().into_iter().flatten().collect();
+        let mut last: Option<usize> = None;
+        for item in items.as_array().into_iter().flatten() {
+            let link_id = item["linkId"].as_str().unwrap_or_default();
+            let Some(at) = defs.iter().position(|d| d["linkId"] == link_id) else {
+                problems.push(format!("{path}: {link_id} is not an item here"));
+                continue;
+            };
+            if last.is_some_and(|l| at <= l) {
+                problems.push(format!("{path}: {link_id} is out of order"));
+            }
+            last = Some(at);
+            let def = defs[at];
+            let kind = def["type"].as_str().unwrap_or_default();
+            let answers = item["answer"].as_array().cloned().unwrap_or_default();
+            if answers.len() > 1 && def["repeats"] != true {
+                problems.push(format!("{link_id}: several answers to a single item"));
+            }
+            for a in &answers {
+                let allowed: &[&str] = match kind {
+                    "choice" => &["valueCoding"],
+                    "open-choice" => &["valueCoding", "valueString"],
+                    "boolean" => &["valueBoolean"],
+                    "decimal" => &["valueDecimal"],
+                    "string" | "text" => &["valueString"],
+                    "group" | "display" => &[],
+                    _ => &[],
+                };
+                let keys: Vec<&str> = a
+                    .as_object()
+                    .map(|o| o.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
+                if keys.len() != 1 || !allowed.contains(&keys[0]) {
+                    problems.push(format!("{link_id}: {keys:?} for a {kind} item"));
+                }
+                if kind == "choice" {
+                    let options: Vec<&Value> = def["answerOption"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|o| &o["valueCoding"])
+                        .collect();
+                    if !options.contains(&&a["valueCoding"]) {
+                        problems.push(format!("{link_id}: {a} is not an answerOption"));
+                    }
+                }
+                if a["valueDecimal"].is_number() && !a["valueDecimal"].as_f64().unwrap().is_finite()
+                {
+                    problems.push(format!("{link_id}: not a finite decimal"));
+                }
+            }
+            walk(&def["item"], &item["item"], link_id, problems);
+        }
+    }
+    let mut problems = Vec::new();
+    walk(
+        &published_questionnaire()["item"],
+        &resp["item"],
+        "QuestionnaireResponse",
+        &mut problems,
+    );
+    problems
+}
+
+#[test]
+fn the_order_check_catches_what_hl7_rejects() {
+    let good = fhir_of(&example_report("urgent"), "clinician");
+    assert!(against_questionnaire(&good).is_empty());
+    // Crisis first, as urgent responses used to be: out of order.
+    let mut doc = good.clone();
+    let items = doc["item"].as_array_mut().unwrap();
+    let crisis = items.pop().unwrap();
+    items.insert(0, crisis);
+    let problems = against_questionnaire(&doc);
+    assert!(
+        problems.iter().any(|p| p.contains("out of order")),
+        "{problems:?}"
+    );
+    let mut doc = good.clone();
+    doc["item"][0]["item"][1]["answer"][0] = json!({"valueString": "yes"});
+    assert!(
+        !against_questionnaire(&doc).is_empty(),
+        "boolean item as a string"
+    );
+    let mut doc = good.clone();
+    doc["item"][0]["item"][0]["linkId"] = json!("assessment.verdict");
+    assert!(!against_questionnaire(&doc).is_empty(), "unknown linkId");
+    let mut doc = good;
+    doc["item"][1]["item"][0]["answer"][0]["valueCoding"]["code"] = json!("maybe");
+    assert!(
+        !against_questionnaire(&doc).is_empty(),
+        "code not an option"
+    );
+}
+
+/// Connections measured, half measured and never measured all fit the
+/// Questionnaire too (the examples run without a connection test).
+#[test]
+fn every_connection_state_fits_the_questionnaire() {
+    let mut measured = example_report("urgent");
+    measured["network"] = measured_network();
+    let mut blank = example_report("video-suitable");
+    let mut network = measured_network();
+    network["download"]["mbps"] = Value::Null;
+    network["upload"]["mbps"] = Value::Null;
+    network["latency"] = json!({"idle_ms": null, "min_ms": null, "p90_ms": null,
+        "jitter_ms": null, "loaded_ms": null, "samples": 0, "reason": "no reply"});
+    network["video"] = json!({"rating": "not-measured", "mos": null, "reasons": [],
+        "conclusive": false});
+    blank["network"] = network;
+    for (what, report) in [("measured", measured), ("never measured", blank)] {
+        let resp = fhir_of(&report, "clinician");
+        let problems = against_questionnaire(&resp);
+        assert!(problems.is_empty(), "{what}: {problems:#?}");
+        assert!(errors(&validator(), &resp).is_empty(), "{what}");
+        if what == "never measured" {
+            let rating = answer_of(&answered(&resp), "network.video-rating")
+                .unwrap()
+                .clone();
+            assert_eq!(rating[0]["valueCoding"]["code"], "not-performed", "{what}");
+        }
+    }
+}
+
 #[test]
 fn the_schema_fragment_catches_what_fhir_forbids() {
     let v = validator();
@@ -296,8 +434,23 @@ fn every_example_is_a_valid_r4_questionnaire_response_in_both_views() {
                 items.contains(&"crisis"),
                 "{name}: crisis resources missing"
             );
+            let problems = against_questionnaire(&resp);
+            assert!(problems.is_empty(), "{name} {view}: {problems:#?}");
+            let tags = resp["meta"]["tag"].as_array().unwrap();
+            let urgent_tag = tags.iter().any(|t| {
+                t["system"] == "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
+                    && t["code"] == "UR"
+            });
+            assert_eq!(urgent_tag, report["urgent"] == true, "{name}: urgent tag");
             if report["urgent"] == true {
-                assert_eq!(items[0], "crisis", "{name}: crisis must come first");
+                // The narrative opens with the urgency and names the numbers.
+                let div = resp["text"]["div"].as_str().unwrap();
+                let urgent_at = div.find("Urgent").expect("urgency in the narrative");
+                assert!(urgent_at < div.find("Video-session readiness").unwrap());
+                for r in report["crisis_resources"].as_array().unwrap() {
+                    let contact = r["contact"].as_str().unwrap();
+                    assert!(div.contains(contact), "{name}: {contact} not in {div}");
+                }
             }
             if view == "client" {
                 assert!(

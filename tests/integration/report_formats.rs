@@ -45,9 +45,15 @@ fn crisis_resources_always_appear_and_come_first_when_urgent() {
             let first_contact = report["crisis_resources"][0]["contact"].as_str().unwrap();
             position(&text, first_contact);
             if report["urgent"] == true {
+                // Straight under the title, before the recommendation.
+                let recommendation = position(&text, "Recommendation");
                 assert!(
-                    crisis < title,
+                    title < crisis && crisis < recommendation,
                     "{name} {view} {format}: crisis must come first"
+                );
+                assert!(
+                    !text[..title].contains("Made "),
+                    "{name} {view} {format}: nothing before the title"
                 );
             } else {
                 assert!(crisis > title, "{name} {view} {format}");
@@ -213,6 +219,79 @@ fn a_measured_connection_and_a_clinic_appear_in_the_text() {
     }
 }
 
+/// Render Markdown as GitHub does (CommonMark + GFM extensions).
+fn gfm_html(markdown: &str) -> String {
+    let mut options = comrak::Options::default();
+    options.extension.autolink = true;
+    options.extension.strikethrough = true;
+    options.extension.table = true;
+    options.extension.tasklist = true;
+    options.extension.footnotes = true;
+    comrak::markdown_to_html(markdown, &options)
+}
+
+/// Plan text that GFM would turn into links, strikethrough or a table stays
+/// text: no `<a`, no `<del`, no `<table`, every character still shown; and
+/// every report opens with its one h1, urgent ones too.
+#[test]
+fn free_text_stays_text_under_github_flavoured_markdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = [
+        "http://evil.example/x",
+        "https://evil.example/y?q=1",
+        "www.evil.example",
+        "WWW.evil.example/z",
+        "mail@evil.example",
+        "mailto:mail@evil.example",
+        "xmpp:who@evil.example",
+        "ftp://evil.example",
+        "~~struck~~ and ~one~",
+        "a | b",
+        "[^1] and [ ] task",
+        "<https://evil.example>",
+        "&lt;b&gt; &amp;",
+    ];
+    for name in EXAMPLES {
+        let mut r = example_report(name);
+        r["session_plan"] = serde_json::json!({
+            "place": hostile.join(" "),
+            "pause_signal": "- [ ] tick",
+            "comfort_items": "| x | y |",
+            "nearby_contact": "---",
+            "if_call_drops": "=== www.evil.example",
+        });
+        r["clinic"] = serde_json::json!({"name": "Riverside http://evil.example",
+            "dropped_call_phone": "call@evil.example"});
+        let path = write_json(dir.path(), name, &r);
+        for view in ["client", "clinician"] {
+            let md = render_text(&path, "markdown", Some(view));
+            assert!(md.starts_with("# "), "{name} {view}: h1 first:\n{md}");
+            assert_eq!(
+                md.lines().filter(|l| l.starts_with("# ")).count(),
+                1,
+                "{name} {view}: one h1"
+            );
+            let html = gfm_html(&md);
+            for tag in ["<a", "<del", "<table", "<input", "<sup", "<hr", "<h1>Video"] {
+                if tag == "<h1>Video" {
+                    assert!(html.starts_with(tag), "{name} {view}: {html}");
+                } else {
+                    assert!(!html.contains(tag), "{name} {view}: {tag} in\n{html}");
+                }
+            }
+            // Escaping hides nothing: the words are all still there.
+            for text in [
+                "http://evil.example/x",
+                "mail@evil.example",
+                "~~struck~~",
+                "a | b",
+            ] {
+                assert!(html.contains(text), "{name} {view}: {text} lost in\n{html}");
+            }
+        }
+    }
+}
+
 #[test]
 fn free_text_cannot_inject_markdown() {
     let dir = tempfile::tempdir().unwrap();
@@ -221,7 +300,7 @@ fn free_text_cannot_inject_markdown() {
     let path = write_json(dir.path(), "r", &r);
     let md = render_text(&path, "markdown", Some("clinician"));
     assert!(
-        md.contains("\\<img src=x onerror=alert(1)\\> \\[click\\](http://x) # heading"),
+        md.contains("\\<img src=x onerror=alert(1)\\> \\[click\\](http\\://x) # heading"),
         "{md}"
     );
 }
@@ -233,4 +312,123 @@ fn a_pdf_is_not_sent_to_a_terminal_but_is_to_a_pipe() {
     let path = write_json(dir.path(), "r", &example_report("video-suitable"));
     let bytes = render(&path, "pdf", None);
     assert!(bytes.starts_with(b"%PDF-"));
+}
+
+#[test]
+fn every_report_names_its_asq_result_credited_to_the_nimh() {
+    let expected = [
+        ("video-suitable", "negative"),
+        ("video-with-adjustments", "incomplete"),
+        ("in-person-recommended", "negative"),
+        ("urgent", "positive-acute"),
+        ("all-skipped", "incomplete"),
+    ];
+    for (name, screen) in expected {
+        assert_eq!(example_report(name)["risk_screen"], screen, "{name}");
+    }
+    for format in ["markdown", "text", "terminal"] {
+        each_rendering(format, |name, view, report, text| {
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert!(
+                flat.contains("NIMH Ask Suicide-Screening Questions (ASQ)"),
+                "{name} {view} {format}: {text}"
+            );
+            if view == "clinician" {
+                let words = match report["risk_screen"].as_str().unwrap() {
+                    "negative" => "Negative — no further screening needed now",
+                    "incomplete" => "Incomplete — not all of questions 1 to 4 answered, none yes",
+                    "positive-acute" => "Positive, acute (imminent risk)",
+                    other => panic!("{other}"),
+                };
+                assert!(flat.contains(words), "{name} {format}: {text}");
+            }
+        });
+    }
+}
+
+#[test]
+fn a_positive_screen_of_unknown_acuity_is_never_quiet_in_any_format() {
+    let report = acuity_unknown_report();
+    assert_eq!(report["risk_screen"], "positive-acuity-unknown");
+    assert_eq!(report["urgent"], false, "urgent stays true only for acute");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "stopped-early", &report);
+    for format in ["markdown", "text", "terminal"] {
+        for view in ["client", "clinician"] {
+            let text = render_text(&path, format, Some(view));
+            let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let crisis = position(&text.to_lowercase(), "if you need support now");
+            let title = position(
+                &text,
+                if format == "terminal" {
+                    "Your readiness report"
+                } else {
+                    "Video-session readiness summary"
+                },
+            );
+            if format == "terminal" {
+                assert!(crisis < title, "{format} {view}: crisis first:\n{text}");
+            } else {
+                // Straight under the title (the one h1), before the recommendation.
+                let recommendation = position(&text, "Recommendation");
+                assert!(
+                    title < crisis && crisis < recommendation,
+                    "{format} {view}: crisis first:\n{text}"
+                );
+            }
+            assert!(flat.contains("call or text 988"), "{format} {view}");
+            if view == "clinician" {
+                assert!(
+                    flat.contains(
+                        "Positive, acuity unknown (question 5 not answered) — same-day safety \
+                         follow-up needed: brief suicide safety assessment, because acuity is \
+                         unknown"
+                    ),
+                    "{format}: {text}"
+                );
+            } else {
+                assert!(
+                    flat.contains("please talk with someone today"),
+                    "{format}: {text}"
+                );
+            }
+        }
+    }
+    // FHIR: items keep the Questionnaire's order (crisis last); the
+    // narrative opens with the follow-up and the numbers; the result a coding.
+    let fhir: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("clinician"))).unwrap();
+    assert_eq!(fhir["item"][0]["linkId"], "assessment");
+    let div = fhir["text"]["div"].as_str().unwrap();
+    assert!(
+        div.find("988").unwrap() < div.find("Video-session readiness").unwrap(),
+        "{div}"
+    );
+    let assessment = fhir["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["linkId"] == "assessment")
+        .unwrap();
+    let screen = assessment["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["linkId"] == "assessment.risk-screen")
+        .expect("the ASQ result is an item");
+    assert!(screen["text"].as_str().unwrap().contains("NIMH"));
+    let coding = &screen["answer"][0]["valueCoding"];
+    assert_eq!(coding["code"], "positive-acuity-unknown");
+    assert!(
+        coding["display"]
+            .as_str()
+            .unwrap()
+            .starts_with("ASQ: positive, acuity unknown")
+    );
+    assert!(
+        fhir["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("acuity unknown")
+    );
 }

@@ -67,7 +67,8 @@ fn json_rows_are_in_triage_order_with_unreadable_files_listed() {
     let urgent = &s["reports"][0];
     assert_eq!(urgent["urgent"], true);
     assert_eq!(urgent["criteria_met"], serde_json::json!(["risk"]));
-    assert_eq!(urgent["network_rating"], Value::Null);
+    // Never measured is "not-measured", never null or "unusable".
+    assert_eq!(urgent["network_rating"], "not-measured");
     let in_person = &s["reports"][1];
     assert_eq!(
         in_person["criteria_met"],
@@ -120,7 +121,7 @@ fn csv_is_proper_csv_with_an_error_column() {
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 9);
     assert!(rows.iter().all(|r| r.len() == header.len()));
-    assert!(rows[0][0].ends_with("urgent.json") && &rows[0][3] == "true");
+    assert!(rows[0][0].ends_with("urgent.json") && &rows[0][4] == "true");
     assert!(rows.iter().any(|r| r[0].ends_with("Smith, \"Jo\".json")));
     // Named directly from inside the folder, the formula-like name is neutralised.
     let direct = cmd()
@@ -136,10 +137,11 @@ fn csv_is_proper_csv_with_an_error_column() {
             .starts_with("'=HYPERLINK(1).json,"),
         "{text}"
     );
-    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[11].is_empty()).collect();
+    let error = header.len() - 1;
+    let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
     assert_eq!(errors.len(), 2);
     // Unreadable rows come last and carry nothing but the file and the reason.
-    assert!(rows[7][11].len() > 10 && rows[8][11].len() > 10);
+    assert!(rows[7][error].len() > 10 && rows[8][error].len() > 10);
     assert!(errors.iter().all(|r| r[2].is_empty()));
 }
 
@@ -150,7 +152,10 @@ fn the_terminal_view_lists_urgent_first_and_the_unreadable_files() {
     let out = summarize(&["--plain"], dir.path()).success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert!(
-        text.contains("5 reports read: 1 urgent, 2 in-person recommended"),
+        text.contains(
+            "5 reports read: 2 in-person recommended, 3 video with adjustments, 0 video \
+             suitable. 1 of them is urgent and comes first."
+        ),
         "{text}"
     );
     let first = text.find("1. ").unwrap();
@@ -235,4 +240,94 @@ fn encrypted_reports_are_read_with_identity_and_listed_without_it() {
     assert_eq!(s["reports"][0]["urgent"], true);
     assert_eq!(s["reports"][0]["view"], "clinician");
     assert!(s["unreadable"].as_array().unwrap().is_empty());
+}
+
+/// The outcome counts add up to the reports read, with urgency said apart.
+#[test]
+fn the_counts_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["urgent", "video-with-adjustments"] {
+        write_json(dir.path(), name, &example_report(name));
+    }
+    let out = summarize(&["--plain"], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line = text.lines().find(|l| l.contains("reports read")).unwrap();
+    let (read, counts) = line.split_once(" reports read: ").unwrap();
+    let counts = counts.split('.').next().unwrap();
+    let sum: usize = counts
+        .split(", ")
+        .map(|c| c.split(' ').next().unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(sum, read.trim().parse::<usize>().unwrap(), "{line}");
+    assert!(line.contains("1 of them is urgent"), "{line}");
+}
+
+/// A connection test that ran but measured nothing is "not-measured" in the
+/// CSV, like a check without one; never "unusable".
+#[test]
+fn a_never_measured_connection_is_not_measured_in_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut blank = example_report("video-suitable");
+    let mut network = measured_network();
+    network["download"] = serde_json::json!({"mbps": null, "bytes": 0, "streams": 0,
+        "reason": "the server could not be reached"});
+    network["upload"] = network["download"].clone();
+    network["latency"] = serde_json::json!({"idle_ms": null, "min_ms": null, "p90_ms": null,
+        "jitter_ms": null, "loaded_ms": null, "samples": 0, "reason": "no reply"});
+    network["video"] = serde_json::json!({"rating": "not-measured", "mos": null,
+        "reasons": [], "conclusive": false});
+    blank["network"] = network;
+    write_json(dir.path(), "blank", &blank);
+    write_json(dir.path(), "untested", &example_report("video-suitable"));
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "network_rating")
+        .unwrap();
+    for row in reader.records() {
+        assert_eq!(&row.unwrap()[column], "not-measured");
+    }
+}
+
+#[test]
+fn acuity_unknown_comes_right_after_urgent_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    caseload(dir.path());
+    let mut stopped = acuity_unknown_report();
+    // The newest of all, so only the rule can put it second.
+    stopped["generated_at"] = "2026-02-01T09:00:00Z".into();
+    write_json(dir.path(), "stopped-early", &stopped);
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let order: Vec<&str> = s["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["risk_screen"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        order[..3],
+        ["positive-acute", "positive-acuity-unknown", "negative"]
+    );
+    let out = summarize(&[], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let urgent = flat.find("urgent.json").unwrap();
+    let stopped_at = flat.find("stopped-early.json").unwrap();
+    assert!(urgent < stopped_at, "{text}");
+    assert!(
+        flat.contains("Same-day follow-up: a yes on the ASQ screening questions")
+            && flat.contains("brief suicide safety assessment"),
+        "{text}"
+    );
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        csv.lines().next().unwrap().contains("urgent,risk_screen,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",false,positive-acuity-unknown,"), "{csv}");
 }

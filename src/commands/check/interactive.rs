@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
+use crate::assessment::{CriterionId, Status};
 use crate::cli::CheckArgs;
 use crate::error::Exit;
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::flow::{Flow, FlowState};
 use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, TerminalPrompter};
-use crate::questionnaire::session::{Ending, Session};
+use crate::questionnaire::session::{Ending, Opening, Session, Snapshot};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
 use crate::report::{Format, View};
@@ -25,21 +26,25 @@ struct Progress {
     file: Option<PathBuf>,
     keep: bool,
     started_at: String,
-    region: String,
+    region: Option<String>,
     save_failed: bool,
 }
 
 impl Progress {
-    /// Save after every change, only with consent; say once if it cannot be kept.
+    /// Save after every change, only with consent; say once if it cannot be
+    /// kept. Without consent (never given, or withdrawn because the home may
+    /// be watched) a draft from earlier is deleted, so nothing stays behind.
     fn save(&mut self, state: &FlowState) {
-        let Some(file) = self.file.as_ref().filter(|_| self.keep) else {
+        let Some(file) = self.file.as_ref() else {
             return;
         };
-        let draft = Draft::new(
-            self.started_at.clone(),
-            Some(self.region.clone()),
-            state.clone(),
-        );
+        if !self.keep {
+            if std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
+                let _ = draft::remove(file);
+            }
+            return;
+        }
+        let draft = Draft::new(self.started_at.clone(), self.region.clone(), state.clone());
         if let Err(e) = draft::save(file, &draft)
             && !self.save_failed
         {
@@ -75,44 +80,64 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
     let p = prompter.as_mut();
     let file = args.draft.clone().or_else(draft::default_path);
 
-    let server = (!args.no_network).then(|| setup.contacts());
-    opening(p, style, server.as_deref());
-
     // A paused check: offer to pick it up (the client agreed to keep it then).
     let resumed = match resume(p, style, file.as_deref()) {
-        Ok(resumed) => resumed,
+        Ok(Resume::Draft(d)) => Some(d),
+        Ok(Resume::Fresh) => None,
+        Ok(Resume::NotNow(region)) => {
+            p.clear();
+            let crisis = crate::crisis::resources_list(&setup.region(region));
+            p.say(&format!(
+                "Your answers are still kept. Whenever you are ready, run {} check again. \
+                 Take care.\n\n{}",
+                crate::term::self_command(),
+                crate::crisis::emergency_line(&crisis)
+            ));
+            return Ok(Exit::Done);
+        }
         Err(i) => return Ok(leave(p, i, file.as_ref().is_some_and(|f| f.exists()))),
-    };
-    let keep = match &resumed {
-        Some(_) => true,
-        None => match ask_keep(p, style) {
-            Ok(keep) => keep,
-            Err(i) => return Ok(leave(p, i, false)),
-        },
     };
     let mut progress = Progress {
         file,
-        keep,
+        keep: resumed.is_some(),
         started_at: resumed
             .as_ref()
             .map_or_else(draft::now, |d| d.started_at.clone()),
-        region: setup.region(resumed.as_ref().and_then(|d| d.region.clone())),
+        region: setup.known_region(resumed.as_ref().and_then(|d| d.region.clone())),
         save_failed: false,
     };
-    let state = resumed.map(|d| d.state).unwrap_or_default();
+    let state = resumed
+        .as_ref()
+        .map(|d| d.state.clone())
+        .unwrap_or_default();
 
     // Measure while the client answers: it takes about ten seconds, and nothing
     // the client types is part of it.
     let probe = start_probe(args, setup, style);
     let device = super::device_report(args);
 
-    let crisis = crate::crisis::resources_list(&progress.region);
-    let (ending, state) = {
-        let mut save = |flow: &Flow| progress.save(&flow.state);
-        let mut session = Session::new(Flow::resume(bank(), state), p, style, &crisis, &mut save);
+    let servers = (!args.no_network).then(|| setup.contacts());
+    let (ending, state, watched) = {
+        let region = progress.region.clone();
+        let mut save = |snapshot: Snapshot| {
+            progress.keep = snapshot.keep;
+            progress.region = snapshot.region.map(str::to_string);
+            progress.save(snapshot.state);
+        };
+        let mut session = Session::new(Flow::resume(bank(), state), p, style, region, &mut save);
+        // Asked after "is now a safe time?", unless the client agreed before pausing.
+        session.keep = resumed.is_some().then_some(true);
+        session.clinic_key = setup.encrypt_to().is_some();
+        session.opening = resumed
+            .is_none()
+            .then(|| opening(style, servers.as_deref()));
         let ending = session.run();
-        (ending, session.flow.state.clone())
+        (ending, session.flow.state.clone(), session.watched)
     };
+    let region = progress
+        .region
+        .clone()
+        .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string());
 
     let status = match ending {
         Ending::Completed => QuestionnaireStatus::Completed,
@@ -122,7 +147,11 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         Ending::Stopped => return Ok(leave(p, Interrupt::Stop, progress.kept())),
         Ending::NotNow => {
             p.clear();
-            p.say("Whenever you are ready, run session-ready check again. Take care.");
+            p.say(&format!(
+                "Whenever you are ready, run {} check again. Take care.\n\n{}",
+                crate::term::self_command(),
+                crate::crisis::emergency_line(&crate::crisis::resources_list(&region))
+            ));
             return Ok(Exit::Done);
         }
     };
@@ -136,10 +165,12 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         network,
         network_reason,
         device,
-        region: progress.region.clone(),
+        region,
         clinic: setup.settings.clinic.clone(),
+        client_ref: setup.client_ref.clone(),
     });
-    let saved = match preview_and_save(p, style, args, setup, &report) {
+    let watched = watched || crate::assessment::watched_home(&report.answers);
+    let saved = match preview_and_save(p, style, args, setup, &report, watched) {
         Ok(saved) => saved,
         Err(i) => return Ok(leave(p, i, progress.kept())),
     };
@@ -150,8 +181,17 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         &report,
         saved.as_ref(),
         setup.encrypt_to().is_some(),
+        watched,
     );
     Ok(Exit::Done)
+}
+
+/// What the client chose on the welcome-back screen.
+enum Resume {
+    Draft(Draft),
+    Fresh,
+    /// "No, not now": leave, keeping the draft; its region, if any.
+    NotNow(Option<String>),
 }
 
 /// Offer to pick up a paused check. An unreadable draft is named, and the
@@ -160,20 +200,22 @@ fn resume(
     p: &mut dyn Prompter,
     style: Style,
     file: Option<&std::path::Path>,
-) -> Result<Option<Draft>, Interrupt> {
-    let Some(file) = file else { return Ok(None) };
+) -> Result<Resume, Interrupt> {
+    let Some(file) = file else {
+        return Ok(Resume::Fresh);
+    };
     match draft::load(file) {
-        Ok(Some(d)) => {
-            if welcome_back(p, style, &d)? {
-                Ok(Some(d))
-            } else {
+        Ok(Some(d)) => match welcome_back(p, style, &d)? {
+            Welcome::PickUp => Ok(Resume::Draft(d)),
+            Welcome::NotNow => Ok(Resume::NotNow(d.region)),
+            Welcome::StartAgain => {
                 if let Err(e) = draft::remove(file) {
                     p.say(&format!("The kept answers could not be deleted ({e})."));
                 }
-                Ok(None)
+                Ok(Resume::Fresh)
             }
-        }
-        Ok(None) => Ok(None),
+        },
+        Ok(None) => Ok(Resume::Fresh),
         Err(e) => {
             // It cannot be resumed, and it may hold answers about risk on a
             // shared computer: offer to delete it rather than keep a copy.
@@ -196,85 +238,77 @@ fn resume(
                             "It could not be deleted ({e}). Starting a new check.\n"
                         )),
                     }
-                    return Ok(None);
+                    return Ok(Resume::Fresh);
                 }
             }
             p.say(&crate::safe_text::printable(&format!(
                 "It was left at {}; you will be asked about it again next time. Starting a new check.\n",
                 file.display()
             )));
-            Ok(None)
+            Ok(Resume::Fresh)
         }
     }
 }
 
-/// `servers`: what the connection test talks to, or `None` when it is off.
-fn opening(p: &mut dyn Prompter, style: Style, servers: Option<&[String]>) {
-    p.clear();
-    p.say(&style.heading("Getting ready for video sessions"));
-    let connection = match servers {
-        Some(servers) => format!(
-            "2. A test of your internet connection, about 10 seconds. It runs in the background \
-             while you answer and exchanges only test data with {}, which {} only this \
-             computer's internet address.",
+/// The opening, drawn above "Is now a safe and private time?": what happens,
+/// how long it takes, that every question can be skipped, and the quick exit.
+/// The servers the connection test talks to are one choice away.
+fn opening(style: Style, servers: Option<&[String]>) -> Opening {
+    let quick_exit = if style.plain {
+        "Typing q leaves at once"
+    } else {
+        "Esc leaves at once and clears the screen"
+    };
+    let more = servers.map(|servers| {
+        format!(
+            "The connection test takes about 10 seconds and runs in the background while you \
+             answer. It exchanges only test data with {}, which {} only this computer's \
+             internet address. Nothing you type is sent.",
             servers.join(" and "),
             if servers.len() == 1 { "sees" } else { "see" }
+        )
+    });
+    let connection = if servers.is_some() {
+        "a connection test while you answer"
+    } else {
+        "no connection test this time"
+    };
+    Opening {
+        title: "Getting ready for video sessions".into(),
+        text: format!(
+            "This check helps you and your therapist decide whether video sessions from home \
+             are a good fit right now. It takes about 10 minutes: a quick look at this \
+             device, {connection}, and about 20 short questions. Every question can be \
+             skipped. {quick_exit}. Your answers stay on this computer, and you choose \
+             whether your report is saved."
         ),
-        None => "2. (The connection test is turned off this time.)".to_string(),
-    };
-    let quick_exit = if style.plain {
-        "type q and press Enter to leave at once"
-    } else {
-        "press Esc to leave at once and clear the screen"
-    };
-    p.say(&format!(
-        "This check helps you and your therapist decide whether video sessions from home are \
-         a good fit right now. It takes about 10 minutes:\n\n\
-         1. A quick look at this device, a few seconds.\n\
-         {connection}\n\
-         3. About 20 questions in six short parts: your setup, privacy, home, contact with \
-         other people, how you have been feeling, and a plan for your sessions.\n\n\
-         Every question can be skipped, and you can see why it is asked. You can go back, \
-         pause and finish later, or stop at any time: {quick_exit}.\n\n\
-         Your answers stay on this computer; nothing you type is sent anywhere. You will see \
-         your report before anything is saved, and you choose whether to save it.\n"
-    ));
-}
-
-fn help(style: Style) -> &'static str {
-    if style.plain {
-        "Type a number, then Enter. Type q to leave at once."
-    } else {
-        "↑↓ or type a number, then Enter. Esc leaves at once and clears the screen."
+        more,
     }
 }
 
-fn ask_keep(p: &mut dyn Prompter, style: Style) -> Result<bool, Interrupt> {
-    let items = [
-        MenuItem::new("1", "No, keep nothing (next time starts afresh)"),
-        MenuItem::new("2", "Yes, keep my answers privately until I finish"),
-    ];
-    p.say(
-        "If you pause or have to leave, your answers can be kept in a file only your user \
-account can open, and deleted when you finish. Anyone who can use your account could open it.",
-    );
-    let picked = p.choose(
-        "Should your answers be kept if you pause or leave?",
-        &items,
-        0,
-        help(style),
-    )?;
-    Ok(picked == 1)
+fn help(style: Style) -> &'static str {
+    crate::questionnaire::prompt::menu_help(style.plain)
 }
 
-fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<bool, Interrupt> {
+/// What the client chose on the welcome-back screen.
+enum Welcome {
+    PickUp,
+    StartAgain,
+    NotNow,
+}
+
+fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<Welcome, Interrupt> {
     let answered = d.state.answers.len();
+    p.clear();
+    p.say(&style.heading("Welcome back"));
     p.say(&format!(
-        "Welcome back. You paused a check on {}, with {answered} question{} answered.",
+        "You paused a check on {}, with {answered} question{} answered.\n",
         d.saved_at.get(..10).unwrap_or(&d.saved_at),
         if answered == 1 { "" } else { "s" }
     ));
+    // "No, not now" holds the cursor: carrying on is the client's choice.
     let items = [
+        MenuItem::new("n", "No, not now (your answers stay kept)"),
         MenuItem::new("1", "Pick up where I left off"),
         MenuItem::new("2", "Start again (the kept answers are deleted)"),
     ];
@@ -284,7 +318,11 @@ fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<bool, I
         0,
         help(style),
     )?;
-    Ok(picked == 0)
+    Ok(match picked {
+        1 => Welcome::PickUp,
+        2 => Welcome::StartAgain,
+        _ => Welcome::NotNow,
+    })
 }
 
 /// Leave at once (Esc) or after Ctrl-C: clear the screen so nothing is left
@@ -316,12 +354,13 @@ fn paused(p: &mut dyn Prompter, style: Style, progress: &mut Progress, state: &F
         return Exit::Done;
     };
     if !progress.keep {
+        // "No" holds the cursor: answers are kept only when the client asks.
         let items = [
-            MenuItem::new("1", "Yes, keep my answers privately until I finish"),
-            MenuItem::new("2", "No, keep nothing"),
+            MenuItem::new("1", "No, keep nothing"),
+            MenuItem::new("2", "Yes, keep my answers privately until I finish"),
         ];
         let question = "Would you like your answers kept so you can finish later?";
-        progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(0));
+        progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(1));
         progress.save(state);
     }
     p.clear();
@@ -371,6 +410,67 @@ fn probe_lost() -> Measured {
     )
 }
 
+/// What the client can do with the finished report.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Choice {
+    SaveFull,
+    SaveClient,
+    ShowEverything,
+    ShowOnce,
+    Nothing,
+}
+
+/// Crisis resources apply: any positive ASQ screen, or the risk criterion met
+/// (a recent crisis). They are then kept in sight above every choice.
+fn crisis_applies(report: &Report) -> bool {
+    report.risk_screen.is_positive()
+        || report
+            .criteria
+            .iter()
+            .any(|c| c.id == CriterionId::Risk && c.status == Status::Met)
+}
+
+/// The choices at the end, and the one that holds the cursor. Nothing is
+/// saved by Enter alone; when the home may be watched, the report is not
+/// shown unless asked, and the default is the copy only the clinic can open
+/// (with a clinic key) or nothing on this device.
+fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) {
+    let full = if clinic_key {
+        "Save the full report, locked for my clinic"
+    } else if watched {
+        "Save the full report on this device anyway"
+    } else {
+        "Save the full report for my therapist"
+    };
+    if watched {
+        let items = vec![
+            (MenuItem::new("1", full), Choice::SaveFull),
+            (
+                MenuItem::new("2", "Show my report once (the screen is cleared after)"),
+                Choice::ShowOnce,
+            ),
+            (
+                MenuItem::new("3", "Do not save anything on this device"),
+                Choice::Nothing,
+            ),
+        ];
+        return (items, if clinic_key { 0 } else { 2 });
+    }
+    let items = vec![
+        (MenuItem::new("1", full), Choice::SaveFull),
+        (
+            MenuItem::new("2", "Save a copy leaving out how I have been feeling"),
+            Choice::SaveClient,
+        ),
+        (
+            MenuItem::new("3", "Show everything the full report contains"),
+            Choice::ShowEverything,
+        ),
+        (MenuItem::new("4", "Do not save anything"), Choice::Nothing),
+    ];
+    (items, 3)
+}
+
 /// Show the report, then let the client choose what (if anything) to save.
 fn preview_and_save(
     p: &mut dyn Prompter,
@@ -378,48 +478,86 @@ fn preview_and_save(
     args: &CheckArgs,
     setup: &Setup,
     report: &Report,
+    watched: bool,
 ) -> Result<Option<PathBuf>, Interrupt> {
     let client = report.client_copy();
     let mut show = client.clone();
+    let in_sight = if crisis_applies(report) {
+        crate::crisis::render_short(&report.crisis_resources, style)
+    } else {
+        String::new()
+    };
+    let keyed = setup.encrypt_to().is_some();
+    let (menu, start) = choices(watched, keyed);
+    let items: Vec<MenuItem> = menu.iter().map(|(item, _)| item.clone()).collect();
     loop {
         p.clear();
-        p.say(&crate::report::terminal::render(&show, style));
-        p.say("Above is what your report contains. The full copy for your therapist also includes your answers about how you have been feeling.");
-        let items = [
-            MenuItem::new("1", "Save the full report for my therapist"),
-            MenuItem::new(
-                "2",
-                "Save a copy without the answers about how I have been feeling",
-            ),
-            MenuItem::new("3", "Show everything the full report contains"),
-            MenuItem::new("4", "Do not save anything"),
-        ];
-        let picked = p.choose("What would you like to do?", &items, 0, help(style))?;
-        let view = match picked {
-            0 => View::Clinician,
-            1 => View::Client,
-            2 => {
-                show = report.clone();
+        if watched {
+            p.say(&style.heading("Your report is ready"));
+            p.say(
+                "To keep it private, your report is not shown unless you ask, and nothing is \
+                 saved on this device unless you choose.\n",
+            );
+        } else {
+            p.say(&crate::report::terminal::render(&show, style));
+            p.say(
+                "Above is what your report contains. The full copy for your therapist also \
+                 includes your answers about how you have been feeling.\n",
+            );
+        }
+        // The numbers stay right above the choice, however long the report.
+        p.say(&in_sight);
+        let picked = p.choose("What would you like to do?", &items, start, help(style))?;
+        let view = match menu[picked].1 {
+            Choice::SaveFull => View::Clinician,
+            Choice::SaveClient => View::Client,
+            Choice::ShowEverything => {
+                if !page(p, style, &crate::report::terminal::render(report, style)) {
+                    show = report.clone();
+                }
                 continue;
             }
-            _ => return Ok(None),
+            Choice::ShowOnce => {
+                p.clear();
+                p.say(&crate::report::terminal::render(&client, style));
+                p.say(&in_sight);
+                let done = [MenuItem::new("1", "Clear the screen and go back").without_tick()];
+                p.choose("When you have finished reading:", &done, 0, help(style))?;
+                continue;
+            }
+            Choice::Nothing => return Ok(None),
         };
         show = client.clone();
         let path = match &args.output {
             Some(path) => path.clone(),
             None => {
-                let suggested = default_file_name(args.format, setup.encrypt_to().is_some());
+                let suggested = unique_name(&default_file_name(args.format, keyed, watched));
+                p.say(&in_sight);
+                // Said above the prompt, where it wraps at spaces like any text.
+                p.say(&format!("Suggested name: {suggested}"));
                 let typed = p.text(
                     "Where should it be saved?",
-                    "Press Enter to use the suggested name, or type another.",
-                    &suggested,
+                    "Enter uses the suggested name, or type another.",
+                    "",
                 )?;
                 let typed = typed.trim();
-                PathBuf::from(if typed.is_empty() {
+                let path = PathBuf::from(if typed.is_empty() {
                     suggested.as_str()
                 } else {
                     typed
-                })
+                });
+                // Never replace an earlier report without asking: choose again.
+                if std::fs::symlink_metadata(&path).is_ok() {
+                    p.say(&crate::safe_text::printable(&format!(
+                        "There is already a file called {}; it was left as it is. Please \
+                         choose another name.",
+                        path.display()
+                    )));
+                    let again = [MenuItem::new("1", "Back to the choices").without_tick()];
+                    p.choose("Nothing was replaced.", &again, 0, help(style))?;
+                    continue;
+                }
+                path
             }
         };
         let format = match args.format {
@@ -434,11 +572,11 @@ fn preview_and_save(
             style,
         };
         match deliver(report, &delivery) {
-            Ok(()) => return Ok(Some(path)),
+            Ok(()) => return Ok(delivery.output_path().map(|p| p.into_owned())),
             Err(e) => {
                 // Nothing is lost: the report is still here; offer the choice again.
                 p.say(&e.to_string());
-                let again = [MenuItem::new("1", "Back to the choices")];
+                let again = [MenuItem::new("1", "Back to the choices").without_tick()];
                 p.choose(
                     "Your report is still here, nothing was lost.",
                     &again,
@@ -450,8 +588,55 @@ fn preview_and_save(
     }
 }
 
-/// `readiness-report-<date>.<ext>`, with `.age` added when the copy is encrypted.
-fn default_file_name(format: Format, encrypted: bool) -> String {
+/// Show a long text through the pager (`$PAGER`, else `less`), which leaves
+/// nothing on screen when closed. False when there is no pager to use (plain
+/// mode, no terminal, none installed): the caller then shows it directly.
+fn page(p: &mut dyn Prompter, style: Style, text: &str) -> bool {
+    use std::io::Write;
+    if style.plain || !crate::term::interactive() {
+        return false;
+    }
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "less -R".to_string());
+    let mut words = pager.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    p.clear();
+    let child = std::process::Command::new(program)
+        .args(words)
+        .env("LESS", "R")
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let wrapped = crate::term::wrap(text, crate::term::text_width());
+        let _ = stdin.write_all(wrapped.as_bytes());
+    }
+    child.wait().is_ok_and(|s| s.success())
+}
+
+/// `name` if nothing is there yet, else `name-2`, `name-3`… before the
+/// extension, so an earlier report is never replaced.
+fn unique_name(name: &str) -> String {
+    let (stem, ext) = name.split_at(name.find('.').unwrap_or(name.len()));
+    let mut candidate = name.to_string();
+    let mut n = 2;
+    while std::fs::symlink_metadata(&candidate).is_ok() {
+        candidate = format!("{stem}-{n}{ext}");
+        n += 1;
+    }
+    candidate
+}
+
+/// `readiness-report-<date>.<ext>`, with `.age` added when the copy is
+/// encrypted; `notes-<date>…` when the home may be watched, so the name says
+/// nothing about therapy.
+fn default_file_name(format: Format, encrypted: bool, watched: bool) -> String {
     let date = chrono::Local::now().format("%Y-%m-%d");
     let ext = match format {
         Format::Markdown => "md",
@@ -461,7 +646,8 @@ fn default_file_name(format: Format, encrypted: bool) -> String {
         Format::Json | Format::Terminal => "json",
     };
     let age = if encrypted { ".age" } else { "" };
-    format!("readiness-report-{date}.{ext}{age}")
+    let name = if watched { "notes" } else { "readiness-report" };
+    format!("{name}-{date}.{ext}{age}")
 }
 
 fn closing(
@@ -470,22 +656,38 @@ fn closing(
     report: &Report,
     saved: Option<&PathBuf>,
     encrypted: bool,
+    watched: bool,
 ) {
     p.clear();
     p.say(&style.heading("Thank you"));
-    p.say(&format!("{}\n", report.headline));
+    if !watched {
+        p.say(&format!("{}\n", report.headline));
+    }
     match saved {
-        Some(path) if encrypted => p.say(&format!(
+        Some(path) if encrypted => p.say(&crate::safe_text::printable(&format!(
             "Your report is saved in {}, locked so that only your clinic can open it. \
              You can send it to your therapist as they asked.\n",
             path.display()
-        )),
-        Some(path) => p.say(&format!(
-            "Your report is saved in {} (only your user account can open it). You can share it with your therapist, or show it again with: session-ready report {}\n",
+        ))),
+        Some(path) => p.say(&crate::safe_text::printable(&format!(
+            "Your report is saved in {} (only your user account can open it). You can share \
+             it with your therapist, or show it again with: {} report {}\n",
             path.display(),
+            crate::term::self_command(),
             path.display()
-        )),
+        ))),
         None => p.say("Nothing was saved.\n"),
     }
+    // The last lines before the program ends: the support numbers.
     p.say(&crate::crisis::render(&report.crisis_resources, style));
+    if watched {
+        let done = [MenuItem::new("1", "Clear the screen and finish").without_tick()];
+        let _ = p.choose(
+            "When you are ready, this screen will be cleared.",
+            &done,
+            0,
+            help(style),
+        );
+        p.clear();
+    }
 }

@@ -12,7 +12,7 @@ use crate::net::probe::ProbeConfig;
 use crate::questionnaire::{answers_file, bank};
 use crate::report::Format;
 use crate::report::deliver::{Delivery, deliver};
-use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
+use crate::report::model::{NetworkSource, QuestionnaireStatus, Report, ReportParts};
 use crate::term::{OutputFormat, Style};
 
 use settings::Settings;
@@ -40,7 +40,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             let region = setup.region(file.region.clone());
             let device = device_report(&args);
             let (network, network_reason) = measure(&args, &setup, style, true);
-            let report = Report::build(ReportParts {
+            let mut report = Report::build(ReportParts {
                 answers: file.answers,
                 questionnaire_status: QuestionnaireStatus::Completed,
                 session_plan: file.session_plan,
@@ -49,7 +49,12 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
                 device,
                 region,
                 clinic: setup.settings.clinic.clone(),
+                // --client-ref wins over the file's.
+                client_ref: setup.client_ref.clone().or(file.client_ref),
             });
+            if let Some((_, source)) = &setup.saved_network {
+                report.network_source = Some(source.clone());
+            }
             deliver(&report, &setup.delivery(&args, style))?;
             Ok(Exit::Done)
         }
@@ -86,6 +91,10 @@ pub(crate) struct Setup {
     /// `settings.region` came from `--region`, which beats a region saved in
     /// an answers file or draft (the clinic file's does not).
     region_from_flag: bool,
+    /// `--client-ref`, checked.
+    pub(crate) client_ref: Option<String>,
+    /// `--network FILE`: the client's saved connection test, checked.
+    saved_network: Option<(NetworkReport, NetworkSource)>,
 }
 
 impl Setup {
@@ -94,9 +103,11 @@ impl Setup {
             && crate::crisis::normalise_region(code).is_none()
         {
             return Err(InputError::Usage(format!(
-                "--region \"{code}\" is not a two-letter country code such as GB, US or IE."
+                "--region: {}",
+                crate::crisis::unknown_region(code)
             )));
         }
+        super::refuse_existing(args.output.as_deref(), args.force)?;
         let clinic = args
             .clinic
             .as_deref()
@@ -107,6 +118,8 @@ impl Setup {
         Ok(Setup {
             settings,
             region_from_flag: args.region.is_some(),
+            client_ref: flag_client_ref(args.client_ref.as_deref())?,
+            saved_network: args.network.as_deref().map(saved_network).transpose()?,
         })
     }
 
@@ -121,15 +134,23 @@ impl Setup {
     /// --region, then the answers file or draft, then the clinic file, then
     /// the locale, then the international fallback.
     fn region(&self, saved: Option<String>) -> String {
+        self.known_region(saved)
+            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+    }
+
+    /// The region when something names it (--region, the answers file or
+    /// draft, the clinic file, a locale with a country we hold numbers for);
+    /// `None` means the interactive check asks the client.
+    fn known_region(&self, saved: Option<String>) -> Option<String> {
         let flag_or_clinic = self.settings.region.clone();
         let chosen = if self.region_from_flag {
             flag_or_clinic
         } else {
-            saved.or(flag_or_clinic)
+            saved
+                .and_then(|r| crate::crisis::normalise_region(&r))
+                .or(flag_or_clinic)
         };
-        chosen
-            .or_else(crate::crisis::region_from_env)
-            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
+        chosen.or_else(crate::crisis::region_from_env)
     }
 
     /// The connection test's settings; `shown` is false when it runs in the
@@ -146,17 +167,24 @@ impl Setup {
     /// session-ready server answers STUN itself, so only a chosen or default
     /// STUN server is named separately.
     fn contacts(&self) -> Vec<String> {
+        use crate::net::probe::server_list;
         use crate::net::probe::{DEFAULT_SERVER, DEFAULT_STUN, server_host};
-        let host = server_host(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER));
+        let mut hosts: Vec<String> =
+            server_list(self.settings.server.as_deref().unwrap_or(DEFAULT_SERVER))
+                .iter()
+                .map(|s| server_host(s))
+                .collect();
         let stun = match (&self.settings.stun, &self.settings.server) {
             (Some(stun), _) => Some(stun.as_str()),
             (None, None) => Some(DEFAULT_STUN),
             (None, Some(_)) => None,
         };
-        match stun {
-            Some(stun) if stun != host => vec![host, stun.to_string()],
-            _ => vec![host],
+        if let Some(stun) = stun
+            && !hosts.iter().any(|h| h == stun)
+        {
+            hosts.push(stun.to_string());
         }
+        hosts
     }
 
     fn encrypt_to(&self) -> Option<&str> {
@@ -174,12 +202,35 @@ impl Setup {
     }
 }
 
+/// `--network FILE`: the saved result and how old it is.
+fn saved_network(path: &std::path::Path) -> Result<(NetworkReport, NetworkSource), InputError> {
+    let (network, age) = crate::net::saved::load(path, chrono::Utc::now())?;
+    let source = NetworkSource {
+        stale: age.stale(),
+        measured_at: age.measured_at,
+        age_days: age.days,
+    };
+    Ok((network, source))
+}
+
+/// `--client-ref TEXT`, checked (shared with `report`).
+pub(crate) fn flag_client_ref(text: Option<&str>) -> Result<Option<String>, InputError> {
+    text.map(|t| {
+        crate::safe_text::client_ref(t)
+            .map_err(|why| InputError::Usage(format!("--client-ref \"{t}\": {why}.")))
+    })
+    .transpose()
+}
+
 /// Why the connection was not measured when --no-network is given.
 const NOT_TESTED: &str = "not tested, because --no-network was given";
 
 /// Run the connection test (or not), never failing: what could not be
 /// measured carries a reason.
 fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Measured {
+    if let Some((network, _)) = &setup.saved_network {
+        return (Some(network.clone()), None);
+    }
     if args.no_network {
         return (None, Some(NOT_TESTED.to_string()));
     }

@@ -114,9 +114,34 @@ pub(super) fn client(target: &Target, config: &ProbeConfig) -> Result<Client, St
     if let (Some(addr), None) = (target.resolved, target.proxy.as_ref()) {
         builder = builder.resolve(&target.host, addr);
     }
+    if let Some(path) = &config.ca_file {
+        builder = builder.tls_certs_merge(extra_roots(path)?);
+    }
     builder
         .build()
         .map_err(|e| format!("The connection test could not start its web client ({e})."))
+}
+
+/// The certificate authorities in a PEM file (`SSL_CERT_FILE`), trusted in
+/// addition to the system's: how a clinic that terminates TLS with its own
+/// CA lets the probe check its server.
+fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, String> {
+    let shown = path.display();
+    let pem = std::fs::read(path).map_err(|e| {
+        format!(
+            "The certificate file {shown} (named by SSL_CERT_FILE) could not be read ({}). \
+             Check the path, or unset SSL_CERT_FILE to use this computer's own list.",
+            e.kind()
+        )
+    })?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem).unwrap_or_default();
+    if certs.is_empty() {
+        return Err(format!(
+            "The certificate file {shown} (named by SSL_CERT_FILE) holds no certificates \
+             in PEM form (text starting with -----BEGIN CERTIFICATE-----)."
+        ));
+    }
+    Ok(certs)
 }
 
 /// What a latency ping learned.
@@ -246,23 +271,50 @@ pub fn identify(headers: &HeaderMap) -> (bool, Option<u16>) {
     (true, port)
 }
 
+/// A TLS problem in words: a certificate this computer does not trust is
+/// named as such (the usual cause behind a clinic's own TLS proxy).
+fn tls_problem(err: &rustls::Error, place: &str) -> String {
+    match err {
+        rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => format!(
+            "The server's certificate is not trusted by this computer, so no secure connection \
+             to {place} was made. If your clinic gave you a certificate file, set SSL_CERT_FILE \
+             to it and try again."
+        ),
+        _ => format!(
+            "A secure connection to {place} could not be set up (the two sides could not agree \
+             on how to secure it)."
+        ),
+    }
+}
+
 /// A reqwest error in words for a client, without jargon.
 pub(super) fn describe(err: &reqwest::Error, target: &Target) -> String {
     use std::error::Error as _;
     let place = target.display();
     let mut io_kind = None;
     let mut hyper_err: Option<&hyper::Error> = None;
-    let mut tls = false;
+    let mut tls: Option<rustls::Error> = None;
     let mut source = err.source();
     while let Some(cause) = source {
         if let Some(io) = cause.downcast_ref::<std::io::Error>() {
             io_kind.get_or_insert(io.kind());
+            // An io::Error hides the error it wraps from `source()`, and the
+            // TLS connector wraps rustls's error in two of them.
+            let mut wrapped = io.get_ref();
+            while let Some(inner) = wrapped {
+                if let Some(rustls_err) = inner.downcast_ref::<rustls::Error>() {
+                    tls.get_or_insert(rustls_err.clone());
+                }
+                wrapped = inner
+                    .downcast_ref::<std::io::Error>()
+                    .and_then(|io| io.get_ref());
+            }
         }
         if let Some(h) = cause.downcast_ref::<hyper::Error>() {
             hyper_err.get_or_insert(h);
         }
-        if cause.downcast_ref::<rustls::Error>().is_some() {
-            tls = true;
+        if let Some(inner) = cause.downcast_ref::<rustls::Error>() {
+            tls.get_or_insert(inner.clone());
         }
         source = cause.source();
     }
@@ -281,10 +333,8 @@ pub(super) fn describe(err: &reqwest::Error, target: &Target) -> String {
                 .to_string();
         }
     }
-    if tls {
-        return format!(
-            "A secure connection to {place} could not be set up (its certificate was not accepted)."
-        );
+    if let Some(tls) = tls {
+        return tls_problem(&tls, &place);
     }
     match io_kind {
         Some(K::ConnectionRefused) => {

@@ -422,6 +422,9 @@
 
   async function answerHeard(heard) {
     const result = $("speakers-result");
+    for (const button of document.querySelectorAll("#heard button")) {
+      button.setAttribute("aria-pressed", String(button.dataset.heard === heard));
+    }
     try {
       showItem(result, await post("speakers", { heard }));
     } catch (_) {

@@ -15,16 +15,15 @@ struct Outcome {
 
 fn walk_from(state: FlowState, script: &str) -> Outcome {
     let style = Style::decide(false, true, true);
-    let crisis = crate::crisis::resources_list("GB");
     let mut prompter = LinePrompter::new(script.as_bytes(), Vec::new());
     let mut saves = 0;
-    let mut save = |_: &Flow| saves += 1;
+    let mut save = |_: Snapshot| saves += 1;
     let (ending, state) = {
         let mut session = Session::new(
             Flow::resume(bank(), state),
             &mut prompter,
             style,
-            &crisis,
+            Some("GB".to_string()),
             &mut save,
         );
         let ending = session.run();

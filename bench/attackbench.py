@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""`serve` under attack, measured with real connection tests (issue 15).
+
+Builds a shaped link with bench/topology.sh (lab `i15`: namespaces i15-cli,
+i15-rtr, i15-srv; 100/20 Mbit/s, no added delay), runs `serve` in i15-srv and,
+for each scenario, starts the attack, lets it build up, runs real probes from
+i15-cli, stops the attack, and prints one Markdown table: the probe's figures
+(medians), serve's peak memory and CPU, and what serve's metrics counted.
+
+The attacks come from where an internet attacker's would arrive without
+sharing the client's shaped line: the TCP ones from other loopback addresses
+inside i15-srv (examples/serve_load.rs --attack), the spoofed STUN from the
+router namespace (bench/stun_spoof.py, raw socket, sources 10.200.0.0/16).
+Every attack stops by itself (--seconds) and is stopped when its probes end;
+the namespaces are removed on exit. Root on Linux; needs iproute2, iptables,
+curl and a release build:
+
+    cargo build --release --bins --examples
+    sudo bench/attackbench.py --runs 3
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target/release/session-ready")
+LOAD = os.path.join(ROOT, "target/release/examples/serve_load")
+TOPOLOGY = os.path.join(ROOT, "bench/topology.sh")
+SPOOF = os.path.join(ROOT, "bench/stun_spoof.py")
+LAB = "i15"
+SERVER_IP = "10.88.2.2"
+PORT = 8080
+
+
+def sh(*cmd, check=True, **kw):
+    return subprocess.run(cmd, check=check, **kw)
+
+
+def in_ns(ns, *cmd):
+    return ["ip", "netns", "exec", f"{LAB}-{ns}", *cmd]
+
+
+class Sampler(threading.Thread):
+    """Peak RSS and CPU (cores, over 1 s windows) of one process."""
+
+    def __init__(self, pid):
+        super().__init__(daemon=True)
+        self.pid = pid
+        self.hz = os.sysconf("SC_CLK_TCK")
+        self.lock = threading.Lock()
+        self.reset()
+        self.stop = False
+
+    def reset(self):
+        with getattr(self, "lock", threading.Lock()):
+            self.peak_rss = 0.0
+            self.peak_cpu = 0.0
+            self.cpu_start = self.cpu()
+            self.t_start = time.monotonic()
+
+    def cpu(self):
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / self.hz
+
+    def rss(self):
+        with open(f"/proc/{self.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def run(self):
+        last_cpu, last_t = self.cpu(), time.monotonic()
+        while not self.stop:
+            time.sleep(1.0)
+            try:
+                cpu, t, rss = self.cpu(), time.monotonic(), self.rss()
+            except OSError:
+                return
+            with self.lock:
+                self.peak_rss = max(self.peak_rss, rss)
+                self.peak_cpu = max(self.peak_cpu, (cpu - last_cpu) / (t - last_t))
+            last_cpu, last_t = cpu, t
+
+    def summary(self):
+        with self.lock:
+            mean = (self.cpu() - self.cpu_start) / (time.monotonic() - self.t_start)
+            return self.peak_rss, self.peak_cpu, mean
+
+
+def metrics():
+    out = subprocess.run(
+        in_ns("srv", "curl", "-s", "http://127.0.0.1:9464/metrics"),
+        capture_output=True, text=True, check=False).stdout
+    values = {}
+    for line in out.splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            values[name] = float(value)
+    return values
+
+
+def probe():
+    out = subprocess.run(
+        in_ns("cli", BIN, "network", "--server", f"http://{SERVER_IP}:{PORT}",
+              "--format", "json", "--max-seconds", "25"),
+        capture_output=True, text=True, check=False, timeout=60).stdout
+    return json.loads(out)
+
+
+def scenarios(seconds):
+    s = str(seconds)
+    load = lambda *a: in_ns("srv", LOAD, "--url", f"http://127.0.0.1:{PORT}", "--seconds", s, *a)
+    return [
+        ("none", None),
+        ("slowloris, 1,000 connections", load("--attack", "slowloris", "--count", "1000", "--from", "127.0.0.2")),
+        ("256 never-reading downloads", load("--attack", "never-read", "--count", "256", "--from", "127.0.0.3")),
+        ("one address, 250 greedy streams", load("--attack", "greedy", "--count", "250", "--from", "127.0.0.4")),
+        ("12,000 spoofed STUN sources, 3,000 pps",
+         in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--sources", "12000",
+               "--pps", "3000", "--seconds", s)),
+    ]
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=1):
+    return "–" if v is None else f"{v:.{digits}f}"
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--only", help="run only scenarios whose name contains one of these (commas)")
+    a = p.parse_args()
+    attack_seconds = 6 + a.runs * 20
+    sh(TOPOLOGY, "down", LAB, check=False, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    sh(TOPOLOGY, "up", LAB, "100mbit", "20mbit", "0", "0", "0")
+    serve = None
+    rows = []
+    try:
+        serve = subprocess.Popen(
+            in_ns("srv", BIN, "serve", "--listen", f"0.0.0.0:{PORT}", "--metrics", "127.0.0.1:9464"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        # ip netns exec execs the binary: the child's pid is serve's.
+        sampler = Sampler(serve.pid)
+        sampler.start()
+        for name, attack in scenarios(attack_seconds):
+            if a.only and not any(o in name for o in a.only.split(",")):
+                continue
+            before = metrics()
+            attacker = None
+            if attack:
+                attacker = subprocess.Popen(attack, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                time.sleep(5.0)  # let it build up
+            sampler.reset()
+            results = []
+            for _ in range(a.runs):
+                try:
+                    results.append(probe())
+                except (ValueError, subprocess.TimeoutExpired) as e:
+                    print(f"{name}: a probe gave no report ({e})", file=sys.stderr)
+            rss, cpu_peak, cpu_mean = sampler.summary()
+            attack_note = ""
+            if attacker:
+                attacker.terminate()
+                try:
+                    attack_note = attacker.communicate(timeout=10)[0].strip().splitlines()[-1:]
+                    attack_note = attack_note[0] if attack_note else ""
+                except subprocess.TimeoutExpired:
+                    attacker.kill()
+            after = metrics()
+            delta = lambda k: after.get(k, 0) - before.get(k, 0)
+            counted = {
+                "429": delta('session_ready_responses_refused_total{code="429",reason="address_rate_limit"}')
+                + delta('session_ready_responses_refused_total{code="429",reason="address_connections"}'),
+                "503": delta('session_ready_responses_refused_total{code="503",reason="full"}'),
+                "made room": delta('session_ready_connections_closed_early_total{reason="made_room"}'),
+                "no request": delta('session_ready_connections_closed_early_total{reason="no_first_request"}'),
+                "unread": delta('session_ready_connections_closed_early_total{reason="reply_not_read"}'),
+                "STUN replies": delta("session_ready_stun_replies_total"),
+                "STUN shed": delta('session_ready_stun_unanswered_total{reason="server_reply_cap"}'),
+                "STUN source-limited": delta('session_ready_stun_unanswered_total{reason="source_rate_limit"}'),
+            }
+            ok = sum(1 for r in results if r["download"]["mbps"] and r["upload"]["mbps"]
+                     and r["latency"]["idle_ms"] is not None and r.get("udp"))
+            rows.append({
+                "name": name,
+                "ok": f"{ok}/{a.runs}",
+                "down": median([r["download"]["mbps"] for r in results]),
+                "up": median([r["upload"]["mbps"] for r in results]),
+                "idle": median([r["latency"]["idle_ms"] for r in results]),
+                "udp_rtt": median([r["udp"]["rtt_ms"] if r.get("udp") else None for r in results]),
+                "udp_loss": median([r["udp"]["loss_pct"] if r.get("udp") else None for r in results]),
+                "rating": ", ".join(sorted({r["video"]["rating"] for r in results})),
+                "rss": rss, "cpu_peak": cpu_peak, "cpu_mean": cpu_mean,
+                "counted": ", ".join(f"{k} {int(v)}" for k, v in counted.items() if v),
+                "attacker": attack_note,
+            })
+            print(json.dumps(rows[-1]), file=sys.stderr)
+        sampler.stop = True
+    finally:
+        if serve:
+            serve.terminate()
+            try:
+                serve.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+        sh(TOPOLOGY, "down", LAB, check=False)
+
+    base = rows[0] if rows and rows[0]["name"] == "none" else None
+    rel = lambda r, k: "" if not base or not base[k] or r[k] is None else f" ({100 * (r[k] / base[k] - 1):+.0f}%)"
+    print("| attack | probes complete | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['name']} | {r['ok']} | {fmt(r['down'])}{rel(r, 'down')} | {fmt(r['up'])}{rel(r, 'up')} | "
+              f"{fmt(r['idle'], 2)} | {fmt(r['udp_rtt'], 2)} / {fmt(r['udp_loss'])} | {r['rating']} | "
+              f"{r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,284 @@
+//! A saved report is checked, never trusted: its answers must be ones the
+//! questionnaire has, and its outcome, urgency, criteria, adjustments and
+//! crisis numbers are worked out again from its answers, connection and device
+//! facts with the same rules (`assessment`). Where the saved verdict differs,
+//! the worked-out one is shown and the difference is said plainly: the file
+//! was changed after it was made, or made by another version.
+use crate::assessment::{CriterionId, Inputs};
+use crate::questionnaire::bank::QuestionBank;
+
+use super::{Report, View};
+
+/// A report as it should be shown, and what differed from the file.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub report: Report,
+    /// One plain sentence per difference; empty when the file agreed.
+    pub changes: Vec<String>,
+}
+
+/// Check `saved` against `bank` and the assessment rules. `Err` lists the
+/// answers and fields that cannot be right (an unknown question, an option a
+/// question does not have, a region that is not a country code).
+pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>> {
+    let mut problems = Vec::new();
+    for (id, answer) in &saved.answers {
+        match bank.question(id) {
+            None => problems.push(format!(
+                "answers: there is no question \"{id}\" in this version."
+            )),
+            Some(q) if !q.valid_values().contains(&answer.as_str()) => problems.push(format!(
+                "answers.\"{id}\": \"{answer}\" is not one of its options ({}).",
+                q.valid_values().join(", ")
+            )),
+            Some(_) => {}
+        }
+    }
+    if crate::crisis::normalise_region(&saved.region).as_deref() != Some(saved.region.as_str()) {
+        problems.push(format!(
+            "region: \"{}\" is not a two-letter country code such as GB, US or IE.",
+            saved.region
+        ));
+    }
+    if let Some(plan) = &saved.session_plan {
+        for (field, text) in [
+            ("place", &plan.place),
+            ("comfort_items", &plan.comfort_items),
+            ("pause_signal", &plan.pause_signal),
+            ("nearby_contact", &plan.nearby_contact),
+            ("if_call_drops", &plan.if_call_drops),
+        ] {
+            // Control characters are escaped when shown; length is bounded
+            // here as it is for answers files, so no page count runs away.
+            let count = text.as_deref().map_or(0, |t| t.chars().count());
+            if count > crate::safe_text::MAX_FIELD_CHARS {
+                problems.push(format!(
+                    "session_plan.\"{field}\" is {count} characters long; the limit is {}.",
+                    crate::safe_text::MAX_FIELD_CHARS
+                ));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    // Device ratings are worked out again from the device facts, too.
+    let device = saved
+        .device
+        .as_ref()
+        .map(|d| crate::device::rules::rate(&d.facts));
+    let mut derived = crate::assessment::assess(&Inputs {
+        answers: &saved.answers,
+        network: saved.network.as_ref(),
+        network_reason: saved.network_reason.as_deref(),
+        device: device.as_ref(),
+        session_plan: saved.session_plan.as_ref(),
+    });
+    let mut urgent = derived.urgent;
+    if saved.view == View::Client {
+        // The client copy never held the risk answers, so its risk criterion
+        // and urgency cannot be worked out again; they are taken as saved
+        // (with the evidence still withheld) and the outcome follows from them.
+        if let (Some(kept), Some(slot)) = (
+            saved.criteria.iter().find(|c| c.id == CriterionId::Risk),
+            derived
+                .criteria
+                .iter_mut()
+                .find(|c| c.id == CriterionId::Risk),
+        ) {
+            *slot = kept.clone();
+        }
+        urgent = saved.urgent;
+        derived.risk_screen = saved.risk_screen;
+        // Some adjustments follow from risk answers, so the saved list stands.
+        derived.adjustments = saved.adjustments.clone();
+        derived.outcome =
+            crate::assessment::outcome_of(&derived.criteria, !derived.adjustments.is_empty());
+        derived.headline = crate::assessment::headline(
+            derived.outcome,
+            derived.risk_screen,
+            &derived.criteria,
+            !derived.adjustments.is_empty(),
+        );
+    }
+
+    let mut changes = Vec::new();
+    if saved.outcome != derived.outcome {
+        changes.push(format!(
+            "it says the outcome is {}, but its answers and measurements give {}",
+            saved.outcome.as_str(),
+            derived.outcome.as_str()
+        ));
+    }
+    if saved.urgent != urgent {
+        changes.push(if urgent {
+            "it is not marked urgent, but its answers make it urgent".to_string()
+        } else {
+            "it is marked urgent, but its answers do not make it urgent".to_string()
+        });
+    }
+    if saved.risk_screen != derived.risk_screen {
+        changes.push(format!(
+            "it says the ASQ screen is {}, but its answers give {}",
+            saved.risk_screen.as_str(),
+            derived.risk_screen.as_str()
+        ));
+    }
+    for criterion in &derived.criteria {
+        let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
+        match saved.criteria.iter().find(|c| c.id == criterion.id) {
+            Some(kept) if kept.status == criterion.status => {}
+            Some(kept) => changes.push(format!(
+                "its \"{}\" criterion says {}, but its answers give {}",
+                criterion.id.as_str(),
+                status(kept),
+                status(criterion)
+            )),
+            None => changes.push(format!(
+                "its \"{}\" criterion is missing",
+                criterion.id.as_str()
+            )),
+        }
+    }
+    let adjustment_ids = |list: &[crate::assessment::Adjustment]| {
+        list.iter().map(|a| a.id.clone()).collect::<Vec<_>>()
+    };
+    if adjustment_ids(&saved.adjustments) != adjustment_ids(&derived.adjustments) {
+        changes.push("its list of adjustments differs from what its answers give".to_string());
+    }
+    let rating = |d: &Option<crate::device::DeviceReport>| {
+        d.as_ref().map(|d| {
+            (
+                d.overall,
+                d.items
+                    .iter()
+                    .map(|i| (i.id.clone(), i.rating))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    };
+    if rating(&saved.device) != rating(&device) {
+        changes.push("its device ratings differ from what its device facts give".to_string());
+    }
+    let resources = crate::crisis::resources_list(&saved.region);
+    if saved.crisis_resources != resources {
+        changes.push(format!(
+            "its crisis numbers differ from this version's for region {}",
+            saved.region
+        ));
+    }
+
+    let mut report = saved;
+    report.outcome = derived.outcome;
+    report.urgent = urgent;
+    report.risk_screen = derived.risk_screen;
+    report.headline = derived.headline;
+    report.criteria = derived.criteria;
+    report.adjustments = derived.adjustments;
+    report.crisis_resources = resources;
+    report.device = device;
+    if report.view == View::Client {
+        // Worked out again from the client copy's answers, so never more
+        // than the client copy showed; the risk evidence stays withheld.
+        report = report.client_copy();
+    }
+    Ok(Checked { report, changes })
+}
+
+/// The sentence shown (and listed by `summarize`) for a report that differed.
+pub fn changed_note(changes: &[String]) -> String {
+    format!(
+        "this file was changed after it was made, or made by another version of \
+         session-ready: {}. What is shown was worked out again from its answers and \
+         measurements.",
+        changes.join("; ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assessment::{Outcome, Status};
+    use crate::questionnaire::bank;
+    use crate::report::model::{QuestionnaireStatus, ReportParts};
+
+    fn report(answers: &[(&str, &str)]) -> Report {
+        Report::build(ReportParts {
+            answers: answers
+                .iter()
+                .map(|(q, a)| (q.to_string(), a.to_string()))
+                .collect(),
+            questionnaire_status: QuestionnaireStatus::Completed,
+            session_plan: None,
+            network: None,
+            network_reason: Some("not tested".into()),
+            device: None,
+            region: "GB".into(),
+            clinic: None,
+            client_ref: None,
+        })
+    }
+
+    #[test]
+    fn an_untouched_report_passes_unchanged() {
+        for r in [
+            report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]),
+            report(&[("privacy.space", "private")]),
+        ] {
+            let checked = check(r.clone(), bank()).unwrap();
+            assert!(checked.changes.is_empty(), "{:?}", checked.changes);
+            assert_eq!(checked.report, r);
+            let client = check(r.client_copy(), bank()).unwrap();
+            assert!(client.changes.is_empty(), "{:?}", client.changes);
+            assert_eq!(client.report, r.client_copy());
+        }
+    }
+
+    #[test]
+    fn an_edited_verdict_is_worked_out_again_and_said() {
+        let mut r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
+        r.outcome = Outcome::VideoSuitable;
+        r.urgent = false;
+        r.risk_screen = crate::assessment::RiskScreen::Negative;
+        r.headline = "Video sessions look like a good fit.".into();
+        for c in &mut r.criteria {
+            c.status = Status::NotMet;
+        }
+        r.crisis_resources.clear();
+        let checked = check(r, bank()).unwrap();
+        assert!(checked.report.urgent);
+        assert_eq!(
+            checked.report.risk_screen,
+            crate::assessment::RiskScreen::PositiveAcute
+        );
+        assert_eq!(checked.report.outcome, Outcome::InPersonRecommended);
+        assert!(!checked.report.crisis_resources.is_empty());
+        let all = checked.changes.join(" | ");
+        for part in [
+            "outcome",
+            "urgent",
+            "ASQ screen",
+            "\"risk\" criterion",
+            "crisis numbers",
+        ] {
+            assert!(all.contains(part), "{part}: {all}");
+        }
+    }
+
+    #[test]
+    fn answers_the_questionnaire_does_not_have_are_named() {
+        let mut r = report(&[]);
+        r.answers.insert("risk.asq5".into(), "definitely".into());
+        r.answers.insert("made.up".into(), "yes".into());
+        r.region = "Narnia".into();
+        r.session_plan = Some(crate::report::model::SessionPlan {
+            place: Some("x".repeat(501)),
+            ..Default::default()
+        });
+        let problems = check(r, bank()).unwrap_err().join(" ");
+        for part in ["\"definitely\"", "\"made.up\"", "Narnia", "501 characters"] {
+            assert!(problems.contains(part), "{part}: {problems}");
+        }
+    }
+}
