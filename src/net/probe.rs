@@ -630,18 +630,24 @@ async fn transfer_step(
             .saturating_duration_since(Instant::now())
             .as_secs_f64()
     };
-    // The download leaves half the remaining time for the upload.
-    let (label, expected, share) = match direction {
+    // The download leaves the upload its share of the remaining time.
+    let (label, seconds, expected, share) = match direction {
         Download => (
             "Measuring download speed",
-            2.0 * plan.seconds * 0.65,
-            left() / 2.0,
+            plan.seconds,
+            (plan.seconds + plan.upload_seconds) * 0.65,
+            left() * plan.seconds / (plan.seconds + plan.upload_seconds),
         ),
-        Upload => ("Measuring upload speed", plan.seconds * 0.65, left() - 0.05),
+        Upload => (
+            "Measuring upload speed",
+            plan.upload_seconds,
+            plan.upload_seconds * 0.65,
+            left() - 0.05,
+        ),
     };
     progress.step(label, Duration::from_secs_f64(expected.min(left())));
-    let end = until(run.deadline, plan.seconds.min(share));
-    let slow_end = until(run.deadline, (plan.seconds + plan.slow_extra_s).min(share));
+    let end = until(run.deadline, seconds.min(share));
+    let slow_end = until(run.deadline, (seconds + plan.slow_extra_s).min(share));
     let outcome = transfer::transfer(
         direction,
         transfer::Phase {

@@ -110,6 +110,9 @@ async fn loaded_pings(
 pub(super) struct TransferPlan {
     /// How long each direction may run before it should have settled, seconds.
     pub seconds: f64,
+    /// The same for the upload, whose requests each wait a round trip for their reply:
+    /// from 50 ms on it may run three request cycles longer.
+    pub upload_seconds: f64,
     /// Extra time a slow link whose rate has not settled may take, seconds.
     pub slow_extra_s: f64,
     pub streams: u32,
@@ -118,14 +121,22 @@ pub(super) struct TransferPlan {
     /// Each upload request, once the rate is known, carries this many seconds of data per stream.
     pub upload_request_s: f64,
     pub stability: Stability,
+    /// Uploads are judged over whole request cycles (a request and the wait for its
+    /// reply), enough of them for the settled rule of `stats::upload_rate`.
+    pub upload_stability: Stability,
 }
 
 /// Round trips allowed for the start-up ramp on top of the base duration.
 const RAMP_ROUND_TRIPS: f64 = 10.0;
 /// The steadiness window and span cover at least this many round trips.
 const WINDOW_ROUND_TRIPS: f64 = 2.0;
-/// An upload request carries at least this many round trips of data.
-const REQUEST_ROUND_TRIPS: f64 = 4.0;
+/// An upload request carries at least this many round trips of data. Each
+/// request is followed by a round trip with nothing to send on that stream, and
+/// the next request's size follows the rate measured, so with requests of n
+/// round trips a stream settles at no less than 1 − 1/n of its share.
+const REQUEST_ROUND_TRIPS: f64 = 8.0;
+/// Longest upload request, seconds of data.
+const MAX_UPLOAD_REQUEST_S: f64 = 3.0;
 /// From this round trip on, twice the streams.
 const LONG_ROUND_TRIP_S: f64 = 0.15;
 /// Budgets grow with the round trip up to this factor.
@@ -142,8 +153,20 @@ impl TransferPlan {
         let budget_factor = (1.0 + rtt / 0.1).min(MAX_BUDGET_FACTOR);
         let base = timing.stability;
         let window = base.window.max(WINDOW_ROUND_TRIPS * rtt);
+        let span = base.span.max(WINDOW_ROUND_TRIPS * rtt);
+        let upload_request_s = UPLOAD_REQUEST_S
+            .max(REQUEST_ROUND_TRIPS * rtt)
+            .min(MAX_UPLOAD_REQUEST_S);
+        // One request and the wait for its reply.
+        let cycle = upload_request_s + rtt;
+        let seconds = timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt;
         TransferPlan {
-            seconds: timing.transfer_max_s + RAMP_ROUND_TRIPS * rtt,
+            seconds,
+            upload_seconds: if rtt >= 0.05 {
+                seconds + 3.0 * cycle
+            } else {
+                seconds
+            },
             slow_extra_s: timing.slow_link_extra_s,
             streams: if rtt >= LONG_ROUND_TRIP_S {
                 2 * timing.streams.max(1)
@@ -152,10 +175,17 @@ impl TransferPlan {
             },
             max_download_bytes: (timing.max_download_bytes as f64 * budget_factor) as u64,
             max_upload_bytes: (timing.max_upload_bytes as f64 * budget_factor) as u64,
-            upload_request_s: UPLOAD_REQUEST_S.max(REQUEST_ROUND_TRIPS * rtt),
+            upload_request_s,
             stability: Stability {
                 window,
-                span: base.span.max(WINDOW_ROUND_TRIPS * rtt),
+                span,
+                ..base
+            },
+            // Three request cycles and a half: at least three completions of
+            // one stream inside the basis, whatever the phase.
+            upload_stability: Stability {
+                window: window.max(cycle),
+                span: span.max(2.5 * cycle),
                 ..base
             },
         }
@@ -357,7 +387,10 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
     let timing = phase.timing;
     let started = Instant::now();
     let budget_bytes = direction.byte_budget(phase.plan);
-    let stability = phase.plan.stability;
+    let stability = match direction {
+        Direction::Download => phase.plan.stability,
+        Direction::Upload => phase.plan.upload_stability,
+    };
     // Bytes received (download) or handed to the connection (upload).
     let moved = Arc::new(AtomicU64::new(0));
     let budget = Arc::new(AtomicU64::new(budget_bytes));
@@ -433,11 +466,16 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
         }
         last_moved = now_moved;
         let estimate = meter.estimate(stability);
-        if let Some(e) = estimate {
-            meter.adapt(e);
-            if e.stable {
-                break;
-            }
+        // Request sizes follow the rate over the short window, so they grow
+        // before the upload's longer settling window has filled.
+        if let Some(recent) = match direction {
+            Direction::Download => None,
+            Direction::Upload => meter.estimate(phase.plan.stability),
+        } {
+            meter.adapt(recent);
+        }
+        if estimate.is_some_and(|e| e.stable) {
+            break;
         }
         while tasks.try_join_next().is_some() {}
         if tasks.is_empty() {
@@ -589,9 +627,13 @@ fn random_payload() -> Bytes {
 
 const UPLOAD_NOT_CONFIRMED: &str = "The measurement server did not confirm receiving any upload.";
 const UPLOAD_CHUNK: usize = 64 * 1024;
-const MIN_UPLOAD_REQUEST: u64 = 16 * 1024;
-/// Each upload request, once the rate is known, takes at least this long per stream.
-const UPLOAD_REQUEST_S: f64 = 0.2;
+/// Small enough that a slow uplink (1 Mbit/s over 4 streams) still completes
+/// several requests a second, which the settled rule of `stats::upload_rate` needs.
+const MIN_UPLOAD_REQUEST: u64 = 4 * 1024;
+/// Each upload request, once the rate is known, takes at least this long per
+/// stream: long enough that its HTTP overhead and the pause for the reply cost
+/// little, short enough that several fit in the settling span.
+const UPLOAD_REQUEST_S: f64 = 0.4;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
 
 struct UploadStream {
@@ -718,12 +760,17 @@ mod tests {
         let ordinary = TransferPlan::for_round_trip(&timing, Some(0.03));
         assert!(ordinary.seconds <= 3.5, "{ordinary:?}");
         assert_eq!(ordinary.streams, 4);
+        // On a 100 ms line three request cycles fit in the upload's settling span and window.
+        let long = TransferPlan::for_round_trip(&timing, Some(0.1));
+        let cycle = long.upload_request_s + 0.1;
+        assert!(long.upload_stability.window + long.upload_stability.span >= 3.0 * cycle - 1e-9);
 
         // A satellite round trip: longer phases, windows and requests, more streams.
         let satellite = TransferPlan::for_round_trip(&timing, Some(0.6));
         assert!(satellite.seconds >= 8.0, "{satellite:?}");
         assert_eq!(satellite.streams, 8);
-        assert!(satellite.upload_request_s >= 4.0 * 0.6 - 1e-9);
+        assert!(satellite.upload_request_s >= 2.4 && satellite.upload_request_s <= 3.0);
+        assert!(satellite.upload_stability.span >= 2.0 * (2.4 + 0.6));
         assert!(satellite.stability.window >= 1.2 - 1e-9);
         assert_eq!(satellite.stability.tolerance, timing.stability.tolerance);
         assert!(satellite.max_upload_bytes <= 3 * timing.max_upload_bytes);
