@@ -553,6 +553,7 @@ fn preview_and_save(
                          choose another name.",
                         path.display()
                     )));
+                    p.say(&in_sight);
                     let again = [MenuItem::new("1", "Back to the choices").without_tick()];
                     p.choose("Nothing was replaced.", &again, 0, help(style))?;
                     continue;
@@ -576,6 +577,7 @@ fn preview_and_save(
             Err(e) => {
                 // Nothing is lost: the report is still here; offer the choice again.
                 p.say(&e.to_string());
+                p.say(&in_sight);
                 let again = [MenuItem::new("1", "Back to the choices").without_tick()];
                 p.choose(
                     "Your report is still here, nothing was lost.",

@@ -224,3 +224,50 @@ fn going_back_from_a_safety_check_returns_to_the_last_question() {
         2
     );
 }
+
+/// A walk as the interactive check starts it: region unknown, keeping not
+/// yet asked. Returns the ending, the screen, the region chosen and every
+/// "keep" the save hook saw, in order.
+fn first_walk(script: &str) -> (Ending, String, Option<String>, Vec<bool>) {
+    let style = Style::decide(false, true, true);
+    let mut prompter = LinePrompter::new(script.as_bytes(), Vec::new());
+    let mut keeps = Vec::new();
+    let mut save = |s: Snapshot| keeps.push(s.keep);
+    let (ending, region) = {
+        let mut session = Session::new(Flow::new(bank()), &mut prompter, style, None, &mut save);
+        session.keep = None;
+        let ending = session.run();
+        (ending, session.region.clone())
+    };
+    let screen = String::from_utf8(prompter.into_output()).unwrap();
+    (ending, screen, region, keeps)
+}
+
+#[test]
+fn the_country_and_keeping_are_asked_once_after_is_now_safe() {
+    // safe now: yes; country by the first letters; keep: yes; then stop.
+    let (ending, screen, region, keeps) = first_walk("1\nunited k\n2\n");
+    assert_eq!(ending, Ending::Stopped);
+    assert_eq!(region.as_deref(), Some("GB"));
+    let safe = screen.find("Is now a safe and private time").unwrap();
+    let country = screen.find("Which country are you in?").unwrap();
+    let keep = screen.find("Should your answers be kept").unwrap();
+    assert!(safe < country && country < keep, "{screen}");
+    assert_eq!(keeps.last(), Some(&true), "kept once the client agreed");
+    // The risk part's support line is then the chosen country's.
+    assert_eq!(screen.matches("Which country are you in?").count(), 1);
+}
+
+#[test]
+fn a_home_that_may_be_watched_stops_keeping_answers_at_once() {
+    let mut script = String::from("1\n0\n2\n"); // safe; somewhere else; keep: yes
+    script.push_str("1\ns\n1\n1\n1\n"); // setup and privacy
+    script.push_str("1\n1\n2\n"); // home part; feels safe; monitored: yes
+    let (_, screen, region, keeps) = first_walk(&script);
+    assert_eq!(region.as_deref(), Some(crate::crisis::FALLBACK_REGION));
+    assert!(screen.contains("Keeping this private"), "{screen}");
+    assert!(screen.contains("have been deleted"), "{screen}");
+    let first_keep = keeps.iter().position(|k| *k).unwrap();
+    let withdrawn = keeps[first_keep..].iter().position(|k| !*k).unwrap() + first_keep;
+    assert!(keeps[withdrawn..].iter().all(|k| !*k), "{keeps:?}");
+}
