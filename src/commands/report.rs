@@ -15,7 +15,16 @@ pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
     if !checked.changes.is_empty() {
         let note = crate::report::verify::changed_note(&checked.changes);
         if args.strict {
-            return Err(InputError::file(&args.file, format!("{note} (--strict)")).into());
+            return Err(InputError::file(
+                &args.file,
+                format!(
+                    "this file was changed after it was made, or made by another version of \
+                     session-ready: {}. Nothing was shown, because --strict was given; without \
+                     it, the report is shown worked out again from its answers.",
+                    checked.changes.join("; ")
+                ),
+            )
+            .into());
         }
         eprintln!(
             "{}",
