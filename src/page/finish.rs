@@ -451,7 +451,7 @@ fn choices_page(
 
 fn choices_form(f: &FinishedReport, offers: &Offers, typed: &str) -> String {
     let mut form = String::from(
-        "<form method=\"post\" action=\"finish-save\">\n<fieldset>\n\
+        "<form method=\"post\" action=\"finish-save\">\n<fieldset class=\"choices\">\n\
          <legend>What would you like to do?</legend>\n",
     );
     // No choice is selected for the client: an empty form is asked again.

@@ -306,7 +306,10 @@ fn secure(mut response: Response) -> Response {
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // The address (token included) never leaves for another site; and
+        // unlike `no-referrer`, a form posted by the page still names its
+        // Origin, which is how a post from anywhere else is refused.
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
