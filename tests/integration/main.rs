@@ -4,6 +4,8 @@
 
 mod net_support;
 mod page_support;
+#[cfg(unix)]
+mod pty_support;
 mod report_support;
 #[cfg(unix)]
 mod wire_support;
