@@ -203,7 +203,11 @@ pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Resp
     match rest {
         "progress.json" if get => progress_json(shared),
         "next" if get => next(shared),
-        "finish" if get => finish(shared).await,
+        "finish" if get => {
+            // "Continue" on the waiting page asks to wait for the report.
+            let wait = request.uri().query().is_some_and(|q| q == "wait=1");
+            finish(shared, wait).await
+        }
         "finish-report" if get => preview(shared),
         "finish-done" if get => done(shared),
         "finish-save" if method == Method::POST => {
@@ -365,9 +369,10 @@ fn crisis_section(resources: &[CrisisResource], id: &str) -> String {
 /// still being put together (the connection test is capped well below this).
 const READY_WAIT: Duration = Duration::from_secs(30);
 
-/// `finish`: the report when it is ready; otherwise wait a little, then say
-/// what is still happening.
-async fn finish(shared: &Shared) -> Response {
+/// `finish`: the report when it is ready; otherwise say what is still
+/// happening at once, or (`wait`, the page's "Continue" without scripts)
+/// wait a little for it first.
+async fn finish(shared: &Shared, wait: bool) -> Response {
     let deadline = tokio::time::Instant::now() + READY_WAIT;
     loop {
         let changed = shared.changed.notified();
@@ -393,13 +398,13 @@ async fn finish(shared: &Shared) -> Response {
                 Stage::Building => {}
             }
         }
-        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+        if !wait || tokio::time::timeout_at(deadline, changed).await.is_err() {
             return page(
                 shared,
                 "Putting your report together",
                 "<div data-waiting=\"report\"><h1>Putting your report together</h1>\n<p>Your answers are safe. The \
                  connection test is finishing, which can take a few more seconds.</p>\n\
-                 <p><a class=\"button primary\" href=\"finish\" id=\"continue\">Continue</a></p></div>\n",
+                 <p><a class=\"button primary\" href=\"finish?wait=1\" id=\"continue\">Continue</a></p></div>\n",
             );
         }
     }

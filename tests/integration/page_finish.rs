@@ -154,7 +154,8 @@ where
         let b = Browser::start(&video, &audio, true, false).await;
         let mut violations = Vec::new();
         b.client.goto(&format!("{}next", page.url)).await.unwrap();
-        b.visible("#continue").await;
+        // The report is offered as soon as it is built (page.js moves on by itself).
+        b.visible("fieldset.choices").await;
         steps(&b, &axe, &mut violations).await;
         b.close().await;
         violations
@@ -407,8 +408,8 @@ fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
     );
     assert_eq!(other.status, 403);
 
-    // The report is offered (the wait for it is bounded and short here).
-    let offered = page.get("finish");
+    // The report is offered ("Continue" waits for it, briefly here).
+    let offered = page.get("finish?wait=1");
     assert_eq!(offered.status, 200);
     assert!(offered.body.contains("What would you like to do?"));
     for input in offered.body.split("<input").skip(1) {
@@ -503,4 +504,137 @@ fn a_page_left_before_the_end_saves_nothing_and_says_so() {
     assert!(err.contains("seems to have been closed"), "{err}");
     assert!(err.contains("nothing was saved"), "{err}");
     assert!(files(dir.path()).is_empty());
+}
+
+// --- the whole check on the wire -----------------------------------------------
+
+/// A file name no probe would send by chance: typed in the page, it must
+/// reach only this computer's disk.
+const TYPED_NAME: &str = "Philippa-Wrenfield-heron-notes.json";
+
+/// `check --browser` with the connection test against a real `serve` behind
+/// a relay that records every byte, and the browser behind a second relay
+/// that records every request the page makes: the progress of the test shows
+/// in the page while it runs; the plan text, clinic details, answers and the
+/// file name typed in the page never reach the wire; the page sends the CLI
+/// nothing but its own requests, the client's choice and that name.
+#[test]
+fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let wire = crate::wire_support::Wire::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (answers, clinic) = crate::check_wire::distinctive_inputs(dir.path());
+    let fixtures = tempfile::tempdir().unwrap();
+    let video = write_picture(fixtures.path(), Picture::WellLit);
+    let audio = write_sound(fixtures.path(), Sound::Speech);
+    let axe = axe_source();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The browser first, so the page is seen while the test is still running.
+    let b = runtime.block_on(Browser::start(&video, &audio, true, false));
+    let stun = wire.stun.to_string();
+    let server = wire.server_url();
+    let page = Page::start_in(
+        dir.path(),
+        &[
+            "--answers",
+            answers.to_str().unwrap(),
+            "--clinic",
+            clinic.to_str().unwrap(),
+            "--server",
+            &server,
+            "--stun",
+            &stun,
+            "--format",
+            "json",
+        ],
+    );
+    let relay = crate::page_browser::Relay::start(page.addr);
+    let url = page
+        .url
+        .replace(&page.addr.to_string(), &relay.addr.to_string());
+    let (running, violations) = runtime.block_on(async {
+        let mut violations = Vec::new();
+        b.client.goto(&format!("{url}next")).await.unwrap();
+        b.visible("#connection-words").await;
+        let running = b
+            .client
+            .find(Locator::Css("#connection-words"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        look(&b, &axe, "0-connection-running", &mut violations).await;
+        // page.js moves on once the report is built.
+        b.visible("fieldset.choices").await;
+        let words = b
+            .client
+            .find(Locator::Css("#connection-words"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(words, "The connection test has finished.");
+        b.click("choice-save-full").await;
+        type_name(&b, TYPED_NAME).await;
+        b.click("continue").await;
+        b.visible("#saved").await;
+        (running, violations)
+    });
+    runtime.block_on(b.close());
+    no_violations(&violations);
+    eprintln!("while the connection test ran, the page said: {running}");
+    assert!(
+        running.contains("running in the background") || running.contains("nearly finished"),
+        "the page showed the test running: {running}"
+    );
+    let token = page.token.clone();
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+
+    // The report has the measured connection and the secrets (so they were in play).
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(TYPED_NAME)).unwrap())
+            .unwrap();
+    assert!(saved["network"]["download"]["mbps"].is_number(), "{}", saved["network"]);
+    assert!(saved["session_plan"]["nearby_contact"].is_string());
+    let mut secrets = crate::check_wire::secrets(&answers);
+    secrets.extend(crate::wire_support::encodings(TYPED_NAME));
+    secrets.extend(["philippa-wrenfield", "heron-notes"].map(String::from));
+    crate::check_wire::assert_nothing_leaked(&wire, &secrets);
+
+    // What the page sent the CLI: its files, its heartbeat, the progress
+    // numbers, and the one form with the choice and the typed name.
+    let sent = relay.sent.lock().unwrap();
+    let prefix = format!("/{token}/");
+    let mut forms = 0;
+    for s in sent.iter() {
+        let rest = s
+            .path
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+        match (s.method.as_str(), rest) {
+            (
+                "GET",
+                "next" | "finish" | "finish?wait=1" | "finish-done" | "progress.json" | "page.js"
+                | "style.css" | "icon.svg",
+            ) => assert!(s.body.is_empty(), "{s:?}"),
+            ("POST", "api/alive") => assert_eq!(s.body, b"{}", "{s:?}"),
+            ("POST", "finish-save") => {
+                forms += 1;
+                let body = String::from_utf8_lossy(&s.body);
+                assert_eq!(
+                    body,
+                    format!("choice=save-full&name={TYPED_NAME}"),
+                    "only the choice and the name"
+                );
+            }
+            _ => panic!("an unexpected request from the page: {s:?}"),
+        }
+    }
+    assert_eq!(forms, 1);
 }
