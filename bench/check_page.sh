@@ -23,6 +23,7 @@ for run in $(seq 1 "$RUNS"); do
   t0=$(date +%s%N)
   (cd "$WORK" && /usr/bin/time -v $BIN check --browser --no-open --answers "$ANSWERS" \
      --server http://127.0.0.1:$PORT --stun 127.0.0.1:$PORT --format json >/dev/null 2>"$ERR") &
+  CHECK=$!
   until grep -q 'http://' "$ERR" 2>/dev/null; do sleep 0.002; done
   URL=$(grep -o 'http://127[^ ]*' "$ERR")
   start=0; for f in "" media.js style.css icon.svg; do start=$((start + $(bytes "$URL$f"))); done
@@ -38,7 +39,7 @@ for run in $(seq 1 "$RUNS"); do
   preview=$(( $(bytes ${URL}finish-report) + $(bytes ${URL}style.css) + $(bytes ${URL}page.js) + $(bytes ${URL}icon.svg) ))
   curl -s -o /dev/null -X POST -H "$O" -d 'choice=save-full&name=' ${URL}finish-save
   done_=$(( $(bytes ${URL}finish-done) + $(bytes ${URL}style.css) + $(bytes ${URL}page.js) + $(bytes ${URL}icon.svg) ))
-  wait
+  wait $CHECK
   echo "run $run: first page ready $(( (t1-t0)/1000000 )) ms ($start B);" \
        "waiting page $(( (t3-t2)/1000000 )) ms ($waiting B);" \
        "report offered after the connection test $(( (t4-t3)/1000000 )) ms ($ready B);" \

@@ -156,6 +156,19 @@ where
         b.client.goto(&format!("{}next", page.url)).await.unwrap();
         // The report is offered as soon as it is built (page.js moves on by itself).
         b.visible("fieldset.choices").await;
+        let ready = b
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; \
+                 return [n.domContentLoadedEventEnd, n.loadEventEnd, n.transferSize];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eprintln!(
+            "finish page ready in the browser: DOMContentLoaded {} ms, load {} ms",
+            ready[0], ready[1]
+        );
         steps(&b, &axe, &mut violations).await;
         b.close().await;
         violations
