@@ -23,6 +23,8 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub mod finish;
+
 use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
@@ -38,6 +40,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "media.js",
         "text/javascript; charset=utf-8",
         include_bytes!("assets/media.js"),
+    ),
+    (
+        "page.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/page.js"),
     ),
     (
         "style.css",
@@ -88,6 +95,8 @@ pub enum Ending {
     PageClosed,
     /// Nothing came from the page within the idle limit.
     Idle,
+    /// The whole check: the questions are done; `PageServer::take_walk` has them.
+    WalkDone,
 }
 
 impl Ending {
@@ -103,6 +112,7 @@ impl Ending {
             Ending::Idle => {
                 "Nothing happened on the browser page for a while, so session-ready has stopped its page server. Anything not tested there is marked \"not tested\"."
             }
+            Ending::WalkDone => "The check goes on in the browser page.",
         }
     }
 }
@@ -115,6 +125,16 @@ struct Progress {
     /// Last request other than a heartbeat: the client doing something.
     last_action: Option<Instant>,
     finished: bool,
+    /// The page's script has said it is there at least once; only then can
+    /// silence mean the page was closed (a page without scripts never says so).
+    heartbeat_seen: bool,
+    /// The whole check with the answers from a file: the walk, handed over
+    /// when the media test is finished.
+    held_walk: Option<finish::FinishedWalk>,
+    /// The whole check: the finished walk, until the CLI takes it.
+    walk: Option<finish::FinishedWalk>,
+    stage: finish::Stage,
+    connection: finish::Connection,
 }
 
 struct Shared {
@@ -123,6 +143,8 @@ struct Shared {
     hosts: [String; 2],
     /// Origin header values accepted.
     origins: [String; 2],
+    /// `check --browser` without `--device`: the media test is one part of the whole check.
+    whole_check: bool,
     progress: Mutex<Progress>,
     changed: Notify,
 }
@@ -149,8 +171,18 @@ fn new_token() -> String {
 }
 
 impl PageServer {
-    /// Listen on a random loopback port. Must be called inside a tokio runtime.
+    /// Listen on a random loopback port for the media test alone. Must be
+    /// called inside a tokio runtime.
     pub async fn start() -> std::io::Result<PageServer> {
+        Self::start_with(false).await
+    }
+
+    /// Listen for the whole check: the media test, the questions and the end.
+    pub async fn start_check() -> std::io::Result<PageServer> {
+        Self::start_with(true).await
+    }
+
+    async fn start_with(whole_check: bool) -> std::io::Result<PageServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let token = new_token();
@@ -162,6 +194,7 @@ impl PageServer {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
+            whole_check,
             progress: Mutex::default(),
             changed: Notify::new(),
         });
@@ -203,8 +236,12 @@ impl PageServer {
                 if p.finished {
                     return Ending::Finished;
                 }
-                if p.last_seen
-                    .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
+                if p.walk.is_some() {
+                    return Ending::WalkDone;
+                }
+                if p.heartbeat_seen
+                    && p.last_seen
+                        .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
                 {
                     return Ending::PageClosed;
                 }
@@ -269,7 +306,10 @@ fn secure(mut response: Response) -> Response {
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // The address (token included) never leaves for another site; and
+        // unlike `no-referrer`, a form posted by the page still names its
+        // Origin, which is how a post from anywhere else is refused.
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
@@ -319,11 +359,19 @@ async fn route(shared: &Shared, request: Request) -> Response {
     {
         let mut p = shared.progress();
         p.last_seen = Some(Instant::now());
-        if rest != "api/alive" {
+        if rest != "api/alive" && rest != "progress.json" {
             p.last_action = p.last_seen;
+        }
+        // Only the page's script calls these.
+        if rest.starts_with("api/") || rest == "progress.json" {
+            p.heartbeat_seen = true;
         }
     }
     let method = request.method().clone();
+    if finish::owns(rest) {
+        let rest = rest.to_string();
+        return finish::route(shared, &rest, request).await;
+    }
     if let Some(api) = rest.strip_prefix("api/") {
         if method != Method::POST {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
@@ -384,7 +432,10 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
         "microphone" => match parse::<MicrophoneMeasure>(body).filter(|m| m.check().is_ok()) {
             Some(m) => {
                 shared.progress().media.microphone = Some(m);
-                json_item(&media::rate_microphone(&m, &t.microphone))
+                json_item(&media::microphone_for_the_page(media::rate_microphone(
+                    &m,
+                    &t.microphone,
+                )))
             }
             None => unreadable(),
         },
@@ -395,6 +446,15 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
             }
             None => unreadable(),
         },
+        "finish" if shared.whole_check => {
+            let next = finish::media_finished(shared);
+            let mut r = Response::new(Body::from(format!(r#"{{"next":"{next}"}}"#)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
         "finish" => {
             shared.progress().finished = true;
             plain(StatusCode::NO_CONTENT, "")

@@ -29,6 +29,8 @@ mod net_stun_props;
 mod net_tls;
 #[cfg(unix)]
 mod page_browser;
+#[cfg(unix)]
+mod page_finish;
 mod page_server;
 mod report_encrypt;
 mod report_fhir;

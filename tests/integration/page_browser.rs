@@ -18,19 +18,19 @@ use crate::page_support::{self, Page};
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// One browser at a time: the machine has two cores.
-static ONE_BROWSER: Mutex<()> = Mutex::new(());
+pub(crate) static ONE_BROWSER: Mutex<()> = Mutex::new(());
 
 const CHROMIUM: &str = "chromium";
 const CHROMEDRIVER: &str = "chromedriver";
 
-fn target_dir() -> PathBuf {
+pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
 /// axe-core as installed by .ci/run (`npm install --prefix target/npm axe-core`).
-fn axe_source() -> String {
+pub(crate) fn axe_source() -> String {
     let path = target_dir().join("npm/node_modules/axe-core/axe.min.js");
     std::fs::read_to_string(&path).unwrap_or_else(|_| {
         panic!(
@@ -43,7 +43,7 @@ fn axe_source() -> String {
 
 /// False only when the browser tests are skipped on purpose; a missing
 /// browser is otherwise a failure with a clear message, never a silent pass.
-fn browser_tests_wanted() -> bool {
+pub(crate) fn browser_tests_wanted() -> bool {
     if std::env::var_os("SESSION_READY_SKIP_BROWSER_TESTS").is_some() {
         eprintln!("SESSION_READY_SKIP_BROWSER_TESTS is set: the browser tests are skipped.");
         return false;
@@ -108,14 +108,14 @@ fn scene(bg_low: u8, bg_high: u8, face: u8) -> impl Fn(usize, usize, usize) -> u
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Picture {
+pub(crate) enum Picture {
     WellLit,
     Dark,
     Backlit,
     Black,
 }
 
-fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
+pub(crate) fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
     let path = dir.join(format!("{picture:?}.y4m"));
     match picture {
         Picture::WellLit => y4m(&path, 10, scene(100, 150, 165)),
@@ -127,7 +127,7 @@ fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Sound {
+pub(crate) enum Sound {
     Silence,
     Speech,
     Noisy,
@@ -189,7 +189,7 @@ fn speech_like(gain: f64, hiss: f64) -> Vec<f64> {
         .collect()
 }
 
-fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
+pub(crate) fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
     let path = dir.join(format!("{sound:?}.wav"));
     let samples = match sound {
         Sound::Silence => vec![0.0; RATE * 2],
@@ -203,9 +203,9 @@ fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
 
 // --- the browser ----------------------------------------------------------------
 
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
-    client: Client,
+    pub(crate) client: Client,
     _profile: tempfile::TempDir,
 }
 
@@ -220,7 +220,7 @@ fn free_port() -> u16 {
 impl Browser {
     /// Headless Chromium with a fake camera and microphone playing the
     /// fixtures; `allow` false refuses camera and microphone like a client would.
-    async fn start(video: &Path, audio: &Path, allow: bool, dark: bool) -> Browser {
+    pub(crate) async fn start(video: &Path, audio: &Path, allow: bool, dark: bool) -> Browser {
         let port = free_port();
         let driver = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
@@ -288,7 +288,7 @@ impl Browser {
         }
     }
 
-    async fn click(&self, id: &str) {
+    pub(crate) async fn click(&self, id: &str) {
         self.client
             .wait()
             .at_most(page_support::WAIT)
@@ -302,7 +302,7 @@ impl Browser {
 
     /// Reach a button with Tab alone and press it with Enter, as a keyboard
     /// user would; its focus must be visible.
-    async fn keyboard(&self, id: &str) {
+    pub(crate) async fn keyboard(&self, id: &str) {
         use fantoccini::key::Key;
         let focused = "return document.activeElement && document.activeElement.id";
         // Wait for the button to be there and enabled.
@@ -357,7 +357,7 @@ impl Browser {
     }
 
     /// No sideways scrolling at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400%).
-    async fn reflows(&self, step: &str) {
+    pub(crate) async fn reflows(&self, step: &str) {
         self.client.set_window_size(320, 640).await.unwrap();
         let inner = self
             .client
@@ -405,7 +405,7 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    async fn visible(&self, css: &str) {
+    pub(crate) async fn visible(&self, css: &str) {
         self.client
             .wait()
             .at_most(page_support::WAIT)
@@ -415,7 +415,7 @@ impl Browser {
     }
 
     /// axe-core's WCAG 2.x A and AA rules (2.2 included) on the page as it is now.
-    async fn axe_violations(&self, axe: &str) -> Vec<String> {
+    pub(crate) async fn axe_violations(&self, axe: &str) -> Vec<String> {
         self.client
             .execute(axe, vec![])
             .await
@@ -442,7 +442,7 @@ impl Browser {
     }
 
     /// Screenshots at desktop and phone sizes, kept for a person to look at.
-    async fn screenshots(&self, name: &str) {
+    pub(crate) async fn screenshots(&self, name: &str) {
         let dir = target_dir().join("page-screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         for (w, h) in [(375u32, 740u32), (1280, 800)] {
@@ -467,7 +467,7 @@ impl Browser {
         }
     }
 
-    async fn close(mut self) {
+    pub(crate) async fn close(mut self) {
         let _ = self.client.clone().close().await;
         let _ = self.driver.kill();
         let _ = self.driver.wait();
@@ -486,22 +486,22 @@ fn which(tool: &str) -> String {
 
 /// One request the browser sent to the page server.
 #[derive(Debug)]
-struct Sent {
-    method: String,
-    path: String,
-    body: Vec<u8>,
+pub(crate) struct Sent {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A loopback relay in front of the page server that records every request
 /// the browser sends. It puts the server's own address in Host and Origin
 /// (the browser names the relay's), so the server's checks still apply.
-struct Relay {
-    addr: std::net::SocketAddr,
-    sent: std::sync::Arc<Mutex<Vec<Sent>>>,
+pub(crate) struct Relay {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) sent: std::sync::Arc<Mutex<Vec<Sent>>>,
 }
 
 impl Relay {
-    fn start(server: std::net::SocketAddr) -> Relay {
+    pub(crate) fn start(server: std::net::SocketAddr) -> Relay {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
