@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceRating, DeviceReport};
 use crate::net::NetworkReport;
+use crate::net::model::{VideoAssessment, VideoRating};
 use crate::questionnaire::SessionPlan;
 use crate::questionnaire::{Answers, SKIPPED, bank};
 // The risk question ids belong to the questionnaire; named here as well
@@ -733,6 +734,26 @@ fn isolation(answers: &Answers, adj: &mut Adjustments) -> CriterionResult {
 /// already poor enough that more could only make it worse).
 pub fn network_measured(network: &NetworkReport) -> bool {
     network.video.conclusive
+}
+
+/// The `internet` criterion from a connection rating alone: `met` when the
+/// rating is conclusive and one the rules count against video
+/// (`met_when_rating` in data/assessment.json: `poor` or `unusable`);
+/// `not-met` when conclusive otherwise; `unknown` when not enough could be
+/// measured.
+pub fn internet_criterion(video: &VideoAssessment) -> Status {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
+        Status::Unknown
+    } else if rules()
+        .internet
+        .met_when_rating
+        .iter()
+        .any(|rating| rating == video.rating.as_str())
+    {
+        Status::Met
+    } else {
+        Status::NotMet
+    }
 }
 
 fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {
