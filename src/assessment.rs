@@ -6,7 +6,6 @@
 //! Two principles run through every rule: a skip is never a "no" (it gives
 //! `unknown`, never `not-met`), and the result is a recommendation to talk
 //! through, never a verdict.
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -328,11 +327,7 @@ pub struct InternetRules {
 }
 
 pub fn rules() -> &'static Rules {
-    static RULES: OnceLock<Rules> = OnceLock::new();
-    RULES.get_or_init(|| {
-        serde_json::from_str(include_str!("../data/assessment.json"))
-            .expect("data/assessment.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(Rules, "assessment.json")
 }
 
 /// `urgent`: the ASQ acuity question answered yes.

@@ -7,7 +7,6 @@
 //! bad" apart from "not measured enough" (what the `internet` criterion makes
 //! of it is `assessment::internet_criterion`).
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -64,11 +63,7 @@ pub struct EModel {
 
 /// The embedded thresholds (a broken file is a build-time bug caught by tests).
 pub fn thresholds() -> &'static Thresholds {
-    static T: OnceLock<Thresholds> = OnceLock::new();
-    T.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/network_thresholds.json"))
-            .expect("data/network_thresholds.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(Thresholds, "network_thresholds.json")
 }
 
 impl Limits {
