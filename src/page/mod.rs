@@ -27,6 +27,9 @@ use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
 
+pub mod html;
+pub mod walk;
+
 /// Files built into the binary: (path after the token, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
     (
@@ -49,6 +52,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "image/svg+xml",
         include_bytes!("assets/icon.svg"),
     ),
+    (
+        "leave.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/leave.js"),
+    ),
 ];
 
 /// No script, style, image or connection from anywhere but the page itself;
@@ -59,6 +67,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// The largest request body accepted: the measurements are a few hundred bytes.
 const MAX_BODY: usize = 4096;
+
+/// The largest form accepted from the questions: a plan answer of
+/// `safe_text::MAX_FIELD_CHARS` characters, each up to 12 bytes once encoded.
+const MAX_FORM: usize = 16 * 1024;
 
 /// When the page server gives up waiting.
 #[derive(Debug, Clone, Copy)]
@@ -125,11 +137,19 @@ struct Shared {
     origins: [String; 2],
     progress: Mutex<Progress>,
     changed: Notify,
+    /// The questions, when the page serves the whole check.
+    walk: Option<Mutex<walk::PageWalk>>,
 }
 
 impl Shared {
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn walk(&self) -> Option<std::sync::MutexGuard<'_, walk::PageWalk>> {
+        self.walk
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -151,6 +171,16 @@ fn new_token() -> String {
 impl PageServer {
     /// Listen on a random loopback port. Must be called inside a tokio runtime.
     pub async fn start() -> std::io::Result<PageServer> {
+        Self::serve(None).await
+    }
+
+    /// The whole check in the page: the questions first (the media test is
+    /// at `media`). Must be called inside a tokio runtime.
+    pub async fn start_check(setup: walk::WalkSetup) -> std::io::Result<PageServer> {
+        Self::serve(Some(walk::PageWalk::new(setup))).await
+    }
+
+    async fn serve(walk: Option<walk::PageWalk>) -> std::io::Result<PageServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let token = new_token();
@@ -164,6 +194,7 @@ impl PageServer {
             ],
             progress: Mutex::default(),
             changed: Notify::new(),
+            walk: walk.map(Mutex::new),
         });
         let router = axum::Router::new()
             .fallback(handle)
@@ -220,6 +251,27 @@ impl PageServer {
     /// What the page measured so far.
     pub fn measurements(&self) -> MediaMeasurements {
         self.shared.progress().media
+    }
+
+    /// How the questions ended, once the client has seen the last page of
+    /// an ending here (`Completed` and `FinishedEarly` go on to `finish`).
+    pub fn walk_ending(&self) -> Option<crate::questionnaire::walk::Ending> {
+        self.shared.walk().and_then(|w| w.ending())
+    }
+
+    /// The finished questions, for the end of the check.
+    pub fn finished_walk(&self) -> Option<walk::FinishedWalk> {
+        self.shared.walk().and_then(|w| w.finished())
+    }
+
+    /// The questions' whole state (the end of the check, tests).
+    pub fn walk_state(&self) -> Option<crate::questionnaire::walk::WalkState> {
+        self.shared.walk().map(|w| w.state())
+    }
+
+    /// True when the client's answers are kept on disk for next time.
+    pub fn walk_kept(&self) -> bool {
+        self.shared.walk().is_some_and(|w| w.kept())
     }
 
     /// Stop serving and wait for open connections to close (briefly).
@@ -318,12 +370,38 @@ async fn route(shared: &Shared, request: Request) -> Response {
     }
     {
         let mut p = shared.progress();
-        p.last_seen = Some(Instant::now());
+        let now = Some(Instant::now());
+        // The questions work without JavaScript, so without heartbeats: there
+        // only a heartbeat says the page is open.
+        if rest == "api/alive" || shared.walk.is_none() {
+            p.last_seen = now;
+        }
         if rest != "api/alive" {
-            p.last_action = p.last_seen;
+            p.last_action = now;
         }
     }
     let method = request.method().clone();
+    if shared.walk.is_some() && matches!(rest, "" | "walk" | "leave" | "away" | "finish") {
+        let mut body = bytes::Bytes::new();
+        if method == Method::POST {
+            // A form posted by the page always carries its Origin.
+            if !headers.contains_key(header::ORIGIN) {
+                return forbidden();
+            }
+            let Ok(bytes) = to_bytes(request.into_body(), MAX_FORM).await else {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+            };
+            body = bytes;
+        }
+        let response = shared
+            .walk()
+            .and_then(|mut w| walk::route(&mut w, &method, rest, &body));
+        shared.changed.notify_waiters();
+        if let Some(response) = response {
+            return response;
+        }
+        return plain(StatusCode::METHOD_NOT_ALLOWED, "not here\n");
+    }
     if let Some(api) = rest.strip_prefix("api/") {
         if method != Method::POST {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
@@ -341,6 +419,12 @@ async fn route(shared: &Shared, request: Request) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
     }
+    // In the whole check the media test is one step, at `media`.
+    let rest = match rest {
+        "media" if shared.walk.is_some() => "",
+        "" if shared.walk.is_some() => "not here",
+        other => other,
+    };
     match ASSETS.iter().find(|(name, _, _)| *name == rest) {
         Some((_, kind, bytes)) => {
             let mut r = Response::new(Body::from(*bytes));

@@ -38,14 +38,15 @@ impl Progress {
         let Some(file) = self.file.as_ref() else {
             return;
         };
-        if !self.keep {
-            if std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
-                let _ = draft::remove(file);
-            }
-            return;
-        }
-        let draft = Draft::new(self.started_at.clone(), self.region.clone(), state.clone());
-        if let Err(e) = draft::save(file, &draft)
+        let kept = draft::keep_or_forget(
+            file,
+            self.keep,
+            &self.started_at,
+            self.region.as_deref(),
+            state,
+        );
+        if let Err(e) = kept
+            && self.keep
             && !self.save_failed
         {
             self.save_failed = true;
