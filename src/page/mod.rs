@@ -337,7 +337,17 @@ fn secure(mut response: Response) -> Response {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    secure(route(&shared, request).await)
+    let mut response = secure(route(&shared, request).await);
+    if shared.walk.is_some() {
+        // The questions are forms: with no-referrer a browser sends
+        // `Origin: null` on a form post, which could not be told from a post
+        // by another site. same-origin still sends nothing to other sites.
+        response.headers_mut().insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+    }
+    response
 }
 
 async fn route(shared: &Shared, request: Request) -> Response {
@@ -425,6 +435,13 @@ async fn route(shared: &Shared, request: Request) -> Response {
         "" if shared.walk.is_some() => "not here",
         other => other,
     };
+    if rest.is_empty() && shared.walk.is_some() {
+        let index = String::from_utf8_lossy(ASSETS[0].2);
+        let mut r = Response::new(Body::from(walk::media_page(&index)));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ASSETS[0].1));
+        return r;
+    }
     match ASSETS.iter().find(|(name, _, _)| *name == rest) {
         Some((_, kind, bytes)) => {
             let mut r = Response::new(Body::from(*bytes));

@@ -505,9 +505,9 @@ impl PageWalk {
                      <p class=\"hint\" id=\"plan-hint\">{hint} Leave it empty to leave it out.</p>\n\
                      <p><input type=\"text\" id=\"plan-text\" name=\"text\" maxlength=\"{max}\" \
                      aria-describedby=\"plan-hint\" autocomplete=\"off\" value=\"{typed}\"></p>\n\
-                     <p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"plan\" class=\"primary\">Continue</button>\
-                     <button type=\"submit\" name=\"do\" value=\"leave-out\">Leave this out</button>\
-                     <button type=\"submit\" name=\"do\" value=\"back\">Go back</button></p>\n</form>\n",
+                     <p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"plan\" id=\"do-plan\" class=\"primary\">Continue</button>\
+                     <button type=\"submit\" name=\"do\" value=\"leave-out\" id=\"do-leave-out\">Leave this out</button>\
+                     <button type=\"submit\" name=\"do\" value=\"back\" id=\"do-back\">Go back</button></p>\n</form>\n",
                     title = escape(&title),
                     why = html::paragraphs(&p.why),
                     at_field = at_field(at),
@@ -684,7 +684,7 @@ fn question_html(q: &QuestionScreen, choices: &[Choice], at: &str) -> String {
         ));
     }
     out.push_str(
-        "<p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"answer\" class=\"primary\">Continue</button>",
+        "<p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"answer\" id=\"do-answer\" class=\"primary\">Continue</button>",
     );
     for choice in choices {
         let Some(code) = event_code(&choice.event) else {
@@ -694,7 +694,7 @@ fn question_html(q: &QuestionScreen, choices: &[Choice], at: &str) -> String {
             continue;
         }
         out.push_str(&format!(
-            "<button type=\"submit\" name=\"do\" value=\"{code}\">{}</button>",
+            "<button type=\"submit\" name=\"do\" value=\"{code}\" id=\"do-{code}\">{}</button>",
             escape(&choice.label)
         ));
     }
@@ -728,7 +728,7 @@ fn radios_form(at: &str, prompt: &str, name: &str, choices: &[Choice], go: &str)
         ));
     }
     out.push_str(&format!(
-        "</fieldset>\n<p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"answer\" class=\"primary\">{}</button></p>\n</form>\n",
+        "</fieldset>\n<p class=\"actions\"><button type=\"submit\" name=\"do\" value=\"answer\" id=\"do-answer\" class=\"primary\">{}</button></p>\n</form>\n",
         escape(go)
     ));
     out
@@ -743,9 +743,9 @@ fn buttons(at: &str, prompt: &str, items: &[(&str, &str)]) -> String {
     );
     for (code, label) in items {
         out.push_str(&format!(
-            "<button type=\"submit\" name=\"do\" value=\"{}\">{}</button>\n",
-            escape(code),
-            escape(label)
+            "<button type=\"submit\" name=\"do\" value=\"{code}\" id=\"do-{code}\">{label}</button>\n",
+            code = escape(code),
+            label = escape(label)
         ));
     }
     out.push_str("</fieldset>\n</form>\n");
@@ -798,13 +798,39 @@ pub fn away_page() -> Response {
     )
 }
 
+/// The media test (`assets/index.html`) as a step of the whole check: with
+/// "Leave quickly" like every page, and a way on to the report when done.
+pub fn media_page(index_html: &str) -> String {
+    index_html
+        .replacen(
+            "<script src=\"media.js\" defer></script>",
+            "<script src=\"media.js\" defer></script>\n<script src=\"leave.js\" defer></script>",
+            1,
+        )
+        .replacen(
+            "<p class=\"brand\">session-ready</p>",
+            &format!(
+                "<p class=\"brand\">session-ready</p>\n<form class=\"leave\" method=\"post\" action=\"leave\">\
+                 <button type=\"submit\" id=\"{}\">Leave quickly</button><span class=\"hint\">or press Esc</span></form>",
+                html::LEAVE_ID
+            ),
+            1,
+        )
+        .replacen(
+            "You can close this page and go back to it.</p>",
+            "</p>\n    <p><a href=\"finish\" id=\"to-report\">Continue to your report</a></p>",
+            1,
+        )
+}
+
 /// A placeholder for the end of the check until it is built.
 fn finish_placeholder(walk: &PageWalk) -> Response {
     let done = walk.finished().map(|f| f.answers.len()).unwrap_or_default();
     html_response(html::page(
         "Your answers",
         &format!(
-            "<h1>Thank you</h1>\n<p>Your answers are with session-ready on this computer ({done} recorded).</p>\n"
+            "<h1>Thank you</h1>\n<p>Your answers are with session-ready on this computer ({done} recorded).</p>\n\
+             <p><a href=\"media\">Test my camera, microphone and speakers</a> (needs JavaScript).</p>\n"
         ),
     ))
 }

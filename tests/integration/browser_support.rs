@@ -192,31 +192,27 @@ impl Browser {
     /// Reach a button with Tab alone and press it with Enter, as a keyboard
     /// user would; its focus must be visible.
     pub async fn keyboard(&self, id: &str) {
+        self.tab_to(id).await;
+        self.keys(&String::from(char::from(fantoccini::key::Key::Enter)))
+            .await;
+    }
+
+    /// Move the focus to `#id` with Tab alone; its focus must be visible.
+    pub async fn tab_to(&self, id: &str) {
         use fantoccini::key::Key;
         let focused = "return document.activeElement && document.activeElement.id";
-        // Wait for the button to be there and enabled.
+        // Wait for the element to be there and enabled.
         self.client
             .wait()
             .at_most(page_support::WAIT)
             .for_element(Locator::Css(&format!("#{id}:not([disabled])")))
             .await
             .unwrap_or_else(|e| panic!("#{id} is on the page: {e}"));
-        for _ in 0..20 {
+        for _ in 0..30 {
             if self.client.execute(focused, vec![]).await.unwrap() == id {
                 break;
             }
-            let keys = String::from(char::from(Key::Tab));
-            match self.client.active_element().await {
-                Ok(element) => element.send_keys(&keys).await.unwrap(),
-                Err(_) => self
-                    .client
-                    .find(Locator::Css("body"))
-                    .await
-                    .unwrap()
-                    .send_keys(&keys)
-                    .await
-                    .unwrap(),
-            }
+            self.keys(&String::from(char::from(Key::Tab))).await;
         }
         assert_eq!(
             self.client.execute(focused, vec![]).await.unwrap(),
@@ -236,13 +232,21 @@ impl Browser {
             outline[0] != "none" && outline[1] != "0px",
             "#{id} shows no focus: {outline}"
         );
-        self.client
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(&String::from(char::from(Key::Enter)))
-            .await
-            .unwrap();
+    }
+
+    /// Type `keys` into whatever has the focus (the page when nothing has).
+    pub async fn keys(&self, keys: &str) {
+        match self.client.active_element().await {
+            Ok(element) => element.send_keys(keys).await.unwrap(),
+            Err(_) => self
+                .client
+                .find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .send_keys(keys)
+                .await
+                .unwrap(),
+        }
     }
 
     /// No sideways scrolling at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400%).

@@ -34,6 +34,8 @@ mod net_tls;
 mod page_browser;
 mod page_server;
 mod page_walk;
+#[cfg(unix)]
+mod page_walk_browser;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;

@@ -317,3 +317,16 @@ fn a_walk_from_an_answers_file_hands_over_to_the_end_with_the_same_answers() {
         assert!(finish.body.contains("Thank you"), "{name}: {}", finish.body);
     }
 }
+
+#[test]
+fn the_media_test_is_a_step_of_the_whole_check_with_leave_quickly() {
+    let s = WalkServer::start(Some("GB"));
+    let media = s.get("media");
+    assert_eq!(media.status, 200);
+    assert!(media.body.contains("Camera, microphone and speakers"));
+    assert!(media.body.contains("Leave quickly") && media.body.contains("leave.js"));
+    assert!(media.body.contains("href=\"finish\""));
+    assert!(s.get("leave.js").body.contains("location.replace"));
+    // Forms post to the page itself, so the browser must send its Origin.
+    assert!(s.get("").headers.contains("referrer-policy: same-origin"));
+}

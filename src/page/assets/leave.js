@@ -4,6 +4,8 @@
 // JavaScript the button is a plain form that does the same.
 (function () {
   "use strict";
+  // Tells tests (and styles) that scripts run here.
+  document.documentElement.dataset.js = "on";
   let leaving = false;
   function leave(event) {
     if (event) {
