@@ -285,6 +285,19 @@ pub fn rate_camera(m: &CameraMeasure, t: &CameraThresholds) -> DeviceItem {
     )
 }
 
+/// What the page shows for a tested microphone: the levels in plain words.
+/// Decibels relative to full scale mean nothing to a client; the report and
+/// the JSON keep the figures.
+pub fn microphone_for_the_page(mut item: DeviceItem) -> DeviceItem {
+    if matches!(
+        item.result.as_deref(),
+        Some("clear" | "quiet" | "noisy" | "clipping")
+    ) {
+        item.found = "tested while you were quiet and while you spoke".into();
+    }
+    item
+}
+
 /// Rate the two listening phases: clipping, quiet, noisy or clear.
 pub fn rate_microphone(m: &MicrophoneMeasure, t: &MicrophoneThresholds) -> DeviceItem {
     const ID: &str = "microphone";
@@ -435,6 +448,22 @@ mod tests {
         rate_microphone(&m, &thresholds().microphone)
             .result
             .unwrap()
+    }
+
+    #[test]
+    fn the_page_shows_the_microphone_without_decibels() {
+        let t = thresholds();
+        let m = MicrophoneMeasure {
+            access: Access::Granted,
+            noise_floor_dbfs: -65.0,
+            speech_dbfs: -24.0,
+            clipped_pct: 0.0,
+        };
+        let rated = rate_microphone(&m, &t.microphone);
+        assert!(rated.found.contains("dBFS"));
+        let shown = microphone_for_the_page(rated.clone());
+        assert!(!shown.found.contains("dB"), "{}", shown.found);
+        assert_eq!((shown.rating, &shown.advice), (rated.rating, &rated.advice));
     }
 
     #[test]

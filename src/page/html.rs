@@ -26,22 +26,24 @@ pub fn escape(text: &str) -> String {
 /// The id of the "Leave quickly" button, which leave.js also answers to Esc.
 pub const LEAVE_ID: &str = "leave";
 
-/// A whole page: `title` (already plain text; escaped here) and the HTML of
-/// its main part. The tab title names no therapy, so a glance at the screen
-/// says little.
-pub fn page(title: &str, main_html: &str) -> String {
+/// A whole page: `title` (already plain text; escaped here), the HTML of
+/// its main part and of its footer (the connection test's line). The tab
+/// title names no therapy, so a glance at the screen says little.
+pub fn page(title: &str, main_html: &str, footer_html: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <title>{title} – session-ready</title>\n\
          <link rel=\"icon\" href=\"icon.svg\" type=\"image/svg+xml\">\n\
          <link rel=\"stylesheet\" href=\"style.css\">\n\
-         <script src=\"leave.js\" defer></script>\n</head>\n<body>\n\
+         <script src=\"leave.js\" defer></script>\n\
+         <script src=\"page.js\" defer></script>\n</head>\n<body>\n\
          <header class=\"top\">\n<p class=\"brand\">session-ready</p>\n\
          <form class=\"leave\" method=\"post\" action=\"leave\">\
          <button type=\"submit\" id=\"{LEAVE_ID}\">Leave quickly</button>\
          <span class=\"hint\">or press Esc</span></form>\n</header>\n\
-         <main id=\"main\">\n{main_html}\n</main>\n</body>\n</html>\n",
+         <main id=\"main\">\n{main_html}\n</main>\n\
+         <footer class=\"bottom\">{footer_html}</footer>\n</body>\n</html>\n",
         title = escape(title),
     )
 }
@@ -99,7 +101,7 @@ mod tests {
 
     #[test]
     fn every_page_offers_leave_quickly_first() {
-        let html = page("A <title>", "<p>x</p>");
+        let html = page("A <title>", "<p>x</p>", "");
         assert!(html.contains("A &lt;title&gt; – session-ready"));
         let leave = html.find("Leave quickly").unwrap();
         assert!(leave < html.find("<main").unwrap());

@@ -23,12 +23,13 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub mod finish;
+pub mod html;
+pub mod walk;
+
 use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
-
-pub mod html;
-pub mod walk;
 
 /// Files built into the binary: (path after the token, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -43,6 +44,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/media.js"),
     ),
     (
+        "page.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/page.js"),
+    ),
+    (
+        "leave.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/leave.js"),
+    ),
+    (
         "style.css",
         "text/css; charset=utf-8",
         include_bytes!("assets/style.css"),
@@ -51,11 +62,6 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "icon.svg",
         "image/svg+xml",
         include_bytes!("assets/icon.svg"),
-    ),
-    (
-        "leave.js",
-        "text/javascript; charset=utf-8",
-        include_bytes!("assets/leave.js"),
     ),
 ];
 
@@ -100,6 +106,11 @@ pub enum Ending {
     PageClosed,
     /// Nothing came from the page within the idle limit.
     Idle,
+    /// The whole check: the questions are done; `PageServer::take_walk` has them.
+    WalkDone,
+    /// The whole check: the client paused, said now is not a good time, or
+    /// left quickly, and has seen the last page.
+    WalkLeft(crate::questionnaire::walk::Ending),
 }
 
 impl Ending {
@@ -115,6 +126,14 @@ impl Ending {
             Ending::Idle => {
                 "Nothing happened on the browser page for a while, so session-ready has stopped its page server. Anything not tested there is marked \"not tested\"."
             }
+            Ending::WalkDone => "The check goes on in the browser page.",
+            Ending::WalkLeft(crate::questionnaire::walk::Ending::Paused) => {
+                "The check was paused in the browser page, and session-ready has closed its page server."
+            }
+            Ending::WalkLeft(crate::questionnaire::walk::Ending::QuickExit) => "",
+            Ending::WalkLeft(_) => {
+                "The check was left for another time, and session-ready has closed its page server."
+            }
         }
     }
 }
@@ -127,6 +146,16 @@ struct Progress {
     /// Last request other than a heartbeat: the client doing something.
     last_action: Option<Instant>,
     finished: bool,
+    /// The page's script has said it is there at least once; only then can
+    /// silence mean the page was closed (a page without scripts never says so).
+    heartbeat_seen: bool,
+    /// The whole check with the answers from a file: the walk, handed over
+    /// when the media test is finished.
+    held_walk: Option<finish::FinishedWalk>,
+    /// The whole check: the finished walk, until the CLI takes it.
+    walk: Option<finish::FinishedWalk>,
+    stage: finish::Stage,
+    connection: finish::Connection,
 }
 
 struct Shared {
@@ -135,9 +164,11 @@ struct Shared {
     hosts: [String; 2],
     /// Origin header values accepted.
     origins: [String; 2],
+    /// `check --browser` without `--device`: the media test is one part of the whole check.
+    whole_check: bool,
     progress: Mutex<Progress>,
     changed: Notify,
-    /// The questions, when the page serves the whole check.
+    /// The questions, when the page serves the whole check and asks them.
     walk: Option<Mutex<walk::PageWalk>>,
 }
 
@@ -169,18 +200,22 @@ fn new_token() -> String {
 }
 
 impl PageServer {
-    /// Listen on a random loopback port. Must be called inside a tokio runtime.
+    /// Listen on a random loopback port for the media test alone. Must be
+    /// called inside a tokio runtime.
     pub async fn start() -> std::io::Result<PageServer> {
-        Self::serve(None).await
+        Self::start_with(false, None).await
     }
 
-    /// The whole check in the page: the questions first (the media test is
-    /// at `media`). Must be called inside a tokio runtime.
-    pub async fn start_check(setup: walk::WalkSetup) -> std::io::Result<PageServer> {
-        Self::serve(Some(walk::PageWalk::new(setup))).await
+    /// Listen for the whole check: the questions (when `questions` is
+    /// given; not with an answers file), the media test and the end.
+    pub async fn start_check(questions: Option<walk::WalkSetup>) -> std::io::Result<PageServer> {
+        Self::start_with(true, questions.map(walk::PageWalk::new)).await
     }
 
-    async fn serve(walk: Option<walk::PageWalk>) -> std::io::Result<PageServer> {
+    async fn start_with(
+        whole_check: bool,
+        walk: Option<walk::PageWalk>,
+    ) -> std::io::Result<PageServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let token = new_token();
@@ -192,6 +227,7 @@ impl PageServer {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
+            whole_check,
             progress: Mutex::default(),
             changed: Notify::new(),
             walk: walk.map(Mutex::new),
@@ -234,8 +270,20 @@ impl PageServer {
                 if p.finished {
                     return Ending::Finished;
                 }
-                if p.last_seen
-                    .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
+                if p.walk.is_some() {
+                    return Ending::WalkDone;
+                }
+                drop(p);
+                if let Some(left) = self.walk_ending().filter(|e| {
+                    use crate::questionnaire::walk::Ending as Walked;
+                    matches!(e, Walked::Paused | Walked::NotNow | Walked::QuickExit)
+                }) {
+                    return Ending::WalkLeft(left);
+                }
+                let p = self.shared.progress();
+                if p.heartbeat_seen
+                    && p.last_seen
+                        .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
                 {
                     return Ending::PageClosed;
                 }
@@ -248,23 +296,19 @@ impl PageServer {
         }
     }
 
-    /// What the page measured so far.
-    pub fn measurements(&self) -> MediaMeasurements {
-        self.shared.progress().media
-    }
-
     /// How the questions ended, once the client has seen the last page of
-    /// an ending here (`Completed` and `FinishedEarly` go on to `finish`).
+    /// an ending here (`Completed` and `FinishedEarly` go on to the media
+    /// test and the end of the check).
     pub fn walk_ending(&self) -> Option<crate::questionnaire::walk::Ending> {
         self.shared.walk().and_then(|w| w.ending())
     }
 
-    /// The finished questions, for the end of the check.
-    pub fn finished_walk(&self) -> Option<walk::FinishedWalk> {
+    /// The finished questions (without taking them; see `take_walk`).
+    pub fn finished_walk(&self) -> Option<finish::FinishedWalk> {
         self.shared.walk().and_then(|w| w.finished())
     }
 
-    /// The questions' whole state (the end of the check, tests).
+    /// The questions' whole state (tests).
     pub fn walk_state(&self) -> Option<crate::questionnaire::walk::WalkState> {
         self.shared.walk().map(|w| w.state())
     }
@@ -272,6 +316,18 @@ impl PageServer {
     /// True when the client's answers are kept on disk for next time.
     pub fn walk_kept(&self) -> bool {
         self.shared.walk().is_some_and(|w| w.kept())
+    }
+
+    /// The check is finished: a kept draft has done its job.
+    pub fn forget_draft(&self) {
+        if let Some(w) = self.shared.walk() {
+            w.forget_draft();
+        }
+    }
+
+    /// What the page measured so far.
+    pub fn measurements(&self) -> MediaMeasurements {
+        self.shared.progress().media
     }
 
     /// Stop serving and wait for open connections to close (briefly).
@@ -321,7 +377,10 @@ fn secure(mut response: Response) -> Response {
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // The address (token included) never leaves for another site; and
+        // unlike `no-referrer`, a form posted by the page still names its
+        // Origin, which is how a post from anywhere else is refused.
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
@@ -337,17 +396,7 @@ fn secure(mut response: Response) -> Response {
 }
 
 async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let mut response = secure(route(&shared, request).await);
-    if shared.walk.is_some() {
-        // The questions are forms: with no-referrer a browser sends
-        // `Origin: null` on a form post, which could not be told from a post
-        // by another site. same-origin still sends nothing to other sites.
-        response.headers_mut().insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        );
-    }
-    response
+    secure(route(&shared, request).await)
 }
 
 async fn route(shared: &Shared, request: Request) -> Response {
@@ -380,18 +429,21 @@ async fn route(shared: &Shared, request: Request) -> Response {
     }
     {
         let mut p = shared.progress();
-        let now = Some(Instant::now());
-        // The questions work without JavaScript, so without heartbeats: there
-        // only a heartbeat says the page is open.
-        if rest == "api/alive" || shared.walk.is_none() {
-            p.last_seen = now;
+        p.last_seen = Some(Instant::now());
+        if rest != "api/alive" && rest != "progress.json" {
+            p.last_action = p.last_seen;
         }
-        if rest != "api/alive" {
-            p.last_action = now;
+        // Only the page's script calls these.
+        if rest.starts_with("api/") || rest == "progress.json" {
+            p.heartbeat_seen = true;
         }
     }
     let method = request.method().clone();
-    if shared.walk.is_some() && matches!(rest, "" | "walk" | "leave" | "away" | "finish") {
+    if finish::owns(rest) {
+        let rest = rest.to_string();
+        return finish::route(shared, &rest, request).await;
+    }
+    if shared.walk.is_some() && walk::owns(rest) {
         let mut body = bytes::Bytes::new();
         if method == Method::POST {
             // A form posted by the page always carries its Origin.
@@ -403,14 +455,10 @@ async fn route(shared: &Shared, request: Request) -> Response {
             };
             body = bytes;
         }
-        let response = shared
-            .walk()
-            .and_then(|mut w| walk::route(&mut w, &method, rest, &body));
+        let rest = rest.to_string();
+        let response = walk::route(shared, &method, &rest, &body);
         shared.changed.notify_waiters();
-        if let Some(response) = response {
-            return response;
-        }
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "not here\n");
+        return response;
     }
     if let Some(api) = rest.strip_prefix("api/") {
         if method != Method::POST {
@@ -429,13 +477,15 @@ async fn route(shared: &Shared, request: Request) -> Response {
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
     }
-    // In the whole check the media test is one step, at `media`.
-    let rest = match rest {
-        "media" if shared.walk.is_some() => "",
-        "" if shared.walk.is_some() => "not here",
-        other => other,
-    };
-    if rest.is_empty() && shared.walk.is_some() {
+    // With the questions first, the media test is one step, at `media`.
+    if rest == "media" && shared.walk.is_some() && (method == Method::GET || method == Method::HEAD)
+    {
+        if shared.walk().is_some_and(|w| w.left_quickly()) {
+            let mut r = plain(StatusCode::SEE_OTHER, "");
+            r.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("away"));
+            return r;
+        }
         let index = String::from_utf8_lossy(ASSETS[0].2);
         let mut r = Response::new(Body::from(walk::media_page(&index)));
         r.headers_mut()
@@ -485,7 +535,10 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
         "microphone" => match parse::<MicrophoneMeasure>(body).filter(|m| m.check().is_ok()) {
             Some(m) => {
                 shared.progress().media.microphone = Some(m);
-                json_item(&media::rate_microphone(&m, &t.microphone))
+                json_item(&media::microphone_for_the_page(media::rate_microphone(
+                    &m,
+                    &t.microphone,
+                )))
             }
             None => unreadable(),
         },
@@ -496,6 +549,15 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
             }
             None => unreadable(),
         },
+        "finish" if shared.whole_check => {
+            let next = finish::media_finished(shared);
+            let mut r = Response::new(Body::from(format!(r#"{{"next":"{next}"}}"#)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
         "finish" => {
             shared.progress().finished = true;
             plain(StatusCode::NO_CONTENT, "")

@@ -15,12 +15,14 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
+use super::Shared;
+use super::finish::{self, FinishedWalk};
 use super::html::{self, escape};
+use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::walk::{
     Choice, Ending, Event, MORE_LABEL, Opening, QuestionScreen, Screen, Walk, WalkState,
 };
-use crate::questionnaire::{Answers, SessionPlan, bank};
 use crate::report::model::QuestionnaireStatus;
 
 /// What the whole check in the page starts from.
@@ -33,18 +35,6 @@ pub struct WalkSetup {
     /// A clinic key is set, so a copy only the clinic can open will be suggested.
     pub clinic_key: bool,
     pub opening: Opening,
-}
-
-/// The walk as the end of the check needs it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FinishedWalk {
-    pub answers: Answers,
-    pub session_plan: Option<SessionPlan>,
-    /// `Completed`, or `Stopped` when the client chose to finish early.
-    pub status: QuestionnaireStatus,
-    pub region: Option<String>,
-    /// The home may be watched (the walk's own flag, acknowledged once).
-    pub watched: bool,
 }
 
 /// How a walk that ends in the page says goodbye.
@@ -81,6 +71,8 @@ pub struct PageWalk {
     save_failed: bool,
     /// The last page of a walk that ended here has been shown.
     farewell_shown: bool,
+    /// The finished walk went to the end of the check.
+    handed_over: bool,
 }
 
 impl PageWalk {
@@ -103,6 +95,7 @@ impl PageWalk {
             typed: None,
             save_failed: false,
             farewell_shown: false,
+            handed_over: false,
         }
     }
 
@@ -214,7 +207,7 @@ impl PageWalk {
         self.farewell_shown = false;
     }
 
-    fn left_quickly(&self) -> bool {
+    pub(super) fn left_quickly(&self) -> bool {
         matches!(self.stage, Stage::Farewell(Farewell::QuickExit))
     }
 
@@ -372,7 +365,7 @@ impl PageWalk {
     }
 
     /// The page for where the client is now, or where to go instead.
-    fn render(&mut self) -> Result<String, &'static str> {
+    fn render(&mut self, footer: &str) -> Result<String, &'static str> {
         let notice = self.notice.take();
         let mut main = String::new();
         if let Some(notice) = &notice {
@@ -466,8 +459,13 @@ impl PageWalk {
             }
             Stage::Walking => {
                 let screen = self.walk.screen();
-                if let Screen::Ended(_) = screen {
-                    return Err("finish");
+                if let Screen::Ended(ending) = screen {
+                    // A client who chose to finish now goes straight to the
+                    // report; otherwise the camera, microphone and speakers next.
+                    return Err(match ending {
+                        Ending::FinishedEarly => "finish",
+                        _ => "media",
+                    });
                 }
                 title = self.walk.title(&screen);
                 main.push_str(&self.screen_html(&screen, &at));
@@ -478,7 +476,7 @@ impl PageWalk {
         } else {
             String::new()
         };
-        Ok(html::page(&title, &format!("{crisis}{main}")))
+        Ok(html::page(&title, &format!("{crisis}{main}"), footer))
     }
 
     fn screen_html(&self, screen: &Screen<'static>, at: &str) -> String {
@@ -816,45 +814,45 @@ pub fn media_page(index_html: &str) -> String {
             ),
             1,
         )
-        .replacen(
-            "You can close this page and go back to it.</p>",
-            "</p>\n    <p><a href=\"finish\" id=\"to-report\">Continue to your report</a></p>",
-            1,
-        )
 }
 
-/// A placeholder for the end of the check until it is built.
-fn finish_placeholder(walk: &PageWalk) -> Response {
-    let done = walk.finished().map(|f| f.answers.len()).unwrap_or_default();
-    html_response(html::page(
-        "Your answers",
-        &format!(
-            "<h1>Thank you</h1>\n<p>Your answers are with session-ready on this computer ({done} recorded).</p>\n\
-             <p><a href=\"media\">Test my camera, microphone and speakers</a> (needs JavaScript).</p>\n"
-        ),
-    ))
+/// The paths the questions answer (after the token).
+pub(super) fn owns(rest: &str) -> bool {
+    matches!(rest, "" | "walk" | "leave" | "away")
 }
 
-/// The page's routes for the walk (after the token). `None` for anything
-/// else (files, the media test's calls).
-pub(super) fn route(
-    walk: &mut PageWalk,
-    method: &http::Method,
-    rest: &str,
-    body: &[u8],
-) -> Option<Response> {
+/// Answer one of the questions' paths.
+pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[u8]) -> Response {
+    let footer = finish::connection_line(shared);
+    let Some(mut walk) = shared.walk() else {
+        return see_other("media");
+    };
     let get = method == http::Method::GET || method == http::Method::HEAD;
     let post = method == http::Method::POST;
     // After leaving quickly, every page is the neutral one, so Back and
     // reload show nothing of the check.
-    if walk.left_quickly() && (rest.is_empty() || rest == "walk" || rest == "finish") && get {
-        return Some(see_other("away"));
+    if walk.left_quickly() && get && rest != "away" {
+        return see_other("away");
     }
-    Some(match (rest, get, post) {
-        ("" | "walk", true, _) => match walk.render() {
+    let response = match (rest, get, post) {
+        ("" | "walk", true, _) => match walk.render(&footer) {
             Ok(page) => html_response(page),
             Err("away") => see_other("away"),
-            Err(_) => see_other("finish"),
+            Err(next) => {
+                if !walk.handed_over
+                    && let Some(finished) = walk.finished()
+                {
+                    walk.handed_over = true;
+                    drop(walk);
+                    if next == "finish" {
+                        finish::walk_done(shared, finished);
+                    } else {
+                        // Handed over when the media test is done or passed by.
+                        shared.progress().held_walk = Some(finished);
+                    }
+                }
+                see_other(next)
+            }
         },
         ("walk", _, true) => {
             walk.submit(&Form::parse(body));
@@ -870,10 +868,7 @@ pub(super) fn route(
             }
             away_page()
         }
-        ("finish", true, _) => match walk.finished() {
-            Some(_) => finish_placeholder(walk),
-            None => see_other("walk"),
-        },
-        _ => return None,
-    })
+        _ => super::plain(http::StatusCode::METHOD_NOT_ALLOWED, "not here\n"),
+    };
+    response
 }

@@ -32,6 +32,8 @@ mod net_stun_props;
 mod net_tls;
 #[cfg(unix)]
 mod page_browser;
+#[cfg(unix)]
+mod page_finish;
 mod page_server;
 mod page_walk;
 #[cfg(unix)]

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use crate::browser_support::{Browser, ONE_BROWSER, axe_source, browser_tests_wanted};
+pub(crate) use crate::browser_support::{Browser, ONE_BROWSER, axe_source, browser_tests_wanted};
 use std::time::Instant;
 
 use crate::page_support::Page;
@@ -60,14 +60,14 @@ fn scene(bg_low: u8, bg_high: u8, face: u8) -> impl Fn(usize, usize, usize) -> u
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Picture {
+pub(crate) enum Picture {
     WellLit,
     Dark,
     Backlit,
     Black,
 }
 
-fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
+pub(crate) fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
     let path = dir.join(format!("{picture:?}.y4m"));
     match picture {
         Picture::WellLit => y4m(&path, 10, scene(100, 150, 165)),
@@ -79,7 +79,7 @@ fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Sound {
+pub(crate) enum Sound {
     Silence,
     Speech,
     Noisy,
@@ -141,7 +141,7 @@ fn speech_like(gain: f64, hiss: f64) -> Vec<f64> {
         .collect()
 }
 
-fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
+pub(crate) fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
     let path = dir.join(format!("{sound:?}.wav"));
     let samples = match sound {
         Sound::Silence => vec![0.0; RATE * 2],
@@ -157,22 +157,22 @@ fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
 
 /// One request the browser sent to the page server.
 #[derive(Debug)]
-struct Sent {
-    method: String,
-    path: String,
-    body: Vec<u8>,
+pub(crate) struct Sent {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A loopback relay in front of the page server that records every request
 /// the browser sends. It puts the server's own address in Host and Origin
 /// (the browser names the relay's), so the server's checks still apply.
-struct Relay {
-    addr: std::net::SocketAddr,
-    sent: std::sync::Arc<Mutex<Vec<Sent>>>,
+pub(crate) struct Relay {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) sent: std::sync::Arc<Mutex<Vec<Sent>>>,
 }
 
 impl Relay {
-    fn start(server: std::net::SocketAddr) -> Relay {
+    pub(crate) fn start(server: std::net::SocketAddr) -> Relay {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let sent = std::sync::Arc::new(Mutex::new(Vec::new()));

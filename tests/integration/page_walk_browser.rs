@@ -244,7 +244,7 @@ fn keyboard_only_with_no_axe_violations_on_any_screen_and_reflow_at_320_px() {
                 press(&b, "do-continue").await;
             }
         }
-        wait_for_path(&b, "/finish").await;
+        wait_for_path(&b, "/media").await;
         b.close().await;
     });
     eprintln!("axe-core looked at: {}", looked.join(", "));

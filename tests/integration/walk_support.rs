@@ -52,7 +52,7 @@ impl WalkServer {
             opening: opening(),
         };
         let server = runtime
-            .block_on(PageServer::start_check(setup))
+            .block_on(PageServer::start_check(Some(setup)))
             .expect("the page server starts");
         let url = server.url().to_string();
         let addr = server.local_addr();
@@ -120,14 +120,15 @@ impl WalkServer {
         )
     }
 
-    /// The page the client sees now (following the walk's redirects).
+    /// The page the client sees now (following the walk's redirects, but
+    /// not into the end of the check, which waits for the CLI's report).
     pub fn screen(&self) -> Reply {
         let mut reply = self.get("walk");
         for _ in 0..3 {
-            if reply.status != 303 {
+            let to = location(&reply);
+            if reply.status != 303 || to == "finish" {
                 break;
             }
-            let to = location(&reply);
             reply = self.get(&to);
         }
         reply
@@ -256,14 +257,15 @@ pub fn walk_http(server: &WalkServer, file: &Path) {
 
 /// Walk the questions in a real browser with the answers in `file`: each
 /// radio button and button clicked as a client would. Returns when the
-/// page has handed over to `finish`.
+/// questions are done (the page is then at `media`, or at `finish` after
+/// "Finish now").
 pub async fn walk_browser(client: &fantoccini::Client, url: &str, file: &Path) {
     use fantoccini::Locator;
     let answers = Answers::load(file);
     client.goto(url).await.unwrap();
     for _ in 0..200 {
         let current = client.current_url().await.unwrap();
-        if current.path().ends_with("/finish") {
+        if current.path().ends_with("/finish") || current.path().ends_with("/media") {
             return;
         }
         let at = match client.find(Locator::Css("input[name=at]")).await {
