@@ -834,7 +834,7 @@ pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[
     if walk.left_quickly() && get && rest != "away" {
         return see_other("away");
     }
-    let response = match (rest, get, post) {
+    match (rest, get, post) {
         ("" | "walk", true, _) => match walk.render(&footer) {
             Ok(page) => html_response(page),
             Err("away") => see_other("away"),
@@ -869,6 +869,5 @@ pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[
             away_page()
         }
         _ => super::plain(http::StatusCode::METHOD_NOT_ALLOWED, "not here\n"),
-    };
-    response
+    }
 }
