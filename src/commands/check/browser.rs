@@ -7,6 +7,7 @@ use crate::cli::CheckArgs;
 use crate::device::media::MediaMeasurements;
 use crate::error::Exit;
 use crate::page::finish::{self, FinishedReport, FinishedWalk, SaveSettings};
+use crate::page::walk::WalkSetup;
 use crate::page::{Ending, Limits, PageServer};
 use crate::questionnaire::answers_file::AnswersFile;
 use crate::report::Report;
@@ -80,9 +81,25 @@ pub(super) fn whole_check(
     let limits = limits(args);
     let probe_config = (setup.saved_network.is_none() && !args.no_network)
         .then(|| setup.probe(args, style, false));
+    // The questions in the page, unless an answers file gave them.
+    let questions = answers.is_none().then(|| {
+        let servers = (!args.no_network && setup.saved_network.is_none()).then(|| setup.contacts());
+        WalkSetup {
+            draft: args
+                .draft
+                .clone()
+                .or_else(crate::questionnaire::draft::default_path),
+            region: setup.known_region(None),
+            clinic_key: setup.encrypt_to().is_some(),
+            opening: super::interactive::opening(
+                "“Leave quickly” at the top, or the Esc key, leaves at once",
+                servers.as_deref(),
+            ),
+        }
+    });
     let served = super::super::runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let server = PageServer::start_check().await?;
+            let server = PageServer::start_check(questions).await?;
             let probe = probe_config.map(|config| {
                 let expected = crate::net::probe::expected_duration(&config.timing).min(
                     Duration::from_secs_f64(config.max_seconds.clamp(1.0, 600.0)),
@@ -152,6 +169,10 @@ pub(super) fn whole_check(
                 server.linger().await;
             }
             let closing = server.closing();
+            if closing.is_some() {
+                // The check is finished: kept answers have done their job.
+                server.forget_draft();
+            }
             server.shutdown().await;
             Ok((ending, closing))
         })
@@ -173,6 +194,14 @@ pub(super) fn whole_check(
                 "The check is finished, and session-ready has closed its page server.\n{}\n",
                 crate::safe_text::printable(&finish::saved_words(&closing))
             );
+            Ok(Exit::Done)
+        }
+        None if matches!(ending, Ending::WalkLeft(_)) => {
+            // As in the terminal: pausing, "not now" and leaving quickly end calmly.
+            let words = ending.message();
+            if !words.is_empty() {
+                eprintln!("{words}\n");
+            }
             Ok(Exit::Done)
         }
         None => {

@@ -37,14 +37,15 @@ impl Progress {
         let Some(file) = self.file.as_ref() else {
             return;
         };
-        if !self.keep {
-            if std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
-                let _ = draft::remove(file);
-            }
-            return;
-        }
-        let draft = Draft::new(self.started_at.clone(), self.region.clone(), state.clone());
-        if let Err(e) = draft::save(file, &draft)
+        let kept = draft::keep_or_forget(
+            file,
+            self.keep,
+            &self.started_at,
+            self.region.as_deref(),
+            state,
+        );
+        if let Err(e) = kept
+            && self.keep
             && !self.save_failed
         {
             self.save_failed = true;
@@ -129,7 +130,7 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         session.clinic_key = setup.encrypt_to().is_some();
         session.opening = resumed
             .is_none()
-            .then(|| opening(style, servers.as_deref()));
+            .then(|| opening(quick_exit_words(style), servers.as_deref()));
         let ending = session.run();
         (ending, session.flow.state.clone(), session.watched)
     };
@@ -252,12 +253,7 @@ fn resume(
 /// The opening, drawn above "Is now a safe and private time?": what happens,
 /// how long it takes, that every question can be skipped, and the quick exit.
 /// The servers the connection test talks to are one choice away.
-fn opening(style: Style, servers: Option<&[String]>) -> Opening {
-    let quick_exit = if style.plain {
-        "Typing q leaves at once"
-    } else {
-        "Esc leaves at once and clears the screen"
-    };
+pub(super) fn opening(quick_exit: &str, servers: Option<&[String]>) -> Opening {
     let more = servers.map(|servers| {
         format!(
             "The connection test takes about 10 seconds and runs in the background while you \
@@ -282,6 +278,15 @@ fn opening(style: Style, servers: Option<&[String]>) -> Opening {
              whether your report is saved."
         ),
         more,
+    }
+}
+
+/// How to leave at once, as the opening says it in a terminal.
+fn quick_exit_words(style: Style) -> &'static str {
+    if style.plain {
+        "Typing q leaves at once"
+    } else {
+        "Esc leaves at once and clears the screen"
     }
 }
 
