@@ -198,6 +198,10 @@ pub(super) fn owns(rest: &str) -> bool {
 
 /// Answer one of [`ROUTES`].
 pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Response {
+    // After "Leave quickly" every page is the neutral one, the report included.
+    if shared.walk().is_some_and(|w| w.left_quickly()) && rest != "progress.json" {
+        return see_other("away");
+    }
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     match rest {
@@ -300,22 +304,10 @@ fn connection_words(c: Connection, elapsed: Duration) -> (String, u64) {
 
 // --- pages -------------------------------------------------------------------
 
-/// A whole page: the shared head, header and style, `body` inside `<main>`,
-/// the connection test's line at the end.
+/// A whole page in the shared skeleton ("Leave quickly" first), with the
+/// connection test's line in its footer.
 fn page(shared: &Shared, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} – session-ready</title>\n\
-         <link rel=\"icon\" href=\"icon.svg\" type=\"image/svg+xml\">\n\
-         <link rel=\"stylesheet\" href=\"style.css\">\n\
-         <script src=\"page.js\" defer></script>\n</head>\n<body>\n\
-         <header class=\"top\"><p class=\"brand\">session-ready</p></header>\n\
-         <main id=\"main\" tabindex=\"-1\">\n{body}</main>\n\
-         <footer class=\"bottom\">{}</footer>\n</body>\n</html>\n",
-        escape(title),
-        connection_line(shared)
-    );
+    let html = super::html::page(title, body, &connection_line(shared));
     let mut r = Response::new(Body::from(html));
     r.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -357,7 +357,10 @@ fn crisis_resources_come_first_and_nothing_is_saved_when_asked() {
         // An unanswered form is asked again, calmly (the browser's own
         // check is skipped here to reach the page's).
         b.client
-            .execute("document.querySelector('form').noValidate = true;", vec![])
+            .execute(
+                "document.querySelector('form[action=finish-save]').noValidate = true;",
+                vec![],
+            )
             .await
             .unwrap();
         b.click("continue").await;
@@ -527,10 +530,12 @@ const TYPED_NAME: &str = "Philippa-Wrenfield-heron-notes.json";
 
 /// `check --browser` with the connection test against a real `serve` behind
 /// a relay that records every byte, and the browser behind a second relay
-/// that records every request the page makes: the progress of the test shows
-/// in the page while it runs; the plan text, clinic details, answers and the
-/// file name typed in the page never reach the wire; the page sends the CLI
-/// nothing but its own requests, the client's choice and that name.
+/// that records every request the page makes. The client answers the
+/// questions in the page, typing the session plan (names and phone numbers
+/// included) and a file name: the connection test's progress shows in the
+/// page while it runs; none of what was typed, nor the answers or the clinic
+/// details, reaches the wire; the page sends the CLI only its own requests,
+/// the forms of the questions and the one form with the choice and the name.
 #[test]
 fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire() {
     if !browser_tests_wanted() {
@@ -540,6 +545,7 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
     let wire = crate::wire_support::Wire::start();
     let dir = tempfile::tempdir().unwrap();
     let (answers, clinic) = crate::check_wire::distinctive_inputs(dir.path());
+    let draft = dir.path().join("kept-answers.json");
     let fixtures = tempfile::tempdir().unwrap();
     let video = write_picture(fixtures.path(), Picture::WellLit);
     let audio = write_sound(fixtures.path(), Sound::Speech);
@@ -552,14 +558,14 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
     let page = Page::start_in(
         dir.path(),
         &[
-            "--answers",
-            answers.to_str().unwrap(),
             "--clinic",
             clinic.to_str().unwrap(),
             "--server",
             &server,
             "--stun",
             &stun,
+            "--draft",
+            draft.to_str().unwrap(),
             "--format",
             "json",
         ],
@@ -570,7 +576,7 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
         .replace(&page.addr.to_string(), &relay.addr.to_string());
     let (running, violations) = runtime.block_on(async {
         let mut violations = Vec::new();
-        b.client.goto(&format!("{url}next")).await.unwrap();
+        b.client.goto(&url).await.unwrap();
         b.visible("#connection-words").await;
         let running = b
             .client
@@ -581,6 +587,16 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
             .await
             .unwrap();
         look(&b, &axe, "0-connection-running", &mut violations).await;
+        crate::walk_support::walk_browser(&b.client, &url, &answers).await;
+        if b.client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/media")
+        {
+            b.client.goto(&format!("{url}next")).await.unwrap();
+        }
         // page.js moves on once the report is built.
         b.visible("fieldset.choices").await;
         let words = b
@@ -609,22 +625,27 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
     let (ok, _, err) = page.finish();
     assert!(ok, "{err}");
 
-    // The report has the measured connection and the secrets (so they were in play).
+    // The report has the measured connection and what was typed (so it was in play).
     let saved: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join(TYPED_NAME)).unwrap())
             .unwrap();
-    assert!(saved["network"]["download"]["mbps"].is_number(), "{}", saved["network"]);
-    assert!(saved["session_plan"]["nearby_contact"].is_string());
+    assert!(
+        saved["network"]["download"]["mbps"].is_number(),
+        "{}",
+        saved["network"]
+    );
+    let typed: Value = serde_json::from_str(&std::fs::read_to_string(&answers).unwrap()).unwrap();
+    assert_eq!(saved["session_plan"], typed["session_plan"]);
     let mut secrets = crate::check_wire::secrets(&answers);
     secrets.extend(crate::wire_support::encodings(TYPED_NAME));
     secrets.extend(["philippa-wrenfield", "heron-notes"].map(String::from));
     crate::check_wire::assert_nothing_leaked(&wire, &secrets);
 
-    // What the page sent the CLI: its files, its heartbeat, the progress
-    // numbers, and the one form with the choice and the typed name.
+    // What the page sent the CLI: its files, pages and forms, heartbeat,
+    // progress numbers, and the one form with the choice and the name.
     let sent = relay.sent.lock().unwrap();
     let prefix = format!("/{token}/");
-    let mut forms = 0;
+    let mut saves = 0;
     for s in sent.iter() {
         let rest = s
             .path
@@ -633,12 +654,14 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
         match (s.method.as_str(), rest) {
             (
                 "GET",
-                "next" | "finish" | "finish?wait=1" | "finish-done" | "progress.json" | "page.js"
-                | "style.css" | "icon.svg",
+                "" | "walk" | "media" | "next" | "finish" | "finish?wait=1" | "finish-done"
+                | "progress.json" | "page.js" | "leave.js" | "media.js" | "style.css" | "icon.svg",
             ) => assert!(s.body.is_empty(), "{s:?}"),
             ("POST", "api/alive") => assert_eq!(s.body, b"{}", "{s:?}"),
+            // The questions' forms: the answers and the plan, to this computer only.
+            ("POST", "walk") => {}
             ("POST", "finish-save") => {
-                forms += 1;
+                saves += 1;
                 let body = String::from_utf8_lossy(&s.body);
                 assert_eq!(
                     body,
@@ -649,5 +672,85 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
             _ => panic!("an unexpected request from the page: {s:?}"),
         }
     }
-    assert_eq!(forms, 1);
+    assert_eq!(saves, 1);
+}
+
+// --- parity: the questions answered in the page ------------------------------
+
+/// The examples, each with the region it names (all-skipped names none).
+const EXAMPLES: [&str; 5] = [
+    "all-skipped",
+    "in-person-recommended",
+    "urgent",
+    "video-suitable",
+    "video-with-adjustments",
+];
+
+/// For every example answers file: the whole check in the page (questions
+/// answered by clicking, plan text typed, then the end of the check and a
+/// save), and the saved report is the one `check --answers` writes for the
+/// same answers, apart from the time and this device's facts.
+#[test]
+fn a_whole_check_in_the_page_saves_what_check_answers_writes_for_every_example() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let fixtures = tempfile::tempdir().unwrap();
+    let video = write_picture(fixtures.path(), Picture::WellLit);
+    let audio = write_sound(fixtures.path(), Sound::Speech);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let b = runtime.block_on(Browser::start(&video, &audio, true, false));
+    let mut results = Vec::new();
+    for name in EXAMPLES {
+        let dir = tempfile::tempdir().unwrap();
+        let draft = dir.path().join("kept-answers.json");
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(example(name)).unwrap()).unwrap();
+        // The region is asked in the page when nothing names it; the walk
+        // answers it from the file. A locale that names one would skip the
+        // question, so both runs get the file's region where it has one.
+        let region: Vec<&str> = file["region"]
+            .as_str()
+            .map(|r| vec!["--region", r])
+            .unwrap_or_default();
+        let mut args = vec![
+            "--no-network",
+            "--format",
+            "json",
+            "--draft",
+            draft.to_str().unwrap(),
+        ];
+        args.extend(&region);
+        let page = Page::start_in(dir.path(), &args);
+        runtime.block_on(async {
+            crate::walk_support::walk_browser(&b.client, &page.url, &example(name)).await;
+            let here = b.client.current_url().await.unwrap();
+            if here.path().ends_with("/media") {
+                // Past the media test, as its page's link does.
+                b.client.goto(&format!("{}next", page.url)).await.unwrap();
+            }
+            b.visible("fieldset.choices").await;
+            assert_eq!(checked_radios(&b).await, 0, "{name}");
+            b.click("choice-save-full").await;
+            type_name(&b, "parity.json").await;
+            b.click("continue").await;
+            b.visible("#saved").await;
+        });
+        let (ok, _, err) = page.finish();
+        assert!(ok, "{name}: {err}");
+        let saved = dir.path().join("parity.json");
+        owner_only(&saved);
+        assert!(!draft.exists(), "{name}: no answers kept after the end");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let expected = reference(name, dir.path(), &region);
+        assert_eq!(
+            comparable(saved.clone()),
+            comparable(expected),
+            "{name}: the page's report differs from check --answers"
+        );
+        results.push(format!("{name}: same report ({})", saved["outcome"]));
+    }
+    runtime.block_on(b.close());
+    eprintln!("parity with check --answers:\n  {}", results.join("\n  "));
 }
