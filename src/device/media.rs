@@ -2,7 +2,6 @@
 //! local browser page (`check --browser`). The page only measures: it sends
 //! these numbers over loopback and shows the words rated here, so the rules
 //! live in one place, with their figures in data/media_thresholds.json.
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -147,13 +146,10 @@ pub struct MicrophoneThresholds {
 }
 
 pub fn thresholds() -> &'static MediaThresholds {
-    static T: OnceLock<MediaThresholds> = OnceLock::new();
-    T.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/media_thresholds.json"))
-            .expect("data/media_thresholds.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(MediaThresholds, "media_thresholds.json")
 }
 
+/// A rated item that names the browser test's result.
 fn item(
     id: &str,
     label: &str,
@@ -163,12 +159,8 @@ fn item(
     advice: &str,
 ) -> DeviceItem {
     DeviceItem {
-        id: id.to_string(),
-        label: label.to_string(),
-        found,
-        rating,
-        advice: advice.to_string(),
         result: Some(result.to_string()),
+        ..DeviceItem::new(id, label, found, rating, advice)
     }
 }
 
