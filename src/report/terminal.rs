@@ -125,6 +125,25 @@ mod tests {
     }
 
     #[test]
+    fn the_screen_and_the_saved_formats_show_the_same_plan_entries() {
+        let mut r = report(&[]);
+        r.session_plan = Some(crate::questionnaire::SessionPlan {
+            place: Some("  the green armchair ".into()),
+            pause_signal: Some("   ".into()),
+            ..Default::default()
+        });
+        let screen = render(&r, plain());
+        let saved = crate::report::text::render(&r);
+        for text in [&screen, &saved] {
+            assert!(text.contains("the green armchair\n"), "{text}");
+            assert!(
+                !text.contains("show your therapist that you need a pause"),
+                "a blank entry is left out: {text}"
+            );
+        }
+    }
+
+    #[test]
     fn plain_output_has_no_escape_codes_or_box_drawing() {
         let text = render(&report(&[("home.feels_safe", "no")]), plain());
         assert!(!text.contains('\x1b') && !text.contains('─') && !text.contains('•'));
