@@ -21,7 +21,7 @@ use super::html::{self, escape};
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::walk::{
-    Choice, Ending, Event, MORE_LABEL, Opening, QuestionScreen, Screen, Walk, WalkState,
+    self, Choice, Ending, Event, MORE_LABEL, Opening, QuestionScreen, Screen, Walk, WalkState,
 };
 use crate::report::model::QuestionnaireStatus;
 
@@ -383,17 +383,16 @@ impl PageWalk {
                 title = "Welcome back".to_string();
                 let answered = kept.state.answers.len();
                 main.push_str(&format!(
-                    "<h1>Welcome back</h1>\n<p>You paused a check on {}, with {answered} question{} answered.</p>\n",
-                    escape(kept.saved_at.get(..10).unwrap_or(&kept.saved_at)),
-                    if answered == 1 { "" } else { "s" }
+                    "<h1>Welcome back</h1>\n<p>{}</p>\n",
+                    escape(&walk::resume_summary(&kept.saved_at, answered))
                 ));
                 main.push_str(&buttons(
                     &at,
-                    "Is now a safe and private time to carry on?",
+                    walk::RESUME_PROMPT,
                     &[
-                        ("not-now", "No, not now (your answers stay kept)"),
-                        ("pick-up", "Pick up where I left off"),
-                        ("start-again", "Start again (the kept answers are deleted)"),
+                        ("not-now", walk::RESUME_NOT_NOW),
+                        ("pick-up", walk::RESUME_PICK_UP),
+                        ("start-again", walk::RESUME_START_AGAIN),
                     ],
                 ));
             }
@@ -417,10 +416,10 @@ impl PageWalk {
                 main.push_str("<h1>Pause</h1>\n");
                 main.push_str(&buttons(
                     &at,
-                    "Would you like your answers kept so you can finish later?",
+                    walk::PAUSE_KEEP_PROMPT,
                     &[
-                        ("keep-no", "No, keep nothing"),
-                        ("keep-yes", "Yes, keep my answers privately until I finish"),
+                        ("keep-no", walk::PAUSE_KEEP_NO),
+                        ("keep-yes", walk::KEEP_YES),
                     ],
                 ));
             }
