@@ -509,7 +509,7 @@ impl PageWalk {
                     why = html::paragraphs(&p.why),
                     at_field = at_field(at),
                     prompt = escape(&p.text),
-                    hint = escape(&crate::term::capitalise(&p.hint)),
+                    hint = escape(&sentence(&crate::term::capitalise(&p.hint))),
                     max = crate::safe_text::MAX_FIELD_CHARS,
                     typed = escape(typed),
                 )
@@ -525,9 +525,9 @@ impl PageWalk {
                             crate::questionnaire::walk::watched_notes(*was_kept, *clinic_key);
                         format!(
                             "Thank you for telling us. To help keep this private from here on, \
-                             {kept}; at the end, {save}; and when you finish, this page is \
-                             replaced by an empty one.\n\n\
-                             “Leave quickly” at the top, or the Esc key, leaves at once, at any moment."
+                             {kept}, and at the end, {save}.\n\n\
+                             “Leave quickly” at the top, or the Esc key, replaces this page with \
+                             an empty one at any moment."
                         )
                     }
                     Screen::PartIntro { section, count } => format!(
@@ -576,6 +576,16 @@ fn fresh_walk(setup: &WalkSetup) -> Walk<'static> {
     );
     walk.clinic_key = setup.clinic_key;
     walk
+}
+
+/// `text` ending like a sentence, so another can follow it.
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?', ')']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// The form field that ties a form to the screen it was drawn for.

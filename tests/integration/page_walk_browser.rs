@@ -350,3 +350,89 @@ fn pause_and_the_resume_offer_in_the_browser_have_no_axe_violations() {
         violations.join("\n")
     );
 }
+
+/// The whole check through `check --browser` in a browser with JavaScript
+/// turned off: the questions answered from an answers file, the media test
+/// passed by (its noscript link), the full copy saved: the same report as
+/// `check --answers`.
+#[test]
+fn the_whole_check_without_javascript_saves_the_same_report_as_check_answers() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("video-with-adjustments.json");
+    let out = dir.path().join("report.json");
+    let page = crate::page_support::Page::start_in(
+        dir.path(),
+        &[
+            "--no-network",
+            "--region",
+            "IE",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+            "--draft",
+            dir.path().join("draft.json").to_str().unwrap(),
+        ],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: false,
+            ..Options::default()
+        })
+        .await;
+        walk_browser(&b.client, &page.url, &file).await;
+        wait_for_path(&b, "/media").await;
+        b.client
+            .find(Locator::Css("a[href=next]"))
+            .await
+            .expect("the media test can be passed by without scripts")
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/finish").await;
+        b.client
+            .wait()
+            .at_most(crate::page_support::WAIT)
+            .for_element(Locator::Css("#choice-save-full"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.client
+            .find(Locator::Css("#continue"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/finish-done").await;
+        b.close().await;
+    });
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    let in_page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let reference_out = dir.path().join("reference.json");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .args(["check", "--answers"])
+        .arg(&file)
+        .args(["--no-network", "--format", "json", "--output"])
+        .arg(&reference_out)
+        .env_remove("SESSION_READY_SERVER")
+        .env_remove("SESSION_READY_STUN")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reference_out).unwrap()).unwrap();
+    assert_eq!(
+        crate::page_finish::comparable(in_page),
+        crate::page_finish::comparable(reference)
+    );
+}
