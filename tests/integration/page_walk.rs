@@ -370,7 +370,8 @@ fn the_whole_check_in_the_page_saves_the_same_report_as_check_answers() {
             (303, "finish"),
             "{name}"
         );
-        let finish = page.get("finish");
+        // As the page's "Continue" without scripts: wait for the report.
+        let finish = page.get("finish?wait=1");
         assert!(finish.body.contains("save-full"), "{name}: {}", finish.body);
         let saved = Site::post(&page, "finish-save", &[("choice", "save-full")]);
         assert_eq!(
