@@ -395,15 +395,23 @@ fn the_whole_check_without_javascript_saves_the_same_report_as_check_answers() {
             .await
             .unwrap();
         wait_for_path(&b, "/finish").await;
-        b.client
-            .wait()
-            .at_most(crate::page_support::WAIT)
-            .for_element(Locator::Css("#choice-save-full"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        // While the report is put together the page offers "Continue",
+        // which waits for it (without scripts nothing refreshes by itself).
+        let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+        let save_full = loop {
+            if let Ok(choice) = b.client.find(Locator::Css("#choice-save-full")).await {
+                break choice;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the report was offered"
+            );
+            if let Ok(go_on) = b.client.find(Locator::Css("#continue")).await {
+                go_on.click().await.unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        save_full.click().await.unwrap();
         b.client
             .find(Locator::Css("#continue"))
             .await
