@@ -95,32 +95,22 @@ async fn main() {
     let mut tasks = tokio::task::JoinSet::new();
 
     for _ in 0..downloaders {
-        let (client, url, downloaded, completed, problems) = (
-            client.clone(),
-            url.clone(),
-            downloaded.clone(),
-            completed.clone(),
-            problems.clone(),
-        );
-        tasks.spawn(async move {
-            while Instant::now() < end {
-                match client
-                    .get(format!("{url}/__down?bytes=1000000"))
-                    .send()
-                    .await
-                {
-                    Ok(mut r) => {
-                        while let Ok(Some(chunk)) = r.chunk().await {
-                            downloaded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        }
-                        completed.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Err(_) => {
-                        problems.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }
-        });
+        let downloads = Downloads {
+            client: client.clone(),
+            url: url.clone(),
+            size: 1_000_000,
+            end,
+            received: downloaded.clone(),
+            unanswered: problems.clone(),
+            pause: Duration::ZERO,
+        };
+        let completed = completed.clone();
+        tasks.spawn(downloads.run(
+            |_| {},
+            move || {
+                completed.fetch_add(1, Ordering::Relaxed);
+            },
+        ));
     }
     for _ in 0..slow {
         let host = host.clone();
@@ -239,6 +229,50 @@ async fn main() {
     }
 }
 
+/// One client's download loop: `GET {url}/__down?bytes={size}` again and
+/// again until `end`, reading every body as fast as it comes and adding its
+/// length to `received`. A request that gets no answer is counted in
+/// `unanswered`, and the next waits `pause`.
+struct Downloads {
+    client: reqwest::Client,
+    url: String,
+    size: u64,
+    end: Instant,
+    received: Arc<AtomicU64>,
+    unanswered: Arc<AtomicU64>,
+    pause: Duration,
+}
+
+impl Downloads {
+    /// `answered` is told each status as it arrives, `finished` each body
+    /// read to its end.
+    async fn run(self, answered: impl Fn(u16), finished: impl Fn()) {
+        while Instant::now() < self.end {
+            match self
+                .client
+                .get(format!("{}/__down?bytes={}", self.url, self.size))
+                .send()
+                .await
+            {
+                Ok(mut r) => {
+                    answered(r.status().as_u16());
+                    while let Ok(Some(chunk)) = r.chunk().await {
+                        self.received
+                            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    }
+                    finished();
+                }
+                Err(_) => {
+                    self.unanswered.fetch_add(1, Ordering::Relaxed);
+                    if !self.pause.is_zero() {
+                        tokio::time::sleep(self.pause).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `--attack KIND --count N --from ADDR --seconds S`: one attack for
 /// bench/attackbench.py, from the loopback address ADDR (so the server sees
 /// another client than the probe), until S seconds pass or SIGTERM. Prints
@@ -333,37 +367,20 @@ async fn attack(args: &[String], kind: &str) {
                 .build()
                 .expect("client");
             for _ in 0..count {
-                let (client, url, statuses, bytes, closed) = (
-                    client.clone(),
-                    url.clone(),
-                    statuses.clone(),
-                    bytes.clone(),
-                    closed.clone(),
-                );
-                tasks.spawn(async move {
-                    while Instant::now() < end {
-                        match client
-                            .get(format!("{url}/__down?bytes=10000000"))
-                            .send()
-                            .await
-                        {
-                            Ok(mut r) => {
-                                *statuses
-                                    .lock()
-                                    .unwrap()
-                                    .entry(r.status().as_u16())
-                                    .or_default() += 1;
-                                while let Ok(Some(chunk)) = r.chunk().await {
-                                    bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                                }
-                            }
-                            Err(_) => {
-                                closed.fetch_add(1, Ordering::Relaxed);
-                                tokio::time::sleep(Duration::from_millis(20)).await;
-                            }
-                        }
-                    }
-                });
+                let downloads = Downloads {
+                    client: client.clone(),
+                    url: url.clone(),
+                    size: 10_000_000,
+                    end,
+                    received: bytes.clone(),
+                    unanswered: closed.clone(),
+                    pause: Duration::from_millis(20),
+                };
+                let statuses = statuses.clone();
+                tasks.spawn(downloads.run(
+                    move |status| *statuses.lock().unwrap().entry(status).or_default() += 1,
+                    || {},
+                ));
             }
         }
         other => panic!("unknown attack {other:?}: slowloris, never-read or greedy"),

@@ -6,13 +6,13 @@
 //! Two principles run through every rule: a skip is never a "no" (it gives
 //! `unknown`, never `not-met`), and the result is a recommendation to talk
 //! through, never a verdict.
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::device::{DeviceRating, DeviceReport};
 use crate::net::NetworkReport;
+use crate::net::model::{VideoAssessment, VideoRating};
 use crate::questionnaire::SessionPlan;
 use crate::questionnaire::{Answers, SKIPPED, bank};
 // The risk question ids belong to the questionnaire; named here as well
@@ -327,11 +327,7 @@ pub struct InternetRules {
 }
 
 pub fn rules() -> &'static Rules {
-    static RULES: OnceLock<Rules> = OnceLock::new();
-    RULES.get_or_init(|| {
-        serde_json::from_str(include_str!("../data/assessment.json"))
-            .expect("data/assessment.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(Rules, "assessment.json")
 }
 
 /// `urgent`: the ASQ acuity question answered yes.
@@ -733,6 +729,26 @@ fn isolation(answers: &Answers, adj: &mut Adjustments) -> CriterionResult {
 /// already poor enough that more could only make it worse).
 pub fn network_measured(network: &NetworkReport) -> bool {
     network.video.conclusive
+}
+
+/// The `internet` criterion from a connection rating alone: `met` when the
+/// rating is conclusive and one the rules count against video
+/// (`met_when_rating` in data/assessment.json: `poor` or `unusable`);
+/// `not-met` when conclusive otherwise; `unknown` when not enough could be
+/// measured.
+pub fn internet_criterion(video: &VideoAssessment) -> Status {
+    if !video.conclusive || video.rating == VideoRating::NotMeasured {
+        Status::Unknown
+    } else if rules()
+        .internet
+        .met_when_rating
+        .iter()
+        .any(|rating| rating == video.rating.as_str())
+    {
+        Status::Met
+    } else {
+        Status::NotMet
+    }
 }
 
 fn internet(inputs: &Inputs, adj: &mut Adjustments) -> CriterionResult {

@@ -1,6 +1,7 @@
 //! Every criterion and outcome path, including skips and the urgent path.
 use super::*;
 use crate::net::model::*;
+use crate::net::rating::{Measured, good_line, rate, thresholds};
 use crate::questionnaire::answers_file::complete;
 
 /// Answers for a client with no concerns anywhere, complete and explicit.
@@ -641,4 +642,136 @@ fn a_home_that_may_be_watched() {
         all_clear(),
         &[("home.feels_safe", "mostly")]
     )));
+}
+
+// The internet criterion from the connection rating alone.
+
+fn band_of(a: &VideoAssessment, metric: &str) -> VideoRating {
+    a.metrics.iter().find(|m| m.metric == metric).unwrap().band
+}
+
+#[test]
+fn a_lower_bound_never_concludes_that_a_speed_is_too_low() {
+    // The satellite case: upload had not settled at 0.64 Mbit/s; the line carries more.
+    let m = Measured {
+        upload_mbps: Some(0.64),
+        upload_lower_bound: true,
+        ..good_line()
+    };
+    let a = rate(&m, thresholds());
+    assert_eq!(
+        a.rating,
+        VideoRating::Good,
+        "the unsettled figure does not count"
+    );
+    assert!(!a.conclusive, "it could still lower the rating");
+    assert_eq!(internet_criterion(&a), Status::Unknown);
+    let upload = a
+        .metrics
+        .iter()
+        .find(|r| r.metric == "upload_mbps")
+        .unwrap();
+    assert!(upload.lower_bound);
+    assert_eq!(upload.band, VideoRating::Poor);
+    let said = a.reasons.join(" ");
+    assert!(said.contains("at least 0.6 Mbit/s"), "{said}");
+    assert!(a.reasons[0].contains("not yet known"), "{:?}", a.reasons);
+    assert!(
+        !said.contains("below the 0.75"),
+        "no threshold is said to be missed: {said}"
+    );
+
+    // The same figure, settled, is a conclusion.
+    let settled = rate(
+        &Measured {
+            upload_lower_bound: false,
+            ..m.clone()
+        },
+        thresholds(),
+    );
+    assert_eq!(settled.rating, VideoRating::Poor);
+    assert_eq!(internet_criterion(&settled), Status::Met);
+}
+
+#[test]
+fn a_good_line_is_good_and_conclusive() {
+    let a = rate(&good_line(), thresholds());
+    assert_eq!(a.rating, VideoRating::Good);
+    assert!(a.conclusive);
+    assert!(a.mos.unwrap() > 4.3, "{:?}", a.mos);
+    assert_eq!(internet_criterion(&a), Status::NotMet);
+    assert!(a.reasons.iter().all(|r| !r.to_lowercase().contains("fail")));
+}
+
+#[test]
+fn the_worst_measured_metric_decides_and_leads_the_reasons() {
+    let m = Measured {
+        loss_pct: Some(12.0),
+        ..good_line()
+    };
+    let a = rate(&m, thresholds());
+    assert_eq!(a.rating, VideoRating::Poor);
+    assert_eq!(band_of(&a, "loss_pct"), VideoRating::Poor);
+    assert!(a.reasons[0].contains("12.0%"), "{:?}", a.reasons);
+    assert_eq!(internet_criterion(&a), Status::Met);
+}
+
+#[test]
+fn bufferbloat_and_blocked_udp_lower_a_good_line_to_fair_only() {
+    let bloated = Measured {
+        loaded_ms: Some(900.0),
+        ..good_line()
+    };
+    assert_eq!(rate(&bloated, thresholds()).rating, VideoRating::Fair);
+    let blocked = Measured {
+        udp: UdpStatus::Blocked,
+        loss_pct: None,
+        ..good_line()
+    };
+    let a = rate(&blocked, thresholds());
+    assert_eq!(a.rating, VideoRating::Fair);
+    assert!(a.conclusive);
+    assert!(a.reasons.iter().any(|r| r.contains("UDP")));
+    assert_eq!(internet_criterion(&a), Status::NotMet);
+}
+
+#[test]
+fn nothing_measured_is_not_conclusive() {
+    let a = rate(&Measured::default(), thresholds());
+    assert_eq!(a.rating, VideoRating::NotMeasured, "never 'unusable'");
+    assert!(!a.conclusive);
+    assert!(a.metrics.is_empty());
+    assert_eq!(internet_criterion(&a), Status::Unknown);
+    assert!(a.reasons[0].contains("could not be measured"));
+    // UDP blocked with nothing else measured is still not measured.
+    let blocked = Measured {
+        udp: UdpStatus::Blocked,
+        ..Measured::default()
+    };
+    assert_eq!(
+        rate(&blocked, thresholds()).rating,
+        VideoRating::NotMeasured
+    );
+}
+
+#[test]
+fn partial_but_good_is_not_conclusive_partial_and_bad_is() {
+    let only_latency = Measured {
+        rtt_ms: Some(20.0),
+        idle_http_ms: Some(20.0),
+        ..Measured::default()
+    };
+    let a = rate(&only_latency, thresholds());
+    assert_eq!(a.rating, VideoRating::Good);
+    assert!(!a.conclusive, "upload and download are unknown");
+    assert_eq!(internet_criterion(&a), Status::Unknown);
+
+    let slow_and_partial = Measured {
+        download_mbps: Some(0.2),
+        ..Measured::default()
+    };
+    let b = rate(&slow_and_partial, thresholds());
+    assert_eq!(b.rating, VideoRating::Unusable);
+    assert!(b.conclusive, "more measurements cannot make it better");
+    assert_eq!(internet_criterion(&b), Status::Met);
 }

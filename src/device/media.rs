@@ -2,7 +2,6 @@
 //! local browser page (`check --browser`). The page only measures: it sends
 //! these numbers over loopback and shows the words rated here, so the rules
 //! live in one place, with their figures in data/media_thresholds.json.
-use std::sync::OnceLock;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -147,13 +146,10 @@ pub struct MicrophoneThresholds {
 }
 
 pub fn thresholds() -> &'static MediaThresholds {
-    static T: OnceLock<MediaThresholds> = OnceLock::new();
-    T.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/media_thresholds.json"))
-            .expect("data/media_thresholds.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(MediaThresholds, "media_thresholds.json")
 }
 
+/// A rated item that names the browser test's result.
 fn item(
     id: &str,
     label: &str,
@@ -163,12 +159,8 @@ fn item(
     advice: &str,
 ) -> DeviceItem {
     DeviceItem {
-        id: id.to_string(),
-        label: label.to_string(),
-        found,
-        rating,
-        advice: advice.to_string(),
         result: Some(result.to_string()),
+        ..DeviceItem::new(id, label, found, rating, advice)
     }
 }
 
@@ -283,6 +275,19 @@ pub fn rate_camera(m: &CameraMeasure, t: &CameraThresholds) -> DeviceItem {
         DeviceRating::Ok,
         "Your camera works and the picture is clear.",
     )
+}
+
+/// What the page shows for a tested microphone: the levels in plain words.
+/// Decibels relative to full scale mean nothing to a client; the report and
+/// the JSON keep the figures.
+pub fn microphone_for_the_page(mut item: DeviceItem) -> DeviceItem {
+    if matches!(
+        item.result.as_deref(),
+        Some("clear" | "quiet" | "noisy" | "clipping")
+    ) {
+        item.found = "tested while you were quiet and while you spoke".into();
+    }
+    item
 }
 
 /// Rate the two listening phases: clipping, quiet, noisy or clear.
@@ -435,6 +440,22 @@ mod tests {
         rate_microphone(&m, &thresholds().microphone)
             .result
             .unwrap()
+    }
+
+    #[test]
+    fn the_page_shows_the_microphone_without_decibels() {
+        let t = thresholds();
+        let m = MicrophoneMeasure {
+            access: Access::Granted,
+            noise_floor_dbfs: -65.0,
+            speech_dbfs: -24.0,
+            clipped_pct: 0.0,
+        };
+        let rated = rate_microphone(&m, &t.microphone);
+        assert!(rated.found.contains("dBFS"));
+        let shown = microphone_for_the_page(rated.clone());
+        assert!(!shown.found.contains("dB"), "{}", shown.found);
+        assert_eq!((shown.rating, &shown.advice), (rated.rating, &rated.advice));
     }
 
     #[test]

@@ -76,6 +76,20 @@ pub struct DeviceItem {
     pub result: Option<String>,
 }
 
+impl DeviceItem {
+    /// A rated item without a browser test result.
+    pub fn new(id: &str, label: &str, found: String, rating: DeviceRating, advice: &str) -> Self {
+        DeviceItem {
+            id: id.to_string(),
+            label: label.to_string(),
+            found,
+            rating,
+            advice: advice.to_string(),
+            result: None,
+        }
+    }
+}
+
 /// The device section of a report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DeviceReport {

@@ -1,6 +1,5 @@
 //! Pure rating of device facts against published platform minimums
 //! (data/device_requirements.json, with sources). No I/O: tests inject figures.
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
@@ -52,11 +51,7 @@ pub struct OsMinimum {
 
 /// The embedded requirements (parsed once; a broken file is a build-time bug caught by tests).
 pub fn requirements() -> &'static Requirements {
-    static REQ: OnceLock<Requirements> = OnceLock::new();
-    REQ.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/device_requirements.json"))
-            .expect("data/device_requirements.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(Requirements, "device_requirements.json")
 }
 
 /// Rate every item and the device as a whole.
@@ -124,17 +119,6 @@ pub fn rate_with(facts: &DeviceFacts, req: &Requirements) -> DeviceReport {
     }
 }
 
-fn item(id: &str, label: &str, found: String, rating: DeviceRating, advice: &str) -> DeviceItem {
-    DeviceItem {
-        id: id.to_string(),
-        label: label.to_string(),
-        found,
-        rating,
-        advice: advice.to_string(),
-        result: None,
-    }
-}
-
 /// Leading "major.minor" of a version string such as "10 (19045)" or "13.6.1".
 fn major_minor(version: &str) -> Option<(u32, u32)> {
     let mut parts = version
@@ -167,7 +151,7 @@ fn rate_os(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
             "We could not tell the system version. Video apps ask for a recent, updated system.",
         ),
     };
-    item("os", "Operating system", found, rating, advice)
+    DeviceItem::new("os", "Operating system", found, rating, advice)
 }
 
 fn rate_cores(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
@@ -186,26 +170,26 @@ fn rate_cores(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
     } else {
         (DeviceRating::Ok, "Enough for a one-to-one video call.")
     };
-    item("cpu", "Processor", found, rating, advice)
+    DeviceItem::new("cpu", "Processor", found, rating, advice)
 }
 
 fn rate_load(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
     match facts.cpu_load_pct {
-        None => item(
+        None => DeviceItem::new(
             "cpu-load",
             "Processor load",
             "not measured".into(),
             DeviceRating::Unknown,
             "We could not tell how busy the processor is.",
         ),
-        Some(load) if f64::from(load) > req.cpu_load_pct.caution_above => item(
+        Some(load) if f64::from(load) > req.cpu_load_pct.caution_above => DeviceItem::new(
             "cpu-load",
             "Processor load",
             format!("{load:.0}% busy right now"),
             DeviceRating::Caution,
             "The processor is very busy at the moment. Closing other programs before the session gives the video call room to run smoothly.",
         ),
-        Some(load) => item(
+        Some(load) => DeviceItem::new(
             "cpu-load",
             "Processor load",
             format!("{load:.0}% busy right now"),
@@ -243,7 +227,7 @@ fn rate_memory(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
     } else {
         (DeviceRating::Ok, "Enough memory for a video call.")
     };
-    item("memory", "Memory", found, rating, advice)
+    DeviceItem::new("memory", "Memory", found, rating, advice)
 }
 
 fn rate_battery(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
@@ -252,14 +236,14 @@ fn rate_battery(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
         .map(|p| format!(", {p:.0}% charged"))
         .unwrap_or_default();
     match facts.on_battery {
-        None => item(
+        None => DeviceItem::new(
             "battery",
             "Power",
             "not detectable here".into(),
             DeviceRating::Unknown,
             "If this is a laptop, plugging it in for the session avoids it running low.",
         ),
-        Some(false) => item(
+        Some(false) => DeviceItem::new(
             "battery",
             "Power",
             if facts.battery_pct.is_some() {
@@ -274,7 +258,7 @@ fn rate_battery(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
             let low = facts
                 .battery_pct
                 .is_some_and(|p| f64::from(p) < req.battery_pct.caution_below);
-            item(
+            DeviceItem::new(
                 "battery",
                 "Power",
                 format!("on battery{pct}"),
@@ -295,7 +279,7 @@ fn rate_battery(facts: &DeviceFacts, req: &Requirements) -> DeviceItem {
 
 fn rate_presence(id: &str, label: &str, found: Option<&[String]>, why: &str) -> DeviceItem {
     match found {
-        None => item(
+        None => DeviceItem::new(
             id,
             label,
             "not detectable on this system".into(),
@@ -305,7 +289,7 @@ fn rate_presence(id: &str, label: &str, found: Option<&[String]>, why: &str) -> 
                 label.to_lowercase()
             ),
         ),
-        Some([]) => item(
+        Some([]) => DeviceItem::new(
             id,
             label,
             "none found".into(),
@@ -315,7 +299,7 @@ fn rate_presence(id: &str, label: &str, found: Option<&[String]>, why: &str) -> 
                 label.to_lowercase()
             ),
         ),
-        Some(devices) => item(
+        Some(devices) => DeviceItem::new(
             id,
             label,
             format!("{} found ({})", devices.len(), devices.join(", ")),

@@ -289,7 +289,7 @@ async fn nearest_of_several(
     (Some(chosen), Some(choice))
 }
 
-fn expected_duration(t: &ProbeTiming) -> Duration {
+pub(crate) fn expected_duration(t: &ProbeTiming) -> Duration {
     Duration::from_secs_f64(0.3 + t.udp_seconds + 0.3 + 2.0 * (t.transfer_max_s * 0.65))
 }
 

@@ -4,14 +4,13 @@
 //!
 //! The rating is the worst band among the metrics that were *measured*;
 //! nothing is guessed for a missing metric. `conclusive` tells "measured and
-//! bad" apart from "not measured enough" (see [`internet_criterion`]).
+//! bad" apart from "not measured enough" (what the `internet` criterion makes
+//! of it is `assessment::internet_criterion`).
 use std::collections::BTreeMap;
-use std::sync::OnceLock;
 
 use serde::Deserialize;
 
 use super::model::*;
-use crate::assessment::Status;
 
 /// The thresholds file.
 #[derive(Debug, Deserialize)]
@@ -64,11 +63,7 @@ pub struct EModel {
 
 /// The embedded thresholds (a broken file is a build-time bug caught by tests).
 pub fn thresholds() -> &'static Thresholds {
-    static T: OnceLock<Thresholds> = OnceLock::new();
-    T.get_or_init(|| {
-        serde_json::from_str(include_str!("../../data/network_thresholds.json"))
-            .expect("data/network_thresholds.json is valid (checked by tests)")
-    })
+    crate::embedded_data!(Thresholds, "network_thresholds.json")
 }
 
 impl Limits {
@@ -336,19 +331,6 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     }
 }
 
-/// The `internet` exclusion criterion from a probe result: `met` when the
-/// rating is conclusive and `poor` or `unusable`; `not-met` when conclusive and
-/// `good` or `fair`; `unknown` when not enough could be measured.
-pub fn internet_criterion(video: &VideoAssessment) -> Status {
-    if !video.conclusive || video.rating == VideoRating::NotMeasured {
-        Status::Unknown
-    } else if video.rating >= VideoRating::Poor {
-        Status::Met
-    } else {
-        Status::NotMet
-    }
-}
-
 /// Kept for callers written against the first stub: `None` means nothing was measured.
 pub fn rate_video(measured: Option<&NetworkReport>) -> VideoAssessment {
     match measured {
@@ -477,66 +459,26 @@ fn mos_words(band: VideoRating, mos: f64) -> String {
     format!("Estimated sound quality of a call: {mos:.1} out of 4.5 ({words}).")
 }
 
+/// A line that is good on every figure, for tests here and of the
+/// `internet` criterion in `assessment`.
+#[cfg(test)]
+pub(crate) fn good_line() -> Measured {
+    Measured {
+        download_mbps: Some(50.0),
+        upload_mbps: Some(10.0),
+        rtt_ms: Some(30.0),
+        jitter_ms: Some(2.0),
+        loss_pct: Some(0.0),
+        idle_http_ms: Some(30.0),
+        loaded_ms: Some(60.0),
+        udp: UdpStatus::Measured,
+        ..Default::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn good_line() -> Measured {
-        Measured {
-            download_mbps: Some(50.0),
-            upload_mbps: Some(10.0),
-            rtt_ms: Some(30.0),
-            jitter_ms: Some(2.0),
-            loss_pct: Some(0.0),
-            idle_http_ms: Some(30.0),
-            loaded_ms: Some(60.0),
-            udp: UdpStatus::Measured,
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn a_lower_bound_never_concludes_that_a_speed_is_too_low() {
-        // The satellite case: upload had not settled at 0.64 Mbit/s; the line carries more.
-        let m = Measured {
-            upload_mbps: Some(0.64),
-            upload_lower_bound: true,
-            ..good_line()
-        };
-        let a = rate(&m, thresholds());
-        assert_eq!(
-            a.rating,
-            VideoRating::Good,
-            "the unsettled figure does not count"
-        );
-        assert!(!a.conclusive, "it could still lower the rating");
-        assert_eq!(internet_criterion(&a), Status::Unknown);
-        let upload = a
-            .metrics
-            .iter()
-            .find(|r| r.metric == "upload_mbps")
-            .unwrap();
-        assert!(upload.lower_bound);
-        assert_eq!(upload.band, VideoRating::Poor);
-        let said = a.reasons.join(" ");
-        assert!(said.contains("at least 0.6 Mbit/s"), "{said}");
-        assert!(a.reasons[0].contains("not yet known"), "{:?}", a.reasons);
-        assert!(
-            !said.contains("below the 0.75"),
-            "no threshold is said to be missed: {said}"
-        );
-
-        // The same figure, settled, is a conclusion.
-        let settled = rate(
-            &Measured {
-                upload_lower_bound: false,
-                ..m.clone()
-            },
-            thresholds(),
-        );
-        assert_eq!(settled.rating, VideoRating::Poor);
-        assert_eq!(internet_criterion(&settled), Status::Met);
-    }
 
     #[test]
     fn a_lower_bound_confirms_what_it_reaches_and_changes_nothing_already_decided() {
@@ -587,10 +529,6 @@ mod tests {
         assert!(fair.conclusive);
     }
 
-    fn band_of(a: &VideoAssessment, metric: &str) -> VideoRating {
-        a.metrics.iter().find(|m| m.metric == metric).unwrap().band
-    }
-
     #[test]
     fn thresholds_file_is_valid_and_every_metric_cites_a_known_source() {
         let t = thresholds();
@@ -627,89 +565,6 @@ mod tests {
             t.metrics["loaded_increase_ms"].band(2000.0),
             VideoRating::Fair
         );
-    }
-
-    #[test]
-    fn a_good_line_is_good_and_conclusive() {
-        let a = rate(&good_line(), thresholds());
-        assert_eq!(a.rating, VideoRating::Good);
-        assert!(a.conclusive);
-        assert!(a.mos.unwrap() > 4.3, "{:?}", a.mos);
-        assert_eq!(internet_criterion(&a), Status::NotMet);
-        assert!(a.reasons.iter().all(|r| !r.to_lowercase().contains("fail")));
-    }
-
-    #[test]
-    fn the_worst_measured_metric_decides_and_leads_the_reasons() {
-        let m = Measured {
-            loss_pct: Some(12.0),
-            ..good_line()
-        };
-        let a = rate(&m, thresholds());
-        assert_eq!(a.rating, VideoRating::Poor);
-        assert_eq!(band_of(&a, "loss_pct"), VideoRating::Poor);
-        assert!(a.reasons[0].contains("12.0%"), "{:?}", a.reasons);
-        assert_eq!(internet_criterion(&a), Status::Met);
-    }
-
-    #[test]
-    fn bufferbloat_and_blocked_udp_lower_a_good_line_to_fair_only() {
-        let bloated = Measured {
-            loaded_ms: Some(900.0),
-            ..good_line()
-        };
-        assert_eq!(rate(&bloated, thresholds()).rating, VideoRating::Fair);
-        let blocked = Measured {
-            udp: UdpStatus::Blocked,
-            loss_pct: None,
-            ..good_line()
-        };
-        let a = rate(&blocked, thresholds());
-        assert_eq!(a.rating, VideoRating::Fair);
-        assert!(a.conclusive);
-        assert!(a.reasons.iter().any(|r| r.contains("UDP")));
-        assert_eq!(internet_criterion(&a), Status::NotMet);
-    }
-
-    #[test]
-    fn nothing_measured_is_not_conclusive() {
-        let a = rate(&Measured::default(), thresholds());
-        assert_eq!(a.rating, VideoRating::NotMeasured, "never 'unusable'");
-        assert!(!a.conclusive);
-        assert!(a.metrics.is_empty());
-        assert_eq!(internet_criterion(&a), Status::Unknown);
-        assert!(a.reasons[0].contains("could not be measured"));
-        // UDP blocked with nothing else measured is still not measured.
-        let blocked = Measured {
-            udp: UdpStatus::Blocked,
-            ..Measured::default()
-        };
-        assert_eq!(
-            rate(&blocked, thresholds()).rating,
-            VideoRating::NotMeasured
-        );
-    }
-
-    #[test]
-    fn partial_but_good_is_not_conclusive_partial_and_bad_is() {
-        let only_latency = Measured {
-            rtt_ms: Some(20.0),
-            idle_http_ms: Some(20.0),
-            ..Measured::default()
-        };
-        let a = rate(&only_latency, thresholds());
-        assert_eq!(a.rating, VideoRating::Good);
-        assert!(!a.conclusive, "upload and download are unknown");
-        assert_eq!(internet_criterion(&a), Status::Unknown);
-
-        let slow_and_partial = Measured {
-            download_mbps: Some(0.2),
-            ..Measured::default()
-        };
-        let b = rate(&slow_and_partial, thresholds());
-        assert_eq!(b.rating, VideoRating::Unusable);
-        assert!(b.conclusive, "more measurements cannot make it better");
-        assert_eq!(internet_criterion(&b), Status::Met);
     }
 
     #[test]

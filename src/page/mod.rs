@@ -23,6 +23,10 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
+pub mod finish;
+pub mod html;
+pub mod walk;
+
 use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
@@ -38,6 +42,16 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "media.js",
         "text/javascript; charset=utf-8",
         include_bytes!("assets/media.js"),
+    ),
+    (
+        "page.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/page.js"),
+    ),
+    (
+        "leave.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/leave.js"),
     ),
     (
         "style.css",
@@ -59,6 +73,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// The largest request body accepted: the measurements are a few hundred bytes.
 const MAX_BODY: usize = 4096;
+
+/// The largest form accepted from the questions: a plan answer of
+/// `safe_text::MAX_FIELD_CHARS` characters, each up to 12 bytes once encoded.
+const MAX_FORM: usize = 16 * 1024;
 
 /// When the page server gives up waiting.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +106,11 @@ pub enum Ending {
     PageClosed,
     /// Nothing came from the page within the idle limit.
     Idle,
+    /// The whole check: the questions are done; `PageServer::take_walk` has them.
+    WalkDone,
+    /// The whole check: the client paused, said now is not a good time, or
+    /// left quickly, and has seen the last page.
+    WalkLeft(crate::questionnaire::walk::Ending),
 }
 
 impl Ending {
@@ -103,6 +126,14 @@ impl Ending {
             Ending::Idle => {
                 "Nothing happened on the browser page for a while, so session-ready has stopped its page server. Anything not tested there is marked \"not tested\"."
             }
+            Ending::WalkDone => "The check goes on in the browser page.",
+            Ending::WalkLeft(crate::questionnaire::walk::Ending::Paused) => {
+                "The check was paused in the browser page, and session-ready has closed its page server."
+            }
+            Ending::WalkLeft(crate::questionnaire::walk::Ending::QuickExit) => "",
+            Ending::WalkLeft(_) => {
+                "The check was left for another time, and session-ready has closed its page server."
+            }
         }
     }
 }
@@ -115,6 +146,16 @@ struct Progress {
     /// Last request other than a heartbeat: the client doing something.
     last_action: Option<Instant>,
     finished: bool,
+    /// The page's script has said it is there at least once; only then can
+    /// silence mean the page was closed (a page without scripts never says so).
+    heartbeat_seen: bool,
+    /// The whole check with the answers from a file: the walk, handed over
+    /// when the media test is finished.
+    held_walk: Option<finish::FinishedWalk>,
+    /// The whole check: the finished walk, until the CLI takes it.
+    walk: Option<finish::FinishedWalk>,
+    stage: finish::Stage,
+    connection: finish::Connection,
 }
 
 struct Shared {
@@ -123,13 +164,23 @@ struct Shared {
     hosts: [String; 2],
     /// Origin header values accepted.
     origins: [String; 2],
+    /// `check --browser` without `--device`: the media test is one part of the whole check.
+    whole_check: bool,
     progress: Mutex<Progress>,
     changed: Notify,
+    /// The questions, when the page serves the whole check and asks them.
+    walk: Option<Mutex<walk::PageWalk>>,
 }
 
 impl Shared {
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn walk(&self) -> Option<std::sync::MutexGuard<'_, walk::PageWalk>> {
+        self.walk
+            .as_ref()
+            .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
 
@@ -149,8 +200,22 @@ fn new_token() -> String {
 }
 
 impl PageServer {
-    /// Listen on a random loopback port. Must be called inside a tokio runtime.
+    /// Listen on a random loopback port for the media test alone. Must be
+    /// called inside a tokio runtime.
     pub async fn start() -> std::io::Result<PageServer> {
+        Self::start_with(false, None).await
+    }
+
+    /// Listen for the whole check: the questions (when `questions` is
+    /// given; not with an answers file), the media test and the end.
+    pub async fn start_check(questions: Option<walk::WalkSetup>) -> std::io::Result<PageServer> {
+        Self::start_with(true, questions.map(walk::PageWalk::new)).await
+    }
+
+    async fn start_with(
+        whole_check: bool,
+        walk: Option<walk::PageWalk>,
+    ) -> std::io::Result<PageServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let token = new_token();
@@ -162,8 +227,10 @@ impl PageServer {
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
+            whole_check,
             progress: Mutex::default(),
             changed: Notify::new(),
+            walk: walk.map(Mutex::new),
         });
         let router = axum::Router::new()
             .fallback(handle)
@@ -203,8 +270,20 @@ impl PageServer {
                 if p.finished {
                     return Ending::Finished;
                 }
-                if p.last_seen
-                    .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
+                if p.walk.is_some() {
+                    return Ending::WalkDone;
+                }
+                drop(p);
+                if let Some(left) = self.walk_ending().filter(|e| {
+                    use crate::questionnaire::walk::Ending as Walked;
+                    matches!(e, Walked::Paused | Walked::NotNow | Walked::QuickExit)
+                }) {
+                    return Ending::WalkLeft(left);
+                }
+                let p = self.shared.progress();
+                if p.heartbeat_seen
+                    && p.last_seen
+                        .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
                 {
                     return Ending::PageClosed;
                 }
@@ -214,6 +293,35 @@ impl PageServer {
             }
             // Woken early by any request; otherwise look again shortly.
             let _ = tokio::time::timeout(Duration::from_millis(250), changed).await;
+        }
+    }
+
+    /// How the questions ended, once the client has seen the last page of
+    /// an ending here (`Completed` and `FinishedEarly` go on to the media
+    /// test and the end of the check).
+    pub fn walk_ending(&self) -> Option<crate::questionnaire::walk::Ending> {
+        self.shared.walk().and_then(|w| w.ending())
+    }
+
+    /// The finished questions (without taking them; see `take_walk`).
+    pub fn finished_walk(&self) -> Option<finish::FinishedWalk> {
+        self.shared.walk().and_then(|w| w.finished())
+    }
+
+    /// The questions' whole state (tests).
+    pub fn walk_state(&self) -> Option<crate::questionnaire::walk::WalkState> {
+        self.shared.walk().map(|w| w.state())
+    }
+
+    /// True when the client's answers are kept on disk for next time.
+    pub fn walk_kept(&self) -> bool {
+        self.shared.walk().is_some_and(|w| w.kept())
+    }
+
+    /// The check is finished: a kept draft has done its job.
+    pub fn forget_draft(&self) {
+        if let Some(w) = self.shared.walk() {
+            w.forget_draft();
         }
     }
 
@@ -269,7 +377,10 @@ fn secure(mut response: Response) -> Response {
     for (name, value) in [
         ("content-security-policy", CONTENT_SECURITY_POLICY),
         ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
+        // The address (token included) never leaves for another site; and
+        // unlike `no-referrer`, a form posted by the page still names its
+        // Origin, which is how a post from anywhere else is refused.
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
         ("x-frame-options", "DENY"),
         ("cross-origin-opener-policy", "same-origin"),
@@ -319,11 +430,36 @@ async fn route(shared: &Shared, request: Request) -> Response {
     {
         let mut p = shared.progress();
         p.last_seen = Some(Instant::now());
-        if rest != "api/alive" {
+        if rest != "api/alive" && rest != "progress.json" {
             p.last_action = p.last_seen;
+        }
+        // Only the page's script calls these.
+        if rest.starts_with("api/") || rest == "progress.json" {
+            p.heartbeat_seen = true;
         }
     }
     let method = request.method().clone();
+    if finish::owns(rest) {
+        let rest = rest.to_string();
+        return finish::route(shared, &rest, request).await;
+    }
+    if shared.walk.is_some() && walk::owns(rest) {
+        let mut body = bytes::Bytes::new();
+        if method == Method::POST {
+            // A form posted by the page always carries its Origin.
+            if !headers.contains_key(header::ORIGIN) {
+                return forbidden();
+            }
+            let Ok(bytes) = to_bytes(request.into_body(), MAX_FORM).await else {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+            };
+            body = bytes;
+        }
+        let rest = rest.to_string();
+        let response = walk::route(shared, &method, &rest, &body);
+        shared.changed.notify_waiters();
+        return response;
+    }
     if let Some(api) = rest.strip_prefix("api/") {
         if method != Method::POST {
             return plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
@@ -340,6 +476,21 @@ async fn route(shared: &Shared, request: Request) -> Response {
     }
     if method != Method::GET && method != Method::HEAD {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
+    }
+    // With the questions first, the media test is one step, at `media`.
+    if rest == "media" && shared.walk.is_some() && (method == Method::GET || method == Method::HEAD)
+    {
+        if shared.walk().is_some_and(|w| w.left_quickly()) {
+            let mut r = plain(StatusCode::SEE_OTHER, "");
+            r.headers_mut()
+                .insert(header::LOCATION, HeaderValue::from_static("away"));
+            return r;
+        }
+        let index = String::from_utf8_lossy(ASSETS[0].2);
+        let mut r = Response::new(Body::from(walk::media_page(&index)));
+        r.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ASSETS[0].1));
+        return r;
     }
     match ASSETS.iter().find(|(name, _, _)| *name == rest) {
         Some((_, kind, bytes)) => {
@@ -384,7 +535,10 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
         "microphone" => match parse::<MicrophoneMeasure>(body).filter(|m| m.check().is_ok()) {
             Some(m) => {
                 shared.progress().media.microphone = Some(m);
-                json_item(&media::rate_microphone(&m, &t.microphone))
+                json_item(&media::microphone_for_the_page(media::rate_microphone(
+                    &m,
+                    &t.microphone,
+                )))
             }
             None => unreadable(),
         },
@@ -395,6 +549,15 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
             }
             None => unreadable(),
         },
+        "finish" if shared.whole_check => {
+            let next = finish::media_finished(shared);
+            let mut r = Response::new(Body::from(format!(r#"{{"next":"{next}"}}"#)));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
         "finish" => {
             shared.progress().finished = true;
             plain(StatusCode::NO_CONTENT, "")

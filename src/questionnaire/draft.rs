@@ -114,6 +114,31 @@ pub fn save(path: &Path, draft: &Draft) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// After every change of a walk, in any front-end: with the client's consent
+/// the draft at `path` is brought up to date; without it (never given, or
+/// withdrawn because the home may be watched) a draft from earlier is
+/// deleted, so nothing stays behind.
+pub fn keep_or_forget(
+    path: &Path,
+    keep: bool,
+    started_at: &str,
+    region: Option<&str>,
+    state: &FlowState,
+) -> anyhow::Result<()> {
+    if !keep {
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file()) {
+            remove(path)?;
+        }
+        return Ok(());
+    }
+    let draft = Draft::new(
+        started_at.to_string(),
+        region.map(str::to_string),
+        state.clone(),
+    );
+    save(path, &draft)
+}
+
 /// Remove the draft (finished, or the client chose to start again).
 pub fn remove(path: &Path) -> std::io::Result<()> {
     match std::fs::remove_file(path) {

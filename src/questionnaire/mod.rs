@@ -20,6 +20,7 @@ pub mod plan;
 pub mod prompt;
 pub mod risk;
 pub mod session;
+pub mod walk;
 
 /// A home that may be watched: it does not feel safe, or someone may check
 /// the client's phone, computer or messages (yes or unsure). From then on the

@@ -115,6 +115,37 @@ impl<R: BufRead, W: Write> LinePrompter<R, W> {
             Ok(_) => Ok(line.trim().to_string()),
         }
     }
+
+    /// The numbered list, then one typed line at a time until `matcher` finds
+    /// the item it names; `retry` says what to type instead.
+    fn choose_by(
+        &mut self,
+        prompt: &str,
+        items: &[MenuItem],
+        help: &str,
+        matcher: impl Fn(&[MenuItem], &str) -> Option<usize>,
+        retry: &str,
+    ) -> Result<usize, Interrupt> {
+        let _ = writeln!(
+            self.output,
+            "{}",
+            crate::term::wrap(prompt, crate::term::text_width())
+        );
+        for item in items {
+            let _ = writeln!(self.output, "  {item}");
+        }
+        loop {
+            let _ = write!(self.output, "{help}\n> ");
+            let line = self.read_line()?;
+            if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
+                return Err(Interrupt::QuickExit);
+            }
+            if let Some(index) = matcher(items, &line) {
+                return Ok(index);
+            }
+            let _ = writeln!(self.output, "{retry}");
+        }
+    }
 }
 
 impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
@@ -139,30 +170,12 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         _start: usize,
         help: &str,
     ) -> Result<usize, Interrupt> {
-        let _ = writeln!(
-            self.output,
-            "{}",
-            crate::term::wrap(prompt, crate::term::text_width())
+        let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
+        let retry = format!(
+            "Please type one of: {} (or {PLAIN_QUICK_EXIT} to leave).",
+            keys.join(", ")
         );
-        for item in items {
-            let _ = writeln!(self.output, "  {item}");
-        }
-        loop {
-            let _ = write!(self.output, "{help}\n> ");
-            let line = self.read_line()?;
-            if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
-                return Err(Interrupt::QuickExit);
-            }
-            if let Some(index) = match_item(items, &line) {
-                return Ok(index);
-            }
-            let keys: Vec<&str> = items.iter().map(|i| i.key.as_str()).collect();
-            let _ = writeln!(
-                self.output,
-                "Please type one of: {} (or {PLAIN_QUICK_EXIT} to leave).",
-                keys.join(", ")
-            );
-        }
+        self.choose_by(prompt, items, help, match_item, &retry)
     }
 
     fn choose_typed(
@@ -172,28 +185,13 @@ impl<R: BufRead, W: Write> Prompter for LinePrompter<R, W> {
         _start: usize,
         help: &str,
     ) -> Result<usize, Interrupt> {
-        let _ = writeln!(
-            self.output,
-            "{}",
-            crate::term::wrap(prompt, crate::term::text_width())
+        let matcher = |items: &[MenuItem], line: &str| {
+            match_item(items, line).or_else(|| match_prefix(items, line))
+        };
+        let retry = format!(
+            "Please type a name from the list, or its code (or {PLAIN_QUICK_EXIT} to leave)."
         );
-        for item in items {
-            let _ = writeln!(self.output, "  {item}");
-        }
-        loop {
-            let _ = write!(self.output, "{help}\n> ");
-            let line = self.read_line()?;
-            if line.eq_ignore_ascii_case(PLAIN_QUICK_EXIT) {
-                return Err(Interrupt::QuickExit);
-            }
-            if let Some(index) = match_item(items, &line).or_else(|| match_prefix(items, &line)) {
-                return Ok(index);
-            }
-            let _ = writeln!(
-                self.output,
-                "Please type a name from the list, or its code (or {PLAIN_QUICK_EXIT} to leave)."
-            );
-        }
+        self.choose_by(prompt, items, help, matcher, &retry)
     }
 
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {

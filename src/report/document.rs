@@ -1,16 +1,21 @@
 //! The readiness summary as a format-neutral document: one ordered list of
-//! blocks that the Markdown, plain-text and PDF renderers each draw. Deciding
-//! the content once keeps the product rules in one place: crisis resources
-//! first when urgent and always present, skips shown as "skipped", risk answers
-//! only in the clinician copy, ASQ and UCLA-3 wording attributed.
+//! blocks that every renderer draws. Two layouts: [`build`], the full
+//! summary that Markdown, plain text and PDF draw, and [`screen`], the shorter
+//! one the terminal draws at the end of a check. Deciding the content here
+//! keeps the product rules in one place for both: crisis resources first when
+//! urgent and always present, which device findings and plan entries are
+//! shown, how many questions were skipped, the closing sentence, skips shown
+//! as "skipped", risk answers only in the clinician copy, ASQ and UCLA-3
+//! wording attributed.
 use chrono::{DateTime, Utc};
 
 use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
-use crate::device::DeviceRating;
+use crate::device::{DeviceItem, DeviceRating, DeviceReport};
 use crate::net::NetworkReport;
 use crate::questionnaire::{SKIPPED, bank};
 use crate::report::View;
+use crate::term::Tone;
 
 use super::Report;
 use super::model::QuestionnaireStatus;
@@ -21,6 +26,9 @@ use crate::questionnaire::SessionPlan;
 pub struct Span {
     pub text: String,
     pub strong: bool,
+    /// What a colour would mean here, for formats with colour (the screen
+    /// layout sets it); the words carry the meaning without it.
+    pub tone: Option<Tone>,
 }
 
 /// A line or paragraph made of spans.
@@ -30,6 +38,7 @@ pub fn plain(text: impl Into<String>) -> Span {
     Span {
         text: text.into(),
         strong: false,
+        tone: None,
     }
 }
 
@@ -37,6 +46,16 @@ pub fn strong(text: impl Into<String>) -> Span {
     Span {
         text: text.into(),
         strong: true,
+        tone: None,
+    }
+}
+
+/// Plain text whose colour, where there is colour, repeats `tone`.
+pub fn toned(text: impl Into<String>, tone: Tone) -> Span {
+    Span {
+        text: text.into(),
+        strong: false,
+        tone: Some(tone),
     }
 }
 
@@ -44,6 +63,10 @@ pub fn strong(text: impl Into<String>) -> Span {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
     pub text: Inline,
+    /// A sentence on its own line under the text, before the details. Only
+    /// the screen layout sets it (a criterion's summary); [`build`] keeps
+    /// the summary in the text.
+    pub summary: Option<String>,
     pub details: Vec<String>,
 }
 
@@ -112,16 +135,6 @@ pub fn view_word(view: View) -> &'static str {
 pub fn build(report: &Report) -> Document {
     let clinician = report.view == View::Clinician;
     let mut blocks = Vec::new();
-    let crisis = crisis_block(&report.crisis_resources);
-
-    // Urgent, or a positive screen of unknown acuity: crisis resources
-    // straight under the title, before anything else. The title stays first
-    // so every format opens with its one top-level heading (Markdown h1, the
-    // PDF's H1 tag).
-    blocks.push(Block::Title(title(report)));
-    if report.crisis_first() {
-        blocks.push(crisis.clone());
-    }
     blocks.push(Block::Meta(meta_lines(report)));
 
     if report.urgent && clinician {
@@ -176,6 +189,7 @@ pub fn build(report: &Report) -> Document {
                     strong(format!("{}: {}.", c.id.title(), c.status.words())),
                     plain(format!(" {}", c.summary)),
                 ],
+                summary: None,
                 // Evidence (question ids and answers) is for the clinician;
                 // the client copy keeps to plain sentences, as on screen.
                 details: if clinician {
@@ -229,10 +243,7 @@ pub fn build(report: &Report) -> Document {
         blocks.push(Block::Heading("Device".into()));
         let (overall, _) = crate::device::render::rating_words(device.overall);
         blocks.push(Block::Paragraph(vec![plain("Overall: "), strong(overall)]));
-        let notable: Vec<Item> = device
-            .items
-            .iter()
-            .filter(|i| matches!(i.rating, DeviceRating::Caution | DeviceRating::Problem))
+        let notable: Vec<Item> = notable_device_items(device)
             .map(|i| {
                 let (words, _) = crate::device::render::rating_words(i.rating);
                 Item {
@@ -240,6 +251,7 @@ pub fn build(report: &Report) -> Document {
                         strong(format!("{}: {words}.", i.label)),
                         plain(format!(" {}", i.found)),
                     ],
+                    summary: None,
                     details: vec![i.advice.clone()],
                 }
             })
@@ -255,23 +267,333 @@ pub fn build(report: &Report) -> Document {
     blocks.push(Block::Heading("Answers".into()));
     blocks.extend(answer_blocks(report));
 
-    if !report.crisis_first() {
-        blocks.push(crisis);
+    // The title stays first so every format opens with its one top-level
+    // heading (Markdown h1, the PDF's H1 tag).
+    Document {
+        title: title(report),
+        blocks: with_crisis_and_closing(
+            report,
+            vec![Block::Title(title(report))],
+            vec![crisis_block(&report.crisis_resources)],
+            blocks,
+            report.view,
+        ),
     }
-    blocks.push(Block::Note(
-        if clinician {
+}
+
+/// The order both layouts share: `opening`, then the crisis resources when
+/// they come first (urgent, or a positive screen of unknown acuity), the
+/// body, the crisis resources otherwise (they always appear), and the
+/// closing sentence for `closing_view`.
+fn with_crisis_and_closing(
+    report: &Report,
+    opening: Vec<Block>,
+    crisis: Vec<Block>,
+    body: Vec<Block>,
+    closing_view: View,
+) -> Vec<Block> {
+    let mut blocks = opening;
+    if report.crisis_first() {
+        blocks.extend(crisis);
+        blocks.extend(body);
+    } else {
+        blocks.extend(body);
+        blocks.extend(crisis);
+    }
+    blocks.push(Block::Note(closing_sentence(closing_view).into()));
+    blocks
+}
+
+/// The last words of every report: a recommendation, never a decision.
+pub fn closing_sentence(view: View) -> &'static str {
+    match view {
+        View::Clinician => {
             "This is a recommendation to talk through with the client, not a decision. Their \
              view matters, and you can choose differently together."
-        } else {
+        }
+        View::Client => {
             "This is a recommendation to talk through with your therapist, not a decision. \
              Your view matters, and you can choose differently together."
         }
-        .into(),
-    ));
-    Document {
-        title: title(report),
-        blocks,
     }
+}
+
+/// The device findings worth a mention: those rated "worth a look" or a
+/// problem. Fine and unknown items are left to the device check itself.
+pub fn notable_device_items(device: &DeviceReport) -> impl Iterator<Item = &DeviceItem> {
+    device
+        .items
+        .iter()
+        .filter(|i| matches!(i.rating, DeviceRating::Caution | DeviceRating::Problem))
+}
+
+/// The session plan entries that say something, in the plan's order: each
+/// prompt's words (its id when the bank no longer has it) and the trimmed
+/// answer. Empty entries are left out.
+pub fn plan_entries(plan: &SessionPlan) -> Vec<(String, String)> {
+    plan.fields()
+        .into_iter()
+        .filter_map(|(id, value)| {
+            let value = value?.trim().to_string();
+            if value.is_empty() {
+                return None;
+            }
+            let prompt = bank()
+                .plan
+                .prompts
+                .iter()
+                .find(|p| p.id == id)
+                .map_or(id, |p| p.text.as_str());
+            Some((prompt.to_string(), value))
+        })
+        .collect()
+}
+
+/// How many questions the client skipped.
+pub fn skipped_count(report: &Report) -> usize {
+    report.answers.values().filter(|a| *a == SKIPPED).count()
+}
+
+/// Heading of the report on screen.
+pub const SCREEN_TITLE: &str = "Your readiness report";
+
+/// The shorter layout shown on screen at the end of a check (and by `report
+/// --format terminal`): the recommendation in the client's words, what was
+/// looked at with the answers behind it in the question's own words, what
+/// could help, the connection's rating and reasons, the device findings, the
+/// plan, the clinic's number for a dropped call, and the skipped count; the
+/// full answers are in the saved formats.
+pub fn screen(report: &Report) -> Document {
+    let clinician = report.view == View::Clinician;
+    let mut blocks = vec![Block::Title(SCREEN_TITLE.into())];
+    if let Some(reference) = &report.client_ref {
+        blocks.push(Block::Meta(vec![format!("Client: {reference}")]));
+    }
+    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    let screen_line: String = risk_screen_line(report)
+        .iter()
+        .map(|span| span.text.as_str())
+        .collect();
+    blocks.push(Block::Paragraph(vec![plain(screen_line)]));
+
+    blocks.push(Block::Heading("What was looked at".into()));
+    blocks.push(Block::Bullets(
+        report
+            .criteria
+            .iter()
+            .map(|c| Item {
+                text: vec![
+                    strong(c.id.title()),
+                    plain(": "),
+                    toned(c.status.words(), status_tone(c.status)),
+                ],
+                summary: Some(c.summary.clone()),
+                // The evidence is for the therapist's copy; the client copy
+                // keeps to plain sentences.
+                details: if clinician {
+                    c.evidence.iter().map(|e| readable_evidence(e)).collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect(),
+    ));
+
+    if !report.adjustments.is_empty() {
+        blocks.push(Block::Heading("What could help".into()));
+        blocks.push(Block::Bullets(
+            report
+                .adjustments
+                .iter()
+                .map(|a| item(vec![plain(&a.text)]))
+                .collect(),
+        ));
+    }
+
+    blocks.extend(screen_connection(report));
+    if let Some(device) = &report.device {
+        blocks.extend(screen_device(device));
+    }
+
+    if let Some(plan) = &report.session_plan {
+        blocks.push(Block::Heading("Your session plan".into()));
+        blocks.push(Block::Bullets(
+            plan_entries(plan)
+                .into_iter()
+                .map(|(prompt, value)| item(vec![plain(format!("{prompt} ")), strong(value)]))
+                .collect(),
+        ));
+    }
+
+    blocks.extend(screen_notes(report));
+
+    Document {
+        title: SCREEN_TITLE.into(),
+        // The screen keeps the client's closing words in either copy, as it
+        // always has; the clinician's wording is in the saved formats.
+        blocks: with_crisis_and_closing(
+            report,
+            Vec::new(),
+            screen_crisis_blocks(&report.crisis_resources),
+            blocks,
+            View::Client,
+        ),
+    }
+}
+
+/// The connection on screen: where the figures came from, the rating and
+/// its reasons (the figures themselves are in the saved formats).
+fn screen_connection(report: &Report) -> Vec<Block> {
+    let mut blocks = vec![Block::Heading("Your connection".into())];
+    if let Some(source) = &report.network_source {
+        blocks.push(Block::Meta(vec![source.words()]));
+    }
+    match &report.network {
+        Some(n) => {
+            blocks.push(Block::Paragraph(vec![plain(format!(
+                "For a one-to-one video call: {}.",
+                n.video.rating.as_str()
+            ))]));
+            blocks.push(Block::Bullets(
+                n.video
+                    .reasons
+                    .iter()
+                    .map(|r| item(vec![plain(r)]))
+                    .collect(),
+            ));
+        }
+        None => blocks.push(Block::Paragraph(vec![plain(format!(
+            "Not measured: {}.",
+            report
+                .network_reason
+                .as_deref()
+                .unwrap_or("the connection was not tested")
+        ))])),
+    }
+    blocks
+}
+
+/// The device on screen: the overall rating and what is found for each
+/// notable item (the advice is in the saved formats and under What could help).
+fn screen_device(device: &DeviceReport) -> Vec<Block> {
+    let (overall, tone) = crate::device::render::rating_words(device.overall);
+    vec![
+        Block::Heading("Your device".into()),
+        Block::Paragraph(vec![plain("Overall: "), toned(overall, tone)]),
+        Block::Bullets(
+            notable_device_items(device)
+                .map(|i| item(vec![plain(format!("{}: {}", i.label, i.found))]))
+                .collect(),
+        ),
+    ]
+}
+
+/// The lines before the crisis resources on screen: the clinic's number for
+/// a dropped call, the skipped count, and what the client copy leaves out.
+fn screen_notes(report: &Report) -> Vec<Block> {
+    let mut blocks = Vec::new();
+    if let Some(clinic) = &report.clinic
+        && let Some(phone) = &clinic.dropped_call_phone
+    {
+        let who = clinic.name.as_deref().unwrap_or("the clinic");
+        blocks.push(Block::Paragraph(vec![
+            plain(format!("If a video call drops, you can ring {who} on ")),
+            strong(phone),
+            plain("."),
+        ]));
+    }
+    let skipped = skipped_count(report);
+    if skipped > 0 {
+        blocks.push(Block::Paragraph(vec![plain(format!(
+            "{skipped} question{} skipped. That is fine: a skipped question is never counted \
+             as a no.",
+            if skipped == 1 { " was" } else { "s were" }
+        ))]));
+    }
+    if report.view == View::Client {
+        blocks.push(Block::Note(
+            "Saved reports also list each answer. This copy leaves out the answers about how \
+             you have been feeling; the full copy for your therapist includes them."
+                .into(),
+        ));
+    }
+    blocks
+}
+
+/// What a criterion's status means, for colour: "met" points away from video.
+fn status_tone(status: Status) -> Tone {
+    match status {
+        Status::Met => Tone::Concern,
+        Status::NotMet => Tone::Good,
+        Status::Unknown => Tone::Neutral,
+    }
+}
+
+/// Evidence that restates an answer ("privacy.space = none (…)") in the
+/// question's own words, as a person reads it on screen; other evidence
+/// (scores, measurements) as written.
+fn readable_evidence(evidence: &str) -> String {
+    let Some((id, answer)) = evidence.split_once(" = ") else {
+        return evidence.to_string();
+    };
+    let Some(q) = bank().question(id) else {
+        return evidence.to_string();
+    };
+    let answer = answer.split_whitespace().next().unwrap_or(answer);
+    let shown = if answer == SKIPPED {
+        "skipped"
+    } else {
+        q.answer_label(answer)
+    };
+    format!("{} — {shown}", q.text)
+}
+
+/// The crisis resources on screen: the emergency line first, then the
+/// support lines as a list under the callout.
+fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
+    let (emergency, support) = crisis_kinds(resources);
+    let mut lines: Vec<Inline> = emergency
+        .iter()
+        .map(|r| {
+            vec![plain(format!(
+                "If you are in immediate danger, {}.",
+                r.contact
+            ))]
+        })
+        .collect();
+    if support.is_empty() {
+        return vec![Block::Callout {
+            title: CRISIS_TITLE.into(),
+            lines,
+        }];
+    }
+    lines.push(vec![plain("To talk to someone now:")]);
+    let support = support
+        .iter()
+        .map(|r| {
+            let hours = r
+                .hours
+                .as_deref()
+                .map(|h| format!(", {h}"))
+                .unwrap_or_default();
+            item(vec![
+                strong(&r.name),
+                plain(format!(": {}{hours}", r.contact)),
+            ])
+        })
+        .collect();
+    vec![
+        Block::Callout {
+            title: CRISIS_TITLE.into(),
+            lines,
+        },
+        Block::Bullets(support),
+    ]
+}
+
+/// Emergency lines and support lines, each in the data file's order.
+fn crisis_kinds(resources: &[CrisisResource]) -> (Vec<&CrisisResource>, Vec<&CrisisResource>) {
+    resources.iter().partition(|r| r.kind == "emergency")
 }
 
 /// The ASQ result, credited to the NIMH: in a clinician's words in the
@@ -399,6 +721,7 @@ fn clinician_summary(report: &Report) -> String {
 fn item(text: Inline) -> Item {
     Item {
         text,
+        summary: None,
         details: Vec::new(),
     }
 }
@@ -439,14 +762,14 @@ fn meta_lines(report: &Report) -> Vec<String> {
 /// The crisis resources: the emergency line first, then who to talk to.
 fn crisis_block(resources: &[CrisisResource]) -> Block {
     let mut lines = Vec::new();
-    for r in resources.iter().filter(|r| r.kind == "emergency") {
+    let (emergency, support) = crisis_kinds(resources);
+    for r in emergency {
         lines.push(vec![
             plain("If you are in immediate danger, "),
             strong(&r.contact),
             plain("."),
         ]);
     }
-    let support: Vec<_> = resources.iter().filter(|r| r.kind != "emergency").collect();
     if !support.is_empty() {
         lines.push(vec![plain("To talk to someone now:")]);
         for r in support {
@@ -560,22 +883,9 @@ fn plan_blocks(plan: Option<&SessionPlan>) -> Vec<Block> {
             "No session plan was made this time. It can be made together at the first session.",
         )])];
     };
-    let items: Vec<Item> = plan
-        .fields()
-        .iter()
-        .filter_map(|(id, value)| {
-            let value = value.as_deref()?.trim();
-            if value.is_empty() {
-                return None;
-            }
-            let prompt = bank()
-                .plan
-                .prompts
-                .iter()
-                .find(|p| p.id == *id)
-                .map_or(*id, |p| p.text.as_str());
-            Some(item(vec![plain(format!("{prompt} — ")), strong(value)]))
-        })
+    let items: Vec<Item> = plan_entries(plan)
+        .into_iter()
+        .map(|(prompt, value)| item(vec![plain(format!("{prompt} — ")), strong(value)]))
         .collect();
     if items.is_empty() {
         return vec![Block::Paragraph(vec![plain(
@@ -591,7 +901,7 @@ fn answer_blocks(report: &Report) -> Vec<Block> {
     let bank = bank();
     let clinician = report.view == View::Clinician;
     let mut blocks = Vec::new();
-    let skipped = report.answers.values().filter(|a| *a == SKIPPED).count();
+    let skipped = skipped_count(report);
     blocks.push(Block::Paragraph(vec![plain(match skipped {
         0 => "No question was skipped.".to_string(),
         1 => "1 question was skipped. A skipped question is never counted as a no.".to_string(),

@@ -10,11 +10,13 @@ pub mod encrypt;
 pub mod fhir;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod html;
 pub mod input;
 pub mod markdown;
 pub mod model;
 pub mod pdf;
 pub mod render;
+pub mod saving;
 pub mod schema;
 pub mod summary;
 pub mod terminal;

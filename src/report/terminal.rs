@@ -1,188 +1,76 @@
 //! The report as shown on screen at the end of `check` (and by `report
-//! --format terminal`). Crisis resources come first when the report is urgent,
-//! and always appear; words carry every meaning, colour only repeats it.
-use crate::assessment::Status;
-use crate::device::DeviceRating;
-use crate::questionnaire::{SKIPPED, bank};
-use crate::report::View;
-use crate::term::{Style, Tone};
+//! --format terminal`): a drawer of [`document::screen`], which decides what
+//! is shown and in which order (crisis resources first when urgent, and
+//! always present). Words carry every meaning; colour only repeats it.
+use crate::term::Style;
 
 use super::Report;
-
-fn status_tone(status: Status) -> Tone {
-    match status {
-        Status::Met => Tone::Concern,
-        Status::NotMet => Tone::Good,
-        Status::Unknown => Tone::Neutral,
-    }
-}
+use super::document::{self, Block, Document, Inline};
 
 pub fn render(report: &Report, style: Style) -> String {
+    draw(&document::screen(report), style)
+}
+
+/// Headings as the rest of the screen draws them; one blank line after each
+/// paragraph, list and callout, except that a paragraph or callout that
+/// introduces a list sits right above it.
+fn draw(doc: &Document, style: Style) -> String {
     let mut out = String::new();
-    let crisis = crate::crisis::render(&report.crisis_resources, style);
-    if report.crisis_first() {
-        out.push_str(&crisis);
-        out.push('\n');
-    }
-    out.push_str(&style.heading("Your readiness report"));
-    if let Some(reference) = &report.client_ref {
-        out.push_str(&format!("Client: {reference}\n"));
-    }
-    out.push_str(&format!("{}\n\n", report.headline));
-    let screen: String = super::document::risk_screen_line(report)
-        .iter()
-        .map(|span| span.text.as_str())
-        .collect();
-    out.push_str(&format!("{screen}\n\n"));
-
-    out.push_str(&style.heading("What was looked at"));
-    for c in &report.criteria {
-        out.push_str(&format!(
-            "{} {}: {}\n    {}\n",
-            style.bullet(),
-            style.bold(c.id.title()),
-            style.tone(c.status.words(), status_tone(c.status)),
-            c.summary
-        ));
-        // The evidence (question ids and answers) is for the therapist's copy;
-        // the client copy keeps to plain sentences.
-        if report.view == View::Clinician {
-            for e in &c.evidence {
-                out.push_str(&format!("      {}\n", style.dim(&readable_evidence(e))));
+    for (index, block) in doc.blocks.iter().enumerate() {
+        let introduces_list = matches!(doc.blocks.get(index + 1), Some(Block::Bullets(_)));
+        let gap = if introduces_list { "" } else { "\n" };
+        match block {
+            Block::Title(t) | Block::Heading(t) | Block::Subheading(t) => {
+                out.push_str(&style.heading(t))
             }
-        }
-    }
-    out.push('\n');
-
-    if !report.adjustments.is_empty() {
-        out.push_str(&style.heading("What could help"));
-        for a in &report.adjustments {
-            out.push_str(&format!("{} {}\n", style.bullet(), a.text));
-        }
-        out.push('\n');
-    }
-
-    out.push_str(&style.heading("Your connection"));
-    if let Some(source) = &report.network_source {
-        out.push_str(&format!("{}\n", source.words()));
-    }
-    match &report.network {
-        Some(n) => {
-            let rating = n.video.rating.as_str();
-            out.push_str(&format!("For a one-to-one video call: {rating}.\n"));
-            for reason in &n.video.reasons {
-                out.push_str(&format!("{} {reason}\n", style.bullet()));
+            Block::Meta(lines) => {
+                for line in lines {
+                    out.push_str(&format!("{line}\n"));
+                }
             }
+            Block::Paragraph(text) => out.push_str(&format!("{}\n{gap}", inline(text, style))),
+            Block::Bullets(items) => {
+                // The list under a callout is part of it, so it is indented.
+                let under_callout = index
+                    .checked_sub(1)
+                    .is_some_and(|i| matches!(doc.blocks[i], Block::Callout { .. }));
+                let indent = if under_callout { "  " } else { "" };
+                for item in items {
+                    let text = inline(&item.text, style);
+                    out.push_str(&format!("{indent}{} {text}\n", style.bullet()));
+                    if let Some(summary) = &item.summary {
+                        out.push_str(&format!("    {summary}\n"));
+                    }
+                    for detail in &item.details {
+                        out.push_str(&format!("      {}\n", style.dim(detail)));
+                    }
+                }
+                out.push('\n');
+            }
+            Block::Callout { title, lines } => {
+                out.push_str(&style.heading(title));
+                for line in lines {
+                    out.push_str(&format!("{}\n", inline(line, style)));
+                }
+                out.push_str(gap);
+            }
+            Block::Note(t) => out.push_str(&format!("{}\n\n", style.dim(t))),
         }
-        None => out.push_str(&format!(
-            "Not measured: {}.\n",
-            report
-                .network_reason
-                .as_deref()
-                .unwrap_or("the connection was not tested")
-        )),
     }
-    out.push('\n');
-
-    if let Some(device) = &report.device {
-        out.push_str(&style.heading("Your device"));
-        let (overall, tone) = crate::device::render::rating_words(device.overall);
-        out.push_str(&format!("Overall: {}\n", style.tone(overall, tone)));
-        for item in device
-            .items
-            .iter()
-            .filter(|i| matches!(i.rating, DeviceRating::Caution | DeviceRating::Problem))
-        {
-            out.push_str(&format!(
-                "{} {}: {}\n",
-                style.bullet(),
-                item.label,
-                item.found
-            ));
-        }
-        out.push('\n');
-    }
-
-    if let Some(plan) = &report.session_plan {
-        out.push_str(&style.heading("Your session plan"));
-        let bank = bank();
-        for (id, value) in plan.fields() {
-            let Some(value) = value else { continue };
-            let text = bank
-                .plan
-                .prompts
-                .iter()
-                .find(|p| p.id == id)
-                .map_or(id, |p| p.text.as_str());
-            out.push_str(&format!(
-                "{} {text} {}\n",
-                style.bullet(),
-                style.bold(&value)
-            ));
-        }
-        out.push('\n');
-    }
-
-    if let Some(phone) = report
-        .clinic
-        .as_ref()
-        .and_then(|c| c.dropped_call_phone.as_ref())
-    {
-        let who = report
-            .clinic
-            .as_ref()
-            .and_then(|c| c.name.as_deref())
-            .unwrap_or("the clinic");
-        out.push_str(&format!(
-            "If a video call drops, you can ring {who} on {}.\n\n",
-            style.bold(phone)
-        ));
-    }
-
-    let skipped = report.answers.values().filter(|a| *a == SKIPPED).count();
-    if skipped > 0 {
-        out.push_str(&format!(
-            "{skipped} question{} skipped. That is fine: a skipped question is never counted as a no.\n\n",
-            if skipped == 1 { " was" } else { "s were" }
-        ));
-    }
-    if report.view == View::Client {
-        out.push_str(&style.dim(
-            "Saved reports also list each answer. This copy leaves out the answers about how \
-             you have been feeling; the full copy for your therapist includes them.",
-        ));
-        out.push_str("\n\n");
-    }
-
-    if !report.crisis_first() {
-        out.push_str(&crisis);
-        out.push('\n');
-    }
-    out.push_str(&style.dim(
-        "This is a recommendation to talk through with your therapist, not a decision. \
-         Your view matters, and you can choose differently together.",
-    ));
+    out.truncate(out.trim_end().len());
     out.push('\n');
     out
 }
 
-/// Evidence that restates an answer ("privacy.space = none (…)") in the
-/// question's own words, as a person reads it on screen; other evidence
-/// (scores, measurements) as written.
-fn readable_evidence(evidence: &str) -> String {
-    let Some((id, answer)) = evidence.split_once(" = ") else {
-        return evidence.to_string();
-    };
-    let Some(q) = bank().question(id) else {
-        return evidence.to_string();
-    };
-    let answer = answer.split_whitespace().next().unwrap_or(answer);
-    let shown = if answer == SKIPPED {
-        "skipped"
-    } else {
-        q.answer_label(answer)
-    };
-    format!("{} — {shown}", q.text)
+fn inline(spans: &Inline, style: Style) -> String {
+    spans
+        .iter()
+        .map(|span| match span.tone {
+            Some(tone) => style.tone(&span.text, tone),
+            None if span.strong => style.bold(&span.text),
+            None => span.text.clone(),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -234,6 +122,25 @@ mod tests {
             text.contains("questions were skipped. That is fine"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_screen_and_the_saved_formats_show_the_same_plan_entries() {
+        let mut r = report(&[]);
+        r.session_plan = Some(crate::questionnaire::SessionPlan {
+            place: Some("  the green armchair ".into()),
+            pause_signal: Some("   ".into()),
+            ..Default::default()
+        });
+        let screen = render(&r, plain());
+        let saved = crate::report::text::render(&r);
+        for text in [&screen, &saved] {
+            assert!(text.contains("the green armchair\n"), "{text}");
+            assert!(
+                !text.contains("show your therapist that you need a pause"),
+                "a blank entry is left out: {text}"
+            );
+        }
     }
 
     #[test]

@@ -1,34 +1,11 @@
 //! `check --answers FILE` (intake coordinators): every outcome from the example
 //! answers, the JSON contract, private files, and input errors with exit code 2.
-use assert_cmd::Command;
+use crate::report_support::{answers_path, check_answers, cmd};
 use serde_json::Value;
 
-fn cmd() -> Command {
-    let mut c = Command::cargo_bin("session-ready").unwrap();
-    c.env_remove("NO_COLOR")
-        .env_remove("SESSION_READY_PLAIN")
-        .env("LANG", "C.UTF-8");
-    c
-}
-
-fn example(name: &str) -> String {
-    format!(
-        "{}/examples/answers/{name}.json",
-        env!("CARGO_MANIFEST_DIR")
-    )
-}
-
 fn report_json(name: &str, extra: &[&str]) -> Value {
-    let out = cmd()
-        .args([
-            "check",
-            "--no-network",
-            "--no-device",
-            "--format",
-            "json",
-            "--answers",
-        ])
-        .arg(example(name))
+    let out = check_answers(&answers_path(name))
+        .args(["--format", "json"])
         .args(extra)
         .assert()
         .success();
@@ -144,17 +121,8 @@ fn the_screen_shows_the_client_copy_and_a_file_gets_the_clinician_copy() {
     assert!(screen["answers"].get("risk.asq1").is_none());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client.json");
-    cmd()
-        .args([
-            "check",
-            "--no-network",
-            "--no-device",
-            "--format",
-            "json",
-            "--answers",
-        ])
-        .arg(example("urgent"))
-        .arg("--output")
+    check_answers(&answers_path("urgent"))
+        .args(["--format", "json", "--output"])
         .arg(&path)
         .assert()
         .success();
@@ -171,15 +139,8 @@ fn the_screen_shows_the_client_copy_and_a_file_gets_the_clinician_copy() {
 
 #[test]
 fn the_terminal_report_puts_crisis_resources_first_when_urgent() {
-    let out = cmd()
-        .args([
-            "--plain",
-            "check",
-            "--no-network",
-            "--no-device",
-            "--answers",
-        ])
-        .arg(example("urgent"))
+    let out = check_answers(&answers_path("urgent"))
+        .arg("--plain")
         .assert()
         .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
@@ -192,16 +153,8 @@ fn region_flag_overrides_the_file() {
     let r = report_json("urgent", &["--region", "nz"]);
     assert_eq!(r["region"], "NZ");
     assert!(r["crisis_resources"].to_string().contains("1737"));
-    cmd()
-        .args([
-            "check",
-            "--no-network",
-            "--no-device",
-            "--region",
-            "Britain",
-            "--answers",
-        ])
-        .arg(example("urgent"))
+    check_answers(&answers_path("urgent"))
+        .args(["--region", "Britain"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
@@ -212,10 +165,8 @@ fn region_flag_overrides_the_file() {
 #[test]
 fn unknown_region_codes_are_refused_naming_the_valid_ones() {
     for code in ["XX", "ZZ", "es"] {
-        let out = cmd()
-            .args(["check", "--no-network", "--no-device", "--region", code])
-            .arg("--answers")
-            .arg(example("urgent"))
+        let out = check_answers(&answers_path("urgent"))
+            .args(["--region", code])
             .assert()
             .code(2);
         let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
@@ -238,11 +189,7 @@ fn answers_error(content: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("client-17.json");
     std::fs::write(&path, content).unwrap();
-    let out = cmd()
-        .args(["check", "--no-network", "--no-device", "--answers"])
-        .arg(&path)
-        .assert()
-        .code(2);
+    let out = check_answers(&path).assert().code(2);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(err.contains("client-17.json"), "the file is named: {err}");
     assert!(out.get_output().stdout.is_empty(), "no report on bad input");
@@ -275,13 +222,7 @@ fn malformed_answers_files_are_explained_with_exit_code_2() {
 
 #[test]
 fn a_missing_answers_file_is_an_input_error() {
-    cmd()
-        .args([
-            "check",
-            "--no-network",
-            "--answers",
-            "/nonexistent/answers.json",
-        ])
+    check_answers(std::path::Path::new("/nonexistent/answers.json"))
         .assert()
         .code(2)
         .stderr(predicates::str::contains("/nonexistent/answers.json"));
@@ -359,21 +300,13 @@ fn region_comes_from_the_flag_then_the_answers_file_then_the_clinic_file() {
 fn the_client_reference_is_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
     let mut answers: Value =
-        serde_json::from_str(&std::fs::read_to_string(example("urgent")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(answers_path("urgent")).unwrap()).unwrap();
     answers["client_ref"] = "RC-1043 (file)".into();
     let path = dir.path().join("answers.json");
     std::fs::write(&path, answers.to_string()).unwrap();
     let run = |format: &str, extra: &[&str]| -> Vec<u8> {
-        let out = cmd()
-            .args([
-                "check",
-                "--no-network",
-                "--no-device",
-                "--view",
-                "clinician",
-            ])
-            .args(["--format", format, "--answers"])
-            .arg(&path)
+        let out = check_answers(&path)
+            .args(["--view", "clinician", "--format", format])
             .args(extra)
             .assert()
             .success();
@@ -423,9 +356,7 @@ fn the_client_reference_is_in_every_format() {
 #[test]
 fn a_client_reference_that_cannot_be_printed_is_refused_with_exit_code_2() {
     for bad in ["", "   ", "a\u{1b}[2Jb", "x\u{202e}y", &"9".repeat(41)] {
-        let out = cmd()
-            .args(["check", "--no-network", "--no-device", "--answers"])
-            .arg(example("video-suitable"))
+        let out = check_answers(&answers_path("video-suitable"))
             .args(["--client-ref", bad])
             .assert()
             .code(2);
@@ -471,7 +402,7 @@ fn a_saved_connection_test_reaches_the_report_with_its_age() {
     let fresh = saved_network(dir.path(), 2);
     let out = cmd()
         .args(["check", "--no-device", "--format", "json", "--answers"])
-        .arg(example("video-suitable"))
+        .arg(answers_path("video-suitable"))
         .arg("--network")
         .arg(&fresh)
         .assert()
@@ -500,7 +431,7 @@ fn a_saved_connection_test_reaches_the_report_with_its_age() {
                 format,
             ])
             .arg("--answers")
-            .arg(example("video-suitable"))
+            .arg(answers_path("video-suitable"))
             .arg("--network")
             .arg(&stale)
             .assert()
@@ -523,7 +454,7 @@ fn a_saved_connection_test_that_cannot_be_right_is_refused_with_exit_code_2() {
         ("not JSON", "{\"server\": ".to_string()),
         (
             "a report, not a test",
-            std::fs::read_to_string(example("urgent")).unwrap(),
+            std::fs::read_to_string(answers_path("urgent")).unwrap(),
         ),
     ];
     let mut negative = good.clone();
@@ -540,7 +471,7 @@ fn a_saved_connection_test_that_cannot_be_right_is_refused_with_exit_code_2() {
         std::fs::write(&path, content).unwrap();
         let out = cmd()
             .args(["check", "--no-device", "--format", "json", "--answers"])
-            .arg(example("video-suitable"))
+            .arg(answers_path("video-suitable"))
             .arg("--network")
             .arg(&path)
             .assert()
@@ -552,7 +483,7 @@ fn a_saved_connection_test_that_cannot_be_right_is_refused_with_exit_code_2() {
     // --network and --no-network contradict each other.
     cmd()
         .args(["check", "--no-network", "--network", "x.json", "--answers"])
-        .arg(example("video-suitable"))
+        .arg(answers_path("video-suitable"))
         .assert()
         .code(2);
 }
@@ -578,11 +509,8 @@ fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
     let path = dir.path().join("client.json");
     std::fs::write(&path, "an earlier report").unwrap();
     let run = |extra: &[&str]| {
-        cmd()
-            .args(["check", "--no-network", "--no-device", "--format", "json"])
-            .arg("--answers")
-            .arg(example("urgent"))
-            .arg("--output")
+        check_answers(&answers_path("urgent"))
+            .args(["--format", "json", "--output"])
             .arg(&path)
             .args(extra)
             .assert()

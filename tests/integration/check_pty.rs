@@ -7,170 +7,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use crate::net_support::ENV_TO_CLEAR;
+use crate::pty_support::*;
 use crate::wire_support::{Wire, find, lowercase};
-use expectrl::process::unix::WaitStatus;
-use expectrl::{Eof, Expect, Session};
-
-const DOWN: &str = "\x1b[B";
-const ESC: &str = "\x1b";
-const CTRL_C: &str = "\x03";
-
-/// The setup and privacy questions, when "I live on my own" needs no follow-up.
-/// Each needle is from the start of its question, which is never wrapped,
-/// even at 60 columns.
-const SETUP_AND_PRIVACY: [&str; 5] = [
-    "How will this device be connected",
-    "If a video call drops, is there a phone",
-    "Is there a place at home",
-    "closest to your home",
-    "headphones or earbuds",
-];
-
-/// The contact-with-people questions (needles from the start of each).
-const ISOLATION: [&str; 5] = [
-    "lack companionship",
-    "feel left out",
-    "isolated from others",
-    "In a usual week",
-    "Would meeting your therapist in person",
-];
-
-struct Client {
-    session: expectrl::session::OsSession,
-    _home: tempfile::TempDir,
-    dir: PathBuf,
-}
-
-impl Client {
-    fn start(dir: &Path, extra: &[&str]) -> Client {
-        Client::launch(dir, &["--no-network"], extra)
-    }
-
-    /// With the connection test, against `wire` (a recording relay to `serve`).
-    fn start_measured(dir: &Path, wire: &Wire, extra: &[&str]) -> Client {
-        let server = wire.server_url();
-        let stun = wire.stun.to_string();
-        Client::launch(dir, &["--server", &server, "--stun", &stun], extra)
-    }
-
-    fn launch(dir: &Path, network: &[&str], extra: &[&str]) -> Client {
-        Client::launch_sized(dir, (100, 40), Some("GB"), network, extra)
-    }
-
-    /// Without the connection test, in a terminal of `cols` x `rows`.
-    fn start_sized(dir: &Path, size: (u16, u16), extra: &[&str]) -> Client {
-        Client::launch_sized(dir, size, Some("GB"), &["--no-network"], extra)
-    }
-
-    /// With no region from a flag, a file or the locale (LANG=C.UTF-8, as on
-    /// many Linux systems): the check asks the client.
-    fn start_unknown_region(dir: &Path, size: (u16, u16), extra: &[&str]) -> Client {
-        Client::launch_sized(dir, size, None, &["--no-network"], extra)
-    }
-
-    fn launch_sized(
-        dir: &Path,
-        size: (u16, u16),
-        region: Option<&str>,
-        network: &[&str],
-        extra: &[&str],
-    ) -> Client {
-        let home = tempfile::tempdir().unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
-        cmd.args(["check", "--no-device"]);
-        match region {
-            Some(region) => {
-                cmd.args(["--region", region]);
-            }
-            None => {
-                cmd.env("LANG", "C.UTF-8")
-                    .env_remove("LC_ALL")
-                    .env_remove("LC_MESSAGES");
-            }
-        }
-        cmd.args(network)
-            .arg("--draft")
-            .arg(dir.join("draft.json"))
-            .args(extra)
-            .current_dir(dir)
-            .env("HOME", home.path())
-            .env("TERM", "xterm-256color");
-        for var in ENV_TO_CLEAR {
-            cmd.env_remove(var);
-        }
-        let mut session = Session::spawn(cmd).unwrap();
-        session
-            .get_process_mut()
-            .set_window_size(size.0, size.1)
-            .unwrap();
-        session.set_expect_timeout(Some(Duration::from_secs(10)));
-        Client {
-            session,
-            _home: home,
-            dir: dir.to_path_buf(),
-        }
-    }
-
-    fn wait_for(&mut self, text: &str) {
-        if let Err(e) = self.session.expect(text) {
-            panic!("waiting for {text:?}: {e}");
-        }
-    }
-
-    /// Wait for `text`, then type `keys` and press Enter.
-    fn answer(&mut self, text: &str, keys: &str) {
-        self.wait_for(text);
-        // Let the prompt finish drawing before typing, as a person would.
-        std::thread::sleep(Duration::from_millis(60));
-        self.session.send(keys).unwrap();
-        std::thread::sleep(Duration::from_millis(30));
-        self.session.send("\r").unwrap();
-    }
-
-    /// The same keys for each question in turn.
-    fn answer_each(&mut self, questions: &[&str], keys: &str) {
-        for question in questions {
-            self.answer(question, keys);
-        }
-    }
-
-    fn send(&mut self, keys: &str) {
-        std::thread::sleep(Duration::from_millis(60));
-        self.session.send(keys).unwrap();
-    }
-
-    /// Everything printed until the program ends, and its exit code.
-    fn finish(mut self) -> (String, i32) {
-        let rest = self.session.expect(Eof).unwrap();
-        let text = String::from_utf8_lossy(rest.as_bytes()).to_string();
-        let code = match self.session.get_process().wait().unwrap() {
-            WaitStatus::Exited(_, code) => code,
-            other => panic!("ended by {other:?}"),
-        };
-        (text, code)
-    }
-
-    fn draft(&self) -> PathBuf {
-        self.dir.join("draft.json")
-    }
-}
-
-/// The text after the last clear-screen: what is left readable on the screen.
-fn last_screen(output: &str) -> &str {
-    output.rsplit("\x1b[3J").next().unwrap_or(output)
-}
-
-fn json(path: &Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
+use expectrl::Expect;
 
 #[test]
 fn a_client_answers_skips_goes_back_and_saves_the_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     c.answer("How will this device be connected", "1"); // wired
     // Go back and change it with the arrow keys: down once to Wi-Fi.
     c.answer("is there a phone your therapist could call", "b");
@@ -239,8 +84,7 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
 fn pause_and_resume_exactly_where_the_client_left() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "2");
+    c.begin(true);
     c.answer("How will this device be connected", "3");
     c.answer("is there a phone your therapist could call", "p");
     let draft_path = c.draft();
@@ -272,10 +116,7 @@ fn pause_and_resume_exactly_where_the_client_left() {
 fn quick_exit_clears_the_screen_and_keeps_nothing_without_consent() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
-    c.answer("How will this device be connected", "2");
-    c.wait_for("is there a phone your therapist could call");
+    c.walk_to_the_backup_phone_question(false, "2");
     c.send(ESC);
     let draft = c.draft();
     let (out, code) = c.finish();
@@ -292,10 +133,7 @@ fn quick_exit_clears_the_screen_and_keeps_nothing_without_consent() {
 fn ctrl_c_stops_with_the_terminal_restored_and_the_draft_intact() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "2");
-    c.answer("How will this device be connected", "1");
-    c.wait_for("is there a phone your therapist could call");
+    c.walk_to_the_backup_phone_question(true, "1");
     c.send(CTRL_C);
     let draft = c.draft();
     let (out, code) = c.finish();
@@ -348,8 +186,7 @@ fn ctrl_c_during_the_connection_test_on_a_terminal_stops_cleanly() {
 fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     c.answer_each(&SETUP_AND_PRIVACY, "1");
     c.answer("Is now still a safe and private time", "s");
     c.answer_each(&ISOLATION, "s");
@@ -391,10 +228,7 @@ fn not_a_safe_time_lets_the_client_leave_gently() {
 fn plain_mode_reads_typed_lines_without_redrawing() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &["--plain"]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
-    c.answer("How will this device be connected", "2");
-    c.wait_for("is there a phone your therapist could call");
+    c.walk_to_the_backup_phone_question(false, "2");
     c.answer("> ", "q");
     let (out, code) = c.finish();
     assert_eq!(code, 0);
@@ -408,10 +242,7 @@ fn sigterm_and_a_closed_terminal_mid_question_leave_the_draft_whole() {
     for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129)] {
         let dir = tempfile::tempdir().unwrap();
         let mut c = Client::start(dir.path(), &[]);
-        c.answer("Is now a safe and private time", "1");
-        c.answer("Should your answers be kept", "2");
-        c.answer("How will this device be connected", "2");
-        c.wait_for("is there a phone your therapist could call");
+        c.walk_to_the_backup_phone_question(true, "2");
         std::thread::sleep(Duration::from_millis(100));
         c.session.get_process_mut().signal(signal).unwrap();
         let draft = c.draft();
@@ -434,18 +265,8 @@ fn a_failed_save_loses_nothing_and_can_be_tried_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     // Through to the end quickly: skip everything, then try to save where it cannot go.
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
-    // Two setup questions and four privacy ones (a skipped space asks about another place).
-    for _ in 0..6 {
-        c.answer("Skip this question", "s");
-    }
-    c.answer("Is now still a safe and private time", "s");
-    for _ in 0..5 {
-        c.answer("Skip this question", "s");
-    }
-    c.answer("Is now still a safe and private time", "s");
-    c.answer("Would you like to make a plan now?", "s");
+    c.begin(false);
+    c.skip_to_the_end();
     c.answer("What would you like to do?", "2");
     c.answer("Where should it be saved?", "/nonexistent-folder/r.json");
     c.wait_for("the folder does not exist");
@@ -471,8 +292,7 @@ fn what_the_client_types_never_crosses_the_wire() {
         "text Perpetua then ring 0161 496 0999",
     ];
     let mut c = Client::start_measured(dir.path(), &wire, &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     c.answer("How will this device be connected", "2");
     c.answer("is there a phone your therapist could call", "1");
     c.answer("without being overheard", "1");
@@ -531,16 +351,7 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     let dir = tempfile::tempdir().unwrap();
     let bin = env!("CARGO_BIN_EXE_session-ready");
     let key = dir.path().join("clinic-key.txt");
-    let out = Command::new(bin)
-        .args(["keygen", "--output"])
-        .arg(&key)
-        .output()
-        .unwrap();
-    let public = String::from_utf8(out.stdout).unwrap();
-    let public = public
-        .split_whitespace()
-        .find(|w| w.starts_with("age1"))
-        .expect("keygen prints the public key");
+    let public = keygen_public(&key);
     std::fs::write(
         dir.path().join("clinic.toml"),
         format!(
@@ -549,8 +360,7 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     )
     .unwrap();
     let mut c = Client::start(dir.path(), &["--clinic", "clinic.toml"]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     for question in [
         "How will this device be connected",
         "is there a phone your therapist could call",
@@ -604,27 +414,6 @@ fn with_a_clinic_file_the_report_is_locked_for_the_clinic() {
     assert_eq!(report["clinic"]["dropped_call_phone"], "020 7946 0000");
 }
 
-/// Presses Enter at every prompt until the check ends; returns everything
-/// printed and the exit code. Every prompt's help line names the quick exit.
-fn press_only_enter(mut c: Client) -> (String, i32) {
-    let mut out = String::new();
-    for _ in 0..200 {
-        match c.session.expect("leaves at once") {
-            Ok(found) => {
-                out.push_str(&String::from_utf8_lossy(found.before()));
-                out.push_str("leaves at once");
-                std::thread::sleep(Duration::from_millis(60));
-                c.session.send("\r").unwrap();
-            }
-            Err(expectrl::Error::Eof) => break,
-            Err(e) => panic!("waiting for a prompt: {e}\n{out}"),
-        }
-    }
-    let (rest, code) = c.finish();
-    out.push_str(&rest);
-    (out, code)
-}
-
 #[test]
 fn enter_alone_never_answers_for_the_client() {
     for size in [(80, 24), (60, 24)] {
@@ -666,8 +455,7 @@ fn enter_alone_never_answers_for_the_client() {
 fn enter_alone_inside_the_risk_part_records_only_skips() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start_sized(dir.path(), (80, 24), &["--format", "json"]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     c.answer_each(&SETUP_AND_PRIVACY[..4], "");
     c.answer("somewhere else you could go", ""); // asked because the space was skipped
     c.answer(SETUP_AND_PRIVACY[4], "");
@@ -704,60 +492,6 @@ fn enter_alone_inside_the_risk_part_records_only_skips() {
     }
     assert_eq!(report["risk_screen"], "incomplete");
     assert_eq!(report["urgent"], false);
-}
-
-/// The rows a terminal of `rows` lines shows at the end: the last screen
-/// after a clear, as the client sees it.
-fn final_rows(output: &str, rows: usize) -> String {
-    let screen = strip_ansi(last_screen(output));
-    let lines: Vec<&str> = screen.lines().collect();
-    lines[lines.len().saturating_sub(rows)..].join("\n")
-}
-
-/// Text without escape sequences (colour, cursor moves).
-fn strip_ansi(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\x1b' {
-            if chars.peek() == Some(&'[') {
-                chars.next();
-                for c in chars.by_ref() {
-                    if c.is_ascii_alphabetic() || c == '~' {
-                        break;
-                    }
-                }
-            }
-            continue;
-        }
-        if c != '\r' {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// From the opening to the first risk question: answers typed, the home part
-/// skipped unless `home` gives the two home answers.
-fn to_the_risk_questions(c: &mut Client, home: Option<(&str, &str)>) {
-    c.answer_each(&SETUP_AND_PRIVACY, "1");
-    match home {
-        Some((feels_safe, monitored)) => {
-            c.answer("Is now still a safe and private time", "1");
-            c.answer("Does your home feel like a safe place", feels_safe);
-            if feels_safe == "3" {
-                c.answer("Keeping this private", "1");
-            }
-            c.answer("check your phone, computer or messages", monitored);
-            if feels_safe != "3" && monitored != "1" {
-                c.answer("Keeping this private", "1");
-            }
-        }
-        None => c.answer("Is now still a safe and private time", "s"),
-    }
-    c.answer_each(&ISOLATION[..4], "1");
-    c.answer("Would meeting your therapist in person", "2");
-    c.answer("Is now still a safe and private time", "1");
 }
 
 #[test]
@@ -797,8 +531,7 @@ fn an_acute_walk_asks_the_country_and_ends_with_its_emergency_number_at_80x24() 
 fn an_acuity_unknown_walk_keeps_the_numbers_in_sight_at_60_columns() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start_sized(dir.path(), (60, 24), &["--format", "json"]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     to_the_risk_questions(&mut c, None);
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
@@ -827,8 +560,7 @@ fn an_acuity_unknown_walk_keeps_the_numbers_in_sight_at_60_columns() {
 fn a_watched_home_keeps_nothing_saves_nothing_by_default_and_clears_the_last_screen() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start_sized(dir.path(), (80, 24), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "2"); // yes, keep them
+    c.begin(true); // yes, keep them
     c.answer_each(&SETUP_AND_PRIVACY, "1");
     let draft = c.draft();
     assert!(draft.exists(), "kept, as asked");
@@ -865,21 +597,9 @@ fn a_watched_home_keeps_nothing_saves_nothing_by_default_and_clears_the_last_scr
 #[test]
 fn a_watched_home_with_a_clinic_key_saves_a_locked_copy_under_a_neutral_name() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_session-ready");
-    let out = Command::new(bin)
-        .args(["keygen", "--output"])
-        .arg(dir.path().join("key.txt"))
-        .output()
-        .unwrap();
-    let public = String::from_utf8(out.stdout).unwrap();
-    let public = public
-        .split_whitespace()
-        .find(|w| w.starts_with("age1"))
-        .unwrap()
-        .to_string();
+    let public = keygen_public(&dir.path().join("key.txt"));
     let mut c = Client::start_sized(dir.path(), (80, 24), &["--encrypt-to", &public]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "1");
+    c.begin(false);
     c.answer_each(&SETUP_AND_PRIVACY, "1");
     c.answer("Is now still a safe and private time", "1");
     c.answer("Does your home feel like a safe place", "3"); // no
@@ -951,8 +671,7 @@ fn the_opening_fits_80x24_with_the_details_one_choice_away() {
 fn resuming_offers_not_now_and_saving_never_replaces_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Client::start(dir.path(), &[]);
-    c.answer("Is now a safe and private time", "1");
-    c.answer("Should your answers be kept", "2");
+    c.begin(true);
     c.answer("How will this device be connected", "p");
     c.finish();
     let mut c = Client::start(dir.path(), &[]);
@@ -971,15 +690,7 @@ fn resuming_offers_not_now_and_saving_never_replaces_a_report() {
     c.answer("Is now a safe and private time to carry on?", "2"); // start again
     c.answer("Is now a safe and private time", "s");
     c.answer("Should your answers be kept", "1");
-    for _ in 0..6 {
-        c.answer("Skip this question", "s");
-    }
-    c.answer("Is now still a safe and private time", "s");
-    for _ in 0..5 {
-        c.answer("Skip this question", "s");
-    }
-    c.answer("Is now still a safe and private time", "s");
-    c.answer("Would you like to make a plan now?", "s");
+    c.skip_to_the_end();
     c.answer("What would you like to do?", "2");
     c.answer("Where should it be saved?", "");
     let (out, code) = c.finish();

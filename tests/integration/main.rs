@@ -2,9 +2,14 @@
 //! reqwest, age and krilla are linked once rather than once per file.
 //! Run one area with `cargo test --test integration report_fhir::`.
 
+#[cfg(unix)]
+mod browser_support;
 mod net_support;
 mod page_support;
+#[cfg(unix)]
+mod pty_support;
 mod report_support;
+mod walk_support;
 #[cfg(unix)]
 mod wire_support;
 
@@ -27,7 +32,12 @@ mod net_stun_props;
 mod net_tls;
 #[cfg(unix)]
 mod page_browser;
+#[cfg(unix)]
+mod page_finish;
 mod page_server;
+mod page_walk;
+#[cfg(unix)]
+mod page_walk_browser;
 mod report_encrypt;
 mod report_fhir;
 mod report_formats;

@@ -277,8 +277,7 @@ async fn a_tight_cap_is_honoured_with_a_partial_result() {
 /// concludes from it that a threshold is missed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unsettled_slow_download_is_a_lower_bound_not_a_verdict() {
-    use session_ready::assessment::Status;
-    use session_ready::net::rating;
+    use session_ready::assessment::{Status, internet_criterion};
 
     let (_fake, mut config) = fake_http_and_config(Misbehaviour::Accelerating).await;
     let stun = serve().await;
@@ -315,7 +314,7 @@ async fn an_unsettled_slow_download_is_a_lower_bound_not_a_verdict() {
         );
     }
     assert_ne!(
-        rating::internet_criterion(&report.video),
+        internet_criterion(&report.video),
         Status::Met,
         "{:?}",
         report.video

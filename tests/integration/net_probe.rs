@@ -3,9 +3,9 @@
 use std::time::Instant;
 
 use crate::net_support::{quick, serve, serve_with};
+use session_ready::assessment::internet_criterion;
 use session_ready::net::model::{UdpStatus, VideoRating};
 use session_ready::net::probe;
-use session_ready::net::rating::internet_criterion;
 use session_ready::net::server::ServerConfig;
 use session_ready::net::stun;
 

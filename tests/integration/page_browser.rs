@@ -10,60 +10,12 @@
 //! SESSION_READY_SKIP_BROWSER_TESTS=1 to skip these tests on purpose.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-use crate::page_support::{self, Page};
-use fantoccini::{Client, ClientBuilder, Locator};
+pub(crate) use crate::browser_support::{Browser, ONE_BROWSER, axe_source, browser_tests_wanted};
+use std::time::Instant;
 
-/// One browser at a time: the machine has two cores.
-static ONE_BROWSER: Mutex<()> = Mutex::new(());
-
-const CHROMIUM: &str = "chromium";
-const CHROMEDRIVER: &str = "chromedriver";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
-}
-
-/// axe-core as installed by .ci/run (`npm install --prefix target/npm axe-core`).
-fn axe_source() -> String {
-    let path = target_dir().join("npm/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "axe-core is not installed at {}: run `npm install --prefix target/npm axe-core@4` \
-             (as .ci/run does), or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests",
-            path.display()
-        )
-    })
-}
-
-/// False only when the browser tests are skipped on purpose; a missing
-/// browser is otherwise a failure with a clear message, never a silent pass.
-fn browser_tests_wanted() -> bool {
-    if std::env::var_os("SESSION_READY_SKIP_BROWSER_TESTS").is_some() {
-        eprintln!("SESSION_READY_SKIP_BROWSER_TESTS is set: the browser tests are skipped.");
-        return false;
-    }
-    for tool in [CHROMIUM, CHROMEDRIVER] {
-        let found = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "`{tool}` is not installed: install Debian's chromium and chromium-driver \
-             (apt-get install -y chromium chromium-driver, as .ci/run does), \
-             or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests"
-        );
-    }
-    true
-}
+use crate::page_support::Page;
 
 // --- fixtures ---------------------------------------------------------------
 
@@ -108,14 +60,14 @@ fn scene(bg_low: u8, bg_high: u8, face: u8) -> impl Fn(usize, usize, usize) -> u
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Picture {
+pub(crate) enum Picture {
     WellLit,
     Dark,
     Backlit,
     Black,
 }
 
-fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
+pub(crate) fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
     let path = dir.join(format!("{picture:?}.y4m"));
     match picture {
         Picture::WellLit => y4m(&path, 10, scene(100, 150, 165)),
@@ -127,7 +79,7 @@ fn write_picture(dir: &Path, picture: Picture) -> PathBuf {
 }
 
 #[derive(Clone, Copy, Debug)]
-enum Sound {
+pub(crate) enum Sound {
     Silence,
     Speech,
     Noisy,
@@ -189,7 +141,7 @@ fn speech_like(gain: f64, hiss: f64) -> Vec<f64> {
         .collect()
 }
 
-fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
+pub(crate) fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
     let path = dir.join(format!("{sound:?}.wav"));
     let samples = match sound {
         Sound::Silence => vec![0.0; RATE * 2],
@@ -201,307 +153,26 @@ fn write_sound(dir: &Path, sound: Sound) -> PathBuf {
     path
 }
 
-// --- the browser ----------------------------------------------------------------
-
-struct Browser {
-    driver: Child,
-    client: Client,
-    _profile: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-impl Browser {
-    /// Headless Chromium with a fake camera and microphone playing the
-    /// fixtures; `allow` false refuses camera and microphone like a client would.
-    async fn start(video: &Path, audio: &Path, allow: bool, dark: bool) -> Browser {
-        let port = free_port();
-        let driver = Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts");
-        let deadline = Instant::now() + page_support::WAIT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not start listening"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let mut args = vec![
-            "--headless".to_string(),
-            "--no-sandbox".into(),
-            "--disable-gpu".into(),
-            "--no-first-run".into(),
-            "--disable-background-networking".into(),
-            "--disable-component-update".into(),
-            "--disable-sync".into(),
-            "--disable-dev-shm-usage".into(),
-            "--autoplay-policy=no-user-gesture-required".into(),
-            "--window-size=1280,800".into(),
-            format!("--user-data-dir={}", profile.path().display()),
-            "--use-fake-device-for-media-stream".into(),
-            format!("--use-file-for-fake-video-capture={}", video.display()),
-            format!("--use-file-for-fake-audio-capture={}", audio.display()),
-        ];
-        if dark {
-            // prefers-color-scheme: dark for the page.
-            args.push("--force-dark-mode".into());
-        }
-        if allow {
-            args.push("--use-fake-ui-for-media-stream".into());
-        } else {
-            args.push("--deny-permission-prompts".into());
-        }
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({ "binary": which(CHROMIUM), "args": args }),
-        );
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("a WebDriver session with headless chromium");
-        Browser {
-            driver,
-            client,
-            _profile: profile,
-        }
-    }
-
-    async fn press(&self, id: &str, keyboard: bool) {
-        if keyboard {
-            self.keyboard(id).await
-        } else {
-            self.click(id).await
-        }
-    }
-
-    async fn click(&self, id: &str) {
-        self.client
-            .wait()
-            .at_most(page_support::WAIT)
-            .for_element(Locator::Css(&format!("#{id}")))
-            .await
-            .unwrap_or_else(|e| panic!("#{id} is on the page: {e}"))
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("#{id} can be clicked: {e}"));
-    }
-
-    /// Reach a button with Tab alone and press it with Enter, as a keyboard
-    /// user would; its focus must be visible.
-    async fn keyboard(&self, id: &str) {
-        use fantoccini::key::Key;
-        let focused = "return document.activeElement && document.activeElement.id";
-        // Wait for the button to be there and enabled.
-        self.client
-            .wait()
-            .at_most(page_support::WAIT)
-            .for_element(Locator::Css(&format!("#{id}:not([disabled])")))
-            .await
-            .unwrap_or_else(|e| panic!("#{id} is on the page: {e}"));
-        for _ in 0..20 {
-            if self.client.execute(focused, vec![]).await.unwrap() == id {
-                break;
-            }
-            let keys = String::from(char::from(Key::Tab));
-            match self.client.active_element().await {
-                Ok(element) => element.send_keys(&keys).await.unwrap(),
-                Err(_) => self
-                    .client
-                    .find(Locator::Css("body"))
-                    .await
-                    .unwrap()
-                    .send_keys(&keys)
-                    .await
-                    .unwrap(),
-            }
-        }
-        assert_eq!(
-            self.client.execute(focused, vec![]).await.unwrap(),
-            id,
-            "#{id} can be reached with Tab"
-        );
-        let outline = self
-            .client
-            .execute(
-                "const s = getComputedStyle(document.activeElement); \
-                 return [s.outlineStyle, s.outlineWidth];",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(
-            outline[0] != "none" && outline[1] != "0px",
-            "#{id} shows no focus: {outline}"
-        );
-        self.client
-            .active_element()
-            .await
-            .unwrap()
-            .send_keys(&String::from(char::from(Key::Enter)))
-            .await
-            .unwrap();
-    }
-
-    /// No sideways scrolling at 320 CSS pixels (WCAG 1.4.10: 1280 px at 400%).
-    async fn reflows(&self, step: &str) {
-        self.client.set_window_size(320, 640).await.unwrap();
-        let inner = self
-            .client
-            .execute(
-                "return [window.innerWidth, document.documentElement.scrollWidth]",
-                vec![],
-            )
-            .await
-            .unwrap();
-        let (w, scroll) = (inner[0].as_u64().unwrap(), inner[1].as_u64().unwrap());
-        let target = 320 + 320u64.saturating_sub(w);
-        self.client
-            .set_window_size(target as u32, 640)
-            .await
-            .unwrap();
-        let widths = self
-            .client
-            .execute(
-                "return [window.innerWidth, document.documentElement.scrollWidth]",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(
-            widths[1].as_u64() <= widths[0].as_u64(),
-            "{step}: the page scrolls sideways at {widths} (first try {scroll})"
-        );
-        self.client.set_window_size(1280, 800).await.unwrap();
-    }
-
-    /// Wait until a result box is shown, and return its rating result.
-    async fn result(&self, id: &str) -> String {
-        let css = format!("#{id}:not([hidden])[data-result]");
-        let element = self
-            .client
-            .wait()
-            .at_most(page_support::WAIT)
-            .for_element(Locator::Css(&css))
-            .await
-            .unwrap_or_else(|e| panic!("{css} appears: {e}"));
-        element
-            .attr("data-result")
-            .await
-            .unwrap()
-            .unwrap_or_default()
-    }
-
-    async fn visible(&self, css: &str) {
-        self.client
-            .wait()
-            .at_most(page_support::WAIT)
-            .for_element(Locator::Css(&format!("{css}:not([hidden])")))
-            .await
-            .unwrap_or_else(|e| panic!("{css} appears: {e}"));
-    }
-
-    /// axe-core's WCAG 2.x A and AA rules (2.2 included) on the page as it is now.
-    async fn axe_violations(&self, axe: &str) -> Vec<String> {
-        self.client
-            .execute(axe, vec![])
-            .await
-            .expect("axe-core loads");
-        let script = r#"
-            const done = arguments[arguments.length - 1];
-            axe.run(document, { runOnly: { type: "tag",
-                values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"] } })
-              .then(r => done({ passes: r.passes.length, violations: r.violations.map(v =>
-                  v.id + ": " + v.help + " at " + v.nodes.map(n => n.target.join(" ")).join(", ")) }))
-              .catch(e => done({ passes: 0, violations: ["axe did not run: " + e] }));
-        "#;
-        let value = self
-            .client
-            .execute_async(script, vec![])
-            .await
-            .expect("axe-core runs");
-        // A run that checked nothing would pass anything.
-        assert!(
-            value["passes"].as_u64().unwrap_or(0) > 5,
-            "axe-core checked too little: {value}"
-        );
-        serde_json::from_value(value["violations"].clone()).unwrap()
-    }
-
-    /// Screenshots at desktop and phone sizes, kept for a person to look at.
-    async fn screenshots(&self, name: &str) {
-        let dir = target_dir().join("page-screenshots");
-        std::fs::create_dir_all(&dir).unwrap();
-        for (w, h) in [(375u32, 740u32), (1280, 800)] {
-            // The window includes the browser's frame: size it so the page itself is w×h.
-            self.client.set_window_size(w, h).await.unwrap();
-            let inner = self
-                .client
-                .execute("return [window.innerWidth, window.innerHeight]", vec![])
-                .await
-                .unwrap();
-            let (iw, ih) = (
-                inner[0].as_u64().unwrap() as u32,
-                inner[1].as_u64().unwrap() as u32,
-            );
-            self.client
-                .set_window_size(w + w.saturating_sub(iw), h + h.saturating_sub(ih))
-                .await
-                .unwrap();
-            std::thread::sleep(Duration::from_millis(150));
-            let png = self.client.screenshot().await.unwrap();
-            std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
-        }
-    }
-
-    async fn close(mut self) {
-        let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
-    }
-}
-
-fn which(tool: &str) -> String {
-    let out = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 // --- what the page sends ----------------------------------------------------
 
 /// One request the browser sent to the page server.
 #[derive(Debug)]
-struct Sent {
-    method: String,
-    path: String,
-    body: Vec<u8>,
+pub(crate) struct Sent {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) body: Vec<u8>,
 }
 
 /// A loopback relay in front of the page server that records every request
 /// the browser sends. It puts the server's own address in Host and Origin
 /// (the browser names the relay's), so the server's checks still apply.
-struct Relay {
-    addr: std::net::SocketAddr,
-    sent: std::sync::Arc<Mutex<Vec<Sent>>>,
+pub(crate) struct Relay {
+    pub(crate) addr: std::net::SocketAddr,
+    pub(crate) sent: std::sync::Arc<Mutex<Vec<Sent>>>,
 }
 
 impl Relay {
-    fn start(server: std::net::SocketAddr) -> Relay {
+    pub(crate) fn start(server: std::net::SocketAddr) -> Relay {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let sent = std::sync::Arc::new(Mutex::new(Vec::new()));
@@ -643,6 +314,20 @@ struct Walk {
     keyboard_dark: bool,
 }
 
+impl Walk {
+    /// A walk with access allowed, without the accessibility look.
+    fn of(picture: Picture, sound: Sound, heard: &'static str) -> Walk {
+        Walk {
+            picture,
+            sound,
+            heard,
+            allow: true,
+            look: false,
+            keyboard_dark: false,
+        }
+    }
+}
+
 fn walk(w: Walk) -> Ratings {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
@@ -766,12 +451,8 @@ fn well_lit_picture_and_clear_speech() {
         return;
     }
     let r = walk(Walk {
-        picture: Picture::WellLit,
-        sound: Sound::Speech,
-        heard: "yes",
-        allow: true,
         look: true,
-        keyboard_dark: false,
+        ..Walk::of(Picture::WellLit, Sound::Speech, "yes")
     });
     assert_eq!(
         r,
@@ -788,14 +469,7 @@ fn dark_picture_and_silence() {
     if !browser_tests_wanted() {
         return;
     }
-    let r = walk(Walk {
-        picture: Picture::Dark,
-        sound: Sound::Silence,
-        heard: "no",
-        allow: true,
-        look: false,
-        keyboard_dark: false,
-    });
+    let r = walk(Walk::of(Picture::Dark, Sound::Silence, "no"));
     assert_eq!(
         r,
         Ratings {
@@ -811,14 +485,7 @@ fn backlit_picture_and_clipped_sound() {
     if !browser_tests_wanted() {
         return;
     }
-    let r = walk(Walk {
-        picture: Picture::Backlit,
-        sound: Sound::Clipped,
-        heard: "not-sure",
-        allow: true,
-        look: false,
-        keyboard_dark: false,
-    });
+    let r = walk(Walk::of(Picture::Backlit, Sound::Clipped, "not-sure"));
     assert_eq!(
         r,
         Ratings {
@@ -834,14 +501,7 @@ fn black_picture_and_noisy_room() {
     if !browser_tests_wanted() {
         return;
     }
-    let r = walk(Walk {
-        picture: Picture::Black,
-        sound: Sound::Noisy,
-        heard: "yes",
-        allow: true,
-        look: false,
-        keyboard_dark: false,
-    });
+    let r = walk(Walk::of(Picture::Black, Sound::Noisy, "yes"));
     assert_eq!(
         (r.camera.as_str(), r.microphone.as_str()),
         ("covered", "noisy")
@@ -854,12 +514,9 @@ fn refused_camera_and_microphone_get_calm_instructions() {
         return;
     }
     let r = walk(Walk {
-        picture: Picture::WellLit,
-        sound: Sound::Speech,
-        heard: "yes",
         allow: false,
         look: true,
-        keyboard_dark: false,
+        ..Walk::of(Picture::WellLit, Sound::Speech, "yes")
     });
     assert_eq!(
         (r.camera.as_str(), r.microphone.as_str()),
@@ -873,12 +530,9 @@ fn keyboard_only_in_the_dark_colour_scheme() {
         return;
     }
     let r = walk(Walk {
-        picture: Picture::WellLit,
-        sound: Sound::Speech,
-        heard: "yes",
-        allow: true,
         look: true,
         keyboard_dark: true,
+        ..Walk::of(Picture::WellLit, Sound::Speech, "yes")
     });
     assert_eq!(
         (r.camera.as_str(), r.microphone.as_str()),

@@ -31,7 +31,7 @@ fn the_address_is_loopback_with_a_128_bit_token() {
     for header in [
         "content-security-policy: default-src 'none'",
         "x-content-type-options: nosniff",
-        "referrer-policy: no-referrer",
+        "referrer-policy: same-origin",
         "x-frame-options: deny",
     ] {
         assert!(

@@ -22,7 +22,13 @@ pub const WAIT: Duration = Duration::from_secs(60);
 impl Page {
     /// Start the check with `args` (plus `--browser --no-open`) and read the printed address.
     pub fn start(args: &[&str]) -> Page {
+        Page::start_in(std::path::Path::new("."), args)
+    }
+
+    /// The same, working in the folder `dir` (where a saved report goes).
+    pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Page {
         let mut child = Command::new(env!("CARGO_BIN_EXE_session-ready"))
+            .current_dir(dir)
             .args(["check", "--browser", "--no-open"])
             .args(args)
             .env_remove("SESSION_READY_SERVER")

@@ -40,10 +40,23 @@ pub fn answers_path(name: &str) -> PathBuf {
 /// The clinician copy `check --answers` makes from an example, as JSON,
 /// with `generated_at` and `tool_version` pinned.
 pub fn example_report(name: &str) -> Value {
-    let out = cmd()
-        .args(["check", "--no-network", "--no-device", "--format", "json"])
-        .args(["--view", "clinician", "--answers"])
-        .arg(answers_path(name))
+    pinned_clinician_report(&answers_path(name))
+}
+
+/// `check --no-network --no-device --answers FILE`, a coordinator's check
+/// from an answers file; callers add the format, view and output flags.
+pub fn check_answers(answers: &Path) -> Command {
+    let mut c = cmd();
+    c.args(["check", "--no-network", "--no-device", "--answers"])
+        .arg(answers);
+    c
+}
+
+/// The clinician copy `check --answers` makes, as JSON, with `generated_at`
+/// and `tool_version` pinned.
+fn pinned_clinician_report(answers: &Path) -> Value {
+    let out = check_answers(answers)
+        .args(["--format", "json", "--view", "clinician"])
         .assert()
         .success();
     let mut report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
@@ -201,17 +214,7 @@ pub fn page_texts(doc: &lopdf::Document) -> Vec<String> {
 /// The clinician copy `check --answers` makes from answers given inline.
 pub fn report_from_answers(answers: &Value) -> Value {
     let dir = tempfile::tempdir().unwrap();
-    let path = write_json(dir.path(), "answers", answers);
-    let out = cmd()
-        .args(["check", "--no-network", "--no-device", "--format", "json"])
-        .args(["--view", "clinician", "--answers"])
-        .arg(&path)
-        .assert()
-        .success();
-    let mut report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
-    report["generated_at"] = Value::from(PINNED_TIME);
-    report["tool_version"] = Value::from(PINNED_VERSION);
-    report
+    pinned_clinician_report(&write_json(dir.path(), "answers", answers))
 }
 
 /// A client who said yes to ASQ item 1 and chose "Finish now": item 5 was

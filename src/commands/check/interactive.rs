@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::thread::JoinHandle;
 
-use crate::assessment::{CriterionId, Status};
 use crate::cli::CheckArgs;
 use crate::error::Exit;
 use crate::questionnaire::bank;
@@ -15,7 +14,7 @@ use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, 
 use crate::questionnaire::session::{Ending, Opening, Session, Snapshot};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
-use crate::report::{Format, View};
+use crate::report::saving::{self, SaveChoice};
 use crate::term::Style;
 
 use super::{Measured, Setup};
@@ -38,14 +37,15 @@ impl Progress {
         let Some(file) = self.file.as_ref() else {
             return;
         };
-        if !self.keep {
-            if std::fs::symlink_metadata(file).is_ok_and(|m| m.is_file()) {
-                let _ = draft::remove(file);
-            }
-            return;
-        }
-        let draft = Draft::new(self.started_at.clone(), self.region.clone(), state.clone());
-        if let Err(e) = draft::save(file, &draft)
+        let kept = draft::keep_or_forget(
+            file,
+            self.keep,
+            &self.started_at,
+            self.region.as_deref(),
+            state,
+        );
+        if let Err(e) = kept
+            && self.keep
             && !self.save_failed
         {
             self.save_failed = true;
@@ -130,7 +130,7 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         session.clinic_key = setup.encrypt_to().is_some();
         session.opening = resumed
             .is_none()
-            .then(|| opening(style, servers.as_deref()));
+            .then(|| opening(quick_exit_words(style), servers.as_deref()));
         let ending = session.run();
         (ending, session.flow.state.clone(), session.watched)
     };
@@ -253,12 +253,7 @@ fn resume(
 /// The opening, drawn above "Is now a safe and private time?": what happens,
 /// how long it takes, that every question can be skipped, and the quick exit.
 /// The servers the connection test talks to are one choice away.
-fn opening(style: Style, servers: Option<&[String]>) -> Opening {
-    let quick_exit = if style.plain {
-        "Typing q leaves at once"
-    } else {
-        "Esc leaves at once and clears the screen"
-    };
+pub(super) fn opening(quick_exit: &str, servers: Option<&[String]>) -> Opening {
     let more = servers.map(|servers| {
         format!(
             "The connection test takes about 10 seconds and runs in the background while you \
@@ -283,6 +278,15 @@ fn opening(style: Style, servers: Option<&[String]>) -> Opening {
              whether your report is saved."
         ),
         more,
+    }
+}
+
+/// How to leave at once, as the opening says it in a terminal.
+fn quick_exit_words(style: Style) -> &'static str {
+    if style.plain {
+        "Typing q leaves at once"
+    } else {
+        "Esc leaves at once and clears the screen"
     }
 }
 
@@ -377,7 +381,11 @@ fn paused(p: &mut dyn Prompter, style: Style, progress: &mut Progress, state: &F
     Exit::Done
 }
 
-fn start_probe(args: &CheckArgs, setup: &Setup, style: Style) -> Option<JoinHandle<Measured>> {
+pub(super) fn start_probe(
+    args: &CheckArgs,
+    setup: &Setup,
+    style: Style,
+) -> Option<JoinHandle<Measured>> {
     if args.no_network {
         return None;
     }
@@ -388,7 +396,7 @@ fn start_probe(args: &CheckArgs, setup: &Setup, style: Style) -> Option<JoinHand
         .ok()
 }
 
-fn finish_probe(probe: Option<JoinHandle<Measured>>, style: Style) -> Measured {
+pub(super) fn finish_probe(probe: Option<JoinHandle<Measured>>, style: Style) -> Measured {
     let Some(handle) = probe else {
         return (None, Some(super::NOT_TESTED.to_string()));
     };
@@ -410,67 +418,6 @@ fn probe_lost() -> Measured {
     )
 }
 
-/// What the client can do with the finished report.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Choice {
-    SaveFull,
-    SaveClient,
-    ShowEverything,
-    ShowOnce,
-    Nothing,
-}
-
-/// Crisis resources apply: any positive ASQ screen, or the risk criterion met
-/// (a recent crisis). They are then kept in sight above every choice.
-fn crisis_applies(report: &Report) -> bool {
-    report.risk_screen.is_positive()
-        || report
-            .criteria
-            .iter()
-            .any(|c| c.id == CriterionId::Risk && c.status == Status::Met)
-}
-
-/// The choices at the end, and the one that holds the cursor. Nothing is
-/// saved by Enter alone; when the home may be watched, the report is not
-/// shown unless asked, and the default is the copy only the clinic can open
-/// (with a clinic key) or nothing on this device.
-fn choices(watched: bool, clinic_key: bool) -> (Vec<(MenuItem, Choice)>, usize) {
-    let full = if clinic_key {
-        "Save the full report, locked for my clinic"
-    } else if watched {
-        "Save the full report on this device anyway"
-    } else {
-        "Save the full report for my therapist"
-    };
-    if watched {
-        let items = vec![
-            (MenuItem::new("1", full), Choice::SaveFull),
-            (
-                MenuItem::new("2", "Show my report once (the screen is cleared after)"),
-                Choice::ShowOnce,
-            ),
-            (
-                MenuItem::new("3", "Do not save anything on this device"),
-                Choice::Nothing,
-            ),
-        ];
-        return (items, if clinic_key { 0 } else { 2 });
-    }
-    let items = vec![
-        (MenuItem::new("1", full), Choice::SaveFull),
-        (
-            MenuItem::new("2", "Save a copy leaving out how I have been feeling"),
-            Choice::SaveClient,
-        ),
-        (
-            MenuItem::new("3", "Show everything the full report contains"),
-            Choice::ShowEverything,
-        ),
-        (MenuItem::new("4", "Do not save anything"), Choice::Nothing),
-    ];
-    (items, 3)
-}
-
 /// Show the report, then let the client choose what (if anything) to save.
 fn preview_and_save(
     p: &mut dyn Prompter,
@@ -482,14 +429,18 @@ fn preview_and_save(
 ) -> Result<Option<PathBuf>, Interrupt> {
     let client = report.client_copy();
     let mut show = client.clone();
-    let in_sight = if crisis_applies(report) {
+    let in_sight = if saving::crisis_applies(report) {
         crate::crisis::render_short(&report.crisis_resources, style)
     } else {
         String::new()
     };
     let keyed = setup.encrypt_to().is_some();
-    let (menu, start) = choices(watched, keyed);
-    let items: Vec<MenuItem> = menu.iter().map(|(item, _)| item.clone()).collect();
+    let offers = saving::offers(watched, keyed);
+    let items: Vec<MenuItem> = offers
+        .items
+        .iter()
+        .map(|o| MenuItem::new(o.key, o.label))
+        .collect();
     loop {
         p.clear();
         if watched {
@@ -507,17 +458,22 @@ fn preview_and_save(
         }
         // The numbers stay right above the choice, however long the report.
         p.say(&in_sight);
-        let picked = p.choose("What would you like to do?", &items, start, help(style))?;
-        let view = match menu[picked].1 {
-            Choice::SaveFull => View::Clinician,
-            Choice::SaveClient => View::Client,
-            Choice::ShowEverything => {
+        let picked = p.choose(
+            "What would you like to do?",
+            &items,
+            offers.suggested,
+            help(style),
+        )?;
+        let choice = offers.items[picked].choice;
+        let view = match choice.saved_view() {
+            Some(view) => view,
+            None if choice == SaveChoice::ShowEverything => {
                 if !page(p, style, &crate::report::terminal::render(report, style)) {
                     show = report.clone();
                 }
                 continue;
             }
-            Choice::ShowOnce => {
+            None if choice == SaveChoice::ShowOnce => {
                 p.clear();
                 p.say(&crate::report::terminal::render(&client, style));
                 p.say(&in_sight);
@@ -525,13 +481,14 @@ fn preview_and_save(
                 p.choose("When you have finished reading:", &done, 0, help(style))?;
                 continue;
             }
-            Choice::Nothing => return Ok(None),
+            None => return Ok(None),
         };
         show = client.clone();
         let path = match &args.output {
             Some(path) => path.clone(),
             None => {
-                let suggested = unique_name(&default_file_name(args.format, keyed, watched));
+                let suggested =
+                    saving::unique_name(&saving::default_file_name(args.format, keyed, watched));
                 p.say(&in_sight);
                 // Said above the prompt, where it wraps at spaces like any text.
                 p.say(&format!("Suggested name: {suggested}"));
@@ -561,12 +518,8 @@ fn preview_and_save(
                 path
             }
         };
-        let format = match args.format {
-            Format::Terminal => Format::Json,
-            other => other,
-        };
         let delivery = Delivery {
-            format,
+            format: saving::saved_format(args.format),
             view: Some(view),
             output: Some(&path),
             encrypt_to: setup.encrypt_to(),
@@ -620,36 +573,6 @@ fn page(p: &mut dyn Prompter, style: Style, text: &str) -> bool {
         let _ = stdin.write_all(wrapped.as_bytes());
     }
     child.wait().is_ok_and(|s| s.success())
-}
-
-/// `name` if nothing is there yet, else `name-2`, `name-3`… before the
-/// extension, so an earlier report is never replaced.
-fn unique_name(name: &str) -> String {
-    let (stem, ext) = name.split_at(name.find('.').unwrap_or(name.len()));
-    let mut candidate = name.to_string();
-    let mut n = 2;
-    while std::fs::symlink_metadata(&candidate).is_ok() {
-        candidate = format!("{stem}-{n}{ext}");
-        n += 1;
-    }
-    candidate
-}
-
-/// `readiness-report-<date>.<ext>`, with `.age` added when the copy is
-/// encrypted; `notes-<date>…` when the home may be watched, so the name says
-/// nothing about therapy.
-fn default_file_name(format: Format, encrypted: bool, watched: bool) -> String {
-    let date = chrono::Local::now().format("%Y-%m-%d");
-    let ext = match format {
-        Format::Markdown => "md",
-        Format::Text => "txt",
-        Format::Pdf => "pdf",
-        Format::Fhir => "fhir.json",
-        Format::Json | Format::Terminal => "json",
-    };
-    let age = if encrypted { ".age" } else { "" };
-    let name = if watched { "notes" } else { "readiness-report" };
-    format!("{name}-{date}.{ext}{age}")
 }
 
 fn closing(

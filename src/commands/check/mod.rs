@@ -37,6 +37,9 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     match &args.answers {
         Some(path) => {
             let file = answers_file::load(path, bank())?;
+            if args.browser {
+                return browser::whole_check(&args, style, &setup, Some(file));
+            }
             let region = setup.region(file.region.clone());
             let device = device_report(&args);
             let (network, network_reason) = measure(&args, &setup, style, true);

@@ -1,0 +1,744 @@
+//! The end of the check in the page: the outcome in calm words, crisis
+//! resources first when they apply, the report preview, the saving choices
+//! and the closing page. Also the connection test's progress, shown on every
+//! page (server-rendered, and refreshed by `page.js` when scripts run).
+//!
+//! The page never builds or writes a report. The CLI builds it when the walk
+//! is done (`PageServer::take_walk`, then `PageServer::offer`) exactly as the
+//! terminal check does; the page sends back only the client's choice and,
+//! if asked, a file name. The save itself runs here, in the CLI process,
+//! through `report::deliver` (owner-only, atomic, encrypted for the clinic
+//! when there is a clinic key), with the same choices and rules as the
+//! terminal (`report::saving`).
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::extract::{Form, FromRequest, Request};
+use axum::response::Response;
+use http::{HeaderValue, Method, StatusCode, header};
+use serde::Deserialize;
+
+use crate::crisis::CrisisResource;
+use crate::questionnaire::{Answers, SessionPlan};
+use crate::report::deliver::{Delivery, deliver};
+use crate::report::html::escape;
+use crate::report::model::QuestionnaireStatus;
+use crate::report::saving::{self, Offers, SaveChoice};
+use crate::report::{Format, Report, View};
+
+use super::{PageServer, Shared};
+
+/// What the questions leave for the end of the check.
+#[derive(Debug, Clone)]
+pub struct FinishedWalk {
+    /// Every question that was asked, answered or `skipped`.
+    pub answers: Answers,
+    pub session_plan: Option<SessionPlan>,
+    /// `Completed`, or `Stopped` when the client finished early.
+    pub status: QuestionnaireStatus,
+    /// The region the client chose or confirmed, if any.
+    pub region: Option<String>,
+    /// The walk learnt that someone at home may see this device.
+    pub watched: bool,
+}
+
+/// How a copy is saved: the flags and clinic file, as in the terminal.
+#[derive(Debug, Clone)]
+pub struct SaveSettings {
+    /// `--format` (a screen format saves as JSON).
+    pub format: Format,
+    /// `--output`: the file name is then not asked.
+    pub output: Option<PathBuf>,
+    /// The clinic's age recipient: the full copy is locked for the clinic.
+    pub encrypt_to: Option<String>,
+}
+
+/// The report the CLI built, with what the page needs to offer it.
+#[derive(Debug, Clone)]
+pub struct FinishedReport {
+    pub report: Report,
+    /// The walk's own flag, or the answers say the home may be watched.
+    pub watched: bool,
+    pub save: SaveSettings,
+}
+
+/// Where the end of the check stands.
+#[derive(Debug, Default)]
+pub(super) enum Stage {
+    /// The questions are still being answered.
+    #[default]
+    Questions,
+    /// The walk is done; the CLI is finishing the connection test and building the report.
+    Building,
+    Ready(Box<FinishedReport>),
+    /// The client chose; the closing page shows what happened.
+    Closed(Box<Closing>),
+}
+
+/// What the closing page and the terminal say.
+#[derive(Debug, Clone)]
+pub struct Closing {
+    pub finished: FinishedReport,
+    /// Where the copy was saved (its name as written, `.age` added when locked).
+    pub saved: Option<PathBuf>,
+}
+
+/// The connection test's progress, as the page shows it.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Connection {
+    started: Option<Instant>,
+    expected: Duration,
+    done: bool,
+}
+
+/// Given to the thread that runs the connection test, so it can say when it is done.
+#[derive(Clone)]
+pub struct ConnectionDone(std::sync::Arc<Shared>);
+
+impl ConnectionDone {
+    pub fn done(&self) {
+        self.0.progress().connection.done = true;
+        self.0.changed.notify_waiters();
+    }
+}
+
+/// The media test is finished (or passed by without scripts): hand over a
+/// walk that was waiting for it, and say where the page goes next.
+pub(super) fn media_finished(shared: &Shared) -> &'static str {
+    let held = shared.progress().held_walk.take();
+    if let Some(walk) = held {
+        walk_done(shared, walk);
+    }
+    AFTER_MEDIA
+}
+
+/// Where the page goes after the media test in the whole check.
+const AFTER_MEDIA: &str = "finish";
+
+/// Hand the finished walk to the CLI (called by the question pages when the
+/// client reaches the end). The page then goes to `finish`.
+pub(super) fn walk_done(shared: &Shared, walk: FinishedWalk) {
+    {
+        let mut p = shared.progress();
+        p.walk = Some(walk);
+        p.stage = Stage::Building;
+    }
+    shared.changed.notify_waiters();
+}
+
+impl PageServer {
+    /// The connection test has started in the background and is expected to
+    /// take about `expected`. The returned handle marks it done.
+    pub fn connection_started(&self, expected: Duration) -> ConnectionDone {
+        self.shared.progress().connection = Connection {
+            started: Some(Instant::now()),
+            expected,
+            done: false,
+        };
+        ConnectionDone(self.shared.clone())
+    }
+
+    /// The walk was done elsewhere (an answers file): the page goes from the
+    /// media test straight to the end of the check.
+    pub fn hold_walk(&self, walk: FinishedWalk) {
+        self.shared.progress().held_walk = Some(walk);
+    }
+
+    /// The finished walk, once, after `wait` said `Ending::WalkDone`.
+    pub fn take_walk(&self) -> Option<FinishedWalk> {
+        self.shared.progress().walk.take()
+    }
+
+    /// Offer the built report in the page.
+    pub fn offer(&self, finished: FinishedReport) {
+        self.shared.progress().stage = Stage::Ready(Box::new(finished));
+        self.shared.changed.notify_waiters();
+    }
+
+    /// After the closing page: give the browser a moment to fetch what the
+    /// page needs (its style) before the server stops, while it still asks.
+    pub async fn linger(&self) {
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until {
+            let quiet = self
+                .shared
+                .progress()
+                .last_seen
+                .is_none_or(|seen| seen.elapsed() >= Duration::from_millis(800));
+            if quiet {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// What the client chose, once the closing page was reached.
+    pub fn closing(&self) -> Option<Closing> {
+        match &self.shared.progress().stage {
+            Stage::Closed(c) => Some((**c).clone()),
+            _ => None,
+        }
+    }
+}
+
+/// The paths this file answers (after the token).
+const ROUTES: [&str; 6] = [
+    "next",
+    "progress.json",
+    "finish",
+    "finish-report",
+    "finish-save",
+    "finish-done",
+];
+
+pub(super) fn owns(rest: &str) -> bool {
+    ROUTES.contains(&rest)
+}
+
+/// Answer one of [`ROUTES`].
+pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Response {
+    let method = request.method().clone();
+    let get = method == Method::GET || method == Method::HEAD;
+    match rest {
+        "progress.json" if get => progress_json(shared),
+        "next" if get => next(shared),
+        "finish" if get => finish(shared).await,
+        "finish-report" if get => preview(shared),
+        "finish-done" if get => done(shared),
+        "finish-save" if method == Method::POST => {
+            // A form posted by the page always carries its Origin (checked
+            // against the page's own by the caller); one without is not from it.
+            if !request.headers().contains_key(header::ORIGIN) {
+                return super::forbidden();
+            }
+            let form = Form::<SaveForm>::from_request(request, &()).await;
+            match form {
+                Ok(Form(form)) => save(shared, form).await,
+                Err(_) => super::plain(StatusCode::BAD_REQUEST, "not a choice\n"),
+            }
+        }
+        _ => super::plain(StatusCode::METHOD_NOT_ALLOWED, "not here\n"),
+    }
+}
+
+/// `next`: past the media test without scripts (the page's noscript link).
+fn next(shared: &Shared) -> Response {
+    if shared.whole_check {
+        return see_other(media_finished(shared));
+    }
+    shared.progress().finished = true;
+    shared.changed.notify_waiters();
+    page(
+        shared,
+        "Nothing more to do here",
+        "<h1>Nothing more to do here</h1>\n<p>The camera, microphone and speakers were not \
+         tested in this page; your report says so. You can close this page now.</p>\n",
+    )
+}
+
+// --- the connection test's progress -----------------------------------------
+
+/// The page's view of the connection test, numbers only.
+fn progress_json(shared: &Shared) -> Response {
+    let p = shared.progress();
+    let c = p.connection;
+    let elapsed = c.started.map_or(0, |s| s.elapsed().as_millis() as u64);
+    let ready = u8::from(matches!(p.stage, Stage::Ready(_) | Stage::Closed(_)));
+    let body = serde_json::json!({
+        "tested": u8::from(c.started.is_some()),
+        "done": u8::from(c.done),
+        "elapsed_ms": elapsed,
+        "expected_ms": c.expected.as_millis() as u64,
+        "report_ready": ready,
+    });
+    let mut r = Response::new(Body::from(body.to_string()));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// One line about the connection test, for any page (escaped HTML; empty
+/// when it is not running in this check). `page.js` keeps it current.
+pub(super) fn connection_line(shared: &Shared) -> String {
+    let c = shared.progress().connection;
+    let Some(started) = c.started else {
+        return String::new();
+    };
+    let (words, percent) = connection_words(c, started.elapsed());
+    format!(
+        "<div class=\"connection\" id=\"connection\">\
+         <p id=\"connection-words\" role=\"status\">{}</p>\
+         <progress id=\"connection-bar\" max=\"100\" value=\"{percent}\" \
+         aria-labelledby=\"connection-words\">{percent}%</progress></div>",
+        escape(&words)
+    )
+}
+
+/// The words and a percentage for the connection test at `elapsed`. The
+/// same sentences are in `page.js`, which refreshes them.
+fn connection_words(c: Connection, elapsed: Duration) -> (String, u64) {
+    if c.done {
+        return ("The connection test has finished.".into(), 100);
+    }
+    let expected = c.expected.as_secs_f64().max(1.0);
+    let percent = ((elapsed.as_secs_f64() / expected) * 100.0).clamp(0.0, 95.0) as u64;
+    let left = (expected - elapsed.as_secs_f64()).ceil();
+    let words = if left >= 2.0 {
+        format!("The connection test is running in the background: about {left:.0} seconds left.")
+    } else {
+        "The connection test is nearly finished.".to_string()
+    };
+    (words, percent)
+}
+
+// --- pages -------------------------------------------------------------------
+
+/// A whole page: the shared head, header and style, `body` inside `<main>`,
+/// the connection test's line at the end.
+fn page(shared: &Shared, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{} – session-ready</title>\n\
+         <link rel=\"icon\" href=\"icon.svg\" type=\"image/svg+xml\">\n\
+         <link rel=\"stylesheet\" href=\"style.css\">\n\
+         <script src=\"page.js\" defer></script>\n</head>\n<body>\n\
+         <header class=\"top\"><p class=\"brand\">session-ready</p></header>\n\
+         <main id=\"main\" tabindex=\"-1\">\n{body}</main>\n\
+         <footer class=\"bottom\">{}</footer>\n</body>\n</html>\n",
+        escape(title),
+        connection_line(shared)
+    );
+    let mut r = Response::new(Body::from(html));
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+fn see_other(to: &'static str) -> Response {
+    let mut r = super::plain(StatusCode::SEE_OTHER, "");
+    r.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static(to));
+    r
+}
+
+/// The support numbers in a labelled region: the short list above the
+/// choices, the whole list on the closing page.
+fn crisis_section(resources: &[CrisisResource], id: &str) -> String {
+    let mut items = String::new();
+    for r in resources.iter().filter(|r| r.kind == "emergency") {
+        items.push_str(&format!(
+            "<li>If you are in immediate danger, <strong>{}</strong>.</li>\n",
+            escape(&r.contact)
+        ));
+    }
+    for r in resources.iter().filter(|r| r.kind != "emergency") {
+        let hours = r
+            .hours
+            .as_deref()
+            .map(|h| format!(" ({})", escape(h)))
+            .unwrap_or_default();
+        items.push_str(&format!(
+            "<li><strong>{}</strong>: {}{hours}</li>\n",
+            escape(&r.name),
+            escape(&r.contact)
+        ));
+    }
+    if items.is_empty() {
+        items.push_str(
+            "<li>If you are in immediate danger, call your local emergency number.</li>\n",
+        );
+    }
+    format!(
+        "<section class=\"callout crisis\" aria-labelledby=\"{id}\">\n\
+         <h2 id=\"{id}\">{}</h2>\n<ul class=\"plain\">\n{items}</ul>\n</section>\n",
+        escape(crate::report::document::CRISIS_TITLE)
+    )
+}
+
+/// How long a press of "Continue" waits for the report before saying it is
+/// still being put together (the connection test is capped well below this).
+const READY_WAIT: Duration = Duration::from_secs(30);
+
+/// `finish`: the report when it is ready; otherwise wait a little, then say
+/// what is still happening.
+async fn finish(shared: &Shared) -> Response {
+    let deadline = tokio::time::Instant::now() + READY_WAIT;
+    loop {
+        let changed = shared.changed.notified();
+        {
+            let p = shared.progress();
+            match &p.stage {
+                Stage::Ready(f) => {
+                    let f = (**f).clone();
+                    drop(p);
+                    return choices_page(shared, &f, None, "");
+                }
+                Stage::Closed(_) => return see_other("finish-done"),
+                Stage::Questions => {
+                    drop(p);
+                    return page(
+                        shared,
+                        "Not finished yet",
+                        "<h1>Not finished yet</h1>\n<p>The questions are not finished yet, so \
+                         there is no report to show.</p>\n<p><a href=\"./\">Back to the \
+                         beginning</a></p>\n",
+                    );
+                }
+                Stage::Building => {}
+            }
+        }
+        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+            return page(
+                shared,
+                "Putting your report together",
+                "<div data-waiting=\"report\"><h1>Putting your report together</h1>\n<p>Your answers are safe. The \
+                 connection test is finishing, which can take a few more seconds.</p>\n\
+                 <p><a class=\"button primary\" href=\"finish\" id=\"continue\">Continue</a></p></div>\n",
+            );
+        }
+    }
+}
+
+/// The outcome, crisis resources first when they apply, the preview link
+/// and the saving choices. `problem` is said above the form when the last
+/// attempt needs the client's attention; `typed` keeps the name they typed.
+fn choices_page(
+    shared: &Shared,
+    f: &FinishedReport,
+    problem: Option<&str>,
+    typed: &str,
+) -> Response {
+    let report = &f.report;
+    let keyed = f.save.encrypt_to.is_some();
+    let offers = saving::offers(f.watched, keyed);
+    let mut body = String::new();
+    if saving::crisis_applies(report) {
+        body.push_str(&crisis_section(&report.crisis_resources, "crisis-heading"));
+    }
+    body.push_str("<h1>Your report is ready</h1>\n");
+    if f.watched {
+        body.push_str(
+            "<p>To keep it private, your report is not shown unless you ask, and nothing is \
+             saved on this device unless you choose.</p>\n",
+        );
+    } else {
+        body.push_str(&format!(
+            "<p class=\"outcome\"><strong>{}.</strong> {}</p>\n",
+            escape(&crate::term::capitalise(report.outcome.words())),
+            escape(&report.headline)
+        ));
+        body.push_str(
+            "<p><a href=\"finish-report\">See what your report contains</a> (the copy for you; \
+             the full copy for your therapist also includes your answers about how you have \
+             been feeling).</p>\n",
+        );
+    }
+    if let Some(problem) = problem {
+        body.push_str(&format!(
+            "<div class=\"result\" data-rating=\"caution\" role=\"alert\"><p>{}</p></div>\n",
+            escape(problem)
+        ));
+    }
+    body.push_str(&choices_form(f, &offers, typed));
+    page(shared, "Your report is ready", &body)
+}
+
+fn choices_form(f: &FinishedReport, offers: &Offers, typed: &str) -> String {
+    let mut form = String::from(
+        "<form method=\"post\" action=\"finish-save\">\n<fieldset class=\"choices\">\n\
+         <legend>What would you like to do?</legend>\n",
+    );
+    // No choice is selected for the client: an empty form is asked again.
+    for o in &offers.items {
+        let id = o.choice.id();
+        form.push_str(&format!(
+            "<div class=\"choice\"><input type=\"radio\" name=\"choice\" id=\"choice-{id}\" \
+             value=\"{id}\" required><label for=\"choice-{id}\">{}</label></div>\n",
+            escape(o.label)
+        ));
+    }
+    form.push_str("</fieldset>\n");
+    if f.watched {
+        form.push_str(&format!(
+            "<p class=\"hint\">Because someone at home may see this device, \
+             “{}” is the safer choice.</p>\n",
+            escape(offers.items[offers.suggested].label)
+        ));
+    }
+    if f.save.output.is_none() {
+        let suggested = suggested_name(f);
+        let folder = std::env::current_dir()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|_| "the folder session-ready was started in".into());
+        form.push_str(&format!(
+            "<p><label for=\"name\">File name, if you save (you can leave this empty)</label>\
+             <input type=\"text\" id=\"name\" name=\"name\" value=\"{}\" autocomplete=\"off\" \
+             spellcheck=\"false\" aria-describedby=\"name-hint\"></p>\n\
+             <p id=\"name-hint\" class=\"hint\">Left empty, it is saved as {} in {}.</p>\n",
+            escape(typed),
+            escape(&suggested),
+            escape(&folder)
+        ));
+    }
+    form.push_str(
+        "<p class=\"actions\"><button type=\"submit\" class=\"primary\" id=\"continue\">\
+         Continue</button></p>\n</form>\n",
+    );
+    form
+}
+
+fn suggested_name(f: &FinishedReport) -> String {
+    saving::unique_name(&saving::default_file_name(
+        f.save.format,
+        f.save.encrypt_to.is_some(),
+        f.watched,
+    ))
+}
+
+/// A report copy on its own page, with the way back to the choices.
+fn report_page(shared: &Shared, f: &FinishedReport, view: View, intro: &str) -> Response {
+    let shown = match view {
+        View::Client => f.report.client_copy(),
+        View::Clinician => f.report.clone(),
+    };
+    let mut body = String::from("<h1>Your report</h1>\n");
+    body.push_str(&format!("<p>{}</p>\n", escape(intro)));
+    body.push_str(&crate::report::html::render(&shown, 2));
+    let back = if f.watched {
+        "Hide my report and go back to the choices"
+    } else {
+        "Back to the choices"
+    };
+    body.push_str(&format!(
+        "<p class=\"actions\"><a class=\"button primary\" href=\"finish\" id=\"back\">{back}</a></p>\n"
+    ));
+    page(shared, "Your report", &body)
+}
+
+fn ready(shared: &Shared) -> Option<FinishedReport> {
+    match &shared.progress().stage {
+        Stage::Ready(f) => Some((**f).clone()),
+        _ => None,
+    }
+}
+
+/// `finish-report`: the client's copy. In a home that may be watched it is
+/// shown only through the "show my report once" choice.
+fn preview(shared: &Shared) -> Response {
+    match ready(shared) {
+        Some(f) if !f.watched => report_page(
+            shared,
+            &f,
+            View::Client,
+            "This is what your report contains. The full copy for your therapist also \
+             includes your answers about how you have been feeling.",
+        ),
+        _ => see_other("finish"),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SaveForm {
+    #[serde(default)]
+    choice: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// The longest file name taken from the page.
+const MAX_NAME_CHARS: usize = 255;
+
+/// `finish-save`: do what the client chose.
+async fn save(shared: &Shared, form: SaveForm) -> Response {
+    let Some(f) = ready(shared) else {
+        return see_other("finish");
+    };
+    let typed = form.name.as_deref().unwrap_or("").trim().to_string();
+    let offers = saving::offers(f.watched, f.save.encrypt_to.is_some());
+    let Some(choice) = form.choice.as_deref().and_then(|id| offers.find(id)) else {
+        return choices_page(
+            shared,
+            &f,
+            Some("Please choose one of the options, then press Continue."),
+            &typed,
+        );
+    };
+    let view = match choice {
+        SaveChoice::ShowEverything => {
+            return report_page(
+                shared,
+                &f,
+                View::Clinician,
+                "This is everything the full report contains.",
+            );
+        }
+        SaveChoice::ShowOnce => {
+            return report_page(
+                shared,
+                &f,
+                View::Client,
+                "Your report is shown once. Going back hides it again.",
+            );
+        }
+        SaveChoice::Nothing => return close(shared, f, None),
+        SaveChoice::SaveFull | SaveChoice::SaveClient => choice.saved_view(),
+    };
+    let path = match &f.save.output {
+        Some(path) => path.clone(),
+        None if typed.is_empty() => PathBuf::from(suggested_name(&f)),
+        None => {
+            if let Err(why) = crate::safe_text::check_field("The file name", &typed, false)
+                .and_then(|()| {
+                    (typed.chars().count() <= MAX_NAME_CHARS)
+                        .then_some(())
+                        .ok_or_else(|| "The file name is too long.".to_string())
+                })
+            {
+                let why = format!("{why} Nothing was saved; please choose another name.");
+                return choices_page(shared, &f, Some(&why), "");
+            }
+            PathBuf::from(&typed)
+        }
+    };
+    // Never replace an earlier report: choose again.
+    if std::fs::symlink_metadata(&path).is_ok() {
+        let why = format!(
+            "There is already a file called {}; it was left as it is. Nothing was \
+             replaced: please choose another name.",
+            path.display()
+        );
+        return choices_page(shared, &f, Some(&why), &typed);
+    }
+    let written = {
+        let f = f.clone();
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let delivery = Delivery {
+                format: saving::saved_format(f.save.format),
+                view,
+                output: Some(&path),
+                encrypt_to: f.save.encrypt_to.as_deref(),
+                style: crate::term::Style::decide(false, true, true),
+            };
+            deliver(&f.report, &delivery).map(|()| delivery.output_path().map(|p| p.into_owned()))
+        })
+        .await
+    };
+    match written {
+        Ok(Ok(saved)) => close(shared, f, saved),
+        Ok(Err(e)) => {
+            let why = format!("{e} Your report is still here, nothing was lost.");
+            choices_page(shared, &f, Some(&why), &typed)
+        }
+        Err(_) => choices_page(
+            shared,
+            &f,
+            Some("The report could not be saved. Your report is still here, nothing was lost."),
+            &typed,
+        ),
+    }
+}
+
+fn close(shared: &Shared, finished: FinishedReport, saved: Option<PathBuf>) -> Response {
+    shared.progress().stage = Stage::Closed(Box::new(Closing { finished, saved }));
+    shared.changed.notify_waiters();
+    see_other("finish-done")
+}
+
+/// The words the closing page and the terminal use for what was saved.
+pub fn saved_words(closing: &Closing) -> String {
+    match &closing.saved {
+        Some(path) if closing.finished.save.encrypt_to.is_some() => format!(
+            "Your report is saved in {}, locked so that only your clinic can open it. You can \
+             send it to your therapist as they asked.",
+            absolute(path).display()
+        ),
+        Some(path) => format!(
+            "Your report is saved in {} (only your user account can open it). You can share it \
+             with your therapist.",
+            absolute(path).display()
+        ),
+        None => "Nothing was saved.".into(),
+    }
+}
+
+fn absolute(path: &std::path::Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// `finish-done`: thank you, what was saved, the support numbers last. The
+/// CLI stops the page server once this page has been shown.
+fn done(shared: &Shared) -> Response {
+    let closing = match &shared.progress().stage {
+        Stage::Closed(c) => (**c).clone(),
+        _ => return see_other("finish"),
+    };
+    let f = &closing.finished;
+    let mut body = String::from("<h1>Thank you</h1>\n");
+    if !f.watched {
+        body.push_str(&format!("<p>{}</p>\n", escape(&f.report.headline)));
+    }
+    body.push_str(&format!(
+        "<p id=\"saved\">{}</p>\n",
+        escape(&saved_words(&closing))
+    ));
+    body.push_str(&crisis_section(
+        &f.report.crisis_resources,
+        "support-heading",
+    ));
+    body.push_str(
+        "<p>The check is finished and session-ready has closed its page. You can close this \
+         page now.</p>\n",
+    );
+    let response = page(shared, "Thank you", &body);
+    {
+        let mut p = shared.progress();
+        p.finished = true;
+    }
+    shared.changed.notify_waiters();
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_words_count_down_and_never_claim_more_than_they_know() {
+        let c = Connection {
+            started: Some(Instant::now()),
+            expected: Duration::from_secs(10),
+            done: false,
+        };
+        let (words, percent) = connection_words(c, Duration::from_secs(3));
+        assert!(words.contains("about 7 seconds left"), "{words}");
+        assert_eq!(percent, 30);
+        let (words, percent) = connection_words(c, Duration::from_secs(30));
+        assert_eq!(words, "The connection test is nearly finished.");
+        assert_eq!(percent, 95);
+        let done = Connection { done: true, ..c };
+        assert_eq!(connection_words(done, Duration::ZERO).1, 100);
+    }
+
+    #[test]
+    fn crisis_section_escapes_and_never_is_empty() {
+        let html = crisis_section(&[], "x");
+        assert!(html.contains("local emergency number"));
+        let hostile = CrisisResource {
+            region: "GB".into(),
+            name: "<b>Line</b>".into(),
+            contact: "call \"1\"".into(),
+            kind: "support".into(),
+            hours: None,
+            ..crate::crisis::resources_list("GB")[0].clone()
+        };
+        let html = crisis_section(&[hostile], "x");
+        assert!(html.contains("&lt;b&gt;Line&lt;/b&gt;") && html.contains("&quot;1&quot;"));
+    }
+}

@@ -1,0 +1,506 @@
+//! The end of the check in the page (`check --browser`): the outcome, crisis
+//! resources first when they apply, the report preview, each saving choice
+//! and the closing page, in headless Chromium with axe-core on every page
+//! and screenshots kept under target/page-screenshots/ (finish-*). The walk
+//! comes from an answers file (`check --browser --answers FILE`), so the
+//! report is the one `check --answers` makes: a saved copy must equal it.
+//!
+//! The plain-HTTP tests at the end need no browser.
+use std::path::{Path, PathBuf};
+
+use fantoccini::Locator;
+use serde_json::Value;
+
+use crate::page_browser::{
+    Browser, ONE_BROWSER, Picture, Sound, axe_source, browser_tests_wanted, write_picture,
+    write_sound,
+};
+use crate::page_support::{Page, request};
+
+/// The published example clinic key (examples/clinic.toml) and its identity.
+const EXAMPLE_RECIPIENT: &str = "age1p68e56zyh7atxejylktm082cfjazc7ryw7vfdw8gsmmcwzqdl3qq904lvl";
+
+fn repo(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}
+
+fn example(name: &str) -> PathBuf {
+    repo(&format!("examples/answers/{name}.json"))
+}
+
+/// `check --browser --answers` for `name`, working in a fresh folder.
+fn start(name: &str, extra: &[&str]) -> (tempfile::TempDir, Page) {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = example(name);
+    let mut args = vec![
+        "--answers",
+        answers.to_str().unwrap(),
+        "--no-network",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let page = Page::start_in(dir.path(), &args);
+    (dir, page)
+}
+
+/// What `check --answers` writes for the same answers (the clinician copy).
+fn reference(name: &str, dir: &Path, extra: &[&str]) -> Value {
+    let out = dir.join(format!("reference-{name}.json"));
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .args(["check", "--answers"])
+        .arg(example(name))
+        .args(["--no-network", "--format", "json", "--output"])
+        .arg(&out)
+        .args(extra)
+        .env_remove("SESSION_READY_SERVER")
+        .env_remove("SESSION_READY_STUN")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let report = std::fs::read_to_string(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    serde_json::from_str(&report).unwrap()
+}
+
+/// A report without what differs between two runs: when it was made, and
+/// this device's facts at the time with the adjustments drawn from them
+/// (the page tested camera and microphone; `check --answers` looked for them).
+pub(crate) fn comparable(mut report: Value) -> Value {
+    let map = report.as_object_mut().unwrap();
+    map.remove("generated_at");
+    map.remove("device");
+    if let Some(Value::Array(adjustments)) = map.get_mut("adjustments") {
+        adjustments.retain(|a| !a["id"].as_str().unwrap_or("").starts_with("device-"));
+    }
+    // A device adjustment alone (a busy processor at that moment) turns
+    // "video suitable" into "with adjustments", and the headline with it.
+    let only_device = map["adjustments"].as_array().is_some_and(|a| a.is_empty());
+    if only_device && map["outcome"] == "video-with-adjustments" {
+        map.insert("outcome".into(), "video-suitable".into());
+    }
+    if map["outcome"] == "video-suitable" {
+        map.remove("headline");
+    }
+    report
+}
+
+fn owner_only(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "{}", path.display());
+}
+
+/// The files in `dir`, by name.
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Look at a page: axe-core, screenshots at both sizes, reflow at 320 px.
+async fn look(b: &Browser, axe: &str, name: &str, violations: &mut Vec<String>) {
+    for v in b.axe_violations(axe).await {
+        violations.push(format!("{name}: {v}"));
+    }
+    b.screenshots(&format!("finish-{name}")).await;
+    b.reflows(name).await;
+}
+
+async fn text(b: &Browser) -> String {
+    b.client
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn checked_radios(b: &Browser) -> u64 {
+    b.client
+        .execute(
+            "return document.querySelectorAll('input[type=radio]:checked').length",
+            vec![],
+        )
+        .await
+        .unwrap()
+        .as_u64()
+        .unwrap()
+}
+
+async fn type_name(b: &Browser, name: &str) {
+    let field = b.client.find(Locator::Css("#name")).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(name).await.unwrap();
+}
+
+/// Run `steps` in a browser pointed at the page's `next` (past the media
+/// test, as the page's own link does without scripts).
+fn in_browser<F>(page: &Page, steps: F) -> Vec<String>
+where
+    F: AsyncFnOnce(&Browser, &str, &mut Vec<String>),
+{
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let fixtures = tempfile::tempdir().unwrap();
+    let video = write_picture(fixtures.path(), Picture::WellLit);
+    let audio = write_sound(fixtures.path(), Sound::Speech);
+    let axe = axe_source();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let b = Browser::start(&video, &audio, true, false).await;
+        let mut violations = Vec::new();
+        b.client.goto(&format!("{}next", page.url)).await.unwrap();
+        b.visible("#continue").await;
+        steps(&b, &axe, &mut violations).await;
+        b.close().await;
+        violations
+    })
+}
+
+fn no_violations(violations: &[String]) {
+    assert!(
+        violations.is_empty(),
+        "axe-core WCAG 2.2 AA violations:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn a_calm_report_is_previewed_then_saved_for_the_therapist() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let (dir, page) = start("video-suitable", &[]);
+    let violations = in_browser(&page, async |b, axe, v| {
+        // Nothing is chosen for the client; no crisis box on a calm report.
+        assert_eq!(checked_radios(b).await, 0);
+        let shown = text(b).await;
+        assert!(shown.contains("Your report is ready"), "{shown}");
+        assert!(!shown.contains("If you need support now"), "{shown}");
+        assert!(!shown.to_lowercase().contains("failed"), "{shown}");
+        look(b, axe, "1-choices", v).await;
+
+        b.client
+            .find(Locator::LinkText("See what your report contains"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.visible("article.report").await;
+        let preview = text(b).await;
+        assert!(
+            preview.contains("Video-session readiness summary"),
+            "{preview}"
+        );
+        // The client copy: the risk answers are for the therapist only.
+        assert!(
+            preview.contains("in your therapist's copy only"),
+            "{preview}"
+        );
+        look(b, axe, "2-preview", v).await;
+        b.click("back").await;
+
+        b.visible("#continue").await;
+        b.click("choice-show-everything").await;
+        b.click("continue").await;
+        b.visible("article.report").await;
+        let everything = text(b).await;
+        assert!(everything.contains("This is everything"), "{everything}");
+        assert!(
+            !everything.contains("therapist's copy only"),
+            "{everything}"
+        );
+        look(b, axe, "3-everything", v).await;
+        b.click("back").await;
+
+        b.visible("#continue").await;
+        assert_eq!(checked_radios(b).await, 0, "choosing again starts afresh");
+        b.click("choice-save-full").await;
+        type_name(b, "for-my-therapist.json").await;
+        b.click("continue").await;
+        b.visible("#saved").await;
+        let closing = text(b).await;
+        assert!(closing.contains("Thank you"), "{closing}");
+        assert!(closing.contains("for-my-therapist.json"), "{closing}");
+        assert!(closing.contains("If you need support now"), "{closing}");
+        look(b, axe, "4-saved", v).await;
+    });
+    no_violations(&violations);
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("The check is finished"), "{err}");
+    assert!(err.contains("for-my-therapist.json"), "{err}");
+
+    let saved = dir.path().join("for-my-therapist.json");
+    owner_only(&saved);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(saved["view"], "clinician");
+    let expected = reference("video-suitable", dir.path(), &[]);
+    assert_eq!(comparable(saved), comparable(expected));
+}
+
+#[test]
+fn a_watched_home_is_offered_the_copy_locked_for_the_clinic() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let (dir, page) = start(
+        "in-person-recommended",
+        &["--encrypt-to", EXAMPLE_RECIPIENT],
+    );
+    let violations = in_browser(&page, async |b, axe, v| {
+        assert_eq!(checked_radios(b).await, 0);
+        let shown = text(b).await;
+        // Not shown unless asked; the safer choice named, not chosen.
+        assert!(shown.contains("not shown unless you ask"), "{shown}");
+        assert!(!shown.contains("See what your report contains"), "{shown}");
+        assert!(
+            shown.contains("“Save the full report, locked for my clinic” is the safer choice"),
+            "{shown}"
+        );
+        assert!(shown.contains("notes-"), "a neutral file name: {shown}");
+        assert!(!shown.contains("readiness-report"), "{shown}");
+        look(b, axe, "5-watched-choices", v).await;
+
+        b.click("choice-show-once").await;
+        b.click("continue").await;
+        b.visible("article.report").await;
+        look(b, axe, "6-watched-shown-once", v).await;
+        b.click("back").await;
+        b.visible("#continue").await;
+        assert!(!text(b).await.contains("Video-session readiness summary"));
+
+        b.click("choice-save-full").await;
+        b.click("continue").await;
+        b.visible("#saved").await;
+        let closing = text(b).await;
+        assert!(
+            closing.contains("locked so that only your clinic can open it"),
+            "{closing}"
+        );
+        // The outcome is not repeated on a screen others may see.
+        assert!(!closing.contains("in person"), "{closing}");
+        look(b, axe, "7-watched-saved", v).await;
+    });
+    no_violations(&violations);
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+
+    let names = files(dir.path());
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("notes-") && names[0].ends_with(".json.age"),
+        "{names:?}"
+    );
+    let sealed = dir.path().join(&names[0]);
+    owner_only(&sealed);
+    let armoured = std::fs::read_to_string(&sealed).unwrap();
+    assert!(armoured.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"));
+    let opened = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .arg("report")
+        .arg(&sealed)
+        .arg("--identity")
+        .arg(repo("examples/clinic-example-identity.txt"))
+        .args(["--format", "json", "--view", "clinician"])
+        .output()
+        .unwrap();
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let opened: Value = serde_json::from_slice(&opened.stdout).unwrap();
+    let expected = reference("in-person-recommended", dir.path(), &[]);
+    assert_eq!(comparable(opened), comparable(expected));
+}
+
+#[test]
+fn crisis_resources_come_first_and_nothing_is_saved_when_asked() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let (dir, page) = start("urgent", &[]);
+    let violations = in_browser(&page, async |b, axe, v| {
+        let first = b
+            .client
+            .execute(
+                "const box = document.querySelector('section.crisis'); \
+                 const h1 = document.querySelector('h1'); \
+                 return !!box && !!(box.compareDocumentPosition(h1) & Node.DOCUMENT_POSITION_FOLLOWING);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(first, Value::Bool(true), "the support numbers come first");
+        assert_eq!(checked_radios(b).await, 0);
+        look(b, axe, "8-crisis-first", v).await;
+
+        // An unanswered form is asked again, calmly (the browser's own
+        // check is skipped here to reach the page's).
+        b.client
+            .execute("document.querySelector('form').noValidate = true;", vec![])
+            .await
+            .unwrap();
+        b.click("continue").await;
+        b.visible("[role=alert]").await;
+        assert!(text(b).await.contains("Please choose one of the options"));
+        look(b, axe, "9-nothing-chosen", v).await;
+
+        b.click("choice-nothing").await;
+        b.click("continue").await;
+        b.visible("#saved").await;
+        let closing = text(b).await;
+        assert!(closing.contains("Nothing was saved."), "{closing}");
+        assert!(closing.contains("If you need support now"), "{closing}");
+        look(b, axe, "10-closing-crisis", v).await;
+    });
+    no_violations(&violations);
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("Nothing was saved."), "{err}");
+    assert!(files(dir.path()).is_empty(), "{:?}", files(dir.path()));
+}
+
+// --- plain HTTP: the same rules without a browser -----------------------------
+
+fn post_form(
+    page: &Page,
+    path: &str,
+    origin: Option<&str>,
+    body: &str,
+) -> crate::page_support::Reply {
+    let host = page.host();
+    let mut headers = vec![
+        ("Host", host.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    if let Some(origin) = origin {
+        headers.push(("Origin", origin));
+    }
+    request(
+        page.addr,
+        "POST",
+        &format!("/{}/{path}", page.token),
+        &headers,
+        body,
+    )
+}
+
+#[test]
+fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
+    let (dir, page) = start("video-suitable", &[]);
+    assert_eq!(page.get("next").status, 303);
+    let origin = page.origin();
+    // Not from the page: no Origin, or another site's.
+    let none = post_form(&page, "finish-save", None, "choice=nothing");
+    assert_eq!(none.status, 403);
+    let other = post_form(
+        &page,
+        "finish-save",
+        Some("http://evil.example"),
+        "choice=nothing",
+    );
+    assert_eq!(other.status, 403);
+
+    // The report is offered (the wait for it is bounded and short here).
+    let offered = page.get("finish");
+    assert_eq!(offered.status, 200);
+    assert!(offered.body.contains("What would you like to do?"));
+    for input in offered.body.split("<input").skip(1) {
+        let tag = &input[..input.find('>').unwrap()];
+        assert!(
+            !tag.contains("checked"),
+            "nothing is chosen for the client: {tag}"
+        );
+    }
+
+    // An earlier file is never replaced: the name typed is kept for another try.
+    std::fs::write(dir.path().join("mine.json"), "earlier").unwrap();
+    let again = post_form(
+        &page,
+        "finish-save",
+        Some(&origin),
+        "choice=save-full&name=mine.json",
+    );
+    assert_eq!(again.status, 200);
+    assert!(
+        again.body.contains("already a file called mine.json"),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("value=\"mine.json\""));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine.json")).unwrap(),
+        "earlier"
+    );
+
+    // A name with control characters is refused and shown escaped, never obeyed.
+    let odd = post_form(
+        &page,
+        "finish-save",
+        Some(&origin),
+        "choice=save-client&name=%1B%5B2J%3Cb%3Ex",
+    );
+    assert_eq!(odd.status, 200);
+    assert!(
+        !odd.body.contains('\u{1b}') && !odd.body.contains("<b>x"),
+        "{}",
+        odd.body
+    );
+    assert!(odd.body.contains("Nothing was saved"), "{}", odd.body);
+
+    // An unknown choice is a question asked again, not a save.
+    let unknown = post_form(&page, "finish-save", Some(&origin), "choice=everything-now");
+    assert!(unknown.body.contains("Please choose one of the options"));
+
+    // The connection test was not run (--no-network): its numbers say so.
+    let progress = page.get("progress.json");
+    let numbers: Value = serde_json::from_str(&progress.body).unwrap();
+    assert!(
+        numbers.as_object().unwrap().values().all(Value::is_number),
+        "{numbers}"
+    );
+    assert_eq!(numbers["tested"], 0);
+    assert_eq!(numbers["report_ready"], 1);
+
+    let saved = post_form(
+        &page,
+        "finish-save",
+        Some(&origin),
+        "choice=save-client&name=",
+    );
+    assert_eq!(saved.status, 303);
+    let done = page.get("finish-done");
+    assert!(
+        done.body.contains("Your report is saved in"),
+        "{}",
+        done.body
+    );
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    let names = files(dir.path());
+    let copy = names
+        .iter()
+        .find(|n| n.starts_with("readiness-report-"))
+        .unwrap_or_else(|| panic!("{names:?}"));
+    let copy: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(copy)).unwrap()).unwrap();
+    assert_eq!(copy["view"], "client");
+}
+
+#[test]
+fn a_page_left_before_the_end_saves_nothing_and_says_so() {
+    let (dir, page) = start("video-suitable", &["--page-closed-seconds", "1"]);
+    assert_eq!(page.post("alive", "{}").status, 204);
+    // No more heartbeats: the page was closed before any choice.
+    let (ok, _, err) = page.finish();
+    assert!(!ok);
+    assert!(err.contains("seems to have been closed"), "{err}");
+    assert!(err.contains("nothing was saved"), "{err}");
+    assert!(files(dir.path()).is_empty());
+}

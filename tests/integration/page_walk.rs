@@ -1,0 +1,338 @@
+//! The questions in the page over plain HTTP, as a browser without
+//! JavaScript sends them: post/redirect/get, nothing chosen for the client,
+//! stale forms ignored, escaping, pause and resume through the same draft as
+//! the terminal, leaving quickly, crisis numbers in sight.
+use std::path::Path;
+
+use crate::walk_support::{WalkServer, at_of, location, walk_http};
+
+fn examples(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/answers")
+        .join(name)
+}
+
+#[test]
+fn the_first_page_asks_whether_now_is_safe_with_nothing_chosen() {
+    let s = WalkServer::start(Some("GB"));
+    let page = s.get("");
+    assert_eq!(page.status, 200);
+    assert!(page.headers.contains("content-security-policy"));
+    assert!(
+        page.body.contains("Is now a safe and private time"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Leave quickly"));
+    assert!(!page.body.contains("checked"), "nothing is pre-chosen");
+    assert!(
+        page.body.contains("<details"),
+        "why we ask works without JS"
+    );
+    // No script is needed for the form, and nothing is loaded from elsewhere.
+    assert!(!page.body.contains("http://") && !page.body.contains("https://"));
+    // Without the token: refused.
+    let other =
+        crate::page_support::request(s.addr, "GET", "/walk", &[("Host", &s.addr.to_string())], "");
+    assert_eq!(other.status, 403);
+}
+
+#[test]
+fn an_empty_submit_records_nothing_and_a_stale_form_changes_nothing() {
+    let s = WalkServer::start(Some("GB"));
+    let before = s.server().walk_state().unwrap();
+    let reply = s.choose("answer", &[]);
+    assert_eq!(location(&reply), "walk");
+    let page = s.screen();
+    assert!(page.body.contains("Nothing was recorded"), "{}", page.body);
+    assert_eq!(s.server().walk_state().unwrap(), before);
+    // A form from an older page (reload of a POST, another tab) is ignored.
+    s.choose("answer", &[("answer", "yes")]);
+    let stale = s.post(
+        "walk",
+        &[
+            ("at", "q-start.safe_now.1"),
+            ("do", "answer"),
+            ("answer", "no"),
+        ],
+    );
+    assert_eq!(stale.status, 303);
+    let state = s.server().walk_state().unwrap();
+    assert_eq!(state.flow.answers["start.safe_now"], "yes");
+    // A POST without the page's Origin is not from the page.
+    let forged = crate::page_support::request(
+        s.addr,
+        "POST",
+        &format!("/{}/walk", s.token),
+        &[("Host", &s.addr.to_string())],
+        "do=skip",
+    );
+    assert_eq!(forged.status, 403);
+}
+
+#[test]
+fn skip_back_and_skip_part_work_as_in_the_terminal() {
+    let s = WalkServer::start(Some("GB"));
+    s.choose("answer", &[("answer", "yes")]);
+    // Country known: keeping is asked next.
+    assert!(s.screen().body.contains("Should your answers be kept"));
+    s.choose("keep-no", &[]);
+    let page = s.screen();
+    assert!(page.body.contains("question 2 of about"), "{}", page.body);
+    s.choose("skip", &[]);
+    s.choose("back", &[]);
+    let page = s.screen();
+    assert!(
+        page.body.contains("How will this device be connected"),
+        "{}",
+        page.body
+    );
+    s.choose("answer", &[("answer", "wifi")]);
+    s.choose("answer", &[("answer", "no")]);
+    for answer in ["private", "alone", "yes"] {
+        s.choose("answer", &[("answer", answer)]);
+    }
+    let page = s.screen();
+    assert!(
+        page.body.contains("Is now still a safe and private time"),
+        "{}",
+        page.body
+    );
+    s.choose("skip-part", &[]);
+    let state = s.server().walk_state().unwrap();
+    assert_eq!(state.flow.answers["home.feels_safe"], "skipped");
+    assert_eq!(state.flow.answers["setup.connection"], "wifi");
+}
+
+#[test]
+fn free_text_and_names_are_escaped_and_control_characters_refused() {
+    let s = WalkServer::start(Some("GB"));
+    walk_until_plan(&s);
+    s.choose("continue", &[]);
+    // Refused, and what was typed is shown again, escaped.
+    s.choose("plan", &[("text", "<b>kitchen</b>\u{7}")]);
+    let page = s.screen();
+    assert!(page.body.contains("control character"), "{}", page.body);
+    assert!(page.body.contains("&lt;b&gt;kitchen&lt;/b&gt;"));
+    assert!(!page.body.contains("<b>kitchen"));
+    let long = "a".repeat(501);
+    s.choose("plan", &[("text", &long)]);
+    assert!(s.screen().body.contains("the limit is 500"));
+    s.choose("plan", &[("text", "<b>kitchen</b>")]);
+    let state = s.server().walk_state().unwrap();
+    assert_eq!(state.flow.plan["place"].as_deref(), Some("<b>kitchen</b>"));
+}
+
+fn walk_until_plan(s: &WalkServer) {
+    s.choose("answer", &[("answer", "yes")]);
+    s.choose("keep-no", &[]);
+    for _ in 0..60 {
+        let page = s.screen();
+        let at = at_of(&page.body).unwrap();
+        if at.starts_with("plan.") {
+            return;
+        }
+        if at.starts_with("q-") {
+            s.choose(
+                "answer",
+                &[(
+                    "answer",
+                    if at.starts_with("q-risk") {
+                        "no"
+                    } else {
+                        first_option(&page.body)
+                    },
+                )],
+            );
+        } else {
+            s.choose("continue", &[]);
+        }
+    }
+    panic!("the plan was not reached");
+}
+
+fn first_option(html: &str) -> &str {
+    let at = html
+        .find("name=\"answer\" id=\"answer-0\" value=\"")
+        .unwrap()
+        + "name=\"answer\" id=\"answer-0\" value=\"".len();
+    &html[at..at + html[at..].find('"').unwrap()]
+}
+
+#[test]
+fn a_risk_yes_shows_support_at_once_and_keeps_it_on_every_page() {
+    let s = WalkServer::start(Some("GB"));
+    s.choose("answer", &[("answer", "yes")]);
+    s.choose("keep-no", &[]);
+    for _ in 0..40 {
+        let page = s.screen();
+        let at = at_of(&page.body).unwrap();
+        if at.starts_with("q-risk.asq1") {
+            assert!(page.body.contains("Support is there any time: Samaritans"));
+            assert!(!page.body.contains("class=\"crisis\""));
+            break;
+        }
+        if at.starts_with("q-") {
+            s.choose("answer", &[("answer", first_option(&page.body))]);
+        } else {
+            s.choose("continue", &[]);
+        }
+    }
+    s.choose("answer", &[("answer", "yes")]);
+    let page = s.screen();
+    assert!(
+        page.body.contains("Support is available now"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("116 123"));
+    s.choose("continue", &[]);
+    for _ in 0..3 {
+        let page = s.screen();
+        assert!(
+            page.body.contains("class=\"crisis\""),
+            "in sight: {}",
+            page.body
+        );
+        assert!(page.body.contains("999"));
+        s.choose("answer", &[("answer", "no")]);
+    }
+}
+
+#[test]
+fn pause_keeps_the_same_draft_as_the_terminal_and_the_next_visit_offers_it() {
+    let s = WalkServer::start(Some("GB"));
+    s.choose("answer", &[("answer", "yes")]);
+    s.choose("keep-no", &[]);
+    s.choose("answer", &[("answer", "mobile")]);
+    s.choose("pause", &[]);
+    // Not agreed before: asked once, "no" first.
+    let page = s.screen();
+    assert!(
+        page.body.contains("Would you like your answers kept"),
+        "{}",
+        page.body
+    );
+    s.choose("keep-yes", &[]);
+    let page = s.screen();
+    assert!(
+        page.body
+            .contains("Paused. Your answers are kept privately"),
+        "{}",
+        page.body
+    );
+    assert_eq!(
+        s.server().walk_ending(),
+        Some(session_ready::questionnaire::walk::Ending::Paused)
+    );
+    let draft = s.draft();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&draft).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "owner-only");
+    }
+    // The terminal's own draft reader reads it.
+    let kept = session_ready::questionnaire::draft::load(&draft)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.state.answers["setup.connection"], "mobile");
+    // Next time: welcome back, "No, not now" first; pick up where it stopped.
+    let dir = s.stop();
+    let s = WalkServer::start_in(dir, None);
+    let page = s.screen();
+    assert!(page.body.contains("Welcome back"), "{}", page.body);
+    let not_now = page.body.find("No, not now").unwrap();
+    assert!(not_now < page.body.find("Pick up where I left off").unwrap());
+    s.choose("pick-up", &[]);
+    let page = s.screen();
+    assert!(
+        page.body
+            .contains("is there a phone your therapist could call"),
+        "{}",
+        page.body
+    );
+    let state = s.server().walk_state().unwrap();
+    assert_eq!(state.region.as_deref(), Some("GB"));
+    assert_eq!(state.keep, Some(true));
+}
+
+#[test]
+fn leaving_quickly_shows_a_neutral_page_from_then_on_and_keeps_what_was_kept() {
+    let s = WalkServer::start(Some("GB"));
+    s.choose("answer", &[("answer", "yes")]);
+    s.choose("keep-yes", &[]);
+    s.choose("answer", &[("answer", "wifi")]);
+    assert!(s.draft().exists());
+    let reply = s.post("leave", &[]);
+    assert_eq!(reply.status, 303);
+    assert_eq!(location(&reply), "away");
+    let away = s.get("away");
+    assert!(!away.body.contains("session-ready") && !away.body.contains("question"));
+    // Back, reload, the start address: the neutral page, never the questions.
+    for rest in ["walk", "", "media"] {
+        let reply = s.get(rest);
+        assert_eq!(
+            (reply.status, location(&reply).as_str()),
+            (303, "away"),
+            "{rest}"
+        );
+    }
+    assert!(
+        s.draft().exists(),
+        "like Esc in the terminal: a kept draft stays"
+    );
+    assert_eq!(
+        s.server().walk_ending(),
+        Some(session_ready::questionnaire::walk::Ending::QuickExit)
+    );
+}
+
+#[test]
+fn a_walk_from_an_answers_file_hands_over_to_the_end_with_the_same_answers() {
+    for name in [
+        "video-with-adjustments.json",
+        "urgent.json",
+        "all-skipped.json",
+    ] {
+        let s = WalkServer::start(None);
+        walk_http(&s, &examples(name));
+        let done = s.server().finished_walk().expect("finished");
+        let file = session_ready::questionnaire::answers_file::load(
+            &examples(name),
+            session_ready::questionnaire::bank(),
+        )
+        .unwrap();
+        // Every answer the walk asks for is the file's (the walk cannot
+        // record an answer to a question it does not ask).
+        let asked: std::collections::BTreeMap<_, _> = file
+            .answers
+            .iter()
+            .filter(|(id, _)| done.answers.contains_key(*id))
+            .map(|(a, b)| (a.clone(), b.clone()))
+            .collect();
+        assert_eq!(done.answers, asked, "{name}");
+        assert_eq!(done.region, file.region.or(Some("INTL".into())), "{name}");
+        // Next: the camera, microphone and speakers, then the end of the check.
+        let next = s.get("walk");
+        assert_eq!(location(&next), "media", "{name}");
+        assert!(
+            s.get("media")
+                .body
+                .contains("Camera, microphone and speakers")
+        );
+    }
+}
+
+#[test]
+fn the_media_test_is_a_step_of_the_whole_check_with_leave_quickly() {
+    let s = WalkServer::start(Some("GB"));
+    let media = s.get("media");
+    assert_eq!(media.status, 200);
+    assert!(media.body.contains("Camera, microphone and speakers"));
+    assert!(media.body.contains("Leave quickly") && media.body.contains("leave.js"));
+    assert!(media.body.contains("href=\"next\""), "on without scripts");
+    assert!(s.get("leave.js").body.contains("location.replace"));
+    // Forms post to the page itself, so the browser must send its Origin.
+    assert!(s.get("").headers.contains("referrer-policy: same-origin"));
+}

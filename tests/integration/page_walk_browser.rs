@@ -1,0 +1,352 @@
+//! The questions in the page in a real browser (headless Chromium through
+//! WebDriver): a whole walk with JavaScript turned off; a keyboard-only walk
+//! with axe-core WCAG 2.2 AA, reflow at 320 px and screenshots on every kind
+//! of screen; Esc replacing the page with a neutral one that Back does not
+//! leave; pause and the resume offer.
+use std::path::Path;
+
+use fantoccini::Locator;
+use fantoccini::key::Key;
+use session_ready::questionnaire::walk::Ending;
+
+use crate::browser_support::{Browser, ONE_BROWSER, Options, axe_source, browser_tests_wanted};
+use crate::walk_support::{WalkServer, walk_browser};
+
+fn example(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/answers")
+        .join(name)
+}
+
+fn key(k: Key) -> String {
+    String::from(char::from(k))
+}
+
+async fn wait_for_path(b: &Browser, ending: &str) {
+    let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+    loop {
+        let url = b.client.current_url().await.unwrap();
+        if url.path().ends_with(ending) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the page did not go to {ending}: at {url}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The screen the page shows now (its form's `at`), if it has a form.
+async fn at(b: &Browser) -> Option<String> {
+    let field = b.client.find(Locator::Css("input[name=at]")).await.ok()?;
+    field.attr("value").await.ok().flatten()
+}
+
+async fn body_text(b: &Browser) -> String {
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Press a button with the keyboard and wait for the next screen.
+async fn press(b: &Browser, id: &str) {
+    let before = at(b).await;
+    b.keyboard(id).await;
+    let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+    while at(b).await == before && before.is_some() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "#{id} did not move on from {before:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[test]
+fn a_whole_walk_with_javascript_turned_off() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let file = example("video-with-adjustments.json");
+    let s = WalkServer::start(None);
+    let done = s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: false,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        // leave.js marks the page when it runs: here it must not.
+        let marked = b
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .unwrap()
+            .attr("data-js")
+            .await
+            .unwrap();
+        assert_eq!(marked, None, "JavaScript is off in this browser");
+        walk_browser(&b.client, &s.url, &file).await;
+        let done = s
+            .server()
+            .finished_walk()
+            .expect("the walk reached its end");
+        // Leave quickly works as a plain form.
+        b.client
+            .find(Locator::Css("#leave"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/away").await;
+        b.close().await;
+        done
+    });
+    let expected = session_ready::questionnaire::answers_file::load(
+        &file,
+        session_ready::questionnaire::bank(),
+    )
+    .unwrap();
+    assert_eq!(done.answers, expected.answers);
+    assert_eq!(done.region, expected.region);
+}
+
+#[test]
+fn esc_leaves_for_a_neutral_page_that_back_does_not_leave() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let s = WalkServer::start(Some("GB"));
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        b.client
+            .find(Locator::Css("#answer-0"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        press(&b, "do-answer").await;
+        press(&b, "do-keep-no").await;
+        assert!(
+            body_text(&b)
+                .await
+                .contains("How will this device be connected")
+        );
+        b.keys(&key(Key::Escape)).await;
+        wait_for_path(&b, "/away").await;
+        b.client.back().await.unwrap();
+        // Back lands on the neutral page again (the check shows nothing now).
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        wait_for_path(&b, "/away").await;
+        let text = body_text(&b).await;
+        assert!(
+            !text.contains("question") && !text.contains("session-ready"),
+            "{text}"
+        );
+        b.close().await;
+    });
+    assert_eq!(s.server().walk_ending(), Some(Ending::QuickExit));
+}
+
+#[test]
+fn keyboard_only_with_no_axe_violations_on_any_screen_and_reflow_at_320_px() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let axe = axe_source();
+    let s = WalkServer::start(None);
+    let mut violations = Vec::new();
+    let mut looked = Vec::new();
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        let mut notice_seen = false;
+        for _ in 0..80 {
+            let Some(place) = at(&b).await else {
+                break;
+            };
+            let place = place
+                .rsplit_once('.')
+                .map_or(place.clone(), |(p, _)| p.to_string());
+            // One look per kind of screen.
+            let kind = match place.as_str() {
+                "q-start.safe_now" => "opening",
+                p if p.starts_with("q-risk") => "risk-question",
+                p if p.starts_with("q-") => "question",
+                p if p.starts_with("part-") => "part",
+                p if p.starts_with("crisis") => "crisis",
+                p if p.starts_with("plan-") => "plan-prompt",
+                p => p,
+            }
+            .to_string();
+            if !looked.contains(&kind) {
+                for v in b.axe_violations(&axe).await {
+                    violations.push(format!("{kind}: {v}"));
+                }
+                b.screenshots(&format!("walk-{kind}")).await;
+                b.reflows(&kind).await;
+                looked.push(kind.clone());
+            }
+            if let Some(question) = place.strip_prefix("q-") {
+                if question == "setup.connection" && !notice_seen {
+                    // Continue with nothing chosen: nothing is recorded.
+                    b.keyboard("do-answer").await;
+                    notice_seen = true;
+                    let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+                    while !body_text(&b).await.contains("Nothing was recorded") {
+                        assert!(std::time::Instant::now() < deadline, "no notice");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    }
+                    for v in b.axe_violations(&axe).await {
+                        violations.push(format!("notice: {v}"));
+                    }
+                    b.screenshots("walk-notice").await;
+                    continue;
+                }
+                b.tab_to("answer-0").await;
+                if question == "home.monitored" {
+                    // "Yes": the page then says how it keeps things private.
+                    b.keys(&key(Key::Down)).await;
+                } else {
+                    b.keys(" ").await;
+                }
+                press(&b, "do-answer").await;
+            } else if place.starts_with("plan-") {
+                b.tab_to("plan-text").await;
+                b.keys("the armchair").await;
+                press(&b, "do-plan").await;
+            } else if place == "region" {
+                b.tab_to("region-0").await;
+                b.keys(&key(Key::Down)).await;
+                press(&b, "do-answer").await;
+            } else if place == "keep" {
+                press(&b, "do-keep-no").await;
+            } else {
+                press(&b, "do-continue").await;
+            }
+        }
+        wait_for_path(&b, "/media").await;
+        b.close().await;
+    });
+    eprintln!("axe-core looked at: {}", looked.join(", "));
+    for kind in [
+        "opening",
+        "region",
+        "keep",
+        "question",
+        "part",
+        "watched",
+        "risk-question",
+        "crisis",
+        "plan",
+        "plan-prompt",
+    ] {
+        assert!(
+            looked.iter().any(|k| k == kind),
+            "{kind} not reached: {looked:?}"
+        );
+    }
+    assert!(
+        violations.is_empty(),
+        "axe-core WCAG 2.2 AA violations:\n{}",
+        violations.join("\n")
+    );
+    let done = s
+        .server()
+        .finished_walk()
+        .expect("finished by keyboard alone");
+    assert_eq!(done.answers["home.monitored"], "yes");
+    assert!(done.watched);
+    assert_eq!(
+        done.session_plan.unwrap().place.as_deref(),
+        Some("the armchair")
+    );
+}
+
+#[test]
+fn pause_and_the_resume_offer_in_the_browser_have_no_axe_violations() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let axe = axe_source();
+    let mut violations = Vec::new();
+    let s = WalkServer::start(Some("GB"));
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        b.client
+            .find(Locator::Css("#answer-0"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        press(&b, "do-answer").await;
+        press(&b, "do-keep-no").await;
+        press(&b, "do-pause").await;
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("pause: {v}"));
+        }
+        b.screenshots("walk-pause").await;
+        press(&b, "do-keep-yes").await;
+        assert!(
+            body_text(&b)
+                .await
+                .contains("Your answers are kept privately")
+        );
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("paused: {v}"));
+        }
+        b.screenshots("walk-paused").await;
+        b.close().await;
+    });
+    assert_eq!(s.server().walk_ending(), Some(Ending::Paused));
+    let dir = s.stop();
+    let s = WalkServer::start_in(dir, None);
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        assert!(body_text(&b).await.contains("Welcome back"));
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("welcome back: {v}"));
+        }
+        b.screenshots("walk-welcome-back").await;
+        b.reflows("welcome back").await;
+        press(&b, "do-pick-up").await;
+        assert!(body_text(&b).await.contains("question 2 of about"));
+        b.close().await;
+    });
+    assert!(
+        violations.is_empty(),
+        "axe-core WCAG 2.2 AA violations:\n{}",
+        violations.join("\n")
+    );
+}
