@@ -198,12 +198,20 @@ pub(super) fn owns(rest: &str) -> bool {
 
 /// Answer one of [`ROUTES`].
 pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Response {
+    // After "Leave quickly" every page is the neutral one, the report included.
+    if shared.walk().is_some_and(|w| w.left_quickly()) && rest != "progress.json" {
+        return see_other("away");
+    }
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     match rest {
         "progress.json" if get => progress_json(shared),
         "next" if get => next(shared),
-        "finish" if get => finish(shared).await,
+        "finish" if get => {
+            // "Continue" on the waiting page asks to wait for the report.
+            let wait = request.uri().query().is_some_and(|q| q == "wait=1");
+            finish(shared, wait).await
+        }
         "finish-report" if get => preview(shared),
         "finish-done" if get => done(shared),
         "finish-save" if method == Method::POST => {
@@ -296,22 +304,10 @@ fn connection_words(c: Connection, elapsed: Duration) -> (String, u64) {
 
 // --- pages -------------------------------------------------------------------
 
-/// A whole page: the shared head, header and style, `body` inside `<main>`,
-/// the connection test's line at the end.
+/// A whole page in the shared skeleton ("Leave quickly" first), with the
+/// connection test's line in its footer.
 fn page(shared: &Shared, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{} – session-ready</title>\n\
-         <link rel=\"icon\" href=\"icon.svg\" type=\"image/svg+xml\">\n\
-         <link rel=\"stylesheet\" href=\"style.css\">\n\
-         <script src=\"page.js\" defer></script>\n</head>\n<body>\n\
-         <header class=\"top\"><p class=\"brand\">session-ready</p></header>\n\
-         <main id=\"main\" tabindex=\"-1\">\n{body}</main>\n\
-         <footer class=\"bottom\">{}</footer>\n</body>\n</html>\n",
-        escape(title),
-        connection_line(shared)
-    );
+    let html = super::html::page(title, body, &connection_line(shared));
     let mut r = Response::new(Body::from(html));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -365,9 +361,10 @@ fn crisis_section(resources: &[CrisisResource], id: &str) -> String {
 /// still being put together (the connection test is capped well below this).
 const READY_WAIT: Duration = Duration::from_secs(30);
 
-/// `finish`: the report when it is ready; otherwise wait a little, then say
-/// what is still happening.
-async fn finish(shared: &Shared) -> Response {
+/// `finish`: the report when it is ready; otherwise say what is still
+/// happening at once, or (`wait`, the page's "Continue" without scripts)
+/// wait a little for it first.
+async fn finish(shared: &Shared, wait: bool) -> Response {
     let deadline = tokio::time::Instant::now() + READY_WAIT;
     loop {
         let changed = shared.changed.notified();
@@ -393,13 +390,13 @@ async fn finish(shared: &Shared) -> Response {
                 Stage::Building => {}
             }
         }
-        if tokio::time::timeout_at(deadline, changed).await.is_err() {
+        if !wait || tokio::time::timeout_at(deadline, changed).await.is_err() {
             return page(
                 shared,
                 "Putting your report together",
                 "<div data-waiting=\"report\"><h1>Putting your report together</h1>\n<p>Your answers are safe. The \
                  connection test is finishing, which can take a few more seconds.</p>\n\
-                 <p><a class=\"button primary\" href=\"finish\" id=\"continue\">Continue</a></p></div>\n",
+                 <p><a class=\"button primary\" href=\"finish?wait=1\" id=\"continue\">Continue</a></p></div>\n",
             );
         }
     }

@@ -443,7 +443,8 @@ async fn route(shared: &Shared, request: Request) -> Response {
         let rest = rest.to_string();
         return finish::route(shared, &rest, request).await;
     }
-    if shared.walk.is_some() && walk::owns(rest) {
+    let leaving = shared.whole_check && matches!(rest, "leave" | "away");
+    if (shared.walk.is_some() && walk::owns(rest)) || leaving {
         let mut body = bytes::Bytes::new();
         if method == Method::POST {
             // A form posted by the page always carries its Origin.
@@ -478,8 +479,13 @@ async fn route(shared: &Shared, request: Request) -> Response {
         return plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
     }
     // With the questions first, the media test is one step, at `media`.
-    if rest == "media" && shared.walk.is_some() && (method == Method::GET || method == Method::HEAD)
-    {
+    let media_step = match rest {
+        "media" => shared.walk.is_some(),
+        // With the answers from a file, the whole check starts at the media test.
+        "" => shared.whole_check && shared.walk.is_none(),
+        _ => false,
+    };
+    if media_step && (method == Method::GET || method == Method::HEAD) {
         if shared.walk().is_some_and(|w| w.left_quickly()) {
             let mut r = plain(StatusCode::SEE_OTHER, "");
             r.headers_mut()

@@ -824,11 +824,16 @@ pub(super) fn owns(rest: &str) -> bool {
 /// Answer one of the questions' paths.
 pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[u8]) -> Response {
     let footer = finish::connection_line(shared);
-    let Some(mut walk) = shared.walk() else {
-        return see_other("media");
-    };
     let get = method == http::Method::GET || method == http::Method::HEAD;
     let post = method == http::Method::POST;
+    let Some(mut walk) = shared.walk() else {
+        // The questions came from a file: leaving still goes to the neutral page.
+        return match rest {
+            "leave" if post => see_other("away"),
+            "away" if get => away_page(),
+            _ => see_other("media"),
+        };
+    };
     // After leaving quickly, every page is the neutral one, so Back and
     // reload show nothing of the check.
     if walk.left_quickly() && get && rest != "away" {

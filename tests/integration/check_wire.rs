@@ -37,7 +37,7 @@ const CLINIC_PHONE: &str = "+44 161 496 0753";
 
 /// An answers file with distinctive free text, and a clinic file with a
 /// distinctive name and phone number.
-fn distinctive_inputs(dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn distinctive_inputs(dir: &Path) -> (PathBuf, PathBuf) {
     let mut answers: serde_json::Value =
         serde_json::from_slice(&std::fs::read(example("in-person-recommended")).unwrap()).unwrap();
     answers["session_plan"] = serde_json::json!({
@@ -61,7 +61,7 @@ fn distinctive_inputs(dir: &Path) -> (PathBuf, PathBuf) {
 }
 
 /// Everything that must stay on this computer, in every form it could take on the wire.
-fn secrets(answers: &Path) -> Vec<String> {
+pub(crate) fn secrets(answers: &Path) -> Vec<String> {
     let file: serde_json::Value = serde_json::from_slice(&std::fs::read(answers).unwrap()).unwrap();
     let mut out: Vec<String> = [
         PLACE,
@@ -94,7 +94,7 @@ fn secrets(answers: &Path) -> Vec<String> {
     out
 }
 
-fn assert_nothing_leaked(wire: &Wire, secrets: &[String]) {
+pub(crate) fn assert_nothing_leaked(wire: &Wire, secrets: &[String]) {
     let rec = wire.recording();
     // The relay really carried the test: requests, upload bodies and the audio-like stream.
     assert!(

@@ -154,7 +154,21 @@ where
         let b = Browser::start(&video, &audio, true, false).await;
         let mut violations = Vec::new();
         b.client.goto(&format!("{}next", page.url)).await.unwrap();
-        b.visible("#continue").await;
+        // The report is offered as soon as it is built (page.js moves on by itself).
+        b.visible("fieldset.choices").await;
+        let ready = b
+            .client
+            .execute(
+                "const n = performance.getEntriesByType('navigation')[0]; \
+                 return [n.domContentLoadedEventEnd, n.loadEventEnd, n.transferSize];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        eprintln!(
+            "finish page ready in the browser: DOMContentLoaded {} ms, load {} ms",
+            ready[0], ready[1]
+        );
         steps(&b, &axe, &mut violations).await;
         b.close().await;
         violations
@@ -343,7 +357,10 @@ fn crisis_resources_come_first_and_nothing_is_saved_when_asked() {
         // An unanswered form is asked again, calmly (the browser's own
         // check is skipped here to reach the page's).
         b.client
-            .execute("document.querySelector('form').noValidate = true;", vec![])
+            .execute(
+                "document.querySelector('form[action=finish-save]').noValidate = true;",
+                vec![],
+            )
             .await
             .unwrap();
         b.click("continue").await;
@@ -407,8 +424,8 @@ fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
     );
     assert_eq!(other.status, 403);
 
-    // The report is offered (the wait for it is bounded and short here).
-    let offered = page.get("finish");
+    // The report is offered ("Continue" waits for it, briefly here).
+    let offered = page.get("finish?wait=1");
     assert_eq!(offered.status, 200);
     assert!(offered.body.contains("What would you like to do?"));
     for input in offered.body.split("<input").skip(1) {
@@ -503,4 +520,237 @@ fn a_page_left_before_the_end_saves_nothing_and_says_so() {
     assert!(err.contains("seems to have been closed"), "{err}");
     assert!(err.contains("nothing was saved"), "{err}");
     assert!(files(dir.path()).is_empty());
+}
+
+// --- the whole check on the wire -----------------------------------------------
+
+/// A file name no probe would send by chance: typed in the page, it must
+/// reach only this computer's disk.
+const TYPED_NAME: &str = "Philippa-Wrenfield-heron-notes.json";
+
+/// `check --browser` with the connection test against a real `serve` behind
+/// a relay that records every byte, and the browser behind a second relay
+/// that records every request the page makes. The client answers the
+/// questions in the page, typing the session plan (names and phone numbers
+/// included) and a file name: the connection test's progress shows in the
+/// page while it runs; none of what was typed, nor the answers or the clinic
+/// details, reaches the wire; the page sends the CLI only its own requests,
+/// the forms of the questions and the one form with the choice and the name.
+#[test]
+fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let wire = crate::wire_support::Wire::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (answers, clinic) = crate::check_wire::distinctive_inputs(dir.path());
+    let draft = dir.path().join("kept-answers.json");
+    let fixtures = tempfile::tempdir().unwrap();
+    let video = write_picture(fixtures.path(), Picture::WellLit);
+    let audio = write_sound(fixtures.path(), Sound::Speech);
+    let axe = axe_source();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // The browser first, so the page is seen while the test is still running.
+    let b = runtime.block_on(Browser::start(&video, &audio, true, false));
+    let stun = wire.stun.to_string();
+    let server = wire.server_url();
+    let page = Page::start_in(
+        dir.path(),
+        &[
+            "--clinic",
+            clinic.to_str().unwrap(),
+            "--server",
+            &server,
+            "--stun",
+            &stun,
+            "--draft",
+            draft.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let relay = crate::page_browser::Relay::start(page.addr);
+    let url = page
+        .url
+        .replace(&page.addr.to_string(), &relay.addr.to_string());
+    let (running, violations) = runtime.block_on(async {
+        let mut violations = Vec::new();
+        b.client.goto(&url).await.unwrap();
+        b.visible("#connection-words").await;
+        let running = b
+            .client
+            .find(Locator::Css("#connection-words"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        look(&b, &axe, "0-connection-running", &mut violations).await;
+        crate::walk_support::walk_browser(&b.client, &url, &answers).await;
+        if b.client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/media")
+        {
+            b.client.goto(&format!("{url}next")).await.unwrap();
+        }
+        // page.js moves on once the report is built.
+        b.visible("fieldset.choices").await;
+        let words = b
+            .client
+            .find(Locator::Css("#connection-words"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(words, "The connection test has finished.");
+        b.click("choice-save-full").await;
+        type_name(&b, TYPED_NAME).await;
+        b.click("continue").await;
+        b.visible("#saved").await;
+        (running, violations)
+    });
+    runtime.block_on(b.close());
+    no_violations(&violations);
+    eprintln!("while the connection test ran, the page said: {running}");
+    assert!(
+        running.contains("running in the background") || running.contains("nearly finished"),
+        "the page showed the test running: {running}"
+    );
+    let token = page.token.clone();
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+
+    // The report has the measured connection and what was typed (so it was in play).
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(TYPED_NAME)).unwrap())
+            .unwrap();
+    assert!(
+        saved["network"]["download"]["mbps"].is_number(),
+        "{}",
+        saved["network"]
+    );
+    let typed: Value = serde_json::from_str(&std::fs::read_to_string(&answers).unwrap()).unwrap();
+    assert_eq!(saved["session_plan"], typed["session_plan"]);
+    let mut secrets = crate::check_wire::secrets(&answers);
+    secrets.extend(crate::wire_support::encodings(TYPED_NAME));
+    secrets.extend(["philippa-wrenfield", "heron-notes"].map(String::from));
+    crate::check_wire::assert_nothing_leaked(&wire, &secrets);
+
+    // What the page sent the CLI: its files, pages and forms, heartbeat,
+    // progress numbers, and the one form with the choice and the name.
+    let sent = relay.sent.lock().unwrap();
+    let prefix = format!("/{token}/");
+    let mut saves = 0;
+    for s in sent.iter() {
+        let rest = s
+            .path
+            .strip_prefix(&prefix)
+            .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+        match (s.method.as_str(), rest) {
+            (
+                "GET",
+                "" | "walk" | "media" | "next" | "finish" | "finish?wait=1" | "finish-done"
+                | "progress.json" | "page.js" | "leave.js" | "media.js" | "style.css" | "icon.svg",
+            ) => assert!(s.body.is_empty(), "{s:?}"),
+            ("POST", "api/alive") => assert_eq!(s.body, b"{}", "{s:?}"),
+            // The questions' forms: the answers and the plan, to this computer only.
+            ("POST", "walk") => {}
+            ("POST", "finish-save") => {
+                saves += 1;
+                let body = String::from_utf8_lossy(&s.body);
+                assert_eq!(
+                    body,
+                    format!("choice=save-full&name={TYPED_NAME}"),
+                    "only the choice and the name"
+                );
+            }
+            _ => panic!("an unexpected request from the page: {s:?}"),
+        }
+    }
+    assert_eq!(saves, 1);
+}
+
+// --- parity: the questions answered in the page ------------------------------
+
+/// The examples, each with the region it names (all-skipped names none).
+const EXAMPLES: [&str; 5] = [
+    "all-skipped",
+    "in-person-recommended",
+    "urgent",
+    "video-suitable",
+    "video-with-adjustments",
+];
+
+/// For every example answers file: the whole check in the page (questions
+/// answered by clicking, plan text typed, then the end of the check and a
+/// save), and the saved report is the one `check --answers` writes for the
+/// same answers, apart from the time and this device's facts.
+#[test]
+fn a_whole_check_in_the_page_saves_what_check_answers_writes_for_every_example() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let fixtures = tempfile::tempdir().unwrap();
+    let video = write_picture(fixtures.path(), Picture::WellLit);
+    let audio = write_sound(fixtures.path(), Sound::Speech);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let b = runtime.block_on(Browser::start(&video, &audio, true, false));
+    let mut results = Vec::new();
+    for name in EXAMPLES {
+        let dir = tempfile::tempdir().unwrap();
+        let draft = dir.path().join("kept-answers.json");
+        let file: Value =
+            serde_json::from_str(&std::fs::read_to_string(example(name)).unwrap()).unwrap();
+        // The region is asked in the page when nothing names it; the walk
+        // answers it from the file. A locale that names one would skip the
+        // question, so both runs get the file's region where it has one.
+        let region: Vec<&str> = file["region"]
+            .as_str()
+            .map(|r| vec!["--region", r])
+            .unwrap_or_default();
+        let mut args = vec![
+            "--no-network",
+            "--format",
+            "json",
+            "--draft",
+            draft.to_str().unwrap(),
+        ];
+        args.extend(&region);
+        let page = Page::start_in(dir.path(), &args);
+        runtime.block_on(async {
+            crate::walk_support::walk_browser(&b.client, &page.url, &example(name)).await;
+            let here = b.client.current_url().await.unwrap();
+            if here.path().ends_with("/media") {
+                // Past the media test, as its page's link does.
+                b.client.goto(&format!("{}next", page.url)).await.unwrap();
+            }
+            b.visible("fieldset.choices").await;
+            assert_eq!(checked_radios(&b).await, 0, "{name}");
+            b.click("choice-save-full").await;
+            type_name(&b, "parity.json").await;
+            b.click("continue").await;
+            b.visible("#saved").await;
+        });
+        let (ok, _, err) = page.finish();
+        assert!(ok, "{name}: {err}");
+        let saved = dir.path().join("parity.json");
+        owner_only(&saved);
+        assert!(!draft.exists(), "{name}: no answers kept after the end");
+        let saved: Value = serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+        let expected = reference(name, dir.path(), &region);
+        assert_eq!(
+            comparable(saved.clone()),
+            comparable(expected),
+            "{name}: the page's report differs from check --answers"
+        );
+        results.push(format!("{name}: same report ({})", saved["outcome"]));
+    }
+    runtime.block_on(b.close());
+    eprintln!("parity with check --answers:\n  {}", results.join("\n  "));
 }

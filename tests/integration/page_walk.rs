@@ -4,7 +4,7 @@
 //! the terminal, leaving quickly, crisis numbers in sight.
 use std::path::Path;
 
-use crate::walk_support::{WalkServer, at_of, location, walk_http};
+use crate::walk_support::{Site, WalkServer, at_of, location, walk_http};
 
 fn examples(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -335,4 +335,124 @@ fn the_media_test_is_a_step_of_the_whole_check_with_leave_quickly() {
     assert!(s.get("leave.js").body.contains("location.replace"));
     // Forms post to the page itself, so the browser must send its Origin.
     assert!(s.get("").headers.contains("referrer-policy: same-origin"));
+}
+
+/// `check --browser` (the questions in the page) for an answers file walked
+/// without scripts, the media test passed by, the full copy saved as JSON:
+/// the same report as `check --answers` with that file.
+#[cfg(unix)]
+#[test]
+fn the_whole_check_in_the_page_saves_the_same_report_as_check_answers() {
+    for name in ["video-with-adjustments", "urgent", "in-person-recommended"] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = examples(&format!("{name}.json"));
+        let answers = crate::walk_support::Answers::load(&file);
+        let out = dir.path().join("report.json");
+        let draft = dir.path().join("draft.json");
+        let mut args = vec![
+            "--no-network",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+            "--draft",
+            draft.to_str().unwrap(),
+        ];
+        if let Some(region) = &answers.region {
+            args.extend(["--region", region.as_str()]);
+        }
+        let page = crate::page_support::Page::start_in(dir.path(), &args);
+        walk_http(&page, &file);
+        // Past the media test without scripts, then the end of the check.
+        let next = page.get("next");
+        assert_eq!(
+            (next.status, location(&next).as_str()),
+            (303, "finish"),
+            "{name}"
+        );
+        // As the page's "Continue" without scripts: wait for the report.
+        let finish = page.get("finish?wait=1");
+        assert!(finish.body.contains("save-full"), "{name}: {}", finish.body);
+        let saved = Site::post(&page, "finish-save", &[("choice", "save-full")]);
+        assert_eq!(
+            (saved.status, location(&saved).as_str()),
+            (303, "finish-done"),
+            "{saved:?}"
+        );
+        assert!(page.get("finish-done").body.contains("saved"), "{name}");
+        let (ok, _, err) = page.finish();
+        assert!(ok, "{name}: {err}");
+        let in_page: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+        let reference = reference_report(&file, dir.path());
+        assert_eq!(
+            crate::page_finish::comparable(in_page),
+            crate::page_finish::comparable(reference),
+            "{name}"
+        );
+        assert!(!draft.exists(), "no draft left after the check");
+    }
+}
+
+fn reference_report(file: &Path, dir: &Path) -> serde_json::Value {
+    let out = dir.join("reference.json");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .args(["check", "--answers"])
+        .arg(file)
+        .args(["--no-network", "--format", "json", "--output"])
+        .arg(&out)
+        .env_remove("SESSION_READY_SERVER")
+        .env_remove("SESSION_READY_STUN")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
+#[test]
+fn pausing_in_the_page_ends_the_check_calmly_with_the_answers_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let draft = dir.path().join("draft.json");
+    let page = crate::page_support::Page::start_in(
+        dir.path(),
+        &[
+            "--no-network",
+            "--region",
+            "GB",
+            "--draft",
+            draft.to_str().unwrap(),
+        ],
+    );
+    page.choose("answer", &[("answer", "yes")]);
+    page.choose("keep-yes", &[]);
+    page.choose("answer", &[("answer", "wifi")]);
+    page.choose("pause", &[]);
+    assert!(
+        page.screen()
+            .body
+            .contains("Paused. Your answers are kept privately")
+    );
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    assert!(err.contains("paused"), "{err}");
+    let kept = session_ready::questionnaire::draft::load(&draft)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.state.answers["setup.connection"], "wifi");
+}
+
+#[test]
+fn with_answers_from_a_file_the_media_test_still_offers_leave_quickly() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = examples("video-suitable.json");
+    let page = crate::page_support::Page::start_in(
+        dir.path(),
+        &["--answers", file.to_str().unwrap(), "--no-network"],
+    );
+    let start = page.get("");
+    assert!(start.body.contains("Camera, microphone and speakers"));
+    assert!(start.body.contains("Leave quickly"));
+    let left = Site::post(&page, "leave", &[]);
+    assert_eq!((left.status, location(&left).as_str()), (303, "away"));
+    assert!(page.get("away").body.contains("Nothing here"));
 }

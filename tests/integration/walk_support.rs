@@ -9,7 +9,85 @@ use session_ready::page::PageServer;
 use session_ready::page::walk::WalkSetup;
 use session_ready::questionnaire::walk::Opening;
 
-use crate::page_support::{Reply, request};
+use crate::page_support::{Page, Reply, request};
+
+/// A page server to walk: in-process ([`WalkServer`]) or the CLI's
+/// (`check --browser`, [`Page`]).
+pub trait Site {
+    fn addr(&self) -> SocketAddr;
+    fn token(&self) -> &str;
+
+    fn get(&self, rest: &str) -> Reply {
+        request(
+            self.addr(),
+            "GET",
+            &format!("/{}/{rest}", self.token()),
+            &[("Host", &self.addr().to_string())],
+            "",
+        )
+    }
+
+    /// POST a form as the page would (Origin included).
+    fn post(&self, rest: &str, fields: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        request(
+            self.addr(),
+            "POST",
+            &format!("/{}/{rest}", self.token()),
+            &[
+                ("Host", &self.addr().to_string()),
+                ("Origin", &format!("http://{}", self.addr())),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            &body,
+        )
+    }
+
+    /// The page the client sees now (following the walk's redirects, but
+    /// not into the end of the check, which waits for the CLI's report).
+    fn screen(&self) -> Reply {
+        let mut reply = self.get("walk");
+        for _ in 0..3 {
+            let to = location(&reply);
+            if reply.status != 303 || to == "finish" {
+                break;
+            }
+            reply = self.get(&to);
+        }
+        reply
+    }
+
+    /// Submit the form shown now with `do` = `action` and `fields`.
+    fn choose(&self, action: &str, fields: &[(&str, &str)]) -> Reply {
+        let page = self.screen();
+        let at = at_of(&page.body).unwrap_or_else(|| panic!("a form on: {}", page.body));
+        let mut all = vec![("at", at.as_str()), ("do", action)];
+        all.extend_from_slice(fields);
+        let reply = self.post("walk", &all);
+        assert_eq!(reply.status, 303, "{reply:?}");
+        reply
+    }
+}
+
+impl Site for WalkServer {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+impl Site for Page {
+    fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn token(&self) -> &str {
+        &self.token
+    }
+}
 
 /// A page server serving the whole check, with a private folder for the draft.
 pub struct WalkServer {
@@ -86,63 +164,6 @@ impl WalkServer {
             self.runtime.block_on(server.shutdown());
         }
         std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap())
-    }
-
-    fn host(&self) -> String {
-        self.addr.to_string()
-    }
-
-    pub fn get(&self, rest: &str) -> Reply {
-        request(
-            self.addr,
-            "GET",
-            &format!("/{}/{rest}", self.token),
-            &[("Host", &self.host())],
-            "",
-        )
-    }
-
-    /// POST a form as the page would (Origin included).
-    pub fn post(&self, rest: &str, fields: &[(&str, &str)]) -> Reply {
-        let body: String = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish();
-        request(
-            self.addr,
-            "POST",
-            &format!("/{}/{rest}", self.token),
-            &[
-                ("Host", &self.host()),
-                ("Origin", &format!("http://{}", self.addr)),
-                ("Content-Type", "application/x-www-form-urlencoded"),
-            ],
-            &body,
-        )
-    }
-
-    /// The page the client sees now (following the walk's redirects, but
-    /// not into the end of the check, which waits for the CLI's report).
-    pub fn screen(&self) -> Reply {
-        let mut reply = self.get("walk");
-        for _ in 0..3 {
-            let to = location(&reply);
-            if reply.status != 303 || to == "finish" {
-                break;
-            }
-            reply = self.get(&to);
-        }
-        reply
-    }
-
-    /// Submit the form shown now with `do` = `action` and `fields`.
-    pub fn choose(&self, action: &str, fields: &[(&str, &str)]) -> Reply {
-        let page = self.screen();
-        let at = at_of(&page.body).unwrap_or_else(|| panic!("a form on: {}", page.body));
-        let mut all = vec![("at", at.as_str()), ("do", action)];
-        all.extend_from_slice(fields);
-        let reply = self.post("walk", &all);
-        assert_eq!(reply.status, 303, "{reply:?}");
-        reply
     }
 }
 
@@ -238,7 +259,7 @@ impl Answers {
 
 /// Walk the questions over plain HTTP with the answers in `file`, as a
 /// browser without JavaScript would; ends at the hand-over to `finish`.
-pub fn walk_http(server: &WalkServer, file: &Path) {
+pub fn walk_http(server: &impl Site, file: &Path) {
     let answers = Answers::load(file);
     for _ in 0..200 {
         let page = server.screen();

@@ -92,6 +92,7 @@ pub(super) fn whole_check(
             region: setup.known_region(None),
             clinic_key: setup.encrypt_to().is_some(),
             opening: super::interactive::opening(
+                "a short test of your camera, microphone and speakers in this page",
                 "“Leave quickly” at the top, or the Esc key, leaves at once",
                 servers.as_deref(),
             ),

@@ -128,9 +128,13 @@ pub fn run(args: &CheckArgs, style: Style, setup: &Setup) -> anyhow::Result<Exit
         // Asked after "is now a safe time?", unless the client agreed before pausing.
         session.keep = resumed.is_some().then_some(true);
         session.clinic_key = setup.encrypt_to().is_some();
-        session.opening = resumed
-            .is_none()
-            .then(|| opening(quick_exit_words(style), servers.as_deref()));
+        session.opening = resumed.is_none().then(|| {
+            opening(
+                "a quick look at this device",
+                quick_exit_words(style),
+                servers.as_deref(),
+            )
+        });
         let ending = session.run();
         (ending, session.flow.state.clone(), session.watched)
     };
@@ -253,7 +257,8 @@ fn resume(
 /// The opening, drawn above "Is now a safe and private time?": what happens,
 /// how long it takes, that every question can be skipped, and the quick exit.
 /// The servers the connection test talks to are one choice away.
-pub(super) fn opening(quick_exit: &str, servers: Option<&[String]>) -> Opening {
+/// `device` names the device check as this front-end does it.
+pub(super) fn opening(device: &str, quick_exit: &str, servers: Option<&[String]>) -> Opening {
     let more = servers.map(|servers| {
         format!(
             "The connection test takes about 10 seconds and runs in the background while you \
@@ -272,8 +277,8 @@ pub(super) fn opening(quick_exit: &str, servers: Option<&[String]>) -> Opening {
         title: "Getting ready for video sessions".into(),
         text: format!(
             "This check helps you and your therapist decide whether video sessions from home \
-             are a good fit right now. It takes about 10 minutes: a quick look at this \
-             device, {connection}, and about 20 short questions. Every question can be \
+             are a good fit right now. It takes about 10 minutes: {device}, {connection}, \
+             and about 20 short questions. Every question can be \
              skipped. {quick_exit}. Your answers stay on this computer, and you choose \
              whether your report is saved."
         ),

@@ -61,6 +61,8 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             deliver(&report, &setup.delivery(&args, style))?;
             Ok(Exit::Done)
         }
+        // The whole check in the page: the questions are asked there.
+        None if args.browser => browser::whole_check(&args, style, &setup, None),
         None => {
             if !crate::term::interactive() {
                 return Err(InputError::NoTerminal.into());
