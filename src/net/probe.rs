@@ -119,7 +119,7 @@ impl Default for ProbeTiming {
             connect_timeout_s: 4.0,
             idle_ping_interval_s: 0.1,
             min_idle_pings: 10,
-            udp_seconds: 4.0,
+            udp_seconds: 2.5,
             udp_interval_s: 0.02,
             udp_give_up_s: 1.5,
             udp_max_grace_s: 1.0,

@@ -188,6 +188,95 @@ fn within(values: &[f64], tolerance: f64) -> bool {
     mean > 0.0 && values.iter().all(|v| (v - mean).abs() <= tolerance * mean)
 }
 
+/// A download counter with the reader's stalls taken out.
+///
+/// The counter is read by the program, not on the wire: when the program is
+/// short of processor time its reads fall behind while the line keeps
+/// delivering into the socket buffer, then catch up at memory speed. A window
+/// that starts inside such a stall and ends after the catch-up counts bytes
+/// that crossed the line before it began (a 200 Mbit/s line read as 240).
+/// Bytes read are never ahead of bytes delivered, so across a stall the
+/// line's counter is at least the chord between the readings on either side.
+/// A reading is raised to the highest chord over it from readings at most
+/// `horizon` seconds apart, but only where a catch-up follows it: a sample
+/// interval after it read at least [`CATCH_UP`] times the chord's rate and
+/// the rate at the chord's end (the reader is back to the line's pace there).
+/// That tells a stall from a start-up ramp, whose readings also lie under
+/// chords reaching past them but whose rate only grows.
+/// Raising a reading only lowers a rate measured from it, and the last
+/// reading is never raised, so a rate ending there never exceeds what arrived.
+pub fn without_read_stalls(samples: &[CounterSample], horizon: f64) -> Vec<CounterSample> {
+    let rate_into = |m: usize| {
+        let (a, b) = (samples[m - 1], samples[m]);
+        if b.t > a.t {
+            (b.bytes as f64 - a.bytes as f64) / (b.t - a.t)
+        } else {
+            0.0
+        }
+    };
+    let mut out = Vec::with_capacity(samples.len());
+    for (i, s) in samples.iter().enumerate() {
+        let mut best = s.bytes as f64;
+        let mut fastest_after = 0.0_f64;
+        for k in i + 1..samples.len() {
+            let after = samples[k];
+            fastest_after = fastest_after.max(rate_into(k));
+            if after.t - s.t > horizon {
+                break;
+            }
+            for before in samples[..i].iter().rev() {
+                if after.t - before.t > horizon {
+                    break;
+                }
+                let slope = (after.bytes as f64 - before.bytes as f64) / (after.t - before.t);
+                let burst = fastest_after >= CATCH_UP * slope.max(rate_into(k));
+                if after.t > before.t && burst {
+                    best = best.max(before.bytes as f64 + slope * (s.t - before.t));
+                }
+            }
+        }
+        out.push(CounterSample {
+            t: s.t,
+            bytes: best.round() as u64,
+        });
+    }
+    out
+}
+
+/// [`counter_rate`] for a counter read by a program that may stall: whether
+/// the rate settled, and from when, is judged on the readings as they are;
+/// the figure is then taken from the counter with the stalls taken out
+/// ([`without_read_stalls`]). A stall in the last moments shows no catch-up
+/// yet, so the figure's span ends half a `horizon` before the last reading
+/// (when that leaves at least half the span): a stall there has been bridged
+/// by then. (The corrected counter is not used to judge steadiness: raising
+/// readings smooths a start-up ramp as well, and a ramp must not pass for steady.)
+pub fn read_counter_rate(
+    samples: &[CounterSample],
+    rule: Stability,
+    horizon: f64,
+) -> Option<RateEstimate> {
+    let raw = counter_rate(samples, rule)?;
+    let corrected = without_read_stalls(samples, horizon);
+    let last = corrected.last()?.t;
+    let from = last - raw.basis_s;
+    let end = if raw.basis_s - horizon / 2.0 >= raw.basis_s / 2.0 {
+        last - horizon / 2.0
+    } else {
+        last
+    };
+    let bytes = counter_at(&corrected, end) - counter_at(&corrected, from);
+    Some(RateEstimate {
+        bytes_per_s: bytes / (end - from),
+        basis_s: end - from,
+        ..raw
+    })
+}
+
+/// A catch-up reads at least this many times the line's rate (memory speed
+/// against the line's; a stall of one 50 ms sample alone doubles it).
+const CATCH_UP: f64 = 1.6;
+
 /// One finished request of a stream that sends requests one after another.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Completion {
@@ -263,6 +352,22 @@ fn common_end(per_stream: &[Vec<CounterSample>]) -> Option<f64> {
 
 fn delivered_at(per_stream: &[Vec<CounterSample>], t: f64) -> f64 {
     per_stream.iter().map(|p| counter_at(p, t)).sum()
+}
+
+/// The typical time between one stream's consecutive completions (a request
+/// and the wait for its reply), over each stream's last few requests: the
+/// first requests are small while the rate is still unknown. `None` until
+/// some stream has completed twice.
+pub fn request_cycle(completions: &[Completion]) -> Option<f64> {
+    const LAST_REQUESTS: usize = 4;
+    let mut cycles = Vec::new();
+    for points in stream_counters(completions) {
+        // points[0] is the (0, 0) origin, not a completion.
+        let times: Vec<f64> = points.iter().skip(1).map(|p| p.t).collect();
+        let gaps: Vec<f64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+        cycles.extend(gaps.iter().rev().take(LAST_REQUESTS));
+    }
+    median(&cycles)
 }
 
 /// Upload rate from request completions: [`counter_rate`] on
@@ -465,6 +570,78 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_reading_stall_is_not_read_as_a_faster_line() {
+        // 1 MB/s on the wire; the reader stalls from 0.3 to 1.2 s, then catches up at once.
+        let line = 1_000_000.0;
+        let samples: Vec<CounterSample> = (0..=38)
+            .map(|i| {
+                let t = i as f64 * 0.05;
+                let read_t = if (0.3..1.2).contains(&t) { 0.3 } else { t };
+                CounterSample {
+                    t,
+                    bytes: (line * read_t) as u64,
+                }
+            })
+            .collect();
+        // A window from inside the stall to after the catch-up reads too fast...
+        let raw = (samples[30].bytes - samples[10].bytes) as f64;
+        assert!(raw > 1.15 * line, "{raw}");
+        // ...but not once the stall is taken out.
+        let fixed = without_read_stalls(&samples, 1.2);
+        let rate = (fixed[30].bytes - fixed[10].bytes) as f64;
+        assert!((rate / line - 1.0).abs() < 0.01, "{rate}");
+        for (f, s) in fixed.iter().zip(&samples) {
+            assert!(f.bytes >= s.bytes, "readings are only raised");
+            assert!(f.bytes as f64 <= line * f.t + 1.0, "never above the line");
+        }
+        assert_eq!(fixed.last(), samples.last(), "the last reading stays");
+        // The transfer's figure (unsettled here: the last two thirds, from inside the stall).
+        let uncorrected = counter_rate(&samples, Stability::default()).unwrap();
+        assert!(uncorrected.bytes_per_s > line * 1.15, "{uncorrected:?}");
+        let est = read_counter_rate(&samples, Stability::default(), 1.2).unwrap();
+        assert!(est.bytes_per_s <= line * 1.001, "{est:?}");
+        assert!(est.bytes_per_s >= line * 0.97, "{est:?}");
+        assert_eq!(est.stable, uncorrected.stable);
+        // A stall in the last moments (no catch-up yet) does not pull the figure down.
+        let mut stalled_end = samples.clone();
+        for s in stalled_end.iter_mut().filter(|s| s.t > 1.75) {
+            s.bytes = (line * 1.75) as u64;
+        }
+        let est = read_counter_rate(&stalled_end, Stability::default(), 1.2).unwrap();
+        assert!((est.bytes_per_s / line - 1.0).abs() < 0.03, "{est:?}");
+        // A steady reader is left as it is, start-up ramp included (no burst follows it).
+        let steady = ramp_then_flat(line, 0.5, 3.0);
+        let same = without_read_stalls(&steady, 1.0);
+        for (a, b) in same.iter().zip(&steady) {
+            assert!(a.bytes.abs_diff(b.bytes) <= 1, "{a:?} {b:?}");
+        }
+    }
+
+    #[test]
+    fn request_cycles_come_from_the_last_requests() {
+        // Small quick requests first, then one every 0.4 s per stream.
+        let mut c = Vec::new();
+        for s in 0..2 {
+            for i in 1..=4 {
+                c.push(Completion {
+                    stream: s,
+                    t: 0.05 * i as f64,
+                    bytes: 4096,
+                });
+            }
+            for i in 1..=5 {
+                c.push(Completion {
+                    stream: s,
+                    t: 0.2 + 0.4 * i as f64,
+                    bytes: 40_000,
+                });
+            }
+        }
+        assert!(close(request_cycle(&c).unwrap(), 0.4, 1e-9));
+        assert_eq!(request_cycle(&c[..1]), None);
     }
 
     #[test]

@@ -4,7 +4,10 @@
 
 use std::time::Instant;
 
-use crate::net_support::{Misbehaviour, StunMisbehaviour, fake_http, fake_stun, quick, serve};
+use crate::net_support::{
+    Misbehaviour, StunMisbehaviour, fake_http_and_config, fake_stun, quick, serve,
+    serve_and_fake_stun,
+};
 use session_ready::net::NetworkReport;
 use session_ready::net::model::UdpStatus;
 use session_ready::net::probe::{self, ProbeConfig};
@@ -51,6 +54,12 @@ async fn run_capped(config: &ProbeConfig) -> NetworkReport {
         );
     }
     report
+}
+
+/// A capped run against a fake server misbehaving `how`.
+async fn run_against(how: Misbehaviour) -> NetworkReport {
+    let (_fake, config) = fake_http_and_config(how).await;
+    run_capped(&config).await
 }
 
 fn reason_of(report: &NetworkReport) -> String {
@@ -106,8 +115,7 @@ async fn dns_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reset_mid_body() {
-    let fake = fake_http(Misbehaviour::ResetMidBody).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::ResetMidBody).await;
     assert!(report.latency.idle_ms.is_some(), "pings still work");
     assert!(report.download.mbps.is_none(), "{:?}", report.download);
     assert!(
@@ -124,9 +132,7 @@ async fn reset_mid_body() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stalled_after_headers() {
-    let fake = fake_http(Misbehaviour::StallAfterHeaders).await;
-    let config = quick(format!("http://{}", fake.addr));
-    let report = run_capped(&config).await;
+    let report = run_against(Misbehaviour::StallAfterHeaders).await;
     assert!(report.download.mbps.is_none());
     assert!(
         reason_of(&report).contains("did not start sending"),
@@ -138,8 +144,7 @@ async fn stalled_after_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn endless_slow_trickle() {
-    let fake = fake_http(Misbehaviour::SlowTrickle).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::SlowTrickle).await;
     // Two streams of 1 kB per 50 ms: about 0.33 Mbit/s, measured as such.
     let mbps = report
         .download
@@ -151,8 +156,7 @@ async fn endless_slow_trickle() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_content_length() {
-    let fake = fake_http(Misbehaviour::ShortBody).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::ShortBody).await;
     assert!(
         reason_of(&report).contains("before sending everything it promised"),
         "{}",
@@ -162,8 +166,7 @@ async fn wrong_content_length() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_headers() {
-    let fake = fake_http(Misbehaviour::OversizedHeaders).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::OversizedHeaders).await;
     assert!(report.latency.idle_ms.is_none());
     assert!(
         reason_of(&report).contains("too large to read"),
@@ -174,8 +177,7 @@ async fn oversized_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn garbage_instead_of_http() {
-    let fake = fake_http(Misbehaviour::Garbage).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::Garbage).await;
     assert!(
         reason_of(&report).contains("not in a form this program understands"),
         "{}",
@@ -186,8 +188,7 @@ async fn garbage_instead_of_http() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_a_speed_test_server() {
-    let fake = fake_http(Misbehaviour::NotFound).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::NotFound).await;
     assert!(
         reason_of(&report).contains("status 404"),
         "{}",
@@ -197,8 +198,7 @@ async fn not_a_speed_test_server() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn upload_never_confirmed() {
-    let fake = fake_http(Misbehaviour::UploadStall).await;
-    let report = run_capped(&quick(format!("http://{}", fake.addr))).await;
+    let report = run_against(Misbehaviour::UploadStall).await;
     assert!(report.upload.mbps.is_none(), "{:?}", report.upload);
     let reason = report.upload.reason.clone().unwrap();
     assert!(reason.contains("did not confirm"), "{reason}");
@@ -206,10 +206,7 @@ async fn upload_never_confirmed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn udp_silently_dropped_is_reported_as_blocked() {
-    let server = serve().await;
-    let silent = fake_stun(StunMisbehaviour::Silent).await;
-    let mut config = quick(format!("http://{}", server.addr));
-    config.stun = Some(silent.addr.to_string());
+    let (_server, _stun, config) = serve_and_fake_stun(StunMisbehaviour::Silent).await;
     let report = run_capped(&config).await;
     assert!(report.udp.is_none());
     assert_eq!(report.udp_status, UdpStatus::Blocked);
@@ -231,10 +228,7 @@ async fn udp_silently_dropped_is_reported_as_blocked() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_stun_replies_are_set_aside() {
-    let server = serve().await;
-    let fake = fake_stun(StunMisbehaviour::Malformed).await;
-    let mut config = quick(format!("http://{}", server.addr));
-    config.stun = Some(fake.addr.to_string());
+    let (_server, _stun, config) = serve_and_fake_stun(StunMisbehaviour::Malformed).await;
     let report = run_capped(&config).await;
     assert!(report.udp.is_none());
     assert_eq!(report.udp_status, UdpStatus::NotMeasured);
@@ -249,10 +243,8 @@ async fn malformed_stun_replies_are_set_aside() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spoofed_stun_replies_are_not_counted() {
-    let server = serve().await;
-    let wrong = fake_stun(StunMisbehaviour::WrongTransaction).await;
-    let mut config = quick(format!("http://{}", server.addr));
-    config.stun = Some(wrong.addr.to_string());
+    let (_server, _wrong, mut config) =
+        serve_and_fake_stun(StunMisbehaviour::WrongTransaction).await;
     let report = run_capped(&config).await;
     assert!(
         report.udp.is_none(),
@@ -270,8 +262,7 @@ async fn spoofed_stun_replies_are_not_counted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tight_cap_is_honoured_with_a_partial_result() {
-    let fake = fake_http(Misbehaviour::StallAfterHeaders).await;
-    let mut config = quick(format!("http://{}", fake.addr));
+    let (_fake, mut config) = fake_http_and_config(Misbehaviour::StallAfterHeaders).await;
     config.max_seconds = 1.0;
     config.timing.stall_s = 30.0; // the cap, not stall detection, must end it
     let report = run_capped(&config).await;
@@ -288,9 +279,8 @@ async fn a_tight_cap_is_honoured_with_a_partial_result() {
 async fn an_unsettled_slow_download_is_a_lower_bound_not_a_verdict() {
     use session_ready::assessment::{Status, internet_criterion};
 
-    let fake = fake_http(Misbehaviour::Accelerating).await;
+    let (_fake, mut config) = fake_http_and_config(Misbehaviour::Accelerating).await;
     let stun = serve().await;
-    let mut config = quick(format!("http://{}", fake.addr));
     config.stun = Some(stun.addr.to_string());
     let report = run_capped(&config).await;
     let download = &report.download;

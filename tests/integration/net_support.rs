@@ -215,6 +215,24 @@ pub async fn fake_http(how: Misbehaviour) -> FakeHttp {
     FakeHttp { addr, task }
 }
 
+/// A fake HTTP server misbehaving `how`, and quick probe settings pointing at
+/// it (keep the server alive while the probe runs).
+pub async fn fake_http_and_config(how: Misbehaviour) -> (FakeHttp, ProbeConfig) {
+    let fake = fake_http(how).await;
+    let config = quick(format!("http://{}", fake.addr));
+    (fake, config)
+}
+
+/// A real `serve` for HTTP with a fake STUN server misbehaving `how` beside
+/// it, and quick probe settings using both.
+pub async fn serve_and_fake_stun(how: StunMisbehaviour) -> (RunningServer, FakeUdp, ProbeConfig) {
+    let server = serve().await;
+    let fake = fake_stun(how).await;
+    let mut config = quick(format!("http://{}", server.addr));
+    config.stun = Some(fake.addr.to_string());
+    (server, fake, config)
+}
+
 /// How a fake STUN server replies.
 #[derive(Clone, Copy, Debug)]
 pub enum StunMisbehaviour {

@@ -14,8 +14,8 @@ use tokio::time::Instant;
 use super::http::{self, Target, check_status, describe, header_bytes};
 use super::{ProbeTiming, lock};
 use crate::net::stats::{
-    Completion, CounterSample, RateEstimate, Stability, completions_counter, counter_rate,
-    upload_rate,
+    Completion, CounterSample, RateEstimate, Stability, completions_counter, read_counter_rate,
+    request_cycle, upload_rate,
 };
 
 /// What one transfer phase produced.
@@ -33,6 +33,14 @@ pub(super) struct TransferOutcome {
 
 /// The sampling period of the phase loops.
 const TICK: Duration = Duration::from_millis(50);
+
+/// Longest reading stall bridged when the download counter is corrected
+/// (`stats::read_counter_rate`): on two busy cores the program was seen
+/// not reading for 0.4 s at a time while the line kept delivering.
+const READ_STALL_HORIZON_S: f64 = 1.0;
+
+/// Slow uplinks are judged over windows of at least this many request cycles.
+const SLOW_UPLOAD_WINDOW_CYCLES: f64 = 2.5;
 
 /// Loaded-latency samples are kept only after the link has had this long to fill up.
 const LOAD_SETTLE: Duration = Duration::from_millis(400);
@@ -301,8 +309,27 @@ impl Meter {
 
     fn estimate(&self, rule: Stability) -> Option<RateEstimate> {
         match self {
-            Meter::Download { samples } => counter_rate(samples, rule),
+            Meter::Download { samples } => read_counter_rate(samples, rule, READ_STALL_HORIZON_S),
             Meter::Upload { completions, .. } => upload_rate(&lock(completions), rule),
+        }
+    }
+
+    /// The rule a settled figure is judged by. On a slow uplink (under 2
+    /// Mbit/s) the modem's queue holds a large part of each request, so the
+    /// streams idle for much of each request cycle and the confirmed count
+    /// moves in steps: a window of about one cycle swings by ±10% on a steady
+    /// line. There the window covers several of the cycles actually seen.
+    fn settling_rule(&self, base: Stability) -> Stability {
+        let Meter::Upload { completions, .. } = self else {
+            return base;
+        };
+        let done = lock(completions);
+        match (upload_rate(&done, base), request_cycle(&done)) {
+            (Some(e), Some(cycle)) if e.bytes_per_s < SLOW_LINK_BYTES_PER_S => Stability {
+                window: base.window.max(SLOW_UPLOAD_WINDOW_CYCLES * cycle),
+                ..base
+            },
+            _ => base,
         }
     }
 
@@ -465,12 +492,20 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
             last_growth = now;
         }
         last_moved = now_moved;
-        let estimate = meter.estimate(stability);
+        let estimate = meter.estimate(meter.settling_rule(stability));
         // Request sizes follow the rate over the short window, so they grow
-        // before the upload's longer settling window has filled.
+        // before the upload's longer settling window has filled. On a slow
+        // uplink they follow the average so far until then: its first small
+        // requests would otherwise run for most of a second and pull the
+        // settled figure down with their overhead. (Not on faster links, where
+        // the early average is still in slow start and would size requests too
+        // small, and a rate fed by short requests feeds back on itself.)
         if let Some(recent) = match direction {
             Direction::Download => None,
-            Direction::Upload => meter.estimate(phase.plan.stability),
+            Direction::Upload => meter.estimate(phase.plan.stability).or_else(|| {
+                quick_transfer_estimate(&meter.counter())
+                    .filter(|e| e.bytes_per_s < SLOW_LINK_BYTES_PER_S)
+            }),
         } {
             meter.adapt(recent);
         }
@@ -494,7 +529,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
     tasks.abort_all();
     pinger.abort_all();
     let bytes = moved.load(Ordering::Relaxed);
-    let mut estimate = meter.estimate(stability);
+    let mut estimate = meter.estimate(meter.settling_rule(stability));
     if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
         estimate = quick_transfer_estimate(&meter.counter());
     }
