@@ -518,7 +518,7 @@ fn a_page_left_before_the_end_saves_nothing_and_says_so() {
     let (ok, _, err) = page.finish();
     assert!(!ok);
     assert!(err.contains("seems to have been closed"), "{err}");
-    assert!(err.contains("nothing was saved"), "{err}");
+    assert!(err.contains("nothing was kept"), "{err}");
     assert!(files(dir.path()).is_empty());
 }
 
