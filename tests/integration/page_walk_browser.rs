@@ -157,6 +157,8 @@ fn esc_leaves_for_a_neutral_page_that_back_does_not_leave() {
             !text.contains("question") && !text.contains("session-ready"),
             "{text}"
         );
+        let violations = b.axe_violations(&axe_source()).await;
+        assert!(violations.is_empty(), "the neutral page: {violations:?}");
         b.close().await;
     });
     assert_eq!(s.server().walk_ending(), Some(Ending::QuickExit));
@@ -443,4 +445,44 @@ fn the_whole_check_without_javascript_saves_the_same_report_as_check_answers() {
         crate::page_finish::comparable(in_page),
         crate::page_finish::comparable(reference)
     );
+}
+
+#[test]
+fn not_a_safe_time_is_answered_gently_with_no_axe_violations() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let axe = axe_source();
+    let s = WalkServer::start(Some("GB"));
+    let mut violations = Vec::new();
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        // A radio group is one Tab stop; the arrow key chooses "No".
+        b.tab_to("answer-0").await;
+        b.keys(&key(Key::Down)).await;
+        press(&b, "do-answer").await;
+        let text = body_text(&b).await;
+        assert!(text.contains("That is completely okay"), "{text}");
+        assert!(text.contains("999"), "the emergency number: {text}");
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("not now: {v}"));
+        }
+        b.screenshots("walk-not-now").await;
+        press(&b, "do-leave-now").await;
+        assert!(body_text(&b).await.contains("Take care"));
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("take care: {v}"));
+        }
+        b.close().await;
+    });
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    assert_eq!(s.server().walk_ending(), Some(Ending::NotNow));
+    // Next time starts by asking again, not from a stale "no".
+    assert!(s.server().walk_state().unwrap().flow.answers.is_empty());
 }
