@@ -103,9 +103,10 @@ pub struct CheckArgs {
     /// Check only this device (camera, microphone, memory, processor, battery) and stop.
     #[arg(long)]
     pub device: bool,
-    /// Test the camera, microphone and speakers in your web browser: a page on
-    /// this computer only, at an address with a secret code, printed here and
-    /// opened for you. Nothing is recorded; only numbers reach session-ready.
+    /// Do the whole check in your web browser (with --device: only the camera,
+    /// microphone and speaker test): a page on this computer only, at an address
+    /// with a secret code, printed here and opened for you. Pictures and sound
+    /// never leave the page, and nothing is saved unless you choose to.
     #[arg(long, conflicts_with_all = ["no_device", "list_questions"])]
     pub browser: bool,
     /// With --browser: print the page's address, but do not open the browser.

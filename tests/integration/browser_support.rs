@@ -360,8 +360,16 @@ impl Browser {
         }
     }
 
-    pub async fn close(mut self) {
+    pub async fn close(self) {
         let _ = self.client.clone().close().await;
+        // Drop stops chromedriver.
+    }
+}
+
+/// A test that panics never reaches `close`; stopping chromedriver here keeps
+/// it (and the Chromium it drives) from outliving the test run.
+impl Drop for Browser {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
