@@ -7,20 +7,11 @@ use crate::crisis::CrisisResource;
 /// characters a terminal would act on are dropped as well, so nothing typed
 /// or edited into a file can change how the page looks.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\n' => out.push('\n'),
-            c if crate::safe_text::is_unsafe(c) => {}
-            c => out.push(c),
-        }
-    }
-    out
+    let kept: String = text
+        .chars()
+        .filter(|&c| c == '\n' || !crate::safe_text::is_unsafe(c))
+        .collect();
+    crate::report::html::escape_markup(&kept)
 }
 
 /// The id of the "Leave quickly" button, which leave.js also answers to Esc.

@@ -88,9 +88,14 @@ fn inline(spans: &Inline) -> String {
 /// the layout), other control and bidi characters written visibly.
 pub fn escape(text: &str) -> String {
     let text = text.replace(['\n', '\r'], " ");
-    let visible = crate::safe_text::printable(&text);
-    let mut out = String::with_capacity(visible.len() + 16);
-    for c in visible.chars() {
+    escape_markup(&crate::safe_text::printable(&text))
+}
+
+/// Only the five characters HTML gives meaning to, as entities; the caller
+/// has already decided what to do with control characters.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),

@@ -67,6 +67,27 @@ async fn press(b: &Browser, id: &str) {
     }
 }
 
+/// Chromium with JavaScript, past the safe-time gate ("yes") and the
+/// keep-answers question ("no"): where most walks begin.
+async fn past_the_opening(url: &str) -> Browser {
+    let b = Browser::launch(Options {
+        javascript: true,
+        ..Options::default()
+    })
+    .await;
+    b.client.goto(url).await.unwrap();
+    b.client
+        .find(Locator::Css("#answer-0"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    press(&b, "do-answer").await;
+    press(&b, "do-keep-no").await;
+    b
+}
+
 #[test]
 fn a_whole_walk_with_javascript_turned_off() {
     if !browser_tests_wanted() {
@@ -126,21 +147,7 @@ fn esc_leaves_for_a_neutral_page_that_back_does_not_leave() {
     let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let s = WalkServer::start(Some("GB"));
     s.runtime.block_on(async {
-        let b = Browser::launch(Options {
-            javascript: true,
-            ..Options::default()
-        })
-        .await;
-        b.client.goto(&s.url).await.unwrap();
-        b.client
-            .find(Locator::Css("#answer-0"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        press(&b, "do-answer").await;
-        press(&b, "do-keep-no").await;
+        let b = past_the_opening(&s.url).await;
         assert!(
             body_text(&b)
                 .await
@@ -294,21 +301,7 @@ fn pause_and_the_resume_offer_in_the_browser_have_no_axe_violations() {
     let mut violations = Vec::new();
     let s = WalkServer::start(Some("GB"));
     s.runtime.block_on(async {
-        let b = Browser::launch(Options {
-            javascript: true,
-            ..Options::default()
-        })
-        .await;
-        b.client.goto(&s.url).await.unwrap();
-        b.client
-            .find(Locator::Css("#answer-0"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        press(&b, "do-answer").await;
-        press(&b, "do-keep-no").await;
+        let b = past_the_opening(&s.url).await;
         press(&b, "do-pause").await;
         for v in b.axe_violations(&axe).await {
             violations.push(format!("pause: {v}"));
