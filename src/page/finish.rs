@@ -19,14 +19,13 @@ use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 
-use crate::crisis::CrisisResource;
 use crate::questionnaire::{Answers, SessionPlan};
 use crate::report::deliver::{Delivery, deliver};
-use crate::report::html::escape;
 use crate::report::model::QuestionnaireStatus;
 use crate::report::saving::{self, Offers, SaveChoice};
 use crate::report::{Format, Report, View};
 
+use super::html::escape;
 use super::{PageServer, Shared};
 
 /// What the questions leave for the end of the check.
@@ -323,40 +322,6 @@ fn see_other(to: &'static str) -> Response {
     r
 }
 
-/// The support numbers in a labelled region: the short list above the
-/// choices, the whole list on the closing page.
-fn crisis_section(resources: &[CrisisResource], id: &str) -> String {
-    let mut items = String::new();
-    for r in resources.iter().filter(|r| r.kind == "emergency") {
-        items.push_str(&format!(
-            "<li>If you are in immediate danger, <strong>{}</strong>.</li>\n",
-            escape(&r.contact)
-        ));
-    }
-    for r in resources.iter().filter(|r| r.kind != "emergency") {
-        let hours = r
-            .hours
-            .as_deref()
-            .map(|h| format!(" ({})", escape(h)))
-            .unwrap_or_default();
-        items.push_str(&format!(
-            "<li><strong>{}</strong>: {}{hours}</li>\n",
-            escape(&r.name),
-            escape(&r.contact)
-        ));
-    }
-    if items.is_empty() {
-        items.push_str(
-            "<li>If you are in immediate danger, call your local emergency number.</li>\n",
-        );
-    }
-    format!(
-        "<section class=\"callout crisis\" aria-labelledby=\"{id}\">\n\
-         <h2 id=\"{id}\">{}</h2>\n<ul class=\"plain\">\n{items}</ul>\n</section>\n",
-        escape(crate::report::document::CRISIS_TITLE)
-    )
-}
-
 /// How long a press of "Continue" waits for the report before saying it is
 /// still being put together (the connection test is capped well below this).
 const READY_WAIT: Duration = Duration::from_secs(30);
@@ -416,7 +381,7 @@ fn choices_page(
     let offers = saving::offers(f.watched, keyed);
     let mut body = String::new();
     if saving::crisis_applies(report) {
-        body.push_str(&crisis_section(&report.crisis_resources, "crisis-heading"));
+        body.push_str(&super::html::crisis_box(&report.crisis_resources));
     }
     body.push_str("<h1>Your report is ready</h1>\n");
     if f.watched {
@@ -685,10 +650,7 @@ fn done(shared: &Shared) -> Response {
         "<p id=\"saved\">{}</p>\n",
         escape(&saved_words(&closing))
     ));
-    body.push_str(&crisis_section(
-        &f.report.crisis_resources,
-        "support-heading",
-    ));
+    body.push_str(&super::html::crisis_box(&f.report.crisis_resources));
     body.push_str(
         "<p>The check is finished and session-ready has closed its page. You can close this \
          page now.</p>\n",
@@ -721,21 +683,5 @@ mod tests {
         assert_eq!(percent, 95);
         let done = Connection { done: true, ..c };
         assert_eq!(connection_words(done, Duration::ZERO).1, 100);
-    }
-
-    #[test]
-    fn crisis_section_escapes_and_never_is_empty() {
-        let html = crisis_section(&[], "x");
-        assert!(html.contains("local emergency number"));
-        let hostile = CrisisResource {
-            region: "GB".into(),
-            name: "<b>Line</b>".into(),
-            contact: "call \"1\"".into(),
-            kind: "support".into(),
-            hours: None,
-            ..crate::crisis::resources_list("GB")[0].clone()
-        };
-        let html = crisis_section(&[hostile], "x");
-        assert!(html.contains("&lt;b&gt;Line&lt;/b&gt;") && html.contains("&quot;1&quot;"));
     }
 }

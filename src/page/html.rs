@@ -73,6 +73,12 @@ pub fn crisis_box(resources: &[CrisisResource]) -> String {
             escape(&r.contact)
         ));
     }
+    if resources.is_empty() {
+        // Never an empty box: a data file without entries still points somewhere.
+        out.push_str(
+            "<li>If you are in immediate danger, call your local emergency number.</li>\n",
+        );
+    }
     out.push_str("</ul>\n</section>\n");
     out
 }

@@ -21,7 +21,7 @@ use super::html::{self, escape};
 use crate::questionnaire::bank;
 use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::walk::{
-    Choice, Ending, Event, MORE_LABEL, Opening, QuestionScreen, Screen, Walk, WalkState,
+    self, Choice, Ending, Event, MORE_LABEL, Opening, QuestionScreen, Screen, Walk, WalkState,
 };
 use crate::report::model::QuestionnaireStatus;
 
@@ -383,17 +383,16 @@ impl PageWalk {
                 title = "Welcome back".to_string();
                 let answered = kept.state.answers.len();
                 main.push_str(&format!(
-                    "<h1>Welcome back</h1>\n<p>You paused a check on {}, with {answered} question{} answered.</p>\n",
-                    escape(kept.saved_at.get(..10).unwrap_or(&kept.saved_at)),
-                    if answered == 1 { "" } else { "s" }
+                    "<h1>Welcome back</h1>\n<p>{}</p>\n",
+                    escape(&walk::resume_summary(&kept.saved_at, answered))
                 ));
                 main.push_str(&buttons(
                     &at,
-                    "Is now a safe and private time to carry on?",
+                    walk::RESUME_PROMPT,
                     &[
-                        ("not-now", "No, not now (your answers stay kept)"),
-                        ("pick-up", "Pick up where I left off"),
-                        ("start-again", "Start again (the kept answers are deleted)"),
+                        ("not-now", walk::RESUME_NOT_NOW),
+                        ("pick-up", walk::RESUME_PICK_UP),
+                        ("start-again", walk::RESUME_START_AGAIN),
                     ],
                 ));
             }
@@ -417,10 +416,10 @@ impl PageWalk {
                 main.push_str("<h1>Pause</h1>\n");
                 main.push_str(&buttons(
                     &at,
-                    "Would you like your answers kept so you can finish later?",
+                    walk::PAUSE_KEEP_PROMPT,
                     &[
-                        ("keep-no", "No, keep nothing"),
-                        ("keep-yes", "Yes, keep my answers privately until I finish"),
+                        ("keep-no", walk::PAUSE_KEEP_NO),
+                        ("keep-yes", walk::KEEP_YES),
                     ],
                 ));
             }
@@ -510,7 +509,7 @@ impl PageWalk {
                     why = html::paragraphs(&p.why),
                     at_field = at_field(at),
                     prompt = escape(&p.text),
-                    hint = escape(&crate::term::capitalise(&p.hint)),
+                    hint = escape(&sentence(&crate::term::capitalise(&p.hint))),
                     max = crate::safe_text::MAX_FIELD_CHARS,
                     typed = escape(typed),
                 )
@@ -526,9 +525,9 @@ impl PageWalk {
                             crate::questionnaire::walk::watched_notes(*was_kept, *clinic_key);
                         format!(
                             "Thank you for telling us. To help keep this private from here on, \
-                             {kept}; at the end, {save}; and when you finish, this page is \
-                             replaced by an empty one.\n\n\
-                             “Leave quickly” at the top, or the Esc key, leaves at once, at any moment."
+                             {kept}, and at the end, {save}.\n\n\
+                             “Leave quickly” at the top, or the Esc key, replaces this page with \
+                             an empty one at any moment."
                         )
                     }
                     Screen::PartIntro { section, count } => format!(
@@ -577,6 +576,16 @@ fn fresh_walk(setup: &WalkSetup) -> Walk<'static> {
     );
     walk.clinic_key = setup.clinic_key;
     walk
+}
+
+/// `text` ending like a sentence, so another can follow it.
+fn sentence(text: &str) -> String {
+    let text = text.trim_end();
+    if text.ends_with(['.', '!', '?', ')']) {
+        text.to_string()
+    } else {
+        format!("{text}.")
+    }
 }
 
 /// The form field that ties a form to the screen it was drawn for.

@@ -90,6 +90,28 @@ pub fn watched_notes(was_kept: bool, clinic_key: bool) -> (String, &'static str)
     )
 }
 
+/// Before a paused walk is picked up again: the question, and the choices in
+/// order (the first, "not now", holds the cursor: carrying on is the
+/// client's own choice).
+pub const RESUME_PROMPT: &str = "Is now a safe and private time to carry on?";
+pub const RESUME_NOT_NOW: &str = "No, not now (your answers stay kept)";
+pub const RESUME_PICK_UP: &str = "Pick up where I left off";
+pub const RESUME_START_AGAIN: &str = "Start again (the kept answers are deleted)";
+
+/// What the resume offer says about the paused walk.
+pub fn resume_summary(saved_at: &str, answered: usize) -> String {
+    format!(
+        "You paused a check on {}, with {answered} question{} answered.",
+        saved_at.get(..10).unwrap_or(saved_at),
+        if answered == 1 { "" } else { "s" }
+    )
+}
+
+/// On pausing without consent to keep answers: asked once, "no" first.
+pub const PAUSE_KEEP_PROMPT: &str = "Would you like your answers kept so you can finish later?";
+pub const PAUSE_KEEP_NO: &str = "No, keep nothing";
+pub const KEEP_YES: &str = "Yes, keep my answers privately until I finish";
+
 /// The first question, asked before anything else.
 pub const SAFE_NOW: &str = "start.safe_now";
 
@@ -482,11 +504,7 @@ impl<'a> Walk<'a> {
                         "No, keep nothing (next time starts afresh)",
                         Event::Keep(false),
                     ),
-                    Choice::new(
-                        "2",
-                        "Yes, keep my answers privately until I finish",
-                        Event::Keep(true),
-                    ),
+                    Choice::new("2", KEEP_YES, Event::Keep(true)),
                 ],
                 0,
             ),

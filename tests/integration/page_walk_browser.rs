@@ -157,6 +157,8 @@ fn esc_leaves_for_a_neutral_page_that_back_does_not_leave() {
             !text.contains("question") && !text.contains("session-ready"),
             "{text}"
         );
+        let violations = b.axe_violations(&axe_source()).await;
+        assert!(violations.is_empty(), "the neutral page: {violations:?}");
         b.close().await;
     });
     assert_eq!(s.server().walk_ending(), Some(Ending::QuickExit));
@@ -349,4 +351,138 @@ fn pause_and_the_resume_offer_in_the_browser_have_no_axe_violations() {
         "axe-core WCAG 2.2 AA violations:\n{}",
         violations.join("\n")
     );
+}
+
+/// The whole check through `check --browser` in a browser with JavaScript
+/// turned off: the questions answered from an answers file, the media test
+/// passed by (its noscript link), the full copy saved: the same report as
+/// `check --answers`.
+#[test]
+fn the_whole_check_without_javascript_saves_the_same_report_as_check_answers() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = tempfile::tempdir().unwrap();
+    let file = example("video-with-adjustments.json");
+    let out = dir.path().join("report.json");
+    let page = crate::page_support::Page::start_in(
+        dir.path(),
+        &[
+            "--no-network",
+            "--region",
+            "IE",
+            "--format",
+            "json",
+            "--output",
+            out.to_str().unwrap(),
+            "--draft",
+            dir.path().join("draft.json").to_str().unwrap(),
+        ],
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: false,
+            ..Options::default()
+        })
+        .await;
+        walk_browser(&b.client, &page.url, &file).await;
+        wait_for_path(&b, "/media").await;
+        b.client
+            .find(Locator::Css("a[href=next]"))
+            .await
+            .expect("the media test can be passed by without scripts")
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/finish").await;
+        // While the report is put together the page offers "Continue",
+        // which waits for it (without scripts nothing refreshes by itself).
+        let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+        let save_full = loop {
+            if let Ok(choice) = b.client.find(Locator::Css("#choice-save-full")).await {
+                break choice;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the report was offered"
+            );
+            if let Ok(go_on) = b.client.find(Locator::Css("#continue")).await {
+                go_on.click().await.unwrap();
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        };
+        save_full.click().await.unwrap();
+        b.client
+            .find(Locator::Css("#continue"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/finish-done").await;
+        b.close().await;
+    });
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    let in_page: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let reference_out = dir.path().join("reference.json");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .args(["check", "--answers"])
+        .arg(&file)
+        .args(["--no-network", "--format", "json", "--output"])
+        .arg(&reference_out)
+        .env_remove("SESSION_READY_SERVER")
+        .env_remove("SESSION_READY_STUN")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&reference_out).unwrap()).unwrap();
+    assert_eq!(
+        crate::page_finish::comparable(in_page),
+        crate::page_finish::comparable(reference)
+    );
+}
+
+#[test]
+fn not_a_safe_time_is_answered_gently_with_no_axe_violations() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let axe = axe_source();
+    let s = WalkServer::start(Some("GB"));
+    let mut violations = Vec::new();
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: true,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        // A radio group is one Tab stop; the arrow key chooses "No".
+        b.tab_to("answer-0").await;
+        b.keys(&key(Key::Down)).await;
+        press(&b, "do-answer").await;
+        let text = body_text(&b).await;
+        assert!(text.contains("That is completely okay"), "{text}");
+        assert!(text.contains("999"), "the emergency number: {text}");
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("not now: {v}"));
+        }
+        b.screenshots("walk-not-now").await;
+        press(&b, "do-leave-now").await;
+        assert!(body_text(&b).await.contains("Take care"));
+        for v in b.axe_violations(&axe).await {
+            violations.push(format!("take care: {v}"));
+        }
+        b.close().await;
+    });
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    assert_eq!(s.server().walk_ending(), Some(Ending::NotNow));
+    // Next time starts by asking again, not from a stale "no".
+    assert!(s.server().walk_state().unwrap().flow.answers.is_empty());
 }

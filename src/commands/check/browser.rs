@@ -174,11 +174,12 @@ pub(super) fn whole_check(
                 // The check is finished: kept answers have done their job.
                 server.forget_draft();
             }
+            let kept = server.walk_kept();
             server.shutdown().await;
-            Ok((ending, closing))
+            Ok((ending, closing, kept))
         })
     });
-    let (ending, closing) = match served {
+    let (ending, closing, kept) = match served {
         Ok(done) => done,
         Err(e) => {
             eprintln!(
@@ -206,9 +207,13 @@ pub(super) fn whole_check(
             Ok(Exit::Done)
         }
         None => {
+            let next = if kept {
+                "Your answers so far are kept privately; run"
+            } else {
+                "The check was not finished, so no report was made and nothing was kept. Run"
+            };
             eprintln!(
-                "{}\nThe check was not finished, so no report was made and nothing was saved. \
-                 Run {} check --browser whenever you are ready.\n",
+                "{}\n{next} {} check --browser whenever you are ready.\n",
                 match ending {
                     Ending::PageClosed =>
                         "The browser page seems to have been closed, so session-ready has stopped its page server.",

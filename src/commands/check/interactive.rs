@@ -12,6 +12,7 @@ use crate::questionnaire::draft::{self, Draft};
 use crate::questionnaire::flow::{Flow, FlowState};
 use crate::questionnaire::prompt::{Interrupt, LinePrompter, MenuItem, Prompter, TerminalPrompter};
 use crate::questionnaire::session::{Ending, Opening, Session, Snapshot};
+use crate::questionnaire::walk;
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::{QuestionnaireStatus, Report, ReportParts};
 use crate::report::saving::{self, SaveChoice};
@@ -311,22 +312,16 @@ fn welcome_back(p: &mut dyn Prompter, style: Style, d: &Draft) -> Result<Welcome
     p.clear();
     p.say(&style.heading("Welcome back"));
     p.say(&format!(
-        "You paused a check on {}, with {answered} question{} answered.\n",
-        d.saved_at.get(..10).unwrap_or(&d.saved_at),
-        if answered == 1 { "" } else { "s" }
+        "{}\n",
+        walk::resume_summary(&d.saved_at, answered)
     ));
     // "No, not now" holds the cursor: carrying on is the client's choice.
     let items = [
-        MenuItem::new("n", "No, not now (your answers stay kept)"),
-        MenuItem::new("1", "Pick up where I left off"),
-        MenuItem::new("2", "Start again (the kept answers are deleted)"),
+        MenuItem::new("n", walk::RESUME_NOT_NOW),
+        MenuItem::new("1", walk::RESUME_PICK_UP),
+        MenuItem::new("2", walk::RESUME_START_AGAIN),
     ];
-    let picked = p.choose(
-        "Is now a safe and private time to carry on?",
-        &items,
-        0,
-        help(style),
-    )?;
+    let picked = p.choose(walk::RESUME_PROMPT, &items, 0, help(style))?;
     Ok(match picked {
         1 => Welcome::PickUp,
         2 => Welcome::StartAgain,
@@ -365,10 +360,10 @@ fn paused(p: &mut dyn Prompter, style: Style, progress: &mut Progress, state: &F
     if !progress.keep {
         // "No" holds the cursor: answers are kept only when the client asks.
         let items = [
-            MenuItem::new("1", "No, keep nothing"),
-            MenuItem::new("2", "Yes, keep my answers privately until I finish"),
+            MenuItem::new("1", walk::PAUSE_KEEP_NO),
+            MenuItem::new("2", walk::KEEP_YES),
         ];
-        let question = "Would you like your answers kept so you can finish later?";
+        let question = walk::PAUSE_KEEP_PROMPT;
         progress.keep = matches!(p.choose(question, &items, 0, help(style)), Ok(1));
         progress.save(state);
     }
