@@ -184,6 +184,11 @@ def run_probe(binary, max_seconds, profile=None):
     cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
            "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
            "--max-seconds", str(max_seconds)]
+    # The client's received bytes as the interface counts them, every 50 ms: what the line
+    # carried, to check that no download figure is above it.
+    wire = subprocess.Popen(["ip", "netns", "exec", CLI, "python3", "-u", "-c", WIRE_SAMPLER,
+                             f"/sys/class/net/{LAB}-c0/statistics/rx_bytes"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     hz = os.sysconf("SC_CLK_TCK")
@@ -209,6 +214,8 @@ def run_probe(binary, max_seconds, profile=None):
         time.sleep(0.1)
     out, err = proc.communicate()
     wall = time.monotonic() - started
+    wire.terminate()
+    wire_out, _ = wire.communicate(timeout=10)
     if "change_after_s" in profile:
         topology("rate", profile, (profile["down"], profile["up"]))
     report = json.loads(out)
@@ -224,7 +231,44 @@ def run_probe(binary, max_seconds, profile=None):
                 break
     return dict(report=report, wall=wall, rss_mb=rss_kb / 1024, cpu_s=user + system,
                 cpu_avg=(user + system) / report["duration_s"], cpu_peak=peak,
+                wire_peak=wire_peak_mbps(wire_out),
                 wire_bytes=iface_bytes() - bytes_before, drops=udp_drops() - drops_before)
+
+
+WIRE_SAMPLER = """
+import sys, time
+path = sys.argv[1]
+while True:
+    with open(path) as f:
+        print(f"{time.monotonic():.4f} {f.read().strip()}", flush=True)
+    time.sleep(0.05)
+"""
+
+# TCP payload per Ethernet frame on the lab's 1500-byte MTU with timestamps (1448 of 1514).
+PAYLOAD_SHARE = 1448 / 1514
+
+
+def wire_peak_mbps(text, window=0.5):
+    """The fastest the line delivered payload to the client over any `window` seconds (short
+    enough to fall inside a download that settles within a second)."""
+    points = []
+    for line in text.splitlines():
+        try:
+            t, b = line.split()
+            points.append((float(t), int(b)))
+        except ValueError:
+            continue
+    peak, j = None, 0
+    for i, (t0, b0) in enumerate(points):
+        j = max(j, i)
+        while j < len(points) and points[j][0] - t0 < window:
+            j += 1
+        if j == len(points):
+            break
+        t1, b1 = points[j]
+        rate = (b1 - b0) * 8 / 1e6 / (t1 - t0) * PAYLOAD_SHARE
+        peak = rate if peak is None else max(peak, rate)
+    return peak
 
 
 def proc_status(pid, key):
@@ -286,6 +330,7 @@ def bench_profile(name, profile, runs, binary):
                   f"(dropped by iptables: {fmt(realised)}%), {rep['duration_s']:.2f} s, "
                   f"{rep['bytes_used'] / 1e6:.1f} MB reported / {r['wire_bytes'] / 1e6:.1f} MB on the wire, "
                   f"RSS {r['rss_mb']:.1f} MB, CPU avg {r['cpu_avg']:.2f} peak {r['cpu_peak']:.2f} core, "
+                  f"wire peak {fmt(r['wire_peak'])} Mbit/s payload, "
                   f"rating {rep['video']['rating']}{'' if rep['video']['conclusive'] else ' (inconclusive)'}"
                   f"{', download lower bound' if lower_bound(rep, 'download') else ''}"
                   f"{', upload lower bound' if lower_bound(rep, 'upload') else ''}, "
@@ -378,10 +423,12 @@ def band(metric, value):
     return "unusable"
 
 
-def reasons_hold(report, truth):
+def reasons_hold(report, truth, carried=None):
     """Every speed and delay statement of the rating is true of the link: a settled figure's band
-    is the truth's band (within 5% of the truth); a lower bound is at most the truth (5% slack for the truth's own noise)
-    and is never used as a band worse than the truth's."""
+    is the truth's band (within 5% of the truth); a lower bound is at most the truth (5% slack for the truth's own noise),
+    or at most what the line carried to the client during that very run (`carried`, download:
+    iperf3 itself falls short of the line when two busy cores starve it), and is never used as
+    a band worse than the truth's."""
     problems = []
     for m in report["video"].get("metrics", []):
         metric, value = m["metric"], m["value"]
@@ -389,7 +436,8 @@ def reasons_hold(report, truth):
             continue
         real = truth[metric]
         if m.get("lower_bound"):
-            if value > real * 1.05:
+            ceiling = max(real, (carried or {}).get(metric) or 0)
+            if value > ceiling * 1.05:
                 problems.append(f"{metric} lower bound {value} above truth {real:.2f}")
         # A truth at a band's edge (ping 100.0 ms, threshold 100 ms) may fairly read either side.
         elif m["band"] not in {band(metric, real * f) for f in (0.95, 1.0, 1.05)}:
@@ -414,17 +462,27 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
         row[direction] = value
         row[f"{direction}_lower_bound_runs"] = sum(bounds)
         ok = True
-        for v, lb in zip(values, bounds):
+        for v, lb, r in zip(values, bounds, results):
+            # A download lower bound may reach what the line carried in its own run.
+            carried = (r["wire_peak"] or 0) if direction == "download" else 0
             if v is None or ref is None:
                 ok = False
             elif lb:
-                ok &= v <= ref * (1 + tolerance)
+                ok &= v <= max(ref, carried) * (1 + tolerance)
         settled = [v for v, lb in zip(values, bounds) if v is not None and not lb]
         if settled and ref:
             ok &= abs(statistics.median(settled) / ref - 1) <= tolerance
         row[f"{direction}_ok"] = ok
         verdicts.append(ok)
-    falsities = [p for r in results for p in reasons_hold(r["report"], truth)]
+    falsities = [p for r in results
+                 for p in reasons_hold(r["report"], truth, dict(download_mbps=r["wire_peak"]))]
+    # No download figure, settled or not, above what the line carried in that run (1% for the
+    # payload share, which varies with TCP options).
+    above = [f"{r['report']['download']['mbps']} > {r['wire_peak']:.2f}" for r in results
+             if r["report"]["download"]["mbps"] and r["wire_peak"]
+             and r["report"]["download"]["mbps"] > r["wire_peak"] * 1.01]
+    row["wire_peak"] = med([r["wire_peak"] for r in results])
+    row["download_above_wire"] = above
     row["reasons_hold"] = not falsities
     row["reason_problems"] = falsities
     row["ratings"] = sorted({r["report"]["video"]["rating"] + ("" if r["report"]["video"]["conclusive"] else "?")
@@ -433,14 +491,14 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
     row["time_max_s"] = max(r["report"]["duration_s"] for r in results)
     row["wire_mb"] = max(r["wire_bytes"] for r in results) / 1e6
     row["load"] = os.getloadavg()[0]
-    row["pass"] = all(verdicts) and row["reasons_hold"] and row["time_max_s"] <= 20.5
+    row["pass"] = all(verdicts) and row["reasons_hold"] and row["time_max_s"] <= 20.5 and not above
     return row
 
 
 def print_matrix(rows):
-    print("\n| profile | download: probe / truth | upload: probe / truth | time (median, max) | data (worst) "
-          "| rating | reasons hold | target |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| profile | download: probe / truth | line carried (peak 0.5 s, median) | upload: probe / truth "
+          "| time (median, max) | data (worst) | rating | reasons hold | target |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def cell(d):
             lb = r[f"{d}_lower_bound_runs"]
@@ -449,7 +507,9 @@ def print_matrix(rows):
             truth = r["truth_down" if d == "download" else "truth_up"]
             off = f", {r[d] / truth - 1:+.1%}" if r[d] and truth else ""
             return f"{mark}{fmt(r[d])} / {fmt(truth)}{off}{note}"
-        print(f"| {r['about']} | {cell('download')} | {cell('upload')} | {r['time_s']:.1f} s, "
+        carried = fmt(r["wire_peak"]) + ("" if not r["download_above_wire"]
+                                         else " (figure above it: " + "; ".join(r["download_above_wire"]) + ")")
+        print(f"| {r['about']} | {cell('download')} | {carried} | {cell('upload')} | {r['time_s']:.1f} s, "
               f"{r['time_max_s']:.1f} s | {r['wire_mb']:.1f} MB | {', '.join(r['ratings'])} | "
               f"{'yes' if r['reasons_hold'] else 'NO: ' + '; '.join(r['reason_problems'][:2])} | "
               f"{'PASS' if r['pass'] else 'MISS'} |")

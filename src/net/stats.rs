@@ -246,11 +246,12 @@ pub fn without_read_stalls(samples: &[CounterSample], horizon: f64) -> Vec<Count
 /// [`counter_rate`] for a counter read by a program that may stall: whether
 /// the rate settled, and from when, is judged on the readings as they are;
 /// the figure is then taken from the counter with the stalls taken out
-/// ([`without_read_stalls`]). A stall in the last moments shows no catch-up
-/// yet, so the figure's span ends half a `horizon` before the last reading
-/// (when that leaves at least half the span): a stall there has been bridged
-/// by then. (The corrected counter is not used to judge steadiness: raising
-/// readings smooths a start-up ramp as well, and a ramp must not pass for steady.)
+/// ([`without_read_stalls`]). The last reading cannot be corrected (no
+/// catch-up has followed it yet), so a rate is not called settled while the
+/// reader is stalled (the last interval read under half the rate): a figure
+/// ending in a stall would be too low. (The corrected counter is not used to
+/// judge steadiness: raising readings smooths a start-up ramp as well, and a
+/// ramp must not pass for steady.)
 pub fn read_counter_rate(
     samples: &[CounterSample],
     rule: Stability,
@@ -258,17 +259,18 @@ pub fn read_counter_rate(
 ) -> Option<RateEstimate> {
     let raw = counter_rate(samples, rule)?;
     let corrected = without_read_stalls(samples, horizon);
-    let last = corrected.last()?.t;
-    let from = last - raw.basis_s;
-    let end = if raw.basis_s - horizon / 2.0 >= raw.basis_s / 2.0 {
-        last - horizon / 2.0
-    } else {
-        last
-    };
+    let end = corrected.last()?.t;
+    let from = end - raw.basis_s;
     let bytes = counter_at(&corrected, end) - counter_at(&corrected, from);
+    let stalled_now = match samples {
+        [.., a, b] if b.t > a.t => {
+            ((b.bytes as f64 - a.bytes as f64) / (b.t - a.t)) < 0.5 * raw.bytes_per_s
+        }
+        _ => false,
+    };
     Some(RateEstimate {
-        bytes_per_s: bytes / (end - from),
-        basis_s: end - from,
+        bytes_per_s: (bytes / raw.basis_s).min(raw.bytes_per_s),
+        stable: raw.stable && !stalled_now,
         ..raw
     })
 }
@@ -605,13 +607,14 @@ mod tests {
         assert!(est.bytes_per_s <= line * 1.001, "{est:?}");
         assert!(est.bytes_per_s >= line * 0.97, "{est:?}");
         assert_eq!(est.stable, uncorrected.stable);
-        // A stall in the last moments (no catch-up yet) does not pull the figure down.
-        let mut stalled_end = samples.clone();
-        for s in stalled_end.iter_mut().filter(|s| s.t > 1.75) {
-            s.bytes = (line * 1.75) as u64;
-        }
+        // A stall in the last moments (no catch-up yet) is not a settled figure.
+        let steady = ramp_then_flat(line, 0.3, 2.0);
+        assert!(read_counter_rate(&steady, Stability::default(), 1.2).is_some_and(|e| e.stable));
+        let mut stalled_end = steady.clone();
+        let last = stalled_end.len() - 1;
+        stalled_end[last].bytes = stalled_end[last - 1].bytes;
         let est = read_counter_rate(&stalled_end, Stability::default(), 1.2).unwrap();
-        assert!((est.bytes_per_s / line - 1.0).abs() < 0.03, "{est:?}");
+        assert!(!est.stable, "{est:?}");
         // A steady reader is left as it is, start-up ramp included (no burst follows it).
         let steady = ramp_then_flat(line, 0.5, 3.0);
         let same = without_read_stalls(&steady, 1.0);

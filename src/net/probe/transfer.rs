@@ -494,18 +494,10 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
         last_moved = now_moved;
         let estimate = meter.estimate(meter.settling_rule(stability));
         // Request sizes follow the rate over the short window, so they grow
-        // before the upload's longer settling window has filled. On a slow
-        // uplink they follow the average so far until then: its first small
-        // requests would otherwise run for most of a second and pull the
-        // settled figure down with their overhead. (Not on faster links, where
-        // the early average is still in slow start and would size requests too
-        // small, and a rate fed by short requests feeds back on itself.)
+        // before the upload's longer settling window has filled.
         if let Some(recent) = match direction {
             Direction::Download => None,
-            Direction::Upload => meter.estimate(phase.plan.stability).or_else(|| {
-                quick_transfer_estimate(&meter.counter())
-                    .filter(|e| e.bytes_per_s < SLOW_LINK_BYTES_PER_S)
-            }),
+            Direction::Upload => meter.estimate(phase.plan.stability),
         } {
             meter.adapt(recent);
         }
