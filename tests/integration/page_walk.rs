@@ -394,6 +394,7 @@ fn the_whole_check_in_the_page_saves_the_same_report_as_check_answers() {
     }
 }
 
+#[cfg(unix)]
 fn reference_report(file: &Path, dir: &Path) -> serde_json::Value {
     let out = dir.join("reference.json");
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"))

@@ -93,6 +93,8 @@ impl Site for Page {
 pub struct WalkServer {
     pub runtime: tokio::runtime::Runtime,
     pub server: Option<PageServer>,
+    // Only the Chromium walks (Unix-only modules) open the page by address.
+    #[cfg_attr(not(unix), allow(dead_code))]
     pub url: String,
     pub addr: SocketAddr,
     pub token: String,
@@ -280,6 +282,7 @@ pub fn walk_http(server: &impl Site, file: &Path) {
 /// radio button and button clicked as a client would. Returns when the
 /// questions are done (the page is then at `media`, or at `finish` after
 /// "Finish now").
+#[cfg(unix)]
 pub async fn walk_browser(client: &fantoccini::Client, url: &str, file: &Path) {
     use fantoccini::Locator;
     let answers = Answers::load(file);
