@@ -30,6 +30,14 @@ fn text_snapshots() {
     });
 }
 
+/// The screen layout (`report FILE` on a terminal, without colour here).
+#[test]
+fn terminal_snapshots() {
+    each_rendering("terminal", |name, view, _, text| {
+        insta::assert_snapshot!(format!("terminal-{name}-{view}"), text);
+    });
+}
+
 /// Where a heading or phrase first appears, or a failure naming it.
 fn position(text: &str, needle: &str) -> usize {
     text.find(needle)
