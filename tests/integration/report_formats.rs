@@ -38,6 +38,73 @@ fn terminal_snapshots() {
     });
 }
 
+/// The saved text copy's headline (the recommendation before the ASQ
+/// result), its call to act (clinician copy, when the ASQ asks for one) and
+/// its closing sentence.
+fn saved_words(text: &str) -> (String, Vec<String>, String) {
+    let lines: Vec<&str> = text.lines().collect();
+    let heading = lines.iter().position(|l| *l == "Recommendation").unwrap();
+    // Heading, underline, the outcome in bold, a blank line, the paragraph.
+    let paragraph = lines[heading + 4];
+    let headline = [
+        "Suicide risk screen",
+        "Questions about how you have been feeling",
+    ]
+    .iter()
+    .find_map(|lead| paragraph.find(lead))
+    .map_or(paragraph, |at| &paragraph[..at]);
+    let alerts = lines
+        .iter()
+        .filter(|l| l.starts_with("Urgent: ") || l.starts_with("Same-day follow-up: "))
+        .map(|l| l.to_string())
+        .collect();
+    let closing = lines.last().unwrap().trim_matches(['(', ')']);
+    (headline.trim().to_string(), alerts, closing.to_string())
+}
+
+/// The screen says what the saved copy of the same view says: headline,
+/// call to act and closing sentence, in the clinician's words for the
+/// clinician copy and the client's for the client copy.
+#[test]
+fn the_screen_speaks_as_the_saved_copy_of_its_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alerts_seen = 0;
+    for name in EXAMPLES {
+        let report = example_report(name);
+        let path = write_json(dir.path(), name, &report);
+        for view in ["client", "clinician"] {
+            let saved = render_text(&path, "text", Some(view));
+            let screen = render_text(&path, "terminal", Some(view));
+            let (headline, alerts, closing) = saved_words(&saved);
+            assert!(
+                screen.contains(&headline),
+                "{name} {view}: {headline}\n{screen}"
+            );
+            assert!(
+                screen.contains(&closing),
+                "{name} {view}: {closing}\n{screen}"
+            );
+            for alert in &alerts {
+                assert!(screen.contains(alert), "{name} {view}: {alert}\n{screen}");
+            }
+            alerts_seen += alerts.len();
+            let client_closing = "talk through with your therapist, not a decision";
+            let client_headline = report["headline"].as_str().unwrap();
+            if view == "clinician" {
+                assert!(!screen.contains(client_closing), "{name}: {screen}");
+                assert!(!screen.contains(client_headline), "{name}: {screen}");
+            } else {
+                assert!(screen.contains(client_closing), "{name}: {screen}");
+                assert_eq!(headline, client_headline, "{name}");
+            }
+        }
+    }
+    assert!(
+        alerts_seen > 0,
+        "the urgent example's clinician copy has a call to act"
+    );
+}
+
 /// Where a heading or phrase first appears, or a failure naming it.
 fn position(text: &str, needle: &str) -> usize {
     text.find(needle)
