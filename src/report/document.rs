@@ -561,15 +561,10 @@ fn readable_evidence(evidence: &str) -> String {
 /// support lines as a list under the callout.
 fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
     let (emergency, support) = crisis_kinds(resources);
-    let mut lines: Vec<Inline> = emergency
-        .iter()
-        .map(|r| {
-            vec![plain(format!(
-                "If you are in immediate danger, {}.",
-                r.contact
-            ))]
-        })
-        .collect();
+    let mut lines: Vec<Inline> = emergency.into_iter().map(crisis_line).collect();
+    if resources.is_empty() {
+        lines.push(vec![plain(crate::crisis::NO_ENTRIES)]);
+    }
     if support.is_empty() {
         return vec![Block::Callout {
             title: CRISIS_TITLE.into(),
@@ -577,20 +572,7 @@ fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
         }];
     }
     lines.push(vec![plain("To talk to someone now:")]);
-    let support = support
-        .iter()
-        .map(|r| {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(", {h}"))
-                .unwrap_or_default();
-            item(vec![
-                strong(&r.name),
-                plain(format!(": {}{hours}", r.contact)),
-            ])
-        })
-        .collect();
+    let support = support.into_iter().map(|r| item(crisis_line(r))).collect();
     vec![
         Block::Callout {
             title: CRISIS_TITLE.into(),
@@ -598,6 +580,18 @@ fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
         },
         Block::Bullets(support),
     ]
+}
+
+/// One resource in the words every front-end uses (`crisis::wording`).
+fn crisis_line(resource: &CrisisResource) -> Inline {
+    let words = crate::crisis::wording(resource);
+    let mut line = Vec::new();
+    if !words.lead.is_empty() {
+        line.push(plain(words.lead));
+    }
+    line.push(strong(words.emphasis));
+    line.push(plain(words.rest));
+    line
 }
 
 /// Emergency lines and support lines, each in the data file's order.
@@ -770,35 +764,16 @@ fn meta_lines(report: &Report) -> Vec<String> {
 
 /// The crisis resources: the emergency line first, then who to talk to.
 fn crisis_block(resources: &[CrisisResource]) -> Block {
-    let mut lines = Vec::new();
     let (emergency, support) = crisis_kinds(resources);
-    for r in emergency {
-        lines.push(vec![
-            plain("If you are in immediate danger, "),
-            strong(&r.contact),
-            plain("."),
-        ]);
-    }
+    let mut lines: Vec<Inline> = emergency.into_iter().map(crisis_line).collect();
     if !support.is_empty() {
         lines.push(vec![plain("To talk to someone now:")]);
-        for r in support {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            lines.push(vec![
-                strong(format!("{}: ", r.name)),
-                plain(format!("{}{hours}", r.contact)),
-            ]);
-        }
+        lines.extend(support.into_iter().map(crisis_line));
     }
     if lines.is_empty() {
         // Never leave the section empty: a report from a future data file
         // without entries still points somewhere.
-        lines.push(vec![plain(
-            "If you are in immediate danger, call your local emergency number.",
-        )]);
+        lines.push(vec![plain(crate::crisis::NO_ENTRIES)]);
     }
     Block::Callout {
         title: CRISIS_TITLE.into(),

@@ -507,3 +507,59 @@ fn a_positive_screen_of_unknown_acuity_is_never_quiet_in_any_format() {
             .contains("acuity unknown")
     );
 }
+
+/// Every crisis resource reads the same in every front-end that shows it
+/// (`crisis::wording`): the page's box, the questions on screen, and the
+/// report on screen, in Markdown, text and FHIR. Hours never run into a
+/// number ("(free), 24/7", "(free) (24/7)").
+#[test]
+fn every_front_end_words_the_support_numbers_alike() {
+    use session_ready::crisis;
+    let style = session_ready::term::Style::decide(false, true, true);
+    let mut regions = crisis::known_regions();
+    regions.push(crisis::FALLBACK_REGION);
+    for region in regions {
+        let resources = crisis::resources_list(region);
+        let expected: Vec<String> = resources
+            .iter()
+            .map(|r| crisis::wording(r).text())
+            .collect();
+        let page = session_ready::page::html::crisis_box(&resources)
+            .replace("<strong>", "")
+            .replace("</strong>", "")
+            .replace("&amp;", "&");
+        let on_screen = crisis::render_list(&resources, style);
+        let mut shown = vec![("page", page), ("questions on screen", on_screen)];
+        for format in ["terminal", "markdown", "text", "fhir"] {
+            let out = check_answers(&answers_path("video-suitable"))
+                .args(["--region", region, "--format", format])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{region} {format}");
+            let text = String::from_utf8(out.stdout).unwrap();
+            // Markdown's emphasis and escapes, and JSON's, set aside.
+            let text = match format {
+                "markdown" => text.replace("**", "").replace("\\&", "&"),
+                "fhir" => text.replace("\\\"", "\""),
+                _ => text,
+            };
+            shown.push((format, text));
+        }
+        for (place, text) in &shown {
+            for line in &expected {
+                assert!(text.contains(line), "{region} {place}: {line:?} in\n{text}");
+            }
+            for run_on in [", 24/7", ") (24/7)", "(24/7)"] {
+                assert!(!text.contains(run_on), "{region} {place}: {run_on}\n{text}");
+            }
+        }
+    }
+    let samaritans = crisis::resources_list("GB")
+        .into_iter()
+        .find(|r| r.name == "Samaritans")
+        .unwrap();
+    assert_eq!(
+        crisis::wording(&samaritans).text(),
+        "Samaritans: call 116 123 (free). Open: 24/7."
+    );
+}
