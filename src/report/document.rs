@@ -284,7 +284,7 @@ fn clinician_alert(report: &Report) -> Option<Block> {
 
 /// The recommendation in the words of whoever the copy is for: the saved
 /// headline speaks to the client, the clinician copy to the clinician.
-fn headline(report: &Report) -> String {
+pub fn headline(report: &Report) -> String {
     match report.view {
         View::Clinician => clinician_summary(report),
         View::Client => report.headline.clone(),

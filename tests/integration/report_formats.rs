@@ -88,6 +88,11 @@ fn the_screen_speaks_as_the_saved_copy_of_its_view() {
                 assert!(screen.contains(alert), "{name} {view}: {alert}\n{screen}");
             }
             alerts_seen += alerts.len();
+            // The FHIR narrative, the human-readable part of that format.
+            let fhir: serde_json::Value =
+                serde_json::from_slice(&render(&path, "fhir", Some(view))).unwrap();
+            let narrative = fhir["text"]["div"].as_str().unwrap();
+            assert!(narrative.contains(&headline), "{name} {view}: {narrative}");
             let client_closing = "talk through with your therapist, not a decision";
             let client_headline = report["headline"].as_str().unwrap();
             if view == "clinician" {

@@ -206,7 +206,7 @@ fn narrative(report: &Report) -> Narrative {
         "<p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&crate::report::document::title(report)),
         xml_escape(&crate::term::capitalise(report.outcome.words())),
-        xml_escape(&report.headline),
+        xml_escape(&crate::report::document::headline(report)),
         xml_escape(
             &crate::report::document::risk_screen_line(report)
                 .iter()
