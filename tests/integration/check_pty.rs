@@ -36,7 +36,7 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
     c.answer("important way for you to have contact", "2");
     c.answer("Is now still a safe and private time", "1");
     for _ in 0..4 {
-        c.answer("Support is there any time: Samaritans", "2");
+        c.answer("Support is there if you need it. Samaritans", "2");
     }
     c.answer("urgent help for your mental health", "2");
     c.answer("Would you like to make a plan now?", "1");
@@ -193,7 +193,8 @@ fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     c.answer("Is now still a safe and private time", "1");
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     c.answer("call 116 123", "2"); // finish now and see my report
     c.answer("What would you like to do?", "4"); // do not save
     let (out, code) = c.finish();
@@ -302,7 +303,7 @@ fn what_the_client_types_never_crosses_the_wire() {
     c.answer_each(&ISOLATION, "2");
     c.answer("Is now still a safe and private time", "1");
     for _ in 0..4 {
-        c.answer("Support is there any time: Samaritans", "2");
+        c.answer("Support is there if you need it. Samaritans", "2");
     }
     c.answer("urgent help for your mental health", "2");
     c.answer("Would you like to make a plan now?", "1");
@@ -516,7 +517,8 @@ fn an_acute_walk_asks_the_country_and_ends_with_its_emergency_number_at_80x24() 
     c.wait_for("talk with someone today");
     c.answer("What would you like to do?", "2"); // finish now
     // The numbers are right above the choice, however long the report.
-    c.wait_for("If you are in immediate danger, call 911.");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 911");
     c.wait_for("To talk to someone now:");
     c.answer("What would you like to do?", "4");
     let (out, code) = c.finish();
@@ -536,9 +538,11 @@ fn an_acuity_unknown_walk_keeps_the_numbers_in_sight_at_60_columns() {
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
     c.answer("What would you like to do?", "2"); // finish now: item 5 never asked
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     c.answer("What would you like to do?", "1"); // save the full report
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     // Said as text, so the name is never split at the edge of the screen.
     c.wait_for(&format!(
         "Suggested name: readiness-report-{}.json",

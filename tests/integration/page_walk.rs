@@ -168,7 +168,9 @@ fn a_risk_yes_shows_support_at_once_and_keeps_it_on_every_page() {
         let page = s.screen();
         let at = at_of(&page.body).unwrap();
         if at.starts_with("q-risk.asq1") {
-            assert!(page.body.contains("Support is there any time: Samaritans"));
+            assert!(page.body.contains(
+                "Support is there if you need it. Samaritans: call 116 123 (free). Open: 24/7."
+            ));
             assert!(!page.body.contains("class=\"crisis\""));
             break;
         }
