@@ -118,6 +118,36 @@ pub fn region_from_env() -> Option<String> {
         .and_then(|v| region_from_locale(&v))
 }
 
+/// Where a check's region can come from besides what it picks up (a paused
+/// check's draft, an answers file). Both front-ends, the terminal and the
+/// page, choose through [`RegionSources::choose`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegionSources {
+    /// `--region`, given for this run (normalised).
+    pub flag: Option<String>,
+    /// The clinic file's `region` (normalised).
+    pub clinic: Option<String>,
+    /// The locale's, when it names a country we hold numbers for.
+    pub locale: Option<String>,
+}
+
+impl RegionSources {
+    /// The region for a check that picks up `kept` (a draft's or answers
+    /// file's region): `--region` given now, then `kept`, then the clinic
+    /// file's, then the locale's. A region given now wins because it says
+    /// where the client is today; a draft's may be from another place, or a
+    /// guess from the locale then. A kept code we hold no numbers for (an
+    /// edited file) is passed over. `None`: nothing names one, and the
+    /// interactive check asks the client.
+    pub fn choose(&self, kept: Option<&str>) -> Option<String> {
+        self.flag
+            .clone()
+            .or_else(|| kept.and_then(normalise_region))
+            .or_else(|| self.clinic.clone())
+            .or_else(|| self.locale.clone())
+    }
+}
+
 /// The resources for `region`, emergency numbers first; the international
 /// fallback when we hold nothing for it.
 pub fn resources_for(region: &str) -> &'static RegionResources {
@@ -325,6 +355,31 @@ mod tests {
             "If you are in immediate danger, call 999 (112 also works).\n\
              To talk to someone now:\n  - Samaritans: call 116 123 (free). Open: 24/7.\n"
         );
+    }
+
+    #[test]
+    fn a_region_given_now_wins_over_a_kept_one_which_wins_over_the_rest() {
+        let all = RegionSources {
+            flag: Some("IE".into()),
+            clinic: Some("AU".into()),
+            locale: Some("NZ".into()),
+        };
+        assert_eq!(all.choose(Some("GB")).as_deref(), Some("IE"));
+        assert_eq!(all.choose(None).as_deref(), Some("IE"));
+        let no_flag = RegionSources {
+            flag: None,
+            ..all.clone()
+        };
+        assert_eq!(no_flag.choose(Some("gb")).as_deref(), Some("GB"));
+        // An edited draft naming a region without numbers is passed over.
+        assert_eq!(no_flag.choose(Some("XX")).as_deref(), Some("AU"));
+        assert_eq!(no_flag.choose(None).as_deref(), Some("AU"));
+        let locale_only = RegionSources {
+            locale: Some("NZ".into()),
+            ..RegionSources::default()
+        };
+        assert_eq!(locale_only.choose(None).as_deref(), Some("NZ"));
+        assert_eq!(RegionSources::default().choose(None), None);
     }
 
     #[test]

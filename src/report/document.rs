@@ -155,27 +155,7 @@ pub fn build(report: &Report) -> Document {
         )]));
     }
 
-    blocks.push(Block::Heading("What was looked at".into()));
-    blocks.push(Block::Bullets(
-        report
-            .criteria
-            .iter()
-            .map(|c| Item {
-                text: vec![
-                    strong(format!("{}: {}.", c.id.title(), c.status.words())),
-                    plain(format!(" {}", c.summary)),
-                ],
-                summary: None,
-                // Evidence (question ids and answers) is for the clinician;
-                // the client copy keeps to plain sentences, as on screen.
-                details: if clinician {
-                    evidence_lines(&c.evidence, report.network.as_ref())
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
-    ));
+    blocks.extend(criteria_blocks(report, Layout::Saved));
     if clinician {
         blocks.push(Block::Note(format!(
             "Status per criterion: met = {}; not-met = {}; unknown = {} (skipped or not \
@@ -186,21 +166,7 @@ pub fn build(report: &Report) -> Document {
         )));
     }
 
-    if !report.adjustments.is_empty() {
-        blocks.push(Block::Heading("What could help".into()));
-        if clinician {
-            blocks.push(Block::Paragraph(vec![plain(
-                "Agree with the client which of these to try before the first video session.",
-            )]));
-        }
-        blocks.push(Block::Bullets(
-            report
-                .adjustments
-                .iter()
-                .map(|a| item(vec![plain(&a.text)]))
-                .collect(),
-        ));
-    }
+    blocks.extend(adjustment_blocks(report, Layout::Saved));
 
     blocks.push(Block::Heading("Connection".into()));
     if let Some(source) = &report.network_source {
@@ -375,7 +341,6 @@ pub const SCREEN_TITLE: &str = "Your readiness report";
 /// plan, the clinic's number for a dropped call, and the skipped count; the
 /// full answers are in the saved formats.
 pub fn screen(report: &Report) -> Document {
-    let clinician = report.view == View::Clinician;
     let mut blocks = vec![Block::Title(SCREEN_TITLE.into())];
     if let Some(reference) = &report.client_ref {
         blocks.push(Block::Meta(vec![format!("Client: {reference}")]));
@@ -388,39 +353,8 @@ pub fn screen(report: &Report) -> Document {
         .collect();
     blocks.push(Block::Paragraph(vec![plain(screen_line)]));
 
-    blocks.push(Block::Heading("What was looked at".into()));
-    blocks.push(Block::Bullets(
-        report
-            .criteria
-            .iter()
-            .map(|c| Item {
-                text: vec![
-                    strong(c.id.title()),
-                    plain(": "),
-                    toned(c.status.words(), status_tone(c.status)),
-                ],
-                summary: Some(c.summary.clone()),
-                // The evidence is for the therapist's copy; the client copy
-                // keeps to plain sentences.
-                details: if clinician {
-                    c.evidence.iter().map(|e| readable_evidence(e)).collect()
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
-    ));
-
-    if !report.adjustments.is_empty() {
-        blocks.push(Block::Heading("What could help".into()));
-        blocks.push(Block::Bullets(
-            report
-                .adjustments
-                .iter()
-                .map(|a| item(vec![plain(&a.text)]))
-                .collect(),
-        ));
-    }
+    blocks.extend(criteria_blocks(report, Layout::Screen));
+    blocks.extend(adjustment_blocks(report, Layout::Screen));
 
     blocks.extend(screen_connection(report));
     if let Some(device) = &report.device {
@@ -448,6 +382,85 @@ pub fn screen(report: &Report) -> Document {
             blocks,
         ),
     }
+}
+
+/// Which of the two layouts a part shared by [`build`] and [`screen`] is
+/// laid out for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Layout {
+    /// The full summary: Markdown, text, PDF, the page's preview.
+    Saved,
+    /// The shorter one on screen.
+    Screen,
+}
+
+/// "What was looked at": each criterion with its status and summary and, in
+/// the clinician copy, the evidence behind it (the client copy keeps to
+/// plain sentences). Saved, the status is part of the bold lead and answers
+/// are named by question id, since the Answers section shows them in full;
+/// on screen, the status has its colour, the summary a line of its own, and
+/// the answers are in the question's own words.
+fn criteria_blocks(report: &Report, layout: Layout) -> Vec<Block> {
+    let clinician = report.view == View::Clinician;
+    let items = report
+        .criteria
+        .iter()
+        .map(|c| {
+            let (text, summary) = match layout {
+                Layout::Saved => (
+                    vec![
+                        strong(format!("{}: {}.", c.id.title(), c.status.words())),
+                        plain(format!(" {}", c.summary)),
+                    ],
+                    None,
+                ),
+                Layout::Screen => (
+                    vec![
+                        strong(c.id.title()),
+                        plain(": "),
+                        toned(c.status.words(), status_tone(c.status)),
+                    ],
+                    Some(c.summary.clone()),
+                ),
+            };
+            let details = match layout {
+                _ if !clinician => Vec::new(),
+                Layout::Saved => evidence_lines(&c.evidence, report.network.as_ref()),
+                Layout::Screen => c.evidence.iter().map(|e| readable_evidence(e)).collect(),
+            };
+            Item {
+                text,
+                summary,
+                details,
+            }
+        })
+        .collect();
+    vec![
+        Block::Heading("What was looked at".into()),
+        Block::Bullets(items),
+    ]
+}
+
+/// "What could help", when anything could; the saved clinician copy first
+/// asks the clinician to agree them with the client.
+fn adjustment_blocks(report: &Report, layout: Layout) -> Vec<Block> {
+    if report.adjustments.is_empty() {
+        return Vec::new();
+    }
+    let mut blocks = vec![Block::Heading("What could help".into())];
+    if layout == Layout::Saved && report.view == View::Clinician {
+        blocks.push(Block::Paragraph(vec![plain(
+            "Agree with the client which of these to try before the first video session.",
+        )]));
+    }
+    blocks.push(Block::Bullets(
+        report
+            .adjustments
+            .iter()
+            .map(|a| item(vec![plain(&a.text)]))
+            .collect(),
+    ));
+    blocks
 }
 
 /// The connection on screen: where the figures came from, the rating and

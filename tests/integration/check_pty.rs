@@ -80,16 +80,23 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
     );
 }
 
-#[test]
-fn pause_and_resume_exactly_where_the_client_left() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Client::start(dir.path(), &[]);
+/// A check (region GB) paused at the second question with the answers
+/// kept: what it printed, and the draft's path.
+fn pause_at_the_second_question(dir: &Path) -> (String, PathBuf) {
+    let mut c = Client::start(dir, &[]);
     c.begin(true);
     c.answer("How will this device be connected", "3");
     c.answer("is there a phone your therapist could call", "p");
-    let draft_path = c.draft();
+    let draft = c.draft();
     let (out, code) = c.finish();
     assert_eq!(code, 0);
+    (out, draft)
+}
+
+#[test]
+fn pause_and_resume_exactly_where_the_client_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, draft_path) = pause_at_the_second_question(dir.path());
     assert!(out.contains("Your answers are kept privately"), "{out}");
     let draft = json(&draft_path);
     assert_eq!(draft["state"]["answers"]["setup.connection"], "mobile");
@@ -110,6 +117,35 @@ fn pause_and_resume_exactly_where_the_client_left() {
         json(&draft_path)["state"]["answers"]["setup.connection"],
         "mobile"
     );
+}
+
+/// A paused check kept GB; the next run is given `--region IE`: the region
+/// given now wins, as in the page (`RegionSources::choose`), both in the
+/// "not now" farewell and when picking up.
+#[test]
+fn a_region_given_now_wins_over_the_paused_checks_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, draft_path) = pause_at_the_second_question(dir.path());
+    assert_eq!(json(&draft_path)["region"], "GB");
+
+    let ireland =
+        |dir: &Path| Client::launch_sized(dir, (100, 40), Some("IE"), &["--no-network"], &[]);
+    let mut c = ireland(dir.path());
+    c.wait_for("Welcome back");
+    c.answer("Is now a safe and private time to carry on?", ""); // No, not now
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    let screen = last_screen(&out);
+    assert!(screen.contains("call 112 or 999"), "{screen}");
+
+    let mut c = ireland(dir.path());
+    c.answer("Welcome back", "1");
+    c.answer("is there a phone your therapist could call", "s");
+    c.wait_for("Is there a place at home");
+    c.send(ESC);
+    let (_, code) = c.finish();
+    assert_eq!(code, 0);
+    assert_eq!(json(&draft_path)["region"], "IE", "kept for next time");
 }
 
 #[test]
