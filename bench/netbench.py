@@ -187,7 +187,8 @@ def run_probe(binary, max_seconds, profile=None):
     # The client's received bytes as the interface counts them, every 50 ms: what the line
     # carried, to check that no download figure is above it.
     wire = subprocess.Popen(["ip", "netns", "exec", CLI, "python3", "-u", "-c", WIRE_SAMPLER,
-                             f"/sys/class/net/{LAB}-c0/statistics/rx_bytes"],
+                             f"/sys/class/net/{LAB}-c0/statistics/rx_bytes",
+                             f"/sys/class/net/{LAB}-c0/statistics/tx_bytes"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -232,15 +233,20 @@ def run_probe(binary, max_seconds, profile=None):
     return dict(report=report, wall=wall, rss_mb=rss_kb / 1024, cpu_s=user + system,
                 cpu_avg=(user + system) / report["duration_s"], cpu_peak=peak,
                 wire_peak=wire_peak_mbps(wire_out),
+                # Uploads are judged over longer windows than downloads: 1.5 s.
+                wire_up_peak=wire_peak_mbps(wire_out, window=1.5, column=2),
                 wire_bytes=iface_bytes() - bytes_before, drops=udp_drops() - drops_before)
 
 
 WIRE_SAMPLER = """
 import sys, time
-path = sys.argv[1]
+paths = sys.argv[1:]
 while True:
-    with open(path) as f:
-        print(f"{time.monotonic():.4f} {f.read().strip()}", flush=True)
+    values = []
+    for path in paths:
+        with open(path) as f:
+            values.append(f.read().strip())
+    print(f"{time.monotonic():.4f} {' '.join(values)}", flush=True)
     time.sleep(0.05)
 """
 
@@ -248,15 +254,16 @@ while True:
 PAYLOAD_SHARE = 1448 / 1514
 
 
-def wire_peak_mbps(text, window=0.5):
-    """The fastest the line delivered payload to the client over any `window` seconds (short
-    enough to fall inside a download that settles within a second)."""
+def wire_peak_mbps(text, window=0.5, column=1):
+    """The fastest the line carried payload over any `window` seconds (short enough to fall
+    inside a download that settles within a second). Column 1: received by the client
+    (download), column 2: sent by the client (upload)."""
     points = []
     for line in text.splitlines():
         try:
-            t, b = line.split()
-            points.append((float(t), int(b)))
-        except ValueError:
+            fields = line.split()
+            points.append((float(fields[0]), int(fields[column])))
+        except (ValueError, IndexError):
             continue
     peak, j = None, 0
     for i, (t0, b0) in enumerate(points):
@@ -330,7 +337,7 @@ def bench_profile(name, profile, runs, binary):
                   f"(dropped by iptables: {fmt(realised)}%), {rep['duration_s']:.2f} s, "
                   f"{rep['bytes_used'] / 1e6:.1f} MB reported / {r['wire_bytes'] / 1e6:.1f} MB on the wire, "
                   f"RSS {r['rss_mb']:.1f} MB, CPU avg {r['cpu_avg']:.2f} peak {r['cpu_peak']:.2f} core, "
-                  f"wire peak {fmt(r['wire_peak'])} Mbit/s payload, "
+                  f"wire peak {fmt(r['wire_peak'])} down, {fmt(r['wire_up_peak'])} up (1.5 s) Mbit/s payload, "
                   f"rating {rep['video']['rating']}{'' if rep['video']['conclusive'] else ' (inconclusive)'}"
                   f"{', download lower bound' if lower_bound(rep, 'download') else ''}"
                   f"{', upload lower bound' if lower_bound(rep, 'upload') else ''}, "
@@ -482,6 +489,7 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
              if r["report"]["download"]["mbps"] and r["wire_peak"]
              and r["report"]["download"]["mbps"] > r["wire_peak"] * 1.01]
     row["wire_peak"] = med([r["wire_peak"] for r in results])
+    row["wire_up_peak"] = med([r["wire_up_peak"] for r in results])
     row["download_above_wire"] = above
     row["reasons_hold"] = not falsities
     row["reason_problems"] = falsities
@@ -497,8 +505,9 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
 
 def print_matrix(rows):
     print("\n| profile | download: probe / truth | line carried (peak 0.5 s, median) | upload: probe / truth "
-          "| time (median, max) | data (worst) | rating | reasons hold | target |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "| upload line carried (peak 1.5 s, median) | time (median, max) | data (worst) | rating | reasons hold "
+          "| target |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def cell(d):
             lb = r[f"{d}_lower_bound_runs"]
@@ -509,7 +518,7 @@ def print_matrix(rows):
             return f"{mark}{fmt(r[d])} / {fmt(truth)}{off}{note}"
         carried = fmt(r["wire_peak"]) + ("" if not r["download_above_wire"]
                                          else " (figure above it: " + "; ".join(r["download_above_wire"]) + ")")
-        print(f"| {r['about']} | {cell('download')} | {carried} | {cell('upload')} | {r['time_s']:.1f} s, "
+        print(f"| {r['about']} | {cell('download')} | {carried} | {cell('upload')} | {fmt(r.get('wire_up_peak'))} | {r['time_s']:.1f} s, "
               f"{r['time_max_s']:.1f} s | {r['wire_mb']:.1f} MB | {', '.join(r['ratings'])} | "
               f"{'yes' if r['reasons_hold'] else 'NO: ' + '; '.join(r['reason_problems'][:2])} | "
               f"{'PASS' if r['pass'] else 'MISS'} |")

@@ -118,6 +118,36 @@ pub fn region_from_env() -> Option<String> {
         .and_then(|v| region_from_locale(&v))
 }
 
+/// Where a check's region can come from besides what it picks up (a paused
+/// check's draft, an answers file). Both front-ends, the terminal and the
+/// page, choose through [`RegionSources::choose`].
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegionSources {
+    /// `--region`, given for this run (normalised).
+    pub flag: Option<String>,
+    /// The clinic file's `region` (normalised).
+    pub clinic: Option<String>,
+    /// The locale's, when it names a country we hold numbers for.
+    pub locale: Option<String>,
+}
+
+impl RegionSources {
+    /// The region for a check that picks up `kept` (a draft's or answers
+    /// file's region): `--region` given now, then `kept`, then the clinic
+    /// file's, then the locale's. A region given now wins because it says
+    /// where the client is today; a draft's may be from another place, or a
+    /// guess from the locale then. A kept code we hold no numbers for (an
+    /// edited file) is passed over. `None`: nothing names one, and the
+    /// interactive check asks the client.
+    pub fn choose(&self, kept: Option<&str>) -> Option<String> {
+        self.flag
+            .clone()
+            .or_else(|| kept.and_then(normalise_region))
+            .or_else(|| self.clinic.clone())
+            .or_else(|| self.locale.clone())
+    }
+}
+
 /// The resources for `region`, emergency numbers first; the international
 /// fallback when we hold nothing for it.
 pub fn resources_for(region: &str) -> &'static RegionResources {
@@ -135,6 +165,56 @@ pub fn resources_list(region: &str) -> Vec<CrisisResource> {
     list
 }
 
+/// A crisis resource in the words every front-end shows (the page, the
+/// report in each format, the terminal), split where a format may put
+/// emphasis: `lead`, then `emphasis` (bold where there is bold), then `rest`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wording {
+    pub lead: String,
+    pub emphasis: String,
+    pub rest: String,
+}
+
+impl Wording {
+    /// The whole sentence, without emphasis.
+    pub fn text(&self) -> String {
+        format!("{}{}{}", self.lead, self.emphasis, self.rest)
+    }
+}
+
+/// Said when the data holds no entry at all, so support is never a blank.
+pub const NO_ENTRIES: &str = "If you are in immediate danger, call your local emergency number.";
+
+/// How a resource reads everywhere. An emergency line: "If you are in
+/// immediate danger, **call 999 (112 also works)**." A support line:
+/// "**Samaritans**: call 116 123 (free). Open: 24/7." The hours are a short
+/// sentence of their own: after a comma or in a second pair of brackets
+/// ("(free) (24/7)") they run into the number, for the eye of someone
+/// frightened and for a screen reader alike. Emergency lines carry no hours;
+/// they are always open.
+pub fn wording(r: &CrisisResource) -> Wording {
+    let contact = r.contact.trim().trim_end_matches('.');
+    if r.kind == "emergency" {
+        return Wording {
+            lead: "If you are in immediate danger, ".into(),
+            emphasis: contact.into(),
+            rest: ".".into(),
+        };
+    }
+    let hours = r
+        .hours
+        .as_deref()
+        .map(|h| h.trim().trim_end_matches('.'))
+        .filter(|h| !h.is_empty())
+        .map(|h| format!(" Open: {h}."))
+        .unwrap_or_default();
+    Wording {
+        lead: String::new(),
+        emphasis: r.name.clone(),
+        rest: format!(": {contact}.{hours}"),
+    }
+}
+
 /// One calm line with the emergency number, e.g. "If you are ever in
 /// immediate danger, call 999 (112 also works)."
 pub fn emergency_line(resources: &[CrisisResource]) -> String {
@@ -147,18 +227,14 @@ pub fn emergency_line(resources: &[CrisisResource]) -> String {
 /// The emergency number and the first support line, kept in sight above
 /// every choice once crisis resources apply.
 pub fn render_short(resources: &[CrisisResource], style: crate::term::Style) -> String {
-    let mut out = String::new();
-    if let Some(r) = resources.iter().find(|r| r.kind == "emergency") {
-        out.push_str(&format!("If you are in immediate danger, {}.\n", r.contact));
-    }
-    if let Some(r) = resources.iter().find(|r| r.kind != "emergency") {
-        out.push_str(&format!(
-            "To talk to someone now: {}, {}.\n",
-            style.bold(&r.name),
-            r.contact
-        ));
-    }
-    out
+    let first = |emergency: bool| {
+        resources
+            .iter()
+            .find(|r| (r.kind == "emergency") == emergency)
+            .cloned()
+    };
+    let shown: Vec<CrisisResource> = [first(true), first(false)].into_iter().flatten().collect();
+    render_list(&shown, style)
 }
 
 /// Plain text for the screen, under its heading.
@@ -170,27 +246,20 @@ pub fn render(resources: &[CrisisResource], style: crate::term::Style) -> String
 
 /// "If you are in immediate danger" first, then the support lines.
 pub fn render_list(resources: &[CrisisResource], style: crate::term::Style) -> String {
+    let line = |w: Wording| format!("{}{}{}", w.lead, style.bold(&w.emphasis), w.rest);
     let mut out = String::new();
     for r in resources.iter().filter(|r| r.kind == "emergency") {
-        out.push_str(&format!("If you are in immediate danger, {}.\n", r.contact));
+        out.push_str(&format!("{}\n", line(wording(r))));
     }
     let support: Vec<_> = resources.iter().filter(|r| r.kind != "emergency").collect();
     if !support.is_empty() {
         out.push_str("To talk to someone now:\n");
         for r in support {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(", {h}"))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "  {} {}: {}{}\n",
-                style.bullet(),
-                style.bold(&r.name),
-                r.contact,
-                hours
-            ));
+            out.push_str(&format!("  {} {}\n", style.bullet(), line(wording(r))));
         }
+    }
+    if resources.is_empty() {
+        out.push_str(&format!("{NO_ENTRIES}\n"));
     }
     out
 }
@@ -260,6 +329,57 @@ mod tests {
         assert_eq!(normalise_region("ZZ"), None);
         assert_eq!(region_from_locale("es_ES.UTF-8"), None);
         assert!(unknown_region("XX").contains("US, CA, GB"));
+    }
+
+    #[test]
+    fn hours_are_a_sentence_of_their_own_never_run_into_a_number() {
+        let gb = resources_list("GB");
+        let words: Vec<String> = gb.iter().map(|r| wording(r).text()).collect();
+        assert_eq!(
+            words[0],
+            "If you are in immediate danger, call 999 (112 also works)."
+        );
+        assert_eq!(words[1], "Samaritans: call 116 123 (free). Open: 24/7.");
+        let emphasis = wording(&gb[1]);
+        assert_eq!(
+            (emphasis.lead.as_str(), emphasis.emphasis.as_str()),
+            ("", "Samaritans")
+        );
+        let mut unlisted = gb[1].clone();
+        unlisted.hours = None;
+        unlisted.contact = "call 116 123.".into();
+        assert_eq!(wording(&unlisted).text(), "Samaritans: call 116 123.");
+        let short = render_short(&gb, crate::term::Style::decide(false, true, true));
+        assert_eq!(
+            short,
+            "If you are in immediate danger, call 999 (112 also works).\n\
+             To talk to someone now:\n  - Samaritans: call 116 123 (free). Open: 24/7.\n"
+        );
+    }
+
+    #[test]
+    fn a_region_given_now_wins_over_a_kept_one_which_wins_over_the_rest() {
+        let all = RegionSources {
+            flag: Some("IE".into()),
+            clinic: Some("AU".into()),
+            locale: Some("NZ".into()),
+        };
+        assert_eq!(all.choose(Some("GB")).as_deref(), Some("IE"));
+        assert_eq!(all.choose(None).as_deref(), Some("IE"));
+        let no_flag = RegionSources {
+            flag: None,
+            ..all.clone()
+        };
+        assert_eq!(no_flag.choose(Some("gb")).as_deref(), Some("GB"));
+        // An edited draft naming a region without numbers is passed over.
+        assert_eq!(no_flag.choose(Some("XX")).as_deref(), Some("AU"));
+        assert_eq!(no_flag.choose(None).as_deref(), Some("AU"));
+        let locale_only = RegionSources {
+            locale: Some("NZ".into()),
+            ..RegionSources::default()
+        };
+        assert_eq!(locale_only.choose(None).as_deref(), Some("NZ"));
+        assert_eq!(RegionSources::default().choose(None), None);
     }
 
     #[test]

@@ -46,29 +46,19 @@ pub fn crisis_box(resources: &[CrisisResource]) -> String {
         "<section class=\"crisis\" aria-labelledby=\"crisis-heading\">\n\
          <h2 id=\"crisis-heading\">If you need support now</h2>\n<ul>\n",
     );
-    for r in resources.iter().filter(|r| r.kind == "emergency") {
+    let emergency = resources.iter().filter(|r| r.kind == "emergency");
+    for r in emergency.chain(resources.iter().filter(|r| r.kind != "emergency")) {
+        let w = crate::crisis::wording(r);
         out.push_str(&format!(
-            "<li>If you are in immediate danger, <strong>{}</strong>.</li>\n",
-            escape(&r.contact)
-        ));
-    }
-    for r in resources.iter().filter(|r| r.kind != "emergency") {
-        let hours = r
-            .hours
-            .as_deref()
-            .map(|h| format!(", {}", escape(h)))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "<li><strong>{}</strong>: {}{hours}</li>\n",
-            escape(&r.name),
-            escape(&r.contact)
+            "<li>{}<strong>{}</strong>{}</li>\n",
+            escape(&w.lead),
+            escape(&w.emphasis),
+            escape(&w.rest)
         ));
     }
     if resources.is_empty() {
         // Never an empty box: a data file without entries still points somewhere.
-        out.push_str(
-            "<li>If you are in immediate danger, call your local emergency number.</li>\n",
-        );
+        out.push_str(&format!("<li>{}</li>\n", crate::crisis::NO_ENTRIES));
     }
     out.push_str("</ul>\n</section>\n");
     out

@@ -30,8 +30,9 @@ use crate::report::model::QuestionnaireStatus;
 pub struct WalkSetup {
     /// Where a draft lives (`--draft`, or the data folder); `None` if there is nowhere.
     pub draft: Option<PathBuf>,
-    /// The region from a flag, clinic file or locale, if known.
-    pub region: Option<String>,
+    /// Where the region can come from; a picked-up draft's region goes
+    /// through the same choice as in the terminal (`RegionSources::choose`).
+    pub regions: crate::crisis::RegionSources,
     /// A clinic key is set, so a copy only the clinic can open will be suggested.
     pub clinic_key: bool,
     pub opening: Opening,
@@ -229,7 +230,7 @@ impl PageWalk {
                     "pick-up" => {
                         let state = WalkState {
                             flow: kept.state.clone(),
-                            region: kept.region.clone().or_else(|| self.setup.region.clone()),
+                            region: self.setup.regions.choose(kept.region.as_deref()),
                             keep: Some(true),
                             ..WalkState::default()
                         };
@@ -248,15 +249,15 @@ impl PageWalk {
                         self.stage = Stage::Walking;
                     }
                     "not-now" => {
-                        if let Some(region) = &kept.region {
-                            self.walk = Walk::resume(
-                                bank(),
-                                WalkState {
-                                    region: Some(region.clone()),
-                                    ..self.walk.state()
-                                },
-                            );
-                        }
+                        // The farewell's numbers are for the region the
+                        // check would have used.
+                        self.walk = Walk::resume(
+                            bank(),
+                            WalkState {
+                                region: self.setup.regions.choose(kept.region.as_deref()),
+                                ..self.walk.state()
+                            },
+                        );
                         self.stage = Stage::Farewell(Farewell::NotNow { still_kept: true });
                     }
                     _ => {}
@@ -568,7 +569,7 @@ fn fresh_walk(setup: &WalkSetup) -> Walk<'static> {
     let mut walk = Walk::resume(
         bank(),
         WalkState {
-            region: setup.region.clone(),
+            region: setup.regions.choose(None),
             keep: None,
             opening: Some(setup.opening.clone()),
             ..WalkState::default()

@@ -414,10 +414,12 @@ impl<'a> Walk<'a> {
         let support_line = (q.section == "risk")
             .then(|| {
                 let resources = self.crisis_resources();
-                resources
-                    .iter()
-                    .find(|r| r.kind == "support")
-                    .map(|r| format!("Support is there any time: {}, {}.", r.name, r.contact))
+                resources.iter().find(|r| r.kind == "support").map(|r| {
+                    format!(
+                        "Support is there if you need it. {}",
+                        crate::crisis::wording(r).text()
+                    )
+                })
             })
             .flatten();
         QuestionScreen {

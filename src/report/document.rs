@@ -4,7 +4,8 @@
 //! one the terminal draws at the end of a check. Deciding the content here
 //! keeps the product rules in one place for both: crisis resources first when
 //! urgent and always present, which device findings and plan entries are
-//! shown, how many questions were skipped, the closing sentence, skips shown
+//! shown, how many questions were skipped, the headline and closing sentence
+//! in the words of whoever the copy is for, skips shown
 //! as "skipped", risk answers only in the clinician copy, ASQ and UCLA-3
 //! wording attributed.
 use chrono::{DateTime, Utc};
@@ -137,39 +138,14 @@ pub fn build(report: &Report) -> Document {
     let mut blocks = Vec::new();
     blocks.push(Block::Meta(meta_lines(report)));
 
-    if report.urgent && clinician {
-        blocks.push(Block::Paragraph(vec![
-            strong("Urgent: "),
-            plain(
-                "the client answered yes to the ASQ acuity question (risk.asq5, thoughts of \
-                 killing themselves right now). Please contact them promptly and follow your \
-                 service's procedure for an acute positive screen.",
-            ),
-        ]));
-    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown && clinician {
-        blocks.push(Block::Paragraph(vec![
-            strong("Same-day follow-up: "),
-            plain(
-                "the client answered yes to an ASQ screening question but not the acuity \
-                 question (risk.asq5), so acuity is unknown. Please contact them today for a \
-                 brief suicide safety assessment, as you would for a possibly acute screen.",
-            ),
-        ]));
-    }
+    blocks.extend(clinician_alert(report));
 
     blocks.push(Block::Heading("Recommendation".into()));
     blocks.push(Block::Paragraph(vec![strong(crate::term::capitalise(
         report.outcome.words(),
     ))]));
-    // The saved headline speaks to the client; the clinician copy speaks to
-    // the clinician. One paragraph, so the ASQ result reads as part of the
-    // recommendation.
-    let headline = if clinician {
-        clinician_summary(report)
-    } else {
-        report.headline.clone()
-    };
-    let mut recommendation = vec![plain(format!("{headline} "))];
+    // One paragraph, so the ASQ result reads as part of the recommendation.
+    let mut recommendation = vec![plain(format!("{} ", headline(report)))];
     recommendation.extend(risk_screen_line(report));
     blocks.push(Block::Paragraph(recommendation));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
@@ -179,27 +155,7 @@ pub fn build(report: &Report) -> Document {
         )]));
     }
 
-    blocks.push(Block::Heading("What was looked at".into()));
-    blocks.push(Block::Bullets(
-        report
-            .criteria
-            .iter()
-            .map(|c| Item {
-                text: vec![
-                    strong(format!("{}: {}.", c.id.title(), c.status.words())),
-                    plain(format!(" {}", c.summary)),
-                ],
-                summary: None,
-                // Evidence (question ids and answers) is for the clinician;
-                // the client copy keeps to plain sentences, as on screen.
-                details: if clinician {
-                    evidence_lines(&c.evidence, report.network.as_ref())
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
-    ));
+    blocks.extend(criteria_blocks(report, Layout::Saved));
     if clinician {
         blocks.push(Block::Note(format!(
             "Status per criterion: met = {}; not-met = {}; unknown = {} (skipped or not \
@@ -210,21 +166,7 @@ pub fn build(report: &Report) -> Document {
         )));
     }
 
-    if !report.adjustments.is_empty() {
-        blocks.push(Block::Heading("What could help".into()));
-        if clinician {
-            blocks.push(Block::Paragraph(vec![plain(
-                "Agree with the client which of these to try before the first video session.",
-            )]));
-        }
-        blocks.push(Block::Bullets(
-            report
-                .adjustments
-                .iter()
-                .map(|a| item(vec![plain(&a.text)]))
-                .collect(),
-        ));
-    }
+    blocks.extend(adjustment_blocks(report, Layout::Saved));
 
     blocks.push(Block::Heading("Connection".into()));
     if let Some(source) = &report.network_source {
@@ -276,21 +218,54 @@ pub fn build(report: &Report) -> Document {
             vec![Block::Title(title(report))],
             vec![crisis_block(&report.crisis_resources)],
             blocks,
-            report.view,
         ),
+    }
+}
+
+/// In the clinician copy, a call to act first when the ASQ says so: an
+/// acute positive screen, or a positive one whose acuity is unknown.
+fn clinician_alert(report: &Report) -> Option<Block> {
+    if report.view != View::Clinician {
+        return None;
+    }
+    let (label, words) = if report.urgent {
+        (
+            "Urgent: ",
+            "the client answered yes to the ASQ acuity question (risk.asq5, thoughts of \
+             killing themselves right now). Please contact them promptly and follow your \
+             service's procedure for an acute positive screen.",
+        )
+    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown {
+        (
+            "Same-day follow-up: ",
+            "the client answered yes to an ASQ screening question but not the acuity \
+             question (risk.asq5), so acuity is unknown. Please contact them today for a \
+             brief suicide safety assessment, as you would for a possibly acute screen.",
+        )
+    } else {
+        return None;
+    };
+    Some(Block::Paragraph(vec![strong(label), plain(words)]))
+}
+
+/// The recommendation in the words of whoever the copy is for: the saved
+/// headline speaks to the client, the clinician copy to the clinician.
+pub fn headline(report: &Report) -> String {
+    match report.view {
+        View::Clinician => clinician_summary(report),
+        View::Client => report.headline.clone(),
     }
 }
 
 /// The order both layouts share: `opening`, then the crisis resources when
 /// they come first (urgent, or a positive screen of unknown acuity), the
 /// body, the crisis resources otherwise (they always appear), and the
-/// closing sentence for `closing_view`.
+/// closing sentence in the words of whoever the copy is for.
 fn with_crisis_and_closing(
     report: &Report,
     opening: Vec<Block>,
     crisis: Vec<Block>,
     body: Vec<Block>,
-    closing_view: View,
 ) -> Vec<Block> {
     let mut blocks = opening;
     if report.crisis_first() {
@@ -300,7 +275,7 @@ fn with_crisis_and_closing(
         blocks.extend(body);
         blocks.extend(crisis);
     }
-    blocks.push(Block::Note(closing_sentence(closing_view).into()));
+    blocks.push(Block::Note(closing_sentence(report.view).into()));
     blocks
 }
 
@@ -358,57 +333,28 @@ pub fn skipped_count(report: &Report) -> usize {
 pub const SCREEN_TITLE: &str = "Your readiness report";
 
 /// The shorter layout shown on screen at the end of a check (and by `report
-/// --format terminal`): the recommendation in the client's words, what was
+/// --format terminal`): the recommendation, with its headline, closing
+/// sentence and (clinician copy) call to act in the same words as the saved
+/// copy of that view, what was
 /// looked at with the answers behind it in the question's own words, what
 /// could help, the connection's rating and reasons, the device findings, the
 /// plan, the clinic's number for a dropped call, and the skipped count; the
 /// full answers are in the saved formats.
 pub fn screen(report: &Report) -> Document {
-    let clinician = report.view == View::Clinician;
     let mut blocks = vec![Block::Title(SCREEN_TITLE.into())];
     if let Some(reference) = &report.client_ref {
         blocks.push(Block::Meta(vec![format!("Client: {reference}")]));
     }
-    blocks.push(Block::Paragraph(vec![plain(&report.headline)]));
+    blocks.extend(clinician_alert(report));
+    blocks.push(Block::Paragraph(vec![plain(headline(report))]));
     let screen_line: String = risk_screen_line(report)
         .iter()
         .map(|span| span.text.as_str())
         .collect();
     blocks.push(Block::Paragraph(vec![plain(screen_line)]));
 
-    blocks.push(Block::Heading("What was looked at".into()));
-    blocks.push(Block::Bullets(
-        report
-            .criteria
-            .iter()
-            .map(|c| Item {
-                text: vec![
-                    strong(c.id.title()),
-                    plain(": "),
-                    toned(c.status.words(), status_tone(c.status)),
-                ],
-                summary: Some(c.summary.clone()),
-                // The evidence is for the therapist's copy; the client copy
-                // keeps to plain sentences.
-                details: if clinician {
-                    c.evidence.iter().map(|e| readable_evidence(e)).collect()
-                } else {
-                    Vec::new()
-                },
-            })
-            .collect(),
-    ));
-
-    if !report.adjustments.is_empty() {
-        blocks.push(Block::Heading("What could help".into()));
-        blocks.push(Block::Bullets(
-            report
-                .adjustments
-                .iter()
-                .map(|a| item(vec![plain(&a.text)]))
-                .collect(),
-        ));
-    }
+    blocks.extend(criteria_blocks(report, Layout::Screen));
+    blocks.extend(adjustment_blocks(report, Layout::Screen));
 
     blocks.extend(screen_connection(report));
     if let Some(device) = &report.device {
@@ -429,16 +375,92 @@ pub fn screen(report: &Report) -> Document {
 
     Document {
         title: SCREEN_TITLE.into(),
-        // The screen keeps the client's closing words in either copy, as it
-        // always has; the clinician's wording is in the saved formats.
         blocks: with_crisis_and_closing(
             report,
             Vec::new(),
             screen_crisis_blocks(&report.crisis_resources),
             blocks,
-            View::Client,
         ),
     }
+}
+
+/// Which of the two layouts a part shared by [`build`] and [`screen`] is
+/// laid out for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Layout {
+    /// The full summary: Markdown, text, PDF, the page's preview.
+    Saved,
+    /// The shorter one on screen.
+    Screen,
+}
+
+/// "What was looked at": each criterion with its status and summary and, in
+/// the clinician copy, the evidence behind it (the client copy keeps to
+/// plain sentences). Saved, the status is part of the bold lead and answers
+/// are named by question id, since the Answers section shows them in full;
+/// on screen, the status has its colour, the summary a line of its own, and
+/// the answers are in the question's own words.
+fn criteria_blocks(report: &Report, layout: Layout) -> Vec<Block> {
+    let clinician = report.view == View::Clinician;
+    let items = report
+        .criteria
+        .iter()
+        .map(|c| {
+            let (text, summary) = match layout {
+                Layout::Saved => (
+                    vec![
+                        strong(format!("{}: {}.", c.id.title(), c.status.words())),
+                        plain(format!(" {}", c.summary)),
+                    ],
+                    None,
+                ),
+                Layout::Screen => (
+                    vec![
+                        strong(c.id.title()),
+                        plain(": "),
+                        toned(c.status.words(), status_tone(c.status)),
+                    ],
+                    Some(c.summary.clone()),
+                ),
+            };
+            let details = match layout {
+                _ if !clinician => Vec::new(),
+                Layout::Saved => evidence_lines(&c.evidence, report.network.as_ref()),
+                Layout::Screen => c.evidence.iter().map(|e| readable_evidence(e)).collect(),
+            };
+            Item {
+                text,
+                summary,
+                details,
+            }
+        })
+        .collect();
+    vec![
+        Block::Heading("What was looked at".into()),
+        Block::Bullets(items),
+    ]
+}
+
+/// "What could help", when anything could; the saved clinician copy first
+/// asks the clinician to agree them with the client.
+fn adjustment_blocks(report: &Report, layout: Layout) -> Vec<Block> {
+    if report.adjustments.is_empty() {
+        return Vec::new();
+    }
+    let mut blocks = vec![Block::Heading("What could help".into())];
+    if layout == Layout::Saved && report.view == View::Clinician {
+        blocks.push(Block::Paragraph(vec![plain(
+            "Agree with the client which of these to try before the first video session.",
+        )]));
+    }
+    blocks.push(Block::Bullets(
+        report
+            .adjustments
+            .iter()
+            .map(|a| item(vec![plain(&a.text)]))
+            .collect(),
+    ));
+    blocks
 }
 
 /// The connection on screen: where the figures came from, the rating and
@@ -552,15 +574,10 @@ fn readable_evidence(evidence: &str) -> String {
 /// support lines as a list under the callout.
 fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
     let (emergency, support) = crisis_kinds(resources);
-    let mut lines: Vec<Inline> = emergency
-        .iter()
-        .map(|r| {
-            vec![plain(format!(
-                "If you are in immediate danger, {}.",
-                r.contact
-            ))]
-        })
-        .collect();
+    let mut lines: Vec<Inline> = emergency.into_iter().map(crisis_line).collect();
+    if resources.is_empty() {
+        lines.push(vec![plain(crate::crisis::NO_ENTRIES)]);
+    }
     if support.is_empty() {
         return vec![Block::Callout {
             title: CRISIS_TITLE.into(),
@@ -568,20 +585,7 @@ fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
         }];
     }
     lines.push(vec![plain("To talk to someone now:")]);
-    let support = support
-        .iter()
-        .map(|r| {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(", {h}"))
-                .unwrap_or_default();
-            item(vec![
-                strong(&r.name),
-                plain(format!(": {}{hours}", r.contact)),
-            ])
-        })
-        .collect();
+    let support = support.into_iter().map(|r| item(crisis_line(r))).collect();
     vec![
         Block::Callout {
             title: CRISIS_TITLE.into(),
@@ -589,6 +593,18 @@ fn screen_crisis_blocks(resources: &[CrisisResource]) -> Vec<Block> {
         },
         Block::Bullets(support),
     ]
+}
+
+/// One resource in the words every front-end uses (`crisis::wording`).
+fn crisis_line(resource: &CrisisResource) -> Inline {
+    let words = crate::crisis::wording(resource);
+    let mut line = Vec::new();
+    if !words.lead.is_empty() {
+        line.push(plain(words.lead));
+    }
+    line.push(strong(words.emphasis));
+    line.push(plain(words.rest));
+    line
 }
 
 /// Emergency lines and support lines, each in the data file's order.
@@ -761,35 +777,16 @@ fn meta_lines(report: &Report) -> Vec<String> {
 
 /// The crisis resources: the emergency line first, then who to talk to.
 fn crisis_block(resources: &[CrisisResource]) -> Block {
-    let mut lines = Vec::new();
     let (emergency, support) = crisis_kinds(resources);
-    for r in emergency {
-        lines.push(vec![
-            plain("If you are in immediate danger, "),
-            strong(&r.contact),
-            plain("."),
-        ]);
-    }
+    let mut lines: Vec<Inline> = emergency.into_iter().map(crisis_line).collect();
     if !support.is_empty() {
         lines.push(vec![plain("To talk to someone now:")]);
-        for r in support {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            lines.push(vec![
-                strong(format!("{}: ", r.name)),
-                plain(format!("{}{hours}", r.contact)),
-            ]);
-        }
+        lines.extend(support.into_iter().map(crisis_line));
     }
     if lines.is_empty() {
         // Never leave the section empty: a report from a future data file
         // without entries still points somewhere.
-        lines.push(vec![plain(
-            "If you are in immediate danger, call your local emergency number.",
-        )]);
+        lines.push(vec![plain(crate::crisis::NO_ENTRIES)]);
     }
     Block::Callout {
         title: CRISIS_TITLE.into(),

@@ -116,6 +116,28 @@ mod tests {
     }
 
     #[test]
+    fn each_copy_on_screen_speaks_to_its_reader_as_the_saved_copy_does() {
+        let full = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
+        let client = full.client_copy();
+        let on_screen = render(&full, plain());
+        let saved = crate::report::text::render(&full);
+        let closing = document::closing_sentence(crate::report::View::Clinician);
+        assert!(on_screen.contains(closing) && saved.contains(closing));
+        assert!(
+            on_screen.contains("Urgent: the client answered yes"),
+            "{on_screen}"
+        );
+        assert!(on_screen.contains("Talk this through with the client"));
+        assert!(!on_screen.contains(&full.headline), "{on_screen}");
+
+        let on_screen = render(&client, plain());
+        let closing = document::closing_sentence(crate::report::View::Client);
+        assert!(on_screen.contains(closing), "{on_screen}");
+        assert!(on_screen.contains(&client.headline));
+        assert!(!on_screen.contains("Urgent:") && !on_screen.contains("with the client"));
+    }
+
+    #[test]
     fn skips_are_named_as_skips() {
         let text = render(&report(&[]), plain());
         assert!(

@@ -36,7 +36,7 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
     c.answer("important way for you to have contact", "2");
     c.answer("Is now still a safe and private time", "1");
     for _ in 0..4 {
-        c.answer("Support is there any time: Samaritans", "2");
+        c.answer("Support is there if you need it. Samaritans", "2");
     }
     c.answer("urgent help for your mental health", "2");
     c.answer("Would you like to make a plan now?", "1");
@@ -80,16 +80,23 @@ fn a_client_answers_skips_goes_back_and_saves_the_report() {
     );
 }
 
-#[test]
-fn pause_and_resume_exactly_where_the_client_left() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut c = Client::start(dir.path(), &[]);
+/// A check (region GB) paused at the second question with the answers
+/// kept: what it printed, and the draft's path.
+fn pause_at_the_second_question(dir: &Path) -> (String, PathBuf) {
+    let mut c = Client::start(dir, &[]);
     c.begin(true);
     c.answer("How will this device be connected", "3");
     c.answer("is there a phone your therapist could call", "p");
-    let draft_path = c.draft();
+    let draft = c.draft();
     let (out, code) = c.finish();
     assert_eq!(code, 0);
+    (out, draft)
+}
+
+#[test]
+fn pause_and_resume_exactly_where_the_client_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, draft_path) = pause_at_the_second_question(dir.path());
     assert!(out.contains("Your answers are kept privately"), "{out}");
     let draft = json(&draft_path);
     assert_eq!(draft["state"]["answers"]["setup.connection"], "mobile");
@@ -110,6 +117,35 @@ fn pause_and_resume_exactly_where_the_client_left() {
         json(&draft_path)["state"]["answers"]["setup.connection"],
         "mobile"
     );
+}
+
+/// A paused check kept GB; the next run is given `--region IE`: the region
+/// given now wins, as in the page (`RegionSources::choose`), both in the
+/// "not now" farewell and when picking up.
+#[test]
+fn a_region_given_now_wins_over_the_paused_checks_region() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, draft_path) = pause_at_the_second_question(dir.path());
+    assert_eq!(json(&draft_path)["region"], "GB");
+
+    let ireland =
+        |dir: &Path| Client::launch_sized(dir, (100, 40), Some("IE"), &["--no-network"], &[]);
+    let mut c = ireland(dir.path());
+    c.wait_for("Welcome back");
+    c.answer("Is now a safe and private time to carry on?", ""); // No, not now
+    let (out, code) = c.finish();
+    assert_eq!(code, 0);
+    let screen = last_screen(&out);
+    assert!(screen.contains("call 112 or 999"), "{screen}");
+
+    let mut c = ireland(dir.path());
+    c.answer("Welcome back", "1");
+    c.answer("is there a phone your therapist could call", "s");
+    c.wait_for("Is there a place at home");
+    c.send(ESC);
+    let (_, code) = c.finish();
+    assert_eq!(code, 0);
+    assert_eq!(json(&draft_path)["region"], "IE", "kept for next time");
 }
 
 #[test]
@@ -193,7 +229,8 @@ fn a_yes_brings_crisis_resources_at_once_and_the_client_can_finish_early() {
     c.answer("Is now still a safe and private time", "1");
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     c.answer("call 116 123", "2"); // finish now and see my report
     c.answer("What would you like to do?", "4"); // do not save
     let (out, code) = c.finish();
@@ -302,7 +339,7 @@ fn what_the_client_types_never_crosses_the_wire() {
     c.answer_each(&ISOLATION, "2");
     c.answer("Is now still a safe and private time", "1");
     for _ in 0..4 {
-        c.answer("Support is there any time: Samaritans", "2");
+        c.answer("Support is there if you need it. Samaritans", "2");
     }
     c.answer("urgent help for your mental health", "2");
     c.answer("Would you like to make a plan now?", "1");
@@ -516,7 +553,8 @@ fn an_acute_walk_asks_the_country_and_ends_with_its_emergency_number_at_80x24() 
     c.wait_for("talk with someone today");
     c.answer("What would you like to do?", "2"); // finish now
     // The numbers are right above the choice, however long the report.
-    c.wait_for("If you are in immediate danger, call 911.");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 911");
     c.wait_for("To talk to someone now:");
     c.answer("What would you like to do?", "4");
     let (out, code) = c.finish();
@@ -536,9 +574,11 @@ fn an_acuity_unknown_walk_keeps_the_numbers_in_sight_at_60_columns() {
     c.answer("have you wished you were dead", "1");
     c.wait_for("Support is available now");
     c.answer("What would you like to do?", "2"); // finish now: item 5 never asked
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     c.answer("What would you like to do?", "1"); // save the full report
-    c.wait_for("If you are in immediate danger, call 999");
+    c.wait_for("If you are in immediate danger, ");
+    c.wait_for("call 999");
     // Said as text, so the name is never split at the edge of the screen.
     c.wait_for(&format!(
         "Suggested name: readiness-report-{}.json",

@@ -168,7 +168,9 @@ fn a_risk_yes_shows_support_at_once_and_keeps_it_on_every_page() {
         let page = s.screen();
         let at = at_of(&page.body).unwrap();
         if at.starts_with("q-risk.asq1") {
-            assert!(page.body.contains("Support is there any time: Samaritans"));
+            assert!(page.body.contains(
+                "Support is there if you need it. Samaritans: call 116 123 (free). Open: 24/7."
+            ));
             assert!(!page.body.contains("class=\"crisis\""));
             break;
         }
@@ -255,6 +257,42 @@ fn pause_keeps_the_same_draft_as_the_terminal_and_the_next_visit_offers_it() {
     let state = s.server().walk_state().unwrap();
     assert_eq!(state.region.as_deref(), Some("GB"));
     assert_eq!(state.keep, Some(true));
+}
+
+/// A paused check kept GB; the next run is given `--region IE`: the region
+/// given now wins, as in the terminal (`RegionSources::choose`), both when
+/// picking up and in the "not now" farewell's emergency line.
+#[test]
+fn a_region_given_now_wins_over_the_paused_checks_region() {
+    let s = WalkServer::start(Some("GB"));
+    s.choose("answer", &[("answer", "yes")]);
+    s.choose("keep-yes", &[]);
+    s.choose("answer", &[("answer", "mobile")]);
+    s.choose("pause", &[]);
+    let kept = session_ready::questionnaire::draft::load(&s.draft())
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.region.as_deref(), Some("GB"));
+
+    let s = WalkServer::start_in(s.stop(), Some("IE"));
+    s.choose("not-now", &[]);
+    let page = s.screen();
+    assert!(page.body.contains("call 112 or 999"), "{}", page.body);
+    assert!(
+        !page.body.contains("call 999 (112 also works)"),
+        "{}",
+        page.body
+    );
+
+    let s = WalkServer::start_in(s.stop(), Some("IE"));
+    s.choose("pick-up", &[]);
+    let state = s.server().walk_state().unwrap();
+    assert_eq!(state.region.as_deref(), Some("IE"));
+    s.choose("answer", &[("answer", "no")]);
+    let kept = session_ready::questionnaire::draft::load(&s.draft())
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.region.as_deref(), Some("IE"), "kept for next time");
 }
 
 #[test]

@@ -30,6 +30,86 @@ fn text_snapshots() {
     });
 }
 
+/// The screen layout (`report FILE` on a terminal, without colour here).
+#[test]
+fn terminal_snapshots() {
+    each_rendering("terminal", |name, view, _, text| {
+        insta::assert_snapshot!(format!("terminal-{name}-{view}"), text);
+    });
+}
+
+/// The saved text copy's headline (the recommendation before the ASQ
+/// result), its call to act (clinician copy, when the ASQ asks for one) and
+/// its closing sentence.
+fn saved_words(text: &str) -> (String, Vec<String>, String) {
+    let lines: Vec<&str> = text.lines().collect();
+    let heading = lines.iter().position(|l| *l == "Recommendation").unwrap();
+    // Heading, underline, the outcome in bold, a blank line, the paragraph.
+    let paragraph = lines[heading + 4];
+    let headline = [
+        "Suicide risk screen",
+        "Questions about how you have been feeling",
+    ]
+    .iter()
+    .find_map(|lead| paragraph.find(lead))
+    .map_or(paragraph, |at| &paragraph[..at]);
+    let alerts = lines
+        .iter()
+        .filter(|l| l.starts_with("Urgent: ") || l.starts_with("Same-day follow-up: "))
+        .map(|l| l.to_string())
+        .collect();
+    let closing = lines.last().unwrap().trim_matches(['(', ')']);
+    (headline.trim().to_string(), alerts, closing.to_string())
+}
+
+/// The screen says what the saved copy of the same view says: headline,
+/// call to act and closing sentence, in the clinician's words for the
+/// clinician copy and the client's for the client copy.
+#[test]
+fn the_screen_speaks_as_the_saved_copy_of_its_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut alerts_seen = 0;
+    for name in EXAMPLES {
+        let report = example_report(name);
+        let path = write_json(dir.path(), name, &report);
+        for view in ["client", "clinician"] {
+            let saved = render_text(&path, "text", Some(view));
+            let screen = render_text(&path, "terminal", Some(view));
+            let (headline, alerts, closing) = saved_words(&saved);
+            assert!(
+                screen.contains(&headline),
+                "{name} {view}: {headline}\n{screen}"
+            );
+            assert!(
+                screen.contains(&closing),
+                "{name} {view}: {closing}\n{screen}"
+            );
+            for alert in &alerts {
+                assert!(screen.contains(alert), "{name} {view}: {alert}\n{screen}");
+            }
+            alerts_seen += alerts.len();
+            // The FHIR narrative, the human-readable part of that format.
+            let fhir: serde_json::Value =
+                serde_json::from_slice(&render(&path, "fhir", Some(view))).unwrap();
+            let narrative = fhir["text"]["div"].as_str().unwrap();
+            assert!(narrative.contains(&headline), "{name} {view}: {narrative}");
+            let client_closing = "talk through with your therapist, not a decision";
+            let client_headline = report["headline"].as_str().unwrap();
+            if view == "clinician" {
+                assert!(!screen.contains(client_closing), "{name}: {screen}");
+                assert!(!screen.contains(client_headline), "{name}: {screen}");
+            } else {
+                assert!(screen.contains(client_closing), "{name}: {screen}");
+                assert_eq!(headline, client_headline, "{name}");
+            }
+        }
+    }
+    assert!(
+        alerts_seen > 0,
+        "the urgent example's clinician copy has a call to act"
+    );
+}
+
 /// Where a heading or phrase first appears, or a failure naming it.
 fn position(text: &str, needle: &str) -> usize {
     text.find(needle)
@@ -430,5 +510,61 @@ fn a_positive_screen_of_unknown_acuity_is_never_quiet_in_any_format() {
             .as_str()
             .unwrap()
             .contains("acuity unknown")
+    );
+}
+
+/// Every crisis resource reads the same in every front-end that shows it
+/// (`crisis::wording`): the page's box, the questions on screen, and the
+/// report on screen, in Markdown, text and FHIR. Hours never run into a
+/// number ("(free), 24/7", "(free) (24/7)").
+#[test]
+fn every_front_end_words_the_support_numbers_alike() {
+    use session_ready::crisis;
+    let style = session_ready::term::Style::decide(false, true, true);
+    let mut regions = crisis::known_regions();
+    regions.push(crisis::FALLBACK_REGION);
+    for region in regions {
+        let resources = crisis::resources_list(region);
+        let expected: Vec<String> = resources
+            .iter()
+            .map(|r| crisis::wording(r).text())
+            .collect();
+        let page = session_ready::page::html::crisis_box(&resources)
+            .replace("<strong>", "")
+            .replace("</strong>", "")
+            .replace("&amp;", "&");
+        let on_screen = crisis::render_list(&resources, style);
+        let mut shown = vec![("page", page), ("questions on screen", on_screen)];
+        for format in ["terminal", "markdown", "text", "fhir"] {
+            let out = check_answers(&answers_path("video-suitable"))
+                .args(["--region", region, "--format", format])
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{region} {format}");
+            let text = String::from_utf8(out.stdout).unwrap();
+            // Markdown's emphasis and escapes, and JSON's, set aside.
+            let text = match format {
+                "markdown" => text.replace("**", "").replace("\\&", "&"),
+                "fhir" => text.replace("\\\"", "\""),
+                _ => text,
+            };
+            shown.push((format, text));
+        }
+        for (place, text) in &shown {
+            for line in &expected {
+                assert!(text.contains(line), "{region} {place}: {line:?} in\n{text}");
+            }
+            for run_on in [", 24/7", ") (24/7)", "(24/7)"] {
+                assert!(!text.contains(run_on), "{region} {place}: {run_on}\n{text}");
+            }
+        }
+    }
+    let samaritans = crisis::resources_list("GB")
+        .into_iter()
+        .find(|r| r.name == "Samaritans")
+        .unwrap();
+    assert_eq!(
+        crisis::wording(&samaritans).text(),
+        "Samaritans: call 116 123 (free). Open: 24/7."
     );
 }

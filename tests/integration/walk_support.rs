@@ -127,7 +127,10 @@ impl WalkServer {
             .unwrap();
         let setup = WalkSetup {
             draft: Some(dir.path().join("draft.json")),
-            region: region.map(str::to_string),
+            regions: session_ready::crisis::RegionSources {
+                flag: region.map(str::to_string),
+                ..Default::default()
+            },
             clinic_key: false,
             opening: opening(),
         };

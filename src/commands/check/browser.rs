@@ -89,7 +89,7 @@ pub(super) fn whole_check(
                 .draft
                 .clone()
                 .or_else(crate::questionnaire::draft::default_path),
-            region: setup.known_region(None),
+            regions: setup.regions.clone(),
             clinic_key: setup.encrypt_to().is_some(),
             opening: super::interactive::opening(
                 "a short test of your camera, microphone and speakers in this page",

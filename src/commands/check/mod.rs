@@ -93,9 +93,8 @@ fn device_report(args: &CheckArgs) -> Option<crate::device::DeviceReport> {
 pub(crate) struct Setup {
     /// Flags laid over the clinic file.
     settings: Settings,
-    /// `settings.region` came from `--region`, which beats a region saved in
-    /// an answers file or draft (the clinic file's does not).
-    region_from_flag: bool,
+    /// Where the region can come from, apart from an answers file or draft.
+    regions: crate::crisis::RegionSources,
     /// `--client-ref`, checked.
     pub(crate) client_ref: Option<String>,
     /// `--network FILE`: the client's saved connection test, checked.
@@ -120,9 +119,15 @@ impl Setup {
             .transpose()?;
         let settings = settings::lay_flags_over(clinic.as_ref(), args)?;
         super::network::validate(&Self::probe_args(&settings, args))?;
+        let from_flag = args.region.is_some();
+        let regions = crate::crisis::RegionSources {
+            flag: settings.region.clone().filter(|_| from_flag),
+            clinic: settings.region.clone().filter(|_| !from_flag),
+            locale: crate::crisis::region_from_env(),
+        };
         Ok(Setup {
             settings,
-            region_from_flag: args.region.is_some(),
+            regions,
             client_ref: flag_client_ref(args.client_ref.as_deref())?,
             saved_network: args.network.as_deref().map(saved_network).transpose()?,
         })
@@ -147,15 +152,7 @@ impl Setup {
     /// draft, the clinic file, a locale with a country we hold numbers for);
     /// `None` means the interactive check asks the client.
     fn known_region(&self, saved: Option<String>) -> Option<String> {
-        let flag_or_clinic = self.settings.region.clone();
-        let chosen = if self.region_from_flag {
-            flag_or_clinic
-        } else {
-            saved
-                .and_then(|r| crate::crisis::normalise_region(&r))
-                .or(flag_or_clinic)
-        };
-        chosen.or_else(crate::crisis::region_from_env)
+        self.regions.choose(saved.as_deref())
     }
 
     /// The connection test's settings; `shown` is false when it runs in the

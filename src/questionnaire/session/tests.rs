@@ -179,7 +179,7 @@ fn risk_questions_keep_a_support_line_in_view() {
         .rfind("In the past few weeks, have you wished")
         .unwrap();
     let line = out.screen[..risk_q]
-        .rfind("Support is there any time: Samaritans")
+        .rfind("Support is there if you need it. Samaritans")
         .unwrap();
     assert!(line < risk_q);
 }

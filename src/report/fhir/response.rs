@@ -206,7 +206,7 @@ fn narrative(report: &Report) -> Narrative {
         "<p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
         xml_escape(&crate::report::document::title(report)),
         xml_escape(&crate::term::capitalise(report.outcome.words())),
-        xml_escape(&report.headline),
+        xml_escape(&crate::report::document::headline(report)),
         xml_escape(
             &crate::report::document::risk_screen_line(report)
                 .iter()
@@ -366,21 +366,10 @@ fn crisis_lines(report: &Report) -> Vec<String> {
     let mut lines: Vec<String> = report
         .crisis_resources
         .iter()
-        .map(|r| {
-            let hours = r
-                .hours
-                .as_deref()
-                .map(|h| format!(" ({h})"))
-                .unwrap_or_default();
-            if r.kind == "emergency" {
-                format!("If you are in immediate danger: {}{hours}", r.contact)
-            } else {
-                format!("{}: {}{hours}", r.name, r.contact)
-            }
-        })
+        .map(|r| crate::crisis::wording(r).text())
         .collect();
     if lines.is_empty() {
-        lines.push("If you are in immediate danger, call your local emergency number.".into());
+        lines.push(crate::crisis::NO_ENTRIES.into());
     }
     lines
 }
