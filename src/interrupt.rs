@@ -41,7 +41,35 @@ fn stop(interruption: Exit) -> ! {
             "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
         );
     }
-    std::process::exit(interruption.code().into());
+    exit_now(interruption.code().into());
+}
+
+/// End the process from the signal thread, whatever the other threads (the
+/// connection test's runtime, a prompt, the page server) are doing.
+#[cfg(not(windows))]
+fn exit_now(code: i32) -> ! {
+    std::process::exit(code);
+}
+
+/// On Windows `std::process::exit` is `ExitProcess`: it stops the other
+/// threads wherever they are and then runs every DLL's detach code, which may
+/// wait for a lock one of them held; Windows' advice for a process that does
+/// not know what its threads are doing is `TerminateProcess`, which skips
+/// that code. Nothing here needs it: the clean-up above is done, and stderr
+/// is unbuffered. Under Wine, `ExitProcess` also runs the C library's exit
+/// handlers after telling wineserver the process is gone, and wineserver
+/// kills (SIGKILL, exit 137) a process still there about half a second
+/// later: a loaded machine sometimes got 137 instead of this code
+/// (.ci/windows.sh has the figures).
+#[cfg(windows)]
+fn exit_now(code: i32) -> ! {
+    use windows_sys::Win32::System::Threading::{GetCurrentProcess, TerminateProcess};
+    // SAFETY: the pseudo-handle of this process is always valid; on success
+    // the call does not return.
+    unsafe {
+        TerminateProcess(GetCurrentProcess(), code as u32);
+    }
+    std::process::exit(code);
 }
 
 /// Register for the interruptions now (so none is missed once `install`
