@@ -31,6 +31,7 @@ mod udp;
 
 pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
+pub use progress::{ProbeStep, ProgressFeed, ProgressView};
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
@@ -58,6 +59,9 @@ pub struct ProbeConfig {
     /// system's, for a clinic's own CA behind a TLS proxy [default: `SSL_CERT_FILE`].
     pub ca_file: Option<std::path::PathBuf>,
     pub timing: ProbeTiming,
+    /// Someone else following the test (the browser page): the probe moves
+    /// this feed on step by step, as it does its own terminal progress.
+    pub feed: Option<ProgressFeed>,
 }
 
 impl ProbeConfig {
@@ -74,6 +78,7 @@ impl ProbeConfig {
                 .filter(|v| !v.is_empty())
                 .map(std::path::PathBuf::from),
             timing: ProbeTiming::default(),
+            feed: None,
         }
     }
 }
@@ -242,12 +247,15 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
         20.0
     };
     let deadline = started + Duration::from_secs_f64(max_seconds);
-    let (chosen, server_choice) = nearest_of_several(config).await;
+    let feed = config
+        .feed
+        .clone()
+        .unwrap_or_else(|| ProgressFeed::for_config(config));
+    let mut progress = progress::Progress::new(config.progress, config.announce, feed);
+    let (chosen, server_choice) = nearest_of_several(config, &mut progress).await;
     let config = chosen.as_ref().unwrap_or(config);
     let state = Arc::new(Mutex::new(State::new(&config.server)));
     let bytes_used = Arc::new(AtomicU64::new(0));
-    let expected = expected_duration(&config.timing).min(Duration::from_secs_f64(max_seconds));
-    let mut progress = progress::Progress::new(config.progress, config.announce, expected);
     let steps = steps(config, &state, &bytes_used, deadline, &mut progress);
     // The steps bound themselves by `deadline`; this outer cap is the safety net.
     let _ = tokio::time::timeout_at(deadline + Duration::from_millis(300), steps).await;
@@ -276,21 +284,19 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
 /// picked); with one, nothing changes.
 async fn nearest_of_several(
     config: &ProbeConfig,
+    progress: &mut progress::Progress,
 ) -> (Option<ProbeConfig>, Option<crate::net::model::ServerChoice>) {
     let servers = choose::server_list(&config.server);
     if servers.len() < 2 {
         return (None, None);
     }
+    progress.step(ProbeStep::Choosing, choose::RACE);
     let (nearest, choice) = choose::nearest(&servers, config).await;
     let chosen = ProbeConfig {
         server: nearest,
         ..config.clone()
     };
     (Some(chosen), Some(choice))
-}
-
-pub(crate) fn expected_duration(t: &ProbeTiming) -> Duration {
-    Duration::from_secs_f64(0.3 + t.udp_seconds + 0.3 + 2.0 * (t.transfer_max_s * 0.65))
 }
 
 /// Resolve on a detached thread: a stuck system resolver can then never hold
@@ -350,8 +356,8 @@ async fn steps(
     progress: &mut progress::Progress,
 ) {
     progress.step(
-        "Connecting to the measurement server",
-        expected_duration(&config.timing),
+        ProbeStep::Connecting,
+        Duration::from_secs_f64(config.timing.connect_timeout_s),
     );
     let Some(connected) = connect(config, state, bytes_used, deadline).await else {
         return;
@@ -534,10 +540,6 @@ async fn idle_and_audio<'a>(
         pong.is_session_ready
             .then_some(pong.stun_port.unwrap_or(target.port))
     });
-    progress.step(
-        "Measuring delay and steadiness",
-        expected_duration(timing).saturating_sub(Duration::from_secs_f64(0.3)),
-    );
     let remaining = deadline
         .saturating_duration_since(Instant::now())
         .as_secs_f64();
@@ -547,6 +549,10 @@ async fn idle_and_audio<'a>(
         remaining - 0.05
     };
     let idle_end = until(deadline, idle_budget);
+    progress.step(
+        ProbeStep::Delay,
+        idle_end.saturating_duration_since(Instant::now()),
+    );
     let audio_done = Arc::new(AtomicBool::new(false));
     let audio = {
         let audio_done = audio_done.clone();
@@ -631,22 +637,16 @@ async fn transfer_step(
             .as_secs_f64()
     };
     // The download leaves the upload its share of the remaining time.
-    let (label, seconds, expected, share) = match direction {
+    let (step, seconds, share) = match direction {
         Download => (
-            "Measuring download speed",
+            ProbeStep::Download,
             plan.seconds,
-            (plan.seconds + plan.upload_seconds) * 0.65,
             left() * plan.seconds / (plan.seconds + plan.upload_seconds),
         ),
-        Upload => (
-            "Measuring upload speed",
-            plan.upload_seconds,
-            plan.upload_seconds * 0.65,
-            left() - 0.05,
-        ),
+        Upload => (ProbeStep::Upload, plan.upload_seconds, left() - 0.05),
     };
-    progress.step(label, Duration::from_secs_f64(expected.min(left())));
     let end = until(run.deadline, seconds.min(share));
+    progress.step(step, end.saturating_duration_since(Instant::now()));
     let slow_end = until(run.deadline, (seconds + plan.slow_extra_s).min(share));
     let outcome = transfer::transfer(
         direction,
@@ -896,7 +896,11 @@ mod tests {
     #[test]
     fn default_timing_fits_the_ten_second_budget() {
         let t = ProbeTiming::default();
-        assert!(expected_duration(&t) <= Duration::from_secs(10));
+        let planned: f64 = progress::planned_steps(&t, false)
+            .iter()
+            .map(|(_, s)| s)
+            .sum();
+        assert!(planned <= 10.0, "{planned}");
         assert!(t.max_download_bytes + t.max_upload_bytes <= 60_000_000);
         assert!((1.0 / t.udp_interval_s - 50.0).abs() < 1e-9);
     }

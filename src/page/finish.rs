@@ -19,6 +19,7 @@ use axum::response::Response;
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::Deserialize;
 
+use crate::net::probe::{ProbeStep, ProgressFeed, ProgressView};
 use crate::questionnaire::{Answers, SessionPlan};
 use crate::report::deliver::{Delivery, deliver};
 use crate::report::model::QuestionnaireStatus;
@@ -83,11 +84,11 @@ pub struct Closing {
     pub saved: Option<PathBuf>,
 }
 
-/// The connection test's progress, as the page shows it.
-#[derive(Debug, Clone, Copy, Default)]
+/// The connection test's progress, as the page shows it: the probe's own
+/// feed (the same the terminal reads), and whether its thread has ended.
+#[derive(Debug, Clone, Default)]
 pub(super) struct Connection {
-    started: Option<Instant>,
-    expected: Duration,
+    feed: Option<ProgressFeed>,
     done: bool,
 }
 
@@ -127,12 +128,11 @@ pub(super) fn walk_done(shared: &Shared, walk: FinishedWalk) {
 }
 
 impl PageServer {
-    /// The connection test has started in the background and is expected to
-    /// take about `expected`. The returned handle marks it done.
-    pub fn connection_started(&self, expected: Duration) -> ConnectionDone {
+    /// The connection test has started in the background and moves `feed`
+    /// on as it goes. The returned handle marks it done.
+    pub fn connection_started(&self, feed: ProgressFeed) -> ConnectionDone {
         self.shared.progress().connection = Connection {
-            started: Some(Instant::now()),
-            expected,
+            feed: Some(feed),
             done: false,
         };
         ConnectionDone(self.shared.clone())
@@ -246,17 +246,17 @@ fn next(shared: &Shared) -> Response {
 
 // --- the connection test's progress -----------------------------------------
 
-/// The page's view of the connection test, numbers only.
+/// The page's view of the connection test, numbers only: the step's id (its
+/// sentence is in the page, see [`connection_line`]) and the percentage done.
 fn progress_json(shared: &Shared) -> Response {
     let p = shared.progress();
-    let c = p.connection;
-    let elapsed = c.started.map_or(0, |s| s.elapsed().as_millis() as u64);
+    let now = p.connection.view();
     let ready = u8::from(matches!(p.stage, Stage::Ready(_) | Stage::Closed(_)));
     let body = serde_json::json!({
-        "tested": u8::from(c.started.is_some()),
-        "done": u8::from(c.done),
-        "elapsed_ms": elapsed,
-        "expected_ms": c.expected.as_millis() as u64,
+        "tested": u8::from(now.is_some()),
+        "done": u8::from(now.is_some_and(|v| v.step == ProbeStep::Finished)),
+        "step": now.map_or(0, |v| v.step.id()),
+        "percent": now.map_or(0, percent),
         "report_ready": ready,
     });
     let mut r = Response::new(Body::from(body.to_string()));
@@ -267,38 +267,84 @@ fn progress_json(shared: &Shared) -> Response {
     r
 }
 
+impl Connection {
+    /// Where the test stands (`None` when it is not part of this check); a
+    /// test whose thread has ended is finished, whatever its feed last said.
+    fn view(&self) -> Option<ProgressView> {
+        let feed = self.feed.as_ref()?;
+        let now = feed.view();
+        Some(if self.done {
+            ProgressView {
+                step: ProbeStep::Finished,
+                fraction: 1.0,
+                left: Duration::ZERO,
+                number: now.of,
+                ..now
+            }
+        } else {
+            now
+        })
+    }
+}
+
+fn percent(now: ProgressView) -> u64 {
+    (now.fraction * 100.0).clamp(0.0, 100.0) as u64
+}
+
 /// One line about the connection test, for any page (escaped HTML; empty
-/// when it is not running in this check). `page.js` keeps it current.
+/// when it is not running in this check). Every step's sentence is in the
+/// line's `data-step-N` attributes, so `page.js` shows the step that
+/// `progress.json` names (by its number) without a second copy of the words.
 pub(super) fn connection_line(shared: &Shared) -> String {
-    let c = shared.progress().connection;
-    let Some(started) = c.started else {
-        return String::new();
+    let (now, steps) = {
+        let p = shared.progress();
+        let Some(now) = p.connection.view() else {
+            return String::new();
+        };
+        let steps = p.connection.feed.as_ref().map(ProgressFeed::steps);
+        (now, steps.unwrap_or_default())
     };
-    let (words, percent) = connection_words(c, started.elapsed());
+    let percent = percent(now);
+    let sentences: String = ProbeStep::ALL
+        .iter()
+        .filter(|step| {
+            matches!(step, ProbeStep::Starting | ProbeStep::Finished) || steps.contains(step)
+        })
+        .map(|&step| {
+            format!(
+                " data-step-{}=\"{}\"",
+                step.id(),
+                escape(&connection_sentence(step, &steps))
+            )
+        })
+        .collect();
     format!(
         "<div class=\"connection\" id=\"connection\">\
-         <p id=\"connection-words\" role=\"status\">{}</p>\
+         <p id=\"connection-words\" role=\"status\"{sentences}>{}</p>\
          <progress id=\"connection-bar\" max=\"100\" value=\"{percent}\" \
          aria-labelledby=\"connection-words\">{percent}%</progress></div>",
-        escape(&words)
+        escape(&connection_sentence(now.step, &steps))
     )
 }
 
-/// The words and a percentage for the connection test at `elapsed`. The
-/// same sentences are in `page.js`, which refreshes them.
-fn connection_words(c: Connection, elapsed: Duration) -> (String, u64) {
-    if c.done {
-        return ("The connection test has finished.".into(), 100);
+/// The page's sentence for `step` of a test that runs `steps`.
+fn connection_sentence(step: ProbeStep, steps: &[ProbeStep]) -> String {
+    match (step, steps.iter().position(|s| *s == step)) {
+        (ProbeStep::Finished, _) => "The connection test has finished.".into(),
+        (_, Some(at)) => {
+            let mut words = step.words().chars();
+            let lowered: String = words
+                .next()
+                .map(|first| first.to_lowercase().chain(words).collect())
+                .unwrap_or_default();
+            format!(
+                "The connection test is running in the background, step {} of {}: {lowered}.",
+                at + 1,
+                steps.len()
+            )
+        }
+        _ => "The connection test is starting in the background.".into(),
     }
-    let expected = c.expected.as_secs_f64().max(1.0);
-    let percent = ((elapsed.as_secs_f64() / expected) * 100.0).clamp(0.0, 95.0) as u64;
-    let left = (expected - elapsed.as_secs_f64()).ceil();
-    let words = if left >= 2.0 {
-        format!("The connection test is running in the background: about {left:.0} seconds left.")
-    } else {
-        "The connection test is nearly finished.".to_string()
-    };
-    (words, percent)
 }
 
 // --- pages -------------------------------------------------------------------
@@ -669,19 +715,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connection_words_count_down_and_never_claim_more_than_they_know() {
-        let c = Connection {
-            started: Some(Instant::now()),
-            expected: Duration::from_secs(10),
+    fn each_step_has_its_place_and_the_end_is_whole() {
+        let feed =
+            ProgressFeed::for_config(&crate::net::probe::ProbeConfig::new("http://127.0.0.1:9"));
+        let steps = feed.steps();
+        assert_eq!(
+            connection_sentence(ProbeStep::Download, &steps),
+            "The connection test is running in the background, step 3 of 4: measuring download speed."
+        );
+        assert!(connection_sentence(ProbeStep::Starting, &steps).contains("starting"));
+        let mut c = Connection {
+            feed: Some(feed),
             done: false,
         };
-        let (words, percent) = connection_words(c, Duration::from_secs(3));
-        assert!(words.contains("about 7 seconds left"), "{words}");
-        assert_eq!(percent, 30);
-        let (words, percent) = connection_words(c, Duration::from_secs(30));
-        assert_eq!(words, "The connection test is nearly finished.");
-        assert_eq!(percent, 95);
-        let done = Connection { done: true, ..c };
-        assert_eq!(connection_words(done, Duration::ZERO).1, 100);
+        let starting = c.view().unwrap();
+        assert_eq!((starting.step, percent(starting)), (ProbeStep::Starting, 0));
+        // The thread ended (even without its feed saying so): finished, whole.
+        c.done = true;
+        let done = c.view().unwrap();
+        assert_eq!((done.step, percent(done)), (ProbeStep::Finished, 100));
+        assert!(Connection::default().view().is_none());
     }
 }

@@ -101,11 +101,11 @@ pub(super) fn whole_check(
     let served = super::super::runtime().and_then(|runtime| {
         runtime.block_on(async {
             let server = PageServer::start_check(questions).await?;
-            let probe = probe_config.map(|config| {
-                let expected = crate::net::probe::expected_duration(&config.timing).min(
-                    Duration::from_secs_f64(config.max_seconds.clamp(1.0, 600.0)),
-                );
-                let done = server.connection_started(expected);
+            let probe = probe_config.map(|mut config| {
+                // The page follows the probe's own steps, as the terminal does.
+                let feed = crate::net::probe::ProgressFeed::for_config(&config);
+                config.feed = Some(feed.clone());
+                let done = server.connection_started(feed);
                 std::thread::Builder::new()
                     .name("connection-test".into())
                     .spawn(move || {

@@ -13,24 +13,6 @@
   heartbeat();
   setInterval(heartbeat, HEARTBEAT_MS);
 
-  // The same sentences as `connection_words` in src/page/finish.rs.
-  function words(p) {
-    if (p.done) {
-      return ["The connection test has finished.", 100];
-    }
-    const expected = Math.max(p.expected_ms / 1000, 1);
-    const elapsed = p.elapsed_ms / 1000;
-    const percent = Math.floor(Math.min(Math.max((elapsed / expected) * 100, 0), 95));
-    const left = Math.ceil(expected - elapsed);
-    if (left >= 2) {
-      return [
-        "The connection test is running in the background: about " + left + " seconds left.",
-        percent,
-      ];
-    }
-    return ["The connection test is nearly finished.", percent];
-  }
-
   const line = document.getElementById("connection-words");
   const bar = document.getElementById("connection-bar");
   const waiting = document.querySelector("[data-waiting='report']");
@@ -48,7 +30,10 @@
       return;
     }
     if (line && bar && p.tested) {
-      const [text, percent] = words(p);
+      // Each step's sentence is in the line itself (data-step-N), written by
+      // session-ready; the numbers say which one applies now.
+      const text = line.getAttribute("data-step-" + p.step) || lastWords;
+      const percent = Math.min(Math.max(Math.floor(p.percent), 0), 100);
       bar.value = percent;
       bar.textContent = percent + "%";
       // A live region repeats every change: only say it when the sentence changes.
