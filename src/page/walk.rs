@@ -485,7 +485,7 @@ impl PageWalk {
         let prompt = walk.prompt(screen);
         let (choices, _) = walk.choices(screen);
         match screen {
-            Screen::Question(q) => question_html(q, &choices, at),
+            Screen::Question(q) => question_html(q, &choices, at, walk.crisis_in_sight()),
             Screen::Region => {
                 let mut out = format!(
                     "<h1>{}</h1>\n<p>This is only used to show the right support numbers.</p>\n",
@@ -640,7 +640,14 @@ fn event_from_code(code: &str) -> Option<Event> {
 /// A question: its text, the options as radio buttons with none checked,
 /// then Continue, "Skip this question" as its own button, Back and Pause;
 /// "Why we ask" opens in place without JavaScript.
-fn question_html(q: &QuestionScreen, choices: &[Choice], at: &str) -> String {
+/// `crisis_in_sight`: the page's crisis box already holds the support numbers,
+/// so the risk questions' own support line would only repeat them.
+fn question_html(
+    q: &QuestionScreen,
+    choices: &[Choice],
+    at: &str,
+    crisis_in_sight: bool,
+) -> String {
     let mut out = String::new();
     match &q.opening {
         Some(opening) => {
@@ -666,7 +673,7 @@ fn question_html(q: &QuestionScreen, choices: &[Choice], at: &str) -> String {
             }
         }
     }
-    if let Some(line) = &q.support_line {
+    if let Some(line) = q.support_line.as_ref().filter(|_| !crisis_in_sight) {
         out.push_str(&format!("<p class=\"support-line\">{}</p>\n", escape(line)));
     }
     let heading = if q.opening.is_some() { "h2" } else { "h1" };

@@ -197,6 +197,9 @@ fn a_risk_yes_shows_support_at_once_and_keeps_it_on_every_page() {
             page.body
         );
         assert!(page.body.contains("999"));
+        // The box holds the support line's numbers: said once, not twice.
+        assert_eq!(page.body.matches("116 123").count(), 1, "{}", page.body);
+        assert!(!page.body.contains("Support is there if you need it"));
         s.choose("answer", &[("answer", "no")]);
     }
 }

@@ -359,9 +359,12 @@ impl Meter {
         } = self
         {
             let per_stream = estimate.bytes_per_s / *streams as f64;
+            // The floor at most doubles a request's time: on a very slow uplink
+            // longer requests would leave too few request cycles to settle.
+            let floor = UPLOAD_REQUEST_FLOOR.min((per_stream * 2.0 * request_s) as u64);
             let size = ((per_stream * request_s) as u64)
                 .clamp(MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST)
-                .max(UPLOAD_REQUEST_FLOOR);
+                .max(floor);
             request_size.store(size, Ordering::Relaxed);
         }
     }
@@ -677,11 +680,12 @@ const MIN_UPLOAD_REQUEST: u64 = 4 * 1024;
 /// little, short enough that several fit in the settling span.
 const UPLOAD_REQUEST_S: f64 = 0.4;
 const MAX_UPLOAD_REQUEST: u64 = 8 * 1024 * 1024;
-/// Once the rate is known, no request carries less. Each request also costs
+/// Once the rate is known, no request carries less (unless that would take
+/// more than twice [`UPLOAD_REQUEST_S`]). Each request also costs
 /// the uplink its head, the acknowledgement of the reply and a part-filled last
 /// packet (about 300 bytes), which only matters on slow uplinks: on the 1 Mbit/s
 /// DSL line of bench/netbench.py, 0.4 s requests (12 KB per stream) read
-/// 0.90–0.91 against iperf3's 0.96; with this floor 0.93–0.94, in 7.1 s
+/// 0.90–0.91 against iperf3's 0.96; with this floor 0.93–0.94, in 7.0–7.1 s
 /// instead of 6.3–6.8 (24 KB read 0.92 and took 8.0 s).
 const UPLOAD_REQUEST_FLOOR: u64 = 16 * 1024;
 
@@ -847,15 +851,14 @@ mod tests {
 
     #[test]
     fn upload_requests_follow_the_rate_above_a_floor() {
-        let meter = |streams: usize| Meter::Upload {
-            completions: Arc::new(Mutex::new(Vec::new())),
-            request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
-            request_s: UPLOAD_REQUEST_S,
-            streams,
-            last_count: 0,
-        };
         let size_at = |mbps: f64| {
-            let m = meter(4);
+            let m = Meter::Upload {
+                completions: Arc::new(Mutex::new(Vec::new())),
+                request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
+                request_s: UPLOAD_REQUEST_S,
+                streams: 4,
+                last_count: 0,
+            };
             m.adapt(RateEstimate {
                 bytes_per_s: mbps * 1e6 / 8.0,
                 stable: false,
@@ -868,6 +871,8 @@ mod tests {
         };
         // 1 Mbit/s over 4 streams would be 12.5 KB per 0.4 s request: raised to the floor.
         assert_eq!(size_at(1.0), UPLOAD_REQUEST_FLOOR);
+        // 0.25 Mbit/s: 3.1 KB per 0.4 s; the floor stops at twice that time (6.25 KB).
+        assert_eq!(size_at(0.25), 6_250);
         // 20 Mbit/s: 0.4 s of a stream's share, well above the floor.
         assert_eq!(size_at(20.0), 250_000);
         // Never above the largest request.
