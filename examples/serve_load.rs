@@ -11,7 +11,11 @@
 //! server accepts, over and over; and a few clients that ask for 100 MB and
 //! never read. A latency ping every 100 ms on its own connection records how
 //! long the server takes to answer. With `--pid` it reports the server's
-//! peak memory and CPU use from /proc.
+//! peak memory and CPU use from /proc, and how much its memory grew from
+//! before the load to a second after it ended; `--max-growth-mb N` makes a
+//! growth above N MB a failure (exit 1). This is the memory check for serve:
+//! it measures the server's own process, not a test binary shared with other
+//! tests (tests/integration/net_serve_load.rs checks the behaviour only).
 //!
 //! With `--attack slowloris|never-read|greedy --count N --from 127.0.0.X` it
 //! runs one attack instead, from its own loopback address, for
@@ -79,6 +83,8 @@ async fn main() {
     let slow: usize = arg(&args, "--slow", 100);
     let oversized: usize = arg(&args, "--oversized", 50);
     let pid: u32 = arg(&args, "--pid", 0);
+    let max_growth_mb: f64 = arg(&args, "--max-growth-mb", f64::INFINITY);
+    let rss_before_kb = proc_status_kb(pid, "VmRSS:");
     session_ready::net::probe::ensure_crypto_provider();
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -226,6 +232,28 @@ async fn main() {
             peak_rss_kb as f64 / 1024.0,
             proc_status_kb(pid, "VmHWM:").unwrap_or(0) as f64 / 1024.0
         );
+        // Let the server close what the aborted clients left, then compare.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let (Some(before), Some(after)) = (rss_before_kb, proc_status_kb(pid, "VmRSS:")) {
+            let growth = (after as f64 - before as f64) / 1024.0;
+            println!(
+                "server: RSS {:.1} MB before the load, {:.1} MB a second after it: grew {growth:.1} MB",
+                before as f64 / 1024.0,
+                after as f64 / 1024.0
+            );
+            if growth > max_growth_mb {
+                eprintln!(
+                    "server memory grew by {growth:.1} MB, more than --max-growth-mb {max_growth_mb}"
+                );
+                std::process::exit(1);
+            }
+        } else if max_growth_mb.is_finite() {
+            eprintln!("--max-growth-mb needs --pid and /proc (Linux) to read the server's memory");
+            std::process::exit(1);
+        }
+    } else if max_growth_mb.is_finite() {
+        eprintln!("--max-growth-mb needs --pid, the server's process id");
+        std::process::exit(1);
     }
 }
 

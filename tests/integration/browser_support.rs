@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::page_support;
+use crate::tools;
 use fantoccini::{Client, ClientBuilder, Locator};
 
 /// One browser at a time: the machine has two cores.
@@ -22,40 +23,57 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"))
 }
 
-/// axe-core as installed by .ci/run (`npm install --prefix target/npm axe-core`).
-pub fn axe_source() -> String {
-    let path = target_dir().join("npm/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&path).unwrap_or_else(|_| {
-        panic!(
-            "axe-core is not installed at {}: run `npm install --prefix target/npm axe-core@4` \
-             (as .ci/run does), or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests",
-            path.display()
-        )
-    })
+fn axe_path() -> PathBuf {
+    target_dir().join("npm/node_modules/axe-core/axe.min.js")
 }
 
-/// False only when the browser tests are skipped on purpose; a missing
-/// browser is otherwise a failure with a clear message, never a silent pass.
+/// axe-core as installed by .ci/run (`npm install --prefix target/npm axe-core`).
+/// Only called after `browser_tests_wanted`, which checked it is there.
+pub fn axe_source() -> String {
+    let path = axe_path();
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("axe-core could not be read at {}: {e}", path.display()))
+}
+
+/// Whether this browser test can run: Chromium, chromedriver and axe-core
+/// present. When one is missing the test is skipped out loud, or fails when
+/// SESSION_READY_REQUIRE_TOOLS is set (see tools.rs). Setting
+/// SESSION_READY_SKIP_BROWSER_TESTS skips them on purpose.
 pub fn browser_tests_wanted() -> bool {
-    if std::env::var_os("SESSION_READY_SKIP_BROWSER_TESTS").is_some() {
-        eprintln!("SESSION_READY_SKIP_BROWSER_TESTS is set: the browser tests are skipped.");
+    if std::env::var_os("SESSION_READY_SKIP_BROWSER_TESTS").is_some() && !tools::required() {
+        tools::skip_or_fail(
+            "SESSION_READY_SKIP_BROWSER_TESTS is set",
+            "Unset it to run the browser tests",
+        );
         return false;
     }
-    for tool in [CHROMIUM, CHROMEDRIVER] {
-        let found = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(
-            found,
-            "`{tool}` is not installed: install Debian's chromium and chromium-driver \
-             (apt-get install -y chromium chromium-driver, as .ci/run does), \
-             or set SESSION_READY_SKIP_BROWSER_TESTS=1 to skip the browser tests"
-        );
+    let mut missing: Vec<String> = [CHROMIUM, CHROMEDRIVER]
+        .into_iter()
+        .filter(|tool| {
+            !Command::new(tool)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(|tool| format!("`{tool}` is not installed"))
+        .collect();
+    if !axe_path().is_file() {
+        missing.push(format!("axe-core is not at {}", axe_path().display()));
     }
-    true
+    if missing.is_empty() {
+        return true;
+    }
+    tools::skip_or_fail(
+        &format!(
+            "this browser test needs Chromium, chromedriver and axe-core, but {}",
+            missing.join(" and ")
+        ),
+        "Install them as .ci/run does (apt-get install -y chromium chromium-driver npm; \
+         npm install --prefix target/npm axe-core@4)",
+    );
+    false
 }
 
 // --- the browser ----------------------------------------------------------------

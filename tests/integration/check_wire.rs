@@ -226,7 +226,11 @@ fn silent_server() -> std::net::SocketAddr {
 fn a_signal_during_the_connection_test_leaves_no_report_and_no_temp_file() {
     let server = silent_server();
     let bin = assert_cmd::cargo::cargo_bin("session-ready");
-    for (signal, code) in [("-TERM", 143), ("-INT", 130), ("-HUP", 129)] {
+    for (signal, name, code) in [
+        (libc::SIGTERM, "TERM", 143),
+        (libc::SIGINT, "INT", 130),
+        (libc::SIGHUP, "HUP", 129),
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let report = dir.path().join("report.json");
         let mut command = StdCommand::new(&bin);
@@ -252,18 +256,16 @@ fn a_signal_during_the_connection_test_leaves_no_report_and_no_temp_file() {
         std::thread::sleep(Duration::from_millis(800));
         assert!(child.try_wait().unwrap().is_none(), "still measuring");
         let sent = Instant::now();
-        StdCommand::new("kill")
-            .args([signal, &child.id().to_string()])
-            .status()
-            .unwrap();
+        // SAFETY: kill has no memory preconditions; the child is ours and not yet reaped.
+        assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
         let status = child.wait().unwrap();
         assert!(
             sent.elapsed() < Duration::from_secs(2),
-            "{signal} took {:?}",
+            "{name} took {:?}",
             sent.elapsed()
         );
-        assert_eq!(status.code(), Some(code), "{signal}");
+        assert_eq!(status.code(), Some(code), "{name}");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().collect();
-        assert!(left.is_empty(), "{signal} left {left:?}");
+        assert!(left.is_empty(), "{name} left {left:?}");
     }
 }

@@ -9,6 +9,7 @@ mod page_support;
 #[cfg(unix)]
 mod pty_support;
 mod report_support;
+mod tools;
 mod walk_support;
 #[cfg(unix)]
 mod wire_support;

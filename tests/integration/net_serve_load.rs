@@ -1,7 +1,10 @@
 //! `serve` under a bounded load on loopback: many concurrent downloads, slow
 //! clients, oversized and endless uploads, a client that never reads. It must
 //! keep answering latency pings, hold no more connections than allowed, free
-//! them afterwards, and not grow in memory with the data it serves.
+//! them afterwards, and not buffer what it serves. Its memory is not checked
+//! here, where it shares one process with every other test: the load
+//! generator (examples/serve_load.rs `--max-growth-mb`) measures the server's
+//! own process.
 
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -10,17 +13,6 @@ use crate::net_support::serve_with;
 use session_ready::net::server::ServerConfig;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_keeps_answering_under_bounded_load() {
@@ -38,9 +30,8 @@ async fn serve_keeps_answering_under_bounded_load() {
     let addr = server.addr;
     let base = format!("http://{addr}");
     // One client for all the load (it opens as many connections as there are
-    // requests in flight), so the memory figure is mostly the server's.
+    // requests in flight).
     let shared = crate::net_support::http_client();
-    let rss_before = rss_mb();
     let mut load = tokio::task::JoinSet::new();
 
     // 120 concurrent downloads of 200 kB.
@@ -146,11 +137,10 @@ async fn serve_keeps_answering_under_bounded_load() {
     while let Some(done) = load.join_next().await {
         done.unwrap();
     }
-    let rss_after = rss_mb();
     let stats = &server.stats;
     eprintln!(
         "load: {pings} pings, worst {:?}; peak connections {}; total {}; requests {}; rejected {}; \
-         served {:.1} MB; RSS {rss_before:.1} -> {rss_after:.1} MB",
+         served {:.1} MB",
         worst,
         stats.connections_peak.load(Ordering::Relaxed),
         stats.connections_total.load(Ordering::Relaxed),
@@ -165,11 +155,6 @@ async fn serve_keeps_answering_under_bounded_load() {
     );
     // The never-reading clients asked for 400 MB; only what fits in socket buffers was made.
     assert!(stats.bytes_sent.load(Ordering::Relaxed) < 120 * 200_000 + 4 * 20_000_000);
-    assert!(
-        rss_after - rss_before < 40.0,
-        "memory grew by {:.1} MB",
-        rss_after - rss_before
-    );
     // Every connection is released once the clients are gone.
     let settle = Instant::now();
     while stats.connections_open.load(Ordering::Relaxed) > 1

@@ -6,8 +6,9 @@
 //! 1280×800 and 375×740 are kept under target/page-screenshots/.
 //!
 //! Needs `chromium`, `chromedriver` (Debian: chromium, chromium-driver) and
-//! axe-core from npm; .ci/run installs all three. Set
-//! SESSION_READY_SKIP_BROWSER_TESTS=1 to skip these tests on purpose.
+//! axe-core from npm; .ci/run installs all three and sets
+//! SESSION_READY_REQUIRE_TOOLS=1 so they must run. Without them each test is
+//! skipped and says so on stderr (tools.rs).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
