@@ -256,6 +256,9 @@ pub struct SummarizeArgs {
     /// Write here instead of the screen (written privately).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,39 @@ pub fn deliver(report: &Report, delivery: &Delivery) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One line for a coordinator working through a batch (`check --answers …
+/// --output FILE`, where the report itself goes to the file): which client
+/// needs contact soon and where their report is. It names the level of
+/// follow-up only, never an answer. `None` when no follow-up is flagged.
+pub fn follow_up_notice(report: &Report, file: &Path) -> Option<String> {
+    use crate::assessment::{CriterionId, RiskScreen, Status};
+    let client = report
+        .client_ref
+        .as_deref()
+        .map_or_else(|| "This client".to_string(), |r| format!("Client {r}"));
+    let risk_met = report
+        .criteria
+        .iter()
+        .any(|c| c.id == CriterionId::Risk && c.status == Status::Met);
+    let need = if report.urgent || report.risk_screen == RiskScreen::PositiveAcute {
+        "Urgent: {client} needs contact today, promptly"
+    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown {
+        "Same-day follow-up: {client} needs a safety follow-up today"
+    } else if risk_met {
+        "Follow-up: {client} needs a brief safety assessment"
+    } else {
+        return None;
+    };
+    Some(
+        crate::safe_text::printable(&format!(
+            "{}. Their report is in {}.",
+            need.replace("{client}", &client),
+            file.display()
+        ))
+        .into_owned(),
+    )
+}
+
 /// The bytes `deliver` would write: the view chosen, rendered, encrypted.
 pub fn prepare(report: &Report, delivery: &Delivery) -> anyhow::Result<Vec<u8>> {
     // Checked before rendering so a typo costs nothing.

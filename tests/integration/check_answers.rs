@@ -1,6 +1,8 @@
 //! `check --answers FILE` (intake coordinators): every outcome from the example
 //! answers, the JSON contract, private files, and input errors with exit code 2.
-use crate::report_support::{answers_path, check_answers, cmd};
+use std::path::Path;
+
+use crate::report_support::{answers_path, assert_calm, check_answers, cmd};
 use serde_json::Value;
 
 fn report_json(name: &str, extra: &[&str]) -> Value {
@@ -534,4 +536,75 @@ fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("--force"));
+}
+
+/// Issue 24, item 5: a coordinator's batch (`check --answers … --output F`)
+/// printed nothing for an acute client. Each client who needs contact soon
+/// gets one line on stderr naming the client and the file, never an answer.
+#[test]
+fn a_batch_names_each_client_who_needs_contact_soon_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let answers = |name: &str, value: serde_json::Value| {
+        let path = dir.path().join(format!("{name}-answers.json"));
+        std::fs::write(&path, value.to_string()).unwrap();
+        path
+    };
+    let run = |answers: &Path, out: &str, extra: &[&str]| -> String {
+        let assert = check_answers(answers)
+            .args(extra)
+            .arg("--output")
+            .arg(dir.path().join(out))
+            .assert()
+            .success();
+        assert!(assert.get_output().stdout.is_empty());
+        String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+    };
+    let acute = run(
+        &answers_path("urgent"),
+        "c104.json",
+        &["--client-ref", "C-104"],
+    );
+    assert_eq!(acute.lines().count(), 1, "{acute}");
+    assert!(
+        acute.starts_with("Urgent: Client C-104 needs contact today"),
+        "{acute}"
+    );
+    assert!(acute.contains("c104.json"), "{acute}");
+
+    let unknown = answers(
+        "unknown",
+        serde_json::json!({"region": "US", "answers": {"start.safe_now": "yes", "risk.asq1": "yes"}}),
+    );
+    let same_day = run(&unknown, "unknown.json", &[]);
+    assert_eq!(same_day.lines().count(), 1, "{same_day}");
+    assert!(
+        same_day.starts_with("Same-day follow-up: This client needs a safety follow-up today"),
+        "{same_day}"
+    );
+    assert!(same_day.contains("unknown.json"), "{same_day}");
+
+    let non_acute = answers(
+        "non-acute",
+        serde_json::json!({"region": "US", "answers": {"risk.asq2": "yes", "risk.asq5": "no"}}),
+    );
+    let follow_up = run(&non_acute, "non-acute.json", &["--format", "markdown"]);
+    assert!(
+        follow_up.starts_with("Follow-up: This client needs a brief safety assessment"),
+        "{follow_up}"
+    );
+
+    for line in [&acute, &same_day, &follow_up] {
+        assert_calm(line);
+        // The level of follow-up only: no question, option or answer.
+        let words = line
+            .split(" Their report is in ")
+            .next()
+            .unwrap()
+            .to_lowercase();
+        for word in ["asq", "yes", "risk.", "acuity question"] {
+            assert!(!words.contains(word), "{word} in {line}");
+        }
+    }
+    // No follow-up flagged: nothing on stderr, as before.
+    assert_eq!(run(&answers_path("video-suitable"), "calm.json", &[]), "");
 }

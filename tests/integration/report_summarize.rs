@@ -328,3 +328,47 @@ fn acuity_unknown_comes_right_after_urgent_and_says_why() {
     );
     assert!(csv.contains(",false,positive-acuity-unknown,"), "{csv}");
 }
+
+/// Issue 24, item 1: `summarize --output` onto a saved report replaced it with
+/// the CSV. It is refused (exit 2, named, nothing written) unless --force.
+#[test]
+fn summarize_output_never_replaces_an_existing_file_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = write_json(dir.path(), "urgent", &example_report("urgent"));
+    let before = std::fs::read(&saved).unwrap();
+    let out = cmd()
+        .arg("summarize")
+        .arg(&saved)
+        .args(["--format", "csv", "--output"])
+        .arg(&saved)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("urgent.json"), "{err}");
+    assert!(
+        err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_calm(&err);
+    assert_eq!(
+        std::fs::read(&saved).unwrap(),
+        before,
+        "the saved report is untouched"
+    );
+
+    // With --force the file is replaced, as asked.
+    let other = dir.path().join("caseload.csv");
+    std::fs::write(&other, "old").unwrap();
+    cmd()
+        .arg("summarize")
+        .arg(&saved)
+        .args(["--format", "csv", "--force", "--output"])
+        .arg(&other)
+        .assert()
+        .success();
+    assert!(
+        std::fs::read_to_string(&other)
+            .unwrap()
+            .starts_with("file,")
+    );
+}

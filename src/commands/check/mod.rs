@@ -58,7 +58,16 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             if let Some((_, source)) = &setup.saved_network {
                 report.network_source = Some(source.clone());
             }
-            deliver(&report, &setup.delivery(&args, style))?;
+            let delivery = setup.delivery(&args, style);
+            deliver(&report, &delivery)?;
+            // A coordinator's batch writes each report to a file and sees
+            // nothing else: name on stderr each client who needs contact soon.
+            if let Some(file) = delivery.output_path()
+                && !crate::fsutil::is_stdout(Some(&file))
+                && let Some(line) = crate::report::deliver::follow_up_notice(&report, &file)
+            {
+                eprintln!("{line}");
+            }
             Ok(Exit::Done)
         }
         // The whole check in the page: the questions are asked there.
