@@ -15,23 +15,44 @@ pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<Exit> {
         crate::report::encrypt::load_identities(identity)?;
     }
     let summary = collect(&args.paths, args.identity.as_deref());
-    let bytes = render(&summary, args.format, style)?;
-    crate::fsutil::emit(args.output.as_deref(), &bytes)?;
+    let to_file = args
+        .output
+        .as_deref()
+        .is_some_and(|p| !crate::fsutil::is_stdout(Some(p)));
+    // A summary of nothing is never saved: a file that looks like a caseload
+    // but holds no report could be taken for an empty, calm one.
+    if !(summary.reports.is_empty() && to_file) {
+        let bytes = render(&summary, args.format, style)?;
+        crate::fsutil::emit(args.output.as_deref(), &bytes)?;
+    }
     if summary.reports.is_empty() {
-        return Err(InputError::Usage(format!(
-            "No report could be read from {}{}. Reports are the files saved with \
-             `session-ready check --format json`.",
-            args.paths
+        let reasons: String = if to_file {
+            summary
+                .unreadable
                 .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-            if summary.unreadable.is_empty() {
-                ""
-            } else {
-                " (the reasons are listed above)"
-            }
-        ))
+                .map(|u| format!("\n  - {}: {}", u.file, u.error))
+                .collect()
+        } else {
+            String::new()
+        };
+        return Err(InputError::Usage(
+            crate::safe_text::printable(&format!(
+                "No report could be read from {}{}. Reports are the files saved with \
+                 `session-ready check --format json`.{}{reasons}",
+                args.paths
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if summary.unreadable.is_empty() || to_file {
+                    ""
+                } else {
+                    " (the reasons are listed above)"
+                },
+                if to_file { " Nothing was written." } else { "" },
+            ))
+            .into_owned(),
+        )
         .into());
     }
     Ok(Exit::Done)

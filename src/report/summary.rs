@@ -1,7 +1,10 @@
 //! `summarize`: one row per client report for an intake coordinator, urgent
 //! first, then in-person recommendations, then oldest first so no one waits
 //! longest. A file that cannot be read is listed with the reason in every
-//! format, never dropped.
+//! format, never dropped, and its urgency is unknown: it comes right after
+//! the urgent ones and same-day follow-ups, never among the calm ones. A
+//! report saved as Markdown, text or PDF is named as such (only the JSON copy
+//! can be read back).
 use std::cmp::Ordering;
 use std::path::{Path, PathBuf};
 
@@ -68,9 +71,12 @@ pub struct Summary {
     pub schema: &'static str,
     pub reports: Vec<Row>,
     pub unreadable: Vec<Unreadable>,
-    /// Files in the folders given that are not reports by name (not .json or
-    /// .age), counted so the coordinator knows they were passed over.
+    /// Files in the folders given that are not reports (not .json or .age,
+    /// and not a report saved as Markdown, text or PDF), counted so the
+    /// coordinator knows they were passed over...
     pub other_files: usize,
+    /// ...and named.
+    pub passed_over: Vec<String>,
 }
 
 pub fn row(file: &str, report: &Report) -> Row {
@@ -143,6 +149,68 @@ fn is_report_name(path: &Path) -> bool {
         .is_some_and(|e| e.eq_ignore_ascii_case("json") || e.eq_ignore_ascii_case("age"))
 }
 
+/// The other formats a report can be saved in, which cannot be read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OtherFormat {
+    Pdf,
+    Markdown,
+    Text,
+    Html,
+}
+
+impl OtherFormat {
+    fn of(path: &Path, bytes: &[u8]) -> Option<OtherFormat> {
+        if bytes.starts_with(b"%PDF") {
+            return Some(OtherFormat::Pdf);
+        }
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "pdf" => Some(OtherFormat::Pdf),
+            "md" | "markdown" => Some(OtherFormat::Markdown),
+            "txt" | "text" => Some(OtherFormat::Text),
+            "html" | "htm" => Some(OtherFormat::Html),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            OtherFormat::Pdf => "PDF",
+            OtherFormat::Markdown => "Markdown",
+            OtherFormat::Text => "text",
+            OtherFormat::Html => "a web page",
+        }
+    }
+}
+
+/// Whether `bytes` hold a report saved as PDF, Markdown, text or HTML: each
+/// names session-ready (the PDF in its metadata, the others in the footer).
+fn saved_in_other_format(path: &Path, bytes: &[u8]) -> Option<OtherFormat> {
+    let format = OtherFormat::of(path, bytes)?;
+    contains_bytes(bytes, b"session-ready").then_some(format)
+}
+
+fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Why a report saved as `format` is listed rather than read.
+fn other_format_note(format: OtherFormat) -> String {
+    let saved = match format {
+        OtherFormat::Html => "saved as a web page".to_string(),
+        f => format!("saved as {}", f.name()),
+    };
+    format!(
+        "it is a session-ready report {saved}, which cannot be read for its answers. Open it to \
+         check it yourself, and ask for the JSON copy (saved with --format json) so it can be \
+         read here. Nothing was changed."
+    )
+}
+
+/// A PDF report with its fonts is well under this; only files this size are
+/// looked into for being a report saved in another format.
+const OTHER_FORMAT_MAX_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Read every report named by `paths` (files, or folders of .json/.age files).
 pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     let mut summary = Summary {
@@ -173,8 +241,19 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
                     for p in found {
                         if is_report_name(&p) {
                             files.push(p);
-                        } else {
-                            summary.other_files += 1;
+                            continue;
+                        }
+                        // A report saved as PDF, Markdown or text is named, never passed over.
+                        let bytes = crate::fsutil::read_input(&p, OTHER_FORMAT_MAX_BYTES);
+                        match bytes.ok().and_then(|b| saved_in_other_format(&p, &b)) {
+                            Some(format) => summary.unreadable.push(Unreadable {
+                                file: p.display().to_string(),
+                                error: other_format_note(format),
+                            }),
+                            None => {
+                                summary.other_files += 1;
+                                summary.passed_over.push(p.display().to_string());
+                            }
                         }
                     }
                 }
@@ -189,6 +268,17 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
     }
     for file in files {
         let name = file.display().to_string();
+        // Named on the command line: a report saved in another format says so.
+        if !is_report_name(&file)
+            && let Ok(bytes) = crate::fsutil::read_input(&file, OTHER_FORMAT_MAX_BYTES)
+            && let Some(format) = saved_in_other_format(&file, &bytes)
+        {
+            summary.unreadable.push(Unreadable {
+                file: name,
+                error: other_format_note(format),
+            });
+            continue;
+        }
         match super::input::read_report(&file, identity) {
             Ok(checked) => {
                 let mut row = row(&name, &checked.report);
@@ -204,7 +294,14 @@ pub fn collect(paths: &[PathBuf], identity: Option<&Path>) -> Summary {
         }
     }
     summary.reports.sort_by(triage_order);
+    summary.unreadable.sort_by(|a, b| a.file.cmp(&b.file));
     summary
+}
+
+/// Urgent or same-day follow-up: listed before the files whose urgency is
+/// unknown because they could not be read.
+fn ahead_of_unreadable(row: &Row) -> bool {
+    row.urgent || row.risk_screen == RiskScreen::PositiveAcuityUnknown
 }
 
 pub fn render(summary: &Summary, format: SummaryFormat, style: Style) -> anyhow::Result<Vec<u8>> {
@@ -226,6 +323,9 @@ fn escaped(summary: &Summary) -> Summary {
         r.region = text(&r.region);
         r.client_ref = r.client_ref.as_deref().map(text);
         r.changed = r.changed.as_deref().map(text);
+    }
+    for p in &mut copy.passed_over {
+        *p = text(p);
     }
     for u in &mut copy.unreadable {
         u.file = text(&u.file);
@@ -265,7 +365,9 @@ const CSV_HEADER: [&str; 15] = [
 fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(CSV_HEADER)?;
-    for r in &summary.reports {
+    let (first, rest): (Vec<&Row>, Vec<&Row>) =
+        summary.reports.iter().partition(|r| ahead_of_unreadable(r));
+    let report = |w: &mut csv::Writer<Vec<u8>>, r: &Row| {
         w.write_record([
             cell(&r.file),
             cell(r.client_ref.as_deref().unwrap_or_default()),
@@ -282,13 +384,22 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.skipped.to_string(),
             cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
-        ])?;
+        ])
+    };
+    for r in first {
+        report(&mut w, r)?;
     }
+    // Files that could not be read: urgency unknown, so after the urgent ones
+    // and before every report that was read and found calmer.
     for u in &summary.unreadable {
         let mut record = vec![String::new(); CSV_HEADER.len()];
         record[0] = cell(&u.file);
+        record[4] = "unknown".to_string();
         record[CSV_HEADER.len() - 1] = cell(&u.error);
         w.write_record(&record)?;
+    }
+    for r in rest {
+        report(&mut w, r)?;
     }
     Ok(w.into_inner()?)
 }
@@ -333,21 +444,37 @@ fn terminal(summary: &Summary, style: Style) -> String {
     ));
     if !summary.unreadable.is_empty() {
         out.push_str(&format!(
-            "{} file{} could not be read; listed at the end.\n",
-            summary.unreadable.len(),
+            "{} could not be read, so {} urgency is unknown; {} listed right after the urgent \
+             ones and same-day follow-ups.\n",
+            match summary.unreadable.len() {
+                1 => "1 file".to_string(),
+                n => format!("{n} files"),
+            },
             if summary.unreadable.len() == 1 {
-                ""
+                "its"
             } else {
-                "s"
+                "their"
+            },
+            if summary.unreadable.len() == 1 {
+                "it is"
+            } else {
+                "they are"
             }
         ));
     }
     out.push_str(
-        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
-         first.\n\n",
+        "Urgent first, then same-day follow-ups, then files whose urgency is unknown, then \
+         in-person recommendations, then oldest first.\n\n",
     );
 
-    for (i, r) in summary.reports.iter().enumerate() {
+    let mut number = 0;
+    let mut unreadable_listed = false;
+    for r in &summary.reports {
+        if !unreadable_listed && !ahead_of_unreadable(r) {
+            unreadable(&mut out, summary, style, &mut number);
+            unreadable_listed = true;
+        }
+        number += 1;
         let date = r.date.get(..10).unwrap_or(&r.date);
         let client = r
             .client_ref
@@ -356,7 +483,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
             .unwrap_or_default();
         out.push_str(&format!(
             "{}. {} ({date}{client})\n",
-            i + 1,
+            number,
             style.bold(&r.file)
         ));
         if r.urgent {
@@ -401,17 +528,12 @@ fn terminal(summary: &Summary, style: Style) -> String {
             }
         ));
     }
-    if !summary.unreadable.is_empty() {
-        out.push('\n');
-        out.push_str(&style.heading("Could not be read (nothing was changed)"));
-        for u in &summary.unreadable {
-            out.push_str(&format!("{} {}: {}\n", style.bullet(), u.file, u.error));
-        }
+    if !unreadable_listed {
+        unreadable(&mut out, summary, style, &mut number);
     }
     if summary.other_files > 0 {
         out.push_str(&format!(
-            "\n{} other file{} in the folders given {} passed over, because {} not end in .json \
-             or .age.\n",
+            "\n{} other file{} in the folders given {} passed over, because {} not a report: {}.\n",
             summary.other_files,
             if summary.other_files == 1 { "" } else { "s" },
             if summary.other_files == 1 {
@@ -420,13 +542,27 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 "were"
             },
             if summary.other_files == 1 {
-                "its name does"
+                "it is"
             } else {
-                "their names do"
+                "they are"
             },
+            summary.passed_over.join(", "),
         ));
     }
     out
+}
+
+/// The files that could not be read, numbered on from the reports before them.
+fn unreadable(out: &mut String, summary: &Summary, style: Style, number: &mut usize) {
+    for u in &summary.unreadable {
+        *number += 1;
+        out.push_str(&format!(
+            "{number}. {}\n   {} this file could not be read: {}\n",
+            style.bold(&u.file),
+            style.bold("Urgency unknown,"),
+            u.error
+        ));
+    }
 }
 
 #[cfg(test)]

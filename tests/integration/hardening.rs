@@ -198,6 +198,7 @@ proptest! {
             reports: vec![summary::row(&file, &report)],
             unreadable: vec![Unreadable { file: file.clone(), error: t[0].clone() }],
             other_files: 0,
+            passed_over: vec![],
         };
         for format in [SummaryFormat::Terminal, SummaryFormat::Csv, SummaryFormat::Json] {
             let bytes = summary::render(&summary, format, styles[0]).unwrap();

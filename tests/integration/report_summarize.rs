@@ -140,9 +140,11 @@ fn csv_is_proper_csv_with_an_error_column() {
     let error = header.len() - 1;
     let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
     assert_eq!(errors.len(), 2);
-    // Unreadable rows come last and carry nothing but the file and the reason.
-    assert!(rows[7][error].len() > 10 && rows[8][error].len() > 10);
-    assert!(errors.iter().all(|r| r[2].is_empty()));
+    // Unreadable rows come right after the urgent one (their urgency is
+    // unknown) and carry nothing but the file, "unknown" and the reason.
+    assert!(rows[1][error].len() > 10 && rows[2][error].len() > 10);
+    assert!(errors.iter().all(|r| r[2].is_empty() && &r[4] == "unknown"));
+    assert!(rows[3..].iter().all(|r| r[error].is_empty()));
 }
 
 #[test]
@@ -164,9 +166,25 @@ fn the_terminal_view_lists_urgent_first_and_the_unreadable_files() {
         "{text}"
     );
     assert!(text.contains("Urgent: the ASQ acuity question was answered yes"));
-    assert!(text.contains("Could not be read (nothing was changed)"));
-    assert!(text.contains("half-written.json") && text.contains("from-the-future.json"));
-    assert!(text.contains("1 other file in the folders given was passed over"));
+    // The unreadable files come right after the urgent one: urgency unknown.
+    let from_the_future = format!("2. {}", dir.path().join("from-the-future.json").display());
+    let half_written = format!("3. {}", dir.path().join("half-written.json").display());
+    assert!(
+        text.contains(&from_the_future) && text.contains(&half_written),
+        "{text}"
+    );
+    assert!(
+        text.contains("Urgency unknown, this file could not be read"),
+        "{text}"
+    );
+    assert!(text.find(&half_written) < text.find("4. "), "{text}");
+    assert!(
+        text.contains(
+            "1 other file in the folders given was passed over, because it is not a report: "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("notes.txt"), "{text}");
     assert!(
         text.is_ascii() || !text.contains('─'),
         "plain mode has no box drawing"
@@ -371,4 +389,105 @@ fn summarize_output_never_replaces_an_existing_file_without_force() {
             .unwrap()
             .starts_with("file,")
     );
+}
+
+/// Issue 24, item 6: a same-day follow-up client saved as PDF vanished from
+/// the urgent-first list, and Markdown reports were passed over unnamed.
+/// Reports saved as PDF, Markdown or text are named with what to do, as
+/// urgency unknown, ahead of every calm report, in every format.
+#[test]
+fn reports_saved_as_pdf_markdown_or_text_are_named_ahead_of_the_calm_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    write_json(dir.path(), "calm", &example_report("video-suitable"));
+    for (format, name) in [
+        ("pdf", "same-day.pdf"),
+        ("markdown", "acute.md"),
+        ("text", "acute.txt"),
+    ] {
+        check_answers(&answers_path("urgent"))
+            .args(["--format", format, "--output"])
+            .arg(dir.path().join(name))
+            .assert()
+            .success();
+    }
+    std::fs::write(dir.path().join("notes.txt"), "call back Tuesday").unwrap();
+
+    let out = summarize(&["--plain"], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    for (n, name, saved_as) in [
+        (1, "acute.md", "Markdown"),
+        (2, "acute.txt", "text"),
+        (3, "same-day.pdf", "PDF"),
+    ] {
+        let entry = format!("{n}. {}\n", dir.path().join(name).display());
+        let at = text
+            .find(&entry)
+            .unwrap_or_else(|| panic!("{entry} in {text}"));
+        let note = text[at + entry.len()..].lines().next().unwrap();
+        assert!(note.contains("Urgency unknown"), "{note}");
+        assert!(note.contains(&format!("saved as {saved_as}")), "{note}");
+        assert!(note.contains("ask for the JSON copy"), "{note}");
+    }
+    assert!(
+        text.contains(&format!("4. {}", dir.path().join("calm.json").display())),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 files could not be read, so their urgency is unknown"),
+        "{text}"
+    );
+    assert!(text.contains("because it is not a report: "), "{text}");
+    assert_calm(&text);
+
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(s["unreadable"].as_array().unwrap().len(), 3, "{s}");
+    assert_eq!(s["passed_over"].as_array().unwrap().len(), 1, "{s}");
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let csv = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let last = csv.lines().last().unwrap();
+    assert!(
+        last.contains("calm.json") && last.contains(",false,"),
+        "{csv}"
+    );
+
+    // Named one by one on the command line, the same.
+    let out = cmd()
+        .arg("summarize")
+        .arg(dir.path().join("same-day.pdf"))
+        .arg(dir.path().join("calm.json"))
+        .arg("--plain")
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(
+        text.contains("1. ") && text.contains("saved as PDF"),
+        "{text}"
+    );
+    assert!(text.find("same-day.pdf") < text.find("calm.json"), "{text}");
+}
+
+/// Issue 24, item 14 (summarize part): with no readable report at all,
+/// nothing is written to --output and the reasons are in the message.
+#[test]
+fn no_readable_report_writes_no_output_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("broken.json"), "not json").unwrap();
+    let target = dir.path().join("caseload.csv");
+    let out = cmd()
+        .arg("summarize")
+        .arg(dir.path().join("broken.json"))
+        .args(["--format", "csv", "--output"])
+        .arg(&target)
+        .assert()
+        .code(2);
+    assert!(!target.exists(), "no summary of nothing is saved");
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("No report could be read"), "{err}");
+    assert!(
+        err.contains("broken.json: it is not a JSON report"),
+        "{err}"
+    );
+    assert!(err.contains("Nothing was written"), "{err}");
+    assert_calm(&err);
 }
