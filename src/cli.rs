@@ -222,7 +222,7 @@ pub struct ReportArgs {
     /// Replace the --output file if it already exists (otherwise nothing is written).
     #[arg(long)]
     pub force: bool,
-    /// Which copy: the client copy leaves risk answers out [default: client on screen].
+    /// Which copy: the client copy leaves risk answers out [default: the file's own copy].
     #[arg(long, value_enum)]
     pub view: Option<View>,
     /// age identity file to open an encrypted clinician copy.

@@ -194,6 +194,34 @@ pub fn interactive() -> bool {
     std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
 }
 
+/// Show a long text through the pager (`$PAGER`, else `less -R`), from its
+/// first line, so what comes first stays in sight. False when no pager could
+/// be started: the caller then prints the text itself.
+pub fn page(text: &str) -> bool {
+    use std::io::Write;
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| "less -R".to_string());
+    let mut words = pager.split_whitespace();
+    let Some(program) = words.next() else {
+        return false;
+    };
+    let child = std::process::Command::new(program)
+        .args(words)
+        .env("LESS", "R")
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let wrapped = wrap(text, text_width());
+        let _ = stdin.write_all(wrapped.as_bytes());
+    }
+    child.wait().is_ok_and(|s| s.success())
+}
+
 /// How a measurement (connection test, device check) is written: for reading
 /// on screen, or as JSON for scripts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -3,9 +3,9 @@
 
 use crate::cli::ReportArgs;
 use crate::error::{Exit, InputError};
-use crate::report::View;
-use crate::report::deliver::{Delivery, deliver};
+use crate::report::deliver::{Delivery, deliver, prepare};
 use crate::report::input::read_report;
+use crate::report::{Format, View};
 use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
@@ -46,15 +46,31 @@ pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
             ))
         );
     }
-    deliver(
-        &report,
-        &Delivery {
-            format: args.format,
-            view: args.view,
-            output: args.output.as_deref(),
-            encrypt_to: args.encrypt_to.as_deref(),
-            style,
-        },
-    )?;
+    // The file's own view unless another is asked for: a clinician copy opens
+    // as the clinician copy (with its urgent line), wherever it is written.
+    let delivery = Delivery {
+        format: args.format,
+        view: Some(args.view.unwrap_or(report.view)),
+        output: args.output.as_deref(),
+        encrypt_to: args.encrypt_to.as_deref(),
+        style,
+    };
+    // On a terminal a long report is paged from its first line, so the urgent
+    // line and the support numbers are not scrolled away.
+    if args.format == Format::Terminal
+        && args.output.is_none()
+        && args.encrypt_to.is_none()
+        && style.tty
+        && !style.plain
+        && crate::term::interactive()
+    {
+        let bytes = prepare(&report, &delivery)?;
+        if crate::term::page(&String::from_utf8_lossy(&bytes)) {
+            return Ok(Exit::Done);
+        }
+        crate::fsutil::emit(None, &bytes)?;
+        return Ok(Exit::Done);
+    }
+    deliver(&report, &delivery)?;
     Ok(Exit::Done)
 }

@@ -342,10 +342,15 @@ pub const SCREEN_TITLE: &str = "Your readiness report";
 /// full answers are in the saved formats.
 pub fn screen(report: &Report) -> Document {
     let mut blocks = vec![Block::Title(SCREEN_TITLE.into())];
-    if let Some(reference) = &report.client_ref {
+    // The clinician copy opens with its urgent line, before everything else
+    // (the support numbers follow it), and says when it was made and for
+    // which region, as the saved formats do.
+    let opening: Vec<Block> = clinician_alert(report).into_iter().collect();
+    if report.view == View::Clinician {
+        blocks.push(Block::Meta(meta_lines(report)));
+    } else if let Some(reference) = &report.client_ref {
         blocks.push(Block::Meta(vec![format!("Client: {reference}")]));
     }
-    blocks.extend(clinician_alert(report));
     blocks.push(Block::Paragraph(vec![plain(headline(report))]));
     let screen_line: String = risk_screen_line(report)
         .iter()
@@ -377,7 +382,7 @@ pub fn screen(report: &Report) -> Document {
         title: SCREEN_TITLE.into(),
         blocks: with_crisis_and_closing(
             report,
-            Vec::new(),
+            opening,
             screen_crisis_blocks(&report.crisis_resources),
             blocks,
         ),

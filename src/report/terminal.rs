@@ -27,6 +27,7 @@ fn draw(doc: &Document, style: Style) -> String {
                 for line in lines {
                     out.push_str(&format!("{line}\n"));
                 }
+                out.push('\n');
             }
             Block::Paragraph(text) => out.push_str(&format!("{}\n{gap}", inline(text, style))),
             Block::Bullets(items) => {

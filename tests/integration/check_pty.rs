@@ -752,3 +752,43 @@ fn chrono_date() -> String {
     let out = Command::new("date").arg("+%Y-%m-%d").output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// Issue 24, item 7: on a terminal, `report FILE` of a clinician copy is
+/// paged from its first line (the urgent line), as the full copy is in
+/// `check`, so nothing scrolls it away. The pager here is `tee`, which keeps
+/// what it was given.
+#[test]
+fn report_on_a_terminal_is_paged_from_the_urgent_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("urgent.json");
+    let saved = Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        .args([
+            "check",
+            "--no-network",
+            "--no-device",
+            "--format",
+            "json",
+            "--answers",
+        ])
+        .arg(crate::report_support::answers_path("urgent"))
+        .arg("--output")
+        .arg(&report)
+        .status()
+        .unwrap();
+    assert!(saved.success());
+    let paged = dir.path().join("paged.txt");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_session-ready"));
+    cmd.arg("report")
+        .arg(&report)
+        .env("PAGER", format!("tee {}", paged.display()))
+        .env("TERM", "xterm-256color")
+        .env_remove("NO_COLOR");
+    let mut session = expectrl::Session::spawn(cmd).unwrap();
+    session.set_expect_timeout(Some(Duration::from_secs(20)));
+    session.expect(expectrl::Eof).unwrap();
+    let text =
+        strip_ansi(&std::fs::read_to_string(&paged).expect("the report went through the pager"));
+    assert!(text.starts_with("Urgent: "), "{text}");
+    let words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(words.contains("region for support numbers: AU"), "{text}");
+}

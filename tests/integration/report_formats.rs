@@ -271,9 +271,66 @@ fn a_report_file_is_private_and_the_clinician_copy_by_default() {
         let mode = std::fs::metadata(&out).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
-    // On screen, without --view, it is the client copy.
+    // On screen too, without --view, it is the file's own copy (issue 24, item 7).
     let shown = render_text(&path, "markdown", None);
-    assert!(shown.contains("Client copy") && !shown.contains("risk.asq"));
+    assert!(shown.contains("Clinician copy"), "{shown}");
+    // --view client still gives the client copy.
+    let client = render_text(&path, "markdown", Some("client"));
+    assert!(client.contains("Client copy") && !client.contains("risk.asq"));
+}
+
+/// Issue 24, item 7: `report FILE` showed a clinician copy as the client
+/// view (no urgent line); `--format json > out` wrote the client view while
+/// `--output -` wrote the full copy; the clinician screen had no date, time
+/// or region. Now every way shows the file's own view, urgent line first.
+#[test]
+fn report_shows_the_files_own_view_with_the_urgent_line_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let clinician = write_json(dir.path(), "urgent", &example_report("urgent"));
+    let screen = render_text(&clinician, "terminal", None);
+    assert!(screen.starts_with("Urgent: "), "{screen}");
+    assert!(
+        screen.contains("Made 2026-") && screen.contains("region for support numbers: AU"),
+        "{screen}"
+    );
+    assert!(screen.contains("Clinician copy"), "{screen}");
+    // The same view whichever way the JSON leaves.
+    let piped = render(&clinician, "json", None);
+    let dash = cmd()
+        .arg("report")
+        .arg(&clinician)
+        .args(["--format", "json", "--output", "-"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(piped, dash);
+    let piped: serde_json::Value = serde_json::from_slice(&piped).unwrap();
+    assert_eq!(piped["view"], "clinician");
+    // Every format of the clinician copy puts the urgent line before the body.
+    for format in ["markdown", "text"] {
+        let text = render_text(&clinician, format, None);
+        let urgent = text
+            .find("Urgent:")
+            .unwrap_or_else(|| panic!("{format}: {text}"));
+        let body = text.find("What was looked at").unwrap();
+        assert!(urgent < body, "{format}: {text}");
+    }
+
+    // A client copy opens as the client copy, wherever it goes.
+    let client_copy: serde_json::Value =
+        serde_json::from_slice(&render(&clinician, "json", Some("client"))).unwrap();
+    let client = write_json(dir.path(), "client", &client_copy);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&render(&client, "json", None)).unwrap()["view"],
+        "client"
+    );
+    let screen = render_text(&client, "terminal", None);
+    assert!(
+        !screen.contains("Urgent:") && !screen.contains("risk.asq"),
+        "{screen}"
+    );
 }
 
 #[test]

@@ -547,32 +547,11 @@ fn preview_and_save(
 /// nothing on screen when closed. False when there is no pager to use (plain
 /// mode, no terminal, none installed): the caller then shows it directly.
 fn page(p: &mut dyn Prompter, style: Style, text: &str) -> bool {
-    use std::io::Write;
     if style.plain || !crate::term::interactive() {
         return false;
     }
-    let pager = std::env::var("PAGER")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "less -R".to_string());
-    let mut words = pager.split_whitespace();
-    let Some(program) = words.next() else {
-        return false;
-    };
     p.clear();
-    let child = std::process::Command::new(program)
-        .args(words)
-        .env("LESS", "R")
-        .stdin(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        return false;
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let wrapped = crate::term::wrap(text, crate::term::text_width());
-        let _ = stdin.write_all(wrapped.as_bytes());
-    }
-    child.wait().is_ok_and(|s| s.success())
+    crate::term::page(text)
 }
 
 fn closing(
