@@ -62,6 +62,11 @@ pub enum Command {
     /// key (age1…) to give to clients or to put in the clinic file. Compatible
     /// with the `age` tool.
     Keygen(KeygenArgs),
+    /// Write the questions: on screen, as JSON, or as the HL7 FHIR R4 Questionnaire.
+    ///
+    /// `--format fhir` writes the Questionnaire that the FHIR reports answer
+    /// (the one published as schema/questionnaire.fhir.json), for a record system.
+    Questionnaire(QuestionnaireArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions {
         /// The shell to generate completions for.
@@ -259,6 +264,30 @@ pub struct SummarizeArgs {
     /// Replace the --output file if it already exists (otherwise nothing is written).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QuestionnaireArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = QuestionsFormat::Terminal)]
+    pub format: QuestionsFormat,
+    /// Write here instead of the screen.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Replace the --output file if it already exists (otherwise nothing is written).
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Forms of the question list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum QuestionsFormat {
+    /// Readable on screen.
+    Terminal,
+    /// `session-ready/questions/v1`, as `check --list-questions --format json`.
+    Json,
+    /// The HL7 FHIR R4 Questionnaire.
+    Fhir,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod check;
 mod docs;
 mod keygen;
 mod network;
+mod questionnaire;
 mod report;
 mod serve;
 mod summarize;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Report(args) => report::run(args, style),
         Command::Summarize(args) => summarize::run(args, style),
         Command::Keygen(args) => keygen::run(args),
+        Command::Questionnaire(args) => questionnaire::run(args, style),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { out_dir } => docs::man(out_dir),
     };

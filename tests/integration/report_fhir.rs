@@ -574,3 +574,63 @@ fn the_questionnaire_is_consistent_and_attributes_its_sources() {
     assert_eq!(q["resourceType"], "Questionnaire");
     assert_eq!(q["status"], "active");
 }
+
+/// Issue 24, item 12: no command wrote the Questionnaire, and
+/// `check --list-questions --format fhir -o q.fhir.json` wrote terminal text
+/// into the file (`--format pdf` likewise). `questionnaire --format fhir`
+/// writes the published Questionnaire; `--list-questions` routes fhir to it
+/// and refuses formats it has no form for.
+#[test]
+fn the_questionnaire_command_writes_the_published_questionnaire() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cmd()
+        .args(["questionnaire", "--format", "fhir"])
+        .assert()
+        .success();
+    let written: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(written, published_questionnaire());
+
+    let file = dir.path().join("q.fhir.json");
+    cmd()
+        .args(["check", "--list-questions", "--format", "fhir", "-o"])
+        .arg(&file)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&text).unwrap(),
+        published_questionnaire()
+    );
+
+    // The JSON of the questions is the same from both commands.
+    let listed = cmd()
+        .args(["check", "--list-questions", "--format", "json"])
+        .assert()
+        .success();
+    let own = cmd()
+        .args(["questionnaire", "--format", "json"])
+        .assert()
+        .success();
+    assert_eq!(listed.get_output().stdout, own.get_output().stdout);
+    let json: Value = serde_json::from_slice(&own.get_output().stdout).unwrap();
+    assert_eq!(json["schema"], "session-ready/questions/v1");
+
+    for format in ["pdf", "markdown"] {
+        let target = dir.path().join(format!("q.{format}"));
+        let out = cmd()
+            .args(["check", "--list-questions", "--format", format, "-o"])
+            .arg(&target)
+            .assert()
+            .code(2);
+        assert!(!target.exists(), "{format}: nothing written");
+        let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(err.contains("terminal, text, json or fhir"), "{err}");
+        assert_calm(&err);
+    }
+    // An existing file is never replaced without --force.
+    cmd()
+        .args(["questionnaire", "--format", "fhir", "-o"])
+        .arg(&file)
+        .assert()
+        .code(2);
+}

@@ -19,7 +19,11 @@ use settings::Settings;
 
 pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
     if args.list_questions {
-        let bytes = list_questions(args.format, style)?;
+        // The same listing as `session-ready questionnaire`; a format it has
+        // no form for is refused rather than written as terminal text.
+        let format = super::questionnaire::list_format(args.format)?;
+        super::refuse_existing(args.output.as_deref(), args.force)?;
+        let bytes = super::questionnaire::render(format, style)?;
         crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
     }
@@ -258,77 +262,4 @@ fn run_probe(config: &ProbeConfig) -> Measured {
             Some(format!("the connection test could not start ({e})")),
         ),
     }
-}
-
-/// `check --list-questions`: every question with its id, section, text, why
-/// we ask, and option ids (the ids scripts and answers files use).
-fn list_questions(format: Format, style: Style) -> anyhow::Result<Vec<u8>> {
-    let bank = bank();
-    if format == Format::Json {
-        let questions: Vec<serde_json::Value> = bank
-            .questions
-            .iter()
-            .map(|q| {
-                serde_json::json!({
-                    "id": q.id,
-                    "section": q.section,
-                    "text": q.text,
-                    "why": q.why,
-                    "options": q.options.iter().map(|o| &o.id).collect::<Vec<_>>(),
-                    "option_labels": q
-                        .options
-                        .iter()
-                        .map(|o| (o.id.clone(), serde_json::Value::from(o.label.as_str())))
-                        .collect::<serde_json::Map<_, _>>(),
-                    "skippable": true,
-                    "ask_if": q.ask_if,
-                    "source": bank.source(&q.source).map(|s| &s.cite),
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "schema": "session-ready/questions/v1",
-            "version": bank.version,
-            "sections": bank.sections,
-            "questions": questions,
-            "session_plan": bank.plan.prompts,
-            "sources": bank.sources,
-        });
-        return Ok(crate::term::json_document(&doc)?);
-    }
-    let mut out = style.heading("The questions");
-    out.push_str(
-        "Every question can be skipped; a skip is recorded as \"skipped\", never as no.\n\n",
-    );
-    for section in &bank.sections {
-        out.push_str(&style.heading(&section.title));
-        for q in bank.in_section(&section.id) {
-            out.push_str(&format!("{} {}\n", style.bold(&q.id), q.text));
-            out.push_str(&format!("    why: {}\n", q.why));
-            let options: Vec<String> = q
-                .options
-                .iter()
-                .map(|o| format!("{} ({})", o.id, o.label))
-                .collect();
-            out.push_str(&format!("    options: {}, skipped\n", options.join(", ")));
-            if let Some(cond) = &q.ask_if {
-                let when: Vec<String> = cond
-                    .any
-                    .iter()
-                    .map(|c| format!("{} is {}", c.question, c.is.join(" or ")))
-                    .collect();
-                out.push_str(&format!("    asked only when: {}\n", when.join("; or ")));
-            }
-        }
-        out.push('\n');
-    }
-    out.push_str(&style.heading(&bank.plan.title));
-    for p in &bank.plan.prompts {
-        out.push_str(&format!("{} {} (free text)\n", style.bold(&p.id), p.text));
-    }
-    out.push_str("\nSources:\n");
-    for s in &bank.sources {
-        out.push_str(&format!("{} {} {}\n", style.bullet(), s.cite, s.url));
-    }
-    Ok(out.into_bytes())
 }
