@@ -80,6 +80,7 @@ fn network(rating: VideoRating) -> NetworkReport {
         udp_reason: Some("UDP blocked".into()),
         udp_status: UdpStatus::Blocked,
         via_proxy: false,
+        proxy: None,
         bytes_used: 2,
         duration_s: 8.0,
         video: VideoAssessment {

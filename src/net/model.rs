@@ -31,6 +31,9 @@ pub struct NetworkReport {
     /// HTTP went through a proxy (HTTP_PROXY / HTTPS_PROXY): figures describe that path.
     #[serde(default)]
     pub via_proxy: bool,
+    /// The proxy HTTP went through (scheme, host and port; never a password).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<String>,
     /// Total bytes sent and received by the probe (payload plus HTTP and STUN
     /// messages; TCP/IP headers not included).
     pub bytes_used: u64,

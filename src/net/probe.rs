@@ -192,6 +192,7 @@ struct State {
     server: String,
     stun_server: Option<String>,
     via_proxy: bool,
+    proxy: Option<String>,
     download: Throughput,
     upload: Throughput,
     latency: Latency,
@@ -209,6 +210,7 @@ impl State {
             server: server.to_string(),
             stun_server: None,
             via_proxy: false,
+            proxy: None,
             download: Throughput {
                 reason: missing.clone(),
                 ..Default::default()
@@ -272,6 +274,7 @@ pub async fn run(config: &ProbeConfig) -> NetworkReport {
         udp_reason: state.udp_reason.clone(),
         udp_status: state.udp_status,
         via_proxy: state.via_proxy,
+        proxy: state.proxy.clone(),
         bytes_used: bytes_used.load(Ordering::Relaxed),
         duration_s: round2(started.elapsed().as_secs_f64()),
         video: rating::rate_video(None),
@@ -448,7 +451,11 @@ async fn connect(
     };
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    lock(state).via_proxy = proxy.is_some();
+    {
+        let mut s = lock(state);
+        s.via_proxy = proxy.is_some();
+        s.proxy = proxy.as_deref().map(http::shown_proxy);
+    }
     let dns_timeout = Duration::from_secs_f64(timing.dns_timeout_s)
         .min(deadline.saturating_duration_since(Instant::now()));
     let resolved = if proxy.is_some() {
@@ -785,6 +792,11 @@ async fn audio_step(
         (Some(given), _) => split_host_port(given),
         (None, Some((target, Some(port)))) => Ok((target.host.clone(), port)),
         (None, Some((_, None))) if http_failed.is_none() => split_host_port(DEFAULT_STUN),
+        // HTTP failed at the proxy, which UDP never uses: try the server's own
+        // STUN (where a session-ready server answers) rather than skip it.
+        (None, Some((target, None))) if target.proxy.is_some() => {
+            Ok((target.host.clone(), target.port))
+        }
         _ => Err(
             "It was skipped because the measurement server could not be reached (the audio test uses the same server)."
                 .to_string(),

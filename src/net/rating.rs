@@ -606,6 +606,7 @@ mod tests {
             udp_reason: Some("no STUN server address".into()),
             udp_status: UdpStatus::NotMeasured,
             via_proxy: false,
+            proxy: None,
             bytes_used: 0,
             duration_s: 1.0,
             video: rate_video(None),

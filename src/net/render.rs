@@ -256,6 +256,10 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
         "This test used about {mb:.1} MB of data in {:.0} seconds. ",
         report.duration_s
     );
+    // A proxy sees the traffic too, so it is named with the servers.
+    if let Some(proxy) = &report.proxy {
+        contacted.push(format!("the proxy {proxy}"));
+    }
     if contacted.len() > 2 {
         let last = contacted.pop().unwrap_or_default();
         contacted = vec![contacted.join(", "), last];
@@ -320,6 +324,7 @@ mod tests {
             udp_reason: None,
             udp_status: UdpStatus::Measured,
             via_proxy: false,
+            proxy: None,
             bytes_used: 12_300_000,
             duration_s: 8.4,
             video: rating::rate_video(None),

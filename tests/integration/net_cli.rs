@@ -178,3 +178,89 @@ fn serve_on_a_port_in_use_says_so() {
         .code(2)
         .stderr(predicate::str::contains("already using that port"));
 }
+
+/// Issue 24, item 10: HTTP_PROXY was used for a loopback server, and a dead
+/// proxy was reported as the server "turned the connection away (nothing is
+/// answering there)" and "talked only to <server>"; UDP was skipped though
+/// it never uses the proxy.
+#[cfg(unix)]
+#[test]
+fn a_proxy_is_never_used_for_this_computer_and_a_dead_one_is_named() {
+    let port = closed_port();
+    let dead = closed_port();
+    let mut server = StdCommand::new(assert_cmd::cargo::cargo_bin("session-ready"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(server.stdout.as_mut().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let proxy = format!("http://127.0.0.1:{dead}");
+
+    // This computer's own server is reached directly, whichever variable is set.
+    for (var, host) in [
+        ("HTTP_PROXY", "127.0.0.1"),
+        ("http_proxy", "localhost"),
+        ("ALL_PROXY", "127.0.0.1"),
+    ] {
+        let out = cmd()
+            .env(var, &proxy)
+            .args(["network", "--format", "json", "--max-seconds", "4"])
+            .args(["--server", &format!("http://{host}:{port}")])
+            .assert()
+            .success();
+        let json: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert!(json["download"]["mbps"].is_number(), "{var}: {json}");
+        assert_eq!(json["via_proxy"], false, "{var}");
+        assert!(json.get("proxy").is_none(), "{var}: {json}");
+    }
+
+    // A server elsewhere, through a proxy that is not there: the proxy is
+    // named (without the password in its address), not the server.
+    let secret = format!("http://someone:hunter2@127.0.0.1:{dead}");
+    let server_url = format!("http://speed.session-ready.test:{port}");
+    let out = cmd()
+        .env("HTTP_PROXY", &secret)
+        .args(["network", "--format", "json", "--max-seconds", "4"])
+        .args(["--server", &server_url])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(!text.contains("hunter2"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let reason = json["download"]["reason"].as_str().unwrap();
+    assert!(
+        reason.starts_with(&format!(
+            "The proxy {proxy} could not be used (it turned the connection away"
+        )),
+        "{reason}"
+    );
+    assert!(!reason.contains("The measurement server at"), "{reason}");
+    assert_eq!(json["proxy"], proxy);
+    // UDP never goes through the proxy: it is tried, not skipped for it.
+    let udp = json["udp_reason"].as_str().unwrap_or_default();
+    assert!(
+        !udp.contains("could not be reached (the audio test"),
+        "{udp}"
+    );
+
+    let out = cmd()
+        .env("HTTP_PROXY", &secret)
+        .args(["--plain", "network", "--max-seconds", "4"])
+        .args(["--server", &server_url])
+        .assert()
+        .success();
+    let screen = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let words = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        words.contains(&format!("and the proxy {proxy}, which see")),
+        "{screen}"
+    );
+    assert!(!screen.contains("hunter2"), "{screen}");
+
+    // SAFETY: sending a signal to a child we started.
+    unsafe { libc::kill(server.id() as i32, libc::SIGTERM) };
+    let _ = server.wait();
+}

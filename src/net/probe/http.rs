@@ -66,10 +66,49 @@ pub fn server_host(server: &str) -> String {
     }
 }
 
+/// This computer itself (`localhost`, 127.0.0.0/8, ::1): never reached
+/// through a proxy, as if NO_PROXY always named it (a proxy elsewhere cannot
+/// reach this computer's loopback, and curl and browsers skip it too).
+pub(super) fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_matches(['[', ']']).trim_end_matches('.');
+    if host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost") {
+        return true;
+    }
+    host.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// A proxy as it may be shown and saved: scheme, host and port only, never
+/// a user name or password written into the address.
+pub fn shown_proxy(proxy: &str) -> String {
+    match Url::parse(proxy) {
+        Ok(url) if url.host_str().is_some() => {
+            let host = url.host_str().unwrap_or_default();
+            match url.port_or_known_default() {
+                Some(port) => format!("{}://{host}:{port}", url.scheme()),
+                None => format!("{}://{host}", url.scheme()),
+            }
+        }
+        // Without a scheme (`proxy.example:3128`), reqwest assumes http://.
+        _ => match Url::parse(&format!("http://{proxy}")) {
+            Ok(url) if url.host_str().is_some() => format!(
+                "http://{}:{}",
+                url.host_str().unwrap_or_default(),
+                url.port_or_known_default().unwrap_or(80)
+            ),
+            _ => "a proxy set for this computer".to_string(),
+        },
+    }
+}
+
 /// The proxy the environment asks for, mirroring reqwest's reading of
 /// HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY (so the report can say
-/// the figures describe the path through the proxy).
+/// the figures describe the path through the proxy). Loopback servers are
+/// always reached directly.
 pub(super) fn env_proxy_for(url: &Url) -> Option<String> {
+    if url.host_str().is_some_and(is_loopback_host) {
+        return None;
+    }
     let var = |names: &[&str]| {
         names
             .iter()
@@ -109,6 +148,8 @@ pub(super) fn client(target: &Target, config: &ProbeConfig) -> Result<Client, St
             reqwest::Proxy::all(url)
                 .map_err(|_| format!("The proxy address {url:?} is not valid."))?,
         ),
+        // reqwest would take HTTP_PROXY even for this computer's own address.
+        None if target.proxy.is_none() && is_loopback_host(&target.host) => builder.no_proxy(),
         None => builder,
     };
     if let (Some(addr), None) = (target.resolved, target.proxy.as_ref()) {
@@ -336,6 +377,29 @@ pub(super) fn describe(err: &reqwest::Error, target: &Target) -> String {
     if let Some(tls) = tls {
         return tls_problem(&tls, &place);
     }
+    // Through a proxy, the connection that failed to open is the one to the
+    // proxy: name it, not the server, which was never reached.
+    if let Some(proxy) = &target.proxy
+        && (err.is_connect() || io_kind.is_some_and(|k| matches!(k, K::ConnectionRefused)))
+    {
+        let proxy = shown_proxy(proxy);
+        let why = match io_kind {
+            Some(K::ConnectionRefused) => {
+                " (it turned the connection away: nothing is answering there)"
+            }
+            Some(K::TimedOut) => " (it did not answer in time)",
+            Some(K::HostUnreachable | K::NetworkUnreachable) => {
+                " (it cannot be reached from this network right now)"
+            }
+            _ => "",
+        };
+        return format!(
+            "The proxy {proxy} could not be used{why}, so the measurement server at {place} \
+             was not reached. The proxy comes from this computer's proxy settings (HTTP_PROXY \
+             or HTTPS_PROXY); check them with whoever looks after this computer, or try \
+             again without the proxy."
+        );
+    }
     match io_kind {
         Some(K::ConnectionRefused) => {
             return format!(
@@ -361,9 +425,6 @@ pub(super) fn describe(err: &reqwest::Error, target: &Target) -> String {
         return format!("The measurement server at {place} did not answer in time.");
     }
     if err.is_connect() {
-        if let Some(proxy) = &target.proxy {
-            return format!("Could not connect through the proxy {proxy}.");
-        }
         return format!("Could not connect to the measurement server at {place}.");
     }
     if err.is_body() || err.is_decode() {
