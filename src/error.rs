@@ -12,6 +12,8 @@ pub enum Exit {
     Internal,
     /// 2: a usage or input problem: a flag, a file or an answer.
     Usage,
+    /// 3: the result could not be saved because the disk (or quota) is full.
+    DiskFull,
     /// 130 (128 + SIGINT): stopped with Ctrl-C, as shells expect.
     Interrupted,
     /// 143 (128 + SIGTERM): asked to stop by another program.
@@ -27,6 +29,7 @@ impl Exit {
             Exit::Done => 0,
             Exit::Internal => 1,
             Exit::Usage => 2,
+            Exit::DiskFull => 3,
             Exit::HungUp => 128 + 1,
             Exit::Interrupted => 128 + 2,
             Exit::Terminated => 128 + 15,

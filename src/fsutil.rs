@@ -24,8 +24,16 @@ fn describe(path: &Path, err: std::io::Error) -> WriteError {
     // tempfile wraps OS errors with the path, so match on the kind, not the raw code.
     let (reason, advice) = match err.kind() {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => (
-            "the disk is full".to_string(),
-            "free some space or save it somewhere else.".to_string(),
+            format!(
+                "the disk holding the folder {} is full",
+                match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    Some(folder) => folder.display().to_string(),
+                    None => ".".to_string(),
+                }
+            ),
+            "nothing you entered was lost. Free some space there, or save it in another \
+             folder."
+                .to_string(),
         ),
         ErrorKind::ReadOnlyFilesystem => (
             "that place is read-only".to_string(),
@@ -53,6 +61,16 @@ fn describe(path: &Path, err: std::io::Error) -> WriteError {
 }
 
 impl WriteError {
+    /// The disk (or the person's quota) is full: nothing wrong with what was
+    /// asked, and nothing inside the program either (exit code 3).
+    pub fn is_disk_full(&self) -> bool {
+        use std::io::ErrorKind;
+        matches!(
+            self.source.kind(),
+            ErrorKind::StorageFull | ErrorKind::QuotaExceeded
+        )
+    }
+
     /// True when the person can fix it (a path, a folder, a permission), so
     /// the exit code is 2 rather than an internal failure.
     pub fn is_input_problem(&self) -> bool {
@@ -255,7 +273,17 @@ pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, crate::error::Inpu
     if bytes.len() as u64 > limit {
         return Err(too_large());
     }
+    strip_bom(&mut bytes);
     Ok(bytes)
+}
+
+/// Drop a UTF-8 byte order mark at the very start: PowerShell 5.1
+/// (`Out-File`, `Set-Content -Encoding UTF8`) and older Notepad write one,
+/// and the text after it is what was meant.
+pub fn strip_bom(bytes: &mut Vec<u8>) {
+    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        bytes.drain(..3);
+    }
 }
 
 /// The bytes of an input file as text, or "not a text file" for binary data.

@@ -19,7 +19,20 @@ const BIDI_CONTROLS: [char; 12] = [
 /// newline and tab, DEL, C1 controls (U+0080–U+009F, e.g. the 8-bit CSI
 /// U+009B) and bidi controls.
 pub fn is_unsafe(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t') || BIDI_CONTROLS.contains(&c)
+    (c.is_control() && c != '\n' && c != '\t') || BIDI_CONTROLS.contains(&c) || is_invisible(c)
+}
+
+/// Characters that are not controls to Unicode but still break or hide what
+/// is shown: line and paragraph separators (a new line where none was
+/// typed, and one JavaScript and some Markdown tools treat differently),
+/// the byte order mark and zero-width space (invisible), the interlinear
+/// annotation marks (hidden text) and the noncharacters U+FFFE and U+FFFF.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{FEFF}' | '\u{200B}' | '\u{FFF9}'
+            ..='\u{FFFB}' | '\u{FFFE}' | '\u{FFFF}'
+    )
 }
 
 /// `text` with every unsafe character written visibly as `\u{…}`; borrowed
@@ -43,10 +56,11 @@ pub fn printable(text: &str) -> Cow<'_, str> {
 /// (newline only where `multiline`), no bidi controls, at most
 /// [`MAX_FIELD_CHARS`]. The problem names the field and says what to do.
 pub fn check_field(field: &str, text: &str, multiline: bool) -> Result<(), String> {
-    if let Some(c) = text
-        .chars()
-        .find(|&c| (c.is_control() && !(multiline && c == '\n')) || BIDI_CONTROLS.contains(&c))
-    {
+    if let Some(c) = text.chars().find(|&c| {
+        (c.is_control() && !(multiline && c == '\n'))
+            || BIDI_CONTROLS.contains(&c)
+            || is_invisible(c)
+    }) {
         return Err(format!(
             "{field} contains an invisible control character (U+{:04X}), which could change \
              how the report looks on screen; retype the text without it.",

@@ -44,6 +44,18 @@ pub fn run(cli: Cli) -> Exit {
                     .is_some_and(|e| e.is_input_problem());
             // Messages quote file names and values from files: escaped, so
             // they cannot drive the terminal.
+            let disk_full = err
+                .downcast_ref::<crate::fsutil::WriteError>()
+                .is_some_and(|e| e.is_disk_full());
+            if disk_full {
+                // The whole story is in the message; the OS's wording and the
+                // temporary file's name would only confuse.
+                eprintln!(
+                    "session-ready: {}",
+                    crate::safe_text::printable(&err.to_string())
+                );
+                return Exit::DiskFull;
+            }
             eprintln!("{}", crate::safe_text::printable(&error_message(&err)));
             if usage { Exit::Usage } else { Exit::Internal }
         }

@@ -100,6 +100,16 @@ pub fn load_identities(
     Ok(identities)
 }
 
+/// A file locked with a passphrase (`age -p`) rather than to the clinic's key.
+fn passphrase_locked(file: &Path) -> InputError {
+    InputError::file(
+        file,
+        "it is locked with a passphrase, not with the clinic's key, so --identity cannot open \
+         it. The file was not changed. Open it with `age --decrypt` and the passphrase, or ask \
+         for it to be saved again encrypted for the clinic (session-ready check --encrypt-to).",
+    )
+}
+
 /// Decrypt an age file read from `file` with the keys in `identity_path`.
 /// Every failure names the file and what to do; the encrypted file is never changed.
 pub fn decrypt(
@@ -127,6 +137,9 @@ pub fn decrypt(
         ),
         other => damaged(&other.to_string()),
     })?;
+    if decryptor.is_scrypt() {
+        return Err(passphrase_locked(file));
+    }
     let reader = decryptor
         .decrypt(identities.iter().map(|i| i.as_ref() as &dyn age::Identity))
         .map_err(|e| match e {
@@ -226,6 +239,29 @@ mod tests {
         assert!(!looks_encrypted(b"{\"schema\":1}"));
         let opened = decrypt(&sealed, Path::new("r.json.age"), &key).unwrap();
         assert_eq!(opened, b"{\"schema\":1}");
+    }
+
+    /// Issue 24, item 14: a passphrase file was called "encrypted to a
+    /// different key".
+    #[test]
+    fn a_passphrase_file_is_named_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let (key, _) = key_file(dir.path(), "key.txt");
+        let encryptor = age::Encryptor::with_user_passphrase(age::secrecy::SecretString::from(
+            "correct horse".to_string(),
+        ));
+        let mut sealed = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+        writer.write_all(b"{}").unwrap();
+        writer.finish().unwrap();
+        let msg = decrypt(&sealed, Path::new("r.age"), &key)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains("locked with a passphrase, not with the clinic's key"),
+            "{msg}"
+        );
+        assert!(!msg.contains("different key"), "{msg}");
     }
 
     #[test]

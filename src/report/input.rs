@@ -35,7 +35,9 @@ fn read_saved(path: &Path, identity: Option<&Path>) -> Result<Report, InputError
                  Give the key file with --identity KEYFILE.",
             ));
         };
-        super::encrypt::decrypt(&bytes, path, identity)?
+        let mut opened = super::encrypt::decrypt(&bytes, path, identity)?;
+        crate::fsutil::strip_bom(&mut opened);
+        opened
     } else {
         bytes
     };

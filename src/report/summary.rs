@@ -336,8 +336,12 @@ fn escaped(summary: &Summary) -> Summary {
 
 /// Spreadsheets run cells that start with these as formulas; a leading
 /// apostrophe keeps a file name like "=cmd.json" as text (OWASP advice).
+/// Their full-width forms (＝ ＋ － ＠) are guarded too: some spreadsheets
+/// fold them to the ASCII ones when the cell is read.
 fn cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if text.starts_with([
+        '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+    ]) {
         format!("'{text}")
     } else {
         text.to_string()
@@ -594,6 +598,9 @@ mod tests {
         };
         let out = String::from_utf8(csv(&summary).unwrap()).unwrap();
         assert!(out.contains("\"'=HYPERLINK"), "{out}");
+        for lookalike in ["\u{FF1D}1+1", "\u{FF0B}1", "\u{FF0D}1", "\u{FF20}SUM(1)"] {
+            assert_eq!(cell(lookalike), format!("'{lookalike}"));
+        }
         assert!(out.contains(",'@SUM(1),"), "{out}");
     }
 }

@@ -114,11 +114,23 @@ fn a_full_disk_is_explained_and_the_earlier_report_survives() {
     save_report(&report).success();
     let before = std::fs::read(&report).unwrap();
     disk.fill();
-    let out = save_report(&report).failure();
+    // Issue 24, item 14: a full disk is neither the person's mistake (2) nor
+    // the program's (1): exit code 3, a calm message naming the folder,
+    // without the OS's wording or the temporary file's name.
+    let out = save_report(&report).code(3);
     let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("the disk is full"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the disk holding the folder {} is full",
+            disk.path().display()
+        )),
+        "{err}"
+    );
     assert!(err.contains("Nothing was overwritten"), "{err}");
+    assert!(err.contains("nothing you entered was lost"), "{err}");
     assert!(err.contains("report.json"), "{err}");
+    assert!(!err.contains("os error") && !err.contains(".session-ready-"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(
         std::fs::read(&report).unwrap(),
         before,

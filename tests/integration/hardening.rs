@@ -34,11 +34,84 @@ const BIDI: [char; 12] = [
     '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
+/// Separators, invisible and annotation characters and noncharacters that
+/// break or hide text (issue 24, item 14).
+const INVISIBLE: [char; 9] = [
+    '\u{2028}', '\u{2029}', '\u{FEFF}', '\u{200B}', '\u{FFF9}', '\u{FFFA}', '\u{FFFB}', '\u{FFFE}',
+    '\u{FFFF}',
+];
+
 /// The first character no output may carry: a C0 control other than newline
-/// and tab, DEL, a C1 control or a bidi control.
+/// and tab, DEL, a C1 control, a bidi control or one of [`INVISIBLE`].
 fn first_unsafe(text: &str) -> Option<char> {
-    text.chars()
-        .find(|&c| (c.is_control() && c != '\n' && c != '\t') || BIDI.contains(&c))
+    text.chars().find(|&c| {
+        (c.is_control() && c != '\n' && c != '\t') || BIDI.contains(&c) || INVISIBLE.contains(&c)
+    })
+}
+
+/// Issue 24, item 14: U+2028, U+2029, U+FEFF, U+200B, U+FFF9–U+FFFB and
+/// U+FFFE/U+FFFF passed into text and Markdown. In free text they are
+/// refused, naming the field, like control characters.
+#[test]
+fn separators_and_invisible_characters_in_free_text_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("answers.json");
+    for c in INVISIBLE {
+        let file = serde_json::json!({
+            "answers": {"privacy.space": "private"},
+            "session_plan": {"place": format!("the sofa{c}[click](http://evil.example)")}
+        });
+        std::fs::write(&path, file.to_string()).unwrap();
+        let out = check_answers(&path).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "U+{:04X}: {}",
+            u32::from(c),
+            stderr_of(&out)
+        );
+        let err = stderr_of(&out);
+        assert!(err.contains("session_plan.\"place\""), "{err}");
+        assert!(err.contains(&format!("U+{:04X}", u32::from(c))), "{err}");
+        assert_eq!(first_unsafe(&err), None, "{err:?}");
+    }
+}
+
+/// Issue 24, item 14: PowerShell 5.1 and older Notepad start UTF-8 files
+/// with a byte order mark, which was refused ("expected value at line 1
+/// column 1"). Answers, clinic files and reports with one are read.
+#[test]
+fn a_byte_order_mark_at_the_start_of_a_file_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let bom = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(text.as_bytes());
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let answers = bom(
+        "answers.json",
+        &std::fs::read_to_string(crate::report_support::answers_path("urgent")).unwrap(),
+    );
+    let clinic = bom("clinic.toml", "name = \"Riverside\"\nregion = \"GB\"\n");
+    let out = check_answers(&answers)
+        .arg("--clinic")
+        .arg(&clinic)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clinic"]["name"], "Riverside");
+    let saved = bom("report.json", &String::from_utf8(out.stdout).unwrap());
+    let shown = crate::report_support::cmd()
+        .arg("report")
+        .arg(&saved)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr_of(&shown));
 }
 
 const HOSTILE_PLAN: &str = "the sofa\x1b[2J\x1b]0;owned\x07\x1b]8;;http://evil.example\x07link\x1b]8;;\x07\rX\u{9b}2J\u{202e}txt";
