@@ -73,7 +73,7 @@ fn every_example_gives_its_outcome() {
 
 #[test]
 fn report_json_has_the_contract_fields() {
-    let r = report_json("video-suitable", &[]);
+    let r = report_json("video-suitable", &["--view", "clinician"]);
     assert!(
         r["schema"]
             .as_str()
