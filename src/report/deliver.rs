@@ -87,15 +87,16 @@ pub fn follow_up_notice(report: &Report, file: &Path) -> Option<String> {
         .criteria
         .iter()
         .any(|c| c.id == CriterionId::Risk && c.status == Status::Met);
-    let need = if report.urgent || report.risk_screen == RiskScreen::PositiveAcute {
-        "Urgent: {client} needs contact today, promptly"
-    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown {
-        "Same-day follow-up: {client} needs a safety follow-up today"
-    } else if risk_met {
-        "Follow-up: {client} needs a brief safety assessment"
-    } else {
-        return None;
-    };
+    let need =
+        if report.urgent == Some(true) || report.risk_screen == Some(RiskScreen::PositiveAcute) {
+            "Urgent: {client} needs contact today, promptly"
+        } else if report.risk_screen == Some(RiskScreen::PositiveAcuityUnknown) {
+            "Same-day follow-up: {client} needs a safety follow-up today"
+        } else if risk_met {
+            "Follow-up: {client} needs a brief safety assessment"
+        } else {
+            return None;
+        };
     Some(
         crate::safe_text::printable(&format!(
             "{}. Their report is in {}.",

@@ -129,7 +129,10 @@ fn a_full_disk_is_explained_and_the_earlier_report_survives() {
     assert!(err.contains("Nothing was overwritten"), "{err}");
     assert!(err.contains("nothing you entered was lost"), "{err}");
     assert!(err.contains("report.json"), "{err}");
-    assert!(!err.contains("os error") && !err.contains(".session-ready-"), "{err}");
+    assert!(
+        !err.contains("os error") && !err.contains(".session-ready-"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(
         std::fs::read(&report).unwrap(),
