@@ -87,9 +87,18 @@ mod tests {
     fn urgent_reports_start_with_crisis_resources() {
         let r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
         assert!(r.is_urgent());
+        // The clinician copy opens with its urgent line, the support numbers
+        // right after it; the client copy opens with the support numbers.
         let text = render(&r, plain());
-        assert!(text.starts_with("If you need support now"), "{text}");
+        assert!(text.starts_with("Urgent: "), "{text}");
+        let crisis = text.find("If you need support now").unwrap();
+        assert!(
+            crisis < text.find("Your readiness report").unwrap(),
+            "{text}"
+        );
         assert_eq!(text.matches("If you need support now").count(), 1);
+        let client = render(&r.client_copy(), plain());
+        assert!(client.starts_with("If you need support now"), "{client}");
     }
 
     #[test]
