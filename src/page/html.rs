@@ -39,6 +39,22 @@ pub fn page(title: &str, main_html: &str, footer_html: &str) -> String {
     )
 }
 
+/// What a second load of the printed address shows instead of the check:
+/// it opens the check once only, so that someone who reads it elsewhere
+/// (another account's `ps`, the browser's history) cannot answer for the
+/// client. Standalone: the page's style and scripts belong to the visit.
+pub fn already_opened() -> String {
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+     <title>Already opened</title>\n</head>\n<body>\n<main>\n<h1>This address was already opened</h1>\n\
+     <p>The address session-ready prints opens the check once only, to keep it private. \
+     It has already been opened in a browser on this computer.</p>\n\
+     <p>If the check is open in another window or tab, please carry on there. If you cannot \
+     find it, close session-ready in the window where you started it (Ctrl-C), then start \
+     the check again.</p>\n</main>\n</body>\n</html>\n"
+        .to_string()
+}
+
 /// The support numbers, kept in sight on every page once they apply:
 /// emergency first, then the support lines.
 pub fn crisis_box(resources: &[CrisisResource]) -> String {

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
-use super::Shared;
+use super::Session;
 use super::finish::{self, FinishedWalk};
 use super::html::{self, escape};
 use crate::questionnaire::bank;
@@ -792,7 +792,7 @@ fn html_response(page: String) -> Response {
     r
 }
 
-/// 303 See Other to a path relative to the token folder.
+/// 303 See Other to another of the page's paths.
 fn see_other(to: &'static str) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = StatusCode::SEE_OTHER;
@@ -833,17 +833,12 @@ pub fn media_page(index_html: &str) -> String {
         )
 }
 
-/// The paths the questions answer (after the token).
-pub(super) fn owns(rest: &str) -> bool {
-    matches!(rest, "" | "walk" | "leave" | "away")
-}
-
 /// Answer one of the questions' paths.
-pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[u8]) -> Response {
-    let footer = finish::connection_line(shared);
+pub(super) fn route(session: &Session, method: &http::Method, rest: &str, body: &[u8]) -> Response {
+    let footer = finish::connection_line(session);
     let get = method == http::Method::GET || method == http::Method::HEAD;
     let post = method == http::Method::POST;
-    let Some(mut walk) = shared.walk() else {
+    let Some(mut walk) = session.walk() else {
         // The questions came from a file: leaving still goes to the neutral page.
         return match rest {
             "leave" if post => see_other("away"),
@@ -867,10 +862,10 @@ pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[
                     walk.handed_over = true;
                     drop(walk);
                     if next == "finish" {
-                        finish::walk_done(shared, finished);
+                        finish::walk_done(session, finished);
                     } else {
                         // Handed over when the media test is done or passed by.
-                        shared.progress().held_walk = Some(finished);
+                        session.progress().held_walk = Some(finished);
                     }
                 }
                 see_other(next)

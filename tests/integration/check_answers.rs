@@ -535,3 +535,38 @@ fn output_onto_an_existing_file_needs_force_and_writes_nothing_without_it() {
         .code(2);
     assert!(String::from_utf8_lossy(&again.get_output().stderr).contains("--force"));
 }
+
+#[test]
+fn output_for_the_clinic_checks_the_locked_name_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let asked = dir.path().join("r.json");
+    let locked = dir.path().join("r.json.age");
+    std::fs::write(&locked, "an earlier locked report").unwrap();
+    let clinic = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic.toml");
+    let run = |extra: &[&str]| {
+        check_answers(&answers_path("urgent"))
+            .args(["--format", "json", "--clinic"])
+            .arg(&clinic)
+            .arg("--output")
+            .arg(&asked)
+            .args(extra)
+            .assert()
+    };
+    let out = run(&[]).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("r.json.age") && err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&locked).unwrap(),
+        "an earlier locked report"
+    );
+    assert!(!asked.exists());
+    run(&["--force"]).success();
+    let written = std::fs::read_to_string(&locked).unwrap();
+    assert!(
+        written.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{written}"
+    );
+}

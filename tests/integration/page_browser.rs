@@ -269,10 +269,14 @@ impl Relay {
             "the page's calls went through the relay: {sent:?}"
         );
         for s in sent.iter() {
-            let rest = s
-                .path
-                .strip_prefix(&format!("/{token}/"))
-                .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+            // The printed address once, then the page's own paths.
+            let rest = if s.path == format!("/{token}/") {
+                ""
+            } else {
+                s.path
+                    .strip_prefix('/')
+                    .unwrap_or_else(|| panic!("a request outside the page: {s:?}"))
+            };
             match (s.method.as_str(), rest) {
                 ("GET", "" | "media.js" | "style.css" | "icon.svg") => {
                     assert!(s.body.is_empty(), "{s:?}")

@@ -14,6 +14,8 @@ pub struct Page {
     pub token: String,
     /// Every stderr line after the address, as it arrives.
     pub stderr: mpsc::Receiver<String>,
+    /// The session cookie, once the address was opened over plain HTTP.
+    opened: std::sync::OnceLock<String>,
 }
 
 /// Generous: the machine may be busy building.
@@ -27,7 +29,32 @@ impl Page {
 
     /// The same, working in the folder `dir` (where a saved report goes).
     pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Page {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        Page::spawn(Command::new(env!("CARGO_BIN_EXE_session-ready")), dir, args)
+    }
+
+    /// The same, with at most `files` open files (a common default limit).
+    #[cfg(unix)]
+    pub fn start_with_file_limit(files: u64, args: &[&str]) -> Page {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_session-ready"));
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child here.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: files as libc::rlim_t,
+                    rlim_max: files as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Page::spawn(command, std::path::Path::new("."), args)
+    }
+
+    fn spawn(mut command: Command, dir: &std::path::Path, args: &[&str]) -> Page {
+        let mut child = command
             .current_dir(dir)
             .args(["check", "--browser", "--no-open"])
             .args(args)
@@ -66,7 +93,16 @@ impl Page {
             addr,
             token,
             stderr: rx,
+            opened: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The session cookie (`name=value`): the printed address is opened
+    /// once, as a browser would, on first use.
+    pub fn cookie(&self) -> String {
+        self.opened
+            .get_or_init(|| open(self.addr, &self.token))
+            .clone()
     }
 
     /// The Host header a browser at the printed address sends.
@@ -78,13 +114,13 @@ impl Page {
         format!("http://{}", self.addr)
     }
 
-    /// GET a path under the token with the browser's own Host.
+    /// GET a page's path as the browser that opened it would.
     pub fn get(&self, rest: &str) -> Reply {
         request(
             self.addr,
             "GET",
-            &format!("/{}/{rest}", self.token),
-            &[("Host", &self.host())],
+            &format!("/{rest}"),
+            &[("Host", &self.host()), ("Cookie", &self.cookie())],
             "",
         )
     }
@@ -94,10 +130,11 @@ impl Page {
         request(
             self.addr,
             "POST",
-            &format!("/{}/api/{api}", self.token),
+            &format!("/api/{api}"),
             &[
                 ("Host", &self.host()),
                 ("Origin", &self.origin()),
+                ("Cookie", &self.cookie()),
                 ("Content-Type", "application/json"),
             ],
             body,
@@ -134,6 +171,29 @@ impl Drop for Page {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Open the printed address `/{token}/` as a browser's first load does, and
+/// return the session cookie it gives (`name=value`).
+pub fn open(addr: SocketAddr, token: &str) -> String {
+    let reply = request(
+        addr,
+        "GET",
+        &format!("/{token}/"),
+        &[("Host", &addr.to_string())],
+        "",
+    );
+    assert_eq!(
+        reply.status, 303,
+        "the first load opens the page: {reply:?}"
+    );
+    let cookie = reply
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_else(|| panic!("a session cookie: {reply:?}"));
+    // Headers are lowercased here; the cookie's value is lowercase hex anyway.
+    cookie.split(';').next().unwrap().trim().to_string()
 }
 
 #[derive(Debug)]

@@ -31,7 +31,7 @@ fn the_first_page_asks_whether_now_is_safe_with_nothing_chosen() {
     );
     // No script is needed for the form, and nothing is loaded from elsewhere.
     assert!(!page.body.contains("http://") && !page.body.contains("https://"));
-    // Without the token: refused.
+    // Without the session cookie: refused.
     let other =
         crate::page_support::request(s.addr, "GET", "/walk", &[("Host", &s.addr.to_string())], "");
     assert_eq!(other.status, 403);
@@ -63,8 +63,8 @@ fn an_empty_submit_records_nothing_and_a_stale_form_changes_nothing() {
     let forged = crate::page_support::request(
         s.addr,
         "POST",
-        &format!("/{}/walk", s.token),
-        &[("Host", &s.addr.to_string())],
+        "/walk",
+        &[("Host", &s.addr.to_string()), ("Cookie", &s.cookie())],
         "do=skip",
     );
     assert_eq!(forged.status, 403);

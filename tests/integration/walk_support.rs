@@ -15,14 +15,18 @@ use crate::page_support::{Page, Reply, request};
 /// (`check --browser`, [`Page`]).
 pub trait Site {
     fn addr(&self) -> SocketAddr;
-    fn token(&self) -> &str;
+    /// The session cookie, opening the printed address on first use.
+    fn cookie(&self) -> String;
 
     fn get(&self, rest: &str) -> Reply {
         request(
             self.addr(),
             "GET",
-            &format!("/{}/{rest}", self.token()),
-            &[("Host", &self.addr().to_string())],
+            &format!("/{rest}"),
+            &[
+                ("Host", &self.addr().to_string()),
+                ("Cookie", &self.cookie()),
+            ],
             "",
         )
     }
@@ -35,10 +39,11 @@ pub trait Site {
         request(
             self.addr(),
             "POST",
-            &format!("/{}/{rest}", self.token()),
+            &format!("/{rest}"),
             &[
                 ("Host", &self.addr().to_string()),
                 ("Origin", &format!("http://{}", self.addr())),
+                ("Cookie", &self.cookie()),
                 ("Content-Type", "application/x-www-form-urlencoded"),
             ],
             &body,
@@ -75,8 +80,10 @@ impl Site for WalkServer {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
-    fn token(&self) -> &str {
-        &self.token
+    fn cookie(&self) -> String {
+        self.opened
+            .get_or_init(|| crate::page_support::open(self.addr, &self.token))
+            .clone()
     }
 }
 
@@ -84,8 +91,8 @@ impl Site for Page {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
-    fn token(&self) -> &str {
-        &self.token
+    fn cookie(&self) -> String {
+        Page::cookie(self)
     }
 }
 
@@ -99,6 +106,7 @@ pub struct WalkServer {
     pub addr: SocketAddr,
     pub token: String,
     pub dir: tempfile::TempDir,
+    opened: std::sync::OnceLock<String>,
 }
 
 pub fn opening() -> Opening {
@@ -152,6 +160,7 @@ impl WalkServer {
             addr,
             token,
             dir,
+            opened: std::sync::OnceLock::new(),
         }
     }
 
