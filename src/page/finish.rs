@@ -26,7 +26,7 @@ use crate::report::model::QuestionnaireStatus;
 use crate::report::saving::{self, Offers, SaveChoice};
 use crate::report::{Format, Report, View};
 
-use super::html::escape;
+use super::html::{self, escape};
 use super::{PageServer, Session};
 
 /// What the questions leave for the end of the check.
@@ -41,6 +41,41 @@ pub struct FinishedWalk {
     pub region: Option<String>,
     /// The walk learnt that someone at home may see this device.
     pub watched: bool,
+}
+
+impl FinishedWalk {
+    /// The pages' frame for these answers: the support numbers when a risk
+    /// answer is yes, and the watched-home rules.
+    pub(super) fn frame(&self) -> html::Frame {
+        let risk = self
+            .answers
+            .iter()
+            .any(|(q, a)| crate::questionnaire::risk::is_positive_risk_answer(q, a));
+        html::Frame {
+            crisis: risk.then(|| {
+                crate::crisis::resources_list(
+                    self.region
+                        .as_deref()
+                        .unwrap_or(crate::crisis::FALLBACK_REGION),
+                )
+            }),
+            watched: self.watched,
+        }
+    }
+}
+
+/// The frame the report calls for, once it is built.
+pub(super) fn stage_frame(stage: &Stage) -> html::Frame {
+    let finished = match stage {
+        Stage::Ready(f) => f.as_ref(),
+        Stage::Closed(c) => &c.finished,
+        _ => return html::Frame::default(),
+    };
+    html::Frame {
+        crisis: saving::crisis_applies(&finished.report)
+            .then(|| finished.report.crisis_resources.clone()),
+        watched: finished.watched,
+    }
 }
 
 /// How a copy is saved: the flags and clinic file, as in the terminal.
@@ -141,7 +176,9 @@ impl PageServer {
     /// The walk was done elsewhere (an answers file): the page goes from the
     /// media test straight to the end of the check.
     pub fn hold_walk(&self, walk: FinishedWalk) {
-        self.session.progress().held_walk = Some(walk);
+        let mut p = self.session.progress();
+        p.held_frame = walk.frame();
+        p.held_walk = Some(walk);
     }
 
     /// The finished walk, once, after `wait` said `Ending::WalkDone`.
@@ -347,7 +384,7 @@ fn connection_sentence(step: ProbeStep, steps: &[ProbeStep]) -> String {
 /// A whole page in the shared skeleton ("Leave quickly" first), with the
 /// connection test's line in its footer.
 fn page(session: &Session, title: &str, body: &str) -> Response {
-    let html = super::html::page(title, body, &connection_line(session));
+    let html = html::page(&session.frame(), title, body, &connection_line(session));
     let mut r = Response::new(Body::from(html));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -420,11 +457,8 @@ fn choices_page(
     let report = &f.report;
     let keyed = f.save.encrypt_to.is_some();
     let offers = saving::offers(f.watched, keyed);
-    let mut body = String::new();
-    if saving::crisis_applies(report) {
-        body.push_str(&super::html::crisis_box(&report.crisis_resources));
-    }
-    body.push_str("<h1>Your report is ready</h1>\n");
+    // The support numbers, when they apply, are in the page's frame above.
+    let mut body = String::from("<h1>Your report is ready</h1>\n");
     if f.watched {
         body.push_str(
             "<p>To keep it private, your report is not shown unless you ask, and nothing is \
@@ -458,11 +492,12 @@ fn choices_form(f: &FinishedReport, offers: &Offers, typed: &str) -> String {
          <legend>What would you like to do?</legend>\n",
     );
     // No choice is selected for the client: an empty form is asked again.
+    // Not `required`: screen readers would call the choices invalid on load.
     for o in &offers.items {
         let id = o.choice.id();
         form.push_str(&format!(
             "<div class=\"choice\"><input type=\"radio\" name=\"choice\" id=\"choice-{id}\" \
-             value=\"{id}\" required><label for=\"choice-{id}\">{}</label></div>\n",
+             value=\"{id}\"><label for=\"choice-{id}\">{}</label></div>\n",
             escape(o.label)
         ));
     }
@@ -691,7 +726,10 @@ fn done(session: &Session) -> Response {
         "<p id=\"saved\">{}</p>\n",
         escape(&saved_words(&closing))
     ));
-    body.push_str(&super::html::crisis_box(&f.report.crisis_resources));
+    // The support numbers last, unless the frame already shows them first.
+    if session.frame().crisis.is_none() {
+        body.push_str(&html::crisis_box(&f.report.crisis_resources));
+    }
     body.push_str(
         "<p>The check is finished and session-ready has closed its page. You can close this \
          page now.</p>\n",

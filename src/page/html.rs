@@ -17,25 +17,83 @@ pub fn escape(text: &str) -> String {
 /// The id of the "Leave quickly" button, which leave.js also answers to Esc.
 pub const LEAVE_ID: &str = "leave";
 
+/// What every page carries around its content, whichever page it is: the
+/// skeleton draws it, so no page can forget it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frame {
+    /// The support numbers, kept above the content of every page once they
+    /// apply (a risk answer was yes, or the support screen was shown).
+    pub crisis: Option<Vec<CrisisResource>>,
+    /// Someone at home may see this device: every page is titled "Notes",
+    /// and with scripts each step replaces the last in the history.
+    pub watched: bool,
+}
+
+/// The neutral title of every page in a home that may be watched.
+pub const WATCHED_TITLE: &str = "Notes";
+
 /// A whole page: `title` (already plain text; escaped here), the HTML of
-/// its main part and of its footer (the connection test's line). The tab
-/// title names no therapy, so a glance at the screen says little.
-pub fn page(title: &str, main_html: &str, footer_html: &str) -> String {
+/// its main part and of its footer (the connection test's line), in the
+/// frame. The tab title names no therapy, so a glance at the screen says
+/// little; in a watched home it says only "Notes".
+pub fn page(frame: &Frame, title: &str, main_html: &str, footer_html: &str) -> String {
+    skeleton(
+        frame,
+        title,
+        main_html,
+        footer_html,
+        &["leave.js", "page.js"],
+    )
+}
+
+/// The camera, microphone and speaker test (`assets/media.html`) in the
+/// same frame, with its own script.
+pub fn media_page(frame: &Frame, main_html: &str, footer_html: &str) -> String {
+    skeleton(
+        frame,
+        "Camera, microphone and speakers",
+        main_html,
+        footer_html,
+        &["media.js", "leave.js"],
+    )
+}
+
+fn skeleton(
+    frame: &Frame,
+    title: &str,
+    main_html: &str,
+    footer_html: &str,
+    scripts: &[&str],
+) -> String {
+    let title = if frame.watched {
+        WATCHED_TITLE.to_string()
+    } else {
+        format!("{} – session-ready", escape(title))
+    };
+    let scripts: String = scripts
+        .iter()
+        .map(|s| format!("<script src=\"{s}\" defer></script>\n"))
+        .collect();
+    let crisis = frame.crisis.as_deref().map(crisis_box).unwrap_or_default();
+    let watched = if frame.watched {
+        " data-watched=\"1\""
+    } else {
+        ""
+    };
+    // "or press Esc" only where leave.js runs to make it true (it unhides it).
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title} – session-ready</title>\n\
+         <title>{title}</title>\n\
          <link rel=\"icon\" href=\"icon.svg\" type=\"image/svg+xml\">\n\
          <link rel=\"stylesheet\" href=\"style.css\">\n\
-         <script src=\"leave.js\" defer></script>\n\
-         <script src=\"page.js\" defer></script>\n</head>\n<body>\n\
+         {scripts}</head>\n<body{watched}>\n\
          <header class=\"top\">\n<p class=\"brand\">session-ready</p>\n\
          <form class=\"leave\" method=\"post\" action=\"leave\">\
          <button type=\"submit\" id=\"{LEAVE_ID}\">Leave quickly</button>\
-         <span class=\"hint\">or press Esc</span></form>\n</header>\n\
-         <main id=\"main\">\n{main_html}\n</main>\n\
+         <span class=\"hint\" id=\"leave-esc\" hidden>or press Esc</span></form>\n</header>\n\
+         <main id=\"main\" tabindex=\"-1\">\n{crisis}{main_html}\n</main>\n\
          <footer class=\"bottom\">{footer_html}</footer>\n</body>\n</html>\n",
-        title = escape(title),
     )
 }
 
@@ -56,7 +114,8 @@ pub fn already_opened() -> String {
 }
 
 /// The support numbers, kept in sight on every page once they apply:
-/// emergency first, then the support lines.
+/// emergency first, then the support lines. Each number is a link a phone
+/// can dial (`tel:`) or text (`sms:`), and never breaks across lines.
 pub fn crisis_box(resources: &[CrisisResource]) -> String {
     let mut out = String::from(
         "<section class=\"crisis\" aria-labelledby=\"crisis-heading\">\n\
@@ -65,11 +124,13 @@ pub fn crisis_box(resources: &[CrisisResource]) -> String {
     let emergency = resources.iter().filter(|r| r.kind == "emergency");
     for r in emergency.chain(resources.iter().filter(|r| r.kind != "emergency")) {
         let w = crate::crisis::wording(r);
+        let contact = escape(r.contact.trim().trim_end_matches('.'));
+        let linked = linked_numbers(r.contact.trim().trim_end_matches('.'));
         out.push_str(&format!(
             "<li>{}<strong>{}</strong>{}</li>\n",
             escape(&w.lead),
-            escape(&w.emphasis),
-            escape(&w.rest)
+            escape(&w.emphasis).replacen(&contact, &linked, 1),
+            escape(&w.rest).replacen(&contact, &linked, 1)
         ));
     }
     if resources.is_empty() {
@@ -78,6 +139,71 @@ pub fn crisis_box(resources: &[CrisisResource]) -> String {
     }
     out.push_str("</ul>\n</section>\n");
     out
+}
+
+/// `contact` (plain text, e.g. "call 13 11 14, or text 0477 13 11 14")
+/// escaped, with each phone number a link: `sms:` when the words before it
+/// since the last number say "text" and not "call", else `tel:`. A number
+/// is digits in groups joined by single spaces or hyphens, standing alone
+/// (so "988lifeline.org" and "24/7" are left as they are).
+pub fn linked_numbers(contact: &str) -> String {
+    let chars: Vec<char> = contact.chars().collect();
+    let mut out = String::new();
+    let mut words = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit()
+            && (i == 0 || chars[i - 1].is_whitespace() || chars[i - 1] == '(');
+        let end = starts.then(|| number_end(&chars, i)).flatten();
+        match end {
+            Some(end) => {
+                let shown: String = chars[i..end].iter().collect();
+                let digits: String = shown.chars().filter(char::is_ascii_digit).collect();
+                let lower = words.to_lowercase();
+                let scheme = if lower.contains("text") && !lower.contains("call") {
+                    "sms"
+                } else {
+                    "tel"
+                };
+                out.push_str(&escape(&words));
+                out.push_str(&format!(
+                    "<a class=\"number\" href=\"{scheme}:{digits}\">{}</a>",
+                    escape(&shown)
+                ));
+                words.clear();
+                i = end;
+            }
+            None => {
+                words.push(chars[i]);
+                i += 1;
+            }
+        }
+    }
+    out.push_str(&escape(&words));
+    out
+}
+
+/// Where the phone number starting at `start` ends, if one does.
+fn number_end(chars: &[char], start: usize) -> Option<usize> {
+    let mut end = start;
+    while end < chars.len() && chars[end].is_ascii_digit() {
+        end += 1;
+    }
+    // More groups: a single space or hyphen, then digits.
+    while end + 1 < chars.len()
+        && matches!(chars[end], ' ' | '-')
+        && chars[end + 1].is_ascii_digit()
+    {
+        let mut next = end + 1;
+        while next < chars.len() && chars[next].is_ascii_digit() {
+            next += 1;
+        }
+        end = next;
+    }
+    let stands_alone = chars
+        .get(end)
+        .is_none_or(|c| c.is_whitespace() || matches!(c, ',' | ')' | '.' | ';'));
+    stands_alone.then_some(end)
 }
 
 /// Paragraphs from plain text: blank lines separate them.
@@ -104,10 +230,70 @@ mod tests {
 
     #[test]
     fn every_page_offers_leave_quickly_first() {
-        let html = page("A <title>", "<p>x</p>", "");
+        let html = page(&Frame::default(), "A <title>", "<p>x</p>", "");
         assert!(html.contains("A &lt;title&gt; – session-ready"));
         let leave = html.find("Leave quickly").unwrap();
         assert!(leave < html.find("<main").unwrap());
         assert!(!html.contains("http"), "nothing from elsewhere");
+        // Esc is promised only once leave.js has made it true.
+        assert!(html.contains("<span class=\"hint\" id=\"leave-esc\" hidden>or press Esc</span>"));
+        assert!(!html.contains("class=\"crisis\""));
+    }
+
+    #[test]
+    fn the_frame_draws_the_support_numbers_and_the_neutral_title_on_any_page() {
+        let resources = crate::crisis::resources_list("GB");
+        let frame = Frame {
+            crisis: Some(resources),
+            watched: true,
+        };
+        for html in [
+            page(&frame, "Your report", "<h1>Your report</h1>", ""),
+            media_page(&frame, "<h1>Camera</h1>", ""),
+        ] {
+            let crisis = html.find("class=\"crisis\"").unwrap();
+            assert!(crisis < html.find("<h1>").unwrap(), "above the content");
+            assert!(html.contains("<title>Notes</title>"), "{html}");
+            assert!(!html.contains("Your report –") && !html.contains("Camera, microphone"));
+            assert!(html.contains("href=\"tel:999\""), "{html}");
+        }
+    }
+
+    #[test]
+    fn numbers_are_links_that_dial_or_text_and_nothing_else_is() {
+        assert_eq!(
+            linked_numbers("call 116 123 (free)"),
+            "call <a class=\"number\" href=\"tel:116123\">116 123</a> (free)"
+        );
+        assert_eq!(
+            linked_numbers("call 13 11 14, or text 0477 13 11 14"),
+            "call <a class=\"number\" href=\"tel:131114\">13 11 14</a>, or text \
+             <a class=\"number\" href=\"sms:0477131114\">0477 13 11 14</a>"
+        );
+        assert_eq!(
+            linked_numbers("text SHOUT to 85258"),
+            "text SHOUT to <a class=\"number\" href=\"sms:85258\">85258</a>"
+        );
+        assert_eq!(
+            linked_numbers("call or text 988, or chat at 988lifeline.org"),
+            "call or text <a class=\"number\" href=\"tel:988\">988</a>, or chat at 988lifeline.org"
+        );
+        assert_eq!(
+            linked_numbers("call or text 9-8-8 (English and French)"),
+            "call or text <a class=\"number\" href=\"tel:988\">9-8-8</a> (English and French)"
+        );
+        assert_eq!(
+            linked_numbers("call 999 (112 also works)"),
+            "call <a class=\"number\" href=\"tel:999\">999</a> \
+             (<a class=\"number\" href=\"tel:112\">112</a> also works)"
+        );
+        assert_eq!(linked_numbers("open 24/7 & more"), "open 24/7 &amp; more");
+        // Every number in the data is linked whole.
+        for region in ["US", "CA", "GB", "IE", "AU", "NZ", "IN", "DE", "FR", "INTL"] {
+            for r in crate::crisis::resources_list(region) {
+                let html = linked_numbers(&r.contact);
+                assert!(html.contains("<a class=\"number\""), "{region}: {html}");
+            }
+        }
     }
 }

@@ -41,13 +41,12 @@ use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
 
-/// Files built into the binary: (path after the token, content type, body).
+/// The camera, microphone and speaker test: the content of its page, which
+/// the skeleton (`html::media_page`) frames like every other.
+const MEDIA_HTML: &str = include_str!("assets/media.html");
+
+/// Files built into the binary: (path, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "",
-        "text/html; charset=utf-8",
-        include_bytes!("assets/index.html"),
-    ),
     (
         "media.js",
         "text/javascript; charset=utf-8",
@@ -166,6 +165,9 @@ struct Progress {
     walk: Option<finish::FinishedWalk>,
     stage: finish::Stage,
     connection: finish::Connection,
+    /// The frame the answers from a file call for, kept while the media
+    /// test and the report are under way.
+    held_frame: html::Frame,
 }
 
 /// One visit: one person's check in one browser, from the first load to
@@ -198,6 +200,21 @@ impl Session {
         self.walk
             .as_ref()
             .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The frame of this visit's pages now: the support numbers once they
+    /// apply (from the questions, or the answers file and the report), and
+    /// the watched-home rules. Not to be called with the walk locked.
+    fn frame(&self) -> html::Frame {
+        let mut frame = self.walk().map(|w| w.frame()).unwrap_or_default();
+        let p = self.progress();
+        for from in [&p.held_frame, &finish::stage_frame(&p.stage)] {
+            if frame.crisis.is_none() {
+                frame.crisis.clone_from(&from.crisis);
+            }
+            frame.watched |= from.watched;
+        }
+        frame
     }
 }
 
@@ -526,7 +543,7 @@ fn router(shared: Arc<Shared>) -> Router {
         visit = visit.route(&format!("/{path}"), get(finish_step));
     }
     visit = visit.route("/finish-save", post(finish_step));
-    for (name, _, _) in &ASSETS[1..] {
+    for (name, _, _) in ASSETS {
         visit = visit.route(&format!("/{name}"), get(asset));
     }
     let visit = visit
@@ -646,10 +663,7 @@ async fn index(Extension(session): Visit, method: Method) -> Response {
     if session.walk.is_some() {
         return questions(Extension(session), method, bytes::Bytes::new()).await;
     }
-    if session.whole_check {
-        return media(&session);
-    }
-    asset_response(&ASSETS[0])
+    media(&session)
 }
 
 /// `/walk`: the questions' pages and forms.
@@ -664,9 +678,6 @@ async fn questions(Extension(session): Visit, method: Method, body: bytes::Bytes
 
 /// `/leave` (the button) and `/away` (the neutral page it leads to).
 async fn leave(Extension(session): Visit, method: Method, uri: http::Uri) -> Response {
-    if !session.whole_check {
-        return plain(StatusCode::NOT_FOUND, "not here\n");
-    }
     let rest = uri.path().trim_start_matches('/').to_string();
     let response = walk::route(&session, &method, &rest, &[]);
     session.changed.notify_waiters();
@@ -685,8 +696,12 @@ fn media(session: &Session) -> Response {
     if session.walk().is_some_and(|w| w.left_quickly()) {
         return see_other("away");
     }
-    let index = String::from_utf8_lossy(ASSETS[0].2);
-    html_response(StatusCode::OK, walk::media_page(&index))
+    let page = html::media_page(
+        &session.frame(),
+        MEDIA_HTML,
+        &finish::connection_line(session),
+    );
+    html_response(StatusCode::OK, page)
 }
 
 /// The end of the check: `finish`, its report, saving and the last page.

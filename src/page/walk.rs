@@ -377,7 +377,6 @@ impl PageWalk {
         }
         let at = self.at();
         let resources = self.walk.crisis_resources();
-        let in_sight = self.walk.crisis_in_sight();
         let title;
         match &self.stage {
             Stage::Welcome(kept) => {
@@ -471,12 +470,37 @@ impl PageWalk {
                 main.push_str(&self.screen_html(&screen, &at));
             }
         }
-        let crisis = if in_sight && !matches!(self.walk.screen(), Screen::Crisis { .. }) {
-            html::crisis_box(&resources)
-        } else {
-            String::new()
+        Ok(html::page(&self.frame(), &title, &main, footer))
+    }
+
+    /// The frame of the page for where the client is now: the support
+    /// numbers from the first risk "yes" (or the support screen) on, kept
+    /// answers with one included; nothing at all after leaving quickly.
+    pub(super) fn frame(&self) -> html::Frame {
+        let crisis = match &self.stage {
+            Stage::Farewell(Farewell::QuickExit) => None,
+            Stage::Welcome(kept) => kept
+                .state
+                .answers
+                .iter()
+                .any(|(q, a)| crate::questionnaire::risk::is_positive_risk_answer(q, a))
+                .then(|| {
+                    crate::crisis::resources_list(
+                        self.setup
+                            .regions
+                            .choose(kept.region.as_deref())
+                            .as_deref()
+                            .unwrap_or(crate::crisis::FALLBACK_REGION),
+                    )
+                }),
+            _ => (self.walk.crisis_in_sight()
+                || matches!(self.walk.screen(), Screen::Crisis { .. }))
+            .then(|| self.walk.crisis_resources()),
         };
-        Ok(html::page(&title, &format!("{crisis}{main}"), footer))
+        html::Frame {
+            crisis,
+            watched: self.walk.watched(),
+        }
     }
 
     fn screen_html(&self, screen: &Screen<'static>, at: &str) -> String {
@@ -527,8 +551,8 @@ impl PageWalk {
                         format!(
                             "Thank you for telling us. To help keep this private from here on, \
                              {kept}, and at the end, {save}.\n\n\
-                             “Leave quickly” at the top, or the Esc key, replaces this page with \
-                             an empty one at any moment."
+                             “Leave quickly”, always at the top of the page, replaces this page \
+                             with an empty one at any moment."
                         )
                     }
                     Screen::PartIntro { section, count } => format!(
@@ -546,10 +570,8 @@ impl PageWalk {
                     Screen::PlanIntro => walk.flow.bank.plan.intro.clone(),
                     _ => String::new(),
                 };
+                // The support screen's numbers are in the page's frame.
                 let mut out = format!("<h1>{}</h1>\n{}", escape(&title), html::paragraphs(&text));
-                if let Screen::Crisis { .. } = screen {
-                    out.push_str(&html::crisis_box(&walk.crisis_resources()));
-                }
                 let items: Vec<(String, String)> = choices
                     .iter()
                     .filter_map(|c| Some((event_code(&c.event)?, c.label.clone())))
@@ -811,26 +833,6 @@ pub fn away_page() -> Response {
          <p>Nothing here yet.</p>\n</main>\n</body>\n</html>\n"
             .to_string(),
     )
-}
-
-/// The media test (`assets/index.html`) as a step of the whole check: with
-/// "Leave quickly" like every page, and a way on to the report when done.
-pub fn media_page(index_html: &str) -> String {
-    index_html
-        .replacen(
-            "<script src=\"media.js\" defer></script>",
-            "<script src=\"media.js\" defer></script>\n<script src=\"leave.js\" defer></script>",
-            1,
-        )
-        .replacen(
-            "<p class=\"brand\">session-ready</p>",
-            &format!(
-                "<p class=\"brand\">session-ready</p>\n<form class=\"leave\" method=\"post\" action=\"leave\">\
-                 <button type=\"submit\" id=\"{}\">Leave quickly</button><span class=\"hint\">or press Esc</span></form>",
-                html::LEAVE_ID
-            ),
-            1,
-        )
 }
 
 /// Answer one of the questions' paths.

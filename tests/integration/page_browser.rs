@@ -199,7 +199,12 @@ impl Relay {
         let mut upstream = std::net::TcpStream::connect(server)?;
         let mut back = upstream.try_clone()?;
         let mut to_client = client.try_clone()?;
-        std::thread::spawn(move || std::io::copy(&mut back, &mut to_client));
+        // The server closing its end (an idle connection times out) closes
+        // the browser's too, as it would without the relay in between.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut back, &mut to_client);
+            let _ = to_client.shutdown(std::net::Shutdown::Both);
+        });
         let mut reader = std::io::BufReader::new(client);
         loop {
             let mut head = Vec::new();
@@ -278,7 +283,7 @@ impl Relay {
                     .unwrap_or_else(|| panic!("a request outside the page: {s:?}"))
             };
             match (s.method.as_str(), rest) {
-                ("GET", "" | "media.js" | "style.css" | "icon.svg") => {
+                ("GET", "" | "media.js" | "leave.js" | "style.css" | "icon.svg") => {
                     assert!(s.body.is_empty(), "{s:?}")
                 }
                 ("POST", "api/alive" | "api/finish") => {

@@ -93,7 +93,7 @@ pub(super) fn whole_check(
             clinic_key: setup.encrypt_to().is_some(),
             opening: super::interactive::opening(
                 "a short test of your camera, microphone and speakers in this page",
-                "“Leave quickly” at the top, or the Esc key, leaves at once",
+                "“Leave quickly”, always at the top of the page, leaves at once",
                 servers.as_deref(),
             ),
         }

@@ -31,5 +31,10 @@
     if (button) {
       button.addEventListener("click", leave);
     }
+    // Esc works only where this script runs: only then is it promised.
+    const esc = document.getElementById("leave-esc");
+    if (esc) {
+      esc.hidden = false;
+    }
   });
 })();
