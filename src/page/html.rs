@@ -58,6 +58,12 @@ pub fn media_page(frame: &Frame, main_html: &str, footer_html: &str) -> String {
     )
 }
 
+/// Shown by leave.js when the page comes back into view and session-ready
+/// no longer answers: a calm word instead of a page that silently does nothing.
+const CLOSED_NOTE: &str = "<p class=\"notice\" id=\"page-closed\" role=\"alert\" hidden>This \
+    check has closed while the page was away. Nothing more is needed here; whenever you are \
+    ready, you can start again with session-ready check --browser.</p>\n";
+
 fn skeleton(
     frame: &Frame,
     title: &str,
@@ -92,7 +98,7 @@ fn skeleton(
          <form class=\"leave\" method=\"post\" action=\"leave\">\
          <button type=\"submit\" id=\"{LEAVE_ID}\">Leave quickly</button>\
          <span class=\"hint\" id=\"leave-esc\" hidden>or press Esc</span></form>\n</header>\n\
-         <main id=\"main\" tabindex=\"-1\">\n{crisis}{main_html}\n</main>\n\
+         <main id=\"main\" tabindex=\"-1\">\n{crisis}{CLOSED_NOTE}{main_html}\n</main>\n\
          <footer class=\"bottom\">{footer_html}</footer>\n</body>\n</html>\n",
     )
 }
@@ -137,7 +143,11 @@ pub fn crisis_box(resources: &[CrisisResource]) -> String {
         // Never an empty box: a data file without entries still points somewhere.
         out.push_str(&format!("<li>{}</li>\n", crate::crisis::NO_ENTRIES));
     }
-    out.push_str("</ul>\n</section>\n");
+    out.push_str(&format!(
+        "</ul>\n<p class=\"grace\">You can leave this page to call or text: it keeps your \
+         answers and waits for you for {} minutes.</p>\n</section>\n",
+        super::GRACE_MINUTES
+    ));
     out
 }
 

@@ -96,8 +96,24 @@ pub struct Limits {
     pub closed_after: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+/// How long the whole check waits for a page that went quiet: someone who
+/// left it to call for help, or whose phone locked, finds everything as it
+/// was when they come back within this time. The page says so.
+pub const GRACE_MINUTES: u64 = 30;
+
+impl Limits {
+    /// The whole check: the long grace, for both kinds of silence.
+    pub fn whole_check() -> Limits {
+        let grace = Duration::from_secs(GRACE_MINUTES * 60);
+        Limits {
+            idle: grace,
+            closed_after: grace,
+        }
+    }
+
+    /// The media test alone (`--device --browser`): nothing to lose, so
+    /// the terminal gets its report back sooner.
+    pub fn media_test() -> Limits {
         Limits {
             idle: Duration::from_secs(15 * 60),
             // Browsers slow timers in background tabs to about once a minute.
@@ -431,6 +447,17 @@ impl PageServer {
         if let Some(w) = self.session.walk() {
             w.forget_draft();
         }
+    }
+
+    /// The support numbers the page shows now, if they apply (for the
+    /// terminal's last lines).
+    pub fn support_numbers(&self) -> Option<Vec<crate::crisis::CrisisResource>> {
+        self.session.frame().crisis
+    }
+
+    /// Someone at home may see this device (the questions or the report said so).
+    pub fn watched(&self) -> bool {
+        self.session.frame().watched
     }
 
     /// What the page measured so far.

@@ -580,7 +580,7 @@ fn a_page_left_before_the_end_saves_nothing_and_says_so() {
     // No more heartbeats: the page was closed before any choice.
     let (ok, _, err) = page.finish();
     assert!(!ok);
-    assert!(err.contains("seems to have been closed"), "{err}");
+    assert!(err.contains("was away for 1 second"), "{err}");
     assert!(err.contains("nothing was kept"), "{err}");
     assert!(files(dir.path()).is_empty());
 }

@@ -161,7 +161,11 @@ impl Page {
             std::thread::sleep(Duration::from_millis(50));
         };
         let out = reader.join().unwrap();
-        let err: Vec<String> = self.stderr.try_iter().collect();
+        // Every line up to the end of stderr (the reader stops there).
+        let mut err = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(WAIT) {
+            err.push(line);
+        }
         (status.success(), out, err.join("\n"))
     }
 }

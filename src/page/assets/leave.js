@@ -21,6 +21,25 @@
     // Do not wait long for the answer: leaving comes first.
     setTimeout(away, 400);
   }
+  // Back to this page after a while (a call, a locked phone): if
+  // session-ready has closed meanwhile, say so calmly.
+  function closed() {
+    const note = document.getElementById("page-closed");
+    if (note) {
+      note.hidden = false;
+    }
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible" || leaving) {
+      return;
+    }
+    fetch("api/alive", { method: "POST", body: "{}", cache: "no-store" })
+      .then((response) => {
+        if (!response.ok) {
+          closed();
+        }
+      }, closed);
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" || event.key === "Esc") {
       leave(event);
