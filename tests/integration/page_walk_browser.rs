@@ -654,10 +654,9 @@ fn after_a_risk_yes_every_page_carries_the_support_numbers() {
                         break;
                     }
                     framed.push("waiting".into());
-                    if !javascript {
-                        if let Ok(go_on) = b.client.find(Locator::Css("#continue")).await {
-                            go_on.click().await.unwrap();
-                        }
+                    if !javascript && let Ok(go_on) = b.client.find(Locator::Css("#continue")).await
+                    {
+                        go_on.click().await.unwrap();
                     }
                 }
                 assert!(
