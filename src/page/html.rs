@@ -87,12 +87,13 @@ fn closed_note() -> Markup {
 /// history, before anything is answered.
 fn private_window(address: &str) -> Markup {
     html! {
-        aside.private aria-labelledby="private-heading" {
-            h2 id="private-heading" { "If someone else uses this browser" }
+        details.private {
+            summary { "If someone else uses this browser" }
             p {
                 "You can do the check in a private window instead, which keeps no history. \
                  Open one (Ctrl+Shift+N; on a Mac, Command+Shift+N; in Firefox, \
-                 Ctrl+Shift+P) and copy this address into it:"
+                 Ctrl+Shift+P; on a phone, “New private tab” or “New incognito tab” in the \
+                 browser's menu) and copy this address into it:"
             }
             p { code.address { (address) } }
             p { "This window then stops working, so nothing of the check stays here." }
