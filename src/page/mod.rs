@@ -901,6 +901,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_whole_check_waits_long_enough_for_a_call_for_help() {
+        let grace = Duration::from_secs(GRACE_MINUTES * 60);
+        let whole = Limits::whole_check();
+        // It was 150 s: less than a call to a crisis line often takes.
+        assert!(grace >= Duration::from_secs(30 * 60));
+        assert_eq!((whole.idle, whole.closed_after), (grace, grace));
+        let said = html::crisis_box(&crate::crisis::resources_list("GB"));
+        assert!(said.contains(&format!("waits for you for {GRACE_MINUTES} minutes")));
+    }
+
+    #[test]
     fn tokens_are_128_random_bits() {
         let a = new_token();
         assert_eq!(a.len(), 32);

@@ -822,3 +822,47 @@ fn in_a_watched_home_the_history_keeps_nothing_of_the_check() {
         b.close().await;
     });
 }
+
+/// Back to the page after session-ready closed (a long call, a locked
+/// phone): the page says so calmly instead of doing nothing.
+#[test]
+fn a_page_that_comes_back_after_the_check_closed_says_so_calmly() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = WalkServer::start(Some("GB"));
+    let b = s.runtime.block_on(past_the_opening(&s.url));
+    let hidden = |b: &Browser| {
+        let client = b.client.clone();
+        async move {
+            client
+                .execute(
+                    "return document.getElementById('page-closed').hidden",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let back = "document.dispatchEvent(new Event('visibilitychange'))";
+    s.runtime.block_on(async {
+        // Still there: nothing is said.
+        b.client.execute(back, vec![]).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(hidden(&b).await, true);
+    });
+    let server = s.server.take().unwrap();
+    s.runtime.block_on(server.shutdown());
+    s.runtime.block_on(async {
+        b.client.execute(back, vec![]).await.unwrap();
+        let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+        while hidden(&b).await == true {
+            assert!(std::time::Instant::now() < deadline, "the note appears");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let text = body_text(&b).await;
+        assert!(text.contains("This check has closed"), "{text}");
+        b.close().await;
+    });
+}
