@@ -49,7 +49,9 @@
   }
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    if (!watched() || form.classList.contains("leave") || event.defaultPrevented) {
+    // The questions' forms, which always answer with where to go next (the
+    // end's forms may answer with a page, and are sent as usual).
+    if (!watched() || form.getAttribute("action") !== "walk" || event.defaultPrevented) {
       return;
     }
     event.preventDefault();
