@@ -60,6 +60,7 @@ impl FinishedWalk {
                 )
             }),
             watched: self.watched,
+            private_window: None,
         }
     }
 }
@@ -75,6 +76,7 @@ pub(super) fn stage_frame(stage: &Stage) -> html::Frame {
         crisis: saving::crisis_applies(&finished.report)
             .then(|| finished.report.crisis_resources.clone()),
         watched: finished.watched,
+        private_window: None,
     }
 }
 

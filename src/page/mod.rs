@@ -241,6 +241,9 @@ struct Entry {
     token: String,
     session: Arc<Session>,
     opened: bool,
+    /// The address offered for a private window: opening it moves the visit
+    /// there, and the browser that had it loses it.
+    moves: bool,
 }
 
 /// What the whole server shares: who may ask, and the visits it serves.
@@ -281,6 +284,25 @@ impl Shared {
             .map(|(_, session)| session.clone())
     }
 
+    /// A new id for the visit the request's cookie names; the old one stops working.
+    fn renew(&self, headers: &HeaderMap) -> Option<String> {
+        let given = cookie_value(headers, &self.cookie)?;
+        let mut sessions = self.lock_sessions();
+        let old = sessions
+            .keys()
+            .find(|id| same_secret(given.as_bytes(), id.as_bytes()))?
+            .clone();
+        let session = sessions.remove(&old)?;
+        let id = new_token();
+        sessions.insert(id.clone(), session);
+        Some(id)
+    }
+
+    /// The `Set-Cookie` value for session `id`.
+    fn set_cookie(&self, id: &str) -> String {
+        format!("{}={id}; Path=/; HttpOnly; SameSite=Strict", self.cookie)
+    }
+
     /// Exchange a first-load token for a session, once.
     fn open(&self, token: &str) -> Opened {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
@@ -295,8 +317,15 @@ impl Shared {
         }
         entry.opened = true;
         let id = new_token();
-        self.lock_sessions()
-            .insert(id.clone(), entry.session.clone());
+        let mut sessions = self.lock_sessions();
+        if entry.moves {
+            sessions.retain(|_, s| !Arc::ptr_eq(s, &entry.session));
+            // Moved: the offer has done its job.
+            if let Some(mut walk) = entry.session.walk() {
+                walk.private_address = None;
+            }
+        }
+        sessions.insert(id.clone(), entry.session.clone());
         Opened::Now(id)
     }
 }
@@ -349,6 +378,13 @@ impl PageServer {
         let addr = listener.local_addr()?;
         let token = new_token();
         let port = addr.port();
+        // A second address, offered on the first page, to carry on in a
+        // private window (one that keeps no history).
+        let private = new_token();
+        let walk = walk.map(|mut w| {
+            w.private_address = Some(format!("http://127.0.0.1:{port}/{private}/"));
+            w
+        });
         let session = Arc::new(Session::new(whole_check, walk));
         let shared = Arc::new(Shared {
             hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
@@ -357,11 +393,20 @@ impl PageServer {
                 format!("http://localhost:{port}"),
             ],
             cookie: format!("session-ready-{port}"),
-            entries: Mutex::new(vec![Entry {
-                token: token.clone(),
-                session: session.clone(),
-                opened: false,
-            }]),
+            entries: Mutex::new(vec![
+                Entry {
+                    token: token.clone(),
+                    session: session.clone(),
+                    opened: false,
+                    moves: false,
+                },
+                Entry {
+                    token: private,
+                    session: session.clone(),
+                    opened: false,
+                    moves: true,
+                },
+            ]),
             sessions: Mutex::default(),
         });
         let stop = Arc::new(Notify::new());
@@ -619,8 +664,7 @@ async fn open(
     match shared.open(&token) {
         Opened::Now(id) => {
             let mut r = see_other("/");
-            let cookie = format!("{}={id}; Path=/; HttpOnly; SameSite=Strict", shared.cookie);
-            if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+            if let Ok(cookie) = HeaderValue::from_str(&shared.set_cookie(&id)) {
                 r.headers_mut().insert(header::SET_COOKIE, cookie);
             }
             r
@@ -678,8 +722,18 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     } else {
         body
     };
+    // The page's script in a watched home replaces history entries itself:
+    // it is told where to go instead of being redirected.
+    let replace = parts
+        .headers
+        .get("x-history")
+        .is_some_and(|v| v == "replace");
     parts.extensions.insert(session);
-    next.run(Request::from_parts(parts, body)).await
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if replace && response.status() == StatusCode::SEE_OTHER {
+        *response.status_mut() = StatusCode::NO_CONTENT;
+    }
+    response
 }
 
 type Visit = Extension<Arc<Session>>;
@@ -704,10 +758,27 @@ async fn questions(Extension(session): Visit, method: Method, body: bytes::Bytes
 }
 
 /// `/leave` (the button) and `/away` (the neutral page it leads to).
-async fn leave(Extension(session): Visit, method: Method, uri: http::Uri) -> Response {
-    let rest = uri.path().trim_start_matches('/').to_string();
-    let response = walk::route(&session, &method, &rest, &[]);
+///
+/// Leaving also gives the visit a new session cookie. Without scripts the
+/// browser may keep the last question in memory for Back (its back/forward
+/// cache, which Chromium now allows even for `no-store` pages); a changed
+/// cookie is what makes it drop such pages and ask again, and the answer
+/// is then the neutral page.
+async fn leave(
+    State(shared): State<Arc<Shared>>,
+    Extension(session): Visit,
+    method: Method,
+    request: Request,
+) -> Response {
+    let rest = request.uri().path().trim_start_matches('/').to_string();
+    let mut response = walk::route(&session, &method, &rest, &[]);
     session.changed.notify_waiters();
+    if method == Method::POST
+        && let Some(id) = shared.renew(request.headers())
+        && let Ok(cookie) = HeaderValue::from_str(&shared.set_cookie(&id))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
     response
 }
 
@@ -828,6 +899,17 @@ fn api_call(shared: &Session, api: &str, body: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_check_waits_long_enough_for_a_call_for_help() {
+        let grace = Duration::from_secs(GRACE_MINUTES * 60);
+        let whole = Limits::whole_check();
+        // It was 150 s: less than a call to a crisis line often takes.
+        assert!(grace >= Duration::from_secs(30 * 60));
+        assert_eq!((whole.idle, whole.closed_after), (grace, grace));
+        let said = html::crisis_box(&crate::crisis::resources_list("GB"));
+        assert!(said.contains(&format!("waits for you for {GRACE_MINUTES} minutes")));
+    }
 
     #[test]
     fn tokens_are_128_random_bits() {

@@ -74,6 +74,8 @@ pub struct PageWalk {
     farewell_shown: bool,
     /// The finished walk went to the end of the check.
     handed_over: bool,
+    /// Where to carry on in a private window, offered on the first page.
+    pub(super) private_address: Option<String>,
 }
 
 impl PageWalk {
@@ -97,6 +99,7 @@ impl PageWalk {
             save_failed: false,
             farewell_shown: false,
             handed_over: false,
+            private_address: None,
         }
     }
 
@@ -497,9 +500,12 @@ impl PageWalk {
                 || matches!(self.walk.screen(), Screen::Crisis { .. }))
             .then(|| self.walk.crisis_resources()),
         };
+        let first_page = matches!(self.stage, Stage::Walking)
+            && matches!(self.walk.screen(), Screen::Question(q) if q.opening.is_some());
         html::Frame {
             crisis,
             watched: self.walk.watched(),
+            private_window: self.private_address.clone().filter(|_| first_page),
         }
     }
 

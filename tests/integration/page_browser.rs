@@ -388,6 +388,26 @@ fn walk(w: Walk) -> Ratings {
         look(&b, "2-camera").await;
         b.press("to-microphone", w.keyboard_dark).await;
         b.press("start-microphone", w.keyboard_dark).await;
+        if w.allow {
+            // The speaking part waits for the client, however long the quiet was.
+            b.visible("#speak-now").await;
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            let waiting = b
+                .client
+                .execute(
+                    "return [document.activeElement.id, \
+                     document.getElementById('microphone-result').hidden]",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                waiting,
+                serde_json::json!(["speak-now", true]),
+                "the speaking part waits for the client, its button focused"
+            );
+            b.press("speak-now", w.keyboard_dark).await;
+        }
         let microphone = b.result("microphone-result").await;
         look(&b, "3-microphone").await;
         b.press("to-speakers", w.keyboard_dark).await;

@@ -829,6 +829,8 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
         b.result("camera-result").await;
         b.click("to-microphone").await;
         b.click("start-microphone").await;
+        b.visible("#speak-now").await;
+        b.click("speak-now").await;
         b.result("microphone-result").await;
         let heard = b
             .client

@@ -504,3 +504,45 @@ fn browser_cannot_be_combined_with_no_device() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn the_first_page_offers_a_private_window_that_takes_the_check_with_it() {
+    let page = Page::start(&["--no-network", "--region", "GB"]);
+    let first = page.get("walk");
+    assert!(first.body.contains("private window"), "{}", first.body);
+    let at =
+        first.body.find("<code class=\"address\">").unwrap() + "<code class=\"address\">".len();
+    let address = &first.body[at..at + first.body[at..].find('<').unwrap()];
+    let code = address
+        .strip_prefix(&format!("http://{}/", page.addr))
+        .unwrap_or_else(|| panic!("{address}"))
+        .trim_end_matches('/');
+    assert_eq!(code.len(), 32);
+    assert_ne!(code, page.token);
+    // Opened in the private window: the check goes there, and the first
+    // window's cookie opens nothing any more.
+    let moved = crate::page_support::open(page.addr, code);
+    let reply = request(
+        page.addr,
+        "GET",
+        "/walk",
+        &[("Host", &page.host()), ("Cookie", &moved)],
+        "",
+    );
+    assert!(reply.body.contains("<form"), "{reply:?}");
+    assert!(
+        !reply.body.contains("private window"),
+        "offered once: {}",
+        reply.body
+    );
+    assert_eq!(page.get("walk").status, 403);
+    // It opens once, like the first address.
+    let again = request(
+        page.addr,
+        "GET",
+        &format!("/{code}/"),
+        &[("Host", &page.host())],
+        "",
+    );
+    assert!(again.body.contains("already opened"));
+}

@@ -15,7 +15,7 @@ pub struct Page {
     /// Every stderr line after the address, as it arrives.
     pub stderr: mpsc::Receiver<String>,
     /// The session cookie, once the address was opened over plain HTTP.
-    opened: std::sync::OnceLock<String>,
+    pub jar: Jar,
 }
 
 /// Generous: the machine may be busy building.
@@ -93,16 +93,14 @@ impl Page {
             addr,
             token,
             stderr: rx,
-            opened: std::sync::OnceLock::new(),
+            jar: Jar::default(),
         }
     }
 
     /// The session cookie (`name=value`): the printed address is opened
     /// once, as a browser would, on first use.
     pub fn cookie(&self) -> String {
-        self.opened
-            .get_or_init(|| open(self.addr, &self.token))
-            .clone()
+        self.jar.cookie(self.addr, &self.token)
     }
 
     /// The Host header a browser at the printed address sends.
@@ -116,13 +114,15 @@ impl Page {
 
     /// GET a page's path as the browser that opened it would.
     pub fn get(&self, rest: &str) -> Reply {
-        request(
+        let reply = request(
             self.addr,
             "GET",
             &format!("/{rest}"),
             &[("Host", &self.host()), ("Cookie", &self.cookie())],
             "",
-        )
+        );
+        self.jar.keep(&reply);
+        reply
     }
 
     /// POST JSON to the page's API as the page itself would.
@@ -174,6 +174,29 @@ impl Drop for Page {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// The session cookie as a browser keeps it: from the first load of the
+/// printed address, replaced by any newer one a reply sets.
+#[derive(Default)]
+pub struct Jar(std::sync::Mutex<Option<String>>);
+
+impl Jar {
+    pub fn cookie(&self, addr: SocketAddr, token: &str) -> String {
+        let mut held = self.0.lock().unwrap();
+        held.get_or_insert_with(|| open(addr, token)).clone()
+    }
+
+    /// Keep the cookie a reply sets, as a browser would.
+    pub fn keep(&self, reply: &Reply) {
+        if let Some(set) = reply
+            .headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+        {
+            *self.0.lock().unwrap() = Some(set.split(';').next().unwrap().trim().to_string());
+        }
     }
 }
 

@@ -709,3 +709,160 @@ fn after_a_risk_yes_every_page_carries_the_support_numbers() {
         assert!(ok, "{err}");
     }
 }
+
+/// Without JavaScript, "Leave quickly" is a plain form; Back afterwards must
+/// not bring the last question back from the browser's memory (its
+/// back/forward cache keeps even `no-store` pages unless a cookie changed).
+#[test]
+fn without_javascript_back_after_leaving_quickly_shows_nothing_of_the_check() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let s = WalkServer::start(Some("GB"));
+    s.runtime.block_on(async {
+        let b = Browser::launch(Options {
+            javascript: false,
+            ..Options::default()
+        })
+        .await;
+        b.client.goto(&s.url).await.unwrap();
+        b.client
+            .find(Locator::Css("#answer-0"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        press(&b, "do-answer").await;
+        press(&b, "do-keep-no").await;
+        assert!(
+            body_text(&b)
+                .await
+                .contains("How will this device be connected")
+        );
+        b.client
+            .find(Locator::Css("#leave"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_for_path(&b, "/away").await;
+        for _ in 0..2 {
+            b.client.back().await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            let url = b.client.current_url().await.unwrap();
+            let text = body_text(&b).await;
+            eprintln!("Back after leaving quickly, without JavaScript: {url}");
+            assert!(
+                !text.contains("How will this device be connected")
+                    && !text.contains("session-ready")
+                    && !text.contains("question"),
+                "Back shows the check again at {url}: {text}"
+            );
+        }
+        b.close().await;
+    });
+}
+
+/// In a home that may be watched, every page is titled "Notes" and each
+/// step replaces the last in the history (with JavaScript): Back and the
+/// history list keep nothing of what follows.
+#[test]
+fn in_a_watched_home_the_history_keeps_nothing_of_the_check() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let s = WalkServer::start(Some("GB"));
+    s.runtime.block_on(async {
+        let b = past_the_opening(&s.url).await;
+        // On to "someone at home may see this device": yes.
+        for _ in 0..30 {
+            let place = at(&b).await.unwrap();
+            if place.starts_with("q-home.monitored") {
+                b.client
+                    .find(Locator::Css("input[name=answer][value=yes]"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
+                press(&b, "do-answer").await;
+                break;
+            }
+            if place.starts_with("q-") {
+                press(&b, "do-skip").await;
+            } else {
+                press(&b, "do-continue").await;
+            }
+        }
+        let length = |b: &Browser| {
+            let client = b.client.clone();
+            async move {
+                client
+                    .execute("return [history.length, document.title]", vec![])
+                    .await
+                    .unwrap()
+            }
+        };
+        let at_watched = length(&b).await;
+        assert_eq!(at_watched[1], "Notes", "{at_watched}");
+        for _ in 0..4 {
+            let place = at(&b).await.unwrap();
+            if place.starts_with("q-") {
+                press(&b, "do-skip").await;
+            } else {
+                press(&b, "do-continue").await;
+            }
+            let now = length(&b).await;
+            assert_eq!(now, at_watched, "after {place}: {now}");
+        }
+        b.close().await;
+    });
+}
+
+/// Back to the page after session-ready closed (a long call, a locked
+/// phone): the page says so calmly instead of doing nothing.
+#[test]
+fn a_page_that_comes_back_after_the_check_closed_says_so_calmly() {
+    if !browser_tests_wanted() {
+        return;
+    }
+    let _one = ONE_BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let mut s = WalkServer::start(Some("GB"));
+    let b = s.runtime.block_on(past_the_opening(&s.url));
+    let hidden = |b: &Browser| {
+        let client = b.client.clone();
+        async move {
+            client
+                .execute(
+                    "return document.getElementById('page-closed').hidden",
+                    vec![],
+                )
+                .await
+                .unwrap()
+        }
+    };
+    let back = "document.dispatchEvent(new Event('visibilitychange'))";
+    s.runtime.block_on(async {
+        // Still there: nothing is said.
+        b.client.execute(back, vec![]).await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        assert_eq!(hidden(&b).await, true);
+    });
+    let server = s.server.take().unwrap();
+    s.runtime.block_on(server.shutdown());
+    s.runtime.block_on(async {
+        b.client.execute(back, vec![]).await.unwrap();
+        let deadline = std::time::Instant::now() + crate::page_support::WAIT;
+        while hidden(&b).await == true {
+            assert!(std::time::Instant::now() < deadline, "the note appears");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let text = body_text(&b).await;
+        assert!(text.contains("This check has closed"), "{text}");
+        b.close().await;
+    });
+}

@@ -17,9 +17,11 @@ pub trait Site {
     fn addr(&self) -> SocketAddr;
     /// The session cookie, opening the printed address on first use.
     fn cookie(&self) -> String;
+    /// Keep the cookie a reply sets, as a browser would.
+    fn keep(&self, reply: &Reply);
 
     fn get(&self, rest: &str) -> Reply {
-        request(
+        let reply = request(
             self.addr(),
             "GET",
             &format!("/{rest}"),
@@ -28,7 +30,9 @@ pub trait Site {
                 ("Cookie", &self.cookie()),
             ],
             "",
-        )
+        );
+        self.keep(&reply);
+        reply
     }
 
     /// POST a form as the page would (Origin included).
@@ -36,7 +40,7 @@ pub trait Site {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        request(
+        let reply = request(
             self.addr(),
             "POST",
             &format!("/{rest}"),
@@ -47,7 +51,9 @@ pub trait Site {
                 ("Content-Type", "application/x-www-form-urlencoded"),
             ],
             &body,
-        )
+        );
+        self.keep(&reply);
+        reply
     }
 
     /// The page the client sees now (following the walk's redirects, but
@@ -81,9 +87,10 @@ impl Site for WalkServer {
         self.addr
     }
     fn cookie(&self) -> String {
-        self.opened
-            .get_or_init(|| crate::page_support::open(self.addr, &self.token))
-            .clone()
+        self.jar.cookie(self.addr, &self.token)
+    }
+    fn keep(&self, reply: &Reply) {
+        self.jar.keep(reply)
     }
 }
 
@@ -93,6 +100,9 @@ impl Site for Page {
     }
     fn cookie(&self) -> String {
         Page::cookie(self)
+    }
+    fn keep(&self, reply: &Reply) {
+        self.jar.keep(reply)
     }
 }
 
@@ -106,7 +116,7 @@ pub struct WalkServer {
     pub addr: SocketAddr,
     pub token: String,
     pub dir: tempfile::TempDir,
-    opened: std::sync::OnceLock<String>,
+    jar: crate::page_support::Jar,
 }
 
 pub fn opening() -> Opening {
@@ -160,7 +170,7 @@ impl WalkServer {
             addr,
             token,
             dir,
-            opened: std::sync::OnceLock::new(),
+            jar: Default::default(),
         }
     }
 
