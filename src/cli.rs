@@ -117,12 +117,14 @@ pub struct CheckArgs {
     /// With --browser: print the page's address, but do not open the browser.
     #[arg(long, requires = "browser")]
     pub no_open: bool,
-    /// With --browser: stop the page when nothing happens there for this long.
-    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 900)]
-    pub page_idle_seconds: u64,
-    /// With --browser: stop the page this long after it stops answering (closed).
-    #[arg(long, hide = true, value_name = "SECONDS", default_value_t = 150)]
-    pub page_closed_seconds: u64,
+    /// With --browser: stop the page when nothing happens there for this long
+    /// (default: 30 minutes for the whole check, 15 for the media test alone).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub page_idle_seconds: Option<u64>,
+    /// With --browser: stop the page this long after it stops answering
+    /// (default: 30 minutes for the whole check, 150 s for the media test alone).
+    #[arg(long, hide = true, value_name = "SECONDS")]
+    pub page_closed_seconds: Option<u64>,
     /// Skip the connection test (the internet criterion is then reported as unknown).
     #[arg(long)]
     pub no_network: bool,

@@ -107,22 +107,33 @@ pub(crate) fn run_probe(
 /// file is refused (exit code 2, nothing written) unless `--force` is given.
 pub(crate) fn refuse_existing(
     output: Option<&std::path::Path>,
+    encrypted: bool,
     force: bool,
 ) -> Result<(), crate::error::InputError> {
-    let Some(path) = output.filter(|p| p.as_os_str() != "-") else {
+    let Some(asked) = output.filter(|p| p.as_os_str() != "-") else {
         return Ok(());
     };
+    // What is written: `r.json` locked for the clinic is `r.json.age`.
+    let path = crate::report::deliver::written_path(asked, encrypted);
     // Anything but a regular file is refused by the private writer itself,
     // with its own words ("not a regular file").
-    let existing_file = std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    let existing_file = std::fs::symlink_metadata(&path).is_ok_and(|m| m.is_file());
     if force || !existing_file {
         return Ok(());
     }
+    let named = if *path == *asked {
+        format!("--output {}", asked.display())
+    } else {
+        format!(
+            "--output {} is saved as {} (locked for the clinic), which",
+            asked.display(),
+            path.display()
+        )
+    };
     Err(crate::error::InputError::Usage(
         crate::safe_text::printable(&format!(
-            "--output {} already exists, so nothing was written. Choose another name, or add \
-         --force to replace it.",
-            path.display()
+            "{named} already exists, so nothing was written. Choose another name, or add \
+             --force to replace it."
         ))
         .into_owned(),
     ))

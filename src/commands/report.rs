@@ -10,7 +10,11 @@ use crate::term::Style;
 
 pub fn run(args: ReportArgs, style: Style) -> anyhow::Result<Exit> {
     let client_ref = super::check::flag_client_ref(args.client_ref.as_deref())?;
-    super::refuse_existing(args.output.as_deref(), args.force)?;
+    super::refuse_existing(
+        args.output.as_deref(),
+        args.encrypt_to.is_some(),
+        args.force,
+    )?;
     let checked = read_report(&args.file, args.identity.as_deref())?;
     if checked.report.view == View::Client {
         // Checked or not, a client copy cannot say whether the client needs

@@ -21,13 +21,13 @@ use serde::Deserialize;
 
 use crate::net::probe::{ProbeStep, ProgressFeed, ProgressView};
 use crate::questionnaire::{Answers, SessionPlan};
-use crate::report::deliver::{Delivery, deliver};
+use crate::report::deliver::{Delivery, deliver, written_path};
 use crate::report::model::QuestionnaireStatus;
 use crate::report::saving::{self, Offers, SaveChoice};
 use crate::report::{Format, Report, View};
 
-use super::html::escape;
-use super::{PageServer, Shared};
+use super::html::{self, escape};
+use super::{PageServer, Session};
 
 /// What the questions leave for the end of the check.
 #[derive(Debug, Clone)]
@@ -41,6 +41,43 @@ pub struct FinishedWalk {
     pub region: Option<String>,
     /// The walk learnt that someone at home may see this device.
     pub watched: bool,
+}
+
+impl FinishedWalk {
+    /// The pages' frame for these answers: the support numbers when a risk
+    /// answer is yes, and the watched-home rules.
+    pub(super) fn frame(&self) -> html::Frame {
+        let risk = self
+            .answers
+            .iter()
+            .any(|(q, a)| crate::questionnaire::risk::is_positive_risk_answer(q, a));
+        html::Frame {
+            crisis: risk.then(|| {
+                crate::crisis::resources_list(
+                    self.region
+                        .as_deref()
+                        .unwrap_or(crate::crisis::FALLBACK_REGION),
+                )
+            }),
+            watched: self.watched,
+            private_window: None,
+        }
+    }
+}
+
+/// The frame the report calls for, once it is built.
+pub(super) fn stage_frame(stage: &Stage) -> html::Frame {
+    let finished = match stage {
+        Stage::Ready(f) => f.as_ref(),
+        Stage::Closed(c) => &c.finished,
+        _ => return html::Frame::default(),
+    };
+    html::Frame {
+        crisis: saving::crisis_applies(&finished.report)
+            .then(|| finished.report.crisis_resources.clone()),
+        watched: finished.watched,
+        private_window: None,
+    }
 }
 
 /// How a copy is saved: the flags and clinic file, as in the terminal.
@@ -94,7 +131,7 @@ pub(super) struct Connection {
 
 /// Given to the thread that runs the connection test, so it can say when it is done.
 #[derive(Clone)]
-pub struct ConnectionDone(std::sync::Arc<Shared>);
+pub struct ConnectionDone(std::sync::Arc<Session>);
 
 impl ConnectionDone {
     pub fn done(&self) {
@@ -105,10 +142,10 @@ impl ConnectionDone {
 
 /// The media test is finished (or passed by without scripts): hand over a
 /// walk that was waiting for it, and say where the page goes next.
-pub(super) fn media_finished(shared: &Shared) -> &'static str {
-    let held = shared.progress().held_walk.take();
+pub(super) fn media_finished(session: &Session) -> &'static str {
+    let held = session.progress().held_walk.take();
     if let Some(walk) = held {
-        walk_done(shared, walk);
+        walk_done(session, walk);
     }
     AFTER_MEDIA
 }
@@ -118,41 +155,43 @@ const AFTER_MEDIA: &str = "finish";
 
 /// Hand the finished walk to the CLI (called by the question pages when the
 /// client reaches the end). The page then goes to `finish`.
-pub(super) fn walk_done(shared: &Shared, walk: FinishedWalk) {
+pub(super) fn walk_done(session: &Session, walk: FinishedWalk) {
     {
-        let mut p = shared.progress();
+        let mut p = session.progress();
         p.walk = Some(walk);
         p.stage = Stage::Building;
     }
-    shared.changed.notify_waiters();
+    session.changed.notify_waiters();
 }
 
 impl PageServer {
     /// The connection test has started in the background and moves `feed`
     /// on as it goes. The returned handle marks it done.
     pub fn connection_started(&self, feed: ProgressFeed) -> ConnectionDone {
-        self.shared.progress().connection = Connection {
+        self.session.progress().connection = Connection {
             feed: Some(feed),
             done: false,
         };
-        ConnectionDone(self.shared.clone())
+        ConnectionDone(self.session.clone())
     }
 
     /// The walk was done elsewhere (an answers file): the page goes from the
     /// media test straight to the end of the check.
     pub fn hold_walk(&self, walk: FinishedWalk) {
-        self.shared.progress().held_walk = Some(walk);
+        let mut p = self.session.progress();
+        p.held_frame = walk.frame();
+        p.held_walk = Some(walk);
     }
 
     /// The finished walk, once, after `wait` said `Ending::WalkDone`.
     pub fn take_walk(&self) -> Option<FinishedWalk> {
-        self.shared.progress().walk.take()
+        self.session.progress().walk.take()
     }
 
     /// Offer the built report in the page.
     pub fn offer(&self, finished: FinishedReport) {
-        self.shared.progress().stage = Stage::Ready(Box::new(finished));
-        self.shared.changed.notify_waiters();
+        self.session.progress().stage = Stage::Ready(Box::new(finished));
+        self.session.changed.notify_waiters();
     }
 
     /// After the closing page: give the browser a moment to fetch what the
@@ -161,7 +200,7 @@ impl PageServer {
         let until = Instant::now() + Duration::from_secs(3);
         while Instant::now() < until {
             let quiet = self
-                .shared
+                .session
                 .progress()
                 .last_seen
                 .is_none_or(|seen| seen.elapsed() >= Duration::from_millis(800));
@@ -174,45 +213,40 @@ impl PageServer {
 
     /// What the client chose, once the closing page was reached.
     pub fn closing(&self) -> Option<Closing> {
-        match &self.shared.progress().stage {
+        match &self.session.progress().stage {
             Stage::Closed(c) => Some((**c).clone()),
             _ => None,
         }
     }
 }
 
-/// The paths this file answers (after the token).
-const ROUTES: [&str; 6] = [
+/// The pages this file answers with GET (`finish-save` takes the choice by POST).
+pub(super) const GETS: [&str; 5] = [
     "next",
     "progress.json",
     "finish",
     "finish-report",
-    "finish-save",
     "finish-done",
 ];
 
-pub(super) fn owns(rest: &str) -> bool {
-    ROUTES.contains(&rest)
-}
-
-/// Answer one of [`ROUTES`].
-pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Response {
+/// Answer one of [`GETS`], or `finish-save`.
+pub(super) async fn route(session: &Session, rest: &str, request: Request) -> Response {
     // After "Leave quickly" every page is the neutral one, the report included.
-    if shared.walk().is_some_and(|w| w.left_quickly()) && rest != "progress.json" {
+    if session.walk().is_some_and(|w| w.left_quickly()) && rest != "progress.json" {
         return see_other("away");
     }
     let method = request.method().clone();
     let get = method == Method::GET || method == Method::HEAD;
     match rest {
-        "progress.json" if get => progress_json(shared),
-        "next" if get => next(shared),
+        "progress.json" if get => progress_json(session),
+        "next" if get => next(session),
         "finish" if get => {
             // "Continue" on the waiting page asks to wait for the report.
             let wait = request.uri().query().is_some_and(|q| q == "wait=1");
-            finish(shared, wait).await
+            finish(session, wait).await
         }
-        "finish-report" if get => preview(shared),
-        "finish-done" if get => done(shared),
+        "finish-report" if get => preview(session),
+        "finish-done" if get => done(session),
         "finish-save" if method == Method::POST => {
             // A form posted by the page always carries its Origin (checked
             // against the page's own by the caller); one without is not from it.
@@ -221,7 +255,7 @@ pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Resp
             }
             let form = Form::<SaveForm>::from_request(request, &()).await;
             match form {
-                Ok(Form(form)) => save(shared, form).await,
+                Ok(Form(form)) => save(session, form).await,
                 Err(_) => super::plain(StatusCode::BAD_REQUEST, "not a choice\n"),
             }
         }
@@ -230,14 +264,14 @@ pub(super) async fn route(shared: &Shared, rest: &str, request: Request) -> Resp
 }
 
 /// `next`: past the media test without scripts (the page's noscript link).
-fn next(shared: &Shared) -> Response {
-    if shared.whole_check {
-        return see_other(media_finished(shared));
+fn next(session: &Session) -> Response {
+    if session.whole_check {
+        return see_other(media_finished(session));
     }
-    shared.progress().finished = true;
-    shared.changed.notify_waiters();
+    session.progress().finished = true;
+    session.changed.notify_waiters();
     page(
-        shared,
+        session,
         "Nothing more to do here",
         "<h1>Nothing more to do here</h1>\n<p>The camera, microphone and speakers were not \
          tested in this page; your report says so. You can close this page now.</p>\n",
@@ -248,8 +282,8 @@ fn next(shared: &Shared) -> Response {
 
 /// The page's view of the connection test, numbers only: the step's id (its
 /// sentence is in the page, see [`connection_line`]) and the percentage done.
-fn progress_json(shared: &Shared) -> Response {
-    let p = shared.progress();
+fn progress_json(session: &Session) -> Response {
+    let p = session.progress();
     let now = p.connection.view();
     let ready = u8::from(matches!(p.stage, Stage::Ready(_) | Stage::Closed(_)));
     let body = serde_json::json!({
@@ -295,9 +329,9 @@ fn percent(now: ProgressView) -> u64 {
 /// when it is not running in this check). Every step's sentence is in the
 /// line's `data-step-N` attributes, so `page.js` shows the step that
 /// `progress.json` names (by its number) without a second copy of the words.
-pub(super) fn connection_line(shared: &Shared) -> String {
+pub(super) fn connection_line(session: &Session) -> String {
     let (now, steps) = {
-        let p = shared.progress();
+        let p = session.progress();
         let Some(now) = p.connection.view() else {
             return String::new();
         };
@@ -351,8 +385,8 @@ fn connection_sentence(step: ProbeStep, steps: &[ProbeStep]) -> String {
 
 /// A whole page in the shared skeleton ("Leave quickly" first), with the
 /// connection test's line in its footer.
-fn page(shared: &Shared, title: &str, body: &str) -> Response {
-    let html = super::html::page(title, body, &connection_line(shared));
+fn page(session: &Session, title: &str, body: &str) -> Response {
+    let html = html::page(&session.frame(), title, body, &connection_line(session));
     let mut r = Response::new(Body::from(html));
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -375,23 +409,23 @@ const READY_WAIT: Duration = Duration::from_secs(30);
 /// `finish`: the report when it is ready; otherwise say what is still
 /// happening at once, or (`wait`, the page's "Continue" without scripts)
 /// wait a little for it first.
-async fn finish(shared: &Shared, wait: bool) -> Response {
+async fn finish(session: &Session, wait: bool) -> Response {
     let deadline = tokio::time::Instant::now() + READY_WAIT;
     loop {
-        let changed = shared.changed.notified();
+        let changed = session.changed.notified();
         {
-            let p = shared.progress();
+            let p = session.progress();
             match &p.stage {
                 Stage::Ready(f) => {
                     let f = (**f).clone();
                     drop(p);
-                    return choices_page(shared, &f, None, "");
+                    return choices_page(session, &f, None, "");
                 }
                 Stage::Closed(_) => return see_other("finish-done"),
                 Stage::Questions => {
                     drop(p);
                     return page(
-                        shared,
+                        session,
                         "Not finished yet",
                         "<h1>Not finished yet</h1>\n<p>The questions are not finished yet, so \
                          there is no report to show.</p>\n<p><a href=\"./\">Back to the \
@@ -403,7 +437,7 @@ async fn finish(shared: &Shared, wait: bool) -> Response {
         }
         if !wait || tokio::time::timeout_at(deadline, changed).await.is_err() {
             return page(
-                shared,
+                session,
                 "Putting your report together",
                 "<div data-waiting=\"report\"><h1>Putting your report together</h1>\n<p>Your answers are safe. The \
                  connection test is finishing, which can take a few more seconds.</p>\n\
@@ -417,7 +451,7 @@ async fn finish(shared: &Shared, wait: bool) -> Response {
 /// and the saving choices. `problem` is said above the form when the last
 /// attempt needs the client's attention; `typed` keeps the name they typed.
 fn choices_page(
-    shared: &Shared,
+    session: &Session,
     f: &FinishedReport,
     problem: Option<&str>,
     typed: &str,
@@ -425,11 +459,8 @@ fn choices_page(
     let report = &f.report;
     let keyed = f.save.encrypt_to.is_some();
     let offers = saving::offers(f.watched, keyed);
-    let mut body = String::new();
-    if saving::crisis_applies(report) {
-        body.push_str(&super::html::crisis_box(&report.crisis_resources));
-    }
-    body.push_str("<h1>Your report is ready</h1>\n");
+    // The support numbers, when they apply, are in the page's frame above.
+    let mut body = String::from("<h1>Your report is ready</h1>\n");
     if f.watched {
         body.push_str(
             "<p>To keep it private, your report is not shown unless you ask, and nothing is \
@@ -454,7 +485,7 @@ fn choices_page(
         ));
     }
     body.push_str(&choices_form(f, &offers, typed));
-    page(shared, "Your report is ready", &body)
+    page(session, "Your report is ready", &body)
 }
 
 fn choices_form(f: &FinishedReport, offers: &Offers, typed: &str) -> String {
@@ -463,11 +494,12 @@ fn choices_form(f: &FinishedReport, offers: &Offers, typed: &str) -> String {
          <legend>What would you like to do?</legend>\n",
     );
     // No choice is selected for the client: an empty form is asked again.
+    // Not `required`: screen readers would call the choices invalid on load.
     for o in &offers.items {
         let id = o.choice.id();
         form.push_str(&format!(
             "<div class=\"choice\"><input type=\"radio\" name=\"choice\" id=\"choice-{id}\" \
-             value=\"{id}\" required><label for=\"choice-{id}\">{}</label></div>\n",
+             value=\"{id}\"><label for=\"choice-{id}\">{}</label></div>\n",
             escape(o.label)
         ));
     }
@@ -510,7 +542,7 @@ fn suggested_name(f: &FinishedReport) -> String {
 }
 
 /// A report copy on its own page, with the way back to the choices.
-fn report_page(shared: &Shared, f: &FinishedReport, view: View, intro: &str) -> Response {
+fn report_page(session: &Session, f: &FinishedReport, view: View, intro: &str) -> Response {
     let shown = match view {
         View::Client => f.report.client_copy(),
         View::Clinician => f.report.clone(),
@@ -526,11 +558,11 @@ fn report_page(shared: &Shared, f: &FinishedReport, view: View, intro: &str) -> 
     body.push_str(&format!(
         "<p class=\"actions\"><a class=\"button primary\" href=\"finish\" id=\"back\">{back}</a></p>\n"
     ));
-    page(shared, "Your report", &body)
+    page(session, "Your report", &body)
 }
 
-fn ready(shared: &Shared) -> Option<FinishedReport> {
-    match &shared.progress().stage {
+fn ready(session: &Session) -> Option<FinishedReport> {
+    match &session.progress().stage {
         Stage::Ready(f) => Some((**f).clone()),
         _ => None,
     }
@@ -538,10 +570,10 @@ fn ready(shared: &Shared) -> Option<FinishedReport> {
 
 /// `finish-report`: the client's copy. In a home that may be watched it is
 /// shown only through the "show my report once" choice.
-fn preview(shared: &Shared) -> Response {
-    match ready(shared) {
+fn preview(session: &Session) -> Response {
+    match ready(session) {
         Some(f) if !f.watched => report_page(
-            shared,
+            session,
             &f,
             View::Client,
             "This is what your report contains. The full copy for your therapist also \
@@ -559,19 +591,16 @@ struct SaveForm {
     name: Option<String>,
 }
 
-/// The longest file name taken from the page.
-const MAX_NAME_CHARS: usize = 255;
-
 /// `finish-save`: do what the client chose.
-async fn save(shared: &Shared, form: SaveForm) -> Response {
-    let Some(f) = ready(shared) else {
+async fn save(session: &Session, form: SaveForm) -> Response {
+    let Some(f) = ready(session) else {
         return see_other("finish");
     };
     let typed = form.name.as_deref().unwrap_or("").trim().to_string();
     let offers = saving::offers(f.watched, f.save.encrypt_to.is_some());
     let Some(choice) = form.choice.as_deref().and_then(|id| offers.find(id)) else {
         return choices_page(
-            shared,
+            session,
             &f,
             Some("Please choose one of the options, then press Continue."),
             &typed,
@@ -580,7 +609,7 @@ async fn save(shared: &Shared, form: SaveForm) -> Response {
     let view = match choice {
         SaveChoice::ShowEverything => {
             return report_page(
-                shared,
+                session,
                 &f,
                 View::Clinician,
                 "This is everything the full report contains.",
@@ -588,42 +617,39 @@ async fn save(shared: &Shared, form: SaveForm) -> Response {
         }
         SaveChoice::ShowOnce => {
             return report_page(
-                shared,
+                session,
                 &f,
                 View::Client,
                 "Your report is shown once. Going back hides it again.",
             );
         }
-        SaveChoice::Nothing => return close(shared, f, None),
+        SaveChoice::Nothing => return close(session, f, None),
         SaveChoice::SaveFull | SaveChoice::SaveClient => choice.saved_view(),
     };
     let path = match &f.save.output {
         Some(path) => path.clone(),
         None if typed.is_empty() => PathBuf::from(suggested_name(&f)),
-        None => {
-            if let Err(why) = crate::safe_text::check_field("The file name", &typed, false)
-                .and_then(|()| {
-                    (typed.chars().count() <= MAX_NAME_CHARS)
-                        .then_some(())
-                        .ok_or_else(|| "The file name is too long.".to_string())
-                })
-            {
-                let why = format!("{why} Nothing was saved; please choose another name.");
-                return choices_page(shared, &f, Some(&why), "");
+        // A name typed in the page is always a file here, never `-`.
+        None => match saving::typed_file_name(&typed) {
+            Ok(path) => path,
+            Err(why) => {
+                let why = format!("{why} Nothing was saved.");
+                return choices_page(session, &f, Some(&why), "");
             }
-            PathBuf::from(&typed)
-        }
+        },
     };
-    // Never replace an earlier report: choose again.
-    if std::fs::symlink_metadata(&path).is_ok() {
+    // Never replace an earlier report: choose again. What is checked is the
+    // name actually written (`.age` added when locked for the clinic).
+    let written = written_path(&path, f.save.encrypt_to.is_some()).into_owned();
+    if std::fs::symlink_metadata(&written).is_ok() {
         let why = format!(
             "There is already a file called {}; it was left as it is. Nothing was \
              replaced: please choose another name.",
-            path.display()
+            written.display()
         );
-        return choices_page(shared, &f, Some(&why), &typed);
+        return choices_page(session, &f, Some(&why), &typed);
     }
-    let written = {
+    let outcome = {
         let f = f.clone();
         let path = path.clone();
         tokio::task::spawn_blocking(move || {
@@ -638,14 +664,14 @@ async fn save(shared: &Shared, form: SaveForm) -> Response {
         })
         .await
     };
-    match written {
-        Ok(Ok(saved)) => close(shared, f, saved),
+    match outcome {
+        Ok(Ok(saved)) => close(session, f, saved),
         Ok(Err(e)) => {
             let why = format!("{e} Your report is still here, nothing was lost.");
-            choices_page(shared, &f, Some(&why), &typed)
+            choices_page(session, &f, Some(&why), &typed)
         }
         Err(_) => choices_page(
-            shared,
+            session,
             &f,
             Some("The report could not be saved. Your report is still here, nothing was lost."),
             &typed,
@@ -653,15 +679,21 @@ async fn save(shared: &Shared, form: SaveForm) -> Response {
     }
 }
 
-fn close(shared: &Shared, finished: FinishedReport, saved: Option<PathBuf>) -> Response {
-    shared.progress().stage = Stage::Closed(Box::new(Closing { finished, saved }));
-    shared.changed.notify_waiters();
+fn close(session: &Session, finished: FinishedReport, saved: Option<PathBuf>) -> Response {
+    session.progress().stage = Stage::Closed(Box::new(Closing { finished, saved }));
+    session.changed.notify_waiters();
     see_other("finish-done")
 }
 
 /// The words the closing page and the terminal use for what was saved.
 pub fn saved_words(closing: &Closing) -> String {
     match &closing.saved {
+        // `--output -`: printed for the program that started the check.
+        Some(path) if crate::fsutil::is_stdout(Some(path)) => {
+            "Your report was written to the standard output of session-ready, as --output - \
+             asked; no file was saved."
+                .into()
+        }
         Some(path) if closing.finished.save.encrypt_to.is_some() => format!(
             "Your report is saved in {}, locked so that only your clinic can open it. You can \
              send it to your therapist as they asked.",
@@ -682,8 +714,8 @@ fn absolute(path: &std::path::Path) -> PathBuf {
 
 /// `finish-done`: thank you, what was saved, the support numbers last. The
 /// CLI stops the page server once this page has been shown.
-fn done(shared: &Shared) -> Response {
-    let closing = match &shared.progress().stage {
+fn done(session: &Session) -> Response {
+    let closing = match &session.progress().stage {
         Stage::Closed(c) => (**c).clone(),
         _ => return see_other("finish"),
     };
@@ -696,17 +728,20 @@ fn done(shared: &Shared) -> Response {
         "<p id=\"saved\">{}</p>\n",
         escape(&saved_words(&closing))
     ));
-    body.push_str(&super::html::crisis_box(&f.report.crisis_resources));
+    // The support numbers last, unless the frame already shows them first.
+    if session.frame().crisis.is_none() {
+        body.push_str(&html::crisis_box(&f.report.crisis_resources));
+    }
     body.push_str(
         "<p>The check is finished and session-ready has closed its page. You can close this \
          page now.</p>\n",
     );
-    let response = page(shared, "Thank you", &body);
+    let response = page(session, "Thank you", &body);
     {
-        let mut p = shared.progress();
+        let mut p = session.progress();
         p.finished = true;
     }
-    shared.changed.notify_waiters();
+    session.changed.notify_waiters();
     response
 }
 

@@ -1,23 +1,32 @@
 //! The local browser page (`check --browser`): a small web server on
-//! 127.0.0.1 that serves the camera, microphone and speaker test.
+//! 127.0.0.1 that serves the whole check, or the camera, microphone and
+//! speaker test alone.
 //!
-//! Only this computer's browser may use it, and only with the address that
-//! was printed: it listens on loopback on a random port; every path starts
-//! with a 128-bit random token (anything else gets 403); the Host header must
-//! name the loopback address and port and an Origin, when sent, must be the
+//! Only this computer's browser may use it, and only the browser that opened
+//! the printed address: it listens on loopback on a random port; the address
+//! carries a 128-bit random code that opens the check once, in exchange for
+//! an HttpOnly, SameSite=Strict session cookie (so the address, readable by
+//! other users in the browser's process arguments, opens nothing later);
+//! without that cookie every path gets 403. The Host header must name the
+//! loopback address and port, once, and an Origin, when sent, must be the
 //! page itself (a DNS-rebinding page on another site gets 403); every answer
 //! carries a strict Content-Security-Policy; all files are built into the
-//! binary, so the page loads nothing from anywhere else.
+//! binary, so the page loads nothing from anywhere else. `serve` keeps slow
+//! or endless requests from holding the server up.
 //!
 //! The page measures pictures and sound itself and sends only numbers here;
 //! the words it shows come back from the rules in `device::media`.
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Request, State};
+use axum::extract::{Path, Request, State};
+use axum::middleware::{self, Next};
 use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
@@ -25,19 +34,19 @@ use tokio::sync::Notify;
 
 pub mod finish;
 pub mod html;
+mod serve;
 pub mod walk;
 
 use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
 
-/// Files built into the binary: (path after the token, content type, body).
+/// The camera, microphone and speaker test: the content of its page, which
+/// the skeleton (`html::media_page`) frames like every other.
+const MEDIA_HTML: &str = include_str!("assets/media.html");
+
+/// Files built into the binary: (path, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
-    (
-        "",
-        "text/html; charset=utf-8",
-        include_bytes!("assets/index.html"),
-    ),
     (
         "media.js",
         "text/javascript; charset=utf-8",
@@ -87,8 +96,24 @@ pub struct Limits {
     pub closed_after: Duration,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+/// How long the whole check waits for a page that went quiet: someone who
+/// left it to call for help, or whose phone locked, finds everything as it
+/// was when they come back within this time. The page says so.
+pub const GRACE_MINUTES: u64 = 30;
+
+impl Limits {
+    /// The whole check: the long grace, for both kinds of silence.
+    pub fn whole_check() -> Limits {
+        let grace = Duration::from_secs(GRACE_MINUTES * 60);
+        Limits {
+            idle: grace,
+            closed_after: grace,
+        }
+    }
+
+    /// The media test alone (`--device --browser`): nothing to lose, so
+    /// the terminal gets its report back sooner.
+    pub fn media_test() -> Limits {
         Limits {
             idle: Duration::from_secs(15 * 60),
             // Browsers slow timers in background tabs to about once a minute.
@@ -141,7 +166,7 @@ impl Ending {
 #[derive(Default)]
 struct Progress {
     media: MediaMeasurements,
-    /// Last request with the right token, heartbeats included.
+    /// Last request with the right cookie, heartbeats included.
     last_seen: Option<Instant>,
     /// Last request other than a heartbeat: the client doing something.
     last_action: Option<Instant>,
@@ -156,14 +181,15 @@ struct Progress {
     walk: Option<finish::FinishedWalk>,
     stage: finish::Stage,
     connection: finish::Connection,
+    /// The frame the answers from a file call for, kept while the media
+    /// test and the report are under way.
+    held_frame: html::Frame,
 }
 
-struct Shared {
-    token: String,
-    /// Host header values this server answers to.
-    hosts: [String; 2],
-    /// Origin header values accepted.
-    origins: [String; 2],
+/// One visit: one person's check in one browser, from the first load to
+/// the end. The local page has one; the server keeps them in a map keyed by
+/// the session cookie, so one server can serve many.
+pub(crate) struct Session {
     /// `check --browser` without `--device`: the media test is one part of the whole check.
     whole_check: bool,
     progress: Mutex<Progress>,
@@ -172,7 +198,16 @@ struct Shared {
     walk: Option<Mutex<walk::PageWalk>>,
 }
 
-impl Shared {
+impl Session {
+    fn new(whole_check: bool, walk: Option<walk::PageWalk>) -> Session {
+        Session {
+            whole_check,
+            progress: Mutex::default(),
+            changed: Notify::new(),
+            walk: walk.map(Mutex::new),
+        }
+    }
+
     fn progress(&self) -> std::sync::MutexGuard<'_, Progress> {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -182,13 +217,136 @@ impl Shared {
             .as_ref()
             .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
     }
+
+    /// The frame of this visit's pages now: the support numbers once they
+    /// apply (from the questions, or the answers file and the report), and
+    /// the watched-home rules. Not to be called with the walk locked.
+    fn frame(&self) -> html::Frame {
+        let mut frame = self.walk().map(|w| w.frame()).unwrap_or_default();
+        let p = self.progress();
+        for from in [&p.held_frame, &finish::stage_frame(&p.stage)] {
+            if frame.crisis.is_none() {
+                frame.crisis.clone_from(&from.crisis);
+            }
+            frame.watched |= from.watched;
+        }
+        frame
+    }
+}
+
+/// A first-load address: its token opens its visit once, in exchange for
+/// the session cookie. After that the address (in the browser's process
+/// arguments, where `ps` shows it, or in its history) opens nothing.
+struct Entry {
+    token: String,
+    session: Arc<Session>,
+    opened: bool,
+    /// The address offered for a private window: opening it moves the visit
+    /// there, and the browser that had it loses it.
+    moves: bool,
+}
+
+/// What the whole server shares: who may ask, and the visits it serves.
+struct Shared {
+    /// Host header values this server answers to.
+    hosts: [String; 2],
+    /// Origin header values accepted.
+    origins: [String; 2],
+    /// The session cookie's name. Browsers send a cookie for 127.0.0.1 to
+    /// every port there, so the port is in the name: two checks running at
+    /// once keep their own.
+    cookie: String,
+    entries: Mutex<Vec<Entry>>,
+    /// The visits by session id (the cookie's value).
+    sessions: Mutex<HashMap<String, Arc<Session>>>,
+}
+
+/// What a first-load address did.
+enum Opened {
+    /// Opened now: the new session's id, for the cookie.
+    Now(String),
+    /// Opened before: the session, for a browser that already holds it.
+    Before(Arc<Session>),
+    Unknown,
+}
+
+impl Shared {
+    fn lock_sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Session>>> {
+        self.sessions.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The visit the request's session cookie belongs to.
+    fn session_for(&self, headers: &HeaderMap) -> Option<Arc<Session>> {
+        let given = cookie_value(headers, &self.cookie)?;
+        self.lock_sessions()
+            .iter()
+            .find(|(id, _)| same_secret(given.as_bytes(), id.as_bytes()))
+            .map(|(_, session)| session.clone())
+    }
+
+    /// A new id for the visit the request's cookie names; the old one stops working.
+    fn renew(&self, headers: &HeaderMap) -> Option<String> {
+        let given = cookie_value(headers, &self.cookie)?;
+        let mut sessions = self.lock_sessions();
+        let old = sessions
+            .keys()
+            .find(|id| same_secret(given.as_bytes(), id.as_bytes()))?
+            .clone();
+        let session = sessions.remove(&old)?;
+        let id = new_token();
+        sessions.insert(id.clone(), session);
+        Some(id)
+    }
+
+    /// The `Set-Cookie` value for session `id`.
+    fn set_cookie(&self, id: &str) -> String {
+        format!("{}={id}; Path=/; HttpOnly; SameSite=Strict", self.cookie)
+    }
+
+    /// Exchange a first-load token for a session, once.
+    fn open(&self, token: &str) -> Opened {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(entry) = entries
+            .iter_mut()
+            .find(|e| same_secret(token.as_bytes(), e.token.as_bytes()))
+        else {
+            return Opened::Unknown;
+        };
+        if entry.opened {
+            return Opened::Before(entry.session.clone());
+        }
+        entry.opened = true;
+        let id = new_token();
+        let mut sessions = self.lock_sessions();
+        if entry.moves {
+            sessions.retain(|_, s| !Arc::ptr_eq(s, &entry.session));
+            // Moved: the offer has done its job.
+            if let Some(mut walk) = entry.session.walk() {
+                walk.private_address = None;
+            }
+        }
+        sessions.insert(id.clone(), entry.session.clone());
+        Opened::Now(id)
+    }
+}
+
+/// The value of cookie `name`, if the request carries it.
+fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
 }
 
 /// A running page server.
 pub struct PageServer {
     url: String,
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    session: Arc<Session>,
     stop: Arc<Notify>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -220,38 +378,49 @@ impl PageServer {
         let addr = listener.local_addr()?;
         let token = new_token();
         let port = addr.port();
+        // A second address, offered on the first page, to carry on in a
+        // private window (one that keeps no history).
+        let private = new_token();
+        let walk = walk.map(|mut w| {
+            w.private_address = Some(format!("http://127.0.0.1:{port}/{private}/"));
+            w
+        });
+        let session = Arc::new(Session::new(whole_check, walk));
         let shared = Arc::new(Shared {
-            token: token.clone(),
             hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
             origins: [
                 format!("http://127.0.0.1:{port}"),
                 format!("http://localhost:{port}"),
             ],
-            whole_check,
-            progress: Mutex::default(),
-            changed: Notify::new(),
-            walk: walk.map(Mutex::new),
+            cookie: format!("session-ready-{port}"),
+            entries: Mutex::new(vec![
+                Entry {
+                    token: token.clone(),
+                    session: session.clone(),
+                    opened: false,
+                    moves: false,
+                },
+                Entry {
+                    token: private,
+                    session: session.clone(),
+                    opened: false,
+                    moves: true,
+                },
+            ]),
+            sessions: Mutex::default(),
         });
-        let router = axum::Router::new()
-            .fallback(handle)
-            .with_state(shared.clone());
         let stop = Arc::new(Notify::new());
-        let stopped = stop.clone();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stopped.notified().await })
-                .await;
-        });
+        let task = tokio::spawn(serve::serve(listener, router(shared), stop.clone()));
         Ok(PageServer {
             url: format!("http://127.0.0.1:{port}/{token}/"),
             addr,
-            shared,
+            session,
             stop,
             task,
         })
     }
 
-    /// The address to open, token included.
+    /// The address to open, token included. It opens the page once.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -264,9 +433,9 @@ impl PageServer {
     pub async fn wait(&self, limits: Limits) -> Ending {
         let started = Instant::now();
         loop {
-            let changed = self.shared.changed.notified();
+            let changed = self.session.changed.notified();
             {
-                let p = self.shared.progress();
+                let p = self.session.progress();
                 if p.finished {
                     return Ending::Finished;
                 }
@@ -280,7 +449,7 @@ impl PageServer {
                 }) {
                     return Ending::WalkLeft(left);
                 }
-                let p = self.shared.progress();
+                let p = self.session.progress();
                 if p.heartbeat_seen
                     && p.last_seen
                         .is_some_and(|seen| seen.elapsed() >= limits.closed_after)
@@ -300,40 +469,51 @@ impl PageServer {
     /// an ending here (`Completed` and `FinishedEarly` go on to the media
     /// test and the end of the check).
     pub fn walk_ending(&self) -> Option<crate::questionnaire::walk::Ending> {
-        self.shared.walk().and_then(|w| w.ending())
+        self.session.walk().and_then(|w| w.ending())
     }
 
     /// The finished questions (without taking them; see `take_walk`).
     pub fn finished_walk(&self) -> Option<finish::FinishedWalk> {
-        self.shared.walk().and_then(|w| w.finished())
+        self.session.walk().and_then(|w| w.finished())
     }
 
     /// The questions' whole state (tests).
     pub fn walk_state(&self) -> Option<crate::questionnaire::walk::WalkState> {
-        self.shared.walk().map(|w| w.state())
+        self.session.walk().map(|w| w.state())
     }
 
     /// True when the client's answers are kept on disk for next time.
     pub fn walk_kept(&self) -> bool {
-        self.shared.walk().is_some_and(|w| w.kept())
+        self.session.walk().is_some_and(|w| w.kept())
     }
 
     /// The check is finished: a kept draft has done its job.
     pub fn forget_draft(&self) {
-        if let Some(w) = self.shared.walk() {
+        if let Some(w) = self.session.walk() {
             w.forget_draft();
         }
     }
 
+    /// The support numbers the page shows now, if they apply (for the
+    /// terminal's last lines).
+    pub fn support_numbers(&self) -> Option<Vec<crate::crisis::CrisisResource>> {
+        self.session.frame().crisis
+    }
+
+    /// Someone at home may see this device (the questions or the report said so).
+    pub fn watched(&self) -> bool {
+        self.session.frame().watched
+    }
+
     /// What the page measured so far.
     pub fn measurements(&self) -> MediaMeasurements {
-        self.shared.progress().media
+        self.session.progress().media
     }
 
     /// Stop serving and wait for open connections to close (briefly).
     pub async fn shutdown(self) {
         self.stop.notify_one();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.task).await;
+        let _ = tokio::time::timeout(Duration::from_secs(3), self.task).await;
     }
 }
 
@@ -347,11 +527,13 @@ fn same_secret(given: &[u8], expected: &[u8]) -> bool {
             == 0
 }
 
+/// Exactly one `name` header, and it is one of `allowed`.
 fn header_is_one_of(headers: &HeaderMap, name: header::HeaderName, allowed: &[String]) -> bool {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| allowed.iter().any(|a| a == v))
+    let mut values = headers.get_all(name).iter();
+    match (values.next(), values.next()) {
+        (Some(value), None) => value.to_str().is_ok_and(|v| allowed.iter().any(|a| a == v)),
+        _ => false,
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response {
@@ -371,38 +553,95 @@ fn forbidden() -> Response {
     )
 }
 
-/// Headers on every answer, including refusals.
-fn secure(mut response: Response) -> Response {
+fn html_response(status: StatusCode, page: String) -> Response {
+    let mut r = Response::new(Body::from(page));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = plain(StatusCode::SEE_OTHER, "");
+    if let Ok(to) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, to);
+    }
+    r
+}
+
+/// Headers on every answer, including refusals and hyper's own replies
+/// (`serve::Guarded`).
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    ("content-security-policy", CONTENT_SECURITY_POLICY),
+    ("x-content-type-options", "nosniff"),
+    // The address (token included) never leaves for another site; and
+    // unlike `no-referrer`, a form posted by the page still names its
+    // Origin, which is how a post from anywhere else is refused.
+    ("referrer-policy", "same-origin"),
+    ("cache-control", "no-store"),
+    ("x-frame-options", "DENY"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("cross-origin-resource-policy", "same-origin"),
+    (
+        "permissions-policy",
+        "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
+    ),
+];
+
+async fn secure(mut response: Response) -> Response {
     let h = response.headers_mut();
-    for (name, value) in [
-        ("content-security-policy", CONTENT_SECURITY_POLICY),
-        ("x-content-type-options", "nosniff"),
-        // The address (token included) never leaves for another site; and
-        // unlike `no-referrer`, a form posted by the page still names its
-        // Origin, which is how a post from anywhere else is refused.
-        ("referrer-policy", "same-origin"),
-        ("cache-control", "no-store"),
-        ("x-frame-options", "DENY"),
-        ("cross-origin-opener-policy", "same-origin"),
-        ("cross-origin-resource-policy", "same-origin"),
-        (
-            "permissions-policy",
-            "camera=(self), microphone=(self), geolocation=(), payment=(), usb=()",
-        ),
-    ] {
-        h.insert(name, HeaderValue::from_static(value));
+    for (name, value) in SECURITY_HEADERS {
+        h.insert(*name, HeaderValue::from_static(value));
     }
     response
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    secure(route(&shared, request).await)
+/// How long a request's body may take to arrive once its head has.
+const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The page's routes. Only the first-load address is open to a browser
+/// without the session cookie; everything else belongs to a visit.
+fn router(shared: Arc<Shared>) -> Router {
+    let mut visit = Router::<Arc<Shared>>::new()
+        .route("/", get(index))
+        .route("/walk", get(questions).post(questions))
+        .route("/leave", post(leave))
+        .route("/away", get(leave))
+        .route("/media", get(media_step))
+        .route("/api/{call}", post(api));
+    for path in finish::GETS {
+        visit = visit.route(&format!("/{path}"), get(finish_step));
+    }
+    visit = visit.route("/finish-save", post(finish_step));
+    for (name, _, _) in ASSETS {
+        visit = visit.route(&format!("/{name}"), get(asset));
+    }
+    let visit = visit
+        .fallback(|| async { plain(StatusCode::NOT_FOUND, "not here\n") })
+        .layer(middleware::from_fn_with_state(shared.clone(), in_session));
+    Router::new()
+        .route("/{token}", get(open))
+        .route("/{token}/", get(open))
+        .merge(visit)
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            from_this_page,
+        ))
+        .layer(middleware::map_response(secure))
+        .with_state(shared)
 }
 
-async fn route(shared: &Shared, request: Request) -> Response {
+/// Host and Origin, on every request. DNS rebinding: a page on another
+/// site that resolves its name to 127.0.0.1 still sends its own name as
+/// Host and its own Origin. A request naming two hosts is refused too.
+async fn from_this_page(
+    State(shared): State<Arc<Shared>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let headers = request.headers();
-    // DNS rebinding: a page on another site that resolves its name to
-    // 127.0.0.1 still sends its own name as Host and its own Origin.
     if !header_is_one_of(headers, header::HOST, &shared.hosts) {
         return forbidden();
     }
@@ -411,102 +650,185 @@ async fn route(shared: &Shared, request: Request) -> Response {
     {
         return forbidden();
     }
-    let path = request.uri().path().to_string();
-    let Some(rest) = path.strip_prefix('/') else {
+    next.run(request).await
+}
+
+/// The first-load address: exchanged once for the session cookie (HttpOnly,
+/// so no script reads it; SameSite=Strict, so no other site's page sends
+/// it), then the page itself at `/`.
+async fn open(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Response {
+    match shared.open(&token) {
+        Opened::Now(id) => {
+            let mut r = see_other("/");
+            if let Ok(cookie) = HeaderValue::from_str(&shared.set_cookie(&id)) {
+                r.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            r
+        }
+        // The browser that opened it (a reload of the first address) goes on.
+        Opened::Before(session)
+            if shared
+                .session_for(request.headers())
+                .is_some_and(|s| Arc::ptr_eq(&s, &session)) =>
+        {
+            see_other("/")
+        }
+        Opened::Before(_) => html_response(StatusCode::FORBIDDEN, html::already_opened()),
+        Opened::Unknown => forbidden(),
+    }
+}
+
+/// Every request of a visit: the session cookie names it; a post comes from
+/// the page itself and its body arrives, small, in good time.
+async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    let Some(session) = shared.session_for(request.headers()) else {
         return forbidden();
     };
-    let (token, rest) = rest.split_once('/').unwrap_or((rest, ""));
-    if !same_secret(token.as_bytes(), shared.token.as_bytes()) {
-        return forbidden();
-    }
-    if rest.is_empty() && !path.ends_with('/') {
-        // Keep relative asset paths inside the token folder.
-        let mut r = plain(StatusCode::PERMANENT_REDIRECT, "");
-        if let Ok(location) = HeaderValue::from_str(&format!("/{token}/")) {
-            r.headers_mut().insert(header::LOCATION, location);
-        }
-        return r;
-    }
+    let path = request.uri().path();
     {
-        let mut p = shared.progress();
+        let mut p = session.progress();
         p.last_seen = Some(Instant::now());
-        if rest != "api/alive" && rest != "progress.json" {
+        if path != "/api/alive" && path != "/progress.json" {
             p.last_action = p.last_seen;
         }
         // Only the page's script calls these.
-        if rest.starts_with("api/") || rest == "progress.json" {
+        if path.starts_with("/api/") || path == "/progress.json" {
             p.heartbeat_seen = true;
         }
     }
-    let method = request.method().clone();
-    if finish::owns(rest) {
-        let rest = rest.to_string();
-        return finish::route(shared, &rest, request).await;
-    }
-    let leaving = shared.whole_check && matches!(rest, "leave" | "away");
-    if (shared.walk.is_some() && walk::owns(rest)) || leaving {
-        let mut body = bytes::Bytes::new();
-        if method == Method::POST {
-            // A form posted by the page always carries its Origin.
-            if !headers.contains_key(header::ORIGIN) {
-                return forbidden();
-            }
-            let Ok(bytes) = to_bytes(request.into_body(), MAX_FORM).await else {
-                return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
-            };
-            body = bytes;
-        }
-        let rest = rest.to_string();
-        let response = walk::route(shared, &method, &rest, &body);
-        shared.changed.notify_waiters();
-        return response;
-    }
-    if let Some(api) = rest.strip_prefix("api/") {
-        if method != Method::POST {
-            return plain(StatusCode::METHOD_NOT_ALLOWED, "POST only\n");
-        }
-        // A POST from a page always carries Origin; one without it is not from the page.
-        if !headers.contains_key(header::ORIGIN) {
+    let (mut parts, body) = request.into_parts();
+    let body = if parts.method == Method::POST {
+        // A form or call from the page always carries its Origin.
+        if !parts.headers.contains_key(header::ORIGIN) {
             return forbidden();
         }
-        let api = api.to_string();
-        let Ok(body) = to_bytes(request.into_body(), MAX_BODY).await else {
+        let announced = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if announced.is_some_and(|n| n > MAX_FORM as u64) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
-        };
-        return api_call(shared, &api, &body);
-    }
-    if method != Method::GET && method != Method::HEAD {
-        return plain(StatusCode::METHOD_NOT_ALLOWED, "GET only\n");
-    }
-    // With the questions first, the media test is one step, at `media`.
-    let media_step = match rest {
-        "media" => shared.walk.is_some(),
-        // With the answers from a file, the whole check starts at the media test.
-        "" => shared.whole_check && shared.walk.is_none(),
-        _ => false,
+        }
+        match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_FORM)).await {
+            Ok(Ok(bytes)) => Body::from(bytes),
+            Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n"),
+            Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
+        }
+    } else {
+        body
     };
-    if media_step && (method == Method::GET || method == Method::HEAD) {
-        if shared.walk().is_some_and(|w| w.left_quickly()) {
-            let mut r = plain(StatusCode::SEE_OTHER, "");
-            r.headers_mut()
-                .insert(header::LOCATION, HeaderValue::from_static("away"));
-            return r;
-        }
-        let index = String::from_utf8_lossy(ASSETS[0].2);
-        let mut r = Response::new(Body::from(walk::media_page(&index)));
-        r.headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static(ASSETS[0].1));
-        return r;
+    // The page's script in a watched home replaces history entries itself:
+    // it is told where to go instead of being redirected.
+    let replace = parts
+        .headers
+        .get("x-history")
+        .is_some_and(|v| v == "replace");
+    parts.extensions.insert(session);
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    if replace && response.status() == StatusCode::SEE_OTHER {
+        *response.status_mut() = StatusCode::NO_CONTENT;
     }
-    match ASSETS.iter().find(|(name, _, _)| *name == rest) {
-        Some((_, kind, bytes)) => {
-            let mut r = Response::new(Body::from(*bytes));
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
-            r
-        }
+    response
+}
+
+type Visit = Extension<Arc<Session>>;
+
+/// `/`: the questions; with the answers from a file, the whole check starts
+/// at the media test; `--device --browser` is the media test alone.
+async fn index(Extension(session): Visit, method: Method) -> Response {
+    if session.walk.is_some() {
+        return questions(Extension(session), method, bytes::Bytes::new()).await;
+    }
+    media(&session)
+}
+
+/// `/walk`: the questions' pages and forms.
+async fn questions(Extension(session): Visit, method: Method, body: bytes::Bytes) -> Response {
+    if session.walk.is_none() {
+        return plain(StatusCode::NOT_FOUND, "not here\n");
+    }
+    let response = walk::route(&session, &method, "walk", &body);
+    session.changed.notify_waiters();
+    response
+}
+
+/// `/leave` (the button) and `/away` (the neutral page it leads to).
+///
+/// Leaving also gives the visit a new session cookie. Without scripts the
+/// browser may keep the last question in memory for Back (its back/forward
+/// cache, which Chromium now allows even for `no-store` pages); a changed
+/// cookie is what makes it drop such pages and ask again, and the answer
+/// is then the neutral page.
+async fn leave(
+    State(shared): State<Arc<Shared>>,
+    Extension(session): Visit,
+    method: Method,
+    request: Request,
+) -> Response {
+    let rest = request.uri().path().trim_start_matches('/').to_string();
+    let mut response = walk::route(&session, &method, &rest, &[]);
+    session.changed.notify_waiters();
+    if method == Method::POST
+        && let Some(id) = shared.renew(request.headers())
+        && let Ok(cookie) = HeaderValue::from_str(&shared.set_cookie(&id))
+    {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// `/media`: with the questions first, the media test is one step.
+async fn media_step(Extension(session): Visit) -> Response {
+    if session.walk.is_none() {
+        return plain(StatusCode::NOT_FOUND, "not here\n");
+    }
+    media(&session)
+}
+
+fn media(session: &Session) -> Response {
+    if session.walk().is_some_and(|w| w.left_quickly()) {
+        return see_other("away");
+    }
+    let page = html::media_page(
+        &session.frame(),
+        MEDIA_HTML,
+        &finish::connection_line(session),
+    );
+    html_response(StatusCode::OK, page)
+}
+
+/// The end of the check: `finish`, its report, saving and the last page.
+async fn finish_step(Extension(session): Visit, request: Request) -> Response {
+    let rest = request.uri().path().trim_start_matches('/').to_string();
+    finish::route(&session, &rest, request).await
+}
+
+async fn asset(uri: http::Uri) -> Response {
+    let name = uri.path().trim_start_matches('/');
+    match ASSETS.iter().find(|(n, _, _)| *n == name) {
+        Some(found) => asset_response(found),
         None => plain(StatusCode::NOT_FOUND, "not here\n"),
     }
+}
+
+fn asset_response((_, kind, bytes): &(&str, &'static str, &'static [u8])) -> Response {
+    let mut r = Response::new(Body::from(*bytes));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+    r
+}
+
+/// `/api/…`: the page's measurements and heartbeat.
+async fn api(Extension(session): Visit, Path(call): Path<String>, body: bytes::Bytes) -> Response {
+    if body.len() > MAX_BODY {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+    }
+    api_call(&session, &call, &body)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
@@ -527,7 +849,7 @@ fn unreadable() -> Response {
 }
 
 /// The page's calls: each stores numbers and answers with the rated item.
-fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
+fn api_call(shared: &Session, api: &str, body: &[u8]) -> Response {
     let t = media::thresholds();
     let response = match api {
         "alive" => plain(StatusCode::NO_CONTENT, ""),
@@ -577,6 +899,17 @@ fn api_call(shared: &Shared, api: &str, body: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_whole_check_waits_long_enough_for_a_call_for_help() {
+        let grace = Duration::from_secs(GRACE_MINUTES * 60);
+        let whole = Limits::whole_check();
+        // It was 150 s: less than a call to a crisis line often takes.
+        assert!(grace >= Duration::from_secs(30 * 60));
+        assert_eq!((whole.idle, whole.closed_after), (grace, grace));
+        let said = html::crisis_box(&crate::crisis::resources_list("GB"));
+        assert!(said.contains(&format!("waits for you for {GRACE_MINUTES} minutes")));
+    }
 
     #[test]
     fn tokens_are_128_random_bits() {

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
-use super::Shared;
+use super::Session;
 use super::finish::{self, FinishedWalk};
 use super::html::{self, escape};
 use crate::questionnaire::bank;
@@ -74,6 +74,8 @@ pub struct PageWalk {
     farewell_shown: bool,
     /// The finished walk went to the end of the check.
     handed_over: bool,
+    /// Where to carry on in a private window, offered on the first page.
+    pub(super) private_address: Option<String>,
 }
 
 impl PageWalk {
@@ -97,6 +99,7 @@ impl PageWalk {
             save_failed: false,
             farewell_shown: false,
             handed_over: false,
+            private_address: None,
         }
     }
 
@@ -377,7 +380,6 @@ impl PageWalk {
         }
         let at = self.at();
         let resources = self.walk.crisis_resources();
-        let in_sight = self.walk.crisis_in_sight();
         let title;
         match &self.stage {
             Stage::Welcome(kept) => {
@@ -471,12 +473,40 @@ impl PageWalk {
                 main.push_str(&self.screen_html(&screen, &at));
             }
         }
-        let crisis = if in_sight && !matches!(self.walk.screen(), Screen::Crisis { .. }) {
-            html::crisis_box(&resources)
-        } else {
-            String::new()
+        Ok(html::page(&self.frame(), &title, &main, footer))
+    }
+
+    /// The frame of the page for where the client is now: the support
+    /// numbers from the first risk "yes" (or the support screen) on, kept
+    /// answers with one included; nothing at all after leaving quickly.
+    pub(super) fn frame(&self) -> html::Frame {
+        let crisis = match &self.stage {
+            Stage::Farewell(Farewell::QuickExit) => None,
+            Stage::Welcome(kept) => kept
+                .state
+                .answers
+                .iter()
+                .any(|(q, a)| crate::questionnaire::risk::is_positive_risk_answer(q, a))
+                .then(|| {
+                    crate::crisis::resources_list(
+                        self.setup
+                            .regions
+                            .choose(kept.region.as_deref())
+                            .as_deref()
+                            .unwrap_or(crate::crisis::FALLBACK_REGION),
+                    )
+                }),
+            _ => (self.walk.crisis_in_sight()
+                || matches!(self.walk.screen(), Screen::Crisis { .. }))
+            .then(|| self.walk.crisis_resources()),
         };
-        Ok(html::page(&title, &format!("{crisis}{main}"), footer))
+        let first_page = matches!(self.stage, Stage::Walking)
+            && matches!(self.walk.screen(), Screen::Question(q) if q.opening.is_some());
+        html::Frame {
+            crisis,
+            watched: self.walk.watched(),
+            private_window: self.private_address.clone().filter(|_| first_page),
+        }
     }
 
     fn screen_html(&self, screen: &Screen<'static>, at: &str) -> String {
@@ -527,8 +557,8 @@ impl PageWalk {
                         format!(
                             "Thank you for telling us. To help keep this private from here on, \
                              {kept}, and at the end, {save}.\n\n\
-                             “Leave quickly” at the top, or the Esc key, replaces this page with \
-                             an empty one at any moment."
+                             “Leave quickly”, always at the top of the page, replaces this page \
+                             with an empty one at any moment."
                         )
                     }
                     Screen::PartIntro { section, count } => format!(
@@ -546,10 +576,8 @@ impl PageWalk {
                     Screen::PlanIntro => walk.flow.bank.plan.intro.clone(),
                     _ => String::new(),
                 };
+                // The support screen's numbers are in the page's frame.
                 let mut out = format!("<h1>{}</h1>\n{}", escape(&title), html::paragraphs(&text));
-                if let Screen::Crisis { .. } = screen {
-                    out.push_str(&html::crisis_box(&walk.crisis_resources()));
-                }
                 let items: Vec<(String, String)> = choices
                     .iter()
                     .filter_map(|c| Some((event_code(&c.event)?, c.label.clone())))
@@ -792,7 +820,7 @@ fn html_response(page: String) -> Response {
     r
 }
 
-/// 303 See Other to a path relative to the token folder.
+/// 303 See Other to another of the page's paths.
 fn see_other(to: &'static str) -> Response {
     let mut r = Response::new(Body::empty());
     *r.status_mut() = StatusCode::SEE_OTHER;
@@ -813,37 +841,12 @@ pub fn away_page() -> Response {
     )
 }
 
-/// The media test (`assets/index.html`) as a step of the whole check: with
-/// "Leave quickly" like every page, and a way on to the report when done.
-pub fn media_page(index_html: &str) -> String {
-    index_html
-        .replacen(
-            "<script src=\"media.js\" defer></script>",
-            "<script src=\"media.js\" defer></script>\n<script src=\"leave.js\" defer></script>",
-            1,
-        )
-        .replacen(
-            "<p class=\"brand\">session-ready</p>",
-            &format!(
-                "<p class=\"brand\">session-ready</p>\n<form class=\"leave\" method=\"post\" action=\"leave\">\
-                 <button type=\"submit\" id=\"{}\">Leave quickly</button><span class=\"hint\">or press Esc</span></form>",
-                html::LEAVE_ID
-            ),
-            1,
-        )
-}
-
-/// The paths the questions answer (after the token).
-pub(super) fn owns(rest: &str) -> bool {
-    matches!(rest, "" | "walk" | "leave" | "away")
-}
-
 /// Answer one of the questions' paths.
-pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[u8]) -> Response {
-    let footer = finish::connection_line(shared);
+pub(super) fn route(session: &Session, method: &http::Method, rest: &str, body: &[u8]) -> Response {
+    let footer = finish::connection_line(session);
     let get = method == http::Method::GET || method == http::Method::HEAD;
     let post = method == http::Method::POST;
-    let Some(mut walk) = shared.walk() else {
+    let Some(mut walk) = session.walk() else {
         // The questions came from a file: leaving still goes to the neutral page.
         return match rest {
             "leave" if post => see_other("away"),
@@ -867,10 +870,10 @@ pub(super) fn route(shared: &Shared, method: &http::Method, rest: &str, body: &[
                     walk.handed_over = true;
                     drop(walk);
                     if next == "finish" {
-                        finish::walk_done(shared, finished);
+                        finish::walk_done(session, finished);
                     } else {
                         // Handed over when the media test is done or passed by.
-                        shared.progress().held_walk = Some(finished);
+                        session.progress().held_walk = Some(finished);
                     }
                 }
                 see_other(next)

@@ -41,17 +41,23 @@ impl Delivery<'_> {
     /// copy is encrypted and the name does not say so (an encrypted file under
     /// a `.json` name would look like a report anyone could open).
     pub fn output_path(&self) -> Option<std::borrow::Cow<'_, Path>> {
-        let path = self.output?;
-        let named_encrypted = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("age"));
-        if self.encrypt_to.is_none() || named_encrypted || crate::fsutil::is_stdout(Some(path)) {
-            return Some(std::borrow::Cow::Borrowed(path));
-        }
-        let mut name = path.as_os_str().to_os_string();
-        name.push(".age");
-        Some(std::borrow::Cow::Owned(name.into()))
+        Some(written_path(self.output?, self.encrypt_to.is_some()))
     }
+}
+
+/// The name a report asked for at `path` is written under: `.age` is added
+/// to an encrypted copy whose name does not say so. Every "is there already
+/// a file" check looks at this name, never the one typed.
+pub fn written_path(path: &Path, encrypted: bool) -> std::borrow::Cow<'_, Path> {
+    let named_encrypted = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("age"));
+    if !encrypted || named_encrypted || crate::fsutil::is_stdout(Some(path)) {
+        return std::borrow::Cow::Borrowed(path);
+    }
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".age");
+    std::borrow::Cow::Owned(name.into())
 }
 
 /// Render, encrypt if asked, and write (or print) the report.

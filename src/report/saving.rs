@@ -153,6 +153,34 @@ pub fn default_file_name(format: Format, encrypted: bool, watched: bool) -> Stri
     format!("{name}-{date}.{ext}{age}")
 }
 
+/// The longest file name taken from a person typing one.
+pub const MAX_NAME_CHARS: usize = 255;
+
+/// A file name the client typed for their copy. It is always a file, in the
+/// folder session-ready was started in: never `-` (which would print the
+/// full copy on the screen instead), never a folder, a path or a name with
+/// characters a screen would act on. The error says what to type instead.
+pub fn typed_file_name(typed: &str) -> Result<std::path::PathBuf, String> {
+    crate::safe_text::check_field("The file name", typed, false)?;
+    if typed.chars().count() > MAX_NAME_CHARS {
+        return Err("The file name is too long.".into());
+    }
+    let mut parts = std::path::Path::new(typed).components();
+    let plain = matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(name)), None) if name == typed
+    ) && !typed.contains(['/', '\\'])
+        && typed != "-";
+    if !plain {
+        return Err(crate::safe_text::printable(&format!(
+            "“{typed}” is not a plain file name. Please type just a name, such as \
+             report.json; it is saved in the folder session-ready was started in."
+        ))
+        .into_owned());
+    }
+    Ok(std::path::PathBuf::from(typed))
+}
+
 /// `name` if nothing is there yet, else `name-2`, `name-3`… before the
 /// extension, so an earlier report is never replaced.
 pub fn unique_name(name: &str) -> String {
@@ -169,6 +197,32 @@ pub fn unique_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_typed_name_is_always_a_plain_file_here() {
+        for ok in ["report.json", "my notes.txt", ".hidden", "r-1.json", "-x"] {
+            assert_eq!(
+                typed_file_name(ok).unwrap(),
+                std::path::PathBuf::from(ok),
+                "{ok}"
+            );
+        }
+        for refused in [
+            "-",
+            ".",
+            "..",
+            "/tmp/r.json",
+            "sub/r.json",
+            "r.json/",
+            "..\\r.json",
+            "C:\\r.json",
+            "a\u{1b}[2J",
+        ] {
+            let why = typed_file_name(refused).unwrap_err();
+            assert!(!why.contains('\u{1b}'), "{why}");
+        }
+        assert!(typed_file_name(&"a".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
 
     #[test]
     fn nothing_is_saved_by_default_and_a_watched_home_is_offered_the_safe_copy() {

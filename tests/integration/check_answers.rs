@@ -619,4 +619,38 @@ fn a_batch_names_each_client_who_needs_contact_soon_on_stderr() {
     }
     // No follow-up flagged: nothing on stderr, as before.
     assert_eq!(run(&answers_path("video-suitable"), "calm.json", &[]), "");
+
+#[test]
+fn output_for_the_clinic_checks_the_locked_name_it_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let asked = dir.path().join("r.json");
+    let locked = dir.path().join("r.json.age");
+    std::fs::write(&locked, "an earlier locked report").unwrap();
+    let clinic = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clinic.toml");
+    let run = |extra: &[&str]| {
+        check_answers(&answers_path("urgent"))
+            .args(["--format", "json", "--clinic"])
+            .arg(&clinic)
+            .arg("--output")
+            .arg(&asked)
+            .args(extra)
+            .assert()
+    };
+    let out = run(&[]).code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        err.contains("r.json.age") && err.contains("already exists") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&locked).unwrap(),
+        "an earlier locked report"
+    );
+    assert!(!asked.exists());
+    run(&["--force"]).success();
+    let written = std::fs::read_to_string(&locked).unwrap();
+    assert!(
+        written.starts_with("-----BEGIN AGE ENCRYPTED FILE-----"),
+        "{written}"
+    );
 }

@@ -200,7 +200,12 @@ impl Relay {
         let mut upstream = std::net::TcpStream::connect(server)?;
         let mut back = upstream.try_clone()?;
         let mut to_client = client.try_clone()?;
-        std::thread::spawn(move || std::io::copy(&mut back, &mut to_client));
+        // The server closing its end (an idle connection times out) closes
+        // the browser's too, as it would without the relay in between.
+        std::thread::spawn(move || {
+            let _ = std::io::copy(&mut back, &mut to_client);
+            let _ = to_client.shutdown(std::net::Shutdown::Both);
+        });
         let mut reader = std::io::BufReader::new(client);
         loop {
             let mut head = Vec::new();
@@ -270,12 +275,16 @@ impl Relay {
             "the page's calls went through the relay: {sent:?}"
         );
         for s in sent.iter() {
-            let rest = s
-                .path
-                .strip_prefix(&format!("/{token}/"))
-                .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+            // The printed address once, then the page's own paths.
+            let rest = if s.path == format!("/{token}/") {
+                ""
+            } else {
+                s.path
+                    .strip_prefix('/')
+                    .unwrap_or_else(|| panic!("a request outside the page: {s:?}"))
+            };
             match (s.method.as_str(), rest) {
-                ("GET", "" | "media.js" | "style.css" | "icon.svg") => {
+                ("GET", "" | "media.js" | "leave.js" | "style.css" | "icon.svg") => {
                     assert!(s.body.is_empty(), "{s:?}")
                 }
                 ("POST", "api/alive" | "api/finish") => {
@@ -380,6 +389,26 @@ fn walk(w: Walk) -> Ratings {
         look(&b, "2-camera").await;
         b.press("to-microphone", w.keyboard_dark).await;
         b.press("start-microphone", w.keyboard_dark).await;
+        if w.allow {
+            // The speaking part waits for the client, however long the quiet was.
+            b.visible("#speak-now").await;
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            let waiting = b
+                .client
+                .execute(
+                    "return [document.activeElement.id, \
+                     document.getElementById('microphone-result').hidden]",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                waiting,
+                serde_json::json!(["speak-now", true]),
+                "the speaking part waits for the client, its button focused"
+            );
+            b.press("speak-now", w.keyboard_dark).await;
+        }
         let microphone = b.result("microphone-result").await;
         look(&b, "3-microphone").await;
         b.press("to-speakers", w.keyboard_dark).await;

@@ -154,7 +154,12 @@ where
     runtime.block_on(async {
         let b = Browser::start(&video, &audio, true, false).await;
         let mut violations = Vec::new();
-        b.client.goto(&format!("{}next", page.url)).await.unwrap();
+        // The printed address first (it trades itself for the session), then `next`.
+        b.client.goto(&page.url).await.unwrap();
+        b.client
+            .goto(&format!("http://{}/next", page.addr))
+            .await
+            .unwrap();
         // The report is offered as soon as it is built (page.js moves on by itself).
         b.visible("fieldset.choices").await;
         let ready = b
@@ -393,20 +398,16 @@ fn post_form(
     body: &str,
 ) -> crate::page_support::Reply {
     let host = page.host();
+    let cookie = page.cookie();
     let mut headers = vec![
         ("Host", host.as_str()),
+        ("Cookie", cookie.as_str()),
         ("Content-Type", "application/x-www-form-urlencoded"),
     ];
     if let Some(origin) = origin {
         headers.push(("Origin", origin));
     }
-    request(
-        page.addr,
-        "POST",
-        &format!("/{}/{path}", page.token),
-        &headers,
-        body,
-    )
+    request(page.addr, "POST", &format!("/{path}"), &headers, body)
 }
 
 #[test]
@@ -512,13 +513,74 @@ fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
 }
 
 #[test]
+fn a_typed_name_is_always_a_file_here_and_a_locked_copy_never_replaces_one() {
+    let (dir, page) = start("video-suitable", &["--encrypt-to", EXAMPLE_RECIPIENT]);
+    assert_eq!(page.get("next").status, 303);
+    assert_eq!(page.get("finish?wait=1").status, 200);
+    let origin = page.origin();
+    // `-` would print the full copy on the terminal; folders and paths would
+    // put it somewhere the page does not say. Each is refused calmly.
+    for name in ["-", "..", "/tmp/stolen.json", "sub%2Fr.json", "..%2Fr.json"] {
+        let reply = post_form(
+            &page,
+            "finish-save",
+            Some(&origin),
+            &format!("choice=save-full&name={name}"),
+        );
+        assert_eq!(reply.status, 200, "{name}: {reply:?}");
+        assert!(
+            reply.body.contains("is not a plain file name")
+                && reply.body.contains("Nothing was saved"),
+            "{name}: {}",
+            reply.body
+        );
+        assert!(!reply.body.contains("Your report is saved"), "{name}");
+    }
+    // `old.json` locked for the clinic is written as `old.json.age`: that is
+    // the name checked, so the earlier copy stays.
+    std::fs::write(dir.path().join("old.json.age"), "earlier").unwrap();
+    let reply = post_form(
+        &page,
+        "finish-save",
+        Some(&origin),
+        "choice=save-full&name=old.json",
+    );
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert!(
+        reply.body.contains("already a file called old.json.age"),
+        "{}",
+        reply.body
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("old.json.age")).unwrap(),
+        "earlier"
+    );
+    let saved = post_form(
+        &page,
+        "finish-save",
+        Some(&origin),
+        "choice=save-full&name=new.json",
+    );
+    assert_eq!(saved.status, 303, "{saved:?}");
+    let done = page.get("finish-done");
+    assert!(done.body.contains("new.json.age"), "{}", done.body);
+    let (ok, out, err) = page.finish();
+    assert!(ok, "{err}");
+    // Nothing was printed: the only copy is the locked file.
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(files(dir.path()), ["new.json.age", "old.json.age"]);
+    let locked = std::fs::read(dir.path().join("new.json.age")).unwrap();
+    assert!(locked.starts_with(b"age-encryption.org/v1") || locked.starts_with(b"-----BEGIN AGE"));
+}
+
+#[test]
 fn a_page_left_before_the_end_saves_nothing_and_says_so() {
     let (dir, page) = start("video-suitable", &["--page-closed-seconds", "1"]);
     assert_eq!(page.post("alive", "{}").status, 204);
     // No more heartbeats: the page was closed before any choice.
     let (ok, _, err) = page.finish();
     assert!(!ok);
-    assert!(err.contains("seems to have been closed"), "{err}");
+    assert!(err.contains("was away for 1 second"), "{err}");
     assert!(err.contains("nothing was kept"), "{err}");
     assert!(files(dir.path()).is_empty());
 }
@@ -767,6 +829,8 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
         b.result("camera-result").await;
         b.click("to-microphone").await;
         b.click("start-microphone").await;
+        b.visible("#speak-now").await;
+        b.click("speak-now").await;
         b.result("microphone-result").await;
         let heard = b
             .client
@@ -829,14 +893,18 @@ fn the_connection_test_runs_behind_the_page_and_nothing_typed_crosses_the_wire()
     // What the page sent the CLI: its files, pages and forms, heartbeat,
     // progress numbers, and the one form with the choice and the name.
     let sent = relay.sent.lock().unwrap();
-    let prefix = format!("/{token}/");
+    let opening = format!("/{token}/");
     let mut saves = 0;
     let mut media = 0;
     for s in sent.iter() {
-        let rest = s
-            .path
-            .strip_prefix(&prefix)
-            .unwrap_or_else(|| panic!("a request outside the page: {s:?}"));
+        // The printed address once, then the page's own paths.
+        let rest = if s.path == opening {
+            ""
+        } else {
+            s.path
+                .strip_prefix('/')
+                .unwrap_or_else(|| panic!("a request outside the page: {s:?}"))
+        };
         match (s.method.as_str(), rest) {
             (
                 "GET",
@@ -932,7 +1000,10 @@ fn a_whole_check_in_the_page_saves_what_check_answers_writes_for_every_example()
             let here = b.client.current_url().await.unwrap();
             if here.path().ends_with("/media") {
                 // Past the media test, as its page's link does.
-                b.client.goto(&format!("{}next", page.url)).await.unwrap();
+                b.client
+                    .goto(&format!("http://{}/next", page.addr))
+                    .await
+                    .unwrap();
             }
             b.visible("fieldset.choices").await;
             assert_eq!(checked_radios(&b).await, 0, "{name}");

@@ -14,6 +14,8 @@ pub struct Page {
     pub token: String,
     /// Every stderr line after the address, as it arrives.
     pub stderr: mpsc::Receiver<String>,
+    /// The session cookie, once the address was opened over plain HTTP.
+    pub jar: Jar,
 }
 
 /// Generous: the machine may be busy building.
@@ -27,7 +29,32 @@ impl Page {
 
     /// The same, working in the folder `dir` (where a saved report goes).
     pub fn start_in(dir: &std::path::Path, args: &[&str]) -> Page {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_session-ready"))
+        Page::spawn(Command::new(env!("CARGO_BIN_EXE_session-ready")), dir, args)
+    }
+
+    /// The same, with at most `files` open files (a common default limit).
+    #[cfg(unix)]
+    pub fn start_with_file_limit(files: u64, args: &[&str]) -> Page {
+        use std::os::unix::process::CommandExt;
+        let mut command = Command::new(env!("CARGO_BIN_EXE_session-ready"));
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs in the child here.
+        unsafe {
+            command.pre_exec(move || {
+                let limit = libc::rlimit {
+                    rlim_cur: files as libc::rlim_t,
+                    rlim_max: files as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Page::spawn(command, std::path::Path::new("."), args)
+    }
+
+    fn spawn(mut command: Command, dir: &std::path::Path, args: &[&str]) -> Page {
+        let mut child = command
             .current_dir(dir)
             .args(["check", "--browser", "--no-open"])
             .args(args)
@@ -66,7 +93,14 @@ impl Page {
             addr,
             token,
             stderr: rx,
+            jar: Jar::default(),
         }
+    }
+
+    /// The session cookie (`name=value`): the printed address is opened
+    /// once, as a browser would, on first use.
+    pub fn cookie(&self) -> String {
+        self.jar.cookie(self.addr, &self.token)
     }
 
     /// The Host header a browser at the printed address sends.
@@ -78,15 +112,17 @@ impl Page {
         format!("http://{}", self.addr)
     }
 
-    /// GET a path under the token with the browser's own Host.
+    /// GET a page's path as the browser that opened it would.
     pub fn get(&self, rest: &str) -> Reply {
-        request(
+        let reply = request(
             self.addr,
             "GET",
-            &format!("/{}/{rest}", self.token),
-            &[("Host", &self.host())],
+            &format!("/{rest}"),
+            &[("Host", &self.host()), ("Cookie", &self.cookie())],
             "",
-        )
+        );
+        self.jar.keep(&reply);
+        reply
     }
 
     /// POST JSON to the page's API as the page itself would.
@@ -94,10 +130,11 @@ impl Page {
         request(
             self.addr,
             "POST",
-            &format!("/{}/api/{api}", self.token),
+            &format!("/api/{api}"),
             &[
                 ("Host", &self.host()),
                 ("Origin", &self.origin()),
+                ("Cookie", &self.cookie()),
                 ("Content-Type", "application/json"),
             ],
             body,
@@ -124,7 +161,11 @@ impl Page {
             std::thread::sleep(Duration::from_millis(50));
         };
         let out = reader.join().unwrap();
-        let err: Vec<String> = self.stderr.try_iter().collect();
+        // Every line up to the end of stderr (the reader stops there).
+        let mut err = Vec::new();
+        while let Ok(line) = self.stderr.recv_timeout(WAIT) {
+            err.push(line);
+        }
         (status.success(), out, err.join("\n"))
     }
 }
@@ -134,6 +175,52 @@ impl Drop for Page {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The session cookie as a browser keeps it: from the first load of the
+/// printed address, replaced by any newer one a reply sets.
+#[derive(Default)]
+pub struct Jar(std::sync::Mutex<Option<String>>);
+
+impl Jar {
+    pub fn cookie(&self, addr: SocketAddr, token: &str) -> String {
+        let mut held = self.0.lock().unwrap();
+        held.get_or_insert_with(|| open(addr, token)).clone()
+    }
+
+    /// Keep the cookie a reply sets, as a browser would.
+    pub fn keep(&self, reply: &Reply) {
+        if let Some(set) = reply
+            .headers
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+        {
+            *self.0.lock().unwrap() = Some(set.split(';').next().unwrap().trim().to_string());
+        }
+    }
+}
+
+/// Open the printed address `/{token}/` as a browser's first load does, and
+/// return the session cookie it gives (`name=value`).
+pub fn open(addr: SocketAddr, token: &str) -> String {
+    let reply = request(
+        addr,
+        "GET",
+        &format!("/{token}/"),
+        &[("Host", &addr.to_string())],
+        "",
+    );
+    assert_eq!(
+        reply.status, 303,
+        "the first load opens the page: {reply:?}"
+    );
+    let cookie = reply
+        .headers
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap_or_else(|| panic!("a session cookie: {reply:?}"));
+    // Headers are lowercased here; the cookie's value is lowercase hex anyway.
+    cookie.split(';').next().unwrap().trim().to_string()
 }
 
 #[derive(Debug)]

@@ -29,9 +29,13 @@ fn the_first_page_asks_whether_now_is_safe_with_nothing_chosen() {
         page.body.contains("<details"),
         "why we ask works without JS"
     );
-    // No script is needed for the form, and nothing is loaded from elsewhere.
-    assert!(!page.body.contains("http://") && !page.body.contains("https://"));
-    // Without the token: refused.
+    // No script is needed for the form, and nothing is loaded from elsewhere
+    // (the one address shown is this page's own, for a private window).
+    for attribute in ["src=\"http", "href=\"http", "action=\"http"] {
+        assert!(!page.body.contains(attribute), "{attribute}");
+    }
+    assert!(!page.body.contains("https://"));
+    // Without the session cookie: refused.
     let other =
         crate::page_support::request(s.addr, "GET", "/walk", &[("Host", &s.addr.to_string())], "");
     assert_eq!(other.status, 403);
@@ -63,8 +67,8 @@ fn an_empty_submit_records_nothing_and_a_stale_form_changes_nothing() {
     let forged = crate::page_support::request(
         s.addr,
         "POST",
-        &format!("/{}/walk", s.token),
-        &[("Host", &s.addr.to_string())],
+        "/walk",
+        &[("Host", &s.addr.to_string()), ("Cookie", &s.cookie())],
         "do=skip",
     );
     assert_eq!(forged.status, 403);
@@ -497,4 +501,173 @@ fn with_answers_from_a_file_the_media_test_still_offers_leave_quickly() {
     let left = Site::post(&page, "leave", &[]);
     assert_eq!((left.status, location(&left).as_str()), (303, "away"));
     assert!(page.get("away").body.contains("Nothing here"));
+}
+
+/// After a risk "yes", however `check --browser` ends (here: Pause), the
+/// last lines in the terminal are the support numbers, as in the terminal check.
+#[test]
+fn after_a_risk_yes_the_terminal_ends_with_the_support_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = crate::page_support::Page::start_in(
+        dir.path(),
+        &[
+            "--no-network",
+            "--region",
+            "GB",
+            "--draft",
+            dir.path().join("draft.json").to_str().unwrap(),
+        ],
+    );
+    page.choose("answer", &[("answer", "yes")]);
+    page.choose("keep-no", &[]);
+    let mut said_yes = false;
+    for _ in 0..60 {
+        let screen = page.screen();
+        let at = at_of(&screen.body).unwrap();
+        if at.starts_with("q-risk.asq1") {
+            page.choose("answer", &[("answer", "yes")]);
+            said_yes = true;
+            break;
+        }
+        if at.starts_with("q-home.monitored") {
+            // Not a watched home: there the terminal is cleared instead.
+            page.choose("answer", &[("answer", "no")]);
+        } else if at.starts_with("q-") {
+            page.choose("skip", &[]);
+        } else {
+            page.choose("continue", &[]);
+        }
+    }
+    assert!(said_yes, "the walk reached ASQ 1");
+    // On to the next question (past the support screen, if it came first), then Pause.
+    while !at_of(&page.screen().body).unwrap().starts_with("q-") {
+        page.choose("continue", &[]);
+    }
+    page.choose("pause", &[]);
+    page.choose("keep-no", &[]);
+    let farewell = page.screen();
+    assert!(farewell.body.contains("Take care"), "{farewell:?}");
+    let (ok, _, err) = page.finish();
+    assert!(ok, "{err}");
+    let paused = err.find("paused").unwrap_or_else(|| panic!("{err}"));
+    let numbers = err
+        .rfind("If you need support now")
+        .unwrap_or_else(|| panic!("the support numbers: {err}"));
+    assert!(paused < numbers, "the numbers come last: {err}");
+    let last = &err[numbers..];
+    assert!(last.contains("999") && last.contains("116 123"), "{err}");
+}
+
+#[cfg(unix)]
+mod terminal {
+    use std::net::SocketAddr;
+
+    use expectrl::Expect;
+
+    use crate::walk_support::{Site, walk_http};
+
+    /// `check --browser --no-open` in a pseudo-terminal, driven over HTTP.
+    struct InTerminal {
+        session: expectrl::session::OsSession,
+        addr: SocketAddr,
+        token: String,
+        jar: crate::page_support::Jar,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Site for InTerminal {
+        fn addr(&self) -> SocketAddr {
+            self.addr
+        }
+        fn cookie(&self) -> String {
+            self.jar.cookie(self.addr, &self.token)
+        }
+        fn keep(&self, reply: &crate::page_support::Reply) {
+            self.jar.keep(reply)
+        }
+    }
+
+    impl InTerminal {
+        fn start() -> InTerminal {
+            let dir = tempfile::tempdir().unwrap();
+            let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_session-ready"));
+            cmd.args([
+                "check",
+                "--browser",
+                "--no-open",
+                "--no-network",
+                "--region",
+                "GB",
+                "--format",
+                "json",
+                "--draft",
+            ])
+            .arg(dir.path().join("draft.json"))
+            .current_dir(dir.path())
+            .env("TERM", "xterm-256color");
+            for var in crate::net_support::ENV_TO_CLEAR {
+                cmd.env_remove(var);
+            }
+            let mut session = expectrl::Session::spawn(cmd).unwrap();
+            session.set_expect_timeout(Some(crate::page_support::WAIT));
+            let found = session
+                .expect(expectrl::Regex(
+                    r"http://127\.0\.0\.1:(\d+)/([0-9a-f]{32})/",
+                ))
+                .unwrap();
+            let port: u16 = String::from_utf8_lossy(found.get(1).unwrap())
+                .parse()
+                .unwrap();
+            let token = String::from_utf8_lossy(found.get(2).unwrap()).into_owned();
+            InTerminal {
+                session,
+                addr: SocketAddr::from(([127, 0, 0, 1], port)),
+                token,
+                jar: Default::default(),
+                _dir: dir,
+            }
+        }
+
+        /// Everything the terminal gets from now until the program ends.
+        fn rest(mut self) -> String {
+            let rest = self.session.expect(expectrl::Eof).unwrap();
+            String::from_utf8_lossy(rest.as_bytes()).into_owned()
+        }
+    }
+
+    /// What stays on screen: everything after the last clear, if any.
+    fn after_last_clear(out: &str) -> Option<&str> {
+        out.rfind(session_ready::term::CLEAR_SCREEN)
+            .map(|at| &out[at + session_ready::term::CLEAR_SCREEN.len()..])
+    }
+
+    #[test]
+    fn leaving_quickly_clears_the_terminal_that_started_the_page() {
+        let t = InTerminal::start();
+        t.choose("answer", &[("answer", "yes")]);
+        assert_eq!(t.post("leave", &[]).status, 303);
+        assert_eq!(t.get("away").status, 200);
+        let out = t.rest();
+        let left = after_last_clear(&out).unwrap_or_else(|| panic!("not cleared: {out:?}"));
+        assert!(left.trim().is_empty(), "left on screen: {left:?}");
+    }
+
+    #[test]
+    fn a_watched_home_check_ends_with_the_terminal_cleared() {
+        let t = InTerminal::start();
+        let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples/answers/in-person-recommended.json");
+        walk_http(&t, &file);
+        assert_eq!(t.get("next").status, 303);
+        assert!(
+            t.get("finish?wait=1")
+                .body
+                .contains("What would you like to do?")
+        );
+        assert_eq!(t.post("finish-save", &[("choice", "nothing")]).status, 303);
+        assert!(t.get("finish-done").body.contains("Nothing was saved"));
+        let out = t.rest();
+        let left = after_last_clear(&out).unwrap_or_else(|| panic!("not cleared: {out:?}"));
+        assert!(left.trim().is_empty(), "left on screen: {left:?}");
+    }
 }

@@ -15,16 +15,24 @@ use crate::page_support::{Page, Reply, request};
 /// (`check --browser`, [`Page`]).
 pub trait Site {
     fn addr(&self) -> SocketAddr;
-    fn token(&self) -> &str;
+    /// The session cookie, opening the printed address on first use.
+    fn cookie(&self) -> String;
+    /// Keep the cookie a reply sets, as a browser would.
+    fn keep(&self, reply: &Reply);
 
     fn get(&self, rest: &str) -> Reply {
-        request(
+        let reply = request(
             self.addr(),
             "GET",
-            &format!("/{}/{rest}", self.token()),
-            &[("Host", &self.addr().to_string())],
+            &format!("/{rest}"),
+            &[
+                ("Host", &self.addr().to_string()),
+                ("Cookie", &self.cookie()),
+            ],
             "",
-        )
+        );
+        self.keep(&reply);
+        reply
     }
 
     /// POST a form as the page would (Origin included).
@@ -32,17 +40,20 @@ pub trait Site {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        request(
+        let reply = request(
             self.addr(),
             "POST",
-            &format!("/{}/{rest}", self.token()),
+            &format!("/{rest}"),
             &[
                 ("Host", &self.addr().to_string()),
                 ("Origin", &format!("http://{}", self.addr())),
+                ("Cookie", &self.cookie()),
                 ("Content-Type", "application/x-www-form-urlencoded"),
             ],
             &body,
-        )
+        );
+        self.keep(&reply);
+        reply
     }
 
     /// The page the client sees now (following the walk's redirects, but
@@ -75,8 +86,11 @@ impl Site for WalkServer {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
-    fn token(&self) -> &str {
-        &self.token
+    fn cookie(&self) -> String {
+        self.jar.cookie(self.addr, &self.token)
+    }
+    fn keep(&self, reply: &Reply) {
+        self.jar.keep(reply)
     }
 }
 
@@ -84,8 +98,11 @@ impl Site for Page {
     fn addr(&self) -> SocketAddr {
         self.addr
     }
-    fn token(&self) -> &str {
-        &self.token
+    fn cookie(&self) -> String {
+        Page::cookie(self)
+    }
+    fn keep(&self, reply: &Reply) {
+        self.jar.keep(reply)
     }
 }
 
@@ -99,6 +116,7 @@ pub struct WalkServer {
     pub addr: SocketAddr,
     pub token: String,
     pub dir: tempfile::TempDir,
+    jar: crate::page_support::Jar,
 }
 
 pub fn opening() -> Opening {
@@ -152,6 +170,7 @@ impl WalkServer {
             addr,
             token,
             dir,
+            jar: Default::default(),
         }
     }
 

@@ -20,7 +20,7 @@ use super::Setup;
 /// measured. `None` when the page could not be served: the device check then
 /// falls back to what the system shows, and says so.
 pub(super) fn media_test(args: &CheckArgs) -> Option<MediaMeasurements> {
-    let limits = limits(args);
+    let limits = limits(args, Limits::media_test());
     let served = super::super::runtime().and_then(|runtime| {
         runtime.block_on(async {
             let server = PageServer::start().await?;
@@ -78,7 +78,7 @@ pub(super) fn whole_check(
     setup: &Setup,
     answers: Option<AnswersFile>,
 ) -> anyhow::Result<Exit> {
-    let limits = limits(args);
+    let limits = limits(args, Limits::whole_check());
     let probe_config = (setup.saved_network.is_none() && !args.no_network)
         .then(|| setup.probe(args, style, false));
     // The questions in the page, unless an answers file gave them.
@@ -93,7 +93,7 @@ pub(super) fn whole_check(
             clinic_key: setup.encrypt_to().is_some(),
             opening: super::interactive::opening(
                 "a short test of your camera, microphone and speakers in this page",
-                "“Leave quickly” at the top, or the Esc key, leaves at once",
+                "“Leave quickly”, always at the top of the page, leaves at once",
                 servers.as_deref(),
             ),
         }
@@ -175,11 +175,15 @@ pub(super) fn whole_check(
                 server.forget_draft();
             }
             let kept = server.walk_kept();
+            let last = LastLines {
+                numbers: server.support_numbers(),
+                watched: server.watched(),
+            };
             server.shutdown().await;
-            Ok((ending, closing, kept))
+            Ok((ending, closing, kept, last))
         })
     });
-    let (ending, closing, kept) = match served {
+    let (ending, closing, kept, last) = match served {
         Ok(done) => done,
         Err(e) => {
             eprintln!(
@@ -190,21 +194,27 @@ pub(super) fn whole_check(
             return Ok(Exit::Internal);
         }
     };
-    match closing {
+    // Leaving quickly, or a home someone may be watching: the terminal that
+    // started the check keeps nothing on screen, the address included.
+    if ending == Ending::WalkLeft(crate::questionnaire::walk::Ending::QuickExit) {
+        clear_terminal();
+        return Ok(Exit::Done);
+    }
+    let exit = match closing {
         Some(closing) => {
             eprintln!(
                 "The check is finished, and session-ready has closed its page server.\n{}\n",
                 crate::safe_text::printable(&finish::saved_words(&closing))
             );
-            Ok(Exit::Done)
+            Exit::Done
         }
         None if matches!(ending, Ending::WalkLeft(_)) => {
-            // As in the terminal: pausing, "not now" and leaving quickly end calmly.
+            // As in the terminal: pausing and "not now" end calmly.
             let words = ending.message();
             if !words.is_empty() {
                 eprintln!("{words}\n");
             }
-            Ok(Exit::Done)
+            Exit::Done
         }
         None => {
             let next = if kept {
@@ -215,16 +225,57 @@ pub(super) fn whole_check(
             eprintln!(
                 "{}\n{next} {} check --browser whenever you are ready.\n",
                 match ending {
-                    Ending::PageClosed =>
-                        "The browser page seems to have been closed, so session-ready has stopped its page server.",
-                    _ =>
-                        "Nothing happened on the browser page for a while, so session-ready has stopped its page server.",
+                    Ending::PageClosed => format!(
+                        "The browser page was away for {}, so session-ready has stopped its page server.",
+                        how_long(limits.closed_after)
+                    ),
+                    _ => format!(
+                        "Nothing happened on the browser page for {}, so session-ready has stopped its page server.",
+                        how_long(limits.idle)
+                    ),
                 },
                 crate::term::self_command()
             );
             // As when the terminal is closed in the middle of the check.
-            Ok(Exit::Interrupted)
+            Exit::Interrupted
         }
+    };
+    if last.watched {
+        clear_terminal();
+    } else if let Some(numbers) = &last.numbers {
+        // The last lines, as in the terminal check: the support numbers.
+        eprintln!("{}", crate::crisis::render(numbers, style));
+    }
+    Ok(exit)
+}
+
+/// "30 minutes", "1 minute", "5 seconds".
+fn how_long(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 60, s % 60) {
+        (1, 0) => "1 minute".into(),
+        (m, 0) if m > 0 => format!("{m} minutes"),
+        (_, _) if s == 1 => "1 second".into(),
+        _ => format!("{s} seconds"),
+    }
+}
+
+/// What the terminal says last, taken from the page before it stops.
+struct LastLines {
+    /// The support numbers, when they apply.
+    numbers: Option<Vec<crate::crisis::CrisisResource>>,
+    /// Someone at home may see this device: the terminal is cleared instead.
+    watched: bool,
+}
+
+/// Clear the terminal that started the check, scrollback included (it shows
+/// the page's address), when it is one.
+fn clear_terminal() {
+    use std::io::{IsTerminal, Write};
+    let mut err = std::io::stderr();
+    if err.is_terminal() {
+        let _ = err.write_all(crate::term::CLEAR_SCREEN.as_bytes());
+        let _ = err.flush();
     }
 }
 
@@ -268,10 +319,13 @@ fn finished_report(
     }
 }
 
-fn limits(args: &CheckArgs) -> Limits {
+fn limits(args: &CheckArgs, default: Limits) -> Limits {
+    let seconds = |flag: Option<u64>, default: Duration| {
+        flag.map_or(default, |s| Duration::from_secs(s.max(1)))
+    };
     Limits {
-        idle: Duration::from_secs(args.page_idle_seconds.max(1)),
-        closed_after: Duration::from_secs(args.page_closed_seconds.max(1)),
+        idle: seconds(args.page_idle_seconds, default.idle),
+        closed_after: seconds(args.page_closed_seconds, default.closed_after),
     }
 }
 

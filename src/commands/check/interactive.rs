@@ -503,12 +503,23 @@ fn preview_and_save(
                 } else {
                     typed
                 });
+                // A typed name is always a file: `-` would print the full copy here.
+                if typed == "-" {
+                    p.say(&saving::typed_file_name(typed).unwrap_err());
+                    p.say(&in_sight);
+                    let again = [MenuItem::new("1", "Back to the choices").without_tick()];
+                    p.choose("Nothing was saved.", &again, 0, help(style))?;
+                    continue;
+                }
                 // Never replace an earlier report without asking: choose again.
-                if std::fs::symlink_metadata(&path).is_ok() {
+                // What is checked is the name written (`.age` added when locked).
+                let written =
+                    crate::report::deliver::written_path(&path, setup.encrypt_to().is_some());
+                if std::fs::symlink_metadata(&written).is_ok() {
                     p.say(&crate::safe_text::printable(&format!(
                         "There is already a file called {}; it was left as it is. Please \
                          choose another name.",
-                        path.display()
+                        written.display()
                     )));
                     p.say(&in_sight);
                     let again = [MenuItem::new("1", "Back to the choices").without_tick()];

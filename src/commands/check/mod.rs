@@ -124,13 +124,17 @@ impl Setup {
                 crate::crisis::unknown_region(code)
             )));
         }
-        super::refuse_existing(args.output.as_deref(), args.force)?;
         let clinic = args
             .clinic
             .as_deref()
             .map(crate::clinic::load)
             .transpose()?;
         let settings = settings::lay_flags_over(clinic.as_ref(), args)?;
+        super::refuse_existing(
+            args.output.as_deref(),
+            settings.recipient.is_some(),
+            args.force,
+        )?;
         super::network::validate(&Self::probe_args(&settings, args))?;
         let from_flag = args.region.is_some();
         let regions = crate::crisis::RegionSources {

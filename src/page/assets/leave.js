@@ -21,6 +21,61 @@
     // Do not wait long for the answer: leaving comes first.
     setTimeout(away, 400);
   }
+  // Back to this page after a while (a call, a locked phone): if
+  // session-ready has closed meanwhile, say so calmly.
+  function closed() {
+    const note = document.getElementById("page-closed");
+    if (note) {
+      note.hidden = false;
+    }
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState !== "visible" || leaving) {
+      return;
+    }
+    fetch("api/alive", { method: "POST", body: "{}", cache: "no-store" })
+      .then((response) => {
+        if (!response.ok) {
+          closed();
+        }
+      }, closed);
+  });
+  // A home that may be watched: each step replaces the last in the
+  // browser's history, so Back and the history list show nothing of the
+  // check from here on. Forms are sent by fetch, and session-ready says
+  // where to go next (204 with Location) instead of redirecting.
+  function watched() {
+    return document.body && document.body.dataset.watched === "1";
+  }
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    // The questions' forms, which always answer with where to go next (the
+    // end's forms may answer with a page, and are sent as usual).
+    if (!watched() || form.getAttribute("action") !== "walk" || event.defaultPrevented) {
+      return;
+    }
+    event.preventDefault();
+    const body = new URLSearchParams(new FormData(form, event.submitter));
+    fetch(form.action, {
+      method: "POST",
+      body,
+      cache: "no-store",
+      headers: { "X-History": "replace" },
+    })
+      .then((response) => {
+        const to = response.headers.get("Location");
+        location.replace(to ? new URL(to, location.href).href : response.url);
+      })
+      .catch(() => location.reload());
+  });
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest("a[href]");
+    if (!watched() || !link || link.origin !== location.origin || event.defaultPrevented) {
+      return;
+    }
+    event.preventDefault();
+    location.replace(link.href);
+  });
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape" || event.key === "Esc") {
       leave(event);
@@ -30,6 +85,11 @@
     const button = document.getElementById("leave");
     if (button) {
       button.addEventListener("click", leave);
+    }
+    // Esc works only where this script runs: only then is it promised.
+    const esc = document.getElementById("leave-esc");
+    if (esc) {
+      esc.hidden = false;
     }
   });
 })();

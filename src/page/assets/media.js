@@ -353,6 +353,7 @@
         }
         const rms = Math.sqrt(sumSq / buffer.length);
         const db = rms > 0 ? Math.max(-100, 20 * Math.log10(rms)) : -100;
+        if (phase === "pause") return;
         levels[phase].push(db);
         if (phase === "speak") {
           clipped += clips;
@@ -361,11 +362,26 @@
         meter.value = Math.round(Math.max(0, Math.min(100, (db + 60) * (100 / 60))));
         meter.textContent = meter.value;
       }, WINDOW_MS);
-      status.textContent = "Please stay quiet for " + QUIET_SECONDS + " seconds…";
+      // Each window starts only when the person presses its button, never
+      // while a screen reader is still reading: what the status says during
+      // a window is shown, not announced (it would be heard as sound).
+      status.setAttribute("aria-live", "off");
+      status.textContent = "Listening to the quiet for " + QUIET_SECONDS + " seconds…";
       await sleep(QUIET_SECONDS * 1000);
+      phase = "pause";
+      status.setAttribute("aria-live", "polite");
+      status.textContent =
+        "The quiet part is done. When you are ready, press “Start speaking”, then say a sentence aloud, for example “I am getting ready for my session.”";
+      const speak = $("speak-now");
+      speak.hidden = false;
+      speak.focus();
+      await new Promise((resolve) => speak.addEventListener("click", resolve, { once: true }));
+      speak.hidden = true;
+      status.setAttribute("aria-live", "off");
+      status.textContent = "Listening while you speak, for " + SPEAK_SECONDS + " seconds…";
       phase = "speak";
-      status.textContent = "Now please say a sentence aloud, for example “I am getting ready for my session.”";
       await sleep(SPEAK_SECONDS * 1000);
+      status.setAttribute("aria-live", "polite");
       clearInterval(timer);
       meter.value = 0;
       measure = {
@@ -376,6 +392,8 @@
       };
       status.textContent = "Microphone test finished.";
     } catch (error) {
+      $("speak-now").hidden = true;
+      status.setAttribute("aria-live", "polite");
       const access = accessOf(error);
       measure = { access, noise_floor_dbfs: -100, speech_dbfs: -100, clipped_pct: 0 };
       status.textContent = "The microphone could not be tested just now.";
@@ -456,7 +474,12 @@
     }
     // In the whole check, the check goes on (only a page name of ours is followed).
     if (typeof next === "string" && /^[a-z][a-z-]*$/.test(next)) {
-      location.assign(next);
+      // In a home that may be watched, the history keeps nothing of the check.
+      if (document.body.dataset.watched === "1") {
+        location.replace(next);
+      } else {
+        location.assign(next);
+      }
       return;
     }
     show("done");
