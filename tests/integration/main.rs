@@ -44,3 +44,4 @@ mod report_formats;
 mod report_pdf;
 mod report_schema;
 mod report_summarize;
+mod visit_proof;
