@@ -291,6 +291,18 @@ impl TerminalPrompter {
         eprintln!("{}", crate::term::wrap(prompt, width));
         "Your answer:".to_string()
     }
+
+    /// inquire draws its help line unwrapped, in brackets: one too long for
+    /// the screen would break mid-word, so it is printed wrapped above the
+    /// question instead, and `None` is given to inquire.
+    fn help<'h>(&self, help: &'h str) -> Option<&'h str> {
+        let width = crate::term::text_width();
+        if help.chars().count() + 2 <= width {
+            return Some(help);
+        }
+        eprintln!("{}", crate::term::wrap(help, width));
+        None
+    }
 }
 
 fn interrupt(err: inquire::InquireError) -> Interrupt {
@@ -338,16 +350,18 @@ impl Prompter for TerminalPrompter {
         let formatter = |o: inquire::list_option::ListOption<&MenuItem>| {
             if o.value.tick { "✓" } else { "" }.to_string()
         };
+        let help = self.help(help);
         let message = self.message(prompt);
-        let picked = inquire::Select::new(&message, items.to_vec())
+        let mut select = inquire::Select::new(&message, items.to_vec())
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_starting_cursor(start.min(items.len().saturating_sub(1)))
             .with_scorer(&scorer)
             .with_formatter(&formatter)
-            .with_page_size(items.len().max(1))
-            .raw_prompt()
-            .map_err(interrupt)?;
+            .with_page_size(items.len().max(1));
+        if let Some(help) = help {
+            select = select.with_help_message(help);
+        }
+        let picked = select.raw_prompt().map_err(interrupt)?;
         Ok(picked.index)
     }
 
@@ -378,26 +392,31 @@ impl Prompter for TerminalPrompter {
             }
         };
         let formatter = |o: inquire::list_option::ListOption<&MenuItem>| o.value.label.clone();
+        let help = self.help(help);
         let message = self.message(prompt);
-        let picked = inquire::Select::new(&message, items.to_vec())
+        let mut select = inquire::Select::new(&message, items.to_vec())
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_starting_cursor(start.min(items.len().saturating_sub(1)))
             .with_scorer(&scorer)
             .with_formatter(&formatter)
-            .with_page_size(items.len().clamp(1, 12))
-            .raw_prompt()
-            .map_err(interrupt)?;
+            .with_page_size(items.len().clamp(1, 12));
+        if let Some(help) = help {
+            select = select.with_help_message(help);
+        }
+        let picked = select.raw_prompt().map_err(interrupt)?;
         Ok(picked.index)
     }
 
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
         let formatter = |_: &str| "✓".to_string();
+        let help = self.help(help);
         let message = self.message(prompt);
         let mut text = inquire::Text::new(&message)
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_formatter(&formatter);
+        if let Some(help) = help {
+            text = text.with_help_message(help);
+        }
         // An empty default would be drawn as "()" after the question.
         if !default.is_empty() {
             text = text.with_default(default);

@@ -191,7 +191,7 @@ mod tests {
         let keyed = offers(false, true);
         assert_eq!(keyed.items[keyed.suggested].choice, SaveChoice::Nothing);
         assert_eq!(
-            keyed.items[0].label,
+            keyed.items[1].label,
             "Save the full report, locked for my clinic"
         );
 

@@ -163,7 +163,7 @@ fn has_report(screen: &Screen) -> bool {
 /// the last lines left on the screen.
 pub fn draw(screen: &Screen, style: Style) -> String {
     let mut out = String::new();
-    let last = screen.ask == Ask::Nothing;
+    let last = screen.frame.last;
     if !last {
         out.push_str(&frame(screen, style, false));
     }
@@ -181,7 +181,13 @@ pub fn draw(screen: &Screen, style: Style) -> String {
 
 fn frame(screen: &Screen, style: Style, last: bool) -> String {
     let Some(resources) = &screen.frame.crisis else {
-        return String::new();
+        // A support line in the body: its country is still named.
+        return screen
+            .frame
+            .region_note
+            .as_ref()
+            .map(|note| format!("{}\n\n", style.dim(note)))
+            .unwrap_or_default();
     };
     let mut out = if last {
         format!("\n{}", crate::crisis::render(resources, style))

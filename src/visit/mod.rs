@@ -369,6 +369,7 @@ impl<S: Storage> Visit<S> {
             crisis,
             region_note,
             watched: self.watched() && !cleared,
+            last: matches!(self.stage, Stage::Farewell(_)),
         }
     }
 
@@ -484,14 +485,12 @@ impl<S: Storage> Visit<S> {
             Stage::Walking => self.walk_screen(),
             Stage::ChangingRegion(_) => {
                 let region = self.region();
-                let (mut choices, _) = self.walk.choices(&walk::Screen::Region);
+                let (choices, _) = self.walk.choices(&walk::Screen::Region);
+                // The current country holds the cursor: Enter changes nothing.
                 let cursor = choices
                     .iter()
                     .position(|c| c.event == Event::Region(Some(region.clone())))
                     .unwrap_or(0);
-                // The current country holds the cursor: Enter changes nothing.
-                let current = choices.remove(cursor);
-                choices.insert(0, current);
                 plain_screen(
                     "region-change",
                     "Support numbers",
@@ -499,7 +498,7 @@ impl<S: Storage> Visit<S> {
                     Ask::Choose {
                         prompt: "Which country are you in?".into(),
                         choices: choices.into_iter().map(walk_choice).collect(),
-                        cursor: 0,
+                        cursor,
                         typed: true,
                     },
                 )

@@ -32,6 +32,8 @@ pub struct Frame {
     pub region_note: Option<String>,
     /// Someone at home may see this device: front-ends use neutral titles.
     pub watched: bool,
+    /// A farewell: the numbers come after its words, the last thing shown.
+    pub last: bool,
 }
 
 /// A piece of a screen's body, in order.

@@ -45,3 +45,5 @@ mod report_pdf;
 mod report_schema;
 mod report_summarize;
 mod visit_proof;
+#[cfg(unix)]
+mod visit_pty;
