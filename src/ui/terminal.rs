@@ -263,3 +263,6 @@ fn page(text: &str) -> bool {
     }
     child.wait().is_ok_and(|s| s.success())
 }
+
+#[cfg(test)]
+mod tests;

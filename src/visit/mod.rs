@@ -703,7 +703,8 @@ impl<S: Storage> Visit<S> {
             View::Client => (
                 report.client_copy(),
                 "This is what your report contains. The full copy for your therapist also \
-                 includes your answers about how you have been feeling.",
+                 includes your answers about home, contact with other people and how you have \
+                 been feeling.",
             ),
         };
         let back = if once || self.watched() {
@@ -752,8 +753,8 @@ impl<S: Storage> Visit<S> {
                 headline: report.headline.clone(),
             });
             body.push(Block::Note(
-                "The full copy for your therapist also includes your answers about how you have \
-                 been feeling."
+                "The full copy for your therapist also includes your answers about home, contact \
+                 with other people and how you have been feeling."
                     .into(),
             ));
         }
@@ -1340,6 +1341,3 @@ fn sentence(text: &str) -> String {
         format!("{text}.")
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -315,7 +315,7 @@ impl Client<'_> {
 fn every_reachable_screen_keeps_the_safety_rules() {
     let seen = RefCell::new(Seen::default());
     let mut runner = TestRunner::new(Config {
-        cases: 1500,
+        cases: 3000,
         failure_persistence: None,
         ..Config::default()
     });
