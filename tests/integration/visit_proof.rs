@@ -147,7 +147,7 @@ impl Client<'_> {
                         visit.measured(Measured::default());
                         continue;
                     }
-                    Ask::Media if pick % 13 == 0 => Action::Stop,
+                    Ask::Media if pick.is_multiple_of(13) => Action::Stop,
                     Ask::Media => Action::MediaDone,
                     _ => self.choose(&screen, pick),
                 };
@@ -182,10 +182,10 @@ impl Client<'_> {
     }
 
     fn choose(&self, screen: &Screen, pick: u16) -> Action {
-        if pick % 97 == 0 {
+        if pick.is_multiple_of(97) {
             return Action::Stop;
         }
-        if pick % 89 == 0 {
+        if pick.is_multiple_of(89) {
             return Action::QuickExit;
         }
         let choices = screen.ask.choices();
@@ -198,7 +198,7 @@ impl Client<'_> {
                 "a\u{1b}[2Jb",
                 "the armchair",
             ];
-            if pick % 3 != 0 || choices.is_empty() {
+            if !pick.is_multiple_of(3) || choices.is_empty() {
                 return field.action(names[usize::from(pick) % names.len()].to_string());
             }
         }
@@ -218,7 +218,7 @@ impl Client<'_> {
                 .collect(),
             _ => Vec::new(),
         };
-        if !preferred.is_empty() && pick % 5 != 0 {
+        if !preferred.is_empty() && !pick.is_multiple_of(5) {
             return preferred[usize::from(pick / 5) % preferred.len()].clone();
         }
         choices[usize::from(pick) % choices.len()].action.clone()
