@@ -42,6 +42,9 @@ pub struct CrisisData {
 pub struct RegionResources {
     pub region: String,
     pub name: String,
+    /// Other names people type for the country ("UK", "England", "USA").
+    #[serde(default)]
+    pub other_names: Vec<String>,
     pub resources: Vec<CrisisResource>,
 }
 
@@ -98,6 +101,15 @@ pub fn unknown_region(code: &str) -> String {
     )
 }
 
+/// Other names the country of `code` is known by, from data/crisis.json.
+pub fn other_names(code: &str) -> &'static [String] {
+    data()
+        .regions
+        .iter()
+        .find(|r| r.region == code)
+        .map_or(&[], |r| r.other_names.as_slice())
+}
+
 /// The country's name for a region code ("GB" → "United Kingdom").
 pub fn region_name(code: &str) -> &'static str {
     resources_for(code).name.as_str()
@@ -140,11 +152,22 @@ impl RegionSources {
     /// edited file) is passed over. `None`: nothing names one, and the
     /// interactive check asks the client.
     pub fn choose(&self, kept: Option<&str>) -> Option<String> {
-        self.flag
+        self.choose_with_source(kept).0
+    }
+
+    /// Like [`RegionSources::choose`], and whether the region was given
+    /// rather than inferred: `--region` or a kept region count as given; the
+    /// clinic file's and the locale's are guesses the client is shown and
+    /// may change.
+    pub fn choose_with_source(&self, kept: Option<&str>) -> (Option<String>, bool) {
+        if let Some(region) = self
+            .flag
             .clone()
             .or_else(|| kept.and_then(normalise_region))
-            .or_else(|| self.clinic.clone())
-            .or_else(|| self.locale.clone())
+        {
+            return (Some(region), true);
+        }
+        (self.clinic.clone().or_else(|| self.locale.clone()), false)
     }
 }
 

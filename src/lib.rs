@@ -37,3 +37,5 @@ pub mod questionnaire;
 pub mod report;
 pub mod safe_text;
 pub mod term;
+pub mod ui;
+pub mod visit;

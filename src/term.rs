@@ -181,7 +181,10 @@ pub fn wrap(text: &str, width: usize) -> String {
                 textwrap::Options::new(width)
                     .subsequent_indent(&indent)
                     .word_separator(textwrap::WordSeparator::AsciiSpace)
-                    .word_splitter(textwrap::WordSplitter::NoHyphenation),
+                    .word_splitter(textwrap::WordSplitter::NoHyphenation)
+                    // A word longer than the line (a path, a URL) runs on
+                    // rather than being cut in two.
+                    .break_words(false),
             )
         })
         .collect::<Vec<_>>()

@@ -19,7 +19,6 @@ pub mod flow;
 pub mod plan;
 pub mod prompt;
 pub mod risk;
-pub mod session;
 pub mod walk;
 
 /// A home that may be watched: it does not feel safe, or someone may check

@@ -11,6 +11,11 @@ pub struct MenuItem {
     /// Whether picking it records something (an answer, a skip): the answered
     /// prompt then shows a tick. "Why", "back" and "pause" record nothing.
     pub tick: bool,
+    /// Other names the item is found by when typed ("UK", "England").
+    pub also: Vec<String>,
+    /// Kept in a type-ahead list whatever is typed, so the list is never
+    /// empty and its label says what to do ("Somewhere else, or not in this list").
+    pub always: bool,
 }
 
 impl MenuItem {
@@ -19,7 +24,28 @@ impl MenuItem {
             key: key.into(),
             label: label.into(),
             tick: true,
+            also: Vec::new(),
+            always: false,
         }
+    }
+
+    /// Other names the item is found by when typed.
+    pub fn also(mut self, names: Vec<String>) -> Self {
+        self.also = names;
+        self
+    }
+
+    /// Kept in a type-ahead list whatever is typed.
+    pub fn always_listed(mut self) -> Self {
+        self.always = true;
+        self
+    }
+
+    /// True when what was typed begins its label or one of its other names.
+    fn named_by(&self, typed: &str) -> bool {
+        std::iter::once(&self.label)
+            .chain(&self.also)
+            .any(|name| name.to_lowercase().starts_with(typed))
     }
 
     /// An item that records nothing, so no tick is left for it.
@@ -230,10 +256,7 @@ pub fn match_prefix(items: &[MenuItem], typed: &str) -> Option<usize> {
     if typed.is_empty() {
         return None;
     }
-    let mut found = items
-        .iter()
-        .enumerate()
-        .filter(|(_, i)| i.label.to_lowercase().starts_with(&typed));
+    let mut found = items.iter().enumerate().filter(|(_, i)| i.named_by(&typed));
     match (found.next(), found.next()) {
         (Some((index, _)), None) => Some(index),
         _ => None,
@@ -267,6 +290,18 @@ impl TerminalPrompter {
         }
         eprintln!("{}", crate::term::wrap(prompt, width));
         "Your answer:".to_string()
+    }
+
+    /// inquire draws its help line unwrapped, in brackets: one too long for
+    /// the screen would break mid-word, so it is printed wrapped above the
+    /// question instead, and `None` is given to inquire.
+    fn help<'h>(&self, help: &'h str) -> Option<&'h str> {
+        let width = crate::term::text_width();
+        if help.chars().count() + 2 <= width {
+            return Some(help);
+        }
+        eprintln!("{}", crate::term::wrap(help, width));
+        None
     }
 }
 
@@ -315,16 +350,18 @@ impl Prompter for TerminalPrompter {
         let formatter = |o: inquire::list_option::ListOption<&MenuItem>| {
             if o.value.tick { "✓" } else { "" }.to_string()
         };
+        let help = self.help(help);
         let message = self.message(prompt);
-        let picked = inquire::Select::new(&message, items.to_vec())
+        let mut select = inquire::Select::new(&message, items.to_vec())
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_starting_cursor(start.min(items.len().saturating_sub(1)))
             .with_scorer(&scorer)
             .with_formatter(&formatter)
-            .with_page_size(items.len().max(1))
-            .raw_prompt()
-            .map_err(interrupt)?;
+            .with_page_size(items.len().max(1));
+        if let Some(help) = help {
+            select = select.with_help_message(help);
+        }
+        let picked = select.raw_prompt().map_err(interrupt)?;
         Ok(picked.index)
     }
 
@@ -339,34 +376,47 @@ impl Prompter for TerminalPrompter {
             let typed = typed.trim().to_lowercase();
             let label = item.label.to_lowercase();
             if typed.is_empty() || item.key.eq_ignore_ascii_case(&typed) {
-                Some(0)
-            } else if label.starts_with(&typed) || item.key.to_lowercase().starts_with(&typed) {
+                Some(3)
+            } else if item.also.iter().any(|n| n.eq_ignore_ascii_case(&typed)) {
+                // "UK", "USA": a whole other name finds its country first.
+                Some(3)
+            } else if item.named_by(&typed) || item.key.to_lowercase().starts_with(&typed) {
                 Some(2)
+            } else if label.contains(&typed) {
+                Some(1)
+            } else if item.always {
+                // Never an empty list: Enter then says what to do.
+                Some(0)
             } else {
-                label.contains(&typed).then_some(1)
+                None
             }
         };
         let formatter = |o: inquire::list_option::ListOption<&MenuItem>| o.value.label.clone();
+        let help = self.help(help);
         let message = self.message(prompt);
-        let picked = inquire::Select::new(&message, items.to_vec())
+        let mut select = inquire::Select::new(&message, items.to_vec())
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_starting_cursor(start.min(items.len().saturating_sub(1)))
             .with_scorer(&scorer)
             .with_formatter(&formatter)
-            .with_page_size(items.len().clamp(1, 12))
-            .raw_prompt()
-            .map_err(interrupt)?;
+            .with_page_size(items.len().clamp(1, 12));
+        if let Some(help) = help {
+            select = select.with_help_message(help);
+        }
+        let picked = select.raw_prompt().map_err(interrupt)?;
         Ok(picked.index)
     }
 
     fn text(&mut self, prompt: &str, help: &str, default: &str) -> Result<String, Interrupt> {
         let formatter = |_: &str| "✓".to_string();
+        let help = self.help(help);
         let message = self.message(prompt);
         let mut text = inquire::Text::new(&message)
             .with_render_config(self.render)
-            .with_help_message(help)
             .with_formatter(&formatter);
+        if let Some(help) = help {
+            text = text.with_help_message(help);
+        }
         // An empty default would be drawn as "()" after the question.
         if !default.is_empty() {
             text = text.with_default(default);

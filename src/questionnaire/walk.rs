@@ -338,6 +338,16 @@ impl<'a> Walk<'a> {
         self.state.watched
     }
 
+    /// The country changed on request (the visit's picker).
+    pub fn set_region(&mut self, region: String) {
+        self.state.region = Some(region);
+    }
+
+    /// Consent to keep answers, given or refused when pausing.
+    pub fn set_keep(&mut self, keep: bool) {
+        self.state.keep = Some(keep);
+    }
+
     pub fn ended(&self) -> Option<Ending> {
         self.state.ended
     }
@@ -487,10 +497,13 @@ impl<'a> Walk<'a> {
             Screen::Region => {
                 let mut items = vec![Choice::new(
                     "0",
-                    "Somewhere else (show international numbers)",
+                    "Somewhere else, or not in this list (show international numbers)",
                     Event::Region(None),
                 )];
-                items.extend(crate::crisis::data().regions.iter().map(|r| {
+                // By name, so typing "Uni" finds the United Kingdom first.
+                let mut regions: Vec<_> = crate::crisis::data().regions.iter().collect();
+                regions.sort_by(|a, b| a.name.cmp(&b.name));
+                items.extend(regions.into_iter().map(|r| {
                     Choice::new(
                         r.region.clone(),
                         r.name.clone(),

@@ -79,40 +79,56 @@ pub fn offers(watched: bool, clinic_key: bool) -> Offers {
         "Save the full report for my therapist"
     };
     let offer = |key, label, choice| Offer { key, label, choice };
-    if watched {
-        return Offers {
-            items: vec![
-                offer("1", full, SaveChoice::SaveFull),
-                offer(
-                    "2",
-                    "Show my report once (the screen is cleared after)",
-                    SaveChoice::ShowOnce,
-                ),
-                offer(
-                    "3",
-                    "Do not save anything on this device",
-                    SaveChoice::Nothing,
-                ),
-            ],
-            suggested: if clinic_key { 0 } else { 2 },
-        };
-    }
-    Offers {
-        items: vec![
+    // The suggestion comes first, so the first item is always the
+    // protective one: a stray key and Backspace in a terminal menu move the
+    // highlight back to the top, never onto a save the client did not choose.
+    let items = if watched && clinic_key {
+        vec![
             offer("1", full, SaveChoice::SaveFull),
             offer(
                 "2",
+                "Show my report once (the screen is cleared after)",
+                SaveChoice::ShowOnce,
+            ),
+            offer(
+                "3",
+                "Do not save anything on this device",
+                SaveChoice::Nothing,
+            ),
+        ]
+    } else if watched {
+        vec![
+            offer(
+                "1",
+                "Do not save anything on this device",
+                SaveChoice::Nothing,
+            ),
+            offer(
+                "2",
+                "Show my report once (the screen is cleared after)",
+                SaveChoice::ShowOnce,
+            ),
+            offer("3", full, SaveChoice::SaveFull),
+        ]
+    } else {
+        vec![
+            offer("1", "Do not save anything", SaveChoice::Nothing),
+            offer("2", full, SaveChoice::SaveFull),
+            offer(
+                "3",
                 "Save a copy leaving out how I have been feeling",
                 SaveChoice::SaveClient,
             ),
             offer(
-                "3",
+                "4",
                 "Show everything the full report contains",
                 SaveChoice::ShowEverything,
             ),
-            offer("4", "Do not save anything", SaveChoice::Nothing),
-        ],
-        suggested: 3,
+        ]
+    };
+    Offers {
+        items,
+        suggested: 0,
     }
 }
 
@@ -231,7 +247,7 @@ mod tests {
         let keyed = offers(false, true);
         assert_eq!(keyed.items[keyed.suggested].choice, SaveChoice::Nothing);
         assert_eq!(
-            keyed.items[0].label,
+            keyed.items[1].label,
             "Save the full report, locked for my clinic"
         );
 
@@ -253,7 +269,11 @@ mod tests {
         // A watched home is never offered the long report on screen or a
         // copy without the clinic's lock under an ordinary label.
         assert!(watched.find("show-everything").is_none());
-        assert!(watched.items[0].label.contains("anyway"));
+        assert!(watched.items[2].label.contains("anyway"));
+        // The suggestion is always first (see `offers`).
+        for (w, k) in [(false, false), (false, true), (true, false), (true, true)] {
+            assert_eq!(offers(w, k).suggested, 0);
+        }
     }
 
     #[test]

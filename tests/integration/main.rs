@@ -45,3 +45,6 @@ mod report_formats;
 mod report_pdf;
 mod report_schema;
 mod report_summarize;
+mod visit_proof;
+#[cfg(unix)]
+mod visit_pty;

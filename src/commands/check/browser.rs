@@ -91,11 +91,7 @@ pub(super) fn whole_check(
                 .or_else(crate::questionnaire::draft::default_path),
             regions: setup.regions.clone(),
             clinic_key: setup.encrypt_to().is_some(),
-            opening: super::interactive::opening(
-                "a short test of your camera, microphone and speakers in this page",
-                "“Leave quickly”, always at the top of the page, leaves at once",
-                servers.as_deref(),
-            ),
+            opening: crate::visit::opening(crate::visit::FrontEnd::Page, servers.as_deref()),
         }
     });
     let served = super::super::runtime().and_then(|runtime| {
@@ -285,7 +281,7 @@ fn finished_report(
     args: &CheckArgs,
     setup: &Setup,
     walk: FinishedWalk,
-    (network, network_reason): super::Measured,
+    (network, network_reason): super::Probed,
     media: MediaMeasurements,
 ) -> FinishedReport {
     let device = (!args.no_device).then(|| {

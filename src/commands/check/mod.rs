@@ -12,8 +12,9 @@ use crate::net::probe::ProbeConfig;
 use crate::questionnaire::{answers_file, bank};
 use crate::report::Format;
 use crate::report::deliver::{Delivery, deliver};
-use crate::report::model::{NetworkSource, QuestionnaireStatus, Report, ReportParts};
+use crate::report::model::{NetworkSource, QuestionnaireStatus};
 use crate::term::{OutputFormat, Style};
+use crate::visit::{FrontEnd, Measured, VisitPlan, Walked};
 
 use settings::Settings;
 
@@ -44,24 +45,27 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             if args.browser {
                 return browser::whole_check(&args, style, &setup, Some(file));
             }
-            let region = setup.region(file.region.clone());
             let device = device_report(&args);
             let (network, network_reason) = measure(&args, &setup, style, true);
-            let mut report = Report::build(ReportParts {
-                answers: file.answers,
-                questionnaire_status: QuestionnaireStatus::Completed,
-                session_plan: file.session_plan,
-                network,
-                network_reason,
-                device,
-                region,
-                clinic: setup.settings.clinic.clone(),
-                // --client-ref wins over the file's.
-                client_ref: setup.client_ref.clone().or(file.client_ref),
-            });
-            if let Some((_, source)) = &setup.saved_network {
-                report.network_source = Some(source.clone());
-            }
+            let plan = setup.visit_plan(&args, FrontEnd::Terminal { plain: style.plain });
+            let report = crate::visit::assemble(
+                &VisitPlan {
+                    // --client-ref wins over the file's.
+                    client_ref: setup.client_ref.clone().or(file.client_ref),
+                    ..plan
+                },
+                Walked {
+                    answers: file.answers,
+                    session_plan: file.session_plan,
+                    status: QuestionnaireStatus::Completed,
+                    region: file.region,
+                },
+                Measured {
+                    network,
+                    network_reason,
+                    device,
+                },
+            );
             let delivery = setup.delivery(&args, style);
             deliver(&report, &delivery)?;
             // A coordinator's batch writes each report to a file and sees
@@ -206,6 +210,44 @@ impl Setup {
         hosts
     }
 
+    /// The visit's plan: everything the flags and the clinic file decide,
+    /// resolved once for whichever front-end draws the visit.
+    pub(crate) fn visit_plan(&self, args: &CheckArgs, front_end: FrontEnd) -> VisitPlan {
+        let measuring = !args.no_network && self.saved_network.is_none();
+        let come_back = match front_end {
+            FrontEnd::Page => format!("{} check --browser", crate::term::self_command()),
+            FrontEnd::Terminal { .. } => format!("{} check", crate::term::self_command()),
+        };
+        VisitPlan {
+            front_end,
+            regions: self.regions.clone(),
+            clinic: self.settings.clinic.clone(),
+            client_ref: self.client_ref.clone(),
+            clinic_key: self.encrypt_to().is_some(),
+            output_named: args.output.is_some(),
+            servers: measuring.then(|| self.contacts()),
+            media: front_end == FrontEnd::Page && !args.no_device,
+            network_source: self
+                .saved_network
+                .as_ref()
+                .map(|(_, source)| source.clone()),
+            come_back,
+        }
+    }
+
+    /// Where the visit keeps its draft and saves the report.
+    pub(crate) fn files(&self, args: &CheckArgs) -> crate::visit::storage::Files {
+        crate::visit::storage::Files {
+            draft: args
+                .draft
+                .clone()
+                .or_else(crate::questionnaire::draft::default_path),
+            format: args.format,
+            output: args.output.clone(),
+            encrypt_to: self.encrypt_to().map(str::to_string),
+        }
+    }
+
     fn encrypt_to(&self) -> Option<&str> {
         self.settings.recipient.as_deref()
     }
@@ -246,7 +288,7 @@ const NOT_TESTED: &str = "not tested, because --no-network was given";
 
 /// Run the connection test (or not), never failing: what could not be
 /// measured carries a reason.
-fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Measured {
+fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Probed {
     if let Some((network, _)) = &setup.saved_network {
         return (Some(network.clone()), None);
     }
@@ -256,9 +298,9 @@ fn measure(args: &CheckArgs, setup: &Setup, style: Style, shown: bool) -> Measur
     run_probe(&setup.probe(args, style, shown))
 }
 
-type Measured = (Option<NetworkReport>, Option<String>);
+type Probed = (Option<NetworkReport>, Option<String>);
 
-fn run_probe(config: &ProbeConfig) -> Measured {
+fn run_probe(config: &ProbeConfig) -> Probed {
     match super::run_probe(config) {
         Ok(report) => (Some(report), None),
         Err(e) => (

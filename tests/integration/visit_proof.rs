@@ -1,0 +1,385 @@
+//! The safety rules of a visit, proven over every screen a client can reach
+//! rather than checked screen by screen: random clients (answering, skipping,
+//! going back, pausing and resuming, stopping, leaving quickly, saving) walk
+//! visits in every set-up, and every screen they meet is checked:
+//! - once any risk answer is yes, the frame holds the region's emergency
+//!   number and its whole support list, and the terminal's drawing shows
+//!   every one of them (above the question, or last on a farewell);
+//! - the end of a check always shows them; only the quick exit clears all;
+//! - the choice holding the cursor never records an answer the client did
+//!   not give before, never goes into a sensitive part, never keeps answers
+//!   and never saves a copy someone at home could open;
+//! - a copy without a lock is never saved in a watched home without its own
+//!   confirmation.
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use session_ready::crisis::{self, RegionSources};
+use session_ready::questionnaire::draft::Draft;
+use session_ready::questionnaire::walk::Event;
+use session_ready::report::saving::SaveChoice;
+use session_ready::term::Style;
+use session_ready::visit::storage::Memory;
+use session_ready::visit::{Action, Ask, Block, FrontEnd, Measured, Screen, Visit, VisitPlan};
+
+#[derive(Debug, Clone)]
+struct SetUp {
+    front_end: FrontEnd,
+    regions: RegionSources,
+    clinic_key: bool,
+    output_named: bool,
+    nowhere: bool,
+    unreadable: bool,
+    draft_fails: bool,
+    /// How the client tends to choose: 0 anything, 1 mostly answers, 2 mostly "yes".
+    mood: u8,
+}
+
+fn set_up() -> impl Strategy<Value = SetUp> {
+    (0..3u8, 0..4u8, any::<bool>(), any::<bool>(), 0..8u8, 0..3u8).prop_map(
+        |(front, region, clinic_key, output_named, odd, mood)| SetUp {
+            front_end: match front {
+                0 => FrontEnd::Terminal { plain: false },
+                1 => FrontEnd::Terminal { plain: true },
+                _ => FrontEnd::Page,
+            },
+            regions: match region {
+                0 => RegionSources {
+                    flag: Some("GB".into()),
+                    ..RegionSources::default()
+                },
+                1 => RegionSources {
+                    locale: Some("US".into()),
+                    ..RegionSources::default()
+                },
+                2 => RegionSources {
+                    clinic: Some("IE".into()),
+                    ..RegionSources::default()
+                },
+                _ => RegionSources::default(),
+            },
+            clinic_key,
+            output_named,
+            nowhere: odd == 1,
+            unreadable: odd == 2,
+            draft_fails: odd == 3,
+            mood,
+        },
+    )
+}
+
+fn plan(s: &SetUp) -> VisitPlan {
+    VisitPlan {
+        front_end: s.front_end,
+        regions: s.regions.clone(),
+        clinic: None,
+        client_ref: None,
+        clinic_key: s.clinic_key,
+        output_named: s.output_named,
+        servers: Some(vec!["127.0.0.1".into()]),
+        media: s.front_end == FrontEnd::Page,
+        network_source: None,
+        come_back: "session-ready check".into(),
+    }
+}
+
+fn has_yes(draft: Option<&Draft>) -> bool {
+    draft.is_some_and(|d| {
+        d.state
+            .answers
+            .iter()
+            .any(|(q, a)| q.starts_with("risk.") && a == "yes")
+    })
+}
+
+/// What the proof saw, across every client.
+#[derive(Default)]
+struct Seen {
+    /// Screen id (question ids kept whole) → how often.
+    screens: BTreeMap<String, usize>,
+    /// Distinct (screen, frame shown, region note, watched) states.
+    states: BTreeSet<String>,
+    screens_checked: usize,
+}
+
+struct Client<'a> {
+    set_up: &'a SetUp,
+    picks: &'a [u16],
+    at: usize,
+    seen: &'a RefCell<Seen>,
+}
+
+impl Client<'_> {
+    fn next_pick(&mut self) -> Option<u16> {
+        let pick = self.picks.get(self.at).copied();
+        self.at += 1;
+        pick
+    }
+
+    /// Walk up to three visits (resuming kept answers) until the picks run out.
+    fn walk(&mut self) -> Result<(), TestCaseError> {
+        let mut storage = Memory {
+            nowhere: self.set_up.nowhere,
+            unreadable: self.set_up.unreadable.then(|| "it is not JSON.".into()),
+            draft_fails: self.set_up.draft_fails,
+            taken: vec!["taken.json".into()],
+            ..Memory::default()
+        };
+        for _ in 0..3 {
+            let mut visit = Visit::new(plan(self.set_up), storage.clone());
+            // A yes kept from before counts from the first screen.
+            let mut yes = has_yes(storage.draft.as_ref());
+            let mut confirmed = false;
+            let saved_before = storage.saved.len();
+            loop {
+                let screen = visit.screen();
+                self.check(&visit, &screen, yes)?;
+                if let Ask::Nothing = screen.ask {
+                    break;
+                }
+                let Some(pick) = self.next_pick() else {
+                    return Ok(());
+                };
+                let action = match &screen.ask {
+                    Ask::Wait => {
+                        visit.measured(Measured::default());
+                        continue;
+                    }
+                    Ask::Media if pick.is_multiple_of(13) => Action::Stop,
+                    Ask::Media => Action::MediaDone,
+                    _ => self.choose(&screen, pick),
+                };
+                match &action {
+                    Action::Walk(Event::Answer(a)) if screen.id.starts_with("q-risk.") => {
+                        yes |= a == "yes";
+                    }
+                    // The kept answers, and any yes in them, are deleted.
+                    Action::StartAgain => yes = false,
+                    Action::ConfirmUnlocked => confirmed = true,
+                    Action::BackToChoices => confirmed = false,
+                    _ => {}
+                }
+                visit.act(action);
+                let unlocked = visit
+                    .storage()
+                    .saved
+                    .iter()
+                    .skip(saved_before)
+                    .any(|(_, _, watched)| *watched && !self.set_up.clinic_key);
+                prop_assert!(
+                    !unlocked || confirmed,
+                    "an unlocked copy was saved in a watched home without its own yes"
+                );
+            }
+            storage = visit.storage().clone();
+            if storage.draft.is_none() {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    fn choose(&self, screen: &Screen, pick: u16) -> Action {
+        if pick.is_multiple_of(97) {
+            return Action::Stop;
+        }
+        if pick.is_multiple_of(89) {
+            return Action::QuickExit;
+        }
+        let choices = screen.ask.choices();
+        if let Ask::Text { field, .. } = &screen.ask {
+            let names = [
+                "",
+                "taken.json",
+                "-",
+                "mine.json",
+                "a\u{1b}[2Jb",
+                "the armchair",
+            ];
+            if !pick.is_multiple_of(3) || choices.is_empty() {
+                return field.action(names[usize::from(pick) % names.len()].to_string());
+            }
+        }
+        let preferred: Vec<&Action> = match self.set_up.mood {
+            1 => choices
+                .iter()
+                .filter(|c| c.records)
+                .map(|c| &c.action)
+                .collect(),
+            2 => choices
+                .iter()
+                .filter(|c| {
+                    matches!(&c.action, Action::Walk(Event::Answer(a)) if a == "yes")
+                        || matches!(&c.action, Action::Walk(Event::Continue | Event::Keep(_)))
+                })
+                .map(|c| &c.action)
+                .collect(),
+            _ => Vec::new(),
+        };
+        if !preferred.is_empty() && !pick.is_multiple_of(5) {
+            return preferred[usize::from(pick / 5) % preferred.len()].clone();
+        }
+        choices[usize::from(pick) % choices.len()].action.clone()
+    }
+
+    fn check(
+        &self,
+        visit: &Visit<Memory>,
+        screen: &Screen,
+        yes: bool,
+    ) -> Result<(), TestCaseError> {
+        {
+            let mut seen = self.seen.borrow_mut();
+            *seen.screens.entry(screen.id.clone()).or_default() += 1;
+            seen.states.insert(format!(
+                "{}|{}|{}|{}",
+                screen.id,
+                screen.frame.crisis.is_some(),
+                screen.frame.region_note.is_some(),
+                screen.frame.watched
+            ));
+            seen.screens_checked += 1;
+        }
+        let drawn = session_ready::ui::terminal::draw(screen, Style::decide(false, true, true));
+        if screen.id == "away" {
+            prop_assert!(screen.frame.crisis.is_none() && screen.body.is_empty());
+            prop_assert_eq!(&drawn, "", "the quick exit leaves nothing");
+            return Ok(());
+        }
+        let ends_check = screen.id == "thank-you";
+        if yes || ends_check {
+            let Some(resources) = &screen.frame.crisis else {
+                return Err(TestCaseError::fail(format!(
+                    "no crisis numbers on {} after a yes",
+                    screen.id
+                )));
+            };
+            let region = resources
+                .first()
+                .map(|r| r.region.clone())
+                .unwrap_or_default();
+            prop_assert_eq!(
+                resources,
+                &crisis::resources_list(&region),
+                "the whole list for the region, on {}",
+                &screen.id
+            );
+            prop_assert!(resources.iter().any(|r| r.kind == "emergency"));
+            for r in resources {
+                let words = crisis::wording(r).text();
+                prop_assert!(
+                    drawn.contains(&words),
+                    "{} is not drawn on {}:\n{}",
+                    words,
+                    &screen.id,
+                    drawn
+                );
+            }
+        }
+        if let Ask::Choose {
+            choices, cursor, ..
+        } = &screen.ask
+        {
+            let held = &choices[*cursor].action;
+            let before = screen
+                .body
+                .iter()
+                .any(|b| matches!(b, Block::Note(n) if n.starts_with("Before, you chose")));
+            let unsafe_default = match held {
+                Action::Walk(Event::Answer(_)) => !before,
+                Action::Walk(Event::Continue) => {
+                    screen.id.starts_with("part-") || screen.id == "plan"
+                }
+                Action::Walk(Event::Keep(true)) | Action::KeepOnPause(true) => true,
+                Action::PickUp | Action::ConfirmUnlocked => true,
+                Action::Save {
+                    choice: SaveChoice::SaveFull | SaveChoice::SaveClient,
+                    ..
+                } => !(self.set_up.clinic_key && visit.watched()),
+                _ => false,
+            };
+            prop_assert!(
+                !unsafe_default,
+                "{:?} holds the cursor on {}",
+                held,
+                &screen.id
+            );
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn every_reachable_screen_keeps_the_safety_rules() {
+    let seen = RefCell::new(Seen::default());
+    let mut runner = TestRunner::new(Config {
+        cases: 3000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let strategy = (set_up(), proptest::collection::vec(any::<u16>(), 0..260));
+    runner
+        .run(&strategy, |(set_up, picks)| {
+            Client {
+                set_up: &set_up,
+                picks: &picks,
+                at: 0,
+                seen: &seen,
+            }
+            .walk()
+        })
+        .unwrap();
+    let seen = seen.into_inner();
+    // The proof means something only if it reached every kind of screen.
+    let kinds: BTreeSet<String> = seen
+        .screens
+        .keys()
+        .map(|id| match id.split_once('.') {
+            Some((kind, _)) if id.starts_with("q-") => kind.to_string(),
+            _ => id.clone(),
+        })
+        .collect();
+    for kind in [
+        "welcome",
+        "unreadable",
+        "region",
+        "keep",
+        "watched",
+        "q-start",
+        "q-setup",
+        "q-privacy",
+        "q-home",
+        "q-isolation",
+        "q-risk",
+        "part-home",
+        "part-risk",
+        "crisis-false",
+        "crisis-true",
+        "not-now-ask",
+        "plan",
+        "pause",
+        "media",
+        "report",
+        "report-once",
+        "choices",
+        "confirm-unlocked",
+        "file-name",
+        "thank-you",
+        "stopped",
+        "paused",
+        "not-now",
+        "away",
+        "region-change",
+    ] {
+        assert!(kinds.contains(kind), "never reached {kind}: {kinds:?}");
+    }
+    assert!(kinds.iter().any(|k| k.starts_with("plan-")), "{kinds:?}");
+    eprintln!(
+        "visit proof: {} screens checked, {} distinct screens, {} distinct screen states",
+        seen.screens_checked,
+        seen.screens.len(),
+        seen.states.len()
+    );
+}
