@@ -10,7 +10,7 @@ use crate::report::Format;
 use crate::term::Style;
 
 pub fn run(args: QuestionnaireArgs, style: Style) -> anyhow::Result<Exit> {
-    super::refuse_existing(args.output.as_deref(), args.force)?;
+    super::refuse_existing(args.output.as_deref(), false, args.force)?;
     let bytes = render(args.format, style)?;
     crate::fsutil::emit(args.output.as_deref(), &bytes)?;
     Ok(Exit::Done)

@@ -9,7 +9,7 @@ use crate::term::Style;
 
 pub fn run(args: SummarizeArgs, style: Style) -> anyhow::Result<Exit> {
     // Before any report is read: a saved report must never be replaced by a summary.
-    super::refuse_existing(args.output.as_deref(), args.force)?;
+    super::refuse_existing(args.output.as_deref(), false, args.force)?;
     if let Some(identity) = &args.identity {
         // A bad key file would otherwise show up once per encrypted report.
         crate::report::encrypt::load_identities(identity)?;

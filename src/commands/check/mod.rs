@@ -23,7 +23,7 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
         // The same listing as `session-ready questionnaire`; a format it has
         // no form for is refused rather than written as terminal text.
         let format = super::questionnaire::list_format(args.format)?;
-        super::refuse_existing(args.output.as_deref(), args.force)?;
+        super::refuse_existing(args.output.as_deref(), false, args.force)?;
         let bytes = super::questionnaire::render(format, style)?;
         crate::fsutil::emit(args.output.as_deref(), &bytes)?;
         return Ok(Exit::Done);
