@@ -224,7 +224,7 @@ fn malformed_answers_files_are_explained_with_exit_code_2() {
     );
     let err = answers_error(r#"{"answers": {"home.monitored": "sometimes"}}"#);
     assert!(
-        err.contains("home.monitored") && err.contains("yes, no, unsure, skipped"),
+        err.contains("home.monitored") && err.contains("no, yes, unsure, skipped"),
         "{err}"
     );
     let err = answers_error("");
@@ -619,6 +619,7 @@ fn a_batch_names_each_client_who_needs_contact_soon_on_stderr() {
     }
     // No follow-up flagged: nothing on stderr, as before.
     assert_eq!(run(&answers_path("video-suitable"), "calm.json", &[]), "");
+}
 
 #[test]
 fn output_for_the_clinic_checks_the_locked_name_it_writes() {
