@@ -88,6 +88,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reasons: vec!["measured".into()],
             conclusive: true,
             missing: Vec::new(),
+            borderline: false,
             metrics: Vec::new(),
         },
     }
