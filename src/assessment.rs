@@ -53,6 +53,27 @@ impl CriterionId {
         }
     }
 
+    /// The question section whose answers decide this criterion (the
+    /// connection is mostly measured, so `internet` has none).
+    pub fn section(self) -> Option<&'static str> {
+        match self {
+            CriterionId::Privacy => Some("privacy"),
+            CriterionId::Isolation => Some("isolation"),
+            CriterionId::Internet => None,
+            CriterionId::Risk => Some("risk"),
+            CriterionId::HomeSafety => Some("home"),
+        }
+    }
+
+    /// Left out of the client copy, status and all: its section's answers
+    /// are (`client_copy: false` in data/questions.json), and its status
+    /// would say what they were.
+    pub fn withheld_from_client(self) -> bool {
+        self.section()
+            .and_then(|s| bank().section(s))
+            .is_some_and(|s| !s.client_copy)
+    }
+
     /// A plain title for people.
     pub fn title(self) -> &'static str {
         match self {
@@ -129,6 +150,24 @@ impl Outcome {
             Outcome::VideoWithAdjustments => "video sessions look possible, with some changes",
             Outcome::InPersonRecommended => "in-person sessions are recommended for now",
         }
+    }
+}
+
+/// The adjustments that follow from answers the client copy leaves out,
+/// with the criterion they come from: their advice would say what the
+/// answers were ("a sign that means someone has come in").
+const ADJUSTMENT_SOURCES: [(&str, CriterionId); 3] = [
+    ("safety-signal", CriterionId::HomeSafety),
+    ("in-person-option", CriterionId::Isolation),
+    ("talk-before-video", CriterionId::Risk),
+];
+
+impl Adjustment {
+    /// Left out of the client copy with the criterion it comes from.
+    pub fn withheld_from_client(&self) -> bool {
+        ADJUSTMENT_SOURCES
+            .iter()
+            .any(|(id, from)| *id == self.id && from.withheld_from_client())
     }
 }
 
@@ -229,23 +268,6 @@ impl RiskScreen {
     /// "ASQ: positive, non-acute — …", for one-line summaries.
     pub fn short_clinical(self) -> String {
         format!("ASQ: {}", self.clinical_words())
-    }
-
-    /// The result for the client's own copy: what it means for them, calmly.
-    pub fn client_words(self) -> &'static str {
-        match self {
-            RiskScreen::Negative => "your answers did not point to a risk to your safety.",
-            RiskScreen::Incomplete => {
-                "some were skipped, which is fine; your therapist may ask about them."
-            }
-            RiskScreen::PositiveNonAcute => {
-                "your therapist will want to talk with you about your safety soon."
-            }
-            RiskScreen::PositiveAcute | RiskScreen::PositiveAcuityUnknown => {
-                "please talk with someone today; the support numbers in this report are free \
-                 and open now."
-            }
-        }
     }
 }
 
@@ -424,6 +446,50 @@ pub fn headline(
     }
     text
 }
+
+/// The headline of the client copy, which may be read by anyone in the home:
+/// the same recommendation, but with no word about the ASQ and with the
+/// reasons the copy leaves out (home, contact with others, how the client
+/// has been feeling) said only as "some of your answers", and only when no
+/// reason the copy keeps explains an in-person recommendation (so the words
+/// follow from the copy alone). `criteria` are the ones the copy keeps.
+pub fn client_copy_headline(
+    outcome: Outcome,
+    criteria: &[CriterionResult],
+    has_adjustments: bool,
+) -> String {
+    let mut reasons: Vec<&str> = criteria
+        .iter()
+        .filter(|c| c.status == Status::Met)
+        .map(|c| reason_phrase(c.id))
+        .collect();
+    if reasons.is_empty() {
+        reasons.push(WITHHELD_REASON);
+    }
+    match outcome {
+        Outcome::InPersonRecommended => format!(
+            "Video may not be the safest fit right now, because {}. Meeting in person is \
+             recommended for now. This is a suggestion to talk through with your therapist, \
+             and your view matters.",
+            join_words(&reasons)
+        ),
+        Outcome::VideoWithAdjustments => {
+            let mut text = String::from(if has_adjustments {
+                "Video sessions from home look possible, with a few changes that would help."
+            } else {
+                "Video sessions from home look possible."
+            });
+            text.push_str(
+                " Your therapist will talk it through with you before the first session.",
+            );
+            text
+        }
+        Outcome::VideoSuitable => "Video sessions from home look like a good fit right now.".into(),
+    }
+}
+
+/// How the client copy names reasons it leaves out.
+const WITHHELD_REASON: &str = "some of your answers are best talked through in person";
 
 fn reason_phrase(id: CriterionId) -> &'static str {
     match id {

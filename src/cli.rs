@@ -182,19 +182,22 @@ pub struct ServeArgs {
     /// Address to listen on, for HTTP (TCP) and STUN (UDP), e.g. 0.0.0.0:8080.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
-    /// Most connections served at once; when all are busy the most stalled one
-    /// makes room, else newcomers wait a few seconds, then get 503.
+    /// Most connections served at once; when all are busy a stalled one, or an
+    /// unproductive one of the address holding most, makes room, else
+    /// newcomers wait a few seconds, then get 503.
     #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_connections: usize,
-    /// Connections one client address may hold (a connection test opens 9).
-    #[arg(long, value_name = "N", default_value_t = 24)]
+    /// Connections one client address (an IPv6 /64) may hold: three connection
+    /// tests at once behind one NAT (a test opens 9, 17 on a long round trip).
+    #[arg(long, value_name = "N", default_value_t = 64)]
     pub per_address_connections: u32,
-    /// Downloads and uploads one client address may run at once (a test runs 4).
-    #[arg(long, value_name = "N", default_value_t = 10)]
+    /// Downloads and uploads one client address may run at once (a test runs 4,
+    /// 8 on a long round trip).
+    #[arg(long, value_name = "N", default_value_t = 32)]
     pub per_address_streams: u32,
     /// Megabytes one client address may move a minute, down and up together
-    /// (a test moves at most 56); beyond, 429 with Retry-After.
-    #[arg(long, value_name = "MB", default_value_t = 250)]
+    /// (a test moves at most 56, 168 on a long round trip); beyond, 429 with Retry-After.
+    #[arg(long, value_name = "MB", default_value_t = 600)]
     pub per_address_mb_per_minute: u64,
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]

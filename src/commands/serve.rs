@@ -66,6 +66,15 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     config.per_address_bytes_per_minute = args.per_address_mb_per_minute.saturating_mul(1_000_000);
     config.stun_replies_per_s = f64::from(args.stun_replies_per_second);
     config.metrics = metrics;
+    // A name given with --metrics (not an IP address) is one its scraper may use in Host.
+    config.metrics_names = args
+        .metrics
+        .as_deref()
+        .filter(|text| text.parse::<SocketAddr>().is_err())
+        .and_then(|text| text.rsplit_once(':'))
+        .map(|(name, _port)| name.to_string())
+        .into_iter()
+        .collect();
     config.public_stun_port = args.public_stun_port;
     let runtime = super::runtime()?;
     runtime.block_on(async move {

@@ -11,8 +11,9 @@
 //! (RFC 8489) are answered on the same address over UDP.
 //!
 //! Limits keep memory bounded and every client served whatever others do:
-//! a cap on concurrent connections, with the most stalled connection closed
-//! to make room for a newcomer; per-address caps on connections, transfers in
+//! a cap on concurrent connections, with a stalled connection, or an
+//! unproductive one of the address holding most, closed to make room for a
+//! newcomer, and every newcomer turned away answered; per-address caps on connections, transfers in
 //! flight and bytes a minute (429 with `Retry-After` beyond); a first request
 //! must arrive within seconds and a client that stops reading is dropped; caps
 //! on header size, on download and upload sizes, on how long a request body
@@ -48,7 +49,7 @@ pub mod metrics;
 mod stun_limit;
 mod stun_tests;
 
-use admission::{AddressLimits, AddressTable, Refusal};
+use admission::{AddressLimits, AddressTable, Refusal, address_key};
 use connection::{Clock, ConnState, Registry, TrackedIo};
 use stun_limit::{ReplyLimiter, Verdict};
 
@@ -63,11 +64,14 @@ pub struct ServerConfig {
     /// made no progress for longest (at least `evict_after`) is closed for a newcomer;
     /// with none such, the newcomer gets 503.
     pub max_connections: usize,
-    /// Connections one address may hold (a probe opens 9).
+    /// Connections one address (an IPv6 /64) may hold (a probe opens 9, 17
+    /// on a long round trip; three probes at once share one NAT address).
     pub per_address_connections: u32,
-    /// Downloads and uploads one address may run at once (a probe runs 4).
+    /// Downloads and uploads one address may run at once (a probe runs 4, 8
+    /// on a long round trip).
     pub per_address_streams: u32,
-    /// Bytes one address may move a minute, down and up together (a probe moves at most 56 MB).
+    /// Bytes one address may move a minute, down and up together (a probe
+    /// moves at most 56 MB, 168 MB on a long round trip).
     pub per_address_bytes_per_minute: u64,
     /// A new connection must send its first request within this time.
     pub first_request_timeout: Duration,
@@ -101,6 +105,9 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Where to serve Prometheus text metrics (`GET /metrics`), apart from `listen`.
     pub metrics: Option<SocketAddr>,
+    /// Host names metrics requests may be addressed to, besides IP addresses
+    /// and `localhost` (any other Host is refused: DNS rebinding).
+    pub metrics_names: Vec<String>,
 }
 
 impl ServerConfig {
@@ -108,9 +115,11 @@ impl ServerConfig {
         ServerConfig {
             listen,
             max_connections: 256,
-            per_address_connections: 24,
-            per_address_streams: 10,
-            per_address_bytes_per_minute: 250 * 1_000_000,
+            // Three probes at once from one address on a long round trip
+            // (51 connections, 24 streams, 504 MB), plus room; see README.md.
+            per_address_connections: 64,
+            per_address_streams: 32,
+            per_address_bytes_per_minute: 600 * 1_000_000,
             first_request_timeout: Duration::from_secs(3),
             write_stall_timeout: Duration::from_secs(5),
             evict_after: Duration::from_secs(1),
@@ -126,6 +135,7 @@ impl ServerConfig {
             stun_verified_total_per_s: 40_000.0,
             drain_timeout: Duration::from_secs(5),
             metrics: None,
+            metrics_names: Vec::new(),
         }
     }
 }
@@ -244,9 +254,15 @@ impl BoundServer {
             slot_freed: tokio::sync::Notify::new(),
         });
         let udp_task = tokio::spawn(stun_loop(self.udp, shared.clone(), stop_rx.clone()));
-        let metrics_task = self
-            .metrics
-            .map(|l| tokio::spawn(metrics::serve(l, self.stats.clone(), stop_rx.clone())));
+        let metrics_names: Arc<[String]> = self.config.metrics_names.clone().into();
+        let metrics_task = self.metrics.map(|l| {
+            tokio::spawn(metrics::serve(
+                l,
+                self.stats.clone(),
+                metrics_names,
+                stop_rx.clone(),
+            ))
+        });
         let http_task = tokio::spawn(accept_loop(self.tcp, shared, stop_rx));
         shutdown.await;
         let _ = stop_tx.send(true);
@@ -347,18 +363,26 @@ enum TurnedAway {
 }
 
 impl Shared {
-    /// Take a slot for a connection from `ip`, closing the most stalled
-    /// connection when every slot is taken.
-    fn admit(&self, ip: IpAddr) -> Result<Arc<ConnState>, TurnedAway> {
+    /// Take a slot for a connection from `ip`. When every slot is taken and
+    /// `may_evict` (the newcomer has sent its request), close a stalled
+    /// connection, or an unproductive one of an address holding more than its
+    /// share (see [`Registry::pick_victim`]).
+    fn admit(&self, ip: IpAddr, may_evict: bool) -> Result<Arc<ConnState>, TurnedAway> {
         let mut addresses = lock(&self.addresses);
         if addresses.open_connection(ip, Instant::now()).is_err() {
             return Err(TurnedAway::AddressShare);
         }
+        let key = address_key(ip);
         let mut registry = lock(&self.registry);
         if registry.len() >= self.config.max_connections.max(1) {
             let now_ms = self.clock.now_ms();
-            let idle_after = self.config.evict_after * 5;
-            match registry.pick_victim(now_ms, self.config.evict_after, idle_after) {
+            let evict_after = self.config.evict_after;
+            let victim = may_evict
+                .then(|| {
+                    registry.pick_victim(now_ms, evict_after, evict_after * 5, evict_after * 3, key)
+                })
+                .flatten();
+            match victim {
                 Some(victim) => {
                     // Its slot is free now; its task ends on the notification.
                     registry.remove(victim.id);
@@ -374,7 +398,7 @@ impl Shared {
             }
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let conn = Arc::new(ConnState::new(id, ip, self.clock));
+        let conn = Arc::new(ConnState::new(id, ip, key, self.clock));
         registry.insert(conn.clone());
         let stats = &self.stats;
         stats.connections_total.fetch_add(1, Ordering::Relaxed);
@@ -424,16 +448,23 @@ impl Drop for TransferTicket {
     }
 }
 
-/// How long a newcomer may wait for a slot when all are busy and none is stalled
-/// (a burst of real clients), asking again whenever one frees and a few times a second.
+/// How long a newcomer may wait for a slot when all are busy and none may be
+/// taken (a burst of real clients), asking again whenever one frees and a few times a second.
 const WAIT_FOR_SLOT: Duration = Duration::from_secs(5);
+/// How long a waiting newcomer may stay silent: only one that has sent its
+/// request may take another's slot, and a silent one is answered 503 soon.
+const WAIT_FOR_REQUEST: Duration = Duration::from_secs(1);
 const ASK_AGAIN: Duration = Duration::from_millis(250);
 const MAX_WAITING: usize = 1024;
+/// Refusals answered at once with a moment to read the request (a socket
+/// and a small task each, for at most two seconds); beyond, answered at once.
+const MAX_REFUSING: usize = 2048;
+
+const BUSY_BODY: &str = "This server is busy; try again shortly.\n";
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    // Turned-away connections get a short reply; this many may be replying at once.
-    let refusals = Arc::new(Semaphore::new(256));
+    let refusals = Arc::new(Semaphore::new(MAX_REFUSING));
     // Newcomers waiting for a slot (a socket and a small task each).
     let waiting = Arc::new(Semaphore::new(
         MAX_WAITING.max(4 * shared.config.max_connections),
@@ -451,7 +482,8 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
             _ = stop.changed() => break,
         };
         let ip = client_ip(peer);
-        match shared.admit(ip) {
+        // A free slot is taken at once; taking another's waits for the request.
+        match shared.admit(ip, false) {
             Ok(conn) => serve_connection(stream, conn, shared.clone(), graceful.watcher()),
             Err(TurnedAway::AddressShare) => {
                 shared
@@ -463,49 +495,96 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: watch
                     2,
                     "This address has as many connections open as this server allows; try again shortly.\n",
                 );
-                if let Ok(permit) = refusals.clone().try_acquire_owned() {
-                    tokio::spawn(async move {
-                        turn_away(stream, reply).await;
-                        drop(permit);
-                    });
+                refuse(stream, reply, WAIT_FOR_REQUEST, &refusals);
+            }
+            Err(TurnedAway::Full) => match waiting.clone().try_acquire_owned() {
+                Ok(permit) => {
+                    tokio::spawn(wait_for_slot(
+                        stream,
+                        ip,
+                        shared.clone(),
+                        graceful.watcher(),
+                        refusals.clone(),
+                        permit,
+                    ));
                 }
-            }
-            Err(TurnedAway::Full) => {
-                let shared = shared.clone();
-                let watcher = graceful.watcher();
-                let waiting = waiting.clone().try_acquire_owned();
-                let refusal = refusals.clone().try_acquire_owned();
-                tokio::spawn(async move {
-                    // A burst of real clients waits a moment for a slot to free.
-                    if let Ok(_waiting) = waiting {
-                        let deadline = tokio::time::Instant::now() + WAIT_FOR_SLOT;
-                        while tokio::time::Instant::now() < deadline {
-                            let next = (tokio::time::Instant::now() + ASK_AGAIN).min(deadline);
-                            let _ =
-                                tokio::time::timeout_at(next, shared.slot_freed.notified()).await;
-                            match shared.admit(ip) {
-                                Ok(conn) => return serve_connection(stream, conn, shared, watcher),
-                                Err(TurnedAway::Full) => {}
-                                // Its share is taken meanwhile: the 503 below says to come back.
-                                Err(TurnedAway::AddressShare) => break,
-                            }
-                        }
-                    }
+                Err(_) => {
                     shared.stats.refused_full.fetch_add(1, Ordering::Relaxed);
-                    if let Ok(_permit) = refusal {
-                        let reply = refusal_reply(
-                            "503 Service Unavailable",
-                            5,
-                            "This server is busy; try again shortly.\n",
-                        );
-                        turn_away(stream, reply).await;
-                    }
-                });
-            }
+                    let reply = refusal_reply("503 Service Unavailable", 5, BUSY_BODY);
+                    refuse(stream, reply, WAIT_FOR_REQUEST, &refusals);
+                }
+            },
         }
     }
     drop(listener);
     let _ = tokio::time::timeout(shared.config.drain_timeout, graceful.shutdown()).await;
+}
+
+/// A newcomer to a full server: once its request has arrived, take a slot
+/// (a free one, or another's by the eviction rules) within `WAIT_FOR_SLOT`;
+/// otherwise 503. A silent newcomer never takes anyone's slot.
+async fn wait_for_slot(
+    stream: TcpStream,
+    ip: IpAddr,
+    shared: Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+    refusals: Arc<Semaphore>,
+    waiting: tokio::sync::OwnedSemaphorePermit,
+) {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_SLOT;
+    let mut first = [0u8; 1];
+    let spoke = matches!(
+        tokio::time::timeout(WAIT_FOR_REQUEST, stream.peek(&mut first)).await,
+        Ok(Ok(n)) if n > 0
+    );
+    if spoke {
+        loop {
+            match shared.admit(ip, true) {
+                Ok(conn) => return serve_connection(stream, conn, shared, watcher),
+                Err(TurnedAway::Full) => {}
+                // Its share is taken meanwhile: the 503 below says to come back.
+                Err(TurnedAway::AddressShare) => break,
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let next = (now + ASK_AGAIN).min(deadline);
+            let _ = tokio::time::timeout_at(next, shared.slot_freed.notified()).await;
+        }
+    }
+    drop(waiting);
+    shared.stats.refused_full.fetch_add(1, Ordering::Relaxed);
+    let reply = refusal_reply("503 Service Unavailable", 5, BUSY_BODY);
+    // A silent one has had its time to speak.
+    let head_wait = if spoke {
+        WAIT_FOR_REQUEST
+    } else {
+        Duration::ZERO
+    };
+    refuse(stream, reply, head_wait, &refusals);
+}
+
+/// Answer a turned-away newcomer: every one gets its reply, never a reset or silence.
+fn refuse(stream: TcpStream, reply: Vec<u8>, head_wait: Duration, refusals: &Arc<Semaphore>) {
+    match refusals.clone().try_acquire_owned() {
+        Ok(permit) => {
+            tokio::spawn(async move {
+                turn_away(stream, reply, head_wait).await;
+                drop(permit);
+            });
+        }
+        Err(_) => refuse_at_once(stream, &reply),
+    }
+}
+
+/// Too many refusals at once to give each a moment: read what has arrived
+/// (so closing sends a FIN, not a reset, before the client reads the reply),
+/// write the reply and close, without waiting for anything.
+fn refuse_at_once(stream: TcpStream, reply: &[u8]) {
+    let mut buf = [0u8; 4096];
+    while matches!(stream.try_read(&mut buf), Ok(n) if n > 0) {}
+    let _ = stream.try_write(reply);
 }
 
 /// Serve HTTP on an admitted connection, in its own task, until it ends,
@@ -570,19 +649,28 @@ fn refusal_reply(status: &str, retry_after_s: u64, body: &str) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Read the request head (so the reply answers it and closing does not reset
-/// the connection before the client reads the reply), send `reply`, close.
-/// Bounded to about a second whatever the client does.
-async fn turn_away(mut stream: TcpStream, reply: Vec<u8>) {
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+/// Read the request head for up to `head_wait` (so the reply answers it and
+/// closing does not reset the connection before the client reads the reply),
+/// send `reply` whether or not it came, and close after the client has had a
+/// moment to read it. Bounded to about two seconds whatever the client does.
+async fn turn_away(mut stream: TcpStream, reply: Vec<u8>, head_wait: Duration) {
+    let mut buf = [0u8; 1024];
+    let head = tokio::time::timeout(head_wait, async {
         let mut head = Vec::with_capacity(1024);
-        let mut buf = [0u8; 1024];
         while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 8 * 1024 {
             match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => return false,
                 Ok(n) => head.extend_from_slice(&buf[..n]),
             }
         }
+        true
+    })
+    .await;
+    if head == Ok(false) {
+        // The client left.
+        return;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
         if stream.write_all(&reply).await.is_ok() {
             let _ = stream.shutdown().await;
             // Let the client read the reply before the socket goes away.

@@ -38,6 +38,11 @@ pub struct Section {
     pub intro: String,
     /// Sensitive sections are preceded by "is now still a safe and private time?".
     pub sensitive: bool,
+    /// Whether the client copy keeps this section's answers. The client copy
+    /// may be read by anyone in the home (docs/clinical-basis.md), so answers
+    /// about home, contact with other people and risk stay in the
+    /// clinician copy only.
+    pub client_copy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -145,6 +150,15 @@ impl QuestionBank {
 
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
+    }
+
+    /// Whether the answer to question `id` stays out of the client copy: its
+    /// section (the part of the id before the dot) is one the client copy
+    /// leaves out. Ids this version does not know are judged by the same
+    /// prefix, so a newer bank's `risk.*` answer is never shown either.
+    pub fn withheld_from_client(&self, id: &str) -> bool {
+        let section = id.split_once('.').map_or(id, |(section, _)| section);
+        self.section(section).is_some_and(|s| !s.client_copy)
     }
 
     /// Questions of one section, in order.

@@ -145,8 +145,13 @@ pub fn build(report: &Report) -> Document {
         report.outcome.words(),
     ))]));
     // One paragraph, so the ASQ result reads as part of the recommendation.
-    let mut recommendation = vec![plain(format!("{} ", headline(report)))];
-    recommendation.extend(risk_screen_line(report));
+    let screen_line = risk_screen_line(report);
+    let mut recommendation = vec![plain(if screen_line.is_empty() {
+        headline(report)
+    } else {
+        format!("{} ", headline(report))
+    })];
+    recommendation.extend(screen_line);
     blocks.push(Block::Paragraph(recommendation));
     if report.questionnaire_status == QuestionnaireStatus::Stopped {
         blocks.push(Block::Paragraph(vec![plain(
@@ -228,14 +233,14 @@ fn clinician_alert(report: &Report) -> Option<Block> {
     if report.view != View::Clinician {
         return None;
     }
-    let (label, words) = if report.urgent {
+    let (label, words) = if report.is_urgent() {
         (
             "Urgent: ",
             "the client answered yes to the ASQ acuity question (risk.asq5, thoughts of \
              killing themselves right now). Please contact them promptly and follow your \
              service's procedure for an acute positive screen.",
         )
-    } else if report.risk_screen == RiskScreen::PositiveAcuityUnknown {
+    } else if report.risk_screen == Some(RiskScreen::PositiveAcuityUnknown) {
         (
             "Same-day follow-up: ",
             "the client answered yes to an ASQ screening question but not the acuity \
@@ -351,7 +356,9 @@ pub fn screen(report: &Report) -> Document {
         .iter()
         .map(|span| span.text.as_str())
         .collect();
-    blocks.push(Block::Paragraph(vec![plain(screen_line)]));
+    if !screen_line.is_empty() {
+        blocks.push(Block::Paragraph(vec![plain(screen_line)]));
+    }
 
     blocks.extend(criteria_blocks(report, Layout::Screen));
     blocks.extend(adjustment_blocks(report, Layout::Screen));
@@ -402,7 +409,7 @@ enum Layout {
 /// the answers are in the question's own words.
 fn criteria_blocks(report: &Report, layout: Layout) -> Vec<Block> {
     let clinician = report.view == View::Clinician;
-    let items = report
+    let mut items: Vec<Item> = report
         .criteria
         .iter()
         .map(|c| {
@@ -435,6 +442,10 @@ fn criteria_blocks(report: &Report, layout: Layout) -> Vec<Block> {
             }
         })
         .collect();
+    if !clinician {
+        // The criteria the copy leaves out are named together, none by status.
+        items.push(item(vec![plain(super::model::CRITERIA_WITHHELD)]));
+    }
     vec![
         Block::Heading("What was looked at".into()),
         Block::Bullets(items),
@@ -534,8 +545,9 @@ fn screen_notes(report: &Report) -> Vec<Block> {
     }
     if report.view == View::Client {
         blocks.push(Block::Note(
-            "Saved reports also list each answer. This copy leaves out the answers about how \
-             you have been feeling; the full copy for your therapist includes them."
+            "Saved reports also list each answer. This copy leaves out the answers about home, \
+             contact with other people and how you have been feeling; the full copy for your \
+             therapist includes them."
                 .into(),
         ));
     }
@@ -612,24 +624,19 @@ fn crisis_kinds(resources: &[CrisisResource]) -> (Vec<&CrisisResource>, Vec<&Cri
     resources.iter().partition(|r| r.kind == "emergency")
 }
 
-/// The ASQ result, credited to the NIMH: in a clinician's words in the
-/// clinician copy, and in plain words in the client's own copy.
+/// The ASQ result, credited to the NIMH, in a clinician's words. Empty in
+/// the client copy, which says nothing about the screen (it may be read by
+/// someone else in the home), and in a clinician copy without a result.
 pub fn risk_screen_line(report: &Report) -> Inline {
-    let screen = report.risk_screen;
-    match report.view {
-        View::Clinician => vec![
+    match (report.view, report.risk_screen) {
+        (View::Clinician, Some(screen)) => vec![
             strong(format!("Suicide risk screen, {}: ", ASQ_NAME)),
             plain(format!(
                 "{}.",
                 crate::term::capitalise(screen.clinical_words())
             )),
         ],
-        View::Client => vec![
-            strong(format!(
-                "Questions about how you have been feeling, from the {ASQ_NAME}: "
-            )),
-            plain(screen.client_words()),
-        ],
+        _ => Vec::new(),
     }
 }
 
@@ -749,8 +756,8 @@ fn meta_lines(report: &Report) -> Vec<String> {
              client's clinical record."
         }
         View::Client => {
-            "Client copy: your answers about how you have been feeling are in your \
-             therapist's copy only."
+            "Client copy: your answers about home, contact with other people and how you \
+             have been feeling are in your therapist's copy only."
         }
     };
     let mut lines = Vec::new();
@@ -927,7 +934,7 @@ fn answer_blocks(report: &Report) -> Vec<Block> {
                 Some((item(text), q.source.as_str()))
             })
             .collect();
-        let withheld = section.id == "risk" && !clinician;
+        let withheld = !section.client_copy && !clinician;
         if items.is_empty() && !withheld {
             continue;
         }

@@ -216,7 +216,11 @@ mod tests {
 
         let calm = report(&[("privacy.space", "private_room")]);
         assert!(!calm.crisis_first());
-        let html = render(&calm.client_copy(), 2);
+        let html = render(&calm, 2);
         assert!(html.find("report-callout").unwrap() > html.find("<h3>Answers</h3>").unwrap());
+        // Every client copy puts them first, so their place says nothing.
+        assert!(calm.client_copy().crisis_first());
+        let html = render(&calm.client_copy(), 2);
+        assert!(html.find("report-callout").unwrap() < html.find("<h3>Answers</h3>").unwrap());
     }
 }

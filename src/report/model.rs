@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Adjustment, CriterionId, CriterionResult, Outcome, RiskScreen};
+use crate::assessment::{Adjustment, CriterionResult, Outcome, RiskScreen};
 use crate::crisis::CrisisResource;
 use crate::device::DeviceReport;
 use crate::net::NetworkReport;
@@ -24,7 +24,8 @@ pub struct Report {
     pub generated_at: String,
     /// session-ready version that made it.
     pub tool_version: String,
-    /// `clinician` (everything) or `client` (risk answers left out).
+    /// `clinician` (everything) or `client` (answers about home, contact with
+    /// other people and risk left out, with all that would reveal them).
     pub view: View,
     /// The clinic's own reference for the client (a file number, initials),
     /// printed on every page so a printed report can be filed. Never sent
@@ -32,13 +33,17 @@ pub struct Report {
     #[serde(default)]
     pub client_ref: Option<String>,
     pub outcome: Outcome,
-    /// True when the ASQ acuity question was answered yes.
-    pub urgent: bool,
+    /// True when the ASQ acuity question was answered yes. Null in a client
+    /// copy, which leaves the risk answers out and so cannot say (a clinic
+    /// asks for the clinician copy; `summarize` lists it as urgency unknown).
+    #[schemars(required, schema_with = "nullable::<bool>")]
+    pub urgent: Option<bool>,
     /// The NIMH ASQ screen result: `negative`, `incomplete` (some of items
     /// 1-4 skipped, none yes), `positive-non-acute`, `positive-acute`, or
-    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Kept in
-    /// the client copy too, so a clinic triages every copy alike.
-    pub risk_screen: RiskScreen,
+    /// `positive-acuity-unknown` (yes on 1-4, item 5 not answered). Null in a
+    /// client copy, like `urgent`.
+    #[schemars(required, schema_with = "nullable::<RiskScreen>")]
+    pub risk_screen: Option<RiskScreen>,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -54,7 +59,8 @@ pub struct Report {
     /// Region used for crisis resources (two-letter code).
     pub region: String,
     pub crisis_resources: Vec<CrisisResource>,
-    /// Question id → option id or "skipped". The client view leaves out `risk.*`.
+    /// Question id → option id or "skipped". The client view leaves out
+    /// `home.*`, `isolation.*` and `risk.*`.
     pub answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
@@ -62,6 +68,12 @@ pub struct Report {
     pub session_plan: Option<SessionPlan>,
     /// Clinic name and dropped-call number, when a clinic file was used.
     pub clinic: Option<ClinicInfo>,
+}
+
+/// A field every report has, null where the copy cannot say (`urgent` and
+/// `risk_screen` in a client copy): required, and allowed to be null.
+fn nullable<T: JsonSchema>(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    generator.subschema_for::<Option<T>>()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -159,8 +171,8 @@ impl Report {
             view: View::Clinician,
             client_ref: parts.client_ref,
             outcome: assessment.outcome,
-            urgent: assessment.urgent,
-            risk_screen: assessment.risk_screen,
+            urgent: Some(assessment.urgent),
+            risk_screen: Some(assessment.risk_screen),
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -181,28 +193,57 @@ impl Report {
 impl Report {
     /// Crisis resources before anything else: an acute screen, or one whose
     /// acuity is unknown (handled as possibly acute).
+    /// Every client copy puts them first, so where they stand says nothing
+    /// about the answers to someone else reading it.
     pub fn crisis_first(&self) -> bool {
-        self.urgent || self.risk_screen.crisis_first()
+        self.view == View::Client
+            || self.is_urgent()
+            || self.risk_screen.is_some_and(RiskScreen::crisis_first)
+    }
+
+    /// Urgent as far as this copy can say: false in a client copy, which
+    /// cannot say (see [`Report::urgency_unknown`]).
+    pub fn is_urgent(&self) -> bool {
+        self.urgent == Some(true)
+    }
+
+    /// A client copy (or a file without the fields): whether the client
+    /// needs contact today cannot be told from it.
+    pub fn urgency_unknown(&self) -> bool {
+        self.urgent.is_none() || self.risk_screen.is_none()
     }
 }
 
-/// Shown in the client copy in place of the risk answers.
+/// Shown in the client copy in place of each section it leaves out.
 pub const RISK_WITHHELD: &str =
     "Your answers to these questions are in your therapist's copy only.";
 
+/// Said once in the client copy where the left-out criteria would be.
+pub const CRITERIA_WITHHELD: &str = "Your answers about home, contact with other people and how \
+     you have been feeling are in your therapist's copy only, with what they mean for sessions.";
+
 impl Report {
-    /// The client copy: the same report with risk answers left out, so it is
-    /// safe to show on a screen others might see. Status and the plain summary
-    /// stay, so the recommendation still makes sense to the client.
+    /// The client copy: what anyone in the client's home could read without
+    /// harm (docs/clinical-basis.md, "What a client copy holds"). It leaves
+    /// out the answers of every section marked `client_copy: false` (home,
+    /// contact with other people, risk), the criteria they decide, the
+    /// adjustments that follow from them, and the ASQ result and urgency
+    /// (null). The recommendation stays, in words that do not say which
+    /// left-out answer led to it.
     pub fn client_copy(&self) -> Report {
+        let bank = crate::questionnaire::bank();
         let mut copy = self.clone();
         copy.view = View::Client;
-        copy.answers.retain(|id, _| !id.starts_with("risk."));
-        for criterion in &mut copy.criteria {
-            if criterion.id == CriterionId::Risk {
-                criterion.evidence = vec![RISK_WITHHELD.to_string()];
-            }
-        }
+        copy.urgent = None;
+        copy.risk_screen = None;
+        copy.answers.retain(|id, _| !bank.withheld_from_client(id));
+        copy.criteria.retain(|c| !c.id.withheld_from_client());
+        copy.adjustments.retain(|a| !a.withheld_from_client());
+        copy.headline = crate::assessment::client_copy_headline(
+            copy.outcome,
+            &copy.criteria,
+            !copy.adjustments.is_empty(),
+        );
         copy
     }
 }

@@ -119,7 +119,9 @@ pub fn offers(watched: bool, clinic_key: bool) -> Offers {
 /// Crisis resources apply: any positive ASQ screen, or the risk criterion met
 /// (a recent crisis). They are then kept in sight above every choice.
 pub fn crisis_applies(report: &Report) -> bool {
-    report.risk_screen.is_positive()
+    report
+        .risk_screen
+        .is_some_and(crate::assessment::RiskScreen::is_positive)
         || report
             .criteria
             .iter()

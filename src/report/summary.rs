@@ -34,9 +34,12 @@ pub struct Row {
     /// When the report was made (RFC 3339).
     pub date: String,
     pub outcome: Outcome,
-    pub urgent: bool,
-    /// The NIMH ASQ screen result (see the report's `risk_screen`).
-    pub risk_screen: RiskScreen,
+    /// Null for a client copy: it cannot say (sorted with the same-day
+    /// follow-ups, above every report known not to be urgent).
+    pub urgent: Option<bool>,
+    /// The NIMH ASQ screen result (see the report's `risk_screen`); null for
+    /// a client copy.
+    pub risk_screen: Option<RiskScreen>,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
@@ -110,13 +113,17 @@ pub fn row(file: &str, report: &Report) -> Row {
 }
 
 /// Urgent first, then a positive ASQ screen whose acuity is unknown (handled
-/// as possibly acute), then in-person recommended, then by date (oldest first).
+/// as possibly acute), then copies whose urgency cannot be known (client
+/// copies: a genuine or edited one never sorts as safe), then in-person
+/// recommended, then by date (oldest first).
 fn triage_order(a: &Row, b: &Row) -> Ordering {
     let when = |r: &Row| chrono::DateTime::parse_from_rfc3339(&r.date).ok();
-    let acuity_unknown = |r: &Row| r.risk_screen == RiskScreen::PositiveAcuityUnknown;
-    b.urgent
-        .cmp(&a.urgent)
+    let urgent = |r: &Row| r.urgent == Some(true);
+    let acuity_unknown = |r: &Row| r.risk_screen == Some(RiskScreen::PositiveAcuityUnknown);
+    urgent(b)
+        .cmp(&urgent(a))
         .then_with(|| acuity_unknown(b).cmp(&acuity_unknown(a)))
+        .then_with(|| urgency_unknown(b).cmp(&urgency_unknown(a)))
         .then_with(|| {
             (b.outcome == Outcome::InPersonRecommended)
                 .cmp(&(a.outcome == Outcome::InPersonRecommended))
@@ -135,6 +142,11 @@ fn reason(err: InputError) -> String {
         InputError::File { detail, .. } => detail,
         other => other.to_string(),
     }
+}
+
+/// Whether the row cannot say if the client needs contact today.
+fn urgency_unknown(r: &Row) -> bool {
+    r.urgent.is_none() || r.risk_screen.is_none()
 }
 
 fn is_report_name(path: &Path) -> bool {
@@ -271,8 +283,10 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             cell(r.client_ref.as_deref().unwrap_or_default()),
             cell(&r.date),
             r.outcome.as_str().to_string(),
-            r.urgent.to_string(),
-            r.risk_screen.as_str().to_string(),
+            r.urgent.map_or("unknown".to_string(), |u| u.to_string()),
+            r.risk_screen
+                .map_or("unknown", RiskScreen::as_str)
+                .to_string(),
             r.criteria_met.join(";"),
             r.criteria_unknown.join(";"),
             r.network_rating.clone(),
@@ -304,17 +318,26 @@ fn list(ids: &[String]) -> String {
 fn terminal(summary: &Summary, style: Style) -> String {
     let mut out = style.heading("Caseload summary");
     let count = |o: Outcome| summary.reports.iter().filter(|r| r.outcome == o).count();
-    let urgent = summary.reports.iter().filter(|r| r.urgent).count();
+    let urgent = summary
+        .reports
+        .iter()
+        .filter(|r| r.urgent == Some(true))
+        .count();
     let acuity_unknown = summary
         .reports
         .iter()
-        .filter(|r| r.risk_screen == RiskScreen::PositiveAcuityUnknown)
+        .filter(|r| r.risk_screen == Some(RiskScreen::PositiveAcuityUnknown))
+        .count();
+    let unknown = summary
+        .reports
+        .iter()
+        .filter(|r| urgency_unknown(r))
         .count();
     // The outcome counts add up to the reports read; urgency and same-day
     // follow-up cut across outcomes, so they are their own sentences.
     out.push_str(&format!(
         "{} report{} read: {} in-person recommended, {} video with adjustments, {} video \
-         suitable.{}{}\n",
+         suitable.{}{}{}\n",
         summary.reports.len(),
         if summary.reports.len() == 1 { "" } else { "s" },
         count(Outcome::InPersonRecommended),
@@ -329,6 +352,11 @@ fn terminal(summary: &Summary, style: Style) -> String {
             0 => String::new(),
             1 => " 1 needs same-day follow-up (acuity unknown).".to_string(),
             n => format!(" {n} need same-day follow-up (acuity unknown)."),
+        },
+        match unknown {
+            0 => String::new(),
+            1 => " 1 is a client copy, whose urgency cannot be checked.".to_string(),
+            n => format!(" {n} are client copies, whose urgency cannot be checked."),
         }
     ));
     if !summary.unreadable.is_empty() {
@@ -343,8 +371,8 @@ fn terminal(summary: &Summary, style: Style) -> String {
         ));
     }
     out.push_str(
-        "Urgent first, then same-day follow-ups, then in-person recommendations, then oldest \
-         first.\n\n",
+        "Urgent first, then same-day follow-ups, then copies whose urgency is unknown, then \
+         in-person recommendations, then oldest first.\n\n",
     );
 
     for (i, r) in summary.reports.iter().enumerate() {
@@ -359,14 +387,14 @@ fn terminal(summary: &Summary, style: Style) -> String {
             i + 1,
             style.bold(&r.file)
         ));
-        if r.urgent {
+        if r.urgent == Some(true) {
             out.push_str(&format!(
                 "   {} the ASQ acuity question was answered yes. Please contact this client \
                  promptly; support numbers for region {} are at the top of their report.\n",
                 style.bold("Urgent:"),
                 r.region
             ));
-        } else if r.risk_screen == RiskScreen::PositiveAcuityUnknown {
+        } else if r.risk_screen == Some(RiskScreen::PositiveAcuityUnknown) {
             out.push_str(&format!(
                 "   {} a yes on the ASQ screening questions, and the acuity question was not \
                  answered, so acuity is unknown. A same-day safety follow-up is needed (brief \
@@ -375,15 +403,23 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 style.bold("Same-day follow-up:"),
                 r.region
             ));
+        } else if urgency_unknown(r) {
+            out.push_str(&format!(
+                "   {} {}.\n",
+                style.bold("Urgency unknown:"),
+                super::verify::CLIENT_COPY_UNCHECKED
+            ));
         }
         if let Some(note) = &r.changed {
             out.push_str(&format!("   {} {note}\n", style.bold("Checked again:")));
         }
         out.push_str(&format!("   Outcome: {}.\n", r.outcome.as_str()));
-        out.push_str(&format!(
-            "   {}.\n",
-            crate::term::capitalise(&r.risk_screen.short_clinical())
-        ));
+        if let Some(screen) = r.risk_screen {
+            out.push_str(&format!(
+                "   {}.\n",
+                crate::term::capitalise(&screen.short_clinical())
+            ));
+        }
         out.push_str(&format!(
             "   Criteria met: {}. Not known yet: {}.\n",
             list(&r.criteria_met),
@@ -440,8 +476,8 @@ mod tests {
             client_ref: Some("@SUM(1)".into()),
             date: "=HYPERLINK(\"http://evil.example\")".into(),
             outcome: Outcome::VideoSuitable,
-            urgent: false,
-            risk_screen: RiskScreen::Negative,
+            urgent: Some(false),
+            risk_screen: Some(RiskScreen::Negative),
             criteria_met: vec![],
             criteria_unknown: vec![],
             network_rating: "not-measured".into(),

@@ -85,7 +85,7 @@ mod tests {
     #[test]
     fn urgent_reports_start_with_crisis_resources() {
         let r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
-        assert!(r.urgent);
+        assert!(r.is_urgent());
         let text = render(&r, plain());
         assert!(text.starts_with("If you need support now"), "{text}");
         assert_eq!(text.matches("If you need support now").count(), 1);
@@ -102,10 +102,14 @@ mod tests {
 
     #[test]
     fn the_client_copy_on_screen_has_no_risk_answers() {
-        let r = report(&[("risk.asq2", "yes")]).client_copy();
+        let r = report(&[("risk.asq2", "yes"), ("home.monitored", "yes")]).client_copy();
         let text = render(&r, plain());
         assert!(!text.contains("risk.asq"), "{text}");
-        assert!(text.contains("points to in-person care"));
+        assert!(
+            !text.contains("ASQ") && !text.contains("Safety at home"),
+            "{text}"
+        );
+        assert!(text.contains("some of your answers are best talked through in person"));
         let full = render(&report(&[("risk.asq2", "yes")]), plain());
         // The full copy names each answer by its question, not by its id.
         assert!(

@@ -75,32 +75,28 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         device: device.as_ref(),
         session_plan: saved.session_plan.as_ref(),
     });
-    let mut urgent = derived.urgent;
-    if saved.view == View::Client {
-        // The client copy never held the risk answers, so its risk criterion
-        // and urgency cannot be worked out again; they are taken as saved
-        // (with the evidence still withheld) and the outcome follows from them.
-        if let (Some(kept), Some(slot)) = (
-            saved.criteria.iter().find(|c| c.id == CriterionId::Risk),
-            derived
-                .criteria
-                .iter_mut()
-                .find(|c| c.id == CriterionId::Risk),
-        ) {
-            *slot = kept.clone();
-        }
-        urgent = saved.urgent;
-        derived.risk_screen = saved.risk_screen;
-        // Some adjustments follow from risk answers, so the saved list stands.
-        derived.adjustments = saved.adjustments.clone();
-        derived.outcome =
-            crate::assessment::outcome_of(&derived.criteria, !derived.adjustments.is_empty());
-        derived.headline = crate::assessment::headline(
-            derived.outcome,
-            derived.risk_screen,
-            &derived.criteria,
-            !derived.adjustments.is_empty(),
-        );
+    let client = saved.view == View::Client;
+    // What a copy can be checked on: everything in a clinician copy; in a
+    // client copy, only the criteria and adjustments it keeps, since it holds
+    // no answers about home, contact with others or risk.
+    let kept = |id: CriterionId| !client || !id.withheld_from_client();
+    if client {
+        let visible: Vec<_> = derived
+            .criteria
+            .iter()
+            .filter(|c| kept(c.id))
+            .cloned()
+            .collect();
+        derived.adjustments.retain(|a| !a.withheld_from_client());
+        // The left-out criteria may point to in-person care, so the saved
+        // outcome stands unless it is better than the kept ones allow.
+        let floor = crate::assessment::outcome_of(&visible, !derived.adjustments.is_empty());
+        derived.outcome = if rank(saved.outcome) >= rank(floor) {
+            saved.outcome
+        } else {
+            floor
+        };
+        derived.criteria = visible;
     }
 
     let mut changes = Vec::new();
@@ -111,19 +107,21 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
             derived.outcome.as_str()
         ));
     }
-    if saved.urgent != urgent {
-        changes.push(if urgent {
-            "it is not marked urgent, but its answers make it urgent".to_string()
-        } else {
-            "it is marked urgent, but its answers do not make it urgent".to_string()
-        });
-    }
-    if saved.risk_screen != derived.risk_screen {
-        changes.push(format!(
-            "it says the ASQ screen is {}, but its answers give {}",
-            saved.risk_screen.as_str(),
-            derived.risk_screen.as_str()
-        ));
+    if !client {
+        if saved.urgent != Some(derived.urgent) {
+            changes.push(if derived.urgent {
+                "it is not marked urgent, but its answers make it urgent".to_string()
+            } else {
+                "it is marked urgent, but its answers do not make it urgent".to_string()
+            });
+        }
+        if saved.risk_screen != Some(derived.risk_screen) {
+            changes.push(format!(
+                "it says the ASQ screen is {}, but its answers give {}",
+                saved.risk_screen.map_or("nothing", |s| s.as_str()),
+                derived.risk_screen.as_str()
+            ));
+        }
     }
     for criterion in &derived.criteria {
         let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
@@ -144,7 +142,13 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
     let adjustment_ids = |list: &[crate::assessment::Adjustment]| {
         list.iter().map(|a| a.id.clone()).collect::<Vec<_>>()
     };
-    if adjustment_ids(&saved.adjustments) != adjustment_ids(&derived.adjustments) {
+    let saved_adjustments: Vec<_> = saved
+        .adjustments
+        .iter()
+        .filter(|a| !client || !a.withheld_from_client())
+        .cloned()
+        .collect();
+    if adjustment_ids(&saved_adjustments) != adjustment_ids(&derived.adjustments) {
         changes.push("its list of adjustments differs from what its answers give".to_string());
     }
     let rating = |d: &Option<crate::device::DeviceReport>| {
@@ -171,20 +175,36 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
 
     let mut report = saved;
     report.outcome = derived.outcome;
-    report.urgent = urgent;
-    report.risk_screen = derived.risk_screen;
+    report.urgent = Some(derived.urgent);
+    report.risk_screen = Some(derived.risk_screen);
     report.headline = derived.headline;
     report.criteria = derived.criteria;
     report.adjustments = derived.adjustments;
     report.crisis_resources = resources;
     report.device = device;
-    if report.view == View::Client {
-        // Worked out again from the client copy's answers, so never more
-        // than the client copy showed; the risk evidence stays withheld.
+    if client {
+        // Made again from what the copy holds, so never more than it
+        // showed: no urgency, no ASQ result, nothing it left out.
         report = report.client_copy();
     }
     Ok(Checked { report, changes })
 }
+
+/// Outcomes from the best fit for video to the least.
+fn rank(outcome: crate::assessment::Outcome) -> u8 {
+    use crate::assessment::Outcome;
+    match outcome {
+        Outcome::VideoSuitable => 0,
+        Outcome::VideoWithAdjustments => 1,
+        Outcome::InPersonRecommended => 2,
+    }
+}
+
+/// Said wherever a client copy is read back (`report`, `summarize`): it
+/// cannot show whether the client needs contact today.
+pub const CLIENT_COPY_UNCHECKED: &str = "this is a client copy, which leaves out the answers \
+     about risk, so whether the client needs contact today cannot be checked from it; ask for \
+     the full (clinician) copy";
 
 /// The sentence shown (and listed by `summarize`) for a report that differed.
 pub fn changed_note(changes: &[String]) -> String {
@@ -239,18 +259,18 @@ mod tests {
     fn an_edited_verdict_is_worked_out_again_and_said() {
         let mut r = report(&[("risk.asq1", "yes"), ("risk.asq5", "yes")]);
         r.outcome = Outcome::VideoSuitable;
-        r.urgent = false;
-        r.risk_screen = crate::assessment::RiskScreen::Negative;
+        r.urgent = Some(false);
+        r.risk_screen = Some(crate::assessment::RiskScreen::Negative);
         r.headline = "Video sessions look like a good fit.".into();
         for c in &mut r.criteria {
             c.status = Status::NotMet;
         }
         r.crisis_resources.clear();
         let checked = check(r, bank()).unwrap();
-        assert!(checked.report.urgent);
+        assert!(checked.report.is_urgent());
         assert_eq!(
             checked.report.risk_screen,
-            crate::assessment::RiskScreen::PositiveAcute
+            Some(crate::assessment::RiskScreen::PositiveAcute)
         );
         assert_eq!(checked.report.outcome, Outcome::InPersonRecommended);
         assert!(!checked.report.crisis_resources.is_empty());

@@ -180,7 +180,15 @@ fn answers_names_phone_numbers_and_plan_never_cross_the_wire() {
 fn the_video_suitable_example_is_suitable_with_a_measured_connection() {
     let wire = Wire::start();
     let out = cmd()
-        .args(["check", "--no-device", "--format", "json", "--answers"])
+        .args([
+            "check",
+            "--no-device",
+            "--format",
+            "json",
+            "--view",
+            "clinician",
+        ])
+        .arg("--answers")
         .arg(example("video-suitable"))
         .args([
             "--server",

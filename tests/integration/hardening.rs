@@ -564,7 +564,7 @@ fn an_edited_verdict_is_worked_out_again_and_said() {
     std::fs::write(&saved, serde_json::to_vec(&report).unwrap()).unwrap();
 
     let out = bin()
-        .args(["report", "--format", "json"])
+        .args(["report", "--format", "json", "--view", "clinician"])
         .arg(&saved)
         .output()
         .unwrap();
@@ -663,7 +663,14 @@ fn the_example_clinic_walk_through_works_and_names_end_in_age() {
     std::fs::copy(example_identity(), &key).unwrap();
     set_mode(&key, 0o600);
     let out = bin()
-        .args(["report", "--format", "json", "--identity"])
+        .args([
+            "report",
+            "--format",
+            "json",
+            "--view",
+            "clinician",
+            "--identity",
+        ])
         .arg(&key)
         .arg(&written)
         .output()

@@ -322,3 +322,203 @@ async fn stun_answers_only_binding_requests_and_no_bigger_than_needed() {
     assert_eq!(server.stats.stun_replies.load(Ordering::Relaxed), 1);
     server.shutdown().await;
 }
+
+/// What a holding client does on each of its connections.
+#[derive(Clone, Copy)]
+enum Hold {
+    /// A latency ping every half second on a keep-alive connection.
+    Ping,
+    /// An upload that never ends, one byte every quarter second.
+    Trickle,
+}
+
+/// Hold `per_address` connections from each of `addresses` (127.0.1.1, …),
+/// reconnecting whenever one is closed, until the returned set is dropped.
+fn hold(
+    server: SocketAddr,
+    addresses: u8,
+    per_address: usize,
+    how: Hold,
+) -> tokio::task::JoinSet<()> {
+    let mut set = tokio::task::JoinSet::new();
+    for a in 1..=addresses {
+        for _ in 0..per_address {
+            set.spawn(async move {
+                let from = format!("127.0.1.{a}");
+                loop {
+                    let mut s = connect_from(&from, server).await;
+                    let _ = match how {
+                        Hold::Ping => ping_forever(&mut s).await,
+                        Hold::Trickle => trickle_forever(&mut s).await,
+                    };
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            });
+        }
+    }
+    set
+}
+
+async fn ping_forever(s: &mut TcpStream) -> std::io::Result<()> {
+    let mut buf = [0u8; 2048];
+    loop {
+        s.write_all(b"GET /__down?bytes=0 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await?;
+        let n = s.read(&mut buf).await?;
+        if n == 0 || !buf.starts_with(b"HTTP/1.1 200") {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+async fn trickle_forever(s: &mut TcpStream) -> std::io::Result<()> {
+    s.write_all(b"POST /__up HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n")
+        .await?;
+    loop {
+        s.write_all(b"x").await?;
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Every slot held by connections that look busy but move nothing (keep-alives
+/// pinging, uploads trickling), each address within its own limits: a probe
+/// from another address still measures, and is never told the server is busy.
+async fn a_probe_gets_in_past(how: Hold) {
+    let mut config = config();
+    config.max_connections = 24;
+    config.per_address_connections = 8;
+    config.per_address_streams = 8;
+    let server = serve_with(config).await;
+    let holders = hold(server.addr, 4, 8, how);
+    until(&server.stats, "every slot held", |s| {
+        s.connections_open.load(Ordering::Relaxed) >= 24
+    })
+    .await;
+    // Long enough that the holders have moved no useful data for a while.
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    assert!(server.stats.connections_open.load(Ordering::Relaxed) >= 24);
+    let report = probe::run(&quick(format!("http://{}", server.addr))).await;
+    assert!(report.latency.idle_ms.is_some(), "{:?}", report.latency);
+    for transfer in [&report.download, &report.upload] {
+        assert!(transfer.mbps.is_some(), "{transfer:?}");
+    }
+    assert!(server.stats.evicted.load(Ordering::Relaxed) > 0);
+    drop(holders);
+    server.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinging_keep_alives_from_many_addresses_do_not_lock_out_a_probe() {
+    a_probe_gets_in_past(Hold::Ping).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickling_uploads_from_many_addresses_do_not_lock_out_a_probe() {
+    a_probe_gets_in_past(Hold::Trickle).await;
+}
+
+/// A flood of silent sockets from many addresses: every one turned away is
+/// answered 503 (never a reset or silence), and a real client still gets in.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_refused_newcomer_is_answered_503() {
+    let mut config = config();
+    config.max_connections = 8;
+    let server = serve_with(config).await;
+    let mut silent = Vec::new();
+    for n in 0..48u32 {
+        silent.push(connect_from(&format!("127.0.2.{}", n % 12 + 1), server.addr).await);
+    }
+    // A real client meanwhile: the silent ones it displaces are answered too.
+    let mut real = connect_from("127.0.0.9", server.addr).await;
+    assert!(
+        request_head(&mut real, "/__down?bytes=0")
+            .await
+            .starts_with("http/1.1 200")
+    );
+    let mut answers = std::collections::BTreeMap::<String, u32>::new();
+    for mut s in silent.drain(8..) {
+        let mut reply = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut reply))
+            .await
+            .expect("an answer within 10 s");
+        let status = String::from_utf8_lossy(&reply)
+            .lines()
+            .next()
+            .unwrap_or("silence")
+            .to_string();
+        *answers.entry(status).or_default() += 1;
+    }
+    assert_eq!(
+        answers,
+        [("HTTP/1.1 503 Service Unavailable".to_string(), 40)].into(),
+        "every newcomer past the first 8 is told the server is busy"
+    );
+    server.shutdown().await;
+}
+
+/// Three real tests at once from one address (a waiting room behind one NAT),
+/// sized as by default (4 streams and 9 connections each, 40 MB down and
+/// 16 MB up; twice the streams and three times the bytes when the round trip
+/// looks long, as it may on a loaded machine), all finish on the default
+/// limits without "busy"; one address asking for 250 downloads at once is
+/// still held to its share.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_tests_behind_one_address_finish_and_250_streams_do_not() {
+    let mut config = config();
+    // Granted downloads below stay granted however slowly this machine answers the rest.
+    config.write_stall_timeout = Duration::from_secs(120);
+    let server = serve_with(config).await;
+    let mut probes = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let mut cfg = quick(format!("http://{}", server.addr));
+        cfg.timing.streams = 4;
+        cfg.timing.max_download_bytes = 40_000_000;
+        cfg.timing.max_upload_bytes = 16_000_000;
+        // Three tests on a shared, busy test machine: give slow starts time.
+        cfg.timing.stall_s = 5.0;
+        cfg.timing.connect_timeout_s = 5.0;
+        cfg.timing.transfer_max_s = 3.0;
+        cfg.max_seconds = 30.0;
+        probes.spawn(async move { probe::run(&cfg).await });
+    }
+    while let Some(report) = probes.join_next().await {
+        let report = report.unwrap();
+        for transfer in [&report.download, &report.upload] {
+            assert_ne!(
+                transfer.reason.as_deref(),
+                Some(SERVER_BUSY),
+                "{transfer:?}"
+            );
+            assert!(transfer.mbps.is_some(), "{transfer:?}");
+        }
+    }
+    let stats = &server.stats;
+    assert_eq!(stats.rate_limited.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.refused_per_address.load(Ordering::Relaxed), 0);
+    assert_eq!(stats.refused_full.load(Ordering::Relaxed), 0);
+
+    probe::ensure_crypto_provider();
+    let greedy = reqwest::Client::builder()
+        .no_proxy()
+        .local_address("127.0.0.8".parse::<IpAddr>().unwrap())
+        .build()
+        .unwrap();
+    let url = format!("http://{}/__down?bytes=18000000", server.addr);
+    let sends = (0..250).map(|_| greedy.get(&url).send());
+    // Bodies are left unread, so every granted download stays running.
+    let answers = futures_util::future::join_all(sends).await;
+    let granted = answers
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 200))
+        .count();
+    let refused = answers
+        .iter()
+        .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 429))
+        .count();
+    let failed: Vec<_> = answers.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert!(failed.is_empty(), "{failed:?}");
+    assert_eq!((granted, refused), (32, 218));
+    drop(answers);
+    server.shutdown().await;
+}

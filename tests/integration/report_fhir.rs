@@ -441,8 +441,19 @@ fn every_example_is_a_valid_r4_questionnaire_response_in_both_views() {
                 t["system"] == "http://terminology.hl7.org/CodeSystem/v3-ActPriority"
                     && t["code"] == "UR"
             });
-            assert_eq!(urgent_tag, report["urgent"] == true, "{name}: urgent tag");
-            if report["urgent"] == true {
+            // The client copy says nothing of urgency (docs/clinical-basis.md).
+            let urgent = report["urgent"] == true && view == "clinician";
+            assert_eq!(urgent_tag, urgent, "{name} {view}: urgent tag");
+            if view == "client" {
+                for item in resp["item"][0]["item"].as_array().unwrap() {
+                    let id = item["linkId"].as_str().unwrap();
+                    assert!(
+                        !["assessment.urgent", "assessment.risk-screen"].contains(&id),
+                        "{name}: {id} in the client copy"
+                    );
+                }
+            }
+            if urgent {
                 // The narrative opens with the urgency and names the numbers.
                 let div = resp["text"]["div"].as_str().unwrap();
                 let urgent_at = div.find("Urgent").expect("urgency in the narrative");

@@ -100,7 +100,10 @@ fn the_screen_speaks_as_the_saved_copy_of_its_view() {
                 assert!(!screen.contains(client_headline), "{name}: {screen}");
             } else {
                 assert!(screen.contains(client_closing), "{name}: {screen}");
-                assert_eq!(headline, client_headline, "{name}");
+                // The client copy's own headline, which names no left-out answer.
+                let copy: serde_json::Value =
+                    serde_json::from_slice(&render(&path, "json", Some(view))).unwrap();
+                assert_eq!(headline, copy["headline"].as_str().unwrap(), "{name}");
             }
         }
     }
@@ -142,23 +145,114 @@ fn crisis_resources_always_appear_and_come_first_when_urgent() {
     }
 }
 
+/// The client copy may be read by anyone in the client's home: in every
+/// format it holds no answer about home, contact with other people or risk
+/// (ids, question wording or the criteria they decide), no ASQ result and
+/// no urgency; the clinician copy holds them all.
 #[test]
-fn the_client_copy_leaves_out_every_risk_answer() {
-    let asq = session_ready::questionnaire::bank()
-        .question("risk.asq1")
-        .unwrap()
-        .text
-        .clone();
-    for format in ["markdown", "text", "json", "fhir"] {
-        each_rendering(format, |name, view, _, text| {
+fn the_client_copy_holds_nothing_a_watched_home_should_not_read() {
+    let bank = session_ready::questionnaire::bank();
+    let withheld: Vec<_> = bank
+        .questions
+        .iter()
+        .filter(|q| bank.withheld_from_client(&q.id))
+        .collect();
+    for section in ["home", "isolation", "risk"] {
+        assert!(withheld.iter().any(|q| q.section == section), "{section}");
+    }
+    let revealing = [
+        "ASQ",
+        "acuity",
+        "Urgent",
+        "urgent",
+        "Suicide risk",
+        "suicide safety",
+        "Same-day",
+        "loneliness",
+        "home-safety",
+        "\"isolation\"",
+        "talk with someone today",
+        "someone has come in",
+    ];
+    // The left-out criteria are not named with a status either.
+    let statuses: Vec<String> = [
+        "Safety at home",
+        "Contact with other people",
+        "How you have",
+    ]
+    .iter()
+    .flat_map(|title| {
+        ["points to", "fine for video", "not known yet"].map(|status| format!("{title}: {status}"))
+    })
+    .collect();
+    let check = |name: &str, format: &str, view: &str, text: &str| {
+        let flat = text.replace(['\\', '\n'], " ").replace("  ", " ");
+        for q in &withheld {
             if view == "client" {
-                assert!(!text.contains("risk.asq"), "{name} {format}: {text}");
-                assert!(!text.contains("risk.recent_crisis"), "{name} {format}");
-                assert!(!text.contains(&asq), "{name} {format}");
-            } else {
-                assert!(text.contains("risk.asq1"), "{name} {format} clinician");
+                assert!(!flat.contains(&q.id), "{name} {format}: {}\n{text}", q.id);
+                assert!(!flat.contains(&q.text), "{name} {format}: {}", q.text);
             }
+        }
+        if view == "client" {
+            for word in revealing
+                .iter()
+                .copied()
+                .chain(statuses.iter().map(String::as_str))
+                // The JSON's field names are the contract; its value is null.
+                .filter(|word| format != "json" || *word != "urgent")
+            {
+                assert!(!flat.contains(word), "{name} {format}: {word:?}\n{text}");
+            }
+            let human = format != "json" && format != "fhir";
+            assert!(
+                !human
+                    || flat
+                        .contains("home, contact with other people and how you have been feeling"),
+                "{name} {format}: the copy says what it leaves out\n{text}"
+            );
+        } else if format != "terminal" {
+            assert!(flat.contains("risk.asq1"), "{name} {format} clinician");
+        }
+    };
+    for format in ["markdown", "text", "json", "fhir", "terminal"] {
+        each_rendering(format, |name, view, _, text| {
+            if format == "json" || format == "fhir" {
+                // Machine formats hold the ids, and the JSON says it cannot
+                // tell urgency rather than "not urgent".
+                let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+                if format == "json" && view == "client" {
+                    assert_eq!(value["urgent"], serde_json::Value::Null, "{name}");
+                    assert_eq!(value["risk_screen"], serde_json::Value::Null, "{name}");
+                }
+            }
+            check(name, format, view, &text)
         });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    for name in EXAMPLES {
+        let path = write_json(dir.path(), name, &example_report(name));
+        for view in ["client", "clinician"] {
+            let pdf = lopdf::Document::load_mem(&render(&path, "pdf", Some(view))).unwrap();
+            let text = page_texts(&pdf).join(" ");
+            // Words are drawn one by one in the PDF: compare without spaces.
+            let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+            let text = squeeze(&text);
+            if view == "client" {
+                for q in &withheld {
+                    assert!(!text.contains(&squeeze(&q.text)), "{name} pdf: {}", q.text);
+                }
+                for word in revealing {
+                    assert!(!text.contains(&squeeze(word)), "{name} pdf: {word}");
+                }
+            } else {
+                assert!(text.contains("risk.asq1"), "{name} pdf clinician");
+            }
+        }
+        // The page's copy (HTML fragment) is drawn from the same client copy.
+        let report: session_ready::report::Report =
+            serde_json::from_value(example_report(name)).unwrap();
+        let html = session_ready::report::html::render(&report.client_copy(), 2);
+        check(name, "html", "client", &html);
     }
 }
 
@@ -179,10 +273,11 @@ fn the_clinician_copy_shows_risk_answers_with_the_asq_attributed() {
                     "{name} {format}: no ASQ items, no ASQ credit"
                 );
             }
-            // The three loneliness items are shown in both copies.
-            assert!(
+            // The three loneliness items are in the clinician copy only.
+            assert_eq!(
                 flat.contains(&ucla),
-                "{name} {view} {format}: UCLA-3 not attributed"
+                view == "clinician",
+                "{name} {view} {format}: UCLA-3 attributed where its items are"
             );
         });
     }
@@ -190,12 +285,16 @@ fn the_clinician_copy_shows_risk_answers_with_the_asq_attributed() {
 
 #[test]
 fn skips_are_shown_as_skipped_never_as_no() {
-    each_rendering("text", |name, _, report, text| {
+    each_rendering("text", |name, view, report, text| {
         let skipped = report["answers"]
             .as_object()
             .unwrap()
             .iter()
-            .filter(|(id, a)| *a == "skipped" && !id.starts_with("risk."))
+            .filter(|(id, a)| {
+                *a == "skipped"
+                    && (view == "clinician"
+                        || !session_ready::questionnaire::bank().withheld_from_client(id))
+            })
             .count();
         let shown = text.matches("— skipped").count();
         assert!(
@@ -409,8 +508,11 @@ fn every_report_names_its_asq_result_credited_to_the_nimh() {
     for format in ["markdown", "text", "terminal"] {
         each_rendering(format, |name, view, report, text| {
             let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
-            assert!(
+            // The client copy names no screen at all: it may be read by
+            // someone else in the home.
+            assert_eq!(
                 flat.contains("NIMH Ask Suicide-Screening Questions (ASQ)"),
+                view == "clinician",
                 "{name} {view} {format}: {text}"
             );
             if view == "clinician" {
@@ -467,10 +569,7 @@ fn a_positive_screen_of_unknown_acuity_is_never_quiet_in_any_format() {
                     "{format}: {text}"
                 );
             } else {
-                assert!(
-                    flat.contains("please talk with someone today"),
-                    "{format}: {text}"
-                );
+                assert!(!flat.contains("ASQ"), "{format}: {text}");
             }
         }
     }

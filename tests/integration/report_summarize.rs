@@ -328,3 +328,86 @@ fn acuity_unknown_comes_right_after_urgent_and_says_why() {
     );
     assert!(csv.contains(",false,positive-acuity-unknown,"), "{csv}");
 }
+
+/// A client copy cannot say whether the client needs contact today, so one
+/// edited to look calm (or a genuine one) never sorts as safe: it comes
+/// after the urgent and same-day reports and before every report known not
+/// to be urgent, saying why; `report --strict` refuses it, and `report`
+/// says so.
+#[test]
+fn a_client_copy_is_never_sorted_as_safe() {
+    let dir = tempfile::tempdir().unwrap();
+    let urgent = write_json(dir.path(), "urgent-full", &example_report("urgent"));
+    let client: Value = serde_json::from_slice(&render(&urgent, "json", Some("client"))).unwrap();
+    assert_eq!(client["urgent"], Value::Null);
+    assert_eq!(client["risk_screen"], Value::Null);
+    std::fs::remove_file(&urgent).unwrap();
+    let genuine_path = write_json(dir.path(), "genuine-client", &client);
+    // Edited to look negative: what a forger would write.
+    let mut forged = client.clone();
+    forged["urgent"] = false.into();
+    forged["risk_screen"] = "negative".into();
+    forged["outcome"] = "video-suitable".into();
+    forged["generated_at"] = "2026-01-19T09:00:00Z".into();
+    let forged_path = write_json(dir.path(), "forged-client", &forged);
+    // An older, calm clinician copy would otherwise sort first by date.
+    let mut calm = example_report("video-suitable");
+    calm["generated_at"] = "2026-01-01T09:00:00Z".into();
+    write_json(dir.path(), "calm", &calm);
+
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let rows = s["reports"].as_array().unwrap();
+    let order: Vec<&str> = rows.iter().map(|r| r["file"].as_str().unwrap()).collect();
+    assert!(
+        order[..2].iter().all(|f| f.contains("-client")),
+        "{order:?}"
+    );
+    assert!(order[2].contains("calm"), "{order:?}");
+    for row in &rows[..2] {
+        assert_eq!(row["urgent"], Value::Null);
+        assert_eq!(row["risk_screen"], Value::Null);
+    }
+
+    let csv = summarize(&["--format", "csv"], dir.path()).success();
+    let csv = String::from_utf8(csv.get_output().stdout.clone()).unwrap();
+    let line = csv.lines().find(|l| l.contains("forged-client")).unwrap();
+    assert!(
+        line.contains("forged-client") && line.contains(",unknown,unknown,"),
+        "{line}"
+    );
+
+    let text = summarize(&[], dir.path()).success();
+    let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        flat.contains(
+            "Urgency unknown: this is a client copy, which leaves out the answers about risk, so \
+             whether the client needs contact today cannot be checked from it; ask for the full \
+             (clinician) copy."
+        ),
+        "{text}"
+    );
+    assert!(
+        flat.contains("2 are client copies, whose urgency cannot be checked."),
+        "{text}"
+    );
+
+    for path in [&forged_path, &genuine_path] {
+        let strict = cmd()
+            .args(["report", "--strict", "--format", "text"])
+            .arg(path)
+            .assert()
+            .code(2);
+        let err = String::from_utf8(strict.get_output().stderr.clone()).unwrap();
+        assert!(err.contains("cannot be checked from it"), "{err}");
+        assert!(strict.get_output().stdout.is_empty());
+    }
+    let shown = cmd()
+        .args(["report", "--format", "text"])
+        .arg(&forged_path)
+        .assert()
+        .success();
+    let err = String::from_utf8(shown.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("ask for the full (clinician) copy"), "{err}");
+}

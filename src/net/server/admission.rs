@@ -6,8 +6,12 @@
 //! byte budget for a while. When that map is full the address quiet for the
 //! longest is forgotten, so an attacker with many addresses cannot push out
 //! anyone who is still connected.
+//!
+//! An IPv6 client is counted by its /64: one home or phone gets a whole /64
+//! and may use any address in it, so counting whole addresses would give it
+//! unlimited shares.
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
@@ -51,6 +55,18 @@ struct Entry {
 impl Entry {
     fn idle(&self) -> bool {
         self.connections == 0 && self.streams == 0
+    }
+}
+
+/// What a client address is counted as: an IPv4 address as itself (also
+/// when it arrives IPv4-mapped on a dual-stack socket), an IPv6 address by its /64.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1))),
+        },
+        v4 => v4,
     }
 }
 
@@ -111,6 +127,7 @@ impl AddressTable {
 
     /// Count one more connection from `ip`, unless it already has its share.
     pub fn open_connection(&mut self, ip: IpAddr, now: Instant) -> Result<(), Refusal> {
+        let ip = address_key(ip);
         let limit = self.limits.connections;
         let entry = self.activate(ip, now);
         if entry.connections >= limit {
@@ -122,6 +139,7 @@ impl AddressTable {
     }
 
     pub fn close_connection(&mut self, ip: IpAddr) {
+        let ip = address_key(ip);
         if let Some(entry) = self.active.get_mut(&ip) {
             entry.connections = entry.connections.saturating_sub(1);
         }
@@ -131,11 +149,13 @@ impl AddressTable {
     /// Connections open from `ip` now.
     #[cfg(test)]
     pub fn connections(&self, ip: IpAddr) -> u32 {
+        let ip = address_key(ip);
         self.active.get(&ip).map_or(0, |e| e.connections)
     }
 
     /// Start a transfer of `bytes` from `ip`: one stream and `bytes` of budget.
     pub fn start_transfer(&mut self, ip: IpAddr, bytes: u64, now: Instant) -> Result<(), Refusal> {
+        let ip = address_key(ip);
         let streams = self.limits.streams;
         let capacity = self.capacity();
         let refill = self.refill_per_s();
@@ -162,6 +182,7 @@ impl AddressTable {
 
     /// A transfer ended; `unused` bytes of what it reserved were never moved.
     pub fn finish_transfer(&mut self, ip: IpAddr, unused: u64) {
+        let ip = address_key(ip);
         let capacity = self.capacity();
         if let Some(entry) = self.active.get_mut(&ip) {
             entry.streams = entry.streams.saturating_sub(1);
@@ -258,6 +279,41 @@ mod tests {
             t.start_transfer(ip(1), 1_000, now),
             Err(Refusal::OverByteBudget { .. })
         ));
+    }
+
+    /// Any address in one /64 is one client; the next /64 is another.
+    #[test]
+    fn ipv6_is_counted_per_64() {
+        let mut t = AddressTable::new(limits());
+        let now = Instant::now();
+        let v6 = |s: &str| s.parse::<IpAddr>().unwrap();
+        for host in [
+            "2001:db8:1:2::1",
+            "2001:db8:1:2::2",
+            "2001:db8:1:2:ffff:1:2:3",
+        ] {
+            t.open_connection(v6(host), now).unwrap();
+        }
+        assert_eq!(
+            t.open_connection(v6("2001:db8:1:2:abcd::9"), now),
+            Err(Refusal::TooManyConnections)
+        );
+        t.open_connection(v6("2001:db8:1:3::1"), now).unwrap();
+        assert_eq!(t.connections(v6("2001:db8:1:2::77")), 3);
+        // Transfers and bytes too.
+        t.start_transfer(v6("2001:db8:1:2::1"), 10, now).unwrap();
+        t.start_transfer(v6("2001:db8:1:2::5"), 10, now).unwrap();
+        assert_eq!(
+            t.start_transfer(v6("2001:db8:1:2::6"), 10, now),
+            Err(Refusal::TooManyStreams)
+        );
+        // Closing from another address of the /64 frees the shared count.
+        t.close_connection(v6("2001:db8:1:2::99"));
+        t.open_connection(v6("2001:db8:1:2::1"), now).unwrap();
+        // IPv4, plain or mapped, is one address.
+        assert_eq!(address_key(v6("::ffff:192.0.2.7")), v6("192.0.2.7"));
+        assert_eq!(address_key(v6("192.0.2.7")), v6("192.0.2.7"));
+        assert_eq!(address_key(v6("2001:db8::1:2:3:4")), v6("2001:db8::"));
     }
 
     #[test]

@@ -2,6 +2,13 @@
 //! (exposition format 0.0.4) on a separate address, meant to stay private
 //! (loopback or an internal network), so the public port shows nothing of
 //! the server's load.
+//!
+//! It keeps its own few connections apart from the public port's, and a
+//! newcomer takes the place of the oldest, so clients holding connections
+//! open cannot lock the scraper out. It answers only requests whose Host is
+//! an IP address, `localhost` or a name the operator gave: a web page that
+//! points its own name at this address (DNS rebinding) gets nothing.
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -15,7 +22,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 
 use super::ServerStats;
 
@@ -143,19 +150,41 @@ fn reply(status: StatusCode, content_type: &'static str, body: String) -> Respon
     res
 }
 
-/// Serve `GET /metrics` on `listener` until `stop` changes.
+/// Connections the metrics address keeps at once (a scraper or two).
+const POOL: usize = 8;
+
+/// Whether a request's Host names this server: an IP address, `localhost`,
+/// or one of `names`, with or without a port.
+pub fn host_allowed(host: Option<&str>, names: &[String]) -> bool {
+    let Some(host) = host.map(str::trim) else {
+        return false;
+    };
+    let name = match host.strip_prefix('[') {
+        // [v6]:port or [v6]
+        Some(rest) => match rest.split_once(']') {
+            Some((v6, port)) if port.is_empty() || port.starts_with(':') => {
+                return v6.parse::<std::net::Ipv6Addr>().is_ok();
+            }
+            _ => return false,
+        },
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    let name = name.trim_end_matches('.');
+    name.parse::<std::net::Ipv4Addr>().is_ok()
+        || name.eq_ignore_ascii_case("localhost")
+        || names.iter().any(|n| n.eq_ignore_ascii_case(name))
+}
+
+/// Serve `GET /metrics` on `listener` until `stop` changes; `names` are the
+/// host names accepted besides IP addresses and `localhost`.
 pub async fn serve(
     listener: TcpListener,
     stats: Arc<ServerStats>,
+    names: Arc<[String]>,
     mut stop: watch::Receiver<bool>,
 ) {
-    // A scraper or two; more wait in the listen queue.
-    let slots = Arc::new(Semaphore::new(8));
+    let mut open: VecDeque<tokio::task::AbortHandle> = VecDeque::new();
     loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-            _ = stop.changed() => break,
-        };
         let stream = tokio::select! {
             r = listener.accept() => match r {
                 Ok((stream, _)) => stream,
@@ -166,32 +195,57 @@ pub async fn serve(
             },
             _ = stop.changed() => break,
         };
+        open.retain(|task| !task.is_finished());
+        if open.len() >= POOL
+            && let Some(oldest) = open.pop_front()
+        {
+            oldest.abort();
+        }
         let stats = stats.clone();
+        let names = names.clone();
         let service = service_fn(move |req: Request<Incoming>| {
             let stats = stats.clone();
+            let names = names.clone();
             async move {
-                Ok::<_, Infallible>(match (req.method(), req.uri().path()) {
-                    (&Method::GET, "/metrics") => reply(
-                        StatusCode::OK,
-                        "text/plain; version=0.0.4; charset=utf-8",
-                        render(&stats),
-                    ),
-                    _ => reply(
-                        StatusCode::NOT_FOUND,
+                let host = req
+                    .headers()
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok());
+                Ok::<_, Infallible>(if !host_allowed(host, &names) {
+                    reply(
+                        StatusCode::MISDIRECTED_REQUEST,
                         "text/plain; charset=utf-8",
-                        "GET /metrics\n".to_string(),
-                    ),
+                        "Metrics are served only to requests addressed to this server by its IP address, \
+                         localhost or the name given with --metrics.\n"
+                            .to_string(),
+                    )
+                } else {
+                    match (req.method(), req.uri().path()) {
+                        (&Method::GET, "/metrics") => reply(
+                            StatusCode::OK,
+                            "text/plain; version=0.0.4; charset=utf-8",
+                            render(&stats),
+                        ),
+                        _ => reply(
+                            StatusCode::NOT_FOUND,
+                            "text/plain; charset=utf-8",
+                            "GET /metrics\n".to_string(),
+                        ),
+                    }
                 })
             }
         });
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(Duration::from_secs(5))
                 .serve_connection(TokioIo::new(stream), service);
             let _ = tokio::time::timeout(Duration::from_secs(30), conn).await;
-            drop(permit);
         });
+        open.push_back(task.abort_handle());
+    }
+    for task in open {
+        task.abort();
     }
 }
 
@@ -222,5 +276,34 @@ mod tests {
                 "{line}"
             );
         }
+    }
+
+    #[test]
+    fn only_this_servers_own_names_are_answered() {
+        let names = vec!["metrics.internal".to_string()];
+        for ok in [
+            "127.0.0.1:9464",
+            "10.0.0.5",
+            "[::1]:9464",
+            "[2001:db8::1]",
+            "localhost:9464",
+            "LOCALHOST",
+            "metrics.internal:9464",
+            "metrics.internal.",
+        ] {
+            assert!(host_allowed(Some(ok), &names), "{ok}");
+        }
+        for refused in [
+            "attacker.example:9464",
+            "attacker.example",
+            "127.0.0.1.attacker.example",
+            "localhost.attacker.example",
+            "[::1",
+            "[::1]x",
+            "",
+        ] {
+            assert!(!host_allowed(Some(refused), &names), "{refused}");
+        }
+        assert!(!host_allowed(None, &names));
     }
 }

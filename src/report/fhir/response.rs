@@ -139,14 +139,16 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
 
     let view_display = match report.view {
         crate::report::View::Clinician => "Clinician copy",
-        crate::report::View::Client => "Client copy (risk answers left out)",
+        crate::report::View::Client => {
+            "Client copy (answers about home, contact with others and risk left out)"
+        }
     };
     let mut tags = vec![coding(
         &code_system("report-view"),
         report.view.as_str(),
         view_display,
     )];
-    if report.urgent {
+    if report.is_urgent() {
         tags.insert(0, coding(ACT_PRIORITY, "UR", "urgent"));
     }
     QuestionnaireResponse {
@@ -176,10 +178,10 @@ pub fn questionnaire_response(report: &Report) -> QuestionnaireResponse {
 fn narrative(report: &Report) -> Narrative {
     let mut div = String::from("<div xmlns=\"http://www.w3.org/1999/xhtml\">");
     if report.crisis_first() {
-        // The client copy leaves the risk answers out, so it says only
-        // that support is there now.
+        // The client copy leaves the risk answers out and puts the numbers
+        // first every time, so it says only that support is there.
         let urgent = match report.view {
-            crate::report::View::Clinician if report.urgent => {
+            crate::report::View::Clinician if report.is_urgent() => {
                 "Urgent: the client answered yes to the ASQ acuity question (risk.asq5). \
                  Please contact them promptly."
             }
@@ -187,8 +189,7 @@ fn narrative(report: &Report) -> Narrative {
                 "Same-day safety follow-up needed: a positive ASQ screen whose acuity is \
                  unknown (question 5 not answered)."
             }
-            crate::report::View::Client if report.urgent => "Urgent: support is there for you now.",
-            crate::report::View::Client => "Support is there for you now.",
+            crate::report::View::Client => "Support is there whenever you need it.",
         };
         div.push_str(&format!(
             "<p><b>{urgent}</b></p><p>{}:</p><ul>",
@@ -203,17 +204,19 @@ fn narrative(report: &Report) -> Narrative {
         div.push_str(&format!("<p>Client: {}</p>", xml_escape(reference)));
     }
     div.push_str(&format!(
-        "<p><b>{}</b></p><p>{}</p><p>{}</p><p>{}</p></div>",
+        "<p><b>{}</b></p><p>{}</p><p>{}</p>",
         xml_escape(&crate::report::document::title(report)),
         xml_escape(&crate::term::capitalise(report.outcome.words())),
         xml_escape(&crate::report::document::headline(report)),
-        xml_escape(
-            &crate::report::document::risk_screen_line(report)
-                .iter()
-                .map(|span| span.text.as_str())
-                .collect::<String>()
-        )
     ));
+    let screen: String = crate::report::document::risk_screen_line(report)
+        .iter()
+        .map(|span| span.text.as_str())
+        .collect();
+    if !screen.is_empty() {
+        div.push_str(&format!("<p>{}</p>", xml_escape(&screen)));
+    }
+    div.push_str("</div>");
     Narrative {
         status: "generated",
         div,
@@ -228,27 +231,31 @@ fn xml_escape(s: &str) -> String {
 }
 
 fn assessment_group(report: &Report) -> ResponseItem {
-    let mut items = vec![
-        answered(
-            "assessment.outcome",
-            "Outcome",
-            vec![Value::Coding(coding(
-                &code_system("outcome"),
-                report.outcome.as_str(),
-                report.outcome.words(),
-            ))],
-        ),
-        answered(
+    let mut items = vec![answered(
+        "assessment.outcome",
+        "Outcome",
+        vec![Value::Coding(coding(
+            &code_system("outcome"),
+            report.outcome.as_str(),
+            report.outcome.words(),
+        ))],
+    )];
+    // The client copy has neither (null in its JSON): the items are left
+    // out, so nothing in it names the ASQ or its acuity question.
+    if let Some(urgent) = report.urgent {
+        items.push(answered(
             "assessment.urgent",
             URGENT_TEXT,
-            vec![Value::Boolean(report.urgent)],
-        ),
-        answered(
+            vec![Value::Boolean(urgent)],
+        ));
+    }
+    if let Some(screen) = report.risk_screen {
+        items.push(answered(
             "assessment.risk-screen",
             RISK_SCREEN_TEXT,
-            vec![Value::Coding(risk_screen_coding(report.risk_screen))],
-        ),
-    ];
+            vec![Value::Coding(risk_screen_coding(screen))],
+        ));
+    }
     if !report.headline.trim().is_empty() {
         items.push(answered(
             "assessment.headline",
