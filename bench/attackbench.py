@@ -19,6 +19,14 @@ curl and a release build:
 
     cargo build --release --bins --examples
     sudo bench/attackbench.py --runs 3
+    sudo bench/attackbench.py --shared --runs 3   # three tests at once from one address
+
+Issue 25 adds connections that look busy but move nothing, each address
+within its limits (keep-alives pinging every 2 s, uploads trickling a byte
+every 0.5 s), silent-socket floods from many addresses, and (--shared) three
+honest tests at once from one address on 100/20 and on 200/40 +100 ms, beside
+one test alone on the same link. Every row records the machine's 1-minute load
+average, since the figures are only comparable on an equally loaded machine.
 """
 import argparse
 import json
@@ -109,11 +117,30 @@ def metrics():
 
 
 def probe():
+    """One connection test from the client namespace: its JSON report, with its wall time added."""
+    started = time.monotonic()
     out = subprocess.run(
         in_ns("cli", BIN, "network", "--server", f"http://{SERVER_IP}:{PORT}",
               "--format", "json", "--max-seconds", "25"),
         capture_output=True, text=True, check=False, timeout=60).stdout
-    return json.loads(out)
+    report = json.loads(out)
+    report["_seconds"] = time.monotonic() - started
+    return report
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return float(f.read().split()[0])
+
+
+BUSY = "busy"
+
+
+def busy(report):
+    """Whether any figure of the report was left out because the server was busy."""
+    reasons = [report["download"].get("reason"), report["upload"].get("reason"),
+               report.get("udp_reason")]
+    return any(r and BUSY in r for r in reasons)
 
 
 def scenarios(seconds):
@@ -124,6 +151,16 @@ def scenarios(seconds):
         ("slowloris, 1,000 connections", load("--attack", "slowloris", "--count", "1000", "--from", "127.0.0.2")),
         ("256 never-reading downloads", load("--attack", "never-read", "--count", "256", "--from", "127.0.0.3")),
         ("one address, 250 greedy streams", load("--attack", "greedy", "--count", "250", "--from", "127.0.0.4")),
+        ("11 addresses x 24 keep-alives pinging every 2 s",
+         load("--attack", "keepalive", "--count", "24", "--from", "127.0.1.1", "--addresses", "11")),
+        ("4 addresses x 64 keep-alives pinging every 2 s",
+         load("--attack", "keepalive", "--count", "64", "--from", "127.0.3.1", "--addresses", "4")),
+        ("49 addresses x 10 uploads trickling a byte every 0.5 s",
+         load("--attack", "trickle", "--count", "10", "--from", "127.0.4.1", "--addresses", "49")),
+        ("720 silent sockets from 30 addresses",
+         load("--attack", "silent", "--count", "24", "--from", "127.0.5.1", "--addresses", "30")),
+        ("1,440 silent sockets from 60 addresses",
+         load("--attack", "silent", "--count", "24", "--from", "127.0.6.1", "--addresses", "60")),
         ("12,000 spoofed STUN sources, 3,000 pps",
          in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--sources", "12000",
                "--pps", "3000", "--seconds", s)),
@@ -150,10 +187,13 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--only", help="run only scenarios whose name contains one of these (commas)")
+    p.add_argument("--shared", action="store_true",
+                   help="instead: three tests at once from one address on 100/20 and 200/40 +100 ms")
     a = p.parse_args()
+    if a.shared:
+        return shared(a.runs)
     attack_seconds = 6 + a.runs * 20
-    sh(TOPOLOGY, "down", LAB, check=False, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    sh(TOPOLOGY, "up", LAB, "100mbit", "20mbit", "0", "0", "0")
+    lab_up("100mbit", "20mbit", "0")
     serve = None
     rows = []
     try:
@@ -180,6 +220,7 @@ def main():
                 except (ValueError, subprocess.TimeoutExpired) as e:
                     print(f"{name}: a probe gave no report ({e})", file=sys.stderr)
             rss, cpu_peak, cpu_mean = sampler.summary()
+            load = loadavg()
             attack_note = ""
             if attacker:
                 attacker.terminate()
@@ -203,9 +244,12 @@ def main():
             }
             ok = sum(1 for r in results if r["download"]["mbps"] and r["upload"]["mbps"]
                      and r["latency"]["idle_ms"] is not None and r.get("udp"))
+            busy_n = sum(1 for r in results if busy(r))
             rows.append({
                 "name": name,
-                "ok": f"{ok}/{a.runs}",
+                "ok": f"{ok}/{a.runs}" + (f" ({busy_n} busy)" if busy_n else ""),
+                "seconds": median([r["_seconds"] for r in results]),
+                "load": load,
                 "down": median([r["download"]["mbps"] for r in results]),
                 "up": median([r["upload"]["mbps"] for r in results]),
                 "idle": median([r["latency"]["idle_ms"] for r in results]),
@@ -232,13 +276,72 @@ def main():
 
     base = rows[0] if rows and rows[0]["name"] == "none" else None
     rel = lambda r, k: "" if not base or not base[k] or r[k] is None else f" ({100 * (r[k] / base[k] - 1):+.0f}%)"
-    print(f"(load average {os.getloadavg()[0]:.1f})")
-    print("| attack | probes complete | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | UDP | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| attack | probes complete | test s | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | UDP | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['name']} | {r['ok']} | {fmt(r['down'])}{rel(r, 'down')} | {fmt(r['up'])}{rel(r, 'up')} | "
-              f"{fmt(r['idle'], 2)} | {fmt(r['udp_rtt'], 2)} / {fmt(r['udp_loss'])} | {r['udp']} | {r['rating']} | "
-              f"{r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} |")
+        print(f"| {r['name']} | {r['ok']} | {fmt(r['seconds'])}{rel(r, 'seconds')} | {fmt(r['down'])}{rel(r, 'down')} | "
+              f"{fmt(r['up'])}{rel(r, 'up')} | {fmt(r['idle'], 2)} | {fmt(r['udp_rtt'], 2)} / {fmt(r['udp_loss'])} | "
+              f"{r['udp']} | {r['rating']} | {r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} | "
+              f"{r['load']:.1f} |")
+
+
+def lab_up(down, up, delay_ms, burst="64kbit"):
+    env = dict(os.environ, BURST=burst,
+               LINKDELAY=os.path.join(ROOT, "target/release/examples/linkdelay"))
+    sh(TOPOLOGY, "down", LAB, check=False, stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    sh(TOPOLOGY, "up", LAB, down, up, "0", str(delay_ms), "0", env=env)
+
+
+SHARED_LINKS = [
+    ("100/20", "100mbit", "20mbit", 0, "64kbit"),
+    ("200/40 +100 ms", "200mbit", "40mbit", 50, "256kbit"),
+]
+
+
+def shared(runs):
+    """Three tests at once from the client namespace's one address, beside one alone."""
+    rows = []
+    try:
+        for link, down, up, delay, burst in SHARED_LINKS:
+            lab_up(down, up, delay, burst)
+            serve = subprocess.Popen(
+                in_ns("srv", BIN, "serve", "--listen", f"0.0.0.0:{PORT}"),
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(1.0)
+            try:
+                for together in (1, 3):
+                    results = []
+                    for _ in range(runs):
+                        threads, out = [], []
+                        for _ in range(together):
+                            t = threading.Thread(target=lambda: out.append(probe()))
+                            t.start()
+                            threads.append(t)
+                        for t in threads:
+                            t.join()
+                        results.extend(out)
+                        time.sleep(2.0)
+                    ok = sum(1 for r in results if r["download"]["mbps"] and r["upload"]["mbps"])
+                    rows.append({
+                        "link": link, "together": together,
+                        "ok": f"{ok}/{len(results)}",
+                        "busy": sum(1 for r in results if busy(r)),
+                        "seconds": median([r["_seconds"] for r in results]),
+                        "down": median([r["download"]["mbps"] for r in results]),
+                        "up": median([r["upload"]["mbps"] for r in results]),
+                        "load": loadavg(),
+                    })
+                    print(json.dumps(rows[-1]), file=sys.stderr)
+            finally:
+                serve.terminate()
+                serve.wait(timeout=15)
+    finally:
+        sh(TOPOLOGY, "down", LAB, check=False)
+    print("| link | tests at once from one address | tests complete | told \"busy\" | test s (median) | download Mbit/s per test | upload Mbit/s per test | load avg |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['link']} | {r['together']} | {r['ok']} | {r['busy']} | {fmt(r['seconds'])} | "
+              f"{fmt(r['down'])} | {fmt(r['up'])} | {r['load']:.1f} |")
 
 
 if __name__ == "__main__":

@@ -180,6 +180,9 @@ def cpu_ticks(pid):
         return None
 
 
+AUDIO_ONLY = False
+
+
 def run_probe(binary, max_seconds, profile=None):
     """One probe run; returns its JSON plus time/memory/CPU/bytes observations."""
     profile = profile or {}
@@ -187,6 +190,10 @@ def run_probe(binary, max_seconds, profile=None):
     cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
            "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
            "--max-seconds", str(max_seconds)]
+    if AUDIO_ONLY:
+        # Naming the STUN server makes the probe treat it as any STUN server: the
+        # 50-a-second audio-like stream of 125 packets, uncounted (the stream before issue 25).
+        cmd += ["--stun", f"{SERVER_IP}:{PORT}"]
     # The client's received bytes as the interface counts them, every 50 ms: what the line
     # carried, to check that no download figure is above it.
     wire = subprocess.Popen(["ip", "netns", "exec", CLI, "python3", "-u", "-c", WIRE_SAMPLER,
@@ -558,9 +565,13 @@ def main():
     p.add_argument("--binary", default=os.path.join(ROOT, "target/release/session-ready"))
     p.add_argument("--lab", default=LAB, help="prefix of the namespaces and links (default nb)")
     p.add_argument("--json", help="also write the matrix rows to this file")
+    p.add_argument("--audio-only", action="store_true",
+                   help="probe with the audio-like stream (125 packets) instead of the call-like one, for comparison")
     p.add_argument("--link", action="append", default=[],
                    help="NAME=DOWN/UP/LOSS/DELAY_MS: a link of your own, e.g. lab=10mbit/2mbit/0.03/30")
     a = p.parse_args()
+    global AUDIO_ONLY
+    AUDIO_ONLY = a.audio_only
     for spec in a.link:
         name, _, rest = spec.partition("=")
         try:

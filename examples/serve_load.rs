@@ -13,8 +13,9 @@
 //! long the server takes to answer. With `--pid` it reports the server's
 //! peak memory and CPU use from /proc.
 //!
-//! With `--attack slowloris|never-read|greedy --count N --from 127.0.0.X` it
-//! runs one attack instead, from its own loopback address, for
+//! With `--attack slowloris|never-read|greedy|keepalive|trickle|silent
+//! --count N --from 127.0.0.X [--addresses A]` it runs one attack instead,
+//! N connections from each of A loopback addresses counting up from X, for
 //! bench/attackbench.py (which runs real connection tests meanwhile).
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -281,7 +282,11 @@ async fn attack(args: &[String], kind: &str) {
     let url: String = arg(args, "--url", "http://127.0.0.1:8080".to_string());
     let host = url.trim_start_matches("http://").to_string();
     let target: std::net::SocketAddr = host.parse().expect("--url must be http://IP:PORT");
-    let from: std::net::IpAddr = arg(args, "--from", "127.0.0.2".parse().expect("address"));
+    let from: std::net::Ipv4Addr = arg(args, "--from", "127.0.0.2".parse().expect("address"));
+    let addresses: u32 = arg(args, "--addresses", 1u32).max(1);
+    let froms: Vec<std::net::IpAddr> = (0..addresses)
+        .map(|i| std::net::Ipv4Addr::from(u32::from(from) + i).into())
+        .collect();
     let count: usize = arg(args, "--count", 100);
     let seconds = arg::<f64>(args, "--seconds", 20.0).min(600.0);
     let end = Instant::now() + Duration::from_secs_f64(seconds);
@@ -291,7 +296,7 @@ async fn attack(args: &[String], kind: &str) {
         std::collections::BTreeMap::<u16, u64>::new(),
     ));
     let bytes = Arc::new(AtomicU64::new(0));
-    let connect = move || async move {
+    let connect = move |from: std::net::IpAddr| async move {
         let socket = tokio::net::TcpSocket::new_v4().ok()?;
         socket.bind(std::net::SocketAddr::new(from, 0)).ok()?;
         socket.connect(target).await.ok()
@@ -300,11 +305,15 @@ async fn attack(args: &[String], kind: &str) {
     match kind {
         // Connect and send a request head one line every 2 s, never finishing it.
         "slowloris" => {
-            for _ in 0..count {
+            for from in froms
+                .iter()
+                .copied()
+                .flat_map(|f| std::iter::repeat_n(f, count))
+            {
                 let (opened, closed) = (opened.clone(), closed.clone());
                 tasks.spawn(async move {
                     while Instant::now() < end {
-                        let Some(mut s) = connect().await else {
+                        let Some(mut s) = connect(from).await else {
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         };
@@ -331,11 +340,15 @@ async fn attack(args: &[String], kind: &str) {
         }
         // Ask for 256 MB and never read; poke the socket to notice the server closing it.
         "never-read" => {
-            for _ in 0..count {
+            for from in froms
+                .iter()
+                .copied()
+                .flat_map(|f| std::iter::repeat_n(f, count))
+            {
                 let (opened, closed) = (opened.clone(), closed.clone());
                 tasks.spawn(async move {
                     while Instant::now() < end {
-                        let Some(mut s) = connect().await else {
+                        let Some(mut s) = connect(from).await else {
                             tokio::time::sleep(Duration::from_millis(50)).await;
                             continue;
                         };
@@ -362,7 +375,7 @@ async fn attack(args: &[String], kind: &str) {
             session_ready::net::probe::ensure_crypto_provider();
             let client = reqwest::Client::builder()
                 .no_proxy()
-                .local_address(from)
+                .local_address(froms[0])
                 .pool_max_idle_per_host(count)
                 .build()
                 .expect("client");
@@ -383,7 +396,40 @@ async fn attack(args: &[String], kind: &str) {
                 ));
             }
         }
-        other => panic!("unknown attack {other:?}: slowloris, never-read or greedy"),
+        // Connections that look busy but move nothing, or say nothing: a
+        // keep-alive pinging every 2 s, an upload trickling a byte every
+        // 0.5 s, a silent socket. Each records how it ended (the status of a
+        // refusal, or closed without a reply) and reconnects.
+        "keepalive" | "trickle" | "silent" => {
+            for from in froms
+                .iter()
+                .copied()
+                .flat_map(|f| std::iter::repeat_n(f, count))
+            {
+                let (opened, closed, statuses) = (opened.clone(), closed.clone(), statuses.clone());
+                let kind = kind.to_string();
+                tasks.spawn(async move {
+                    while Instant::now() < end {
+                        let Some(mut s) = connect(from).await else {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            continue;
+                        };
+                        opened.fetch_add(1, Ordering::Relaxed);
+                        let ended = match kind.as_str() {
+                            "keepalive" => hold_pinging(&mut s).await,
+                            "trickle" => hold_trickling(&mut s).await,
+                            _ => hold_silent(&mut s).await,
+                        };
+                        *statuses.lock().unwrap().entry(ended).or_default() += 1;
+                        closed.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                });
+            }
+        }
+        other => panic!(
+            "unknown attack {other:?}: slowloris, never-read, greedy, keepalive, trickle or silent"
+        ),
     }
     tokio::select! {
         _ = tokio::time::sleep_until(end.into()) => {}
@@ -391,13 +437,70 @@ async fn attack(args: &[String], kind: &str) {
     }
     tasks.abort_all();
     println!(
-        "attack {kind} x{count} from {from}: {} connections opened, {} ended by the server, \
-         statuses {:?}, {:.0} MB received",
+        "attack {kind} x{count} from {addresses} address(es) from {from}: {} connections opened, \
+         {} ended by the server, statuses {:?} (0: closed without a reply, 1: reset), {:.0} MB received",
         opened.load(Ordering::Relaxed),
         closed.load(Ordering::Relaxed),
         statuses.lock().unwrap(),
         bytes.load(Ordering::Relaxed) as f64 / 1e6
     );
+}
+
+/// How a held connection ended: the status of the reply that ended it, 0 when
+/// closed without a reply, 1 when reset.
+fn ended(read: std::io::Result<usize>, buf: &[u8]) -> u16 {
+    match read {
+        Ok(0) => 0,
+        Ok(n) => std::str::from_utf8(&buf[..n])
+            .ok()
+            .and_then(|t| t.get(9..12))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0),
+        Err(_) => 1,
+    }
+}
+
+/// A latency ping every 2 s on one keep-alive connection until it is refused or closed.
+async fn hold_pinging(s: &mut tokio::net::TcpStream) -> u16 {
+    let mut buf = [0u8; 2048];
+    loop {
+        if s.write_all(b"GET /__down?bytes=0 HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .is_err()
+        {
+            return 1;
+        }
+        let read = s.read(&mut buf).await;
+        let status = ended(read, &buf);
+        if status != 200 {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// An upload of 1 MB sent a byte every 0.5 s until the server answers or closes.
+async fn hold_trickling(s: &mut tokio::net::TcpStream) -> u16 {
+    let head = b"POST /__up HTTP/1.1\r\nhost: x\r\ncontent-length: 1000000\r\n\r\n";
+    if s.write_all(head).await.is_err() {
+        return 1;
+    }
+    let mut buf = [0u8; 2048];
+    loop {
+        if s.write_all(b"x").await.is_err() {
+            return 1;
+        }
+        if let Ok(read) = tokio::time::timeout(Duration::from_millis(500), s.read(&mut buf)).await {
+            return ended(read, &buf);
+        }
+    }
+}
+
+/// A socket that says nothing, until the server answers or closes it.
+async fn hold_silent(s: &mut tokio::net::TcpStream) -> u16 {
+    let mut buf = [0u8; 2048];
+    let read = s.read(&mut buf).await;
+    ended(read, &buf)
 }
 
 /// SIGTERM ends an attack early (Unix only; elsewhere it runs its full time).
