@@ -223,7 +223,8 @@ fn parse_plan(bank: &QuestionBank, value: &Value) -> Result<Option<SessionPlan>,
 
 /// Every question the flow would ask, in order: the file's answer, or `skipped`
 /// when the file leaves it out. Answers to questions the flow would not ask
-/// (e.g. ASQ item 5 with no earlier yes) are kept: a risk answer is never dropped.
+/// (e.g. ASQ item 5 with no earlier yes) are kept: a risk answer is never
+/// dropped (`Report::build` keeps them apart, see `split_unasked`).
 pub fn complete(bank: &QuestionBank, given: Answers) -> Answers {
     let mut answers = Answers::new();
     for q in &bank.questions {

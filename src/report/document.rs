@@ -228,11 +228,33 @@ pub fn build(report: &Report) -> Document {
 }
 
 /// In the clinician copy, a call to act first when the ASQ says so: an
-/// acute positive screen, or a positive one whose acuity is unknown.
-fn clinician_alert(report: &Report) -> Option<Block> {
+/// acute positive screen, or a positive one whose acuity is unknown; and a
+/// flag on a yes about risk that a file gave to a question that would not
+/// have been asked, which counts though it is not among the answers.
+fn clinician_alert(report: &Report) -> Vec<Block> {
     if report.view != View::Clinician {
-        return None;
+        return Vec::new();
     }
+    let mut blocks: Vec<Block> = urgency_alert(report).into_iter().collect();
+    let flagged: Vec<String> = crate::questionnaire::counted_unasked(&report.unasked_answers)
+        .map(|(id, a)| format!("{id} = {a}"))
+        .collect();
+    if !flagged.is_empty() {
+        blocks.push(Block::Paragraph(vec![
+            strong("Check with the client: "),
+            plain(format!(
+                "the answers file says {}, though that question would not have been asked \
+                 (see {UNASKED_TITLE}). It is counted, never dropped: a yes about risk is \
+                 handled as the ASQ result says.",
+                flagged.join(" and ")
+            )),
+        ]));
+    }
+    blocks
+}
+
+/// The call to act of [`clinician_alert`], when the ASQ asks for one.
+fn urgency_alert(report: &Report) -> Option<Block> {
     let (label, words) = if report.is_urgent() {
         (
             "Urgent: ",
@@ -953,6 +975,27 @@ fn answer_blocks(report: &Report) -> Vec<Block> {
         }
     }
 
+    if clinician && !report.unasked_answers.is_empty() {
+        blocks.push(Block::Subheading(UNASKED_TITLE.into()));
+        blocks.push(Block::Paragraph(vec![plain(UNASKED_WORDS)]));
+        blocks.push(Block::Bullets(
+            report
+                .unasked_answers
+                .iter()
+                .map(|(id, a)| {
+                    let (text, shown) = bank.question(id).map_or((id.as_str(), a.as_str()), |q| {
+                        (q.text.as_str(), q.answer_label(a))
+                    });
+                    item(vec![
+                        plain(format!("{text} — ")),
+                        strong(shown),
+                        plain(format!(" ({id})")),
+                    ])
+                })
+                .collect(),
+        ));
+    }
+
     // Answers this version does not know (a newer or older question bank)
     // are still shown, by id, rather than silently dropped.
     let unknown: Vec<Item> = report
@@ -967,6 +1010,14 @@ fn answer_blocks(report: &Report) -> Vec<Block> {
     }
     blocks
 }
+
+/// Heading of the answers a file gave to questions that would not be asked.
+pub const UNASKED_TITLE: &str = "Answered in the file, though not asked";
+
+const UNASKED_WORDS: &str = "The answers file gave these to questions the questionnaire would \
+     not have asked, given the answers before them, so they are not among the answers above. A \
+     yes about risk still counts and is handled as the screen above says; please check the \
+     others with the client.";
 
 /// All the text of a document, for checks (e.g. what a client copy leaves out).
 pub fn all_text(doc: &Document) -> String {

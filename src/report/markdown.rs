@@ -69,9 +69,16 @@ fn inline(spans: &Inline) -> String {
 /// Markdown is pasted as plain text.
 ///
 /// GitHub-flavoured renderers also turn bare addresses into links
-/// (`http://…`, `www.…`, `name@host.example`) and `~~x~~` into strikethrough.
-/// A backslash before the `:` of a scheme, the `.` after `www`, and every
-/// `@`, `~` and `|` breaks those patterns while still showing the character.
+/// (`http://…`, `www.…`, `name@host.example`, `mailto:`/`xmpp:` ones) and
+/// `~~x~~` into strikethrough. A backslash before the `:` of a scheme, the
+/// `.` after `www`, and every `~` and `|` breaks those patterns while still
+/// showing the character. An e-mail address is matched after escapes are
+/// resolved (cmark-gfm links `a\@b.example`), so every `@` is followed by an
+/// empty HTML comment instead: the text around it is no longer one run, no
+/// address forms, and renderers show nothing for the comment.
+/// An `@` that starts no e-mail autolink (see [`escape`]).
+const AT_BREAK: &str = "@<!-- -->";
+
 pub fn escape(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -80,7 +87,7 @@ pub fn escape(text: &str) -> String {
         let after = chars.get(i + 1);
         let word = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric());
         let special = match c {
-            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '~' | '|' | '@' | '&' => true,
+            '\\' | '`' | '*' | '[' | ']' | '<' | '>' | '~' | '|' | '&' => true,
             '_' => !(word(before) && word(after)),
             '#' => i == 0,
             // A list, quote or heading marker at the start of a value.
@@ -104,6 +111,8 @@ pub fn escape(text: &str) -> String {
         // Line breaks inside a value would end the list item or paragraph.
         if c == '\n' || c == '\r' {
             out.push(' ');
+        } else if c == '@' {
+            out.push_str(AT_BREAK);
         } else {
             out.push(c);
         }

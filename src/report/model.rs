@@ -62,6 +62,13 @@ pub struct Report {
     /// Question id → option id or "skipped". The client view leaves out
     /// `home.*`, `isolation.*` and `risk.*`.
     pub answers: BTreeMap<String, String>,
+    /// Answers a file gave to questions the questionnaire would not have
+    /// asked (their condition did not hold), e.g. `risk.asq5` with no yes on
+    /// items 1-4: not among `answers`, shown to the clinician as a note, and
+    /// a yes about risk still counts. Left out when empty, and always in the
+    /// client copy.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub unasked_answers: BTreeMap<String, String>,
     /// `completed`, or `stopped` when the client left before the end.
     pub questionnaire_status: QuestionnaireStatus,
     /// Built with the client (docs/clinical-basis.md); null if they chose not to.
@@ -157,8 +164,10 @@ pub struct ReportParts {
 impl Report {
     /// Assess and assemble the clinician copy (everything).
     pub fn build(parts: ReportParts) -> Report {
+        let (answers, unasked) =
+            crate::questionnaire::split_unasked(crate::questionnaire::bank(), parts.answers);
         let assessment = crate::assessment::assess(&crate::assessment::Inputs {
-            answers: &parts.answers,
+            answers: &crate::questionnaire::answers_for_rules(&answers, &unasked),
             network: parts.network.as_ref(),
             network_reason: parts.network_reason.as_deref(),
             device: parts.device.as_ref(),
@@ -182,7 +191,8 @@ impl Report {
             device: parts.device,
             crisis_resources: crate::crisis::resources_list(&parts.region),
             region: parts.region,
-            answers: parts.answers,
+            answers,
+            unasked_answers: unasked,
             questionnaire_status: parts.questionnaire_status,
             session_plan: parts.session_plan,
             clinic: parts.clinic,
@@ -237,6 +247,7 @@ impl Report {
         copy.urgent = None;
         copy.risk_screen = None;
         copy.answers.retain(|id, _| !bank.withheld_from_client(id));
+        copy.unasked_answers.clear();
         copy.criteria.retain(|c| !c.id.withheld_from_client());
         copy.adjustments.retain(|a| !a.withheld_from_client());
         copy.headline = crate::assessment::client_copy_headline(

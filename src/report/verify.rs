@@ -20,18 +20,24 @@ pub struct Checked {
 /// Check `saved` against `bank` and the assessment rules. `Err` lists the
 /// answers and fields that cannot be right (an unknown question, an option a
 /// question does not have, a region that is not a country code).
-pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>> {
+pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>> {
     let mut problems = Vec::new();
-    for (id, answer) in &saved.answers {
-        match bank.question(id) {
-            None => problems.push(format!(
-                "answers: there is no question \"{id}\" in this version."
-            )),
-            Some(q) if !q.valid_values().contains(&answer.as_str()) => problems.push(format!(
-                "answers.\"{id}\": \"{answer}\" is not one of its options ({}).",
-                q.valid_values().join(", ")
-            )),
-            Some(_) => {}
+    let fields = [
+        ("answers", &saved.answers),
+        ("unasked_answers", &saved.unasked_answers),
+    ];
+    for (field, answers) in fields {
+        for (id, answer) in answers {
+            match bank.question(id) {
+                None => problems.push(format!(
+                    "{field}: there is no question \"{id}\" in this version."
+                )),
+                Some(q) if !q.valid_values().contains(&answer.as_str()) => problems.push(format!(
+                    "{field}.\"{id}\": \"{answer}\" is not one of its options ({}).",
+                    q.valid_values().join(", ")
+                )),
+                Some(_) => {}
+            }
         }
     }
     if crate::crisis::normalise_region(&saved.region).as_deref() != Some(saved.region.as_str()) {
@@ -63,13 +69,19 @@ pub fn check(saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<String>>
         return Err(problems);
     }
 
+    // Which answers would have been asked is worked out again too, so a
+    // report made before they were kept apart reads as one made today.
+    let mut all = std::mem::take(&mut saved.unasked_answers);
+    all.extend(std::mem::take(&mut saved.answers));
+    (saved.answers, saved.unasked_answers) = crate::questionnaire::split_unasked(bank, all);
+
     // Device ratings are worked out again from the device facts, too.
     let device = saved
         .device
         .as_ref()
         .map(|d| crate::device::rules::rate(&d.facts));
     let mut derived = crate::assessment::assess(&Inputs {
-        answers: &saved.answers,
+        answers: &crate::questionnaire::answers_for_rules(&saved.answers, &saved.unasked_answers),
         network: saved.network.as_ref(),
         network_reason: saved.network_reason.as_deref(),
         device: device.as_ref(),

@@ -276,7 +276,116 @@ fn against_questionnaire(resp: &Value) -> Vec<String> {
         "QuestionnaireResponse",
         &mut problems,
     );
+    problems.extend(enable_when_problems(resp));
     problems
+}
+
+/// HL7's rule that an item whose `enableWhen` is false has no answers and is
+/// left out of the response: every answered item's conditions (operator
+/// `=` on a coding, `enableBehavior` any or all) are checked against the
+/// response's own answers.
+fn enable_when_problems(resp: &Value) -> Vec<String> {
+    let answers = answered(resp);
+    let defs = questionnaire_items();
+    let mut problems = Vec::new();
+    for (link_id, _) in &answers {
+        let Some(def) = defs.get(link_id) else {
+            continue;
+        };
+        let Some(conditions) = def["enableWhen"].as_array() else {
+            continue;
+        };
+        let holds = |c: &Value| {
+            assert_eq!(c["operator"], "=", "only = is used");
+            answer_of(&answers, c["question"].as_str().unwrap()).is_some_and(|given| {
+                given.iter().any(|a| {
+                    a["valueCoding"]["system"] == c["answerCoding"]["system"]
+                        && a["valueCoding"]["code"] == c["answerCoding"]["code"]
+                })
+            })
+        };
+        let enabled = if def["enableBehavior"] == "all" {
+            conditions.iter().all(holds)
+        } else {
+            conditions.iter().any(holds)
+        };
+        if !enabled {
+            problems.push(format!("{link_id} is answered but its enableWhen is false"));
+        }
+    }
+    problems
+}
+
+/// An answers file may answer questions that would not be asked (ASQ item 5
+/// with items 1-4 all no; another private place when home is private). The
+/// FHIR copy stays valid (no item whose enableWhen is false), the acuity yes
+/// is never dropped: the report is urgent, positive-acute, and keeps both
+/// answers apart, named in FHIR, in every saved format and on stderr.
+#[test]
+fn answers_that_would_not_be_asked_are_kept_apart_and_a_risk_yes_still_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_json(
+        dir.path(),
+        "answers",
+        &serde_json::json!({"answers": {
+            "risk.asq1": "no", "risk.asq2": "no", "risk.asq3": "no", "risk.asq4": "no",
+            "risk.asq5": "yes", "risk.recent_crisis": "no",
+            "privacy.space": "private", "privacy.alternative_space": "no"
+        }, "region": "GB"}),
+    );
+    let out = check_answers(&file)
+        .args(["--format", "json", "--view", "clinician"])
+        .assert()
+        .success();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("privacy.alternative_space, risk.asq5 answered, though the questionnaire"),
+        "{err}"
+    );
+    let report: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(report["urgent"], true);
+    assert_eq!(report["risk_screen"], "positive-acute");
+    assert!(report["answers"].get("risk.asq5").is_none());
+    assert_eq!(report["unasked_answers"]["risk.asq5"], "yes");
+    assert_eq!(report["unasked_answers"]["privacy.alternative_space"], "no");
+
+    let resp = fhir_of(&report, "clinician");
+    let problems = against_questionnaire(&resp);
+    assert!(problems.is_empty(), "{problems:#?}");
+    let answers = answered(&resp);
+    assert!(answer_of(&answers, "risk.asq5").is_none());
+    assert!(answer_of(&answers, "privacy.alternative_space").is_none());
+    let kept = answer_of(&answers, "assessment.unasked").unwrap();
+    assert!(kept.iter().any(|a| {
+        a["valueString"]
+            .as_str()
+            .unwrap()
+            .starts_with("risk.asq5 = yes")
+    }));
+    assert_eq!(
+        answer_of(&answers, "assessment.urgent").unwrap()[0]["valueBoolean"],
+        true
+    );
+
+    // The saved report reads back the same; the clinician text flags it.
+    let saved = write_json(dir.path(), "report", &report);
+    let text = render_text(&saved, "text", Some("clinician"));
+    assert!(text.contains("Check with the client: the answers file says risk.asq5 = yes"));
+    assert!(
+        text.contains("Answered in the file, though not asked"),
+        "{text}"
+    );
+    let client = render_text(&saved, "json", Some("client"));
+    assert!(!client.contains("unasked"), "{client}");
+
+    // A report made before the answers were kept apart reads as one made
+    // today, so its FHIR is valid too.
+    let mut old = report.clone();
+    old["answers"]["risk.asq5"] = "yes".into();
+    old.as_object_mut().unwrap().remove("unasked_answers");
+    let old = write_json(dir.path(), "old", &old);
+    let resp: Value = serde_json::from_slice(&render(&old, "fhir", Some("clinician"))).unwrap();
+    assert!(against_questionnaire(&resp).is_empty());
 }
 
 #[test]

@@ -58,6 +58,23 @@ pub fn run(args: CheckArgs, style: Style) -> anyhow::Result<Exit> {
             if let Some((_, source)) = &setup.saved_network {
                 report.network_source = Some(source.clone());
             }
+            if !report.unasked_answers.is_empty() {
+                // Said, never dropped quietly: the coordinator may have
+                // typed an answer on the wrong line.
+                let ids: Vec<&str> = report.unasked_answers.keys().map(String::as_str).collect();
+                eprintln!(
+                    "{}",
+                    crate::safe_text::printable(&format!(
+                        "Note: {}: {} answered, though the questionnaire would not have asked \
+                         {} after the answers before. Kept apart in the clinician copy (\"{}\"); \
+                         a yes about risk still counts.",
+                        path.display(),
+                        ids.join(", "),
+                        if ids.len() == 1 { "it" } else { "them" },
+                        crate::report::document::UNASKED_TITLE
+                    ))
+                );
+            }
             deliver(&report, &setup.delivery(&args, style))?;
             Ok(Exit::Done)
         }

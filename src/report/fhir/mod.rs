@@ -99,6 +99,9 @@ fn risk_screen_coding(screen: RiskScreen) -> Coding {
 }
 
 const URGENT_TEXT: &str = "Urgent (ASQ acuity question answered yes)";
+/// Answers a file gave to questions whose `enableWhen` is false: not items
+/// of the response (HL7 forbids that), but kept here, read-only.
+const UNASKED_TEXT: &str = "Answered in the file, though not asked";
 const RATING_TEXT: &str = "Connection rating for a one-to-one video call";
 const NOT_MEASURED_TEXT: &str = "Why the connection was not measured";
 const RESOURCE_TEXT: &str = "Ways to reach support now";

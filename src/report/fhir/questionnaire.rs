@@ -245,6 +245,10 @@ fn assessment_definition() -> QuestionnaireItem {
         repeats: Some(true),
         ..QuestionnaireItem::computed("assessment.adjustments", "What could help", "open-choice")
     });
+    items.push(QuestionnaireItem {
+        repeats: Some(true),
+        ..QuestionnaireItem::computed("assessment.unasked", UNASKED_TEXT, "string")
+    });
     QuestionnaireItem::group("assessment", "Readiness assessment", items)
 }
 

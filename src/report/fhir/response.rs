@@ -285,6 +285,25 @@ fn assessment_group(report: &Report) -> ResponseItem {
                 .collect(),
         ));
     }
+    // Answers to questions whose enableWhen is false cannot be items of
+    // their own (HL7's validator rejects them); they are kept here instead,
+    // never dropped, and a yes about risk is already in the screen above.
+    if !report.unasked_answers.is_empty() {
+        items.push(answered(
+            "assessment.unasked",
+            UNASKED_TEXT,
+            report
+                .unasked_answers
+                .iter()
+                .map(|(id, a)| {
+                    Value::String(match bank().question(id) {
+                        Some(q) => format!("{id} = {a} ({} — {})", q.text, q.answer_label(a)),
+                        None => format!("{id} = {a}"),
+                    })
+                })
+                .collect(),
+        ));
+    }
     group("assessment", "Readiness assessment", items)
 }
 
