@@ -10,7 +10,9 @@ i15-cli, stops the attack, and prints one Markdown table: the probe's figures
 The attacks come from where an internet attacker's would arrive without
 sharing the client's shaped line: the TCP ones from other loopback addresses
 inside i15-srv (examples/serve_load.rs --attack), the spoofed STUN from the
-router namespace (bench/stun_spoof.py, raw socket, sources 10.200.0.0/16).
+router namespace (bench/stun_spoof.py, raw socket, sources 10.200.0.0/16, or
+the client's own address 10.88.1.2: the flood then uses up that address's
+STUN budget, and the client's rating must not change).
 Every attack stops by itself (--seconds) and is stopped when its probes end;
 the namespaces are removed on exit. Root on Linux; needs iproute2, iptables,
 curl and a release build:
@@ -162,6 +164,13 @@ def scenarios(seconds):
         ("12,000 spoofed STUN sources, 3,000 pps",
          in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--sources", "12000",
                "--pps", "3000", "--seconds", s)),
+        # Issue 25: the client's own address as the source, under and far over its 200 replies a second.
+        ("spoofed STUN from the client's address, 400 pps",
+         in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--source", "10.88.1.2",
+               "--pps", "400", "--seconds", s)),
+        ("spoofed STUN from the client's address, 3,000 pps",
+         in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--source", "10.88.1.2",
+               "--pps", "3000", "--seconds", s)),
     ]
 
 
@@ -247,6 +256,9 @@ def main():
                 "udp_rtt": median([r["udp"]["rtt_ms"] if r.get("udp") else None for r in results]),
                 "udp_loss": median([r["udp"]["loss_pct"] if r.get("udp") else None for r in results]),
                 "rating": ", ".join(sorted({r["video"]["rating"] for r in results})),
+                # Measured, or why not (a busy server must say so, never read as loss).
+                "udp": ", ".join(sorted({"measured" if r.get("udp") else (r.get("udp_reason") or "")[:60]
+                                         for r in results})),
                 "rss": rss, "cpu_peak": cpu_peak, "cpu_mean": cpu_mean,
                 "counted": ", ".join(f"{k} {int(v)}" for k, v in counted.items() if v),
                 "attacker": attack_note,
@@ -264,12 +276,12 @@ def main():
 
     base = rows[0] if rows and rows[0]["name"] == "none" else None
     rel = lambda r, k: "" if not base or not base[k] or r[k] is None else f" ({100 * (r[k] / base[k] - 1):+.0f}%)"
-    print("| attack | probes complete | test s | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| attack | probes complete | test s | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | UDP | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['name']} | {r['ok']} | {fmt(r['seconds'])}{rel(r, 'seconds')} | {fmt(r['down'])}{rel(r, 'down')} | "
               f"{fmt(r['up'])}{rel(r, 'up')} | {fmt(r['idle'], 2)} | {fmt(r['udp_rtt'], 2)} / {fmt(r['udp_loss'])} | "
-              f"{r['rating']} | {r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} | "
+              f"{r['udp']} | {r['rating']} | {r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} | "
               f"{r['load']:.1f} |")
 
 

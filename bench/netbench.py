@@ -10,8 +10,11 @@ GNU time at /usr/bin/time):
     sudo bench/netbench.py --runs 3 --lab i16nb --json matrix.json
 
 At the end it prints the matrix: per profile, download and upload measured (median; "≥" when
-the probe reported a lower bound) against the truth, time, data, and whether the rating's
-reasons hold against the truth. The truth is iperf3's settled goodput (4 streams, run long
+the probe reported a lower bound) against the truth, time, data, whether the rating's
+reasons hold against the truth, the rating's repeatability (how many of the N runs gave the
+most common rating, and how many were borderline) and the loss interval's widest half-width.
+`--link NAME=DOWN/UP/LOSS/DELAY_MS` adds a link of your own for one run of the script
+(LOSS is UDP loss each way as a fraction, DELAY_MS one way), e.g. `--link lab=10mbit/2mbit/0.03/30`. The truth is iperf3's settled goodput (4 streams, run long
 enough for iperf3 itself to settle on long round trips); where a profile changes its rate
 during the run, the truth is iperf3 on the rate in force at the end.
 
@@ -177,6 +180,9 @@ def cpu_ticks(pid):
         return None
 
 
+AUDIO_ONLY = False
+
+
 def run_probe(binary, max_seconds, profile=None):
     """One probe run; returns its JSON plus time/memory/CPU/bytes observations."""
     profile = profile or {}
@@ -184,6 +190,10 @@ def run_probe(binary, max_seconds, profile=None):
     cmd = ["ip", "netns", "exec", CLI, "/usr/bin/time", "-v", binary, "network",
            "--server", f"http://{SERVER_IP}:{PORT}", "--format", "json",
            "--max-seconds", str(max_seconds)]
+    if AUDIO_ONLY:
+        # Naming the STUN server makes the probe treat it as any STUN server: the
+        # 50-a-second audio-like stream of 125 packets, uncounted (the stream before issue 25).
+        cmd += ["--stun", f"{SERVER_IP}:{PORT}"]
     # The client's received bytes as the interface counts them, every 50 ms: what the line
     # carried, to check that no download figure is above it.
     wire = subprocess.Popen(["ip", "netns", "exec", CLI, "python3", "-u", "-c", WIRE_SAMPLER,
@@ -330,15 +340,20 @@ def bench_profile(name, profile, runs, binary):
             realised = (100 * r["drops"] / udp["sent"]
                         if udp.get("sent") and not profile.get("loss_all") else None)
             r["loss_realised"] = realised
+            ci = udp.get("loss_ci_pct")
+            ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}] (±{(ci[1] - ci[0]) / 2:.2f} pp)" if ci else ""
+            borderline = " borderline" if rep["video"].get("borderline") else ""
             print(f"run {i + 1}: down {fmt(rep['download']['mbps'])} up {fmt(rep['upload']['mbps'])} Mbit/s, "
                   f"idle {fmt(rep['latency']['idle_ms'])} ms jitter {fmt(rep['latency']['jitter_ms'])} ms "
                   f"loaded {fmt(rep['latency']['loaded_ms'])} ms, udp rtt {fmt(udp.get('rtt_ms'))} "
-                  f"jitter {fmt(udp.get('jitter_ms'))} loss {fmt(udp.get('loss_pct'))}% "
+                  f"jitter {fmt(udp.get('jitter_ms'))} loss {fmt(udp.get('loss_pct'))}%{ci_text} "
+                  f"of {udp.get('sent', 0)} at {fmt(udp.get('packets_per_s'), nd=0)}/s "
                   f"(dropped by iptables: {fmt(realised)}%), {rep['duration_s']:.2f} s, "
                   f"{rep['bytes_used'] / 1e6:.1f} MB reported / {r['wire_bytes'] / 1e6:.1f} MB on the wire, "
                   f"RSS {r['rss_mb']:.1f} MB, CPU avg {r['cpu_avg']:.2f} peak {r['cpu_peak']:.2f} core, "
                   f"wire peak {fmt(r['wire_peak'])} down, {fmt(r['wire_up_peak'])} up (1.5 s) Mbit/s payload, "
-                  f"rating {rep['video']['rating']}{'' if rep['video']['conclusive'] else ' (inconclusive)'}"
+                  f"rating {rep['video']['rating']}{borderline}{'' if rep['video']['conclusive'] else ' (inconclusive)'}"
+                  f"{'' if rep.get('udp') else ', udp: ' + str(rep.get('udp_reason'))}"
                   f"{', download lower bound' if lower_bound(rep, 'download') else ''}"
                   f"{', upload lower bound' if lower_bound(rep, 'upload') else ''}, "
                   f"load {os.getloadavg()[0]:.1f}")
@@ -495,6 +510,16 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
     row["reason_problems"] = falsities
     row["ratings"] = sorted({r["report"]["video"]["rating"] + ("" if r["report"]["video"]["conclusive"] else "?")
                              for r in results})
+    # Repeatability: how many runs gave the most common rating, and how many said borderline.
+    every = [r["report"]["video"]["rating"] for r in results]
+    modal = max(sorted(set(every)), key=every.count)
+    row["rating_modal"] = modal
+    row["rating_repeat"] = every.count(modal)
+    row["borderline_runs"] = sum(bool(r["report"]["video"].get("borderline")) for r in results)
+    cis = [r["report"]["udp"].get("loss_ci_pct") for r in results if r["report"].get("udp")]
+    widths = [(c[1] - c[0]) / 2 for c in cis if c]
+    row["loss_ci_half_width_max"] = max(widths) if widths else None
+    row["loss"] = med([(r["report"].get("udp") or {}).get("loss_pct") for r in results])
     row["time_s"] = med([r["report"]["duration_s"] for r in results])
     row["time_max_s"] = max(r["report"]["duration_s"] for r in results)
     row["wire_mb"] = max(r["wire_bytes"] for r in results) / 1e6
@@ -505,9 +530,9 @@ def matrix_row(name, profile, results, ref_down, ref_up, truth_rtt):
 
 def print_matrix(rows):
     print("\n| profile | download: probe / truth | line carried (peak 0.5 s, median) | upload: probe / truth "
-          "| upload line carried (peak 1.5 s, median) | time (median, max) | data (worst) | rating | reasons hold "
-          "| target |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| upload line carried (peak 1.5 s, median) | time (median, max) | data (worst) | rating | repeatability "
+          "| loss % (median, widest ±) | reasons hold | target |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         def cell(d):
             lb = r[f"{d}_lower_bound_runs"]
@@ -516,10 +541,13 @@ def print_matrix(rows):
             truth = r["truth_down" if d == "download" else "truth_up"]
             off = f", {r[d] / truth - 1:+.1%}" if r[d] and truth else ""
             return f"{mark}{fmt(r[d])} / {fmt(truth)}{off}{note}"
+        borderline = f", {r['borderline_runs']} borderline" if r["borderline_runs"] else ""
         carried = fmt(r["wire_peak"]) + ("" if not r["download_above_wire"]
                                          else " (figure above it: " + "; ".join(r["download_above_wire"]) + ")")
         print(f"| {r['about']} | {cell('download')} | {carried} | {cell('upload')} | {fmt(r.get('wire_up_peak'))} | {r['time_s']:.1f} s, "
               f"{r['time_max_s']:.1f} s | {r['wire_mb']:.1f} MB | {', '.join(r['ratings'])} | "
+              f"{r['rating_modal']} {r['rating_repeat']}/{r['runs']}{borderline} | "
+              f"{fmt(r['loss'])} ±{fmt(r['loss_ci_half_width_max'])} | "
               f"{'yes' if r['reasons_hold'] else 'NO: ' + '; '.join(r['reason_problems'][:2])} | "
               f"{'PASS' if r['pass'] else 'MISS'} |")
 
@@ -533,11 +561,27 @@ def proc_status_of_serve(popen):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=5)
-    p.add_argument("--profile", choices=sorted(PROFILES), action="append")
+    p.add_argument("--profile", action="append", help=f"one of {', '.join(sorted(PROFILES))}")
     p.add_argument("--binary", default=os.path.join(ROOT, "target/release/session-ready"))
     p.add_argument("--lab", default=LAB, help="prefix of the namespaces and links (default nb)")
     p.add_argument("--json", help="also write the matrix rows to this file")
+    p.add_argument("--audio-only", action="store_true",
+                   help="probe with the audio-like stream (125 packets) instead of the call-like one, for comparison")
+    p.add_argument("--link", action="append", default=[],
+                   help="NAME=DOWN/UP/LOSS/DELAY_MS: a link of your own, e.g. lab=10mbit/2mbit/0.03/30")
     a = p.parse_args()
+    global AUDIO_ONLY
+    AUDIO_ONLY = a.audio_only
+    for spec in a.link:
+        name, _, rest = spec.partition("=")
+        try:
+            down, up, loss, delay = rest.split("/")
+            PROFILES[name] = dict(down=down, up=up, loss=float(loss), delay_ms=int(delay), jitter_ms=0,
+                                  about=f"{name}: {down}/{up}, +{2 * int(delay)} ms RTT, "
+                                        f"{float(loss):.1%} UDP loss each way")
+        except ValueError:
+            raise SystemExit(f"--link {spec!r} should look like NAME=10mbit/2mbit/0.03/30.")
+        a.profile = (a.profile or []) + [name]
     set_lab(a.lab)
     if os.geteuid() != 0:
         raise SystemExit("netbench needs root (network namespaces, tc, iptables).")
@@ -547,6 +591,9 @@ def main():
     for path in (a.binary, os.path.join(ROOT, "target/release/examples/linkdelay")):
         if not os.path.exists(path):
             raise SystemExit(f"{path} is missing: run `cargo build --release --bins --examples` first.")
+    unknown = [n for n in a.profile or [] if n not in PROFILES]
+    if unknown:
+        raise SystemExit(f"unknown profile {unknown[0]!r}: choose from {', '.join(sorted(PROFILES))}.")
     rows = [bench_profile(name, PROFILES[name], a.runs, a.binary) for name in a.profile or list(PROFILES)]
     print_matrix(rows)
     if a.json:

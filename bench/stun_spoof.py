@@ -5,6 +5,10 @@ then stop. Raw socket, so root and a network namespace made for the purpose
 (never send this outside one).
 
     stun_spoof.py TARGET_IP TARGET_PORT --sources 12000 --pps 3000 --seconds 20
+    stun_spoof.py TARGET_IP TARGET_PORT --source 10.88.1.2 --pps 400 --seconds 20
+
+With --source, every request carries that one address (a client's own: the
+flood then uses up that address's STUN budget), from changing ports.
 """
 import argparse
 import os
@@ -37,10 +41,12 @@ def main() -> None:
     p.add_argument("--sources", type=int, default=12000)
     p.add_argument("--pps", type=float, default=3000)
     p.add_argument("--seconds", type=float, default=20)
+    p.add_argument("--source", help="spoof this one address instead of --sources made-up ones")
     a = p.parse_args()
     assert a.sources <= 65000 and a.seconds <= 600, "bounded runs only"
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    sources = [f"10.200.{i // 250}.{i % 250 + 1}" for i in range(a.sources)]
+    sources = ([a.source] if a.source else
+               [f"10.200.{i // 250}.{i % 250 + 1}" for i in range(a.sources)])
     start = time.monotonic()
     sent = 0
     while True:
@@ -58,7 +64,7 @@ def main() -> None:
                 pass
             sent += 1
         time.sleep(0.002)
-    print(f"sent {sent} spoofed STUN requests from {min(sent, a.sources)} sources "
+    print(f"sent {sent} spoofed STUN requests from {min(sent, len(sources))} sources "
           f"in {time.monotonic() - start:.1f} s")
 
 

@@ -89,6 +89,7 @@ fn network(rating: VideoRating) -> NetworkReport {
             reasons: vec!["measured".into()],
             conclusive: true,
             missing: Vec::new(),
+            borderline: false,
             metrics: Vec::new(),
         },
     }

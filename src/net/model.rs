@@ -151,6 +151,27 @@ pub struct UdpResult {
     /// Packets sent per second.
     #[serde(default)]
     pub packets_per_s: f64,
+    /// 95 % interval of `loss_pct` (Wilson score interval over `sent` packets),
+    /// `[low, high]` in percent: the true loss lies in it with 95 % confidence.
+    /// Null in reports saved before it existed.
+    #[serde(default)]
+    pub loss_ci_pct: Option<[f64; 2]>,
+    /// What the STUN server counted of this test (a session-ready `serve`);
+    /// null for other STUN servers, which do not count, so loss at a busy
+    /// server cannot then be told apart from loss on the line.
+    #[serde(default)]
+    pub server_counts: Option<ServerCounts>,
+}
+
+/// The STUN server's own count of one test's packets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ServerCounts {
+    /// Requests that reached the server.
+    pub received: u64,
+    /// Requests it answered.
+    pub answered: u64,
+    /// Requests it left unanswered because of its own limits: not counted as loss.
+    pub refused: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, Default)]
@@ -181,6 +202,10 @@ pub struct VideoAssessment {
     /// `loaded_latency`, `udp`).
     #[serde(default)]
     pub missing: Vec<String>,
+    /// A figure's 95 % interval straddles a band limit (see `metrics[].borderline`):
+    /// the rating counts the better band, and another run may come out either side.
+    #[serde(default)]
+    pub borderline: bool,
     /// Each measured metric with its band and the sources of its thresholds.
     #[serde(default)]
     pub metrics: Vec<MetricRating>,
@@ -199,6 +224,13 @@ pub struct MetricRating {
     /// better, and a band below `good` is then not counted in `rating`.
     #[serde(default)]
     pub lower_bound: bool,
+    /// 95 % interval of `value`, `[low, high]`, when it is known (`loss_pct`, `mos`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<[f64; 2]>,
+    /// The interval straddles a band limit: `band` is the better side, since a limit
+    /// counts as crossed only when the whole interval is past it.
+    #[serde(default)]
+    pub borderline: bool,
 }
 
 /// `poor` and `unusable` mean the `internet` criterion is met. `not-measured`

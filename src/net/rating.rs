@@ -104,6 +104,8 @@ pub struct Measured {
     /// UDP RFC 3550 jitter when measured, else the idle HTTP jitter.
     pub jitter_ms: Option<f64>,
     pub loss_pct: Option<f64>,
+    /// 95 % interval of `loss_pct` (low, high), when known.
+    pub loss_ci_pct: Option<(f64, f64)>,
     pub idle_http_ms: Option<f64>,
     pub loaded_ms: Option<f64>,
     pub udp: UdpStatus,
@@ -120,6 +122,7 @@ impl Measured {
             rtt_ms: udp.map(|u| u.rtt_ms).or(r.latency.idle_ms),
             jitter_ms: udp.map(|u| u.jitter_ms).or(r.latency.jitter_ms),
             loss_pct: udp.map(|u| u.loss_pct),
+            loss_ci_pct: udp.and_then(|u| u.loss_ci_pct).map(|[lo, hi]| (lo, hi)),
             idle_http_ms: r.latency.idle_ms,
             loaded_ms: r.latency.loaded_ms,
             udp: r.udp_status,
@@ -196,6 +199,20 @@ pub fn rate_report(report: &NetworkReport) -> VideoAssessment {
         }
     }
     let mut assessment = rate(&Measured::from_report(report), thresholds());
+    if let Some(udp) = &report.udp {
+        let loss_band = assessment
+            .metrics
+            .iter()
+            .find(|r| r.metric == "loss_pct")
+            .map(|r| r.band);
+        if udp.server_counts.is_none() && loss_band.is_some_and(|b| b > VideoRating::Good) {
+            assessment.reasons.push(
+                "The STUN server used does not report what it received, so some of this loss \
+                 may have been at the server rather than on your line."
+                    .to_string(),
+            );
+        }
+    }
     assessment.reasons.extend(why_missing);
     assessment.missing = missing;
     assessment
@@ -218,12 +235,20 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     let mut rated: Vec<(MetricRating, String)> = Vec::new();
     let mut add = |key: &str,
                    value: Option<f64>,
+                   interval: Option<(f64, f64)>,
                    lower_bound: bool,
                    words: &dyn Fn(VideoRating, f64) -> String| {
         let (Some(value), Some(limits)) = (value, t.metrics.get(key)) else {
             return;
         };
-        let band = limits.band(value);
+        let (band, borderline) = match interval {
+            Some(range) => banded_within(limits, range),
+            None => (limits.band(value), None),
+        };
+        let said = match (borderline, interval) {
+            (Some(limit), Some(range)) => borderline_words(key, band, limit, value, range),
+            _ => words(band, value),
+        };
         rated.push((
             MetricRating {
                 metric: key.to_string(),
@@ -231,13 +256,16 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
                 band,
                 sources: limits.sources.clone(),
                 lower_bound,
+                interval: interval.map(|(lo, hi)| [round2(lo), round2(hi)]),
+                borderline: borderline.is_some(),
             },
-            words(band, value),
+            said,
         ));
     };
     add(
         "download_mbps",
         m.download_mbps,
+        None,
         m.download_lower_bound,
         &|b, v| {
             speed_words(
@@ -252,6 +280,7 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
     add(
         "upload_mbps",
         m.upload_mbps,
+        None,
         m.upload_lower_bound,
         &|b, v| {
             speed_words(
@@ -263,13 +292,16 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
             )
         },
     );
-    add("rtt_ms", m.rtt_ms, false, &delay_words);
-    add("jitter_ms", m.jitter_ms, false, &jitter_words);
-    add("loss_pct", m.loss_pct, false, &loss_words);
+    add("rtt_ms", m.rtt_ms, None, false, &delay_words);
+    add("jitter_ms", m.jitter_ms, None, false, &jitter_words);
+    add("loss_pct", m.loss_pct, m.loss_ci_pct, false, &|b, v| {
+        loss_words(b, v, m.loss_ci_pct)
+    });
     let loaded = m.loaded_ms.unwrap_or_default();
     add(
         "loaded_increase_ms",
         m.loaded_increase_ms(),
+        None,
         false,
         &|b, _| loaded_words(b, loaded),
     );
@@ -279,7 +311,15 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
         }
         _ => None,
     };
-    add("mos", mos, false, &mos_words);
+    // The score's interval follows from the loss interval (more loss, lower score).
+    let mos_interval = match (m.rtt_ms, m.jitter_ms, m.loss_ci_pct) {
+        (Some(rtt), Some(jitter), Some((lo, hi))) => Some((
+            e_model_mos(rtt, jitter, hi, &t.e_model),
+            e_model_mos(rtt, jitter, lo, &t.e_model),
+        )),
+        _ => None,
+    };
+    add("mos", mos, mos_interval, false, &mos_words);
 
     // A lower bound below `good` only says the real band is that or better.
     let undecided = |r: &MetricRating| r.lower_bound && r.band > VideoRating::Good;
@@ -327,6 +367,7 @@ pub fn rate(m: &Measured, t: &Thresholds) -> VideoAssessment {
         reasons,
         conclusive,
         missing: Vec::new(),
+        borderline: rated.iter().any(|(r, _)| r.borderline),
         metrics: rated.into_iter().map(|(r, _)| r).collect(),
     }
 }
@@ -341,6 +382,60 @@ pub fn rate_video(measured: Option<&NetworkReport>) -> VideoAssessment {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
+}
+
+/// The band of a figure known only within `(low, high)`: a limit counts as
+/// crossed only when the whole interval is past it, so the band is that of
+/// the interval's better end. When the worse end falls in another band, the
+/// figure is borderline, and the limit it is near comes back with the band.
+fn banded_within(limits: &Limits, (low, high): (f64, f64)) -> (VideoRating, Option<f64>) {
+    let (better, worse) = match limits.better {
+        Better::Lower => (low, high),
+        Better::Higher => (high, low),
+    };
+    let band = limits.band(better);
+    if limits.band(worse) == band {
+        return (band, None);
+    }
+    let limit = match band {
+        VideoRating::Good => Some(limits.good),
+        VideoRating::Fair => limits.fair,
+        VideoRating::Poor => limits.poor,
+        VideoRating::Unusable | VideoRating::NotMeasured => None,
+    };
+    (band, limit)
+}
+
+/// Wording for a figure whose interval straddles `limit`.
+fn borderline_words(
+    key: &str,
+    band: VideoRating,
+    limit: f64,
+    value: f64,
+    (low, high): (f64, f64),
+) -> String {
+    match key {
+        "loss_pct" => {
+            let beyond = match band {
+                VideoRating::Good => "voices may now and then sound clipped",
+                VideoRating::Fair => "voices may break up",
+                _ => "a clear conversation becomes hard",
+            };
+            format!(
+                "About {value:.1}% of the call-like packets were lost (somewhere between {low:.1}% and \
+                 {high:.1}%), close to the {limit:.0}% limit beyond which {beyond}. It counts here as \
+                 {}, since it is not clearly past the limit; another test may come out either side. \
+                 In a call this is a line that mostly carries voices well, with the occasional clipped word.",
+                band.as_str()
+            )
+        }
+        _ => format!(
+            "Estimated sound quality of a call: {value:.1} out of 4.5 (somewhere between {low:.1} and \
+             {high:.1}), close to the {limit:.2} limit; it counts here as {}, since it is not clearly \
+             past the limit.",
+            band.as_str()
+        ),
+    }
 }
 
 fn speed_words(
@@ -422,17 +517,21 @@ fn jitter_words(band: VideoRating, ms: f64) -> String {
     }
 }
 
-fn loss_words(band: VideoRating, pct: f64) -> String {
+fn loss_words(band: VideoRating, value: f64, interval: Option<(f64, f64)>) -> String {
+    let pct = match interval {
+        Some((lo, hi)) => format!("{value:.1}%, between {lo:.1}% and {hi:.1}%"),
+        None => format!("{value:.1}%"),
+    };
     match band {
-        VideoRating::Good => format!("Almost no audio packets were lost ({pct:.1}%)."),
+        VideoRating::Good => format!("Almost no call-like packets were lost ({pct})."),
         VideoRating::Fair => format!(
-            "A few audio packets were lost ({pct:.1}%); voices may now and then sound clipped."
+            "A few call-like packets were lost ({pct}); voices may now and then sound clipped."
         ),
         VideoRating::Poor => {
-            format!("Many audio packets were lost ({pct:.1}%), so voices may break up.")
+            format!("Many call-like packets were lost ({pct}), so voices may break up.")
         }
         VideoRating::Unusable | VideoRating::NotMeasured => {
-            format!("Too many audio packets were lost ({pct:.1}%) for a clear conversation.")
+            format!("Too many call-like packets were lost ({pct}) for a clear conversation.")
         }
     }
 }
@@ -527,6 +626,53 @@ mod tests {
         );
         assert_eq!(fair.rating, VideoRating::Fair);
         assert!(fair.conclusive);
+    }
+
+    /// A limit counts as crossed only when the whole interval is past it.
+    #[test]
+    fn loss_near_a_limit_is_borderline_and_counts_on_the_better_side() {
+        let at = |pct: f64, lo: f64, hi: f64| {
+            rate(
+                &Measured {
+                    loss_pct: Some(pct),
+                    loss_ci_pct: Some((lo, hi)),
+                    ..good_line()
+                },
+                thresholds(),
+            )
+        };
+        // 1.2 % (0.8–1.8): could be either side of the 1 % limit.
+        let near = at(1.2, 0.8, 1.8);
+        let loss = near
+            .metrics
+            .iter()
+            .find(|r| r.metric == "loss_pct")
+            .unwrap();
+        assert_eq!(loss.band, VideoRating::Good);
+        assert!(loss.borderline && near.borderline);
+        assert_eq!(loss.interval, Some([0.8, 1.8]));
+        assert_eq!(near.rating, VideoRating::Good);
+        let said = near.reasons.join(" ");
+        assert!(said.contains("close to the 1% limit"), "{said}");
+        assert!(said.contains("between 0.8% and 1.8%"), "{said}");
+        // 2.0 % (1.5–2.7): clearly past it, so fair and not borderline.
+        let past = at(2.0, 1.5, 2.7);
+        assert_eq!(past.rating, VideoRating::Fair);
+        assert!(!past.borderline);
+        // Near 5 %: fair, borderline; clearly past: poor.
+        assert_eq!(at(5.3, 4.4, 6.3).rating, VideoRating::Fair);
+        assert!(at(5.3, 4.4, 6.3).borderline);
+        assert_eq!(at(7.0, 6.0, 8.1).rating, VideoRating::Poor);
+        // The old rule, without an interval: the point figure decides.
+        let plain = rate(
+            &Measured {
+                loss_pct: Some(1.2),
+                ..good_line()
+            },
+            thresholds(),
+        );
+        assert_eq!(plain.rating, VideoRating::Fair);
+        assert!(!plain.borderline);
     }
 
     #[test]

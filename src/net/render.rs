@@ -197,12 +197,14 @@ pub fn terminal(report: &NetworkReport, style: Style) -> String {
         style,
         "Lost audio packets",
         report.udp.as_ref().map(|u| {
-            format!(
-                "{:.1}% ({} of {})",
-                u.loss_pct,
-                u.sent.saturating_sub(u.received),
-                u.sent
-            )
+            let lost = u.sent.saturating_sub(u.received);
+            match u.loss_ci_pct {
+                Some([lo, hi]) => format!(
+                    "{:.1}% ({lost} of {}; between {lo:.1}% and {hi:.1}%)",
+                    u.loss_pct, u.sent
+                ),
+                None => format!("{:.1}% ({lost} of {})", u.loss_pct, u.sent),
+            }
         }),
         metric_band(report, "loss_pct"),
         report
@@ -320,6 +322,8 @@ mod tests {
                 p90_rtt_ms: 45.0,
                 ignored_replies: 0,
                 packets_per_s: 50.0,
+                loss_ci_pct: None,
+                server_counts: None,
             }),
             udp_reason: None,
             udp_status: UdpStatus::Measured,

@@ -47,6 +47,7 @@ mod admission;
 mod connection;
 pub mod metrics;
 mod stun_limit;
+mod stun_tests;
 
 use admission::{AddressLimits, AddressTable, Refusal, address_key};
 use connection::{Clock, ConnState, Registry, TrackedIo};
@@ -95,6 +96,11 @@ pub struct ServerConfig {
     pub stun_per_source_per_s: f64,
     /// STUN replies per second in all (new sources may use only half).
     pub stun_replies_per_s: f64,
+    /// STUN replies per second to one verified sender (a probe's call-like
+    /// stream, which echoes the cookie of an earlier reply; 800 a second).
+    pub stun_verified_per_s: f64,
+    /// STUN replies per second to all verified senders together.
+    pub stun_verified_total_per_s: f64,
     /// On shutdown, how long open connections get to finish.
     pub drain_timeout: Duration,
     /// Where to serve Prometheus text metrics (`GET /metrics`), apart from `listen`.
@@ -125,6 +131,8 @@ impl ServerConfig {
             connection_lifetime: Duration::from_secs(120),
             stun_per_source_per_s: 200.0,
             stun_replies_per_s: 5_000.0,
+            stun_verified_per_s: 1_000.0,
+            stun_verified_total_per_s: 40_000.0,
             drain_timeout: Duration::from_secs(5),
             metrics: None,
             metrics_names: Vec::new(),
@@ -235,6 +243,7 @@ impl BoundServer {
             ident_stun_busy: ident("; stun-busy"),
             clock: Clock::new(),
             stun_busy_until_ms: AtomicU64::new(0),
+            stun_tests: Mutex::new(stun_tests::TestTable::default()),
             addresses: Mutex::new(AddressTable::new(AddressLimits {
                 connections: self.config.per_address_connections.max(1),
                 streams: self.config.per_address_streams.max(1),
@@ -322,6 +331,8 @@ struct Shared {
     ident_stun_busy: HeaderValue,
     clock: Clock,
     stun_busy_until_ms: AtomicU64,
+    /// What the server did with each probe's STUN stream (`GET /__stun`).
+    stun_tests: Mutex<stun_tests::TestTable>,
     addresses: Mutex<AddressTable>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
@@ -791,6 +802,7 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Resp
             res
         }
         (&Method::POST, "/__up") => receive_upload(req, shared, ip).await,
+        (&Method::GET, "/__stun") => stun_report(req.uri().query(), shared),
         (&Method::OPTIONS, _) => {
             let mut res = text(StatusCode::NO_CONTENT, "");
             let h = res.headers_mut();
@@ -812,6 +824,35 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Resp
         ),
         _ => text(StatusCode::NOT_FOUND, "not found\n"),
     }
+}
+
+/// `GET /__stun?test=ID`: what the server received, answered and refused of
+/// one probe's STUN test. The id is a secret between the probe and the
+/// server (random, sent only in that test's requests), so no address check.
+fn stun_report(query: Option<&str>, shared: &Shared) -> Response<ResponseBody> {
+    let Some(id) = stun_tests::parse_test_id(query) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "test must be the 16 hex digits the STUN requests carried\n",
+        );
+    };
+    let Some(report) = lock(&shared.stun_tests).report(&id) else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "no STUN requests with this test id\n",
+        );
+    };
+    let json = serde_json::to_vec(&report).unwrap_or_default();
+    let mut res = Response::new(
+        Full::new(Bytes::from(json))
+            .map_err(|never: Infallible| match never {})
+            .boxed(),
+    );
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
 }
 
 /// Count and discard the body, within the size, stall and per-address limits.
@@ -959,8 +1000,10 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
     let mut limiter = ReplyLimiter::new(
         config.stun_per_source_per_s,
         config.stun_replies_per_s,
+        (config.stun_verified_per_s, config.stun_verified_total_per_s),
         Instant::now(),
     );
+    let cookies = stun_tests::Cookies::new();
     let mut buf = vec![0u8; 2048];
     loop {
         let (len, from) = tokio::select! {
@@ -973,12 +1016,36 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
             },
             _ = stop.changed() => break,
         };
-        // No SOFTWARE attribute: it would only make replies bigger than requests.
-        let Some(reply) = stun::respond(&buf[..len], from, None) else {
-            shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
-            continue;
+        let now = Instant::now();
+        let (reply, verdict) = match stun_test_request(&buf[..len]) {
+            // A probe's stream, from a sender that proved it receives there.
+            Some(t) if cookies.verify(from, &t.cookie, now) => {
+                let verdict = limiter.check_verified(from, now);
+                lock(&shared.stun_tests).record_stream(t.id, verdict == Verdict::Reply);
+                (
+                    stun::binding_success(&t.txid, from, None, t.fingerprint),
+                    verdict,
+                )
+            }
+            // Asking for a cookie: answered from the address's budget for cookie requests.
+            Some(t) => {
+                let verdict = limiter.check_handshake(client_ip(from), now);
+                lock(&shared.stun_tests).record_handshake(t.id, verdict == Verdict::Reply);
+                let cookie = cookies.issue(from, now);
+                let reply =
+                    stun::binding_success_with_cookie(&t.txid, from, &cookie, t.fingerprint);
+                (reply, verdict)
+            }
+            // No SOFTWARE attribute: it would only make replies bigger than requests.
+            None => match stun::respond(&buf[..len], from, None) {
+                Some(reply) => (reply, limiter.check(client_ip(from), now)),
+                None => {
+                    shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            },
         };
-        match limiter.check(client_ip(from), Instant::now()) {
+        match verdict {
             Verdict::Reply => {
                 if socket.send_to(&reply, from).await.is_ok() {
                     shared.stats.stun_replies.fetch_add(1, Ordering::Relaxed);
@@ -996,6 +1063,31 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
             }
         }
     }
+}
+
+/// The parts of a probe's test request the server needs.
+struct TestRequest {
+    txid: stun::TransactionId,
+    id: [u8; stun::TAG_LEN],
+    cookie: [u8; stun::TAG_LEN],
+    fingerprint: bool,
+}
+
+/// A well-formed Binding request carrying a test id and an echo cookie.
+fn stun_test_request(datagram: &[u8]) -> Option<TestRequest> {
+    let msg = stun::parse(datagram).ok()?;
+    if msg.class != stun::Class::Request
+        || msg.method != stun::METHOD_BINDING
+        || !msg.unknown_required().is_empty()
+    {
+        return None;
+    }
+    Some(TestRequest {
+        txid: msg.transaction_id,
+        id: msg.test_id()?,
+        cookie: msg.echo_cookie()?,
+        fingerprint: msg.has_fingerprint(),
+    })
 }
 
 #[cfg(test)]

@@ -23,6 +23,15 @@ pub const ATTR_UNKNOWN_ATTRIBUTES: u16 = 0x000A;
 pub const ATTR_XOR_MAPPED_ADDRESS: u16 = 0x0020;
 pub const ATTR_SOFTWARE: u16 = 0x8022;
 pub const ATTR_FINGERPRINT: u16 = 0x8028;
+/// session-ready's own comprehension-optional attributes (other STUN servers
+/// ignore them, RFC 8489 §14): the probe's per-test id, 8 bytes ...
+pub const ATTR_TEST_ID: u16 = 0xC5E1;
+/// ... and the return-routability cookie: all zeros in a request asks for
+/// one; a `serve` reply carries one bound to the address it was sent to; a
+/// request echoing it proves the sender receives at its source address.
+pub const ATTR_ECHO_COOKIE: u16 = 0xC5E2;
+/// Length of both values.
+pub const TAG_LEN: usize = 8;
 /// FINGERPRINT is the CRC-32 of the message XOR this value ("STUN" in ASCII).
 const FINGERPRINT_XOR: u32 = 0x5354_554E;
 
@@ -48,6 +57,8 @@ pub enum Attribute {
     ErrorCode { code: u16, reason: String },
     UnknownAttributes(Vec<u16>),
     Fingerprint(u32),
+    TestId([u8; TAG_LEN]),
+    EchoCookie([u8; TAG_LEN]),
     Other { kind: u16, len: u16 },
 }
 
@@ -80,6 +91,22 @@ impl Message {
         self.attributes
             .iter()
             .any(|a| matches!(a, Attribute::Fingerprint(_)))
+    }
+
+    /// The probe's test id, when the request carries one.
+    pub fn test_id(&self) -> Option<[u8; TAG_LEN]> {
+        self.attributes.iter().find_map(|a| match a {
+            Attribute::TestId(id) => Some(*id),
+            _ => None,
+        })
+    }
+
+    /// The echo cookie, when present (all zeros: a request asking for one).
+    pub fn echo_cookie(&self) -> Option<[u8; TAG_LEN]> {
+        self.attributes.iter().find_map(|a| match a {
+            Attribute::EchoCookie(c) => Some(*c),
+            _ => None,
+        })
     }
 
     /// Comprehension-required attribute types (0x0000–0x7FFF) this codec does not understand.
@@ -227,6 +254,14 @@ pub fn parse(bytes: &[u8]) -> Result<Message, StunError> {
                         .collect(),
                 )
             }
+            ATTR_TEST_ID | ATTR_ECHO_COOKIE => {
+                let tag: [u8; TAG_LEN] = value.try_into().map_err(|_| StunError::BadAttribute)?;
+                if attr_type == ATTR_TEST_ID {
+                    Attribute::TestId(tag)
+                } else {
+                    Attribute::EchoCookie(tag)
+                }
+            }
             ATTR_FINGERPRINT => {
                 if len != 4 {
                     return Err(StunError::BadAttribute);
@@ -360,6 +395,29 @@ impl Encoder {
 /// A Binding request with no attributes (20 bytes; 28 with FINGERPRINT).
 pub fn binding_request(txid: &TransactionId, fingerprint: bool) -> Vec<u8> {
     Encoder::new(Class::Request, METHOD_BINDING, txid).finish(fingerprint)
+}
+
+/// A Binding request of one test of `serve`'s call-like stream: its test id
+/// and an echo cookie (zeros to ask for one). 44 bytes, so a reply carrying
+/// a cookie stays within 1.6 times its size for IPv4 and IPv6 clients alike.
+pub fn test_request(txid: &TransactionId, test: &[u8; TAG_LEN], cookie: &[u8; TAG_LEN]) -> Vec<u8> {
+    Encoder::new(Class::Request, METHOD_BINDING, txid)
+        .attribute(ATTR_TEST_ID, test)
+        .attribute(ATTR_ECHO_COOKIE, cookie)
+        .finish(false)
+}
+
+/// A Binding success response with a fresh echo cookie for the requester.
+pub fn binding_success_with_cookie(
+    txid: &TransactionId,
+    mapped: SocketAddr,
+    cookie: &[u8; TAG_LEN],
+    fingerprint: bool,
+) -> Vec<u8> {
+    Encoder::new(Class::SuccessResponse, METHOD_BINDING, txid)
+        .attribute(ATTR_XOR_MAPPED_ADDRESS, &encode_address(mapped, txid))
+        .attribute(ATTR_ECHO_COOKIE, cookie)
+        .finish(fingerprint)
 }
 
 /// A Binding success response carrying the requester's address.
@@ -598,6 +656,38 @@ mod tests {
                 request.len()
             );
         }
+    }
+
+    /// A cookie-carrying reply to a test request stays within 1.6 times the
+    /// request for IPv4 and IPv6 clients (the reflection rule for unverified addresses).
+    #[test]
+    fn cookie_replies_stay_within_the_reflection_bound_and_round_trip() {
+        let test = [7u8; TAG_LEN];
+        let cookie = [9u8; TAG_LEN];
+        let request = test_request(&TXID, &test, &[0; TAG_LEN]);
+        assert_eq!(request.len(), 44);
+        let msg = parse(&request).unwrap();
+        assert_eq!(msg.test_id(), Some(test));
+        assert_eq!(msg.echo_cookie(), Some([0; TAG_LEN]));
+        assert!(msg.unknown_required().is_empty());
+        for addr in ["203.0.113.7:40000", "[2001:db8::1]:40000"] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let reply = binding_success_with_cookie(&TXID, addr, &cookie, false);
+            assert!(
+                reply.len() * 5 <= request.len() * 8,
+                "{} vs {}",
+                reply.len(),
+                request.len()
+            );
+            let back = parse(&reply).unwrap();
+            assert_eq!(back.mapped_address(), Some(addr));
+            assert_eq!(back.echo_cookie(), Some(cookie));
+        }
+        // A cookie of the wrong size is malformed, not silently accepted.
+        let bad = Encoder::new(Class::Request, METHOD_BINDING, &TXID)
+            .attribute(ATTR_ECHO_COOKIE, &[1, 2, 3])
+            .finish(false);
+        assert_eq!(parse(&bad), Err(StunError::BadAttribute));
     }
 
     #[test]

@@ -882,8 +882,13 @@ fn network_blocks(network: Option<&NetworkReport>, reason: Option<&str>) -> Vec<
     ];
     figures.push(item(vec![plain(match &n.udp {
         Some(u) => format!(
-            "Audio-like test: {:.1}% lost, {:.0} ms round trip, {:.0} ms jitter.",
-            u.loss_pct, u.rtt_ms, u.jitter_ms
+            "Audio-like test: {:.1}% lost{}, {:.0} ms round trip, {:.0} ms jitter.",
+            u.loss_pct,
+            u.loss_ci_pct
+                .map(|[lo, hi]| format!(" (between {lo:.1}% and {hi:.1}%)"))
+                .unwrap_or_default(),
+            u.rtt_ms,
+            u.jitter_ms
         ),
         None => format!(
             "Audio-like test: not measured ({}).",

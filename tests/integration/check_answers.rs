@@ -224,7 +224,7 @@ fn malformed_answers_files_are_explained_with_exit_code_2() {
     );
     let err = answers_error(r#"{"answers": {"home.monitored": "sometimes"}}"#);
     assert!(
-        err.contains("home.monitored") && err.contains("no, yes, unsure, skipped"),
+        err.contains("home.monitored") && err.contains("yes, no, unsure, skipped"),
         "{err}"
     );
     let err = answers_error("");

@@ -31,6 +31,7 @@ mod net_serve_load;
 mod net_servers;
 mod net_stun_props;
 mod net_tls;
+mod net_udp;
 #[cfg(unix)]
 mod page_browser;
 #[cfg(unix)]

@@ -270,6 +270,7 @@ async fn many_spoofed_stun_sources_do_not_lock_out_a_real_client() {
 async fn stun_overload_reads_as_a_busy_server_not_a_blocked_line() {
     let mut config = config();
     config.stun_replies_per_s = 2.0;
+    config.stun_verified_total_per_s = 50.0;
     let server = serve_with(config).await;
     let report = probe::run(&quick(format!("http://{}", server.addr))).await;
     assert!(server.stats.stun_shed.load(Ordering::Relaxed) > 0);

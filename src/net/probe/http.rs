@@ -185,6 +185,48 @@ fn extra_roots(path: &std::path::Path) -> Result<Vec<reqwest::Certificate>, Stri
     Ok(certs)
 }
 
+/// What a session-ready server counted of the call-like test `test`
+/// (`GET /__stun?test=…`); `None` when it could not say.
+pub(super) async fn stun_counts(
+    client: &Client,
+    target: &Target,
+    test: &[u8],
+) -> Option<crate::net::model::ServerCounts> {
+    stun_report(client, target, test).await.map(|r| r.stream)
+}
+
+/// The same, for the cookie handshake that came before the stream.
+pub(super) async fn stun_counts_of_handshake(
+    client: &Client,
+    target: &Target,
+    test: &[u8],
+) -> Option<crate::net::model::ServerCounts> {
+    stun_report(client, target, test).await.map(|r| r.handshake)
+}
+
+#[derive(serde::Deserialize)]
+struct StunReport {
+    handshake: crate::net::model::ServerCounts,
+    stream: crate::net::model::ServerCounts,
+}
+
+async fn stun_report(client: &Client, target: &Target, test: &[u8]) -> Option<StunReport> {
+    let hex: String = test.iter().map(|b| format!("{b:02x}")).collect();
+    let response = client
+        .get(format!("{}/__stun?test={hex}", target.base))
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    let body = response.bytes().await.ok()?;
+    if body.len() > PING_BODY_LIMIT {
+        return None;
+    }
+    serde_json::from_slice(&body).ok()
+}
+
 /// What a latency ping learned.
 #[derive(Debug, Clone)]
 pub(super) struct Pong {
