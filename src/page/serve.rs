@@ -28,6 +28,7 @@ pub const MAX_CONNECTIONS: usize = 768;
 
 /// Files kept free for everything else the check opens (its own files, the
 /// connection test's sockets, the draft).
+#[cfg(unix)]
 const FILES_KEPT: usize = 128;
 
 /// How many connections to serve at once: [`MAX_CONNECTIONS`], or fewer so

@@ -9,6 +9,7 @@ mod page_support;
 #[cfg(unix)]
 mod pty_support;
 mod report_support;
+#[cfg(unix)]
 mod tools;
 mod walk_support;
 #[cfg(unix)]
