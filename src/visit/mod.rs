@@ -340,11 +340,7 @@ impl<S: Storage> Visit<S> {
     /// answers on offer, the support screen was shown, or the report says so.
     pub fn crisis_applies(&self) -> bool {
         let kept_yes = match &self.stage {
-            Stage::Welcome(draft) => draft
-                .state
-                .answers
-                .iter()
-                .any(|(q, a)| risk::is_positive_risk_answer(q, a)),
+            Stage::Welcome(draft) => kept_yes(draft),
             _ => false,
         };
         kept_yes
@@ -919,6 +915,11 @@ impl<S: Storage> Visit<S> {
                 return;
             }
             Action::Stop => {
+                if let Stage::Welcome(draft) = &self.stage {
+                    // The kept answers (and any yes in them) stay behind the farewell.
+                    let draft = draft.clone();
+                    self.hold_kept(&draft);
+                }
                 self.stage = match self.stage {
                     // Stopping at the watched home's last screen clears it too.
                     Stage::Farewell(Farewell::Finished) => Stage::Farewell(Farewell::Cleared),
@@ -976,6 +977,9 @@ impl<S: Storage> Visit<S> {
                     flow: draft.state.clone(),
                     region,
                     keep: Some(true),
+                    // A yes kept from before keeps the numbers in sight, even
+                    // if the client goes back and changes it.
+                    crisis_shown: kept_yes(&draft),
                     ..WalkState::default()
                 };
                 self.walk = Walk::resume(bank(), state);
@@ -992,15 +996,7 @@ impl<S: Storage> Visit<S> {
                 Stage::Walking
             }
             (Stage::Welcome(draft), Action::NotNow) => {
-                let (region, confirmed) = self
-                    .plan
-                    .regions
-                    .choose_with_source(draft.region.as_deref());
-                let mut state = self.walk.state();
-                state.region = region;
-                state.flow = draft.state.clone();
-                self.walk = Walk::resume(bank(), state);
-                self.region_confirmed = confirmed || draft.region.is_some();
+                self.hold_kept(&draft);
                 Stage::Farewell(Farewell::NotNow { still_kept: true })
             }
             (Stage::Unreadable { .. }, Action::DeleteKept) => {
@@ -1046,6 +1042,20 @@ impl<S: Storage> Visit<S> {
             }
             (stage, _) => stage,
         }
+    }
+
+    /// Leaving from "Welcome back": the kept answers (untouched on disk)
+    /// decide the farewell's numbers and their country.
+    fn hold_kept(&mut self, draft: &Draft) {
+        let (region, confirmed) = self
+            .plan
+            .regions
+            .choose_with_source(draft.region.as_deref());
+        let mut state = self.walk.state();
+        state.region = region;
+        state.flow = draft.state.clone();
+        self.walk = Walk::resume(bank(), state);
+        self.region_confirmed = confirmed || draft.region.is_some();
     }
 
     fn walk_event(&mut self, event: Event) -> Stage {
@@ -1277,6 +1287,15 @@ pub fn assemble(plan: &VisitPlan, walked: Walked, measured: Measured) -> Report 
     });
     report.network_source = plan.network_source.clone();
     report
+}
+
+/// Kept answers that hold a yes to a risk question.
+fn kept_yes(draft: &Draft) -> bool {
+    draft
+        .state
+        .answers
+        .iter()
+        .any(|(q, a)| risk::is_positive_risk_answer(q, a))
 }
 
 /// Said on the country picker.

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use session_ready::crisis::{self, RegionSources};
 use session_ready::questionnaire::draft::Draft;
 use session_ready::questionnaire::walk::Event;
@@ -160,6 +160,9 @@ impl Client<'_> {
                     Action::ConfirmUnlocked => confirmed = true,
                     Action::BackToChoices => confirmed = false,
                     _ => {}
+                }
+                if std::env::var_os("VISIT_PROOF_TRACE").is_some() {
+                    eprintln!("{} -> {:?} (yes={yes})", screen.id, action);
                 }
                 visit.act(action);
                 let unlocked = visit
@@ -314,11 +317,19 @@ impl Client<'_> {
 #[test]
 fn every_reachable_screen_keeps_the_safety_rules() {
     let seen = RefCell::new(Seen::default());
-    let mut runner = TestRunner::new(Config {
-        cases: 3000,
+    let config = Config {
+        cases: 4000,
         failure_persistence: None,
         ..Config::default()
-    });
+    };
+    // The same clients on every run, so CI is repeatable; set
+    // VISIT_PROOF_RANDOM=1 to search with new ones (each failure found is a
+    // real breach: add it to `clients_that_once_broke_the_rules`).
+    let mut runner = if std::env::var_os("VISIT_PROOF_RANDOM").is_some() {
+        TestRunner::new(config)
+    } else {
+        TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha))
+    };
     let strategy = (set_up(), proptest::collection::vec(any::<u16>(), 0..260));
     runner
         .run(&strategy, |(set_up, picks)| {
@@ -382,4 +393,60 @@ fn every_reachable_screen_keeps_the_safety_rules() {
         seen.screens.len(),
         seen.states.len()
     );
+}
+
+/// Clients the random search once found breaking the rules, replayed.
+#[test]
+fn clients_that_once_broke_the_rules() {
+    let seen = RefCell::new(Seen::default());
+    let cases: [(SetUp, &[u16]); 2] = [
+        // A yes, Ctrl-C on the support screen, "pick up" next time, then back
+        // to the question whose yes was kept: the numbers stay.
+        (
+            SetUp {
+                front_end: FrontEnd::Terminal { plain: false },
+                regions: RegionSources {
+                    locale: Some("US".into()),
+                    ..RegionSources::default()
+                },
+                clinic_key: false,
+                output_named: false,
+                nowhere: false,
+                unreadable: true,
+                draft_fails: false,
+                mood: 1,
+            },
+            &[
+                1, 1, 35785, 9961, 1, 41945, 741, 15946, 1300, 1, 50736, 726, 11731, 98, 27365,
+                64791, 8245, 2196, 37270,
+            ],
+        ),
+        // Kept answers with a yes on offer, then Ctrl-C on "Welcome back".
+        (
+            SetUp {
+                front_end: FrontEnd::Terminal { plain: false },
+                regions: RegionSources::default(),
+                clinic_key: false,
+                output_named: false,
+                nowhere: false,
+                unreadable: false,
+                draft_fails: false,
+                mood: 2,
+            },
+            &[
+                1, 1, 4475, 29043, 1, 4264, 15576, 1, 28860, 30380, 1, 15624, 49, 476, 0, 24460,
+                61, 1, 2366, 1, 36, 1, 36, 66, 1, 1, 1, 1, 1, 1, 1, 0, 4171, 51313,
+            ],
+        ),
+    ];
+    for (set_up, picks) in &cases {
+        Client {
+            set_up,
+            picks,
+            at: 0,
+            seen: &seen,
+        }
+        .walk()
+        .unwrap();
+    }
 }
