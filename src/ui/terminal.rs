@@ -49,7 +49,7 @@ pub fn run<S: Storage>(
             Ask::Media => Action::MediaDone,
             Ask::Choose { .. } if has_report(&screen) && pager_usable(style) => {
                 prompter.clear();
-                if page(&paged_text(&screen, style)) {
+                if crate::term::page(&paged_text(&screen, style)) {
                     // The pager was the reading: the screen's one way on.
                     screen
                         .ask
@@ -234,34 +234,6 @@ fn paged_text(screen: &Screen, style: Style) -> String {
 
 fn pager_usable(style: Style) -> bool {
     !style.plain && crate::term::interactive()
-}
-
-/// Show a long text through the pager (`$PAGER`, else `less`), which leaves
-/// nothing on screen when closed. False when there is no pager to use: the
-/// caller then shows it directly.
-fn page(text: &str) -> bool {
-    use std::io::Write;
-    let pager = std::env::var("PAGER")
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| "less -R".to_string());
-    let mut words = pager.split_whitespace();
-    let Some(program) = words.next() else {
-        return false;
-    };
-    let child = std::process::Command::new(program)
-        .args(words)
-        .env("LESS", "R")
-        .stdin(std::process::Stdio::piped())
-        .spawn();
-    let Ok(mut child) = child else {
-        return false;
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let wrapped = crate::term::wrap(text, crate::term::text_width());
-        let _ = stdin.write_all(wrapped.as_bytes());
-    }
-    child.wait().is_ok_and(|s| s.success())
 }
 
 #[cfg(test)]
