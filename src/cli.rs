@@ -209,6 +209,17 @@ pub struct ServeArgs {
     /// STUN replies a second in all (each address gets at most 200).
     #[arg(long, value_name = "N", default_value_t = 5000)]
     pub stun_replies_per_second: u32,
+    /// STUN replies a second to one connection test's call-like stream (it
+    /// sends 800 a second, from an address and port that proved it receives there).
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub stun_verified_per_second: u32,
+    /// STUN replies a second to all connection tests' streams together (50 tests at once).
+    #[arg(long, value_name = "N", default_value_t = 40000)]
+    pub stun_verified_total_per_second: u32,
+    /// STUN cookie requests answered a second per client address (an IPv6 /64):
+    /// a test asks every 20 ms until its first reply.
+    #[arg(long, value_name = "N", default_value_t = 100)]
+    pub stun_cookies_per_second: u32,
     /// Also serve Prometheus text metrics at http://ADDR/metrics. Keep ADDR
     /// private (e.g. 127.0.0.1:9090), apart from --listen.
     #[arg(long, value_name = "ADDR")]

@@ -54,17 +54,25 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             "--stun-replies-per-second",
             u64::from(args.stun_replies_per_second),
         ),
+        (
+            "--stun-cookies-per-second",
+            u64::from(args.stun_cookies_per_second),
+        ),
     ] {
         if value == 0 {
             return Err(InputError::Usage(format!("{flag}: expected at least 1.")).into());
         }
     }
+    check_stun_budgets(&args)?;
     let mut config = ServerConfig::new(listen);
     config.max_connections = args.max_connections;
     config.per_address_connections = args.per_address_connections;
     config.per_address_streams = args.per_address_streams;
     config.per_address_bytes_per_minute = args.per_address_mb_per_minute.saturating_mul(1_000_000);
     config.stun_replies_per_s = f64::from(args.stun_replies_per_second);
+    config.stun_verified_per_s = f64::from(args.stun_verified_per_second);
+    config.stun_verified_total_per_s = f64::from(args.stun_verified_total_per_second);
+    config.stun_cookies_per_s = f64::from(args.stun_cookies_per_second);
     config.metrics = metrics;
     // A name given with --metrics (not an IP address) is one its scraper may use in Host.
     config.metrics_names = args
@@ -103,6 +111,26 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Exit::Done)
+}
+
+/// A connection test's call-like stream sends this many STUN requests a second.
+const TEST_STREAM_PER_S: u32 = 800;
+
+/// Budgets for the tests' UDP streams that no test could run within.
+fn check_stun_budgets(args: &ServeArgs) -> Result<(), InputError> {
+    if args.stun_verified_per_second < TEST_STREAM_PER_S {
+        return Err(InputError::Usage(format!(
+            "--stun-verified-per-second: a connection test sends {TEST_STREAM_PER_S} a second, so              a budget of {} would leave part of every test unanswered. Use {TEST_STREAM_PER_S} or more.",
+            args.stun_verified_per_second
+        )));
+    }
+    if args.stun_verified_total_per_second < args.stun_verified_per_second {
+        return Err(InputError::Usage(format!(
+            "--stun-verified-total-per-second: {} is less than one test's budget              (--stun-verified-per-second {}). Use at least that much.",
+            args.stun_verified_total_per_second, args.stun_verified_per_second
+        )));
+    }
+    Ok(())
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

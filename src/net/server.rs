@@ -101,6 +101,8 @@ pub struct ServerConfig {
     pub stun_verified_per_s: f64,
     /// STUN replies per second to all verified senders together.
     pub stun_verified_total_per_s: f64,
+    /// STUN cookie requests answered per second per address (an IPv6 /64).
+    pub stun_cookies_per_s: f64,
     /// On shutdown, how long open connections get to finish.
     pub drain_timeout: Duration,
     /// Where to serve Prometheus text metrics (`GET /metrics`), apart from `listen`.
@@ -133,6 +135,7 @@ impl ServerConfig {
             stun_replies_per_s: 5_000.0,
             stun_verified_per_s: 1_000.0,
             stun_verified_total_per_s: 40_000.0,
+            stun_cookies_per_s: stun_limit::HANDSHAKES_PER_S,
             drain_timeout: Duration::from_secs(5),
             metrics: None,
             metrics_names: Vec::new(),
@@ -1002,7 +1005,8 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
         config.stun_replies_per_s,
         (config.stun_verified_per_s, config.stun_verified_total_per_s),
         Instant::now(),
-    );
+    )
+    .with_handshakes_per_s(config.stun_cookies_per_s);
     let cookies = stun_tests::Cookies::new();
     let mut buf = vec![0u8; 2048];
     loop {

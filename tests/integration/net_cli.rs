@@ -48,6 +48,25 @@ fn bad_flags_are_usage_errors_with_exit_code_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--listen"));
+    // A stream budget no test fits in, and budgets that cannot work, are refused.
+    cmd()
+        .args(["serve", "--stun-verified-per-second", "500"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("--stun-verified-per-second")
+                .and(predicate::str::contains("800")),
+        );
+    cmd()
+        .args(["serve", "--stun-verified-total-per-second", "900"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--stun-verified-total-per-second"));
+    cmd()
+        .args(["serve", "--stun-cookies-per-second", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--stun-cookies-per-second"));
 }
 
 #[test]

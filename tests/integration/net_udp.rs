@@ -188,3 +188,32 @@ async fn a_server_out_of_stream_budget_reads_as_busy_not_as_loss() {
     assert!(report.video.missing.contains(&"udp".to_string()));
     server.shutdown().await;
 }
+
+/// `--stun-cookies-per-second` reaches the server: with a budget of 2 a
+/// second, 20 cookie requests at once from one address get 2 replies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cookie_budget_is_the_servers_setting() {
+    let mut config = ServerConfig::new("127.0.0.1:0".parse().unwrap());
+    config.stun_cookies_per_s = 2.0;
+    let server = serve_with(config).await;
+    let asker = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    asker.connect(server.addr).await.unwrap();
+    let test = [9u8; stun::TAG_LEN];
+    for i in 0..20u8 {
+        asker
+            .send(&stun::test_request(&[i; 12], &test, &[0; stun::TAG_LEN]))
+            .await
+            .unwrap();
+    }
+    let mut buf = [0u8; 1500];
+    let mut replies = 0;
+    // Replies come at once; a second of silence ends the count.
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_secs(1), asker.recv(&mut buf)).await {
+        if stun::parse(&buf[..n]).is_ok_and(|m| m.echo_cookie().is_some()) {
+            replies += 1;
+        }
+    }
+    // The burst is one second's worth; a slow machine may add one refill.
+    assert!((2..=3).contains(&replies), "{replies}");
+    server.shutdown().await;
+}

@@ -7,12 +7,16 @@
 //! sends every 20 ms). The global bucket caps what the server reflects in
 //! all; sources seen only a couple of times may use just its upper half, so a
 //! flood of one-packet sources cannot take the replies that clients already
-//! being answered need.
+//! being answered need. An IPv6 source is counted by its /64, as the TCP
+//! side counts it (a home gets a whole /64: otherwise one sender could ask
+//! from new addresses without end).
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroUsize;
 use std::time::Instant;
 
 use lru::LruCache;
+
+use super::admission::address_key;
 
 /// Source addresses tracked at once.
 pub const TRACKED_SOURCES: usize = 16_384;
@@ -73,11 +77,12 @@ struct Verified {
 /// a probe asks every 20 ms until the first reply (two or three probes
 /// behind one router fit), and ordinary STUN traffic from the same address,
 /// spoofed or a neighbour's, cannot use it up.
-const HANDSHAKES_PER_S: f64 = 100.0;
+pub const HANDSHAKES_PER_S: f64 = 100.0;
 
 pub struct ReplyLimiter {
     verified: Verified,
     handshakes: LruCache<IpAddr, Bucket>,
+    handshakes_per_s: f64,
     per_source_rate: f64,
     per_source_burst: f64,
     sources: LruCache<IpAddr, Source>,
@@ -104,6 +109,7 @@ impl ReplyLimiter {
                 all: Bucket::new(verified_total, now),
             },
             handshakes: LruCache::new(NonZeroUsize::new(TRACKED_SOURCES).expect("non-zero")),
+            handshakes_per_s: HANDSHAKES_PER_S,
             per_source_rate: per_source,
             per_source_burst: per_source.max(1.0),
             sources: LruCache::new(NonZeroUsize::new(TRACKED_SOURCES).expect("non-zero")),
@@ -114,7 +120,14 @@ impl ReplyLimiter {
         }
     }
 
+    /// Cookie requests answered a second per address (default [`HANDSHAKES_PER_S`]).
+    pub fn with_handshakes_per_s(mut self, per_s: f64) -> Self {
+        self.handshakes_per_s = per_s;
+        self
+    }
+
     pub fn check(&mut self, ip: IpAddr, now: Instant) -> Verdict {
+        let ip = address_key(ip);
         let elapsed = now
             .saturating_duration_since(self.global_last)
             .as_secs_f64();
@@ -159,15 +172,17 @@ impl ReplyLimiter {
     /// A request asking for a cookie. Unverified, so it counts against the
     /// server's total like a new source's (its upper half only).
     pub fn check_handshake(&mut self, ip: IpAddr, now: Instant) -> Verdict {
+        let ip = address_key(ip);
         let elapsed = now
             .saturating_duration_since(self.global_last)
             .as_secs_f64();
         self.global_tokens =
             (self.global_tokens + elapsed * self.global_rate).min(self.global_burst);
         self.global_last = now;
+        let rate = self.handshakes_per_s;
         let bucket = self
             .handshakes
-            .get_or_insert_mut(ip, || Bucket::new(HANDSHAKES_PER_S, now));
+            .get_or_insert_mut(ip, || Bucket::new(rate, now));
         bucket.refill(now);
         if bucket.tokens < 1.0 {
             return Verdict::SourceLimited;
@@ -325,6 +340,30 @@ mod tests {
             .filter(|_| l.check_verified(greedy, later) == Verdict::Reply)
             .count();
         assert_eq!(got, 1_000);
+    }
+
+    /// An IPv6 sender is one /64: new addresses in it share one budget for
+    /// plain requests and one for cookie requests, as they share the TCP
+    /// side's limits; another /64 has its own.
+    #[test]
+    fn ipv6_sources_are_counted_by_their_64() {
+        let t0 = Instant::now();
+        let mut l =
+            ReplyLimiter::new(200.0, 5_000.0, (1_000.0, 40_000.0), t0).with_handshakes_per_s(50.0);
+        let in_64 = |n: u16| -> IpAddr { format!("2001:db8:1:2::{n:x}").parse().unwrap() };
+        let plain = (0..1_000u16)
+            .filter(|n| l.check(in_64(*n), t0) == Verdict::Reply)
+            .count();
+        assert_eq!(plain, 200);
+        let cookies = (1_000..2_000u16)
+            .filter(|n| l.check_handshake(in_64(*n), t0) == Verdict::Reply)
+            .count();
+        assert_eq!(cookies, 50);
+        let elsewhere: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(l.check(elsewhere, t0), Verdict::Reply);
+        assert_eq!(l.check_handshake(elsewhere, t0), Verdict::Reply);
+        // A thousand addresses of one /64 take one place in the table.
+        assert_eq!(l.tracked(), 2);
     }
 
     /// The verified senders' shared budget is the server's own limit: when
