@@ -93,8 +93,12 @@ pub struct ProbeTiming {
     pub idle_ping_interval_s: f64,
     /// Idle pings wanted before moving on.
     pub min_idle_pings: u32,
-    /// Length of the audio-like UDP stream.
+    /// Longest the UDP stream runs.
     pub udp_seconds: f64,
+    /// The call-like stream stops after this long once its loss interval is
+    /// within ±1 percentage point (it runs `udp_seconds` only where loss is
+    /// high enough to need every packet: about 1,850 at 5 %).
+    pub udp_min_seconds: f64,
     /// Gap between its packets (0.02 s = 50 packets a second, like call audio),
     /// against STUN servers that do not count tests.
     pub udp_interval_s: f64,
@@ -132,6 +136,8 @@ impl Default for ProbeTiming {
             idle_ping_interval_s: 0.1,
             min_idle_pings: 10,
             udp_seconds: 2.5,
+            // 1,000 packets: ±0.2 pp with none lost, ±0.9 at 2 %; 62 frames for jitter.
+            udp_min_seconds: 1.25,
             udp_interval_s: 0.02,
             udp_call_packets_per_s: 800.0,
             udp_call_tick_s: 0.005,
@@ -158,6 +164,7 @@ impl ProbeTiming {
             idle_ping_interval_s: 0.01,
             min_idle_pings: 5,
             udp_seconds: 0.5,
+            udp_min_seconds: 0.4,
             udp_interval_s: 0.01,
             udp_call_packets_per_s: 800.0,
             udp_call_tick_s: 0.005,
@@ -891,12 +898,19 @@ async fn audio_step(
 fn audio_plan(timing: &ProbeTiming) -> udp::StreamPlan {
     udp::StreamPlan {
         seconds: timing.udp_seconds,
+        // 125 packets never make a narrow interval: the whole stream always runs.
+        early_stop: None,
         interval: Duration::from_secs_f64(timing.udp_interval_s.max(0.001)),
         per_tick: 1,
         give_up: Duration::from_secs_f64(timing.udp_give_up_s),
         max_grace: Duration::from_secs_f64(timing.udp_max_grace_s),
     }
 }
+
+/// The call-like stream's loss interval is narrowed to this each side (a
+/// fraction; issue 25 asks for ±1 percentage point, the margin covers the
+/// few requests the final count leaves out).
+const LOSS_HALF_WIDTH: f64 = 0.0095;
 
 /// Against a session-ready server: the cookie handshake, the call-like
 /// stream with a test id, then the server's own count of it.
@@ -948,6 +962,10 @@ async fn counted_stream(
     let per_tick = (timing.udp_call_packets_per_s * tick).round().max(1.0) as u32;
     let plan = udp::StreamPlan {
         seconds: timing.udp_seconds,
+        early_stop: Some(udp::EarlyStop {
+            min_seconds: timing.udp_min_seconds.min(timing.udp_seconds),
+            loss_half_width: LOSS_HALF_WIDTH,
+        }),
         interval: Duration::from_secs_f64(tick),
         per_tick,
         give_up: Duration::from_secs_f64(timing.udp_give_up_s),

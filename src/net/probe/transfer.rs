@@ -128,6 +128,8 @@ pub(super) struct TransferPlan {
     pub max_upload_bytes: u64,
     /// Each upload request, once the rate is known, carries this many seconds of data per stream.
     pub upload_request_s: f64,
+    /// The idle round trip the plan was made for, seconds (0 when unknown).
+    pub rtt_s: f64,
     pub stability: Stability,
     /// Uploads are judged over whole request cycles (a request and the wait for its
     /// reply), enough of them for the settled rule of `stats::upload_rate`.
@@ -198,6 +200,7 @@ impl TransferPlan {
             max_download_bytes: (timing.max_download_bytes as f64 * budget_factor) as u64,
             max_upload_bytes: (timing.max_upload_bytes as f64 * upload_budget_factor) as u64,
             upload_request_s,
+            rtt_s: rtt,
             stability: Stability {
                 window,
                 span,
@@ -226,6 +229,19 @@ pub(super) struct Phase<'a> {
     pub slow_end: Instant,
     pub bytes_used: Arc<AtomicU64>,
 }
+
+/// Below this upload rate the requests are shorter and the settling rule
+/// follows the request cycles actually seen (see [`Meter::settling_rule`]).
+const SLOW_UPLINK_BYTES_PER_S: f64 = 5_000_000.0 / 8.0;
+/// On such an uplink a request carries at least this many round trips of data.
+/// The long requests of a fast line far away ([`REQUEST_ROUND_TRIPS`]) keep a
+/// large bandwidth-delay product in flight; a slow uplink's modem queue holds
+/// more than the round trip's worth of the other streams' data, so the pause
+/// while one stream waits for its reply costs no line time, and every request
+/// cycle saved shortens the wait for the settled rule by several.
+const SLOW_UPLINK_REQUEST_ROUND_TRIPS: f64 = 4.0;
+/// On a slow uplink the settled rule spans this many of the request cycles seen.
+const SLOW_UPLINK_SPAN_CYCLES: f64 = 2.0;
 
 /// Below this rate an unsettled transfer may use the extra time up to `slow_end`:
 /// on slow, long-delay links TCP needs longer to settle, the rating's band
@@ -294,6 +310,8 @@ enum Meter {
         /// Resized as the rate becomes known, to `request_s` per stream.
         request_size: Arc<AtomicU64>,
         request_s: f64,
+        /// The idle round trip, seconds.
+        rtt_s: f64,
         streams: usize,
         last_count: usize,
     },
@@ -333,16 +351,29 @@ impl Meter {
     /// streams idle for much of each request cycle and the confirmed count
     /// moves in steps: a window of about one cycle swings by ±10% on a steady
     /// line. There the window covers several of the cycles actually seen.
-    fn settling_rule(&self, base: Stability) -> Stability {
+    ///
+    /// On an uplink under 5 Mbit/s the requests are shorter than the plan's
+    /// (see [`Meter::adapt`]), so the rule is built on the cycles actually
+    /// seen rather than the plan's longer ones: a window of at least one cycle
+    /// (2.5 under 2 Mbit/s) and a span of two, above `floor` (the download's rule).
+    fn settling_rule(&self, base: Stability, floor: Stability) -> Stability {
         let Meter::Upload { completions, .. } = self else {
             return base;
         };
         let done = lock(completions);
         match (upload_rate(&done, base), request_cycle(&done)) {
-            (Some(e), Some(cycle)) if e.bytes_per_s < SLOW_LINK_BYTES_PER_S => Stability {
-                window: base.window.max(SLOW_UPLOAD_WINDOW_CYCLES * cycle),
-                ..base
-            },
+            (Some(e), Some(cycle)) if e.bytes_per_s < SLOW_UPLINK_BYTES_PER_S => {
+                let cycles = if e.bytes_per_s < SLOW_LINK_BYTES_PER_S {
+                    SLOW_UPLOAD_WINDOW_CYCLES
+                } else {
+                    1.0
+                };
+                Stability {
+                    window: floor.window.max(cycles * cycle),
+                    span: floor.span.max(SLOW_UPLINK_SPAN_CYCLES * cycle),
+                    ..base
+                }
+            }
             _ => base,
         }
     }
@@ -354,10 +385,16 @@ impl Meter {
         if let Meter::Upload {
             request_size,
             request_s,
+            rtt_s,
             streams,
             ..
         } = self
         {
+            let request_s = if estimate.bytes_per_s < SLOW_UPLINK_BYTES_PER_S {
+                request_s.min(UPLOAD_REQUEST_S.max(SLOW_UPLINK_REQUEST_ROUND_TRIPS * rtt_s))
+            } else {
+                *request_s
+            };
             let per_stream = estimate.bytes_per_s / *streams as f64;
             // The floor at most doubles a request's time: on a very slow uplink
             // longer requests would leave too few request cycles to settle.
@@ -486,6 +523,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
                 completions,
                 request_size,
                 request_s: phase.plan.upload_request_s,
+                rtt_s: phase.plan.rtt_s,
                 streams,
                 last_count: 0,
             }
@@ -510,7 +548,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
             last_growth = now;
         }
         last_moved = now_moved;
-        let estimate = meter.estimate(meter.settling_rule(stability));
+        let estimate = meter.estimate(meter.settling_rule(stability, phase.plan.stability));
         // Request sizes follow the rate over the short window, so they grow
         // before the upload's longer settling window has filled.
         if let Some(recent) = match direction {
@@ -539,7 +577,7 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
     tasks.abort_all();
     pinger.abort_all();
     let bytes = moved.load(Ordering::Relaxed);
-    let mut estimate = meter.estimate(meter.settling_rule(stability));
+    let mut estimate = meter.estimate(meter.settling_rule(stability, phase.plan.stability));
     if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
         estimate = quick_transfer_estimate(&meter.counter());
     }
@@ -856,6 +894,7 @@ mod tests {
                 completions: Arc::new(Mutex::new(Vec::new())),
                 request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
                 request_s: UPLOAD_REQUEST_S,
+                rtt_s: 0.03,
                 streams: 4,
                 last_count: 0,
             };
@@ -877,6 +916,38 @@ mod tests {
         assert_eq!(size_at(20.0), 250_000);
         // Never above the largest request.
         assert_eq!(size_at(10_000.0), MAX_UPLOAD_REQUEST);
+    }
+
+    /// On a 60 ms line the plan's requests are 12 round trips long (0.72 s):
+    /// kept on a fast uplink, cut to 0.4 s under 5 Mbit/s, where the modem's
+    /// queue covers each stream's wait for its reply.
+    #[test]
+    fn slow_uplinks_get_shorter_requests_than_a_long_line_plans() {
+        let plan = TransferPlan::for_round_trip(&ProbeTiming::default(), Some(0.06));
+        assert!((plan.upload_request_s - 0.72).abs() < 1e-9, "{plan:?}");
+        let size_at = |mbps: f64| {
+            let m = Meter::Upload {
+                completions: Arc::new(Mutex::new(Vec::new())),
+                request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
+                request_s: plan.upload_request_s,
+                rtt_s: plan.rtt_s,
+                streams: 4,
+                last_count: 0,
+            };
+            m.adapt(RateEstimate {
+                bytes_per_s: mbps * 1e6 / 8.0,
+                stable: false,
+                basis_s: 1.0,
+            });
+            let Meter::Upload { request_size, .. } = m else {
+                unreachable!()
+            };
+            request_size.load(Ordering::Relaxed)
+        };
+        // 2 Mbit/s over 4 streams, 0.4 s each (0.72 s would be 45 KB).
+        assert_eq!(size_at(2.0), 25_000);
+        // 20 Mbit/s keeps the plan's 0.72 s.
+        assert_eq!(size_at(20.0), 450_000);
     }
 
     #[test]
