@@ -72,7 +72,8 @@ pub(super) fn planned_steps(timing: &ProbeTiming, several: bool) -> Vec<(ProbeSt
     }
     steps.extend([
         (ProbeStep::Connecting, 0.3),
-        (ProbeStep::Delay, timing.udp_seconds + 0.3),
+        // A healthy link's stream stops at its shortest (see `udp_min_seconds`).
+        (ProbeStep::Delay, timing.udp_min_seconds + 0.3),
         (ProbeStep::Download, transfer),
         (ProbeStep::Upload, transfer),
     ]);
