@@ -241,8 +241,9 @@ const SLOW_UPLINK_BYTES_PER_S: f64 = 5_000_000.0 / 8.0;
 /// cycle saved shortens the wait for the settled rule by several.
 const SLOW_UPLINK_REQUEST_ROUND_TRIPS: f64 = 4.0;
 /// On a slow uplink the settled rule spans this many of its shorter request
-/// cycles (as the plan's rule spans 2.5 of its own).
-const SLOW_UPLINK_SPAN_CYCLES: f64 = 2.5;
+/// cycles (the plan's rule spans 2.5 of its own; the window, 2.5 of the
+/// cycles seen under 2 Mbit/s, already holds several).
+const SLOW_UPLINK_SPAN_CYCLES: f64 = 2.0;
 
 /// Seconds of data per upload request on an uplink under 5 Mbit/s: the plan's,
 /// cut to [`SLOW_UPLINK_REQUEST_ROUND_TRIPS`] (at least [`UPLOAD_REQUEST_S`]).
