@@ -43,6 +43,23 @@ async fn the_call_like_stream_is_counted_by_the_server_and_has_an_interval() {
     server.shutdown().await;
 }
 
+/// With nothing lost the stream stops once its interval is narrow enough,
+/// long before its longest: allowed 2 s (1,600 packets), it sends for about
+/// its shortest, 0.4 s here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stream_stops_once_its_loss_interval_is_narrow_enough() {
+    let server = serve().await;
+    let mut config = quick(format!("http://{}", server.addr));
+    config.timing.udp_seconds = 2.0;
+    config.timing.udp_min_seconds = 0.4;
+    let report = probe::run(&config).await;
+    let udp = report.udp.expect("measured");
+    assert!(udp.sent >= 200 && udp.sent < 700, "{udp:?}");
+    let [_, hi] = udp.loss_ci_pct.expect("an interval");
+    assert!(hi <= 1.9, "{hi}");
+    server.shutdown().await;
+}
+
 /// Another STUN server knows nothing of test ids: the gentler audio-like
 /// stream, no server count, and the report says so when loss matters.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
