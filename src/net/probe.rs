@@ -866,7 +866,15 @@ async fn audio_step(
         }
         None => match udp::open(addr).await {
             Ok(socket) => {
-                udp::stream(&socket, audio_plan(timing), None, end, bytes_used.clone()).await
+                udp::stream(
+                    &socket,
+                    audio_plan(timing),
+                    None,
+                    None,
+                    end,
+                    bytes_used.clone(),
+                )
+                .await
             }
             Err(outcome) => outcome,
         },
@@ -912,6 +920,10 @@ fn audio_plan(timing: &ProbeTiming) -> udp::StreamPlan {
 /// few requests the final count leaves out).
 const LOSS_HALF_WIDTH: f64 = 0.0095;
 
+/// Longest wait for the frames' socket's cookie (the stream's own may take
+/// up to `udp_give_up_s`).
+const FRAMES_HANDSHAKE_S: f64 = 0.3;
+
 /// Against a session-ready server: the cookie handshake, the call-like
 /// stream with a test id, then the server's own count of it.
 async fn counted_stream(
@@ -926,22 +938,34 @@ async fn counted_stream(
         Ok(s) => s,
         Err(outcome) => return outcome,
     };
+    // The frames' own flow (see `udp::stream`); without it they share the stream's.
+    let frames_socket = udp::open(addr).await.ok();
     let test: [u8; crate::net::stun::TAG_LEN] = rand::random();
     let tick = timing.udp_call_tick_s.max(0.001);
     let give_up = until(end, timing.udp_give_up_s);
-    let asked = udp::handshake(
-        &socket,
-        test,
-        Duration::from_millis(20),
-        give_up,
-        bytes_used,
-    )
-    .await;
+    // The frames' socket is not worth waiting for: past 0.3 s the stream goes
+    // ahead with its frames on its own socket.
+    let frames_give_up = until(end, timing.udp_give_up_s.min(FRAMES_HANDSHAKE_S));
+    let ask = |s, by| udp::handshake(s, test, Duration::from_millis(20), by, bytes_used);
+    let (asked, frames_asked) = tokio::join!(ask(&socket, give_up), async {
+        match &frames_socket {
+            Some(s) => ask(s, frames_give_up).await,
+            None => udp::Handshake::Silent,
+        }
+    });
     let cookie = match asked {
         udp::Handshake::Cookie(cookie) => cookie,
         // An older session-ready server: the audio-like stream, uncounted.
         udp::Handshake::Plain => {
-            return udp::stream(&socket, audio_plan(timing), None, end, bytes_used.clone()).await;
+            return udp::stream(
+                &socket,
+                audio_plan(timing),
+                None,
+                None,
+                end,
+                bytes_used.clone(),
+            )
+            .await;
         }
         udp::Handshake::Silent => {
             // Did the server hear us and refuse, or did nothing get through?
@@ -972,7 +996,11 @@ async fn counted_stream(
         max_grace: Duration::from_secs_f64(timing.udp_max_grace_s),
     };
     let tags = udp::Tags { test, cookie };
-    let outcome = udp::stream(&socket, plan, Some(tags), end, bytes_used.clone()).await;
+    let frames = match (&frames_socket, frames_asked) {
+        (Some(s), udp::Handshake::Cookie(cookie)) => Some((s, udp::Tags { test, cookie })),
+        _ => None,
+    };
+    let outcome = udp::stream(&socket, plan, Some(tags), frames, end, bytes_used.clone()).await;
     let udp::UdpOutcome::Measured(result) = outcome else {
         return outcome;
     };

@@ -244,11 +244,37 @@ fn fair_wait(p90_ms: f64) -> Duration {
     Duration::from_secs_f64(2.0 * p90_ms / 1000.0).max(Duration::from_millis(50))
 }
 
+/// Wait for a datagram on `main` or, when given, on `frames`.
+async fn recv_any(
+    main: &UdpSocket,
+    frames: Option<&UdpSocket>,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    let Some(frames) = frames else {
+        return main.recv(buf).await;
+    };
+    loop {
+        let ready = tokio::select! {
+            r = main.readable() => r.map(|_| main),
+            r = frames.readable() => r.map(|_| frames),
+        };
+        match ready?.try_recv(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            other => return other,
+        }
+    }
+}
+
 /// Send the stream on `socket` and time the replies, ending by `deadline`.
+/// With `frames` (a second socket, verified with its own cookie), the packet
+/// that opens each 20 ms frame goes from there: a flow of its own, which the
+/// groups sent a few milliseconds before it cannot hold back on links that
+/// keep each flow in order, so its jitter is what a call's audio sees.
 pub(super) async fn stream(
     socket: &UdpSocket,
     plan: StreamPlan,
     tags: Option<Tags>,
+    frames: Option<(&UdpSocket, Tags)>,
     deadline: Instant,
     bytes_used: Arc<AtomicU64>,
 ) -> UdpOutcome {
@@ -287,13 +313,18 @@ pub(super) async fn stream(
                 } else {
                     for _ in 0..plan.per_tick.max(1) {
                         let txid: TransactionId = rand::random();
+                        let at = Instant::now();
+                        let lead = jitter.leads(at);
+                        let (via, tags) = match frames {
+                            Some((frames, frame_tags)) if lead => (frames, Some(frame_tags)),
+                            _ => (socket, tags),
+                        };
                         let request = match tags {
                             Some(t) => stun::test_request(&txid, &t.test, &t.cookie),
                             None => stun::binding_request(&txid, false),
                         };
-                        if socket.send(&request).await.is_ok() {
-                            let at = Instant::now();
-                            pending.insert(txid, (at, jitter.leads(at)));
+                        if via.send(&request).await.is_ok() {
+                            pending.insert(txid, (at, lead));
                             sent_at.push(at);
                             sent += 1;
                             bytes_used.fetch_add(request.len() as u64, Ordering::Relaxed);
@@ -304,7 +335,7 @@ pub(super) async fn stream(
                     }
                 }
             }
-            received = socket.recv(&mut buf) => {
+            received = recv_any(socket, frames.map(|(f, _)| f), &mut buf) => {
                 let now = Instant::now();
                 match received {
                     Ok(len) => {
