@@ -236,6 +236,13 @@ fn clinician_alert(report: &Report) -> Vec<Block> {
         return Vec::new();
     }
     let mut blocks: Vec<Block> = urgency_alert(report).into_iter().collect();
+    // Right under the call to act, where contact is planned.
+    if let Some(words) = contact_care_words(report) {
+        blocks.push(Block::Paragraph(vec![
+            strong(CONTACT_CARE_LABEL),
+            plain(words),
+        ]));
+    }
     let flagged: Vec<String> = crate::questionnaire::counted_unasked(&report.unasked_answers)
         .map(|(id, a)| format!("{id} = {a}"))
         .collect();
@@ -251,6 +258,49 @@ fn clinician_alert(report: &Report) -> Vec<Block> {
         ]));
     }
     blocks
+}
+
+/// Label of the line on contacting a client whose home may be watched.
+pub const CONTACT_CARE_LABEL: &str = "Contact with care: ";
+
+/// In the clinician copy of a watched home (see `Report::watched_home`):
+/// why, in the question's terms, and how to reach the client safely. Never
+/// in a client copy, which a watched home may read.
+pub fn contact_care_words(report: &Report) -> Option<String> {
+    if report.view != View::Clinician || !report.contact_with_care() {
+        return None;
+    }
+    let answer = |id: &str| report.answers.get(id).map(String::as_str);
+    let mut why = Vec::new();
+    match answer("home.monitored") {
+        Some("yes") => why.push(
+            "the client thinks someone might check their phone, computer or messages, or \
+             listen in on their calls: home.monitored = yes",
+        ),
+        Some("unsure") => why.push(
+            "the client is not sure whether someone checks their phone, computer or \
+             messages, or listens in on their calls: home.monitored = unsure",
+        ),
+        _ => {}
+    }
+    if answer("home.feels_safe") == Some("no") {
+        why.push("home does not feel like a safe place to be: home.feels_safe = no");
+    }
+    let risk = if matches!(answer("home.monitored"), Some("yes" | "unsure")) {
+        "their phone and messages may be monitored"
+    } else {
+        "someone at home may see or overhear their contact with you"
+    };
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", why.join("; "))
+    };
+    Some(format!(
+        "{risk}{why}. Before calling, texting or e-mailing, ask how and when it is safe to \
+         reach them; leave no message that mentions therapy, this check or its answers; and \
+         agree what you will do if they cannot talk freely."
+    ))
 }
 
 /// The call to act of [`clinician_alert`], when the ASQ asks for one.

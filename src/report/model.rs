@@ -44,6 +44,15 @@ pub struct Report {
     /// client copy, like `urgent`.
     #[schemars(required, schema_with = "nullable::<RiskScreen>")]
     pub risk_screen: Option<RiskScreen>,
+    /// True when someone may read or overhear the client's contact with the
+    /// clinic: they said someone might check their phone, computer or
+    /// messages (`home.monitored` yes or unsure), or that home does not feel
+    /// safe (`home.feels_safe` no). Contact them with care: ask before
+    /// leaving messages. Null in a client copy, which a watched home may
+    /// read; worked out again from the answers whenever a report is read.
+    #[serde(default)]
+    #[schemars(required, schema_with = "nullable::<bool>")]
+    pub watched_home: Option<bool>,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -182,6 +191,7 @@ impl Report {
             outcome: assessment.outcome,
             urgent: Some(assessment.urgent),
             risk_screen: Some(assessment.risk_screen),
+            watched_home: Some(crate::questionnaire::watched_home(&answers)),
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -217,6 +227,13 @@ impl Report {
         self.urgent == Some(true)
     }
 
+    /// The client's phone or messages may be monitored, or home does not
+    /// feel safe: contact needs care. False in a client copy, which cannot
+    /// say.
+    pub fn contact_with_care(&self) -> bool {
+        self.watched_home == Some(true)
+    }
+
     /// A client copy (or a file without the fields): whether the client
     /// needs contact today cannot be told from it.
     pub fn urgency_unknown(&self) -> bool {
@@ -246,6 +263,7 @@ impl Report {
         copy.view = View::Client;
         copy.urgent = None;
         copy.risk_screen = None;
+        copy.watched_home = None;
         copy.answers.retain(|id, _| !bank.withheld_from_client(id));
         copy.unasked_answers.clear();
         copy.criteria.retain(|c| !c.id.withheld_from_client());

@@ -135,6 +135,17 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
             ));
         }
     }
+    let watched = crate::questionnaire::watched_home(&saved.answers);
+    // A report made before the field existed has none; only a saved value
+    // that disagrees is a change.
+    if !client && saved.watched_home.is_some_and(|w| w != watched) {
+        changes.push(if watched {
+            "it does not say that contact needs care, but its answers about home say it does"
+                .to_string()
+        } else {
+            "it says that contact needs care, but its answers about home do not".to_string()
+        });
+    }
     for criterion in &derived.criteria {
         let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
         match saved.criteria.iter().find(|c| c.id == criterion.id) {
@@ -189,6 +200,7 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
     report.outcome = derived.outcome;
     report.urgent = Some(derived.urgent);
     report.risk_screen = Some(derived.risk_screen);
+    report.watched_home = Some(watched);
     report.headline = derived.headline;
     report.criteria = derived.criteria;
     report.adjustments = derived.adjustments;
@@ -278,7 +290,9 @@ mod tests {
             c.status = Status::NotMet;
         }
         r.crisis_resources.clear();
+        r.watched_home = Some(true);
         let checked = check(r, bank()).unwrap();
+        assert_eq!(checked.report.watched_home, Some(false));
         assert!(checked.report.is_urgent());
         assert_eq!(
             checked.report.risk_screen,
@@ -293,9 +307,25 @@ mod tests {
             "ASQ screen",
             "\"risk\" criterion",
             "crisis numbers",
+            "contact needs care",
         ] {
             assert!(all.contains(part), "{part}: {all}");
         }
+    }
+
+    #[test]
+    fn a_watched_home_is_worked_out_from_the_answers_never_from_the_field() {
+        let mut r = report(&[("home.feels_safe", "yes"), ("home.monitored", "yes")]);
+        assert_eq!(r.watched_home, Some(true));
+        // An older file, without the field, reads as one made today.
+        r.watched_home = None;
+        let checked = check(r.clone(), bank()).unwrap();
+        assert!(checked.changes.is_empty(), "{:?}", checked.changes);
+        assert!(checked.report.contact_with_care());
+        // A client copy edited to say so still says nothing.
+        let mut client = r.client_copy();
+        client.watched_home = Some(true);
+        assert_eq!(check(client, bank()).unwrap().report.watched_home, None);
     }
 
     #[test]

@@ -173,6 +173,9 @@ fn the_client_copy_holds_nothing_a_watched_home_should_not_read() {
         "\"isolation\"",
         "talk with someone today",
         "someone has come in",
+        "Contact with care",
+        "may be monitored",
+        "watched-home",
     ];
     // The left-out criteria are not named with a status either.
     let statuses: Vec<String> = [
@@ -789,4 +792,89 @@ fn every_front_end_words_the_support_numbers_alike() {
         crisis::wording(&samaritans).text(),
         "Samaritans: call 116 123 (free). Open: 24/7."
     );
+}
+
+/// A client who thinks someone may check their phone or messages: the
+/// clinician copy says so in every format, right under the urgent line where
+/// contact is planned (before the recommendation), and the client copy,
+/// which a watched home may read, says nothing of it.
+#[test]
+fn a_watched_home_is_visible_to_the_clinician_where_contact_is_planned() {
+    let report = report_from_answers(&serde_json::json!({
+        "region": "GB",
+        "answers": {"risk.asq1": "yes", "risk.asq5": "yes", "home.feels_safe": "mostly",
+                    "home.monitored": "yes"}
+    }));
+    assert_eq!(report["watched_home"], true);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "watched", &report);
+    let care = "Contact with care:";
+    let advice = "ask how and when it is safe to reach them";
+    for format in ["markdown", "text", "terminal"] {
+        let text = render_text(&path, format, Some("clinician"));
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = flat.replace(['*', '\\'], "");
+        let urgent = position(&flat, "Urgent:");
+        let at = position(&flat, care);
+        assert!(urgent < at, "{format}: after the urgent line\n{text}");
+        if format != "terminal" {
+            assert!(at < position(&flat, "Recommendation"), "{format}\n{text}");
+        }
+        assert!(flat.contains("home.monitored = yes"), "{format}\n{text}");
+        assert!(
+            flat.contains("phone and messages may be monitored"),
+            "{format}"
+        );
+        assert!(flat.contains(advice), "{format}\n{text}");
+        assert_calm(&text);
+        let client = render_text(&path, format, Some("client"));
+        assert!(!client.contains("Contact with care"), "{format}\n{client}");
+        assert!(!client.contains("monitored"), "{format}\n{client}");
+    }
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let pdf = lopdf::Document::load_mem(&render(&path, "pdf", Some("clinician"))).unwrap();
+    let text = squeeze(&page_texts(&pdf).join(" "));
+    assert!(text.contains(&squeeze(care)), "pdf: {text}");
+    assert!(text.contains(&squeeze(advice)), "pdf: {text}");
+    assert!(
+        text.find(&squeeze(care)) < text.find("Recommendation"),
+        "pdf"
+    );
+    let pdf = lopdf::Document::load_mem(&render(&path, "pdf", Some("client"))).unwrap();
+    let text = squeeze(&page_texts(&pdf).join(" "));
+    assert!(!text.contains(&squeeze(care)), "pdf client: {text}");
+
+    let fhir: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("clinician"))).unwrap();
+    let div = fhir["text"]["div"].as_str().unwrap();
+    assert!(div.contains("<b>Contact with care:</b>"), "{div}");
+    let item = |fhir: &serde_json::Value| {
+        fhir["item"][0]["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["linkId"] == "assessment.watched-home")
+            .cloned()
+    };
+    assert_eq!(item(&fhir).unwrap()["answer"][0]["valueBoolean"], true);
+    let client: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("client"))).unwrap();
+    assert!(item(&client).is_none());
+    assert!(
+        !client["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("Contact with care")
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(&path, "json", Some("client"))).unwrap();
+    assert_eq!(json["watched_home"], serde_json::Value::Null);
+
+    // The page's copy of the report draws the same document.
+    let full: session_ready::report::Report = serde_json::from_value(report).unwrap();
+    let html = session_ready::report::html::render(&full, 2);
+    assert!(html.contains("Contact with care"), "{html}");
+    let html = session_ready::report::html::render(&full.client_copy(), 2);
+    assert!(!html.contains("Contact with care"), "{html}");
 }
