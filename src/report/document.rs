@@ -8,8 +8,6 @@
 //! in the words of whoever the copy is for, skips shown
 //! as "skipped", risk answers only in the clinician copy, ASQ and UCLA-3
 //! wording attributed.
-use chrono::{DateTime, Utc};
-
 use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
 use crate::device::{DeviceItem, DeviceRating, DeviceReport};
@@ -99,28 +97,28 @@ pub struct Document {
 /// Heading of the crisis resources in every format.
 pub const CRISIS_TITLE: &str = "If you need support now";
 
-/// "Video-session readiness summary — 2026-11-23". The date is the day the
-/// report was made (UTC), in ISO form so it reads the same in every country.
+/// "Video-session readiness summary — 2026-11-24 (AEDT)". The date is the
+/// day the report was made where it is read (`report::when`), in ISO form so
+/// it reads the same in every country, with its zone so no one takes it for
+/// another place's day.
 pub fn title(report: &Report) -> String {
     format!("Video-session readiness summary — {}", report_date(report))
 }
 
-/// The day the report was made, YYYY-MM-DD.
+/// The local day the report was made, YYYY-MM-DD, with its zone.
 pub fn report_date(report: &Report) -> String {
-    match DateTime::parse_from_rfc3339(&report.generated_at) {
-        Ok(t) => t.with_timezone(&Utc).format("%Y-%m-%d").to_string(),
-        Err(_) => report.generated_at.chars().take(10).collect(),
+    match super::when::local(&report.generated_at) {
+        Some(local) => local.date_with_zone(),
+        None => report.generated_at.chars().take(10).collect(),
     }
 }
 
-/// "2026-11-23 15:16 UTC", or the stored text if it is not RFC 3339.
+/// "2026-11-24 02:16 AEDT (UTC+11:00, Australia/Sydney)", or the stored text
+/// if it is not RFC 3339.
 fn report_time(report: &Report) -> String {
-    match DateTime::parse_from_rfc3339(&report.generated_at) {
-        Ok(t) => t
-            .with_timezone(&Utc)
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string(),
-        Err(_) => report.generated_at.clone(),
+    match super::when::local(&report.generated_at) {
+        Some(local) => local.full(),
+        None => report.generated_at.clone(),
     }
 }
 

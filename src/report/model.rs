@@ -20,7 +20,11 @@ pub const SCHEMA: &str = "session-ready/report/v1";
 pub struct Report {
     /// Versioned schema id, e.g. `session-ready/report/v1`.
     pub schema: String,
-    /// When the report was made (RFC 3339, UTC).
+    /// When the report was made: RFC 3339 in UTC (`2026-11-23T15:16:00Z`),
+    /// one instant for every reader and program. The human-readable formats
+    /// show it in the reader's local time with its zone. A saved report
+    /// whose value is not an RFC 3339 time is refused when read.
+    #[schemars(extend("format" = "date-time"))]
     pub generated_at: String,
     /// session-ready version that made it.
     pub tool_version: String,
@@ -124,14 +128,21 @@ pub struct NetworkSource {
 impl NetworkSource {
     /// One sentence for every format: when, how old, and stale or not.
     pub fn words(&self) -> String {
+        // The day of the test where it is read, with its zone.
+        let day = |at: &str| {
+            crate::report::when::local(at).map_or_else(
+                || at.get(..10).unwrap_or(at).to_string(),
+                |l| l.date_with_zone(),
+            )
+        };
         let when = match (&self.measured_at, self.age_days) {
             (Some(at), Some(0)) => format!(
                 "From a connection test the client saved on {}, the same day as this report.",
-                at.get(..10).unwrap_or(at)
+                day(at)
             ),
             (Some(at), Some(days)) => format!(
                 "From a connection test the client saved on {} ({days} day{} before this report).",
-                at.get(..10).unwrap_or(at),
+                day(at),
                 if days == 1 { "" } else { "s" }
             ),
             _ => "From a connection test the client saved; when it was made is not recorded."

@@ -522,7 +522,11 @@ fn terminal(summary: &Summary, style: Style) -> String {
             unreadable_listed = true;
         }
         number += 1;
-        let date = r.date.get(..10).unwrap_or(&r.date);
+        // Local time with its zone (the CSV and JSON keep the saved UTC time).
+        let date = super::when::local(&r.date).map_or_else(
+            || r.date.get(..10).unwrap_or(&r.date).to_string(),
+            |l| l.short(),
+        );
         let client = r
             .client_ref
             .as_deref()

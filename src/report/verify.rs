@@ -40,6 +40,26 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
             }
         }
     }
+    // Shown as a date in every format and sorted on by `summarize`: it must
+    // be a time, never text that a spreadsheet or reader would take as more.
+    if !super::when::is_rfc3339(&saved.generated_at) {
+        problems.push(format!(
+            "generated_at: \"{}\" is not a date and time such as 2026-11-23T15:16:00Z \
+             (RFC 3339).",
+            saved.generated_at
+        ));
+    }
+    if let Some(at) = saved
+        .network_source
+        .as_ref()
+        .and_then(|s| s.measured_at.as_deref())
+        .filter(|at| !super::when::is_rfc3339(at))
+    {
+        problems.push(format!(
+            "network_source.measured_at: \"{at}\" is not a date and time such as \
+             2026-11-23T15:16:00Z (RFC 3339)."
+        ));
+    }
     if crate::crisis::normalise_region(&saved.region).as_deref() != Some(saved.region.as_str()) {
         problems.push(format!(
             "region: \"{}\" is not a two-letter country code such as GB, US or IE.",
@@ -334,12 +354,19 @@ mod tests {
         r.answers.insert("risk.asq5".into(), "definitely".into());
         r.answers.insert("made.up".into(), "yes".into());
         r.region = "Narnia".into();
+        r.generated_at = "=1+1".into();
         r.session_plan = Some(crate::report::model::SessionPlan {
             place: Some("x".repeat(501)),
             ..Default::default()
         });
         let problems = check(r, bank()).unwrap_err().join(" ");
-        for part in ["\"definitely\"", "\"made.up\"", "Narnia", "501 characters"] {
+        for part in [
+            "\"definitely\"",
+            "\"made.up\"",
+            "Narnia",
+            "501 characters",
+            "generated_at: \"=1+1\"",
+        ] {
             assert!(problems.contains(part), "{part}: {problems}");
         }
     }

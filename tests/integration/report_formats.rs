@@ -878,3 +878,126 @@ fn a_watched_home_is_visible_to_the_clinician_where_contact_is_planned() {
     let html = session_ready::report::html::render(&full.client_copy(), 2);
     assert!(!html.contains("Contact with care"), "{html}");
 }
+
+/// `report FILE --format F` in the time zone `tz`, stdout.
+fn render_in(path: &std::path::Path, format: &str, view: &str, tz: &str) -> Vec<u8> {
+    cmd()
+        .env("TZ", tz)
+        .arg("report")
+        .arg(path)
+        .args(["--format", format, "--view", view])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+/// Dates are read in the clinic's own time (`TZ`, else the system's), with
+/// the zone written out, in every human-readable format; the JSON and FHIR
+/// keep the one UTC instant. Late evening in UTC is the next morning in
+/// Sydney: the old title said the UTC day, without a zone.
+#[test]
+fn dates_are_local_with_their_zone_in_every_human_format() {
+    let mut report = example_report("urgent");
+    report["generated_at"] = "2026-01-15T22:30:00Z".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "late", &report);
+    let zones = [
+        (
+            "Australia/Sydney",
+            "2026-01-16 (AEDT)",
+            "2026-01-16 09:30 AEDT (UTC+11:00, Australia/Sydney)",
+        ),
+        ("UTC", "2026-01-15 (UTC)", "2026-01-15 22:30 UTC"),
+        // A POSIX rule, as TZ may give: no name, the offset said.
+        (
+            "<-03>3",
+            "2026-01-15 (UTC-03:00)",
+            "2026-01-15 19:30 UTC-03:00",
+        ),
+    ];
+    for (tz, day, time) in zones {
+        let title = format!("Video-session readiness summary — {day}");
+        for format in ["markdown", "text"] {
+            for view in ["client", "clinician"] {
+                let text = String::from_utf8(render_in(&path, format, view, tz)).unwrap();
+                assert!(text.contains(&title), "{tz} {format} {view}: {text}");
+                assert!(
+                    text.contains(&format!("Made {time} by")),
+                    "{tz} {format}: {text}"
+                );
+            }
+        }
+        // The clinician copy on screen says when, too.
+        let screen = String::from_utf8(render_in(&path, "terminal", "clinician", tz)).unwrap();
+        assert!(
+            screen.contains(&format!("Made {time} by")),
+            "{tz}: {screen}"
+        );
+        let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+        let pdf = lopdf::Document::load_mem(&render_in(&path, "pdf", "clinician", tz)).unwrap();
+        let text = squeeze(&page_texts(&pdf).join(" "));
+        assert!(text.contains(&squeeze(&title)), "{tz} pdf: {text}");
+        assert!(text.contains(&squeeze(time)), "{tz} pdf: {text}");
+        let fhir: serde_json::Value =
+            serde_json::from_slice(&render_in(&path, "fhir", "clinician", tz)).unwrap();
+        assert_eq!(fhir["authored"], "2026-01-15T22:30:00Z");
+        assert!(
+            fhir["text"]["div"].as_str().unwrap().contains(&title),
+            "{tz}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&render_in(&path, "json", "clinician", tz)).unwrap();
+        assert_eq!(json["generated_at"], "2026-01-15T22:30:00Z");
+    }
+    // A new report is saved in UTC wherever it is made.
+    let made = check_answers(&answers_path("urgent"))
+        .env("TZ", "Australia/Sydney")
+        .args(["--format", "json"])
+        .assert()
+        .success();
+    let made: serde_json::Value = serde_json::from_slice(&made.get_output().stdout).unwrap();
+    let at = made["generated_at"].as_str().unwrap();
+    assert!(at.ends_with('Z') && at.len() == 20, "{at}");
+}
+
+/// A saved report's `generated_at` must be a time: `"=1+1"` is refused with
+/// the usual message (exit 2, the field named, nothing changed), by `report`
+/// and by `summarize`, which lists the file as unreadable.
+#[test]
+fn a_saved_time_that_is_not_a_time_is_refused() {
+    let mut report = example_report("video-suitable");
+    report["generated_at"] = "=1+1".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "edited", &report);
+    let out = cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "text"])
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("generated_at: \"=1+1\" is not a date and time"),
+        "{err}"
+    );
+    assert!(err.contains("Nothing was changed"), "{err}");
+    assert_calm(&err);
+    let out = cmd()
+        .args(["summarize", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    // The reasons are listed (in the summary itself), the file named.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+    assert!(
+        all.contains("generated_at: \\\"=1+1\\\"") || all.contains("generated_at: \"=1+1\""),
+        "{all}"
+    );
+}

@@ -98,7 +98,7 @@ fn structure(doc: &Document) -> Vec<String> {
 
 #[test]
 fn every_example_makes_a_one_to_two_page_pdf_with_the_dated_title() {
-    let title = "Video-session readiness summary — 2026-01-15";
+    let title = "Video-session readiness summary — 2026-01-15 (UTC)";
     for name in EXAMPLES {
         let report = example_report(name);
         for view in ["client", "clinician"] {
@@ -399,7 +399,7 @@ fn plan_text_at_its_limits_keeps_every_word() {
     assert!(flat(&texts[pages - 1]).contains(&format!("Page {pages} of {pages}")));
     // Every page keeps the title in its footer, so a loose sheet is identifiable.
     for t in &texts {
-        assert!(flat(t).contains("Video-session readiness summary — 2026-01-15"));
+        assert!(flat(t).contains("Video-session readiness summary — 2026-01-15 (UTC)"));
     }
 }
 
