@@ -98,7 +98,7 @@ pub struct Document {
 pub const CRISIS_TITLE: &str = "If you need support now";
 
 /// "Video-session readiness summary — 2026-11-24 (AEDT)". The date is the
-/// day the report was made where it is read (`report::when`), in ISO form so
+/// day the report was made where it is read (`crate::when`), in ISO form so
 /// it reads the same in every country, with its zone so no one takes it for
 /// another place's day.
 pub fn title(report: &Report) -> String {
@@ -107,7 +107,7 @@ pub fn title(report: &Report) -> String {
 
 /// The local day the report was made, YYYY-MM-DD, with its zone.
 pub fn report_date(report: &Report) -> String {
-    match super::when::local(&report.generated_at) {
+    match crate::when::local(&report.generated_at) {
         Some(local) => local.date_with_zone(),
         None => report.generated_at.chars().take(10).collect(),
     }
@@ -116,7 +116,7 @@ pub fn report_date(report: &Report) -> String {
 /// "2026-11-24 02:16 AEDT (UTC+11:00, Australia/Sydney)", or the stored text
 /// if it is not RFC 3339.
 fn report_time(report: &Report) -> String {
-    match super::when::local(&report.generated_at) {
+    match crate::when::local(&report.generated_at) {
         Some(local) => local.full(),
         None => report.generated_at.clone(),
     }

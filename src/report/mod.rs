@@ -22,7 +22,6 @@ pub mod summary;
 pub mod terminal;
 pub mod text;
 pub mod verify;
-pub mod when;
 
 pub use model::{Report, SCHEMA};
 

@@ -130,7 +130,7 @@ impl NetworkSource {
     pub fn words(&self) -> String {
         // The day of the test where it is read, with its zone.
         let day = |at: &str| {
-            crate::report::when::local(at).map_or_else(
+            crate::when::local(at).map_or_else(
                 || at.get(..10).unwrap_or(at).to_string(),
                 |l| l.date_with_zone(),
             )

@@ -523,7 +523,7 @@ fn terminal(summary: &Summary, style: Style) -> String {
         }
         number += 1;
         // Local time with its zone (the CSV and JSON keep the saved UTC time).
-        let date = super::when::local(&r.date).map_or_else(
+        let date = crate::when::local(&r.date).map_or_else(
             || r.date.get(..10).unwrap_or(&r.date).to_string(),
             |l| l.short(),
         );

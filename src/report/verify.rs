@@ -42,7 +42,7 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
     }
     // Shown as a date in every format and sorted on by `summarize`: it must
     // be a time, never text that a spreadsheet or reader would take as more.
-    if !super::when::is_rfc3339(&saved.generated_at) {
+    if !crate::when::is_rfc3339(&saved.generated_at) {
         problems.push(format!(
             "generated_at: \"{}\" is not a date and time such as 2026-11-23T15:16:00Z \
              (RFC 3339).",
@@ -53,7 +53,7 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
         .network_source
         .as_ref()
         .and_then(|s| s.measured_at.as_deref())
-        .filter(|at| !super::when::is_rfc3339(at))
+        .filter(|at| !crate::when::is_rfc3339(at))
     {
         problems.push(format!(
             "network_source.measured_at: \"{at}\" is not a date and time such as \

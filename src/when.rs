@@ -1,4 +1,5 @@
-//! When a report was made, in the reader's local time with its zone.
+//! Saved times (a report's `generated_at`, a paused check) in the reader's
+//! local time, with its zone.
 //!
 //! Saved reports keep `generated_at` in UTC (RFC 3339, `…Z`): a record moved
 //! between clinics or read by a program means one instant everywhere. People
