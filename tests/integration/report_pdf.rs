@@ -564,3 +564,43 @@ fn hebrew_and_arabic_are_laid_out_right_to_left_shaped_and_language_tagged() {
     };
     assert_eq!(forms("ب"), 2, "{codes:?}");
 }
+
+/// Read back by poppler's `pdftotext` (an outside reader, as a clinic's
+/// record system would extract text), Hebrew and Arabic plan text comes out
+/// in reading order. Drawn left to right letter by letter, as before, it
+/// came out backwards.
+#[test]
+fn pdftotext_reads_hebrew_and_arabic_in_reading_order() {
+    let mut report = example_report("video-suitable");
+    let hebrew = "בחדר שלי ליד החלון";
+    let arabic = "كوب شاي وبطانية";
+    report["session_plan"]["place"] = hebrew.into();
+    report["session_plan"]["comfort_items"] = arabic.into();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("r.pdf");
+    std::fs::write(&pdf, pdf_of(&report, "clinician")).unwrap();
+    let out = match std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            crate::tools::skip_or_fail(
+                &format!("pdftotext could not run ({e})"),
+                "Install it with apt-get install poppler-utils",
+            );
+            return;
+        }
+    };
+    assert!(out.status.success(), "{out:?}");
+    // pdftotext marks right-to-left runs with embedding controls; the words
+    // between them are what a reader copies.
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}'))
+        .collect();
+    assert!(text.contains(hebrew), "{text}");
+    assert!(text.contains(arabic), "{text}");
+}
