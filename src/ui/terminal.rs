@@ -210,7 +210,6 @@ fn draw_block(block: &Block, style: Style) -> String {
             format!("{} {headline}\n\n", style.bold(&format!("{words}.")))
         }
         Block::Report { report, .. } => format!("{}\n", render_report(report, style)),
-        Block::Support(resources) => format!("{}\n", crate::crisis::render(resources, style)),
     }
 }
 

@@ -284,6 +284,12 @@ impl<S: Storage> Visit<S> {
         self.stage == Stage::Building
     }
 
+    /// The first screen of a new check (the opening) is shown.
+    pub fn at_opening(&self) -> bool {
+        self.stage == Stage::Walking
+            && matches!(self.walk.screen(), walk::Screen::Question(q) if q.opening.is_some())
+    }
+
     /// The questions are done (the report can be built once measured).
     pub fn walked(&self) -> Option<Walked> {
         Some(Walked {
@@ -889,6 +895,11 @@ impl<S: Storage> Visit<S> {
 
     fn saved_words(&self) -> String {
         match &self.saved {
+            Some(path) if path == storage::STANDARD_OUTPUT => {
+                "Your report was written to the standard output of session-ready, as --output - \
+                 asked; no file was saved."
+                    .into()
+            }
             Some(path) if self.plan.clinic_key => format!(
                 "Your report is saved in {path}, locked so that only your clinic can open it. \
                  You can send it to your therapist as they asked."
