@@ -17,7 +17,7 @@ use http::StatusCode;
 use super::draw::{self, Form};
 use super::{Session, html, html_response, plain, see_other};
 use crate::visit::storage::Files;
-use crate::visit::{Action, Ask, End, Screen, Visit};
+use crate::visit::{Action, Ask, End, Screen, Storage, Visit};
 
 /// One person's visit in the page.
 pub struct PageVisit {
@@ -55,24 +55,18 @@ impl PageVisit {
     /// The page's frame for the screen: the visit's frame, and the private
     /// window offered on the opening.
     pub fn frame(&self, screen: &Screen) -> html::Frame {
-        html::Frame {
-            crisis: screen.frame.crisis.clone(),
-            region_note: screen.frame.region_note.clone(),
-            watched: screen.frame.watched,
-            private_window: self
-                .private_address
+        frame(
+            screen,
+            self.private_address
                 .clone()
                 .filter(|_| self.visit.at_opening()),
-        }
+        )
     }
 
     /// Apply a submitted form (whatever it says, the answer is a redirect).
     fn submit(&mut self, form: &Form) {
         let screen = self.visit.screen();
-        // The saving choices may come without a key from an older form; the
-        // visit still applies only what the screen offers.
-        let keyed = form.get("at").is_some() || form.get("choice").is_none();
-        if keyed && form.get("at") != Some(self.at(&screen).as_str()) {
+        if form.get("at") != Some(self.at(&screen).as_str()) {
             self.notice = Some(
                 "That page was out of date, so nothing was changed. Here is where you are now."
                     .into(),
@@ -95,8 +89,19 @@ impl PageVisit {
     }
 }
 
+/// The page's frame for a visit's screen: its numbers (and their country),
+/// the watched-home rules, and `private_window` when offered.
+pub fn frame(screen: &Screen, private_window: Option<String>) -> html::Frame {
+    html::Frame {
+        crisis: screen.frame.crisis.clone(),
+        region_note: screen.frame.region_note.clone(),
+        watched: screen.frame.watched,
+        private_window,
+    }
+}
+
 /// The address of the page that shows `screen`.
-pub fn place(visit: &Visit<Files>, screen: &Screen) -> &'static str {
+pub fn place<S: Storage>(visit: &Visit<S>, screen: &Screen) -> &'static str {
     if visit.end() == Some(End::QuickExit) {
         return "away";
     }

@@ -14,6 +14,11 @@ use super::html::{self, escape};
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// A form from its fields (tests; the page's forms arrive encoded).
+    pub fn new(fields: Vec<(String, String)>) -> Form {
+        Form(fields)
+    }
+
     pub fn parse(body: &[u8]) -> Form {
         Form(form_urlencoded::parse(body).into_owned().collect())
     }
@@ -66,6 +71,18 @@ fn sent(action: &Action) -> Option<Sent> {
     }
 }
 
+/// The form fields a browser sends for `action` chosen on its page (what
+/// [`main_html`] draws for it): `None` for what is not a choice there.
+pub fn fields(action: &Action) -> Option<Vec<(&'static str, String)>> {
+    Some(match sent(action)? {
+        Sent::Radio { name, value } => {
+            let go = if name == "choice" { "save" } else { "answer" };
+            vec![("do", go.to_string()), (name, value)]
+        }
+        Sent::Button(code) => vec![("do", code.to_string())],
+    })
+}
+
 /// The radio value of "Somewhere else, or not in this list".
 const ELSEWHERE: &str = "elsewhere";
 
@@ -99,12 +116,7 @@ fn text_code(field: TextField) -> &'static str {
 /// the form chose nothing this screen offers. The visit checks again that
 /// the action is offered; this only reads the form.
 pub fn decode(screen: &Screen, form: &Form) -> Result<Action, String> {
-    let code = match form.get("do") {
-        Some(code) => code,
-        // The saving choices' form, posted without its button's value.
-        None if form.get("choice").is_some() => "save",
-        None => "",
-    };
+    let code = form.get("do").unwrap_or_default();
     let choices = screen.ask.choices();
     let radio = |name: &str| {
         let value = form.get(name)?;

@@ -47,7 +47,7 @@ use crate::visit::{Measured, Visit};
 
 /// The camera, microphone and speaker test: the content of its page, which
 /// the skeleton (`html::media_page`) frames like every other.
-const MEDIA_HTML: &str = include_str!("assets/media.html");
+pub const MEDIA_HTML: &str = include_str!("assets/media.html");
 
 /// Files built into the binary: (path, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -593,7 +593,6 @@ fn router(shared: Arc<Shared>) -> Router {
     let mut visit = Router::<Arc<Shared>>::new()
         .route("/", get(index))
         .route("/walk", post(submit))
-        .route("/finish-save", post(submit))
         .route("/leave", post(leave))
         .route("/away", get(away))
         .route("/media", get(media_step))
@@ -742,7 +741,7 @@ async fn page_of_visit(Extension(session): InSession, uri: http::Uri) -> Respons
     check::show(&session, rest, wait).await
 }
 
-/// POST `/walk` (and `/finish-save`, the saving form's older address).
+/// POST `/walk`: every form of the visit.
 async fn submit(Extension(session): InSession, body: bytes::Bytes) -> Response {
     check::submit(&session, &body)
 }

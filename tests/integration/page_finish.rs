@@ -490,7 +490,9 @@ fn save_form(page: &Page, origin: &str, body: &str) -> crate::page_support::Repl
         );
         assert_eq!(back.status, 303, "{back:?}");
     }
-    let reply = post_form(page, "finish-save", Some(origin), body);
+    let choices = current(page);
+    let at = at_of(&choices.body).unwrap();
+    let reply = post_form(page, "walk", Some(origin), &format!("at={at}&do=save&{body}"));
     assert_eq!(reply.status, 303, "{reply:?}");
     page.get(&location(&reply))
 }
@@ -501,11 +503,11 @@ fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
     assert_eq!(page.get("next").status, 303);
     let origin = page.origin();
     // Not from the page: no Origin, or another site's.
-    let none = post_form(&page, "finish-save", None, "choice=nothing");
+    let none = post_form(&page, "walk", None, "choice=nothing");
     assert_eq!(none.status, 403);
     let other = post_form(
         &page,
-        "finish-save",
+        "walk",
         Some("http://evil.example"),
         "choice=nothing",
     );

@@ -434,7 +434,12 @@ fn the_whole_check_in_the_page_saves_the_same_report_as_check_answers() {
             "{name}: {}",
             choices.body
         );
-        let mut saved = Site::post(&page, "finish-save", &[("choice", "save-full")]);
+        let at = at_of(&choices.body).unwrap();
+        let mut saved = Site::post(
+            &page,
+            "walk",
+            &[("at", at.as_str()), ("do", "save"), ("choice", "save-full")],
+        );
         if location(&saved) == "finish" {
             // A watched home: an unlocked copy needs its own "yes", naming the risk.
             let confirm = page.get("finish");
@@ -598,7 +603,7 @@ mod terminal {
 
     use expectrl::Expect;
 
-    use crate::walk_support::{Site, walk_http};
+    use crate::walk_support::{Site, at_of, walk_http};
 
     /// `check --browser --no-open` in a pseudo-terminal, driven over HTTP.
     struct InTerminal {
@@ -693,12 +698,14 @@ mod terminal {
             .join("examples/answers/in-person-recommended.json");
         walk_http(&t, &file);
         assert_eq!(t.get("next").status, 303);
-        assert!(
-            t.get("finish?wait=1")
-                .body
-                .contains("What would you like to do?")
+        let choices = t.get("finish?wait=1");
+        assert!(choices.body.contains("What would you like to do?"));
+        let at = at_of(&choices.body).unwrap();
+        let nothing = t.post(
+            "walk",
+            &[("at", at.as_str()), ("do", "save"), ("choice", "nothing")],
         );
-        assert_eq!(t.post("finish-save", &[("choice", "nothing")]).status, 303);
+        assert_eq!(nothing.status, 303);
         assert!(t.get("finish-done").body.contains("Nothing was saved"));
         let out = t.rest();
         let left = after_last_clear(&out).unwrap_or_else(|| panic!("not cleared: {out:?}"));
