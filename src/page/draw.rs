@@ -146,13 +146,10 @@ pub fn decode(screen: &Screen, form: &Form) -> Result<Action, String> {
                 .iter()
                 .find(|c| matches!(sent(&c.action), Some(Sent::Button(b)) if b == code))
                 .map(|c| c.action.clone())
-                .ok_or_else(|| NOT_HERE.to_string()),
+                .ok_or_else(|| crate::visit::NOT_OFFERED.to_string()),
         },
     }
 }
-
-/// Said when a form's choice is not on the page shown now.
-pub const NOT_HERE: &str = "That choice is not on this page, so nothing was changed.";
 
 fn nothing_chosen(screen: &Screen) -> String {
     let radios: Vec<&Choice> = radio_choices(screen.ask.choices()).collect();

@@ -492,7 +492,12 @@ fn save_form(page: &Page, origin: &str, body: &str) -> crate::page_support::Repl
     }
     let choices = current(page);
     let at = at_of(&choices.body).unwrap();
-    let reply = post_form(page, "walk", Some(origin), &format!("at={at}&do=save&{body}"));
+    let reply = post_form(
+        page,
+        "walk",
+        Some(origin),
+        &format!("at={at}&do=save&{body}"),
+    );
     assert_eq!(reply.status, 303, "{reply:?}");
     page.get(&location(&reply))
 }
@@ -505,12 +510,7 @@ fn saving_keeps_earlier_files_and_refuses_what_is_not_the_page() {
     // Not from the page: no Origin, or another site's.
     let none = post_form(&page, "walk", None, "choice=nothing");
     assert_eq!(none.status, 403);
-    let other = post_form(
-        &page,
-        "walk",
-        Some("http://evil.example"),
-        "choice=nothing",
-    );
+    let other = post_form(&page, "walk", Some("http://evil.example"), "choice=nothing");
     assert_eq!(other.status, 403);
 
     // The report is offered ("Continue" waits for it, briefly here): what

@@ -255,7 +255,11 @@ impl Client<'_> {
         if screen.id == "away" {
             prop_assert!(screen.frame.crisis.is_none() && screen.body.is_empty());
             prop_assert_eq!(&drawn, "", "the quick exit leaves nothing");
-            prop_assert_eq!(check::place(visit, screen), "away", "the page shows nothing");
+            prop_assert_eq!(
+                check::place(visit, screen),
+                "away",
+                "the page shows nothing"
+            );
             return Ok(());
         }
         prop_assert_eq!(
@@ -343,7 +347,12 @@ fn page_drawing(screen: &Screen) -> String {
     if screen.ask == Ask::Media {
         return html::media_page(&frame, session_ready::page::MEDIA_HTML, "");
     }
-    html::page(&frame, &screen.title, &draw::main_html(screen, "key.0", None), "")
+    html::page(
+        &frame,
+        &screen.title,
+        &draw::main_html(screen, "key.0", None),
+        "",
+    )
 }
 
 /// The text of the page's support box (tags dropped, entities read), placed
@@ -387,7 +396,12 @@ fn check_page_choices(screen: &Screen) -> Result<(), TestCaseError> {
             } else {
                 format!("name=\"{name}\" id=")
             };
-            prop_assert!(html.contains(&field), "{} not drawn on {}", field, &screen.id);
+            prop_assert!(
+                html.contains(&field),
+                "{} not drawn on {}",
+                field,
+                &screen.id
+            );
         }
         let form = draw::Form::new(
             fields
@@ -406,7 +420,11 @@ fn check_page_choices(screen: &Screen) -> Result<(), TestCaseError> {
         prop_assert_eq!(back, Ok(expected), "on {}", &screen.id);
     }
     if let Ask::Text { field, .. } = &screen.ask {
-        prop_assert!(html.contains("name=\"text\""), "a text field on {}", &screen.id);
+        prop_assert!(
+            html.contains("name=\"text\""),
+            "a text field on {}",
+            &screen.id
+        );
         let typed = "the armchair".to_string();
         let code = match field {
             session_ready::visit::TextField::Plan => "plan",
