@@ -149,6 +149,15 @@ pub(super) async fn show(session: &Session, rest: &str, wait: bool) -> Response 
                 }
                 let frame = v.frame(&screen);
                 drop(v);
+                // The terminal that started the page: if it is interrupted
+                // (Ctrl-C) from now on, the numbers the page shows stay there.
+                let plain = crate::term::Style::decide(false, true, true);
+                crate::interrupt::set_last_words(
+                    frame
+                        .crisis
+                        .as_ref()
+                        .map(|resources| crate::crisis::render(resources, plain)),
+                );
                 let page = html::page(
                     &frame,
                     &screen.title,

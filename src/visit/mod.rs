@@ -1314,7 +1314,6 @@ const REGION_TEXT: &str = "This is only used to show the right support numbers."
 /// The choice that opens the country picker from a screen showing numbers.
 pub const CHANGE_REGION: &str = "Change the country for these numbers";
 
-
 /// Why an unlocked copy is a risk in a watched home.
 const UNLOCKED_RISK: &str = "You said someone at home may see this device. A copy saved here \
     without a lock can be opened by anyone who uses this account, and it holds all your answers, \

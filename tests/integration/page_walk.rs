@@ -680,6 +680,40 @@ mod terminal {
             .map(|at| &out[at + session_ready::term::CLEAR_SCREEN.len()..])
     }
 
+    /// Ctrl-C in the terminal that started the page, after a risk "yes" in
+    /// the page: the support numbers stay on the terminal.
+    #[test]
+    fn ctrl_c_in_the_starting_terminal_after_a_risk_yes_leaves_the_numbers() {
+        let t = InTerminal::start();
+        t.choose("answer", &[("answer", "yes")]);
+        t.choose("keep-no", &[]);
+        for _ in 0..60 {
+            let page = t.screen();
+            let at = at_of(&page.body).unwrap();
+            if at.starts_with("q-risk.asq1") {
+                t.choose("answer", &[("answer", "yes")]);
+                break;
+            }
+            if at.starts_with("q-") {
+                t.choose("skip", &[]);
+            } else {
+                t.choose("continue", &[]);
+            }
+        }
+        assert!(t.screen().body.contains("class=\"crisis\""));
+        let mut t = t;
+        t.session.send(expectrl::ControlCode::EndOfText).unwrap();
+        let out = t.rest();
+        let stopped = out
+            .find("session-ready stopped")
+            .unwrap_or_else(|| panic!("{out}"));
+        let last = &out[stopped..];
+        assert!(
+            last.contains("999") && last.contains("116 123"),
+            "the numbers after Ctrl-C: {last}"
+        );
+    }
+
     #[test]
     fn leaving_quickly_clears_the_terminal_that_started_the_page() {
         let t = InTerminal::start();
