@@ -569,6 +569,8 @@ fn hebrew_and_arabic_are_laid_out_right_to_left_shaped_and_language_tagged() {
 /// record system would extract text), Hebrew and Arabic plan text comes out
 /// in reading order. Drawn left to right letter by letter, as before, it
 /// came out backwards.
+// Uses the Unix-only tool helpers (poppler is a Debian package in CI).
+#[cfg(unix)]
 #[test]
 fn pdftotext_reads_hebrew_and_arabic_in_reading_order() {
     let mut report = example_report("video-suitable");
