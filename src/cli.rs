@@ -222,6 +222,19 @@ pub struct ServeArgs {
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]
     pub public_stun_port: Option<u16>,
+    /// Also host the whole check as web pages for clients invited with
+    /// `session-ready invite` (needs --inbox; the file's recipient locks every report).
+    #[arg(long, value_name = "FILE", requires = "inbox")]
+    pub clinic: Option<PathBuf>,
+    /// Where hosted reports arrive, encrypted (`ID.age`), for `summarize`.
+    #[arg(long, value_name = "DIR", requires = "clinic")]
+    pub inbox: Option<PathBuf>,
+    /// The invitation secret `invite` made [default: as for `invite`].
+    #[arg(long, value_name = "FILE", requires = "clinic")]
+    pub secret: Option<PathBuf>,
+    /// Hosted visits in progress at once; beyond, a calm "try again in a few minutes".
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_visits: usize,
 }
 
 #[derive(Debug, Args)]

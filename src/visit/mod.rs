@@ -214,6 +214,31 @@ impl<S: Storage> Visit<S> {
         visit
     }
 
+    /// The same visit over any store (a front-end serving visits with
+    /// different stores).
+    pub fn boxed(self) -> Visit<storage::AnyStorage>
+    where
+        S: Send + 'static,
+    {
+        Visit {
+            plan: self.plan,
+            storage: Box::new(self.storage),
+            stage: self.stage,
+            walk: self.walk,
+            started_at: self.started_at,
+            region_confirmed: self.region_confirmed,
+            notice: self.notice,
+            typed: self.typed,
+            save_failed: self.save_failed,
+            status: self.status,
+            measured: self.measured,
+            report: self.report,
+            saved: self.saved,
+            file_plan: self.file_plan,
+            left_unreadable: self.left_unreadable,
+        }
+    }
+
     /// A visit whose questions were answered elsewhere (an answers file):
     /// it starts at the media step, or at the report.
     pub fn answered(plan: VisitPlan, storage: S, walked: Walked) -> Self {
@@ -898,6 +923,10 @@ impl<S: Storage> Visit<S> {
                  asked; no file was saved."
                     .into()
             }
+            Some(path) if path == storage::SENT_TO_CLINIC => "Your report has reached your \
+                 clinic, locked so that only the clinic can open it. Nothing of it is kept on \
+                 this server."
+                .into(),
             Some(path) if self.plan.clinic_key => format!(
                 "Your report is saved in {path}, locked so that only your clinic can open it. \
                  You can send it to your therapist as they asked."
