@@ -151,7 +151,7 @@ fn hosted_pages(
     let region = clinic.region.clone();
     let start = move |invitation: &crate::invite::Invitation| {
         let plan = VisitPlan {
-            front_end: FrontEnd::Page,
+            front_end: FrontEnd::Hosted,
             regions: crate::crisis::RegionSources {
                 flag: None,
                 clinic: region.clone(),

@@ -225,6 +225,18 @@ fn an_invited_client_walks_the_check_without_javascript_and_the_clinic_gets_it_e
     let elsewhere = tempfile::tempdir().unwrap();
     let file = elsewhere.path().join("answers.json");
     std::fs::write(&file, answers.to_string()).unwrap();
+    // The opening says where the answers go here, not "on this computer".
+    let opening = client.screen();
+    assert!(
+        opening.body.contains("sent to your clinic"),
+        "{}",
+        opening.body
+    );
+    assert!(
+        !opening.body.contains("on this computer"),
+        "{}",
+        opening.body
+    );
     walk_http(&client, &file);
     let end = client.send_full_copy();
     assert!(
