@@ -27,6 +27,10 @@ struct Hosted {
 
 impl Hosted {
     fn start() -> Hosted {
+        Self::start_with(&[])
+    }
+
+    fn start_with(extra: &[&str]) -> Hosted {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("inbox")).unwrap();
         // The secret is made by the first invitation.
@@ -39,6 +43,7 @@ impl Hosted {
             .arg(dir.path().join("inbox"))
             .arg("--secret")
             .arg(dir.path().join("secret"))
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -360,4 +365,23 @@ fn expired_altered_and_opened_links_get_the_calm_page() {
     );
     // The measurement endpoints are still served beside the pages.
     assert_eq!(hosted.get("/__down?bytes=10", None).status, 200);
+}
+
+#[test]
+fn beyond_the_cap_of_visits_a_link_gets_a_calm_busy_page_and_is_not_used_up() {
+    let hosted = Hosted::start_with(&["--max-visits", "1"]);
+    let first = hosted.invite("case 9");
+    let second = hosted.invite("case 10");
+    assert_eq!(hosted.get(&first, None).status, 303);
+    let busy = hosted.get(&second, None);
+    assert_eq!(busy.status, 503, "{busy:?}");
+    assert!(busy.body.contains("has not been used up"), "{}", busy.body);
+    assert!(
+        busy.body.contains("<h1>Very busy just now</h1>"),
+        "{}",
+        busy.body
+    );
+    // Still busy, not "already used": the refusal did not spend the link.
+    let again = hosted.get(&second, None);
+    assert_eq!(again.status, 503, "{again:?}");
 }
