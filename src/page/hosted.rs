@@ -132,8 +132,36 @@ impl Hosting {
         let main = format!("<h1>{title}</h1>\n<p>{text}</p>\n");
         html_response(
             status,
-            html::page(&html::Frame::default(), title, &main, ""),
+            rooted(&html::page(&html::Frame::default(), title, &main, "")),
         )
+    }
+}
+
+/// A calm page is shown at `/c/TOKEN` too: its style, its "Leave quickly"
+/// and their scripts are named from the root, and the page's own script
+/// (which talks to a visit) is left out.
+fn rooted(page: &str) -> String {
+    page.replace("href=\"style.css\"", "href=\"/style.css\"")
+        .replace("href=\"icon.svg\"", "href=\"/icon.svg\"")
+        .replace("src=\"leave.js\"", "src=\"/leave.js\"")
+        .replace("<script src=\"page.js\" defer></script>", "")
+        .replace("action=\"leave\"", "action=\"/leave\"")
+}
+
+/// Without a visit, a hosted server still serves its files and "Leave
+/// quickly" (a calm page has both); anything else gets the calm page.
+pub(super) fn without_visit(shared: &Shared, method: &http::Method, path: &str) -> Response {
+    let Some(hosting) = &shared.hosting else {
+        return super::forbidden();
+    };
+    let name = path.trim_start_matches('/');
+    if let Some(found) = super::ASSETS.iter().find(|(n, _, _)| *n == name) {
+        return super::asset_response(found);
+    }
+    match (method, name) {
+        (&http::Method::POST, "leave") => see_other("/away"),
+        (&http::Method::GET, "away") => check::away_page(),
+        _ => hosting.calm(Calm::Ended),
     }
 }
 

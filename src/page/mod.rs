@@ -722,7 +722,7 @@ pub fn hosted_router(hosting: hosted::Hosting) -> Router {
 /// the page itself and its body arrives, small, in good time.
 async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let Some(session) = shared.session_for(request.headers()) else {
-        return shared.refused();
+        return hosted::without_visit(&shared, request.method(), request.uri().path());
     };
     if let Some(hosting) = &shared.hosting
         && hosting.idle_out(&session)

@@ -363,6 +363,9 @@ fn expired_altered_and_opened_links_get_the_calm_page() {
         410,
         "has ended",
     );
+    let style = hosted.get("/style.css", None);
+    assert_eq!(style.status, 200, "{style:?}");
+    assert!(style.headers.contains("text/css"), "{style:?}");
     // The measurement endpoints are still served beside the pages.
     assert_eq!(hosted.get("/__down?bytes=10", None).status, 200);
 }
