@@ -52,6 +52,11 @@ pub enum Command {
     ///
     /// Answers HTTP on ADDR (TCP) and STUN binding requests on the same ADDR (UDP).
     Serve(ServeArgs),
+    /// Make a link that invites one client to the check hosted by `serve --clinic`.
+    ///
+    /// The link is signed with the clinic's secret (created owner-only on first
+    /// use), opens one check once, and expires.
+    Invite(InviteArgs),
     /// Show a saved report again, in another format or as the client copy.
     Report(ReportArgs),
     /// Summarise many saved reports for an intake coordinator: one row per client, urgent first.
@@ -228,6 +233,39 @@ pub struct ServeArgs {
     /// [default: the port of --listen].
     #[arg(long, value_name = "PORT")]
     pub public_stun_port: Option<u16>,
+    /// Also host the whole check as web pages for clients invited with
+    /// `session-ready invite` (needs --inbox; the file's recipient locks every report).
+    #[arg(long, value_name = "FILE", requires = "inbox")]
+    pub clinic: Option<PathBuf>,
+    /// Where hosted reports arrive, encrypted (`ID.age`), for `summarize`.
+    #[arg(long, value_name = "DIR", requires = "clinic")]
+    pub inbox: Option<PathBuf>,
+    /// The invitation secret `invite` made [default: as for `invite`].
+    #[arg(long, value_name = "FILE", requires = "clinic")]
+    pub secret: Option<PathBuf>,
+    /// Hosted visits in progress at once; beyond, a calm "try again in a few minutes".
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub max_visits: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct InviteArgs {
+    /// The clinic file (its recipient is what hosted reports are encrypted to).
+    #[arg(long, value_name = "FILE")]
+    pub clinic: PathBuf,
+    /// The address clients reach `serve` at, e.g. https://check.example.org.
+    #[arg(long, value_name = "BASE")]
+    pub url: String,
+    /// The clinic's own short reference for the client (shown to the clinic only).
+    #[arg(long, value_name = "REF")]
+    pub client_ref: Option<String>,
+    /// How long the link stays open: 30m, 48h, 7d (at most 90d).
+    #[arg(long, value_name = "DURATION", default_value = "7d")]
+    pub expires: String,
+    /// The signing secret, shared with `serve --secret` [default: invitation-secret
+    /// in session-ready's data folder]. Created, owner-only, on first use.
+    #[arg(long, value_name = "FILE")]
+    pub secret: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

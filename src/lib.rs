@@ -31,6 +31,7 @@ pub mod device;
 pub mod error;
 pub mod fsutil;
 pub mod interrupt;
+pub mod invite;
 pub mod net;
 pub mod page;
 pub mod questionnaire;

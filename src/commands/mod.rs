@@ -2,6 +2,7 @@
 //! library's pure logic. `run` maps errors to the documented exit codes.
 mod check;
 mod docs;
+mod invite;
 mod keygen;
 mod network;
 mod questionnaire;
@@ -25,6 +26,7 @@ pub fn run(cli: Cli) -> Exit {
         Command::Check(args) => check::run(args, style),
         Command::Network(args) => network::run(args, style),
         Command::Serve(args) => serve::run(args, style),
+        Command::Invite(args) => invite::run(args),
         Command::Report(args) => report::run(args, style),
         Command::Summarize(args) => summarize::run(args, style),
         Command::Keygen(args) => keygen::run(args),

@@ -4,7 +4,10 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, InputError};
 use crate::net::server::{self, ServerConfig};
+use crate::page::hosted::Hosting;
 use crate::term::Style;
+use crate::visit::storage::Inbox;
+use crate::visit::{FrontEnd, Visit, VisitPlan};
 
 fn listen_address(text: &str) -> Result<SocketAddr, InputError> {
     socket_address("--listen", text, "0.0.0.0:8080 or [::]:8080")
@@ -84,6 +87,17 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
         .into_iter()
         .collect();
     config.public_stun_port = args.public_stun_port;
+    if args.max_visits == 0 {
+        return Err(InputError::Usage("--max-visits: expected at least 1.".into()).into());
+    }
+    if let (Some(clinic), Some(inbox)) = (&args.clinic, &args.inbox) {
+        config.pages = Some(hosted_pages(
+            clinic,
+            inbox,
+            args.secret.as_deref(),
+            args.max_visits,
+        )?);
+    }
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let bound = server::bind(config).await.map_err(|e| {
@@ -102,6 +116,13 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             style.bold("Measurement server ready")
         );
         println!("Clients can run: session-ready network --server http://{addr}");
+        if let Some(inbox) = &args.inbox {
+            println!(
+                "Hosting the check for invited clients (session-ready invite); reports arrive \
+                 encrypted in {}.",
+                inbox.display()
+            );
+        }
         if let Some(metrics) = bound.metrics_addr() {
             println!("Metrics (keep this address private): http://{metrics}/metrics");
         }
@@ -120,17 +141,76 @@ const TEST_STREAM_PER_S: u32 = 800;
 fn check_stun_budgets(args: &ServeArgs) -> Result<(), InputError> {
     if args.stun_verified_per_second < TEST_STREAM_PER_S {
         return Err(InputError::Usage(format!(
-            "--stun-verified-per-second: a connection test sends {TEST_STREAM_PER_S} a second, so              a budget of {} would leave part of every test unanswered. Use {TEST_STREAM_PER_S} or more.",
+            "--stun-verified-per-second: a connection test sends {TEST_STREAM_PER_S} a second, so a budget of {} would leave part of every test unanswered. Use {TEST_STREAM_PER_S} or more.",
             args.stun_verified_per_second
         )));
     }
     if args.stun_verified_total_per_second < args.stun_verified_per_second {
         return Err(InputError::Usage(format!(
-            "--stun-verified-total-per-second: {} is less than one test's budget              (--stun-verified-per-second {}). Use at least that much.",
+            "--stun-verified-total-per-second: {} is less than one test's budget (--stun-verified-per-second {}). Use at least that much.",
             args.stun_verified_total_per_second, args.stun_verified_per_second
         )));
     }
     Ok(())
+}
+
+/// The hosted check: every invitation opens a page visit whose report goes,
+/// encrypted, into `inbox`.
+fn hosted_pages(
+    clinic_file: &std::path::Path,
+    inbox: &std::path::Path,
+    secret: Option<&std::path::Path>,
+    max_visits: usize,
+) -> anyhow::Result<axum::Router> {
+    let clinic = super::invite::clinic(clinic_file)?;
+    let secret = super::invite::secret(secret, false)?;
+    if !inbox.is_dir() {
+        return Err(InputError::Usage(format!(
+            "--inbox: {} is not a folder. Create it first (mkdir), then start serve again.",
+            inbox.display()
+        ))
+        .into());
+    }
+    let recipient = clinic.recipient.clone().unwrap_or_default();
+    crate::report::encrypt::parse_recipient(&recipient)
+        .map_err(|why| InputError::file(clinic_file, format!("recipient: {why}.")))?;
+    let inbox_dir = inbox.to_path_buf();
+    let clinic_info = clinic.report_info();
+    let region = clinic.region.clone();
+    let start = move |invitation: &crate::invite::Invitation| {
+        let plan = VisitPlan {
+            front_end: FrontEnd::Hosted,
+            regions: crate::crisis::RegionSources {
+                flag: None,
+                clinic: region.clone(),
+                locale: None,
+            },
+            clinic: clinic_info.clone(),
+            client_ref: invitation.client_ref.clone(),
+            clinic_key: true,
+            output_named: true,
+            servers: None,
+            media: false,
+            network_source: None,
+            come_back: "the link from your clinic".into(),
+        };
+        let store = Inbox {
+            dir: inbox_dir.clone(),
+            recipient: recipient.clone(),
+            id: invitation.id.clone(),
+        };
+        Visit::new(plan, store).boxed()
+    };
+    Ok(crate::page::hosted_router(Hosting {
+        secret,
+        clinic_name: clinic.name.clone(),
+        clinic_phone: clinic.dropped_call_phone.clone(),
+        inbox: inbox.to_path_buf(),
+        max_visits,
+        idle: std::time::Duration::from_secs(crate::page::GRACE_MINUTES * 60),
+        start: Box::new(start),
+        opened: Default::default(),
+    }))
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

@@ -110,6 +110,9 @@ pub struct ServerConfig {
     /// Host names metrics requests may be addressed to, besides IP addresses
     /// and `localhost` (any other Host is refused: DNS rebinding).
     pub metrics_names: Vec<String>,
+    /// The hosted check's pages (`serve --clinic`), answered for every path
+    /// the measurement endpoints do not take.
+    pub pages: Option<axum::Router>,
 }
 
 impl ServerConfig {
@@ -139,6 +142,7 @@ impl ServerConfig {
             drain_timeout: Duration::from_secs(5),
             metrics: None,
             metrics_names: Vec::new(),
+            pages: None,
         }
     }
 }
@@ -689,6 +693,9 @@ async fn turn_away(mut stream: TcpStream, reply: Vec<u8>, head_wait: Duration) {
 
 type ResponseBody = BoxBody<Bytes, std::io::Error>;
 
+/// The largest hosted page or asset (the pages are tens of kB).
+const PAGE_BYTES: usize = 4 << 20;
+
 fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
     let mut res = Response::new(
         Full::new(Bytes::from_static(body.as_bytes()))
@@ -740,6 +747,8 @@ async fn handle(
     let started = Instant::now();
     let request = conn.begin_request();
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
+    // The measurement endpoints are for any page; the hosted check's pages are their own.
+    let measuring = req.uri().path().starts_with("/__") || req.method() == Method::OPTIONS;
     let res = route(req, &shared, conn.ip).await;
     // The request ends when hyper drops the body (sent, or abandoned).
     let (parts, body) = res.into_parts();
@@ -759,15 +768,17 @@ async fn handle(
     };
     headers.insert(IDENT_HEADER, ident.clone());
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    headers.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("server-timing, session-ready, retry-after"),
-    );
-    headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
+    if measuring || shared.config.pages.is_none() {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        headers.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("server-timing, session-ready, retry-after"),
+        );
+        headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
+    }
     let server_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = HeaderValue::from_str(&format!("app;dur={server_ms:.3}")) {
         headers.insert("server-timing", v);
@@ -825,7 +836,26 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Resp
              GET /__down?bytes=N sends N bytes, POST /__up counts and discards the body,\n\
              STUN Binding requests are answered on this port over UDP.\n",
         ),
-        _ => text(StatusCode::NOT_FOUND, "not found\n"),
+        _ => match &shared.config.pages {
+            Some(pages) => {
+                use tower::ServiceExt;
+                match pages.clone().oneshot(req).await {
+                    Ok(res) => {
+                        // Pages are small and complete when answered.
+                        let (parts, body) = res.into_parts();
+                        let bytes = axum::body::to_bytes(body, PAGE_BYTES)
+                            .await
+                            .unwrap_or_default();
+                        let body = Full::new(bytes)
+                            .map_err(|never: Infallible| match never {})
+                            .boxed();
+                        Response::from_parts(parts, body)
+                    }
+                    Err(never) => match never {},
+                }
+            }
+            None => text(StatusCode::NOT_FOUND, "not found\n"),
+        },
     }
 }
 

@@ -16,12 +16,12 @@ use http::StatusCode;
 
 use super::draw::{self, Form};
 use super::{Session, html, html_response, plain, see_other};
-use crate::visit::storage::Files;
+use crate::visit::storage::AnyStorage;
 use crate::visit::{Action, Ask, End, Screen, Storage, Visit};
 
 /// One person's visit in the page.
 pub struct PageVisit {
-    pub visit: Visit<Files>,
+    pub visit: Visit<AnyStorage>,
     /// Forms applied so far: with the screen's id, the key a form carries,
     /// so a form drawn for an earlier screen (Back, another tab) is not applied.
     steps: u64,
@@ -37,7 +37,7 @@ pub struct PageVisit {
 }
 
 impl PageVisit {
-    pub fn new(visit: Visit<Files>) -> PageVisit {
+    pub fn new(visit: Visit<AnyStorage>) -> PageVisit {
         PageVisit {
             visit,
             steps: 0,
@@ -181,6 +181,11 @@ pub(super) fn submit(session: &Session, body: &[u8]) -> Response {
         return plain(StatusCode::NOT_FOUND, "not here\n");
     };
     v.submit(&Form::parse(body));
+    if session.invitation.is_some() && v.visit.waiting() && !v.measuring {
+        // Hosted: nothing is measured on the server side in this slice.
+        v.measuring = true;
+        v.visit.measured(super::hosted::not_measured());
+    }
     let to = place(&v.visit, &v.visit.screen());
     drop(v);
     session.changed.notify_waiters();

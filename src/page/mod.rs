@@ -35,6 +35,7 @@ use tokio::sync::Notify;
 pub mod check;
 pub mod connection;
 pub mod draw;
+pub mod hosted;
 pub mod html;
 mod serve;
 
@@ -42,7 +43,7 @@ use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
 use crate::net::probe::ProgressFeed;
-use crate::visit::storage::Files;
+use crate::visit::storage::{AnyStorage, Files};
 use crate::visit::{Measured, Visit};
 
 /// The camera, microphone and speaker test: the content of its page, which
@@ -186,6 +187,8 @@ pub(crate) struct Session {
     changed: Notify,
     /// The whole check: the visit the pages draw. `None`: the media test alone.
     visit: Option<Mutex<check::PageVisit>>,
+    /// Hosted (`serve --clinic`): the invitation this visit was opened with.
+    invitation: Option<String>,
 }
 
 impl Session {
@@ -194,6 +197,7 @@ impl Session {
             progress: Mutex::default(),
             changed: Notify::new(),
             visit: visit.map(Mutex::new),
+            invitation: None,
         }
     }
 
@@ -245,6 +249,8 @@ struct Shared {
     entries: Mutex<Vec<Entry>>,
     /// The visits by session id (the cookie's value).
     sessions: Mutex<HashMap<String, Arc<Session>>>,
+    /// Hosted (`serve --clinic`): invitations instead of one first-load address.
+    hosting: Option<hosted::Hosting>,
 }
 
 /// What a first-load address did.
@@ -287,6 +293,15 @@ impl Shared {
     /// The `Set-Cookie` value for session `id`.
     fn set_cookie(&self, id: &str) -> String {
         format!("{}={id}; Path=/; HttpOnly; SameSite=Strict", self.cookie)
+    }
+
+    /// What a request without a live visit gets: 403 on this computer; the
+    /// hosted check's calm page, with the clinic's name and phone.
+    fn refused(&self) -> Response {
+        match &self.hosting {
+            Some(hosting) => hosting.calm(hosted::Calm::Ended),
+            None => forbidden(),
+        }
     }
 
     /// Exchange a first-load token for a session, once.
@@ -354,7 +369,7 @@ impl PageServer {
     /// first screen (the questions, or the media test after an answers
     /// file) to its farewell.
     pub async fn start_check(visit: Visit<Files>) -> std::io::Result<PageServer> {
-        Self::start_with(Some(check::PageVisit::new(visit))).await
+        Self::start_with(Some(check::PageVisit::new(visit.boxed()))).await
     }
 
     async fn start_with(visit: Option<check::PageVisit>) -> std::io::Result<PageServer> {
@@ -392,6 +407,7 @@ impl PageServer {
                 },
             ]),
             sessions: Mutex::default(),
+            hosting: None,
         });
         let stop = Arc::new(Notify::new());
         let task = tokio::spawn(serve::serve(listener, router(shared), stop.clone()));
@@ -458,7 +474,7 @@ impl PageServer {
     }
 
     /// Look at (or, for the command, end) the visit the page draws.
-    pub fn with_visit<R>(&self, f: impl FnOnce(&mut Visit<Files>) -> R) -> Option<R> {
+    pub fn with_visit<R>(&self, f: impl FnOnce(&mut Visit<AnyStorage>) -> R) -> Option<R> {
         self.session.visit().map(|mut v| f(&mut v.visit))
     }
 
@@ -608,9 +624,14 @@ fn router(shared: Arc<Shared>) -> Router {
     let visit = visit
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not here\n") })
         .layer(middleware::from_fn_with_state(shared.clone(), in_session));
-    Router::new()
-        .route("/{token}", get(open))
-        .route("/{token}/", get(open))
+    let opening = if shared.hosting.is_some() {
+        Router::new().route("/c/{token}", get(hosted::open))
+    } else {
+        Router::new()
+            .route("/{token}", get(open))
+            .route("/{token}/", get(open))
+    };
+    opening
         .merge(visit)
         .layer(middleware::from_fn_with_state(
             shared.clone(),
@@ -629,6 +650,21 @@ async fn from_this_page(
     next: Next,
 ) -> Response {
     let headers = request.headers();
+    if shared.hosting.is_some() {
+        // A public page: any name the proxy answers to, but a post comes
+        // from a page of that same name.
+        if let Some(origin) = headers.get(header::ORIGIN) {
+            let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+            let same = host.is_some_and(|host| {
+                origin == format!("https://{host}").as_str()
+                    || origin == format!("http://{host}").as_str()
+            });
+            if !same {
+                return hosted::cross_site();
+            }
+        }
+        return next.run(request).await;
+    }
     if !header_is_one_of(headers, header::HOST, &shared.hosts) {
         return forbidden();
     }
@@ -669,12 +705,33 @@ async fn open(
     }
 }
 
+/// The hosted check's pages, for `serve --clinic` to mount beside its
+/// measurement endpoints.
+pub fn hosted_router(hosting: hosted::Hosting) -> Router {
+    router(Arc::new(Shared {
+        hosts: [String::new(), String::new()],
+        origins: [String::new(), String::new()],
+        cookie: hosted::COOKIE.into(),
+        entries: Mutex::default(),
+        sessions: Mutex::default(),
+        hosting: Some(hosting),
+    }))
+}
+
 /// Every request of a visit: the session cookie names it; a post comes from
 /// the page itself and its body arrives, small, in good time.
 async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let Some(session) = shared.session_for(request.headers()) else {
-        return forbidden();
+        return hosted::without_visit(&shared, request.method(), request.uri().path());
     };
+    if let Some(hosting) = &shared.hosting
+        && hosting.idle_out(&session)
+    {
+        shared
+            .lock_sessions()
+            .retain(|_, s| !Arc::ptr_eq(s, &session));
+        return shared.refused();
+    }
     let path = request.uri().path();
     {
         let mut p = session.progress();
@@ -691,7 +748,10 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     let body = if parts.method == Method::POST {
         // A form or call from the page always carries its Origin.
         if !parts.headers.contains_key(header::ORIGIN) {
-            return forbidden();
+            return match &shared.hosting {
+                Some(_) => hosted::cross_site(),
+                None => forbidden(),
+            };
         }
         let announced = parts
             .headers

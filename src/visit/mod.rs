@@ -43,6 +43,9 @@ pub enum FrontEnd {
     Terminal { plain: bool },
     /// The local page (`check --browser`).
     Page,
+    /// The page hosted by a clinic (`serve --clinic`): the answers are on
+    /// the clinic's server while the check lasts.
+    Hosted,
 }
 
 impl FrontEnd {
@@ -51,7 +54,9 @@ impl FrontEnd {
         match self {
             FrontEnd::Terminal { plain: true } => "Typing q leaves at once and clears the screen",
             FrontEnd::Terminal { plain: false } => "Esc leaves at once and clears the screen",
-            FrontEnd::Page => "“Leave quickly”, always at the top of the page, leaves at once",
+            FrontEnd::Page | FrontEnd::Hosted => {
+                "“Leave quickly”, always at the top of the page, leaves at once"
+            }
         }
     }
 
@@ -59,6 +64,19 @@ impl FrontEnd {
         match self {
             FrontEnd::Terminal { .. } => "a quick look at this device",
             FrontEnd::Page => "a short test of your camera, microphone and speakers in this page",
+            FrontEnd::Hosted => "no camera or microphone test this time",
+        }
+    }
+
+    /// Where the answers go, as said on the opening.
+    fn answers_go(self) -> &'static str {
+        match self {
+            FrontEnd::Hosted => {
+                "Your answers are held only while you do the check, and nothing is kept if you \
+                 pause. At the end you choose whether your report is sent to your clinic, \
+                 locked so that only the clinic can open it."
+            }
+            _ => "Your answers stay on this computer, and you choose whether your report is saved.",
         }
     }
 }
@@ -212,6 +230,31 @@ impl<S: Storage> Visit<S> {
         };
         visit.walk = visit.fresh_walk();
         visit
+    }
+
+    /// The same visit over any store (a front-end serving visits with
+    /// different stores).
+    pub fn boxed(self) -> Visit<storage::AnyStorage>
+    where
+        S: Send + 'static,
+    {
+        Visit {
+            plan: self.plan,
+            storage: Box::new(self.storage),
+            stage: self.stage,
+            walk: self.walk,
+            started_at: self.started_at,
+            region_confirmed: self.region_confirmed,
+            notice: self.notice,
+            typed: self.typed,
+            save_failed: self.save_failed,
+            status: self.status,
+            measured: self.measured,
+            report: self.report,
+            saved: self.saved,
+            file_plan: self.file_plan,
+            left_unreadable: self.left_unreadable,
+        }
     }
 
     /// A visit whose questions were answered elsewhere (an answers file):
@@ -871,7 +914,7 @@ impl<S: Storage> Visit<S> {
 
     /// A watched home's end waits for the person before clearing the screen.
     fn finish_choice_pending(&self) -> bool {
-        self.watched() && self.plan.front_end != FrontEnd::Page
+        self.watched() && !matches!(self.plan.front_end, FrontEnd::Page | FrontEnd::Hosted)
     }
 
     fn paused_words(&self) -> String {
@@ -898,6 +941,10 @@ impl<S: Storage> Visit<S> {
                  asked; no file was saved."
                     .into()
             }
+            Some(path) if path == storage::SENT_TO_CLINIC => "Your report has reached your \
+                 clinic, locked so that only the clinic can open it. Nothing of it is kept on \
+                 this server."
+                .into(),
             Some(path) if self.plan.clinic_key => format!(
                 "Your report is saved in {path}, locked so that only your clinic can open it. \
                  You can send it to your therapist as they asked."
@@ -1264,10 +1311,10 @@ pub fn opening(front_end: FrontEnd, servers: Option<&[String]>) -> Opening {
         text: format!(
             "This check helps you and your therapist decide whether video sessions from home \
              are a good fit right now. It takes about 10 minutes: {}, {connection}, and about \
-             20 short questions. Every question can be skipped. {}. Your answers stay on this \
-             computer, and you choose whether your report is saved.",
+             20 short questions. Every question can be skipped. {}. {}",
             front_end.device(),
             front_end.quick_exit(),
+            front_end.answers_go(),
         ),
         more,
     }

@@ -189,6 +189,9 @@ impl Storage for Files {
 /// A typed name is never `-` (see `check_name`).
 pub const STANDARD_OUTPUT: &str = "-";
 
+/// What [`Inbox::save`] returns: the report went to the clinic's inbox.
+pub const SENT_TO_CLINIC: &str = "\0clinic";
+
 /// The longest file name taken from a person.
 const MAX_NAME_CHARS: usize = 255;
 
@@ -300,5 +303,119 @@ impl Storage for Memory {
         self.taken.push(name.clone());
         self.saved.push((view, name.clone(), watched));
         Ok(name)
+    }
+}
+
+/// Any store, for a front-end that serves visits with different stores (the
+/// page: files on this computer, or the hosted inbox).
+pub type AnyStorage = Box<dyn Storage + Send>;
+
+impl Storage for AnyStorage {
+    fn draft(&self) -> DraftPlace {
+        (**self).draft()
+    }
+    fn keep(&mut self, keep: bool, draft: &Draft) -> Result<(), String> {
+        (**self).keep(keep, draft)
+    }
+    fn forget(&mut self) -> Result<(), String> {
+        (**self).forget()
+    }
+    fn kept(&self) -> bool {
+        (**self).kept()
+    }
+    fn place(&self) -> Option<String> {
+        (**self).place()
+    }
+    fn suggested_name(&self, watched: bool) -> String {
+        (**self).suggested_name(watched)
+    }
+    fn save(
+        &mut self,
+        report: &Report,
+        view: View,
+        name: Option<&str>,
+        watched: bool,
+    ) -> Result<String, SaveProblem> {
+        (**self).save(report, view, name, watched)
+    }
+}
+
+/// The hosted check's store (`serve --clinic --inbox`): no draft is ever
+/// kept (pausing keeps nothing on the server), and the report is encrypted
+/// to the clinic's recipient before it touches the disk, then written
+/// atomically and durably as `INBOX/ID.age`, one per invitation.
+#[derive(Debug, Clone)]
+pub struct Inbox {
+    pub dir: PathBuf,
+    /// The clinic file's age recipient.
+    pub recipient: String,
+    /// The invitation's id: the file's name, so a second report for the
+    /// same invitation is refused.
+    pub id: String,
+}
+
+impl Inbox {
+    /// Where this invitation's report goes.
+    pub fn file(&self) -> PathBuf {
+        self.dir.join(format!("{}.age", self.id))
+    }
+}
+
+impl Storage for Inbox {
+    fn draft(&self) -> DraftPlace {
+        DraftPlace::Nowhere
+    }
+    fn keep(&mut self, _keep: bool, _draft: &Draft) -> Result<(), String> {
+        Ok(())
+    }
+    fn forget(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+    fn kept(&self) -> bool {
+        false
+    }
+    fn place(&self) -> Option<String> {
+        None
+    }
+    fn suggested_name(&self, _watched: bool) -> String {
+        format!("{}.age", self.id)
+    }
+    fn save(
+        &mut self,
+        report: &Report,
+        view: View,
+        _name: Option<&str>,
+        _watched: bool,
+    ) -> Result<String, SaveProblem> {
+        let file = self.file();
+        if std::fs::symlink_metadata(&file).is_ok() {
+            return Err(SaveProblem::Failed(
+                "A report for this invitation has already reached the clinic, so this one was \
+                 not sent."
+                    .into(),
+            ));
+        }
+        let delivery = Delivery {
+            format: Format::Json,
+            view: Some(view),
+            output: None,
+            encrypt_to: Some(&self.recipient),
+            style: crate::term::Style::decide(false, true, true),
+        };
+        let failed = |_| {
+            SaveProblem::Failed(
+                "The report could not be sent to the clinic just now; please try again in a \
+                 moment."
+                    .into(),
+            )
+        };
+        let locked = crate::report::deliver::prepare(report, &delivery).map_err(&failed)?;
+        crate::fsutil::write_private(&file, &locked).map_err(|e| failed(e.into()))?;
+        // The rename is durable only once the folder is on disk too.
+        #[cfg(unix)]
+        std::fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| failed(e.into()))?;
+        Ok(SENT_TO_CLINIC.into())
     }
 }

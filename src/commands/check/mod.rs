@@ -218,7 +218,9 @@ impl Setup {
     pub(crate) fn visit_plan(&self, args: &CheckArgs, front_end: FrontEnd) -> VisitPlan {
         let measuring = !args.no_network && self.saved_network.is_none();
         let come_back = match front_end {
-            FrontEnd::Page => format!("{} check --browser", crate::term::self_command()),
+            FrontEnd::Page | FrontEnd::Hosted => {
+                format!("{} check --browser", crate::term::self_command())
+            }
             FrontEnd::Terminal { .. } => format!("{} check", crate::term::self_command()),
         };
         VisitPlan {

@@ -1,0 +1,239 @@
+//! The hosted check (`serve --clinic FILE --inbox DIR`): the same visit and
+//! the same pages as `check --browser`, served to many clients at once.
+//!
+//! A client arrives with an invitation link (`/c/TOKEN`, see
+//! `crate::invite`). A valid, unused, unexpired link is traded once for a
+//! session cookie (HttpOnly, SameSite=Strict, and Secure when the proxy in
+//! front says the request came over TLS with `X-Forwarded-Proto: https`),
+//! and the browser is sent on to `/walk`, so the token stays out of the
+//! address bar, history and Referer from then on. Any other link gets a calm
+//! page with the clinic's name and phone. Visits live in memory only, each
+//! until it has been idle for `Hosting::idle`, at most `Hosting::max_visits`
+//! at once; the report goes to the clinic's inbox encrypted
+//! (`visit::storage::Inbox`).
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, Request, State};
+use axum::response::Response;
+use http::{HeaderValue, StatusCode, header};
+
+use super::{Session, Shared, check, html, html_response, new_token, see_other};
+use crate::invite::{self, Invitation, Refusal};
+use crate::visit::storage::AnyStorage;
+use crate::visit::{Measured, Visit};
+
+/// The session cookie's name on a hosted server.
+pub const COOKIE: &str = "session-ready";
+
+/// What the report says about the connection when the page did not measure it.
+pub const NOT_MEASURED: &str = "the connection was not measured in this browser";
+
+/// Makes the visit an invitation opens.
+pub type StartVisit = Box<dyn Fn(&Invitation) -> Visit<AnyStorage> + Send + Sync>;
+
+/// What a hosted server needs.
+pub struct Hosting {
+    /// The invitation signing secret (`invite --secret`).
+    pub secret: Vec<u8>,
+    pub clinic_name: Option<String>,
+    pub clinic_phone: Option<String>,
+    /// Where finished reports arrive (`INBOX/ID.age`): an invitation whose
+    /// report is there is used, even after a restart.
+    pub inbox: PathBuf,
+    /// Visits in progress at once.
+    pub max_visits: usize,
+    /// A visit with no request for this long is gone.
+    pub idle: Duration,
+    pub start: StartVisit,
+    /// Invitations opened since this server started.
+    pub opened: Mutex<HashSet<String>>,
+}
+
+/// The calm pages, for links and visits that open nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calm {
+    Expired,
+    Used,
+    Altered,
+    /// No visit for this browser (idle too long, or the server restarted).
+    Ended,
+    /// The server is at its cap of visits.
+    Busy,
+}
+
+impl Hosting {
+    /// Has this session been quiet for longer than a visit waits?
+    pub(super) fn idle_out(&self, session: &Session) -> bool {
+        session
+            .progress()
+            .last_seen
+            .is_some_and(|seen| seen.elapsed() >= self.idle)
+    }
+
+    /// Who to contact, as a sentence's end: "Example Clinic on 0161 …".
+    fn contact(&self) -> String {
+        let name = self.clinic_name.as_deref().unwrap_or("your clinic");
+        match &self.clinic_phone {
+            Some(phone) => format!("{name} on {phone}"),
+            None => name.to_string(),
+        }
+    }
+
+    /// A calm page: what happened, that nothing is wrong with the person,
+    /// and what to do next.
+    pub fn calm(&self, calm: Calm) -> Response {
+        let contact = html::escape(&self.contact());
+        let (status, title, text) = match calm {
+            Calm::Expired => (
+                StatusCode::GONE,
+                "This link has expired",
+                format!(
+                    "Links to the check stay open for a limited time, to keep your answers \
+                     safe. Nothing is wrong. Please contact {contact} and ask for a new link."
+                ),
+            ),
+            Calm::Used => (
+                StatusCode::GONE,
+                "This link has already been used",
+                format!(
+                    "Each link opens one check, once, so that no one else can open yours. If \
+                     you did not finish, or did not open it yourself, please contact \
+                     {contact} and ask for a new link."
+                ),
+            ),
+            Calm::Altered => (
+                StatusCode::NOT_FOUND,
+                "This link does not open a check",
+                format!(
+                    "Part of the link may have been lost when it was copied. Please try the \
+                     whole link from your message again, or contact {contact}."
+                ),
+            ),
+            Calm::Ended => (
+                StatusCode::GONE,
+                "This check has ended",
+                format!(
+                    "It was quiet for a while, or the service was restarted, and answers in \
+                     progress are not kept. Nothing was sent. Please contact {contact} for a \
+                     new link."
+                ),
+            ),
+            Calm::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Very busy just now",
+                "Many people are doing the check at the moment. Your link has not been used \
+                 up: please open it again in a few minutes."
+                    .to_string(),
+            ),
+        };
+        let main = format!("<h1>{title}</h1>\n<p>{text}</p>\n");
+        html_response(
+            status,
+            rooted(&html::page(&html::Frame::default(), title, &main, "")),
+        )
+    }
+}
+
+/// A calm page is shown at `/c/TOKEN` too: its style, its "Leave quickly"
+/// and their scripts are named from the root, and the page's own script
+/// (which talks to a visit) is left out.
+fn rooted(page: &str) -> String {
+    page.replace("href=\"style.css\"", "href=\"/style.css\"")
+        .replace("href=\"icon.svg\"", "href=\"/icon.svg\"")
+        .replace("src=\"leave.js\"", "src=\"/leave.js\"")
+        .replace("<script src=\"page.js\" defer></script>", "")
+        .replace("action=\"leave\"", "action=\"/leave\"")
+}
+
+/// Without a visit, a hosted server still serves its files and "Leave
+/// quickly" (a calm page has both); anything else gets the calm page.
+pub(super) fn without_visit(shared: &Shared, method: &http::Method, path: &str) -> Response {
+    let Some(hosting) = &shared.hosting else {
+        return super::forbidden();
+    };
+    let name = path.trim_start_matches('/');
+    if let Some(found) = super::ASSETS.iter().find(|(n, _, _)| *n == name) {
+        return super::asset_response(found);
+    }
+    match (method, name) {
+        (&http::Method::POST, "leave") => see_other("/away"),
+        (&http::Method::GET, "away") => check::away_page(),
+        _ => hosting.calm(Calm::Ended),
+    }
+}
+
+/// A post from another site's page.
+pub(super) fn cross_site() -> Response {
+    super::plain(
+        StatusCode::FORBIDDEN,
+        "This form can only be sent from the check's own pages.\n",
+    )
+}
+
+/// The visit is at the report and nothing was measured on the server side.
+pub(super) fn not_measured() -> Measured {
+    Measured {
+        network: None,
+        network_reason: Some(NOT_MEASURED.into()),
+        device: None,
+    }
+}
+
+/// `/c/TOKEN`: an invitation, traded once for a session cookie.
+pub(super) async fn open(
+    State(shared): State<Arc<Shared>>,
+    Path(token): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(hosting) = &shared.hosting else {
+        return super::forbidden();
+    };
+    let now = chrono::Utc::now().timestamp();
+    let invitation = match invite::verify(&token, &hosting.secret, now) {
+        Ok(invitation) => invitation,
+        Err(Refusal::Expired) => return hosting.calm(Calm::Expired),
+        Err(Refusal::Altered) => return hosting.calm(Calm::Altered),
+    };
+    // The browser that opened it (a reload of the link) goes on.
+    if shared
+        .session_for(request.headers())
+        .is_some_and(|s| s.invitation.as_deref() == Some(invitation.id.as_str()))
+    {
+        return see_other("/walk");
+    }
+    let reported =
+        std::fs::symlink_metadata(hosting.inbox.join(format!("{}.age", invitation.id))).is_ok();
+    let mut opened = hosting.opened.lock().unwrap_or_else(|e| e.into_inner());
+    if reported || opened.contains(&invitation.id) {
+        return hosting.calm(Calm::Used);
+    }
+    let id = new_token();
+    {
+        let mut sessions = shared.lock_sessions();
+        sessions.retain(|_, s| !hosting.idle_out(s));
+        if sessions.len() >= hosting.max_visits {
+            return hosting.calm(Calm::Busy);
+        }
+        opened.insert(invitation.id.clone());
+        let mut session = Session::new(Some(check::PageVisit::new((hosting.start)(&invitation))));
+        session.invitation = Some(invitation.id.clone());
+        session.progress().last_seen = Some(Instant::now());
+        sessions.insert(id.clone(), Arc::new(session));
+    }
+    let secure = request
+        .headers()
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p == "https");
+    let mut cookie = shared.set_cookie(&id);
+    if secure {
+        cookie.push_str("; Secure");
+    }
+    let mut r = see_other("/walk");
+    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    r
+}
