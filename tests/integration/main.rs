@@ -28,6 +28,7 @@ mod net_cli;
 mod net_faults;
 mod net_metrics;
 mod net_probe;
+mod net_rtc;
 mod net_serve_load;
 mod net_servers;
 mod net_stun_props;
