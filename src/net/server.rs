@@ -254,7 +254,7 @@ impl BoundServer {
             clock: Clock::new(),
             stun_busy_until_ms: AtomicU64::new(0),
             stun_tests: Mutex::new(stun_tests::TestTable::default()),
-            rtc: Mutex::new(rtc::Peers::new(self.config.rtc).ok()),
+            rtc: Mutex::new(rtc::Peers::new(self.config.rtc)),
             rtc_changed: tokio::sync::Notify::new(),
             addresses: Mutex::new(AddressTable::new(AddressLimits {
                 connections: self.config.per_address_connections.max(1),
@@ -345,8 +345,8 @@ struct Shared {
     stun_busy_until_ms: AtomicU64,
     /// What the server did with each probe's STUN stream (`GET /__stun`).
     stun_tests: Mutex<stun_tests::TestTable>,
-    /// WebRTC peer connections (none when no DTLS certificate could be made).
-    rtc: Mutex<Option<rtc::Peers>>,
+    /// WebRTC peer connections.
+    rtc: Mutex<rtc::Peers>,
     /// Notified when a peer connection is added (the UDP loop's timers change).
     rtc_changed: tokio::sync::Notify,
     addresses: Mutex<AddressTable>,
@@ -916,16 +916,17 @@ async fn rtc_offer(
     // The browser reaches the peer where it reached us, at the announced STUN port.
     let port = shared.config.public_stun_port.unwrap_or(local.port());
     let candidate = SocketAddr::new(client_ip(local), port);
-    let answered = {
-        let mut peers = lock(&shared.rtc);
-        let Some(peers) = peers.as_mut() else {
-            return text(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "this server cannot open WebRTC connections (it could not make a DTLS certificate)\n",
-            );
-        };
-        peers.offer(offer, ip, candidate, Instant::now())
-    };
+    // The certificate is made once, at the first offer, off the async threads.
+    let maker = lock(&shared.rtc).cert_maker();
+    if let Some(provider) = maker {
+        let made =
+            tokio::task::spawn_blocking(move || provider.dtls_provider.generate_certificate())
+                .await;
+        if let Ok(Some(cert)) = made {
+            lock(&shared.rtc).set_cert(cert);
+        }
+    }
+    let answered = lock(&shared.rtc).offer(offer, ip, candidate, Instant::now());
     shared.rtc_changed.notify_one();
     match answered {
         Ok(answer) => {
@@ -963,6 +964,11 @@ async fn rtc_offer(
                 .insert(header::RETRY_AFTER, HeaderValue::from(5u32));
             res
         }
+        Err(rtc::OfferRefused::NoCertificate) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This server cannot open WebRTC connections (it could not make a DTLS certificate); \
+             the STUN test still works.\n",
+        ),
         Err(rtc::OfferRefused::Full) => {
             shared.stats.rtc_refused.fetch_add(1, Ordering::Relaxed);
             let mut res = text(StatusCode::SERVICE_UNAVAILABLE, BUSY_BODY);
@@ -982,7 +988,7 @@ fn rtc_report(query: Option<&str>, shared: &Shared) -> Response<ResponseBody> {
             "test must be the 16 hex digits the data-channel messages began with\n",
         );
     };
-    let report = lock(&shared.rtc).as_ref().and_then(|p| p.report(&id));
+    let report = lock(&shared.rtc).report(&id);
     match report {
         Some(counts) => json_reply(&counts),
         None => text(
@@ -1147,7 +1153,7 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
     let dual_stack = socket.local_addr().is_ok_and(|a| a.is_ipv6());
     let mut buf = vec![0u8; 2048];
     loop {
-        let next_timer = lock(&shared.rtc).as_ref().and_then(|p| p.next_timeout());
+        let next_timer = lock(&shared.rtc).next_timeout();
         let timer = async {
             match next_timer {
                 Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
@@ -1164,11 +1170,12 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
             },
             () = timer => {
                 let mut budget = echo_budget(&mut limiter, &shared);
-                let outbox = lock(&shared.rtc).as_mut().map(|peers| {
+                let outbox = {
+                    let mut peers = lock(&shared.rtc);
                     peers.tick(Instant::now(), &mut budget);
                     peers.take_outbox()
-                });
-                send_all(&socket, outbox.unwrap_or_default(), dual_stack).await;
+                };
+                send_all(&socket, outbox, dual_stack).await;
                 continue;
             }
             () = shared.rtc_changed.notified() => continue,
@@ -1276,13 +1283,14 @@ async fn rtc_receive(
     dual_stack: bool,
 ) {
     let mut budget = echo_budget(limiter, shared);
-    let outbox = lock(&shared.rtc).as_mut().map(|peers| {
+    let outbox = {
+        let mut peers = lock(&shared.rtc);
         if !peers.receive(datagram, unmapped(from), Instant::now(), &mut budget) {
             shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
         }
         peers.take_outbox()
-    });
-    send_all(socket, outbox.unwrap_or_default(), dual_stack).await;
+    };
+    send_all(socket, outbox, dual_stack).await;
 }
 
 async fn send_all(socket: &UdpSocket, outbox: Vec<(SocketAddr, Vec<u8>)>, dual_stack: bool) {

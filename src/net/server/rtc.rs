@@ -81,6 +81,8 @@ pub enum OfferRefused {
     AddressShare,
     /// Every slot is taken by a connected or recent peer.
     Full,
+    /// No DTLS certificate could be made.
+    NoCertificate,
 }
 
 /// Whether the server may echo a message: the STUN stream's per-sender budget.
@@ -125,7 +127,7 @@ pub struct PeerStats {
 pub struct Peers {
     limits: PeerLimits,
     provider: Arc<CryptoProvider>,
-    cert: DtlsCert,
+    cert: Option<DtlsCert>,
     peers: HashMap<u64, Peer>,
     next_id: u64,
     tests: TestTable,
@@ -135,24 +137,34 @@ pub struct Peers {
 }
 
 impl Peers {
-    pub fn new(limits: PeerLimits) -> Result<Self, String> {
-        let provider = str0m::crypto::from_feature_flags();
-        // One certificate for the server's lifetime: generating a key per
-        // offer would hand every offer a slice of CPU.
-        let cert = provider
-            .dtls_provider
-            .generate_certificate()
-            .ok_or_else(|| "no DTLS certificate could be made".to_string())?;
-        Ok(Peers {
+    pub fn new(limits: PeerLimits) -> Self {
+        Peers {
             limits,
-            provider: Arc::new(provider),
-            cert,
+            provider: Arc::new(str0m::crypto::from_feature_flags()),
+            cert: None,
             peers: HashMap::new(),
             next_id: 0,
             tests: TestTable::default(),
             outbox: Vec::new(),
             stats: PeerStats::default(),
-        })
+        }
+    }
+
+    /// One certificate for the server's lifetime, made at the first offer
+    /// (`make_cert`, off the async threads): a key per offer would hand every
+    /// offer a slice of CPU, and making it at start would hold up the server
+    /// (and its first probe) for nothing when no browser comes.
+    fn cert(&self) -> Result<DtlsCert, OfferRefused> {
+        self.cert.clone().ok_or(OfferRefused::NoCertificate)
+    }
+
+    /// What makes the certificate, while none is made yet.
+    pub fn cert_maker(&self) -> Option<Arc<CryptoProvider>> {
+        self.cert.is_none().then(|| self.provider.clone())
+    }
+
+    pub fn set_cert(&mut self, cert: DtlsCert) {
+        self.cert.get_or_insert(cert);
     }
 
     /// Answer `offer` from the client at `client` with a peer reachable at
@@ -176,10 +188,11 @@ impl Peers {
         if self.peers.len() >= self.limits.max_peers.max(1) {
             self.evict_one_connecting(now)?;
         }
+        let cert = self.cert()?;
         let mut rtc = RtcConfig::new()
             .set_ice_lite(true)
             .set_crypto_provider(self.provider.clone())
-            .set_dtls_cert(self.cert.clone())
+            .set_dtls_cert(cert)
             .clear_codecs()
             .build(now);
         let candidate = Candidate::host(local, "udp")
@@ -235,14 +248,23 @@ impl Peers {
     }
 
     /// Whether a STUN message is an ICE check (it names a username), which
-    /// belongs to a peer connection and never to the plain STUN server.
+    /// belongs to a peer connection and never to the plain STUN server. A
+    /// scan of the attribute headers, as every STUN datagram passes here.
     pub fn is_ice_check(datagram: &[u8]) -> bool {
-        use crate::net::stun::{ATTR_USERNAME, Attribute, parse};
-        parse(datagram).is_ok_and(|m| {
-            m.attributes
-                .iter()
-                .any(|a| matches!(a, Attribute::Other { kind, .. } if *kind == ATTR_USERNAME))
-        })
+        const HEADER: usize = 20;
+        if datagram.len() < HEADER || datagram[4..8] != [0x21, 0x12, 0xA4, 0x42] {
+            return false;
+        }
+        let mut at = HEADER;
+        while at + 4 <= datagram.len() {
+            let kind = u16::from_be_bytes([datagram[at], datagram[at + 1]]);
+            let len = usize::from(u16::from_be_bytes([datagram[at + 2], datagram[at + 3]]));
+            if kind == crate::net::stun::ATTR_USERNAME {
+                return true;
+            }
+            at += 4 + len.div_ceil(4) * 4;
+        }
+        false
     }
 
     /// A datagram from `from` (an ICE check or DTLS). Returns false when no
@@ -420,5 +442,28 @@ impl Peers {
         if close {
             self.peers.remove(&id);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::stun::{self, Class, Encoder, METHOD_BINDING};
+
+    #[test]
+    fn ice_checks_are_told_from_plain_stun_by_their_username() {
+        let txid = [7u8; 12];
+        let check = Encoder::new(Class::Request, METHOD_BINDING, &txid)
+            .attribute(0x0024, &[0, 0, 0, 1])
+            .attribute(stun::ATTR_USERNAME, b"abcd:efgh")
+            .finish(true);
+        assert!(Peers::is_ice_check(&check));
+        assert!(!Peers::is_ice_check(&stun::binding_request(&txid, true)));
+        assert!(!Peers::is_ice_check(&stun::test_request(
+            &txid, &[1; 8], &[2; 8]
+        )));
+        // Truncated or not STUN at all.
+        assert!(!Peers::is_ice_check(&check[..19]));
+        assert!(!Peers::is_ice_check(&[22u8; 40]));
     }
 }
