@@ -4,6 +4,7 @@
 //! Every loop here is bounded by a deadline.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::net_support::{http_client, serve, serve_with};
@@ -424,5 +425,52 @@ async fn idle_and_half_open_peer_connections_are_closed() {
     drop(peer);
     tokio::time::sleep(Duration::from_millis(1_200)).await;
     assert_eq!(post_offer(&client, server.addr, offer).await.0, 201);
+    server.shutdown().await;
+}
+
+/// Junk on the WebRTC side of the port (DTLS-looking datagrams, ICE checks
+/// naming no answer of ours) from other senders is dropped without trying
+/// every peer connection, and a real test beside it still gets its echoes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_dtls_and_stray_ice_checks_do_not_disturb_a_test() {
+    let server = serve().await;
+    let client = http_client();
+    // Half-open peer connections, as a flood of offers without ICE leaves.
+    for _ in 0..4 {
+        let (_, offer, _) = Peer::offer(lossy()).await;
+        assert_eq!(post_offer(&client, server.addr, offer).await.0, 201);
+    }
+    let mut peer = connect(&server, &client).await;
+    let target = server.addr;
+    let flood = tokio::spawn(async move {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let txid = [9u8; 12];
+        let check = stun::Encoder::new(stun::Class::Request, stun::METHOD_BINDING, &txid)
+            .attribute(stun::ATTR_USERNAME, b"nobody:here")
+            .attribute(stun::ATTR_MESSAGE_INTEGRITY, &[0; 20])
+            .finish(true);
+        let mut dtls = vec![22u8, 254, 253];
+        dtls.resize(120, 0);
+        for k in 0..6_000u32 {
+            let datagram = if k % 2 == 0 { &dtls } else { &check };
+            let _ = socket.send_to(datagram, target).await;
+            if k % 100 == 99 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+    });
+    let test: [u8; 8] = rand::random();
+    peer.send_pattern(test, 200).await;
+    flood.await.unwrap();
+    assert!(peer.echoes.len() >= 190, "{} of 200", peer.echoes.len());
+    let c = counts(&client, server.addr, test).await;
+    assert_eq!(c["refused"], 0, "{c}");
+    // None of it was answered, as plain STUN or otherwise: the junk was set
+    // aside, the stray checks beyond the sender's STUN budget dropped.
+    let stats = &server.stats;
+    let ignored = stats.stun_ignored.load(Ordering::Relaxed);
+    let dropped = stats.stun_dropped.load(Ordering::Relaxed);
+    assert!(ignored + dropped >= 3_000, "{ignored} + {dropped}");
+    assert_eq!(stats.stun_replies.load(Ordering::Relaxed), 0);
     server.shutdown().await;
 }

@@ -36,6 +36,9 @@ pub const MIN_MESSAGE: usize = TAG_LEN + 4;
 /// Larger messages are not echoed (a call's packets are smaller; this keeps
 /// an echo from ever needing more than one datagram).
 pub const MAX_MESSAGE: usize = 1_200;
+/// Addresses one peer connection is routed from (a browser checks from each
+/// of its candidates; the rest of its traffic comes from one).
+const MAX_ADDRS_PER_PEER: usize = 8;
 /// Largest SDP offer read (a browser's data-channel offer is about 1 kB).
 pub const MAX_OFFER_BYTES: usize = 16 * 1024;
 
@@ -109,6 +112,10 @@ struct Peer {
     channel: Option<ChannelId>,
     /// Where the peer's last datagram came from (its echoes' budget is kept per sender).
     last_from: SocketAddr,
+    /// Our ICE username fragment in its answer: its checks name it.
+    ufrag: String,
+    /// Addresses it has sent from (its DTLS is routed by them), a few at most.
+    addrs: Vec<SocketAddr>,
     next_timeout: Instant,
 }
 
@@ -129,6 +136,10 @@ pub struct Peers {
     provider: Arc<CryptoProvider>,
     cert: Option<DtlsCert>,
     peers: HashMap<u64, Peer>,
+    /// Routing without trying every peer: ICE checks by our username
+    /// fragment, DTLS by the sender's address.
+    by_ufrag: HashMap<String, u64>,
+    by_addr: HashMap<SocketAddr, u64>,
     next_id: u64,
     tests: TestTable,
     /// Datagrams to send: (destination, bytes).
@@ -143,6 +154,8 @@ impl Peers {
             provider: Arc::new(str0m::crypto::from_feature_flags()),
             cert: None,
             peers: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            by_addr: HashMap::new(),
             next_id: 0,
             tests: TestTable::default(),
             outbox: Vec::new(),
@@ -202,8 +215,16 @@ impl Peers {
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| OfferRefused::BadOffer(e.to_string()))?;
+        let answer = answer.to_sdp_string();
+        let ufrag = answer
+            .lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .unwrap_or_default()
+            .trim()
+            .to_string();
         let id = self.next_id;
         self.next_id += 1;
+        self.by_ufrag.insert(ufrag.clone(), id);
         self.peers.insert(
             id,
             Peer {
@@ -215,13 +236,15 @@ impl Peers {
                 connected: false,
                 channel: None,
                 last_from: local,
+                ufrag,
+                addrs: Vec::new(),
                 next_timeout: now,
             },
         );
         self.stats.answered_offers += 1;
         // Every change to a peer is followed by draining its output.
         self.drain(id, now, &mut |_: SocketAddr, _: Instant| false);
-        Ok(answer.to_sdp_string())
+        Ok(answer)
     }
 
     /// Make room: close the peer connection that has been connecting longest,
@@ -239,7 +262,7 @@ impl Peers {
             .map(|(id, _)| *id);
         match victim {
             Some(id) => {
-                self.peers.remove(&id);
+                self.forget(id);
                 self.stats.evicted += 1;
                 Ok(())
             }
@@ -248,23 +271,22 @@ impl Peers {
     }
 
     /// Whether a STUN message is an ICE check (it names a username), which
-    /// belongs to a peer connection and never to the plain STUN server. A
-    /// scan of the attribute headers, as every STUN datagram passes here.
+    /// belongs to a peer connection and never to the plain STUN server.
     pub fn is_ice_check(datagram: &[u8]) -> bool {
-        const HEADER: usize = 20;
-        if datagram.len() < HEADER || datagram[4..8] != [0x21, 0x12, 0xA4, 0x42] {
-            return false;
-        }
-        let mut at = HEADER;
-        while at + 4 <= datagram.len() {
-            let kind = u16::from_be_bytes([datagram[at], datagram[at + 1]]);
-            let len = usize::from(u16::from_be_bytes([datagram[at + 2], datagram[at + 3]]));
-            if kind == crate::net::stun::ATTR_USERNAME {
-                return true;
+        ice_username(datagram).is_some()
+    }
+
+    /// Close a peer connection and forget its routes.
+    fn forget(&mut self, id: u64) {
+        if let Some(peer) = self.peers.remove(&id) {
+            self.by_ufrag.remove(&peer.ufrag);
+            for addr in peer.addrs {
+                // The address may since route to a newer peer connection.
+                if self.by_addr.get(&addr) == Some(&id) {
+                    self.by_addr.remove(&addr);
+                }
             }
-            at += 4 + len.div_ceil(4) * 4;
         }
-        false
     }
 
     /// A datagram from `from` (an ICE check or DTLS). Returns false when no
@@ -284,40 +306,46 @@ impl Peers {
         };
         peer.last_heard = now;
         peer.last_from = from;
+        if !peer.addrs.contains(&from) && peer.addrs.len() < MAX_ADDRS_PER_PEER {
+            peer.addrs.push(from);
+            self.by_addr.insert(from, id);
+        }
         if peer.rtc.handle_input(input).is_err() {
-            self.peers.remove(&id);
+            self.forget(id);
             return true;
         }
         self.drain(id, now, budget);
         true
     }
 
-    /// The peer connection that takes this datagram: the one last heard from
-    /// this sender first (DTLS and data), else any whose ICE credentials match.
+    /// The peer connection that takes this datagram: an ICE check by the
+    /// username fragment it names, anything else by its sender's address;
+    /// the peer connection itself has the last word (`accepts`: a check must
+    /// carry MESSAGE-INTEGRITY with its password).
     fn route<'a>(
         &self,
         datagram: &'a [u8],
         from: SocketAddr,
         now: Instant,
     ) -> Option<(u64, Input<'a>)> {
-        let likely = self.peers.iter().filter(|(_, p)| p.last_from == from);
-        let others = self.peers.iter().filter(|(_, p)| p.last_from != from);
-        for (id, peer) in likely.chain(others) {
-            let contents = datagram.try_into().ok()?;
-            let input = Input::Receive(
-                now,
-                Receive {
-                    proto: Protocol::Udp,
-                    source: from,
-                    destination: peer.local,
-                    contents,
-                },
-            );
-            if peer.rtc.accepts(&input) {
-                return Some((*id, input));
+        let id = match ice_username(datagram) {
+            Some(username) => {
+                let ours = username.split(|b| *b == b':').next()?;
+                *self.by_ufrag.get(std::str::from_utf8(ours).ok()?)?
             }
-        }
-        None
+            None => *self.by_addr.get(&from)?,
+        };
+        let peer = self.peers.get(&id)?;
+        let input = Input::Receive(
+            now,
+            Receive {
+                proto: Protocol::Udp,
+                source: from,
+                destination: peer.local,
+                contents: datagram.try_into().ok()?,
+            },
+        );
+        peer.rtc.accepts(&input).then_some((id, input))
     }
 
     /// The earliest time a peer connection needs attention.
@@ -340,19 +368,24 @@ impl Peers {
     /// idle, still connecting too late, or past their lifetime.
     pub fn tick(&mut self, now: Instant, budget: &mut dyn EchoBudget) {
         let limits = self.limits;
-        let mut closed_idle = 0;
-        let mut closed_connecting = 0;
-        self.peers.retain(|_, p| {
-            let keep_idle = now.saturating_duration_since(p.last_heard) < limits.idle;
-            let keep_connecting =
-                p.connected || now.saturating_duration_since(p.created) < limits.connect_within;
-            let keep_life = now.saturating_duration_since(p.created) < limits.lifetime;
-            closed_idle += u64::from(!keep_idle);
-            closed_connecting += u64::from(keep_idle && !keep_connecting);
-            keep_idle && keep_connecting && keep_life && p.rtc.is_alive()
-        });
-        self.stats.closed_idle += closed_idle;
-        self.stats.closed_connecting += closed_connecting;
+        let mut closing = Vec::new();
+        for (id, p) in &self.peers {
+            let idle = now.saturating_duration_since(p.last_heard) >= limits.idle;
+            let late =
+                !p.connected && now.saturating_duration_since(p.created) >= limits.connect_within;
+            let old = now.saturating_duration_since(p.created) >= limits.lifetime;
+            if idle {
+                self.stats.closed_idle += 1;
+            } else if late {
+                self.stats.closed_connecting += 1;
+            }
+            if idle || late || old || !p.rtc.is_alive() {
+                closing.push(*id);
+            }
+        }
+        for id in closing {
+            self.forget(id);
+        }
         let due: Vec<u64> = self
             .peers
             .iter()
@@ -364,7 +397,7 @@ impl Peers {
                 continue;
             };
             if peer.rtc.handle_input(Input::Timeout(now)).is_err() {
-                self.peers.remove(&id);
+                self.forget(id);
                 continue;
             }
             self.drain(id, now, budget);
@@ -440,9 +473,28 @@ impl Peers {
             }
         }
         if close {
-            self.peers.remove(&id);
+            self.forget(id);
         }
     }
+}
+
+/// The USERNAME of a STUN message, found by a scan of the attribute headers
+/// (every STUN datagram passes here, so nothing is decoded or allocated).
+fn ice_username(datagram: &[u8]) -> Option<&[u8]> {
+    const HEADER: usize = 20;
+    if datagram.len() < HEADER || datagram[4..8] != [0x21, 0x12, 0xA4, 0x42] {
+        return None;
+    }
+    let mut at = HEADER;
+    while at + 4 <= datagram.len() {
+        let kind = u16::from_be_bytes([datagram[at], datagram[at + 1]]);
+        let len = usize::from(u16::from_be_bytes([datagram[at + 2], datagram[at + 3]]));
+        if kind == crate::net::stun::ATTR_USERNAME {
+            return datagram.get(at + 4..at + 4 + len);
+        }
+        at += 4 + len.div_ceil(4) * 4;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -458,6 +510,7 @@ mod tests {
             .attribute(stun::ATTR_USERNAME, b"abcd:efgh")
             .finish(true);
         assert!(Peers::is_ice_check(&check));
+        assert_eq!(ice_username(&check), Some(&b"abcd:efgh"[..]));
         assert!(!Peers::is_ice_check(&stun::binding_request(&txid, true)));
         assert!(!Peers::is_ice_check(&stun::test_request(
             &txid, &[1; 8], &[2; 8]
