@@ -190,7 +190,7 @@ impl Peers {
         now: Instant,
     ) -> Result<String, OfferRefused> {
         let offer = str0m::change::SdpOffer::from_sdp_string(offer)
-            .map_err(|e| OfferRefused::BadOffer(e.to_string()))?;
+            .map_err(|e| OfferRefused::BadOffer(parse_error(&e.to_string())))?;
         if !offer.to_sdp_string().contains("m=application") {
             return Err(OfferRefused::NoDataChannel);
         }
@@ -478,6 +478,20 @@ impl Peers {
     }
 }
 
+/// The parser's complaint on one line, without its internal positions.
+fn parse_error(full: &str) -> String {
+    let said: Vec<&str> = full
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.contains("PointerOffset"))
+        .collect();
+    let mut said = said.join("; ");
+    if said.is_empty() {
+        said = "it could not be read as SDP".to_string();
+    }
+    said.chars().take(200).collect()
+}
+
 /// The USERNAME of a STUN message, found by a scan of the attribute headers
 /// (every STUN datagram passes here, so nothing is decoded or allocated).
 fn ice_username(datagram: &[u8]) -> Option<&[u8]> {
@@ -518,5 +532,21 @@ mod tests {
         // Truncated or not STUN at all.
         assert!(!Peers::is_ice_check(&check[..19]));
         assert!(!Peers::is_ice_check(&[22u8; 40]));
+    }
+
+    #[test]
+    fn a_bad_offer_is_explained_on_one_line() {
+        let mut peers = Peers::new(PeerLimits::default());
+        let local = "127.0.0.1:3478".parse().unwrap();
+        let ip = "127.0.0.1".parse().unwrap();
+        let Err(OfferRefused::BadOffer(why)) = peers.offer("hello", ip, local, Instant::now())
+        else {
+            panic!("a greeting is no offer");
+        };
+        assert!(
+            !why.contains('\n') && !why.contains("PointerOffset"),
+            "{why}"
+        );
+        assert!(why.contains("Expected `v`"), "{why}");
     }
 }
