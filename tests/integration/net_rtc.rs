@@ -327,6 +327,14 @@ async fn bad_offers_get_400_with_a_reason_and_large_ones_413() {
     let (status, body) = post_offer(&client, server.addr, offer.to_sdp_string()).await;
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("no data channel"), "{body}");
+    // The server is always the DTLS server (it sends a small cookie exchange
+    // first, never a certificate to an address that has not proved itself).
+    let (_, offer, _) = Peer::offer(lossy()).await;
+    let passive = offer.replace("a=setup:actpass", "a=setup:passive");
+    assert_ne!(passive, offer);
+    let (status, body) = post_offer(&client, server.addr, passive).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("a=setup:actpass"), "{body}");
     let (status, body) = post_offer(&client, server.addr, "v=0\r\n".repeat(5_000)).await;
     assert_eq!(status, 413, "{body}");
     assert!(body.contains("16 kB"), "{body}");

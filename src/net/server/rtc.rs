@@ -191,8 +191,18 @@ impl Peers {
     ) -> Result<String, OfferRefused> {
         let offer = str0m::change::SdpOffer::from_sdp_string(offer)
             .map_err(|e| OfferRefused::BadOffer(parse_error(&e.to_string())))?;
-        if !offer.to_sdp_string().contains("m=application") {
+        let text = offer.to_sdp_string();
+        if !text.contains("m=application") {
             return Err(OfferRefused::NoDataChannel);
+        }
+        // This server is always the DTLS server: it then sends nothing
+        // larger than a cookie exchange before the browser proves it receives.
+        if text.lines().any(|l| l.trim() == "a=setup:passive") {
+            return Err(OfferRefused::BadOffer(
+                "it asks this server to start DTLS (a=setup:passive); offer a=setup:actpass as \
+                 browsers do"
+                    .to_string(),
+            ));
         }
         let key = address_key(client);
         if self.peers.values().filter(|p| p.key == key).count() >= self.limits.per_address.max(1) {
