@@ -40,7 +40,7 @@ fn chromium_measures_loss_jitter_and_round_trip_over_a_data_channel_to_serve() {
             .unwrap();
         let script = format!(
             "{RTC_JS}\nconst done = arguments[arguments.length - 1];\n\
-             sessionReadyRtc.measure(location.origin, {{ seconds: 1.0 }})\
+             sessionReadyRtc.measure(location.origin, {{ seconds: 1.5 }})\
              .then(done, (e) => done({{ error: String(e) }}));"
         );
         let measured = tokio::time::timeout(
@@ -56,9 +56,9 @@ fn chromium_measures_loss_jitter_and_round_trip_over_a_data_channel_to_serve() {
             serde_json::from_value(measured["samples"].clone()).expect("samples");
         let counts: ServerCounts =
             serde_json::from_value(measured["server_counts"].clone()).expect("the server's count");
-        // One second of four messages every 5 ms: a slow timer sends fewer.
-        assert!(samples.sent >= 100, "{samples:?}");
-        assert!(samples.packets_per_s > 100.0, "{samples:?}");
+        // 1.5 s of one message every 5 ms: a busy machine's timers send fewer.
+        assert!(samples.sent >= 60, "{samples:?}");
+        assert!(samples.packets_per_s > 40.0, "{samples:?}");
         assert_eq!(samples.ignored_replies, 0);
         assert_eq!(counts.received, u64::from(samples.sent), "{counts:?}");
         assert_eq!(counts.refused, 0, "{counts:?}");
@@ -71,7 +71,7 @@ fn chromium_measures_loss_jitter_and_round_trip_over_a_data_channel_to_serve() {
         assert_eq!(udp.loss_pct, 0.0, "{udp:?}");
         let [lo, hi] = udp.loss_ci_pct.expect("an interval");
         assert_eq!(lo, 0.0);
-        assert!(hi > 0.0 && hi < 4.0, "{hi}");
+        assert!(hi > 0.0 && hi < 7.0, "{hi}");
         assert!(udp.rtt_ms > 0.0 && udp.rtt_ms < 200.0, "{udp:?}");
         assert!(udp.jitter_ms >= 0.0);
         server.shutdown().await;
