@@ -145,6 +145,7 @@ pub(super) async fn stream(
     let mut pending: HashMap<TransactionId, Instant> = HashMap::new();
     let mut sent: u32 = 0;
     let mut rtts: Vec<f64> = Vec::new();
+    let mut jitter = Rfc3550Jitter::default();
     let mut ignored: u32 = 0;
     let mut refused = false;
     let mut sending = true;
@@ -193,6 +194,7 @@ pub(super) async fn stream(
                                     Some(sent_at) => {
                                         let rtt = now.duration_since(sent_at).as_secs_f64() * 1000.0;
                                         rtts.push(rtt);
+                                        jitter.update(rtt);
                                     }
                                     // A late answer to the cookie handshake.
                                     None if msg.echo_cookie().is_some() => {}
@@ -236,68 +238,32 @@ pub(super) async fn stream(
         ));
     }
 
-    let ended = Instant::now();
-    let samples = StreamSamples {
-        sent,
-        rtts_ms: rtts,
-        unanswered_ms: pending
-            .values()
-            .map(|sent_at| ended.duration_since(*sent_at).as_secs_f64() * 1000.0)
-            .collect(),
-        packets_per_s: f64::from(plan.per_tick.max(1)) / plan.interval.as_secs_f64(),
-        ignored_replies: ignored,
-    };
-    UdpOutcome::Measured(figures(&samples))
-}
-
-/// What a stream left behind, whoever sent it (this probe's STUN stream, or
-/// a browser's data channel): the figures come from here either way.
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct StreamSamples {
-    /// Packets sent.
-    pub sent: u32,
-    /// Round trips of the answered ones, in milliseconds, in the order the answers arrived.
-    pub rtts_ms: Vec<f64>,
-    /// For each packet still unanswered at the end, how long ago it was sent (ms).
-    pub unanswered_ms: Vec<f64>,
-    pub packets_per_s: f64,
-    #[serde(default)]
-    pub ignored_replies: u32,
-}
-
-/// Loss with its interval, round trip and RFC 3550 jitter from a stream's
-/// samples. Needs at least one answer.
-pub fn figures(samples: &StreamSamples) -> UdpResult {
-    let rtts = &samples.rtts_ms;
-    let mut jitter = Rfc3550Jitter::default();
-    for rtt in rtts {
-        jitter.update(*rtt);
-    }
     // Requests still waiting when the time ran out had no fair chance to be
     // answered: leave the most recent ones out rather than count them as lost.
-    let fair_wait_ms = (2.0 * quantile(rtts, 0.9).unwrap_or(0.0)).max(50.0);
-    let too_recent = samples
-        .unanswered_ms
-        .iter()
-        .filter(|age| **age < fair_wait_ms)
+    let ended = Instant::now();
+    let fair_wait = Duration::from_secs_f64(2.0 * quantile(&rtts, 0.9).unwrap_or(0.0) / 1000.0)
+        .max(Duration::from_millis(50));
+    let too_recent = pending
+        .values()
+        .filter(|sent_at| ended.duration_since(**sent_at) < fair_wait)
         .count() as u32;
-    let counted = samples.sent.saturating_sub(too_recent);
-    let received = (rtts.len() as u32).min(counted);
+    let counted = sent - too_recent;
+    let received = rtts.len() as u32;
     let (loss_pct, loss_ci_pct) = loss_figures(counted.saturating_sub(received), counted);
-    UdpResult {
-        rtt_ms: round2(median(rtts).unwrap_or_default()),
+    UdpOutcome::Measured(UdpResult {
+        rtt_ms: round2(median(&rtts).unwrap_or_default()),
         // Averaged over the stream: the RFC 3550 value itself remembers only the last few dozen packets.
         jitter_ms: round2(jitter.mean().unwrap_or(0.0)),
         loss_pct,
         sent: counted,
         received,
-        min_rtt_ms: round2(minimum(rtts).unwrap_or_default()),
-        p90_rtt_ms: round2(quantile(rtts, 0.9).unwrap_or_default()),
-        ignored_replies: samples.ignored_replies,
-        packets_per_s: round2(samples.packets_per_s),
+        min_rtt_ms: round2(minimum(&rtts).unwrap_or_default()),
+        p90_rtt_ms: round2(quantile(&rtts, 0.9).unwrap_or_default()),
+        ignored_replies: ignored,
+        packets_per_s: round2(f64::from(plan.per_tick.max(1)) / plan.interval.as_secs_f64()),
         loss_ci_pct,
         server_counts: None,
-    }
+    })
 }
 
 /// Loss in percent and its 95 % Wilson interval, both rounded to 0.01.
@@ -335,6 +301,57 @@ pub fn with_server_counts(mut result: UdpResult, counts: ServerCounts) -> UdpOut
     result.loss_pct = pct;
     result.loss_ci_pct = ci;
     UdpOutcome::Measured(result)
+}
+
+/// What a browser's data-channel stream left behind (src/page/assets/rtc.js).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct StreamSamples {
+    /// Packets sent.
+    pub sent: u32,
+    /// Round trips of the answered ones, in milliseconds, in the order the answers arrived.
+    pub rtts_ms: Vec<f64>,
+    /// For each packet still unanswered at the end, how long ago it was sent (ms).
+    pub unanswered_ms: Vec<f64>,
+    pub packets_per_s: f64,
+    #[serde(default)]
+    pub ignored_replies: u32,
+}
+
+/// Loss with its interval, round trip and RFC 3550 jitter from a browser's
+/// samples, by the rules `stream` applies to its own (the fair wait for the
+/// last requests, the Wilson interval, jitter averaged over the stream).
+/// Needs at least one answer.
+pub fn figures(samples: &StreamSamples) -> UdpResult {
+    let rtts = &samples.rtts_ms;
+    let mut jitter = Rfc3550Jitter::default();
+    for rtt in rtts {
+        jitter.update(*rtt);
+    }
+    // Requests still waiting when the time ran out had no fair chance to be
+    // answered: leave the most recent ones out rather than count them as lost.
+    let fair_wait_ms = (2.0 * quantile(rtts, 0.9).unwrap_or(0.0)).max(50.0);
+    let too_recent = samples
+        .unanswered_ms
+        .iter()
+        .filter(|age| **age < fair_wait_ms)
+        .count() as u32;
+    let counted = samples.sent.saturating_sub(too_recent);
+    let received = (rtts.len() as u32).min(counted);
+    let (loss_pct, loss_ci_pct) = loss_figures(counted.saturating_sub(received), counted);
+    UdpResult {
+        rtt_ms: round2(median(rtts).unwrap_or_default()),
+        // Averaged over the stream: the RFC 3550 value itself remembers only the last few dozen packets.
+        jitter_ms: round2(jitter.mean().unwrap_or(0.0)),
+        loss_pct,
+        sent: counted,
+        received,
+        min_rtt_ms: round2(minimum(rtts).unwrap_or_default()),
+        p90_rtt_ms: round2(quantile(rtts, 0.9).unwrap_or_default()),
+        ignored_replies: samples.ignored_replies,
+        packets_per_s: round2(samples.packets_per_s),
+        loss_ci_pct,
+        server_counts: None,
+    }
 }
 
 fn round2(v: f64) -> f64 {
