@@ -104,8 +104,6 @@ pub struct ServerConfig {
     pub stun_verified_per_s: f64,
     /// STUN replies per second to all verified senders together.
     pub stun_verified_total_per_s: f64,
-    /// WebRTC peer connections for browsers (`POST /__rtc`): caps and timeouts.
-    pub rtc: PeerLimits,
     /// On shutdown, how long open connections get to finish.
     pub drain_timeout: Duration,
     /// Where to serve Prometheus text metrics (`GET /metrics`), apart from `listen`.
@@ -113,6 +111,8 @@ pub struct ServerConfig {
     /// Host names metrics requests may be addressed to, besides IP addresses
     /// and `localhost` (any other Host is refused: DNS rebinding).
     pub metrics_names: Vec<String>,
+    /// WebRTC peer connections for browsers (`POST /__rtc`): caps and timeouts.
+    pub rtc: PeerLimits,
 }
 
 impl ServerConfig {
@@ -138,10 +138,10 @@ impl ServerConfig {
             stun_replies_per_s: 5_000.0,
             stun_verified_per_s: 1_000.0,
             stun_verified_total_per_s: 40_000.0,
-            rtc: PeerLimits::default(),
             drain_timeout: Duration::from_secs(5),
             metrics: None,
             metrics_names: Vec::new(),
+            rtc: PeerLimits::default(),
         }
     }
 }
@@ -1150,8 +1150,9 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
         Instant::now(),
     );
     let cookies = stun_tests::Cookies::new();
-    let dual_stack = socket.local_addr().is_ok_and(|a| a.is_ipv6());
     let mut buf = vec![0u8; 2048];
+    // An IPv4 peer on a dual-stack socket is sent to at its mapped address.
+    let dual_stack = socket.local_addr().is_ok_and(|a| a.is_ipv6());
     loop {
         let next_timer = lock(&shared.rtc).next_timeout();
         let timer = async {
