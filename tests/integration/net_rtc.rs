@@ -482,3 +482,29 @@ async fn junk_dtls_and_stray_ice_checks_do_not_disturb_a_test() {
     assert_eq!(stats.stun_replies.load(Ordering::Relaxed), 0);
     server.shutdown().await;
 }
+
+/// Before its DTLS handshake is done a peer connection sends at most
+/// `unverified_bytes`: with too small a share the handshake cannot finish
+/// (a real one needs about 2 kB; the default share is 8 kB).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_connection_sends_little_before_its_handshake() {
+    let server = serve_with(limited(PeerLimits {
+        unverified_bytes: 600,
+        ..PeerLimits::default()
+    }))
+    .await;
+    let client = http_client();
+    let (mut peer, offer, pending) = Peer::offer(lossy()).await;
+    let (status, answer) = post_offer(&client, server.addr, offer).await;
+    assert_eq!(status, 201, "{answer}");
+    peer.accept(&answer, pending);
+    peer.run_until(Instant::now() + Duration::from_secs(3), |p| p.open)
+        .await;
+    assert!(
+        !peer.open,
+        "the handshake needs more than 600 bytes from the server"
+    );
+    // ICE replies still came (they are within the share).
+    assert!(!peer.stun_received.is_empty());
+    server.shutdown().await;
+}

@@ -58,6 +58,13 @@ pub struct PeerLimits {
     pub evict_connecting_after: Duration,
     /// Any peer connection is closed after this long.
     pub lifetime: Duration,
+    /// Most bytes a peer connection sends before its DTLS handshake is done
+    /// (ICE replies, the DTLS server's flights and their resends: a real
+    /// handshake needs about 2 kB). str0m's DTLS has no cookie exchange (it
+    /// counts on ICE for return routability, which an ICE-lite peer does not
+    /// check), so this bounds what a holder of one answer's ICE password can
+    /// have sent to an address it names in its checks.
+    pub unverified_bytes: usize,
 }
 
 impl Default for PeerLimits {
@@ -69,6 +76,7 @@ impl Default for PeerLimits {
             connect_within: Duration::from_secs(10),
             evict_connecting_after: Duration::from_secs(2),
             lifetime: Duration::from_secs(120),
+            unverified_bytes: 8 * 1024,
         }
     }
 }
@@ -108,6 +116,8 @@ struct Peer {
     last_heard: Instant,
     /// The DTLS handshake finished: the peer receives at its address.
     connected: bool,
+    /// Bytes sent before that (at most `PeerLimits::unverified_bytes`).
+    sent_unverified: usize,
     /// The one channel echoed (unordered, no retransmits).
     channel: Option<ChannelId>,
     /// Where the peer's last datagram came from (its echoes' budget is kept per sender).
@@ -128,6 +138,8 @@ pub struct PeerStats {
     pub evicted: u64,
     /// Channels refused for being ordered or retransmitting.
     pub refused_channels: u64,
+    /// Datagrams not sent: the peer connection had sent its share before DTLS.
+    pub withheld_unverified: u64,
 }
 
 /// All peer connections of one server.
@@ -244,6 +256,7 @@ impl Peers {
                 created: now,
                 last_heard: now,
                 connected: false,
+                sent_unverified: 0,
                 channel: None,
                 last_from: local,
                 ufrag,
@@ -438,6 +451,13 @@ impl Peers {
                     break;
                 }
                 Ok(Output::Transmit(t)) => {
+                    if !peer.connected {
+                        peer.sent_unverified += t.contents.len();
+                        if peer.sent_unverified > self.limits.unverified_bytes {
+                            self.stats.withheld_unverified += 1;
+                            continue;
+                        }
+                    }
                     self.outbox.push((t.destination, t.contents.to_vec()));
                 }
                 Ok(Output::Event(event)) => match event {
