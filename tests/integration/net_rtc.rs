@@ -3,7 +3,7 @@
 //! same UDP port as STUN, echoes counted per test id, and the admission caps.
 //! Every loop here is bounded by a deadline.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -347,11 +347,13 @@ fn limited(limits: PeerLimits) -> ServerConfig {
     config
 }
 
+/// A client whose connections come from `ip` (127.0.0.0/8 is all loopback on Linux).
+#[cfg(target_os = "linux")]
 fn client_from(ip: &str) -> reqwest::Client {
     http_client();
     reqwest::Client::builder()
         .no_proxy()
-        .local_address(ip.parse::<IpAddr>().unwrap())
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
         .build()
         .unwrap()
 }
