@@ -12,7 +12,20 @@ use std::sync::{Mutex, MutexGuard, Once};
 use crate::error::Exit;
 
 static PENDING: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static LAST_WORDS: Mutex<Option<String>> = Mutex::new(None);
 static INSTALL: Once = Once::new();
+
+/// What stays on screen if the program is interrupted from now on: the
+/// support numbers, once a visit shows them (`None` again when they no
+/// longer apply). Front-ends set it as they draw each screen, so Ctrl-C
+/// outside a prompt (a wait, the page's check) never takes them away.
+pub fn set_last_words(words: Option<String>) {
+    *LAST_WORDS.lock().unwrap_or_else(|e| e.into_inner()) = words;
+}
+
+fn last_words() -> Option<String> {
+    LAST_WORDS.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
 
 /// Start the signal thread (idempotent). Call once at start-up.
 pub fn install() {
@@ -36,10 +49,14 @@ fn stop(interruption: Exit) -> ! {
     // Hold the list until exit, so no new temp file can start meanwhile.
     let _no_new_files = remove_pending();
     if interruption != Exit::HungUp {
-        // The terminal is still there: say calmly what happened.
+        // The terminal is still there: say calmly what happened, then what
+        // must stay in sight (the support numbers, once they apply).
         eprintln!(
             "\nsession-ready stopped. Nothing half-finished was saved; anything you chose to keep is safe."
         );
+        if let Some(words) = last_words().as_deref() {
+            eprintln!("\n{words}");
+        }
     }
     exit_now(interruption.code().into());
 }

@@ -36,6 +36,9 @@ pub struct Frame {
     /// The support numbers, kept above the content of every page once they
     /// apply (a risk answer was yes, or the support screen was shown).
     pub crisis: Option<Vec<CrisisResource>>,
+    /// The numbers' country was inferred from settings: named beside them
+    /// (the page's choices then include changing it).
+    pub region_note: Option<String>,
     /// Someone at home may see this device: every page is titled "Notes",
     /// and with scripts each step replaces the last in the history.
     pub watched: bool,
@@ -137,7 +140,9 @@ fn skeleton(
                 }
                 main id="main" tabindex="-1" {
                     @if let Some(resources) = &frame.crisis {
-                        (crisis_markup(resources))
+                        (crisis_markup(resources, frame.region_note.as_deref()))
+                    } @else if let Some(note) = &frame.region_note {
+                        p.hint.region-note { (clean(note)) }
                     }
                     (closed_note())
                     @if let Some(address) = &frame.private_window {
@@ -188,10 +193,10 @@ pub fn already_opened() -> String {
 /// emergency first, then the support lines. Each number is a link a phone
 /// can dial (`tel:`) or text (`sms:`), and never breaks across lines.
 pub fn crisis_box(resources: &[CrisisResource]) -> String {
-    crisis_markup(resources).into_string()
+    crisis_markup(resources, None).into_string()
 }
 
-fn crisis_markup(resources: &[CrisisResource]) -> Markup {
+fn crisis_markup(resources: &[CrisisResource], region_note: Option<&str>) -> Markup {
     let emergency = resources.iter().filter(|r| r.kind == "emergency");
     let ordered: Vec<&CrisisResource> = emergency
         .chain(resources.iter().filter(|r| r.kind != "emergency"))
@@ -213,6 +218,9 @@ fn crisis_markup(resources: &[CrisisResource]) -> Markup {
                     // Never an empty box: a data file without entries still points somewhere.
                     li { (crate::crisis::NO_ENTRIES) }
                 }
+            }
+            @if let Some(note) = region_note {
+                p.region-note { (clean(note)) }
             }
             p.grace {
                 "You can leave this page to call or text: it keeps your answers and waits for \
@@ -341,7 +349,7 @@ mod tests {
         let frame = Frame {
             crisis: Some(resources),
             watched: true,
-            private_window: None,
+            ..Frame::default()
         };
         for html in [
             page(&frame, "Your report", "<h1>Your report</h1>", ""),

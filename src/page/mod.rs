@@ -32,18 +32,22 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub mod finish;
+pub mod check;
+pub mod connection;
+pub mod draw;
 pub mod html;
 mod serve;
-pub mod walk;
 
 use crate::device::media::{
     self, CameraMeasure, MediaMeasurements, MicrophoneMeasure, SpeakerMeasure,
 };
+use crate::net::probe::ProgressFeed;
+use crate::visit::storage::Files;
+use crate::visit::{Measured, Visit};
 
 /// The camera, microphone and speaker test: the content of its page, which
 /// the skeleton (`html::media_page`) frames like every other.
-const MEDIA_HTML: &str = include_str!("assets/media.html");
+pub const MEDIA_HTML: &str = include_str!("assets/media.html");
 
 /// Files built into the binary: (path, content type, body).
 const ASSETS: &[(&str, &str, &[u8])] = &[
@@ -127,20 +131,20 @@ impl Limits {
     }
 }
 
-/// Why the page server stopped.
+/// Why the page server stopped waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Ending {
-    /// The client pressed Finish.
+    /// The media test alone: the client pressed Finish.
     Finished,
     /// The page stopped sending its heartbeat.
     PageClosed,
     /// Nothing came from the page within the idle limit.
     Idle,
-    /// The whole check: the questions are done; `PageServer::take_walk` has them.
-    WalkDone,
-    /// The whole check: the client paused, said now is not a good time, or
-    /// left quickly, and has seen the last page.
-    WalkLeft(crate::questionnaire::walk::Ending),
+    /// The whole check: the visit waits for the measurements
+    /// (`PageServer::measured`).
+    Measure,
+    /// The whole check: the visit has ended and its last page was shown.
+    Ended,
 }
 
 impl Ending {
@@ -156,13 +160,9 @@ impl Ending {
             Ending::Idle => {
                 "Nothing happened on the browser page for a while, so session-ready has stopped its page server. Anything not tested there is marked \"not tested\"."
             }
-            Ending::WalkDone => "The check goes on in the browser page.",
-            Ending::WalkLeft(crate::questionnaire::walk::Ending::Paused) => {
-                "The check was paused in the browser page, and session-ready has closed its page server."
-            }
-            Ending::WalkLeft(crate::questionnaire::walk::Ending::QuickExit) => "",
-            Ending::WalkLeft(_) => {
-                "The check was left for another time, and session-ready has closed its page server."
+            Ending::Measure => "The check goes on in the browser page.",
+            Ending::Ended => {
+                "The check in the browser page has ended, and session-ready has closed its page server."
             }
         }
     }
@@ -175,41 +175,30 @@ struct Progress {
     last_seen: Option<Instant>,
     /// Last request other than a heartbeat: the client doing something.
     last_action: Option<Instant>,
+    /// The media test alone is finished.
     finished: bool,
     /// The page's script has said it is there at least once; only then can
     /// silence mean the page was closed (a page without scripts never says so).
     heartbeat_seen: bool,
-    /// The whole check with the answers from a file: the walk, handed over
-    /// when the media test is finished.
-    held_walk: Option<finish::FinishedWalk>,
-    /// The whole check: the finished walk, until the CLI takes it.
-    walk: Option<finish::FinishedWalk>,
-    stage: finish::Stage,
-    connection: finish::Connection,
-    /// The frame the answers from a file call for, kept while the media
-    /// test and the report are under way.
-    held_frame: html::Frame,
+    connection: connection::Connection,
 }
 
 /// One visit: one person's check in one browser, from the first load to
 /// the end. The local page has one; the server keeps them in a map keyed by
 /// the session cookie, so one server can serve many.
 pub(crate) struct Session {
-    /// `check --browser` without `--device`: the media test is one part of the whole check.
-    whole_check: bool,
     progress: Mutex<Progress>,
     changed: Notify,
-    /// The questions, when the page serves the whole check and asks them.
-    walk: Option<Mutex<walk::PageWalk>>,
+    /// The whole check: the visit the pages draw. `None`: the media test alone.
+    visit: Option<Mutex<check::PageVisit>>,
 }
 
 impl Session {
-    fn new(whole_check: bool, walk: Option<walk::PageWalk>) -> Session {
+    fn new(visit: Option<check::PageVisit>) -> Session {
         Session {
-            whole_check,
             progress: Mutex::default(),
             changed: Notify::new(),
-            walk: walk.map(Mutex::new),
+            visit: visit.map(Mutex::new),
         }
     }
 
@@ -217,25 +206,22 @@ impl Session {
         self.progress.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn walk(&self) -> Option<std::sync::MutexGuard<'_, walk::PageWalk>> {
-        self.walk
+    fn visit(&self) -> Option<std::sync::MutexGuard<'_, check::PageVisit>> {
+        self.visit
             .as_ref()
             .map(|w| w.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The frame of this visit's pages now: the support numbers once they
-    /// apply (from the questions, or the answers file and the report), and
-    /// the watched-home rules. Not to be called with the walk locked.
+    /// The frame of this visit's pages now (the media test alone has none).
     fn frame(&self) -> html::Frame {
-        let mut frame = self.walk().map(|w| w.frame()).unwrap_or_default();
-        let p = self.progress();
-        for from in [&p.held_frame, &finish::stage_frame(&p.stage)] {
-            if frame.crisis.is_none() {
-                frame.crisis.clone_from(&from.crisis);
-            }
-            frame.watched |= from.watched;
-        }
-        frame
+        self.visit()
+            .map(|v| v.frame(&v.visit.screen()))
+            .unwrap_or_default()
+    }
+
+    /// The report is built (the waiting page moves on).
+    fn report_ready(&self) -> bool {
+        self.visit().is_some_and(|v| v.visit.report().is_some())
     }
 }
 
@@ -326,8 +312,8 @@ impl Shared {
         if entry.moves {
             sessions.retain(|_, s| !Arc::ptr_eq(s, &entry.session));
             // Moved: the offer has done its job.
-            if let Some(mut walk) = entry.session.walk() {
-                walk.private_address = None;
+            if let Some(mut visit) = entry.session.visit() {
+                visit.private_address = None;
             }
         }
         sessions.insert(id.clone(), entry.session.clone());
@@ -366,19 +352,17 @@ impl PageServer {
     /// Listen on a random loopback port for the media test alone. Must be
     /// called inside a tokio runtime.
     pub async fn start() -> std::io::Result<PageServer> {
-        Self::start_with(false, None).await
+        Self::start_with(None).await
     }
 
-    /// Listen for the whole check: the questions (when `questions` is
-    /// given; not with an answers file), the media test and the end.
-    pub async fn start_check(questions: Option<walk::WalkSetup>) -> std::io::Result<PageServer> {
-        Self::start_with(true, questions.map(walk::PageWalk::new)).await
+    /// Listen for the whole check: `visit` drawn page by page, from its
+    /// first screen (the questions, or the media test after an answers
+    /// file) to its farewell.
+    pub async fn start_check(visit: Visit<Files>) -> std::io::Result<PageServer> {
+        Self::start_with(Some(check::PageVisit::new(visit))).await
     }
 
-    async fn start_with(
-        whole_check: bool,
-        walk: Option<walk::PageWalk>,
-    ) -> std::io::Result<PageServer> {
+    async fn start_with(visit: Option<check::PageVisit>) -> std::io::Result<PageServer> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
         let token = new_token();
@@ -386,11 +370,11 @@ impl PageServer {
         // A second address, offered on the first page, to carry on in a
         // private window (one that keeps no history).
         let private = new_token();
-        let walk = walk.map(|mut w| {
-            w.private_address = Some(format!("http://127.0.0.1:{port}/{private}/"));
-            w
+        let visit = visit.map(|mut v| {
+            v.private_address = Some(format!("http://127.0.0.1:{port}/{private}/"));
+            v
         });
-        let session = Arc::new(Session::new(whole_check, walk));
+        let session = Arc::new(Session::new(visit));
         let shared = Arc::new(Shared {
             hosts: [format!("127.0.0.1:{port}"), format!("localhost:{port}")],
             origins: [
@@ -434,26 +418,26 @@ impl PageServer {
         self.addr
     }
 
-    /// Wait until the client finishes, the page goes away, or the idle limit passes.
+    /// Wait until the visit needs the measurements or has ended (or the
+    /// media test alone is finished), the page goes away, or the idle limit
+    /// passes.
     pub async fn wait(&self, limits: Limits) -> Ending {
         let started = Instant::now();
         loop {
             let changed = self.session.changed.notified();
+            if self.session.progress().finished {
+                return Ending::Finished;
+            }
+            if let Some(mut v) = self.session.visit() {
+                if v.visit.end().is_some() && v.farewell_shown {
+                    return Ending::Ended;
+                }
+                if v.visit.waiting() && !v.measuring {
+                    v.measuring = true;
+                    return Ending::Measure;
+                }
+            }
             {
-                let p = self.session.progress();
-                if p.finished {
-                    return Ending::Finished;
-                }
-                if p.walk.is_some() {
-                    return Ending::WalkDone;
-                }
-                drop(p);
-                if let Some(left) = self.walk_ending().filter(|e| {
-                    use crate::questionnaire::walk::Ending as Walked;
-                    matches!(e, Walked::Paused | Walked::NotNow | Walked::QuickExit)
-                }) {
-                    return Ending::WalkLeft(left);
-                }
                 let p = self.session.progress();
                 if p.heartbeat_seen
                     && p.last_seen
@@ -470,44 +454,46 @@ impl PageServer {
         }
     }
 
-    /// How the questions ended, once the client has seen the last page of
-    /// an ending here (`Completed` and `FinishedEarly` go on to the media
-    /// test and the end of the check).
-    pub fn walk_ending(&self) -> Option<crate::questionnaire::walk::Ending> {
-        self.session.walk().and_then(|w| w.ending())
+    /// The measurements are done: the visit builds the report.
+    pub fn measured(&self, measured: Measured) {
+        if let Some(mut v) = self.session.visit() {
+            v.visit.measured(measured);
+        }
+        self.session.changed.notify_waiters();
     }
 
-    /// The finished questions (without taking them; see `take_walk`).
-    pub fn finished_walk(&self) -> Option<finish::FinishedWalk> {
-        self.session.walk().and_then(|w| w.finished())
+    /// Look at (or, for the command, end) the visit the page draws.
+    pub fn with_visit<R>(&self, f: impl FnOnce(&mut Visit<Files>) -> R) -> Option<R> {
+        self.session.visit().map(|mut v| f(&mut v.visit))
     }
 
     /// The questions' whole state (tests).
     pub fn walk_state(&self) -> Option<crate::questionnaire::walk::WalkState> {
-        self.session.walk().map(|w| w.state())
+        self.with_visit(|v| v.walk_state())
     }
 
-    /// True when the client's answers are kept on disk for next time.
-    pub fn walk_kept(&self) -> bool {
-        self.session.walk().is_some_and(|w| w.kept())
+    /// The connection test has started in the background and moves `feed`
+    /// on as it goes. The returned handle marks it done.
+    pub fn connection_started(&self, feed: ProgressFeed) -> connection::ConnectionDone {
+        self.session.progress().connection = connection::Connection::following(feed);
+        connection::ConnectionDone(self.session.clone())
     }
 
-    /// The check is finished: a kept draft has done its job.
-    pub fn forget_draft(&self) {
-        if let Some(w) = self.session.walk() {
-            w.forget_draft();
+    /// After the last page: give the browser a moment to fetch what the
+    /// page needs (its style) before the server stops, while it still asks.
+    pub async fn linger(&self) {
+        let until = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < until {
+            let quiet = self
+                .session
+                .progress()
+                .last_seen
+                .is_none_or(|seen| seen.elapsed() >= Duration::from_millis(800));
+            if quiet {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-    }
-
-    /// The support numbers the page shows now, if they apply (for the
-    /// terminal's last lines).
-    pub fn support_numbers(&self) -> Option<Vec<crate::crisis::CrisisResource>> {
-        self.session.frame().crisis
-    }
-
-    /// Someone at home may see this device (the questions or the report said so).
-    pub fn watched(&self) -> bool {
-        self.session.frame().watched
     }
 
     /// What the page measured so far.
@@ -611,15 +597,16 @@ const BODY_TIMEOUT: Duration = Duration::from_secs(10);
 fn router(shared: Arc<Shared>) -> Router {
     let mut visit = Router::<Arc<Shared>>::new()
         .route("/", get(index))
-        .route("/walk", get(questions).post(questions))
+        .route("/walk", post(submit))
         .route("/leave", post(leave))
-        .route("/away", get(leave))
+        .route("/away", get(away))
         .route("/media", get(media_step))
+        .route("/next", get(next))
+        .route("/progress.json", get(progress))
         .route("/api/{call}", post(api));
-    for path in finish::GETS {
-        visit = visit.route(&format!("/{path}"), get(finish_step));
+    for path in check::PAGES {
+        visit = visit.route(&format!("/{path}"), get(page_of_visit));
     }
-    visit = visit.route("/finish-save", post(finish_step));
     for (name, _, _) in ASSETS {
         visit = visit.route(&format!("/{name}"), get(asset));
     }
@@ -741,45 +728,41 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     response
 }
 
-type Visit = Extension<Arc<Session>>;
+type InSession = Extension<Arc<Session>>;
 
-/// `/`: the questions; with the answers from a file, the whole check starts
-/// at the media test; `--device --browser` is the media test alone.
-async fn index(Extension(session): Visit, method: Method) -> Response {
-    if session.walk.is_some() {
-        return questions(Extension(session), method, bytes::Bytes::new()).await;
+/// `/`: the whole check's current page; the media test alone otherwise.
+async fn index(Extension(session): InSession) -> Response {
+    if session.visit.is_some() {
+        return check::show(&session, "walk", false).await;
     }
     media(&session)
 }
 
-/// `/walk`: the questions' pages and forms.
-async fn questions(Extension(session): Visit, method: Method, body: bytes::Bytes) -> Response {
-    if session.walk.is_none() {
-        return plain(StatusCode::NOT_FOUND, "not here\n");
-    }
-    let response = walk::route(&session, &method, "walk", &body);
-    session.changed.notify_waiters();
-    response
+/// One of the visit's pages (`check::PAGES`), or where the visit is instead.
+async fn page_of_visit(Extension(session): InSession, uri: http::Uri) -> Response {
+    let rest = uri.path().trim_start_matches('/');
+    // "Continue" on the waiting page asks to wait for the report.
+    let wait = uri.query() == Some("wait=1");
+    check::show(&session, rest, wait).await
 }
 
-/// `/leave` (the button) and `/away` (the neutral page it leads to).
-///
-/// Leaving also gives the visit a new session cookie. Without scripts the
-/// browser may keep the last question in memory for Back (its back/forward
-/// cache, which Chromium now allows even for `no-store` pages); a changed
-/// cookie is what makes it drop such pages and ask again, and the answer
-/// is then the neutral page.
+/// POST `/walk`: every form of the visit.
+async fn submit(Extension(session): InSession, body: bytes::Bytes) -> Response {
+    check::submit(&session, &body)
+}
+
+/// `/leave`: the button. Leaving also gives the visit a new session cookie.
+/// Without scripts the browser may keep the last question in memory for
+/// Back (its back/forward cache, which Chromium now allows even for
+/// `no-store` pages); a changed cookie is what makes it drop such pages and
+/// ask again, and the answer is then the neutral page.
 async fn leave(
     State(shared): State<Arc<Shared>>,
-    Extension(session): Visit,
-    method: Method,
+    Extension(session): InSession,
     request: Request,
 ) -> Response {
-    let rest = request.uri().path().trim_start_matches('/').to_string();
-    let mut response = walk::route(&session, &method, &rest, &[]);
-    session.changed.notify_waiters();
-    if method == Method::POST
-        && let Some(id) = shared.renew(request.headers())
+    let mut response = check::leave(&session);
+    if let Some(id) = shared.renew(request.headers())
         && let Ok(cookie) = HeaderValue::from_str(&shared.set_cookie(&id))
     {
         response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -787,30 +770,58 @@ async fn leave(
     response
 }
 
-/// `/media`: with the questions first, the media test is one step.
-async fn media_step(Extension(session): Visit) -> Response {
-    if session.walk.is_none() {
-        return plain(StatusCode::NOT_FOUND, "not here\n");
+/// `/away`: the neutral page "Leave quickly" leads to.
+async fn away(Extension(session): InSession) -> Response {
+    if let Some(mut v) = session.visit()
+        && v.visit.end() == Some(crate::visit::End::QuickExit)
+    {
+        v.farewell_shown = true;
+    }
+    session.changed.notify_waiters();
+    check::away_page()
+}
+
+/// `/media`: in the whole check, the media test is one step of the visit.
+async fn media_step(Extension(session): InSession) -> Response {
+    if let Some(v) = session.visit() {
+        let to = check::place(&v.visit, &v.visit.screen());
+        if to != "media" {
+            return see_other(to);
+        }
     }
     media(&session)
 }
 
 fn media(session: &Session) -> Response {
-    if session.walk().is_some_and(|w| w.left_quickly()) {
-        return see_other("away");
-    }
     let page = html::media_page(
         &session.frame(),
         MEDIA_HTML,
-        &finish::connection_line(session),
+        &connection::connection_line(session),
     );
     html_response(StatusCode::OK, page)
 }
 
-/// The end of the check: `finish`, its report, saving and the last page.
-async fn finish_step(Extension(session): Visit, request: Request) -> Response {
-    let rest = request.uri().path().trim_start_matches('/').to_string();
-    finish::route(&session, &rest, request).await
+/// `/next`: past the media test without scripts (the page's noscript link).
+async fn next(Extension(session): InSession) -> Response {
+    if session.visit.is_some() {
+        return see_other(check::media_done(&session));
+    }
+    session.progress().finished = true;
+    session.changed.notify_waiters();
+    html_response(
+        StatusCode::OK,
+        html::page(
+            &html::Frame::default(),
+            "Nothing more to do here",
+            "<h1>Nothing more to do here</h1>\n<p>The camera, microphone and speakers were not \
+             tested in this page; your report says so. You can close this page now.</p>\n",
+            "",
+        ),
+    )
+}
+
+async fn progress(Extension(session): InSession) -> Response {
+    connection::progress_json(&session)
 }
 
 async fn asset(uri: http::Uri) -> Response {
@@ -829,7 +840,11 @@ fn asset_response((_, kind, bytes): &(&str, &'static str, &'static [u8])) -> Res
 }
 
 /// `/api/…`: the page's measurements and heartbeat.
-async fn api(Extension(session): Visit, Path(call): Path<String>, body: bytes::Bytes) -> Response {
+async fn api(
+    Extension(session): InSession,
+    Path(call): Path<String>,
+    body: bytes::Bytes,
+) -> Response {
     if body.len() > MAX_BODY {
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
     }
@@ -882,8 +897,8 @@ fn api_call(shared: &Session, api: &str, body: &[u8]) -> Response {
             }
             None => unreadable(),
         },
-        "finish" if shared.whole_check => {
-            let next = finish::media_finished(shared);
+        "finish" if shared.visit.is_some() => {
+            let next = check::media_done(shared);
             let mut r = Response::new(Body::from(format!(r#"{{"next":"{next}"}}"#)));
             r.headers_mut().insert(
                 header::CONTENT_TYPE,

@@ -30,6 +30,15 @@ pub fn run<S: Storage>(
             background.start();
         }
         let screen = visit.screen();
+        // Ctrl-C outside a prompt (the wait for the report, the pager) ends
+        // the program from the signal thread: the numbers stay even then.
+        crate::interrupt::set_last_words(
+            screen
+                .frame
+                .crisis
+                .as_ref()
+                .map(|resources| crate::crisis::render(resources, style)),
+        );
         let action = match &screen.ask {
             Ask::Nothing => {
                 prompter.clear();
@@ -210,7 +219,6 @@ fn draw_block(block: &Block, style: Style) -> String {
             format!("{} {headline}\n\n", style.bold(&format!("{words}.")))
         }
         Block::Report { report, .. } => format!("{}\n", render_report(report, style)),
-        Block::Support(resources) => format!("{}\n", crate::crisis::render(resources, style)),
     }
 }
 

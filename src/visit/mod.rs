@@ -284,6 +284,12 @@ impl<S: Storage> Visit<S> {
         self.stage == Stage::Building
     }
 
+    /// The first screen of a new check (the opening) is shown.
+    pub fn at_opening(&self) -> bool {
+        self.stage == Stage::Walking
+            && matches!(self.walk.screen(), walk::Screen::Question(q) if q.opening.is_some())
+    }
+
     /// The questions are done (the report can be built once measured).
     pub fn walked(&self) -> Option<Walked> {
         Some(Walked {
@@ -419,12 +425,10 @@ impl<S: Storage> Visit<S> {
         // Numbers inferred from settings can be changed wherever they show.
         // The end shows them whatever was answered, so the choices before it
         // name the country too.
-        let shows_numbers = screen.frame.crisis.is_some()
-            || self.stage == Stage::Choices
-            || screen
-                .body
-                .iter()
-                .any(|b| matches!(b, Block::Note(n) if n.starts_with(SUPPORT_LINE)));
+        let support_line = self.stage == Stage::Walking
+            && matches!(self.walk.screen(), walk::Screen::Question(q) if q.support_line.is_some());
+        let shows_numbers =
+            screen.frame.crisis.is_some() || self.stage == Stage::Choices || support_line;
         if shows_numbers && self.region_inferred() {
             if screen.frame.region_note.is_none() {
                 screen.frame.region_note = Some(self.region_note());
@@ -889,6 +893,11 @@ impl<S: Storage> Visit<S> {
 
     fn saved_words(&self) -> String {
         match &self.saved {
+            Some(path) if path == storage::STANDARD_OUTPUT => {
+                "Your report was written to the standard output of session-ready, as --output - \
+                 asked; no file was saved."
+                    .into()
+            }
             Some(path) if self.plan.clinic_key => format!(
                 "Your report is saved in {path}, locked so that only your clinic can open it. \
                  You can send it to your therapist as they asked."
@@ -947,7 +956,7 @@ impl<S: Storage> Visit<S> {
             _ => screen.ask.choices().iter().any(|c| c.action == action),
         };
         if !offered {
-            self.notice = Some("That choice is not on this page, so nothing was changed.".into());
+            self.notice = Some(NOT_OFFERED.into());
             return;
         }
         let stage = std::mem::replace(&mut self.stage, Stage::Walking);
@@ -1070,10 +1079,7 @@ impl<S: Storage> Visit<S> {
         match self.walk.apply(event) {
             Ok(applied) if applied.save => self.save_draft(),
             Ok(_) => {}
-            Err(_) => {
-                self.notice =
-                    Some("That choice is not on this page, so nothing was changed.".into())
-            }
+            Err(_) => self.notice = Some(NOT_OFFERED.into()),
         }
         self.walk_moved()
     }
@@ -1298,14 +1304,15 @@ fn kept_yes(draft: &Draft) -> bool {
         .any(|(q, a)| risk::is_positive_risk_answer(q, a))
 }
 
+/// Said when an action is not among the screen's choices (a stale page, a
+/// doctored form).
+pub const NOT_OFFERED: &str = "That choice is not on this page, so nothing was changed.";
+
 /// Said on the country picker.
 const REGION_TEXT: &str = "This is only used to show the right support numbers.";
 
 /// The choice that opens the country picker from a screen showing numbers.
 pub const CHANGE_REGION: &str = "Change the country for these numbers";
-
-/// How every risk question's support line begins (`questionnaire::walk`).
-const SUPPORT_LINE: &str = "Support is there if you need it.";
 
 /// Why an unlocked copy is a risk in a watched home.
 const UNLOCKED_RISK: &str = "You said someone at home may see this device. A copy saved here \

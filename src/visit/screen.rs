@@ -50,9 +50,6 @@ pub enum Block {
     Outcome { words: String, headline: String },
     /// A whole report copy: long; a terminal pages it, the page lays it out.
     Report { view: View, report: Box<Report> },
-    /// The support numbers as part of the body (the end of a check shows
-    /// them whether or not a risk answer was yes).
-    Support(Vec<CrisisResource>),
 }
 
 /// What the screen asks of the person.

@@ -71,6 +71,10 @@ pub struct Files {
     pub output: Option<PathBuf>,
     /// The clinic's age recipient: the full copy is locked for the clinic.
     pub encrypt_to: Option<String>,
+    /// A typed name must be a plain file name, saved in the folder
+    /// session-ready was started in (the page: a browser cannot show where a
+    /// path typed there would lead).
+    pub plain_names: bool,
 }
 
 impl Files {
@@ -149,6 +153,8 @@ impl Storage for Files {
         _watched: bool,
     ) -> Result<String, SaveProblem> {
         let path = match (name, &self.output) {
+            (Some(name), _) if self.plain_names => saving::typed_file_name(name)
+                .map_err(|why| SaveProblem::Name(format!("{why} Nothing was saved.")))?,
             (Some(name), _) => {
                 check_name(name)?;
                 PathBuf::from(name)
@@ -171,10 +177,17 @@ impl Storage for Files {
             .into_owned()));
         }
         deliver(report, &delivery).map_err(|e| SaveProblem::Failed(e.to_string()))?;
+        if crate::fsutil::is_stdout(Some(&path)) {
+            return Ok(STANDARD_OUTPUT.into());
+        }
         let shown = std::path::absolute(&written).unwrap_or(written);
         Ok(crate::safe_text::printable(&shown.display().to_string()).into_owned())
     }
 }
+
+/// What [`Storage::save`] returns for `--output -`: no file was written.
+/// A typed name is never `-` (see `check_name`).
+pub const STANDARD_OUTPUT: &str = "-";
 
 /// The longest file name taken from a person.
 const MAX_NAME_CHARS: usize = 255;

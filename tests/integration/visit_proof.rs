@@ -10,13 +10,18 @@
 //!   not give before, never goes into a sensitive part, never keeps answers
 //!   and never saves a copy someone at home could open;
 //! - a copy without a lock is never saved in a watched home without its own
-//!   confirmation.
+//!   confirmation;
+//! - the page draws the same: every number in its box on every page (the
+//!   media step included) once they apply, nothing after the quick exit,
+//!   the neutral title in a watched home, and every choice the screen offers
+//!   as a form that comes back as that very choice.
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use session_ready::crisis::{self, RegionSources};
+use session_ready::page::{check, draw, html};
 use session_ready::questionnaire::draft::Draft;
 use session_ready::questionnaire::walk::Event;
 use session_ready::report::saving::SaveChoice;
@@ -246,11 +251,24 @@ impl Client<'_> {
             seen.screens_checked += 1;
         }
         let drawn = session_ready::ui::terminal::draw(screen, Style::decide(false, true, true));
+        let page = page_drawing(screen);
         if screen.id == "away" {
             prop_assert!(screen.frame.crisis.is_none() && screen.body.is_empty());
             prop_assert_eq!(&drawn, "", "the quick exit leaves nothing");
+            prop_assert_eq!(
+                check::place(visit, screen),
+                "away",
+                "the page shows nothing"
+            );
             return Ok(());
         }
+        prop_assert_eq!(
+            page.contains("<title>Notes</title>"),
+            screen.frame.watched,
+            "the neutral title on {}",
+            &screen.id
+        );
+        check_page_choices(screen)?;
         let ends_check = screen.id == "thank-you";
         if yes || ends_check {
             let Some(resources) = &screen.frame.crisis else {
@@ -270,6 +288,7 @@ impl Client<'_> {
                 &screen.id
             );
             prop_assert!(resources.iter().any(|r| r.kind == "emergency"));
+            let in_box = crisis_box_text(&page);
             for r in resources {
                 let words = crisis::wording(r).text();
                 prop_assert!(
@@ -278,6 +297,13 @@ impl Client<'_> {
                     words,
                     &screen.id,
                     drawn
+                );
+                prop_assert!(
+                    in_box.contains(&words),
+                    "{} is not in the page's box on {}:\n{}",
+                    words,
+                    &screen.id,
+                    in_box
                 );
             }
         }
@@ -312,6 +338,105 @@ impl Client<'_> {
         }
         Ok(())
     }
+}
+
+/// The whole page the browser gets for `screen` (the media step in its own
+/// page, with the same skeleton).
+fn page_drawing(screen: &Screen) -> String {
+    let frame = check::frame(screen, None);
+    if screen.ask == Ask::Media {
+        return html::media_page(&frame, session_ready::page::MEDIA_HTML, "");
+    }
+    html::page(
+        &frame,
+        &screen.title,
+        &draw::main_html(screen, "key.0", None),
+        "",
+    )
+}
+
+/// The text of the page's support box (tags dropped, entities read), placed
+/// before the screen's own content.
+fn crisis_box_text(page: &str) -> String {
+    let Some(start) = page.find("<section class=\"crisis\"") else {
+        return String::new();
+    };
+    let end = start + page[start..].find("</section>").unwrap_or(0);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in page[start..end].chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Every choice on the screen can be sent from the page, and what it sends
+/// comes back as that very choice (no two choices share a form).
+fn check_page_choices(screen: &Screen) -> Result<(), TestCaseError> {
+    let html = draw::main_html(screen, "key.0", None);
+    for choice in screen.ask.choices() {
+        let Some(fields) = draw::fields(&choice.action) else {
+            return Err(TestCaseError::fail(format!(
+                "{:?} on {} cannot be sent from the page",
+                choice.action, screen.id
+            )));
+        };
+        for (name, value) in &fields {
+            let field = if *name == "do" {
+                format!("name=\"do\" value=\"{value}\"")
+            } else {
+                format!("name=\"{name}\" id=")
+            };
+            prop_assert!(
+                html.contains(&field),
+                "{} not drawn on {}",
+                field,
+                &screen.id
+            );
+        }
+        let form = draw::Form::new(
+            fields
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v))
+                .collect(),
+        );
+        let back = draw::decode(screen, &form);
+        let expected = match &choice.action {
+            Action::Save { choice, .. } => Action::Save {
+                choice: *choice,
+                name: None,
+            },
+            other => other.clone(),
+        };
+        prop_assert_eq!(back, Ok(expected), "on {}", &screen.id);
+    }
+    if let Ask::Text { field, .. } = &screen.ask {
+        prop_assert!(
+            html.contains("name=\"text\""),
+            "a text field on {}",
+            &screen.id
+        );
+        let typed = "the armchair".to_string();
+        let code = match field {
+            session_ready::visit::TextField::Plan => "plan",
+            session_ready::visit::TextField::FileName => "file-name",
+        };
+        let form = draw::Form::new(vec![
+            ("do".into(), code.into()),
+            ("text".into(), typed.clone()),
+        ]);
+        prop_assert_eq!(draw::decode(screen, &form), Ok(field.action(typed)));
+    }
+    Ok(())
 }
 
 #[test]

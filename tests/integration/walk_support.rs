@@ -6,8 +6,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use session_ready::page::PageServer;
-use session_ready::page::walk::WalkSetup;
-use session_ready::questionnaire::walk::Opening;
+use session_ready::questionnaire::walk::Ending;
+use session_ready::visit::{FrontEnd, Visit, VisitPlan, Walked};
 
 use crate::page_support::{Page, Reply, request};
 
@@ -119,16 +119,6 @@ pub struct WalkServer {
     jar: crate::page_support::Jar,
 }
 
-pub fn opening() -> Opening {
-    Opening {
-        title: "Getting ready for video sessions".into(),
-        text: "This check helps you and your therapist decide whether video sessions from \
-               home are a good fit right now. Every question can be skipped."
-            .into(),
-        more: Some("The connection test exchanges only test data.".into()),
-    }
-}
-
 impl WalkServer {
     /// Serve the check; `region` as a flag would give it (`None`: asked).
     pub fn start(region: Option<&str>) -> WalkServer {
@@ -143,17 +133,31 @@ impl WalkServer {
             .enable_all()
             .build()
             .unwrap();
-        let setup = WalkSetup {
-            draft: Some(dir.path().join("draft.json")),
+        let plan = VisitPlan {
+            front_end: FrontEnd::Page,
             regions: session_ready::crisis::RegionSources {
                 flag: region.map(str::to_string),
                 ..Default::default()
             },
+            clinic: None,
+            client_ref: None,
             clinic_key: false,
-            opening: opening(),
+            output_named: false,
+            servers: None,
+            media: true,
+            network_source: None,
+            come_back: "session-ready check --browser".into(),
         };
+        let files = session_ready::visit::storage::Files {
+            draft: Some(dir.path().join("draft.json")),
+            format: session_ready::report::Format::Json,
+            output: None,
+            encrypt_to: None,
+            plain_names: true,
+        };
+        let visit = Visit::new(plan, files);
         let server = runtime
-            .block_on(PageServer::start_check(Some(setup)))
+            .block_on(PageServer::start_check(visit))
             .expect("the page server starts");
         let url = server.url().to_string();
         let addr = server.local_addr();
@@ -176,6 +180,21 @@ impl WalkServer {
 
     pub fn server(&self) -> &PageServer {
         self.server.as_ref().unwrap()
+    }
+
+    /// How the questions ended, once they have.
+    pub fn walk_ending(&self) -> Option<Ending> {
+        self.server().walk_state().and_then(|s| s.ended)
+    }
+
+    /// The finished questions, once they are done.
+    pub fn finished_walk(&self) -> Option<Walked> {
+        self.server().with_visit(|v| v.walked()).flatten()
+    }
+
+    /// Someone at home may see this device, as the visit knows it.
+    pub fn watched(&self) -> bool {
+        self.server().with_visit(|v| v.watched()) == Some(true)
     }
 
     pub fn draft(&self) -> PathBuf {

@@ -6,13 +6,11 @@ use std::time::Duration;
 use crate::cli::CheckArgs;
 use crate::device::media::MediaMeasurements;
 use crate::error::Exit;
-use crate::page::finish::{self, FinishedReport, FinishedWalk, SaveSettings};
-use crate::page::walk::WalkSetup;
 use crate::page::{Ending, Limits, PageServer};
 use crate::questionnaire::answers_file::AnswersFile;
-use crate::report::Report;
-use crate::report::model::{QuestionnaireStatus, ReportParts};
+use crate::report::model::QuestionnaireStatus;
 use crate::term::Style;
+use crate::visit::{Action, End, FrontEnd, Measured, Visit, Walked};
 
 use super::Setup;
 
@@ -66,12 +64,14 @@ fn open_page(url: &str, open: bool) {
     }
 }
 
-/// `check --browser`: the whole check in the page. The connection test runs
-/// here in the background while the client uses the page, and its progress
-/// shows there; the report is built here exactly as the terminal check builds
-/// it, offered in the page, and saved here with the same choices. With
-/// `answers` (an answers file), the page goes from the media test straight to
-/// the report.
+/// `check --browser`: the whole check in the page, the visit (`crate::visit`)
+/// drawn by the page (`crate::page`). The connection test runs here in the
+/// background while the client uses the page, and its progress shows there;
+/// the visit builds the report and saves it through the same store as the
+/// terminal check. With `answers` (an answers file), the page goes from the
+/// media test straight to the report. At the end the terminal draws the
+/// visit's last screen (its farewell, with the numbers when they apply), or
+/// is cleared when the home may be watched or the client left quickly.
 pub(super) fn whole_check(
     args: &CheckArgs,
     style: Style,
@@ -81,22 +81,27 @@ pub(super) fn whole_check(
     let limits = limits(args, Limits::whole_check());
     let probe_config = (setup.saved_network.is_none() && !args.no_network)
         .then(|| setup.probe(args, style, false));
-    // The questions in the page, unless an answers file gave them.
-    let questions = answers.is_none().then(|| {
-        let servers = (!args.no_network && setup.saved_network.is_none()).then(|| setup.contacts());
-        WalkSetup {
-            draft: args
-                .draft
-                .clone()
-                .or_else(crate::questionnaire::draft::default_path),
-            regions: setup.regions.clone(),
-            clinic_key: setup.encrypt_to().is_some(),
-            opening: crate::visit::opening(crate::visit::FrontEnd::Page, servers.as_deref()),
-        }
-    });
+    let plan = setup.visit_plan(args, FrontEnd::Page);
+    let files = crate::visit::storage::Files {
+        plain_names: true,
+        ..setup.files(args)
+    };
+    let visit = match answers {
+        Some(file) => Visit::answered(
+            plan,
+            files,
+            Walked {
+                answers: file.answers,
+                session_plan: file.session_plan,
+                status: QuestionnaireStatus::Completed,
+                region: file.region,
+            },
+        ),
+        None => Visit::new(plan, files),
+    };
     let served = super::super::runtime().and_then(|runtime| {
         runtime.block_on(async {
-            let server = PageServer::start_check(questions).await?;
+            let server = PageServer::start_check(visit).await?;
             let probe = probe_config.map(|mut config| {
                 // The page follows the probe's own steps, as the terminal does.
                 let feed = crate::net::probe::ProgressFeed::for_config(&config);
@@ -110,30 +115,17 @@ pub(super) fn whole_check(
                         measured
                     })
             });
-            let probe = match probe {
+            let mut probe = match probe {
                 Some(Ok(handle)) => Some(handle),
                 Some(Err(e)) => return Err(e.into()),
                 None => None,
             };
-            if let Some(file) = answers {
-                server.hold_walk(FinishedWalk {
-                    answers: file.answers,
-                    session_plan: file.session_plan,
-                    status: QuestionnaireStatus::Completed,
-                    region: file.region,
-                    watched: false,
-                });
-            }
             announce_check(server.url(), !args.no_open);
-            let mut probe = probe;
             let ending = loop {
                 match server.wait(limits).await {
-                    Ending::WalkDone => {
-                        let Some(walk) = server.take_walk() else {
-                            continue;
-                        };
+                    Ending::Measure => {
                         let handle = probe.take();
-                        let measured = tokio::task::spawn_blocking(move || {
+                        let (network, network_reason) = tokio::task::spawn_blocking(move || {
                             super::interactive::finish_probe(
                                 handle,
                                 Style::decide(false, true, true),
@@ -147,39 +139,32 @@ pub(super) fn whole_check(
                             )
                         });
                         // A saved connection test (--network) stands in for a new one.
-                        let measured = match &setup.saved_network {
+                        let (network, network_reason) = match &setup.saved_network {
                             Some((network, _)) => (Some(network.clone()), None),
-                            None => measured,
+                            None => (network, network_reason),
                         };
-                        server.offer(finished_report(
-                            args,
-                            setup,
-                            walk,
-                            measured,
-                            server.measurements(),
-                        ));
+                        server.measured(Measured {
+                            network,
+                            network_reason,
+                            device: page_device(args, server.measurements()),
+                        });
                     }
                     other => break other,
                 }
             };
-            if ending == Ending::Finished {
+            if ending == Ending::Ended {
                 server.linger().await;
+            } else {
+                // The page went away or stayed silent: the visit stops here,
+                // as when a terminal is closed part-way.
+                server.with_visit(|v| v.act(Action::Stop));
             }
-            let closing = server.closing();
-            if closing.is_some() {
-                // The check is finished: kept answers have done their job.
-                server.forget_draft();
-            }
-            let kept = server.walk_kept();
-            let last = LastLines {
-                numbers: server.support_numbers(),
-                watched: server.watched(),
-            };
+            let last = server.with_visit(|v| (v.end(), v.screen()));
             server.shutdown().await;
-            Ok((ending, closing, kept, last))
+            Ok((ending, last))
         })
     });
-    let (ending, closing, kept, last) = match served {
+    let (ending, last) = match served {
         Ok(done) => done,
         Err(e) => {
             eprintln!(
@@ -190,59 +175,35 @@ pub(super) fn whole_check(
             return Ok(Exit::Internal);
         }
     };
+    let Some((end, screen)) = last else {
+        return Ok(Exit::Internal);
+    };
     // Leaving quickly, or a home someone may be watching: the terminal that
     // started the check keeps nothing on screen, the address included.
-    if ending == Ending::WalkLeft(crate::questionnaire::walk::Ending::QuickExit) {
+    if end == Some(End::QuickExit) || screen.frame.watched {
         clear_terminal();
-        return Ok(Exit::Done);
+    } else {
+        let why = match ending {
+            Ending::PageClosed => format!(
+                "The browser page was away for {}, so session-ready has stopped its page server.",
+                how_long(limits.closed_after)
+            ),
+            Ending::Idle => format!(
+                "Nothing happened on the browser page for {}, so session-ready has stopped its \
+                 page server.",
+                how_long(limits.idle)
+            ),
+            _ => Ending::Ended.message().to_string(),
+        };
+        // The visit's last screen, as the terminal draws it: the support
+        // numbers last when they apply.
+        eprintln!("{why}\n\n{}\n", crate::ui::terminal::draw(&screen, style));
     }
-    let exit = match closing {
-        Some(closing) => {
-            eprintln!(
-                "The check is finished, and session-ready has closed its page server.\n{}\n",
-                crate::safe_text::printable(&finish::saved_words(&closing))
-            );
-            Exit::Done
-        }
-        None if matches!(ending, Ending::WalkLeft(_)) => {
-            // As in the terminal: pausing and "not now" end calmly.
-            let words = ending.message();
-            if !words.is_empty() {
-                eprintln!("{words}\n");
-            }
-            Exit::Done
-        }
-        None => {
-            let next = if kept {
-                "Your answers so far are kept privately; run"
-            } else {
-                "The check was not finished, so no report was made and nothing was kept. Run"
-            };
-            eprintln!(
-                "{}\n{next} {} check --browser whenever you are ready.\n",
-                match ending {
-                    Ending::PageClosed => format!(
-                        "The browser page was away for {}, so session-ready has stopped its page server.",
-                        how_long(limits.closed_after)
-                    ),
-                    _ => format!(
-                        "Nothing happened on the browser page for {}, so session-ready has stopped its page server.",
-                        how_long(limits.idle)
-                    ),
-                },
-                crate::term::self_command()
-            );
-            // As when the terminal is closed in the middle of the check.
-            Exit::Interrupted
-        }
-    };
-    if last.watched {
-        clear_terminal();
-    } else if let Some(numbers) = &last.numbers {
-        // The last lines, as in the terminal check: the support numbers.
-        eprintln!("{}", crate::crisis::render(numbers, style));
-    }
-    Ok(exit)
+    Ok(match end {
+        // As when the terminal is closed in the middle of the check.
+        Some(End::Stopped) => Exit::Interrupted,
+        _ => Exit::Done,
+    })
 }
 
 /// "30 minutes", "1 minute", "5 seconds".
@@ -256,14 +217,6 @@ fn how_long(d: Duration) -> String {
     }
 }
 
-/// What the terminal says last, taken from the page before it stops.
-struct LastLines {
-    /// The support numbers, when they apply.
-    numbers: Option<Vec<crate::crisis::CrisisResource>>,
-    /// Someone at home may see this device: the terminal is cleared instead.
-    watched: bool,
-}
-
 /// Clear the terminal that started the check, scrollback included (it shows
 /// the page's address), when it is one.
 fn clear_terminal() {
@@ -275,44 +228,14 @@ fn clear_terminal() {
     }
 }
 
-/// Build the report exactly as the terminal check does, with the page's
-/// camera, microphone and speaker measurements in the device section.
-fn finished_report(
-    args: &CheckArgs,
-    setup: &Setup,
-    walk: FinishedWalk,
-    (network, network_reason): super::Probed,
-    media: MediaMeasurements,
-) -> FinishedReport {
-    let device = (!args.no_device).then(|| {
+/// The device check, with the page's camera, microphone and speaker
+/// measurements in it.
+fn page_device(args: &CheckArgs, media: MediaMeasurements) -> Option<crate::device::DeviceReport> {
+    (!args.no_device).then(|| {
         let mut facts = crate::device::collect::facts();
         facts.media = Some(media);
         crate::device::rules::rate(&facts)
-    });
-    let mut report = Report::build(ReportParts {
-        answers: walk.answers,
-        questionnaire_status: walk.status,
-        session_plan: walk.session_plan,
-        network,
-        network_reason,
-        device,
-        region: setup.region(walk.region),
-        clinic: setup.settings.clinic.clone(),
-        client_ref: setup.client_ref.clone(),
-    });
-    if let Some((_, source)) = &setup.saved_network {
-        report.network_source = Some(source.clone());
-    }
-    let watched = walk.watched || crate::assessment::watched_home(&report.answers);
-    FinishedReport {
-        report,
-        watched,
-        save: SaveSettings {
-            format: args.format,
-            output: args.output.clone(),
-            encrypt_to: setup.encrypt_to().map(str::to_string),
-        },
-    }
+    })
 }
 
 fn limits(args: &CheckArgs, default: Limits) -> Limits {

@@ -179,20 +179,6 @@ impl Setup {
         }
     }
 
-    /// --region, then the answers file or draft, then the clinic file, then
-    /// the locale, then the international fallback.
-    fn region(&self, saved: Option<String>) -> String {
-        self.known_region(saved)
-            .unwrap_or_else(|| crate::crisis::FALLBACK_REGION.to_string())
-    }
-
-    /// The region when something names it (--region, the answers file or
-    /// draft, the clinic file, a locale with a country we hold numbers for);
-    /// `None` means the interactive check asks the client.
-    fn known_region(&self, saved: Option<String>) -> Option<String> {
-        self.regions.choose(saved.as_deref())
-    }
-
     /// The connection test's settings; `shown` is false when it runs in the
     /// background behind the questions (no progress bar or step lines then).
     fn probe(&self, args: &CheckArgs, style: Style, shown: bool) -> ProbeConfig {
@@ -262,6 +248,7 @@ impl Setup {
             format: args.format,
             output: args.output.clone(),
             encrypt_to: self.encrypt_to().map(str::to_string),
+            plain_names: false,
         }
     }
 

@@ -49,8 +49,7 @@
   }
   document.addEventListener("submit", (event) => {
     const form = event.target;
-    // The questions' forms, which always answer with where to go next (the
-    // end's forms may answer with a page, and are sent as usual).
+    // The visit's forms, which always answer with where to go next.
     if (!watched() || form.getAttribute("action") !== "walk" || event.defaultPrevented) {
       return;
     }
