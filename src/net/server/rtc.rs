@@ -176,7 +176,7 @@ impl Peers {
     }
 
     /// One certificate for the server's lifetime, made at the first offer
-    /// (`make_cert`, off the async threads): a key per offer would hand every
+    /// (`cert_maker`, then `set_cert`, off the async threads): a key per offer would hand every
     /// offer a slice of CPU, and making it at start would hold up the server
     /// (and its first probe) for nothing when no browser comes.
     fn cert(&self) -> Result<DtlsCert, OfferRefused> {
@@ -207,8 +207,8 @@ impl Peers {
         if !text.contains("m=application") {
             return Err(OfferRefused::NoDataChannel);
         }
-        // This server is always the DTLS server: it then sends nothing
-        // larger than a cookie exchange before the browser proves it receives.
+        // This server is always the DTLS server: it sends DTLS only in answer
+        // to a ClientHello, and at most `unverified_bytes` before the handshake is done.
         if text.lines().any(|l| l.trim() == "a=setup:passive") {
             return Err(OfferRefused::BadOffer(
                 "it asks this server to start DTLS (a=setup:passive); offer a=setup:actpass as \
@@ -219,9 +219,6 @@ impl Peers {
         let key = address_key(client);
         if self.peers.values().filter(|p| p.key == key).count() >= self.limits.per_address.max(1) {
             return Err(OfferRefused::AddressShare);
-        }
-        if self.peers.len() >= self.limits.max_peers.max(1) {
-            self.evict_one_connecting(now)?;
         }
         let cert = self.cert()?;
         let mut rtc = RtcConfig::new()
@@ -237,6 +234,10 @@ impl Peers {
             .sdp_api()
             .accept_offer(offer)
             .map_err(|e| OfferRefused::BadOffer(e.to_string()))?;
+        // Room is made only for an offer that has its answer.
+        if self.peers.len() >= self.limits.max_peers.max(1) {
+            self.evict_one_connecting(now)?;
+        }
         let answer = answer.to_sdp_string();
         let ufrag = answer
             .lines()
