@@ -39,3 +39,4 @@ pub mod safe_text;
 pub mod term;
 pub mod ui;
 pub mod visit;
+pub mod when;

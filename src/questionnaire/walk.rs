@@ -98,11 +98,19 @@ pub const RESUME_NOT_NOW: &str = "No, not now (your answers stay kept)";
 pub const RESUME_PICK_UP: &str = "Pick up where I left off";
 pub const RESUME_START_AGAIN: &str = "Start again (the kept answers are deleted)";
 
-/// What the resume offer says about the paused walk.
+/// What the resume offer says about the paused walk: the day in the
+/// client's own time zone (the draft keeps UTC), as their clock shows it.
 pub fn resume_summary(saved_at: &str, answered: usize) -> String {
+    resume_words(crate::when::local(saved_at), saved_at, answered)
+}
+
+fn resume_words(local: Option<crate::when::Local>, saved_at: &str, answered: usize) -> String {
+    let day = local.map_or_else(
+        || saved_at.get(..10).unwrap_or(saved_at).to_string(),
+        |l| l.date,
+    );
     format!(
-        "You paused a check on {}, with {answered} question{} answered.",
-        saved_at.get(..10).unwrap_or(saved_at),
+        "You paused a check on {day}, with {answered} question{} answered.",
         if answered == 1 { "" } else { "s" }
     )
 }

@@ -8,8 +8,6 @@
 //! in the words of whoever the copy is for, skips shown
 //! as "skipped", risk answers only in the clinician copy, ASQ and UCLA-3
 //! wording attributed.
-use chrono::{DateTime, Utc};
-
 use crate::assessment::{ASQ_NAME, RiskScreen, Status};
 use crate::crisis::CrisisResource;
 use crate::device::{DeviceItem, DeviceRating, DeviceReport};
@@ -99,28 +97,28 @@ pub struct Document {
 /// Heading of the crisis resources in every format.
 pub const CRISIS_TITLE: &str = "If you need support now";
 
-/// "Video-session readiness summary — 2026-11-23". The date is the day the
-/// report was made (UTC), in ISO form so it reads the same in every country.
+/// "Video-session readiness summary — 2026-11-24 (AEDT)". The date is the
+/// day the report was made where it is read (`crate::when`), in ISO form so
+/// it reads the same in every country, with its zone so no one takes it for
+/// another place's day.
 pub fn title(report: &Report) -> String {
     format!("Video-session readiness summary — {}", report_date(report))
 }
 
-/// The day the report was made, YYYY-MM-DD.
+/// The local day the report was made, YYYY-MM-DD, with its zone.
 pub fn report_date(report: &Report) -> String {
-    match DateTime::parse_from_rfc3339(&report.generated_at) {
-        Ok(t) => t.with_timezone(&Utc).format("%Y-%m-%d").to_string(),
-        Err(_) => report.generated_at.chars().take(10).collect(),
+    match crate::when::local(&report.generated_at) {
+        Some(local) => local.date_with_zone(),
+        None => report.generated_at.chars().take(10).collect(),
     }
 }
 
-/// "2026-11-23 15:16 UTC", or the stored text if it is not RFC 3339.
+/// "2026-11-24 02:16 AEDT (UTC+11:00, Australia/Sydney)", or the stored text
+/// if it is not RFC 3339.
 fn report_time(report: &Report) -> String {
-    match DateTime::parse_from_rfc3339(&report.generated_at) {
-        Ok(t) => t
-            .with_timezone(&Utc)
-            .format("%Y-%m-%d %H:%M UTC")
-            .to_string(),
-        Err(_) => report.generated_at.clone(),
+    match crate::when::local(&report.generated_at) {
+        Some(local) => local.full(),
+        None => report.generated_at.clone(),
     }
 }
 
@@ -236,6 +234,13 @@ fn clinician_alert(report: &Report) -> Vec<Block> {
         return Vec::new();
     }
     let mut blocks: Vec<Block> = urgency_alert(report).into_iter().collect();
+    // Right under the call to act, where contact is planned.
+    if let Some(words) = contact_care_words(report) {
+        blocks.push(Block::Paragraph(vec![
+            strong(CONTACT_CARE_LABEL),
+            plain(words),
+        ]));
+    }
     let flagged: Vec<String> = crate::questionnaire::counted_unasked(&report.unasked_answers)
         .map(|(id, a)| format!("{id} = {a}"))
         .collect();
@@ -251,6 +256,49 @@ fn clinician_alert(report: &Report) -> Vec<Block> {
         ]));
     }
     blocks
+}
+
+/// Label of the line on contacting a client whose home may be watched.
+pub const CONTACT_CARE_LABEL: &str = "Contact with care: ";
+
+/// In the clinician copy of a watched home (see `Report::watched_home`):
+/// why, in the question's terms, and how to reach the client safely. Never
+/// in a client copy, which a watched home may read.
+pub fn contact_care_words(report: &Report) -> Option<String> {
+    if report.view != View::Clinician || !report.contact_with_care() {
+        return None;
+    }
+    let answer = |id: &str| report.answers.get(id).map(String::as_str);
+    let mut why = Vec::new();
+    match answer("home.monitored") {
+        Some("yes") => why.push(
+            "the client thinks someone might check their phone, computer or messages, or \
+             listen in on their calls: home.monitored = yes",
+        ),
+        Some("unsure") => why.push(
+            "the client is not sure whether someone checks their phone, computer or \
+             messages, or listens in on their calls: home.monitored = unsure",
+        ),
+        _ => {}
+    }
+    if answer("home.feels_safe") == Some("no") {
+        why.push("home does not feel like a safe place to be: home.feels_safe = no");
+    }
+    let risk = if matches!(answer("home.monitored"), Some("yes" | "unsure")) {
+        "their phone and messages may be monitored"
+    } else {
+        "someone at home may see or overhear their contact with you"
+    };
+    let why = if why.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", why.join("; "))
+    };
+    Some(format!(
+        "{risk}{why}. Before calling, texting or e-mailing, ask how and when it is safe to \
+         reach them; leave no message that mentions therapy, this check or its answers; and \
+         agree what you will do if they cannot talk freely."
+    ))
 }
 
 /// The call to act of [`clinician_alert`], when the ASQ asks for one.

@@ -16,8 +16,8 @@ pub fn read_report(path: &Path, identity: Option<&Path>) -> Result<Checked, Inpu
         InputError::file(
             path,
             format!(
-                "it cannot be shown, because parts of it are not answers this version of \
-                 session-ready has:{list}\nNothing was changed. The file may have been edited \
+                "it cannot be shown, because parts of it are not what this version of \
+                 session-ready writes:{list}\nNothing was changed. The file may have been edited \
                  by hand, or made by a newer version."
             ),
         )

@@ -20,7 +20,11 @@ pub const SCHEMA: &str = "session-ready/report/v1";
 pub struct Report {
     /// Versioned schema id, e.g. `session-ready/report/v1`.
     pub schema: String,
-    /// When the report was made (RFC 3339, UTC).
+    /// When the report was made: RFC 3339 in UTC (`2026-11-23T15:16:00Z`),
+    /// one instant for every reader and program. The human-readable formats
+    /// show it in the reader's local time with its zone. A saved report
+    /// whose value is not an RFC 3339 time is refused when read.
+    #[schemars(extend("format" = "date-time"))]
     pub generated_at: String,
     /// session-ready version that made it.
     pub tool_version: String,
@@ -44,6 +48,15 @@ pub struct Report {
     /// client copy, like `urgent`.
     #[schemars(required, schema_with = "nullable::<RiskScreen>")]
     pub risk_screen: Option<RiskScreen>,
+    /// True when someone may read or overhear the client's contact with the
+    /// clinic: they said someone might check their phone, computer or
+    /// messages (`home.monitored` yes or unsure), or that home does not feel
+    /// safe (`home.feels_safe` no). Contact them with care: ask before
+    /// leaving messages. Null in a client copy, which a watched home may
+    /// read; worked out again from the answers whenever a report is read.
+    #[serde(default)]
+    #[schemars(required, schema_with = "nullable::<bool>")]
+    pub watched_home: Option<bool>,
     /// One plain-language sentence: a recommendation to discuss, never a verdict.
     pub headline: String,
     pub criteria: Vec<CriterionResult>,
@@ -115,14 +128,21 @@ pub struct NetworkSource {
 impl NetworkSource {
     /// One sentence for every format: when, how old, and stale or not.
     pub fn words(&self) -> String {
+        // The day of the test where it is read, with its zone.
+        let day = |at: &str| {
+            crate::when::local(at).map_or_else(
+                || at.get(..10).unwrap_or(at).to_string(),
+                |l| l.date_with_zone(),
+            )
+        };
         let when = match (&self.measured_at, self.age_days) {
             (Some(at), Some(0)) => format!(
                 "From a connection test the client saved on {}, the same day as this report.",
-                at.get(..10).unwrap_or(at)
+                day(at)
             ),
             (Some(at), Some(days)) => format!(
                 "From a connection test the client saved on {} ({days} day{} before this report).",
-                at.get(..10).unwrap_or(at),
+                day(at),
                 if days == 1 { "" } else { "s" }
             ),
             _ => "From a connection test the client saved; when it was made is not recorded."
@@ -182,6 +202,7 @@ impl Report {
             outcome: assessment.outcome,
             urgent: Some(assessment.urgent),
             risk_screen: Some(assessment.risk_screen),
+            watched_home: Some(crate::questionnaire::watched_home(&answers)),
             headline: assessment.headline,
             criteria: assessment.criteria,
             adjustments: assessment.adjustments,
@@ -217,6 +238,13 @@ impl Report {
         self.urgent == Some(true)
     }
 
+    /// The client's phone or messages may be monitored, or home does not
+    /// feel safe: contact needs care. False in a client copy, which cannot
+    /// say.
+    pub fn contact_with_care(&self) -> bool {
+        self.watched_home == Some(true)
+    }
+
     /// A client copy (or a file without the fields): whether the client
     /// needs contact today cannot be told from it.
     pub fn urgency_unknown(&self) -> bool {
@@ -246,6 +274,7 @@ impl Report {
         copy.view = View::Client;
         copy.urgent = None;
         copy.risk_screen = None;
+        copy.watched_home = None;
         copy.answers.retain(|id, _| !bank.withheld_from_client(id));
         copy.unasked_answers.clear();
         copy.criteria.retain(|c| !c.id.withheld_from_client());

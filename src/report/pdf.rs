@@ -2,7 +2,10 @@
 //! Rust with krilla: tagged (PDF/UA-1, checked by krilla's validator while
 //! writing), PDF/A-2a, with XMP metadata and the document language, and
 //! DejaVu Sans Condensed embedded as a subset (data/fonts/, licence beside it) so Latin,
-//! Greek and Cyrillic text prints as written.
+//! Greek, Cyrillic, Hebrew and Arabic text prints as written. Right-to-left
+//! text is ordered by the Unicode bidi algorithm (unicode-bidi) and shaped
+//! by rustybuzz (Arabic joining forms, mirrored brackets); spans not in
+//! Latin letters carry their language (`/Lang`).
 //!
 //! Design for print: black text on white only, so it reads the same on a
 //! black-and-white printer; meaning is always in the words (status words,
@@ -102,13 +105,99 @@ pub fn printable(text: &str) -> String {
         .collect()
 }
 
-/// Width of `text` (already printable) in points.
+/// Width of `text` (already printable) in points. Right-to-left text is
+/// measured as it is drawn, shaped (Arabic letters join, so they are
+/// narrower than their separate forms).
 fn width(text: &str, face: Face, size: f32) -> f32 {
+    if has_rtl(text) {
+        return shape(face, text, true)
+            .iter()
+            .map(|g| g.x_advance)
+            .sum::<f32>()
+            * size;
+    }
     text.chars()
         .filter_map(|c| glyph(face, c))
         .map(|(_, advance)| advance)
         .sum::<f32>()
         * size
+}
+
+/// Whether `text` has right-to-left letters (Hebrew, Arabic, Syriac…): such
+/// text is ordered by the Unicode bidi algorithm and shaped.
+fn has_rtl(text: &str) -> bool {
+    text.chars().any(|c| {
+        matches!(
+            unicode_bidi::bidi_class(c),
+            unicode_bidi::BidiClass::R | unicode_bidi::BidiClass::AL
+        )
+    })
+}
+
+/// `text` shaped with the font's own rules (rustybuzz, HarfBuzz's shaper in
+/// Rust): Arabic letters take their joining forms, marks sit on their
+/// letters, and with `rtl` the glyphs come out in drawing order (right to
+/// left text drawn from its left end), brackets mirrored. Each glyph keeps
+/// the range of `text` it shows, so the text read back is the text written.
+fn shape(face: Face, text: &str, rtl: bool) -> Vec<KrillaGlyph> {
+    let Some(font) = rustybuzz::Face::from_slice(face.data(), 0) else {
+        return Vec::new();
+    };
+    let units = font.units_per_em() as f32;
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    buffer.set_direction(if rtl {
+        rustybuzz::Direction::RightToLeft
+    } else {
+        rustybuzz::Direction::LeftToRight
+    });
+    let output = rustybuzz::shape(&font, &[], buffer);
+    let infos = output.glyph_infos();
+    let positions = output.glyph_positions();
+    // A glyph's text runs from its cluster to the next cluster in text order.
+    let mut starts: Vec<usize> = infos.iter().map(|i| i.cluster as usize).collect();
+    starts.sort_unstable();
+    starts.dedup();
+    infos
+        .iter()
+        .zip(positions)
+        .map(|(info, pos)| {
+            let start = info.cluster as usize;
+            let end = starts
+                .iter()
+                .copied()
+                .find(|&s| s > start)
+                .unwrap_or(text.len());
+            KrillaGlyph::new(
+                GlyphId::new(info.glyph_id),
+                pos.x_advance as f32 / units,
+                pos.x_offset as f32 / units,
+                pos.y_offset as f32 / units,
+                pos.y_advance as f32 / units,
+                start..end,
+                None,
+            )
+        })
+        .collect()
+}
+
+/// The language to tag a span with when its letters are not Latin, from
+/// its script: where a script is written for one language above all
+/// (Hebrew, Greek), that language; otherwise "undetermined" with the script
+/// (BCP 47 `und-Arab`, `und-Cyrl`), since Arabic letters may be Persian or
+/// Urdu, and Cyrillic Russian, Ukrainian or Bulgarian. `None` for Latin
+/// text, which the document's `en` covers.
+fn script_lang(text: &str) -> Option<&'static str> {
+    text.chars().find_map(|c| match u32::from(c) {
+        0x0590..=0x05FF | 0xFB1D..=0xFB4F => Some("he"),
+        0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+            Some("und-Arab")
+        }
+        0x0370..=0x03FF | 0x1F00..=0x1FFF => Some("el"),
+        0x0400..=0x052F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => Some("und-Cyrl"),
+        _ => None,
+    })
 }
 
 /// Type sizes and spacing, scaled together when content must be tightened.
@@ -148,6 +237,9 @@ enum Op {
         size: f32,
         face: Face,
         text: String,
+        /// Right-to-left text (an odd bidi level): shaped right to left and
+        /// drawn from its left end; `text` stays in reading order.
+        rtl: bool,
         leaf: Option<usize>,
     },
     Rule {
@@ -288,6 +380,100 @@ fn wrap(spans: &[Span], size: f32, max: f32) -> Vec<Line> {
     lines
 }
 
+/// A run of one line as it is drawn: one face, one script, one direction.
+#[derive(Debug, Clone, PartialEq)]
+struct Piece {
+    /// Where it starts in the line's text (reading order).
+    start: usize,
+    text: String,
+    face: Face,
+    rtl: bool,
+}
+
+/// A line's segments as pieces in drawing order, left to right. Lines are
+/// laid out left to right (the document is English), so the Unicode bidi
+/// algorithm (unicode-bidi, UAX #9) runs with a left-to-right paragraph
+/// level: Hebrew or Arabic text, and numbers and punctuation among it, is
+/// reversed into right-to-left runs, and Latin text around it stays as it
+/// is. Pieces also break where the script changes, so each can carry its
+/// language.
+fn visual_pieces(segments: &Segments) -> Vec<Piece> {
+    let mut line = String::new();
+    let mut faces: Vec<(std::ops::Range<usize>, Face)> = Vec::new();
+    for (text, face) in segments {
+        let start = line.len();
+        line.push_str(text);
+        faces.push((start..line.len(), *face));
+    }
+    // Runs in drawing order, each with its direction.
+    let runs: Vec<(std::ops::Range<usize>, bool)> = if has_rtl(&line) {
+        let info = unicode_bidi::BidiInfo::new(&line, Some(unicode_bidi::Level::ltr()));
+        info.paragraphs
+            .iter()
+            .flat_map(|para| {
+                let (levels, runs) = info.visual_runs(para, para.range.clone());
+                runs.into_iter()
+                    .map(|run| {
+                        let rtl = levels[run.start].is_rtl();
+                        (run, rtl)
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    } else {
+        vec![(0..line.len(), false)]
+    };
+    let mut pieces = Vec::new();
+    for (run, rtl) in runs {
+        let mut within: Vec<Piece> = Vec::new();
+        for (range, face) in &faces {
+            let start = range.start.max(run.start);
+            let end = range.end.min(run.end);
+            if start >= end {
+                continue;
+            }
+            for (offset, text) in script_runs(&line[start..end]) {
+                within.push(Piece {
+                    start: start + offset,
+                    text: text.to_string(),
+                    face: *face,
+                    rtl,
+                });
+            }
+        }
+        if rtl {
+            within.reverse();
+        }
+        pieces.extend(within);
+    }
+    pieces
+}
+
+/// `text` cut where its letters change script (spaces, digits and marks go
+/// with the letters before them): (offset, piece) in reading order.
+fn script_runs(text: &str) -> Vec<(usize, &str)> {
+    let mut runs = Vec::new();
+    let mut start = 0;
+    let mut current: Option<Option<&'static str>> = None;
+    for (at, c) in text.char_indices() {
+        if !c.is_alphabetic() {
+            continue;
+        }
+        let script = script_lang(c.encode_utf8(&mut [0; 4]));
+        match current {
+            Some(s) if s != script => {
+                runs.push((start, &text[start..at]));
+                start = at;
+                current = Some(script);
+            }
+            Some(_) => {}
+            None => current = Some(script),
+        }
+    }
+    runs.push((start, &text[start..]));
+    runs
+}
+
 /// Add text to a line, merging with the last segment when the face matches.
 fn append(line: &mut Segments, text: &str, face: Face) {
     match line.last_mut() {
@@ -400,23 +586,35 @@ impl Layout {
         self.pages.last_mut().expect("a page exists").push(op);
     }
 
-    /// Draw a line's segments as content of the open structure element.
+    /// Draw a line's segments as content of the open structure element:
+    /// drawn in visual order (right-to-left runs reversed), read in text
+    /// order (the structure tree keeps the order they were written in).
     fn draw_line(&mut self, x: f32, segments: &Segments, size: f32) {
         let baseline = self.y + size * 0.9;
+        let pieces = visual_pieces(segments);
+        let first = self.leaves;
+        self.leaves += pieces.len();
+        let mut order: Vec<usize> = (0..pieces.len()).collect();
+        order.sort_by_key(|&i| pieces[i].start);
+        // Piece `order[k]` (k-th in reading order) is leaf `first + k`.
+        let mut leaf_of = vec![0; pieces.len()];
+        for (k, &i) in order.iter().enumerate() {
+            leaf_of[i] = first + k;
+            self.current().push(StructNode::Leaf(first + k));
+        }
         let mut cursor = x;
-        for (text, face) in segments {
-            let leaf = self.leaves;
-            self.leaves += 1;
-            self.current().push(StructNode::Leaf(leaf));
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let advance = width(&piece.text, piece.face, size);
             self.push(Op::Text {
                 x: cursor,
                 baseline,
                 size,
-                face: *face,
-                text: text.clone(),
-                leaf: Some(leaf),
+                face: piece.face,
+                text: piece.text,
+                rtl: piece.rtl,
+                leaf: Some(leaf_of[i]),
             });
-            cursor += width(text, *face, size);
+            cursor += advance;
         }
     }
 
@@ -745,7 +943,9 @@ pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
         let mut surface = page.surface();
         let mut artifacts = Vec::new();
         if let Some(header) = &header {
-            artifacts.push((ArtifactType::Header, text_op(50.0, 34.0, 8.5, header)));
+            for op in text_ops(50.0, 34.0, 8.5, header) {
+                artifacts.push((ArtifactType::Header, op));
+            }
         }
         // Footer: what this is and where it sits, so a loose printed page
         // still says which summary and which copy it belongs to.
@@ -762,14 +962,12 @@ pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
                 thickness: 0.4,
             },
         ));
-        artifacts.push((
-            ArtifactType::Footer,
-            text_op(50.0, baseline, small, &footer_left),
-        ));
-        artifacts.push((
-            ArtifactType::Footer,
-            text_op(label_x, baseline, small, &page_label),
-        ));
+        for op in text_ops(50.0, baseline, small, &footer_left)
+            .into_iter()
+            .chain(text_ops(label_x, baseline, small, &page_label))
+        {
+            artifacts.push((ArtifactType::Footer, op));
+        }
         for (kind, op) in &artifacts {
             surface.start_tagged(ContentTag::Artifact(Artifact::with_kind(*kind)));
             draw(&mut surface, op, &fonts);
@@ -778,9 +976,17 @@ pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
         for op in ops {
             match op {
                 Op::Text {
-                    leaf: Some(leaf), ..
+                    leaf: Some(leaf),
+                    text,
+                    ..
                 } => {
-                    let id = surface.start_tagged(ContentTag::Span(SpanTag::empty()));
+                    // Text that is not in Latin letters carries its own
+                    // language, inside the document's `en`. Right-to-left
+                    // text is read back through each glyph's Unicode map
+                    // (pdftotext gives it in reading order); an ActualText
+                    // here made poppler drop it.
+                    let span = SpanTag::empty().with_lang(script_lang(text));
+                    let id = surface.start_tagged(ContentTag::Span(span));
                     draw(&mut surface, op, &fonts);
                     surface.end_tagged();
                     if let Some(slot) = identifiers.get_mut(*leaf) {
@@ -812,15 +1018,26 @@ pub fn render(report: &Report) -> anyhow::Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!("the PDF could not be made: {e:?}"))
 }
 
-fn text_op(x: f32, baseline: f32, size: f32, text: &str) -> Op {
-    Op::Text {
-        x,
-        baseline,
-        size,
-        face: Face::Regular,
-        text: text.to_string(),
-        leaf: None,
-    }
+/// A header or footer line (an artifact, outside the structure): in visual
+/// order like the body, since it may hold a client reference in Hebrew.
+fn text_ops(x: f32, baseline: f32, size: f32, text: &str) -> Vec<Op> {
+    let mut cursor = x;
+    visual_pieces(&vec![(text.to_string(), Face::Regular)])
+        .into_iter()
+        .map(|piece| {
+            let at = cursor;
+            cursor += width(&piece.text, piece.face, size);
+            Op::Text {
+                x: at,
+                baseline,
+                size,
+                face: piece.face,
+                text: piece.text,
+                rtl: piece.rtl,
+                leaf: None,
+            }
+        })
+        .collect()
 }
 
 fn count_leaves(nodes: &[StructNode]) -> usize {
@@ -900,6 +1117,7 @@ fn draw(surface: &mut krilla::surface::Surface, op: &Op, fonts: &(Font, Font)) {
             size,
             face,
             text,
+            rtl,
             ..
         } => {
             let font = match face {
@@ -907,15 +1125,20 @@ fn draw(surface: &mut krilla::surface::Surface, op: &Op, fonts: &(Font, Font)) {
                 Face::Bold => fonts.1.clone(),
             };
             let text = printable(text);
-            let glyphs: Vec<KrillaGlyph> = text
-                .char_indices()
-                .map(|(at, c)| {
-                    let (id, advance) = glyph(*face, c)
-                        .or_else(|| glyph(*face, MISSING))
-                        .unwrap_or((GlyphId::new(0), 0.5));
-                    KrillaGlyph::new(id, advance, 0.0, 0.0, 0.0, at..at + c.len_utf8(), None)
-                })
-                .collect();
+            // Latin, Greek and Cyrillic keep their glyph-per-letter drawing
+            // (and widths); right-to-left text is shaped.
+            let glyphs: Vec<KrillaGlyph> = if *rtl || has_rtl(&text) {
+                shape(*face, &text, *rtl)
+            } else {
+                text.char_indices()
+                    .map(|(at, c)| {
+                        let (id, advance) = glyph(*face, c)
+                            .or_else(|| glyph(*face, MISSING))
+                            .unwrap_or((GlyphId::new(0), 0.5));
+                        KrillaGlyph::new(id, advance, 0.0, 0.0, 0.0, at..at + c.len_utf8(), None)
+                    })
+                    .collect()
+            };
             surface.set_stroke(None);
             surface.set_fill(Some(Fill {
                 paint: black.into(),
@@ -973,6 +1196,82 @@ fn stroke(surface: &mut krilla::surface::Surface, path: PathBuilder, thickness: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn drawn(segments: &[(&str, Face)]) -> Vec<(String, bool)> {
+        let segments: Segments = segments.iter().map(|(t, f)| (t.to_string(), *f)).collect();
+        visual_pieces(&segments)
+            .into_iter()
+            .map(|p| (p.text, p.rtl))
+            .collect()
+    }
+
+    /// UAX #9 with a left-to-right line: a Hebrew phrase is one run drawn
+    /// right to left (its brackets mirrored by the shaper), a number in it
+    /// stays left to right in its place, and Latin text keeps its order.
+    #[test]
+    fn right_to_left_runs_are_drawn_in_visual_order() {
+        let pieces = drawn(&[
+            ("Where — ", Face::Regular),
+            ("בחדר שלי ליד החלון", Face::Bold),
+        ]);
+        assert_eq!(
+            pieces,
+            [
+                ("Where — ".to_string(), false),
+                ("בחדר שלי ליד החלון".to_string(), true)
+            ]
+        );
+        let pieces = drawn(&[("בחדר (ליד החלון) 2 בערב", Face::Regular)]);
+        let texts: Vec<&str> = pieces.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, [" בערב", "2", "בחדר (ליד החלון) "], "{pieces:?}");
+        assert!(pieces.iter().all(|(t, rtl)| *rtl == (t != "2")));
+        // Reading order is kept for the structure tree.
+        let segments: Segments = vec![("a בחדר שלי b".into(), Face::Regular)];
+        let mut reading = visual_pieces(&segments);
+        reading.sort_by_key(|p| p.start);
+        let joined: String = reading.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(joined, "a בחדר שלי b");
+    }
+
+    #[test]
+    fn pieces_break_where_the_script_changes_and_carry_its_language() {
+        let pieces = drawn(&[("Place: Στο γραφείο · в моей комнате", Face::Regular)]);
+        let texts: Vec<&str> = pieces.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(texts, ["Place: ", "Στο γραφείο · ", "в моей комнате"]);
+        let langs: Vec<Option<&str>> = texts.iter().map(|t| script_lang(t)).collect();
+        assert_eq!(langs, [None, Some("el"), Some("und-Cyrl")]);
+        assert_eq!(script_lang("שלום"), Some("he"));
+        assert_eq!(script_lang("سلام"), Some("und-Arab"));
+    }
+
+    /// Arabic is shaped: the letters join (other glyphs than the separate
+    /// forms the character map gives), so the word is narrower, and the
+    /// width used for wrapping is the width drawn.
+    #[test]
+    fn arabic_is_shaped_into_its_joining_forms() {
+        let word = "بطانية";
+        let separate: Vec<u32> = word
+            .chars()
+            .map(|c| glyph(Face::Regular, c).unwrap().0.to_u32())
+            .collect();
+        let shaped: Vec<u32> = shape(Face::Regular, word, true)
+            .iter()
+            .map(|g| g.glyph_id.to_u32())
+            .collect();
+        assert_eq!(shaped.len(), separate.len());
+        assert!(
+            shaped.iter().all(|g| !separate.contains(g)),
+            "{shaped:?} {separate:?}"
+        );
+        let letters: f32 = word
+            .chars()
+            .map(|c| glyph(Face::Regular, c).unwrap().1)
+            .sum();
+        assert!(width(word, Face::Regular, 1.0) < letters);
+        // Drawn right to left: the last letter's glyph comes first.
+        let first = shape(Face::Regular, word, true)[0].text_range.clone();
+        assert_eq!(&word[first], "ة");
+    }
 
     #[test]
     fn widths_come_from_the_embedded_font() {

@@ -43,6 +43,10 @@ pub struct Row {
     /// The NIMH ASQ screen result (see the report's `risk_screen`); null for
     /// a client copy.
     pub risk_screen: Option<RiskScreen>,
+    /// True when the client's phone or messages may be monitored, or home
+    /// does not feel safe (see the report's `watched_home`): contact with
+    /// care. Null for a client copy.
+    pub watched_home: Option<bool>,
     /// Criterion ids with status `met`.
     pub criteria_met: Vec<String>,
     /// Criterion ids with status `unknown` (skipped or not measured).
@@ -98,6 +102,7 @@ pub fn row(file: &str, report: &Report) -> Row {
         outcome: report.outcome,
         urgent: report.urgent,
         risk_screen: report.risk_screen,
+        watched_home: report.watched_home,
         criteria_met: ids(Status::Met),
         criteria_unknown: ids(Status::Unknown),
         network_rating: report
@@ -362,7 +367,9 @@ fn cell(text: &str) -> String {
     }
 }
 
-const CSV_HEADER: [&str; 15] = [
+/// New columns go at the end, so a reader that counts columns still finds
+/// the old ones where they were.
+const CSV_HEADER: [&str; 16] = [
     "file",
     "client_ref",
     "date",
@@ -378,7 +385,10 @@ const CSV_HEADER: [&str; 15] = [
     "skipped",
     "changed",
     "error",
+    "watched_home",
 ];
+
+const ERROR_COLUMN: usize = 14;
 
 fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -404,6 +414,8 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
             r.skipped.to_string(),
             cell(r.changed.as_deref().unwrap_or_default()),
             String::new(),
+            r.watched_home
+                .map_or("unknown".to_string(), |w| w.to_string()),
         ])
     };
     for r in first {
@@ -415,7 +427,8 @@ fn csv(summary: &Summary) -> anyhow::Result<Vec<u8>> {
         let mut record = vec![String::new(); CSV_HEADER.len()];
         record[0] = cell(&u.file);
         record[4] = "unknown".to_string();
-        record[CSV_HEADER.len() - 1] = cell(&u.error);
+        record[ERROR_COLUMN] = cell(&u.error);
+        record[ERROR_COLUMN + 1] = "unknown".to_string();
         w.write_record(&record)?;
     }
     for r in rest {
@@ -509,7 +522,11 @@ fn terminal(summary: &Summary, style: Style) -> String {
             unreadable_listed = true;
         }
         number += 1;
-        let date = r.date.get(..10).unwrap_or(&r.date);
+        // Local time with its zone (the CSV and JSON keep the saved UTC time).
+        let date = crate::when::local(&r.date).map_or_else(
+            || r.date.get(..10).unwrap_or(&r.date).to_string(),
+            |l| l.short(),
+        );
         let client = r
             .client_ref
             .as_deref()
@@ -541,6 +558,14 @@ fn terminal(summary: &Summary, style: Style) -> String {
                 "   {} {}.\n",
                 style.bold("Urgency unknown:"),
                 super::verify::CLIENT_COPY_UNCHECKED
+            ));
+        }
+        if r.watched_home == Some(true) {
+            out.push_str(&format!(
+                "   {} their phone or messages may be monitored, or home does not feel safe. \
+                 Ask how and when it is safe to reach them before calling or leaving a \
+                 message.\n",
+                style.bold("Contact with care:")
             ));
         }
         if let Some(note) = &r.changed {
@@ -620,6 +645,7 @@ mod tests {
             outcome: Outcome::VideoSuitable,
             urgent: Some(false),
             risk_screen: Some(RiskScreen::Negative),
+            watched_home: Some(false),
             criteria_met: vec![],
             criteria_unknown: vec![],
             network_rating: "not-measured".into(),
@@ -640,5 +666,10 @@ mod tests {
             assert_eq!(cell(lookalike), format!("'{lookalike}"));
         }
         assert!(out.contains(",'@SUM(1),"), "{out}");
+    }
+
+    #[test]
+    fn the_error_column_is_the_one_named_error() {
+        assert_eq!(CSV_HEADER[ERROR_COLUMN], "error");
     }
 }

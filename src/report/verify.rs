@@ -40,6 +40,26 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
             }
         }
     }
+    // Shown as a date in every format and sorted on by `summarize`: it must
+    // be a time, never text that a spreadsheet or reader would take as more.
+    if !crate::when::is_rfc3339(&saved.generated_at) {
+        problems.push(format!(
+            "generated_at: \"{}\" is not a date and time such as 2026-11-23T15:16:00Z \
+             (RFC 3339).",
+            saved.generated_at
+        ));
+    }
+    if let Some(at) = saved
+        .network_source
+        .as_ref()
+        .and_then(|s| s.measured_at.as_deref())
+        .filter(|at| !crate::when::is_rfc3339(at))
+    {
+        problems.push(format!(
+            "network_source.measured_at: \"{at}\" is not a date and time such as \
+             2026-11-23T15:16:00Z (RFC 3339)."
+        ));
+    }
     if crate::crisis::normalise_region(&saved.region).as_deref() != Some(saved.region.as_str()) {
         problems.push(format!(
             "region: \"{}\" is not a two-letter country code such as GB, US or IE.",
@@ -135,6 +155,17 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
             ));
         }
     }
+    let watched = crate::questionnaire::watched_home(&saved.answers);
+    // A report made before the field existed has none; only a saved value
+    // that disagrees is a change.
+    if !client && saved.watched_home.is_some_and(|w| w != watched) {
+        changes.push(if watched {
+            "it does not say that contact needs care, but its answers about home say it does"
+                .to_string()
+        } else {
+            "it says that contact needs care, but its answers about home do not".to_string()
+        });
+    }
     for criterion in &derived.criteria {
         let status = |c: &crate::assessment::CriterionResult| c.status.as_str().to_string();
         match saved.criteria.iter().find(|c| c.id == criterion.id) {
@@ -189,6 +220,7 @@ pub fn check(mut saved: Report, bank: &QuestionBank) -> Result<Checked, Vec<Stri
     report.outcome = derived.outcome;
     report.urgent = Some(derived.urgent);
     report.risk_screen = Some(derived.risk_screen);
+    report.watched_home = Some(watched);
     report.headline = derived.headline;
     report.criteria = derived.criteria;
     report.adjustments = derived.adjustments;
@@ -278,7 +310,9 @@ mod tests {
             c.status = Status::NotMet;
         }
         r.crisis_resources.clear();
+        r.watched_home = Some(true);
         let checked = check(r, bank()).unwrap();
+        assert_eq!(checked.report.watched_home, Some(false));
         assert!(checked.report.is_urgent());
         assert_eq!(
             checked.report.risk_screen,
@@ -293,9 +327,25 @@ mod tests {
             "ASQ screen",
             "\"risk\" criterion",
             "crisis numbers",
+            "contact needs care",
         ] {
             assert!(all.contains(part), "{part}: {all}");
         }
+    }
+
+    #[test]
+    fn a_watched_home_is_worked_out_from_the_answers_never_from_the_field() {
+        let mut r = report(&[("home.feels_safe", "yes"), ("home.monitored", "yes")]);
+        assert_eq!(r.watched_home, Some(true));
+        // An older file, without the field, reads as one made today.
+        r.watched_home = None;
+        let checked = check(r.clone(), bank()).unwrap();
+        assert!(checked.changes.is_empty(), "{:?}", checked.changes);
+        assert!(checked.report.contact_with_care());
+        // A client copy edited to say so still says nothing.
+        let mut client = r.client_copy();
+        client.watched_home = Some(true);
+        assert_eq!(check(client, bank()).unwrap().report.watched_home, None);
     }
 
     #[test]
@@ -304,12 +354,19 @@ mod tests {
         r.answers.insert("risk.asq5".into(), "definitely".into());
         r.answers.insert("made.up".into(), "yes".into());
         r.region = "Narnia".into();
+        r.generated_at = "=1+1".into();
         r.session_plan = Some(crate::report::model::SessionPlan {
             place: Some("x".repeat(501)),
             ..Default::default()
         });
         let problems = check(r, bank()).unwrap_err().join(" ");
-        for part in ["\"definitely\"", "\"made.up\"", "Narnia", "501 characters"] {
+        for part in [
+            "\"definitely\"",
+            "\"made.up\"",
+            "Narnia",
+            "501 characters",
+            "generated_at: \"=1+1\"",
+        ] {
             assert!(problems.contains(part), "{part}: {problems}");
         }
     }

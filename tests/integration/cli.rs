@@ -130,3 +130,44 @@ fn device_report_written_to_a_file_is_private() {
     }
     serde_json::from_slice::<serde_json::Value>(&std::fs::read(&path).unwrap()).unwrap();
 }
+
+/// docs/interface.md's command table names every flag each command takes
+/// (`--force` for `check` and `report` was missing): a flag added to the
+/// CLI without its row being updated fails here.
+#[test]
+fn the_interface_table_lists_every_flag_of_every_command() {
+    use clap::CommandFactory;
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/interface.md"),
+    )
+    .unwrap();
+    let cli = session_ready::cli::Cli::command();
+    let mut missing = Vec::new();
+    for sub in cli.get_subcommands() {
+        let name = sub.get_name();
+        if name == "help" {
+            continue;
+        }
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{name}")))
+            .unwrap_or_else(|| panic!("no row for {name} in docs/interface.md"));
+        for arg in sub.get_arguments() {
+            if arg.is_hide_set() || arg.is_global_set() {
+                continue;
+            }
+            let flags: Vec<&str> = row
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .collect();
+            if let Some(long) = arg.get_long()
+                && !flags.contains(&format!("--{long}").as_str())
+            {
+                missing.push(format!("{name} --{long}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "not in docs/interface.md's table: {missing:?}"
+    );
+}

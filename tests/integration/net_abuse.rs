@@ -516,9 +516,17 @@ async fn three_tests_behind_one_address_finish_and_250_streams_do_not() {
         .iter()
         .filter(|r| r.as_ref().is_ok_and(|r| r.status() == 429))
         .count();
-    let failed: Vec<_> = answers.iter().filter_map(|r| r.as_ref().err()).collect();
+    // On a loaded machine a request may still be on its way when the door's
+    // 503 (beyond 64 connections from one address) is written at accept:
+    // the client then reads an answer before its request, which hyper calls
+    // an unexpected message. Refused all the same; anything else fails.
+    let (at_the_door, failed): (Vec<_>, Vec<_>) = answers
+        .iter()
+        .filter_map(|r| r.as_ref().err())
+        .partition(|e| format!("{e:?}").contains("UnexpectedMessage"));
     assert!(failed.is_empty(), "{failed:?}");
-    assert_eq!((granted, refused), (32, 218));
+    assert_eq!(granted, 32);
+    assert_eq!(granted + refused + at_the_door.len(), 250);
     drop(answers);
     server.shutdown().await;
 }

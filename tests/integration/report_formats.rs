@@ -173,6 +173,9 @@ fn the_client_copy_holds_nothing_a_watched_home_should_not_read() {
         "\"isolation\"",
         "talk with someone today",
         "someone has come in",
+        "Contact with care",
+        "may be monitored",
+        "watched-home",
     ];
     // The left-out criteria are not named with a status either.
     let statuses: Vec<String> = [
@@ -788,5 +791,213 @@ fn every_front_end_words_the_support_numbers_alike() {
     assert_eq!(
         crisis::wording(&samaritans).text(),
         "Samaritans: call 116 123 (free). Open: 24/7."
+    );
+}
+
+/// A client who thinks someone may check their phone or messages: the
+/// clinician copy says so in every format, right under the urgent line where
+/// contact is planned (before the recommendation), and the client copy,
+/// which a watched home may read, says nothing of it.
+#[test]
+fn a_watched_home_is_visible_to_the_clinician_where_contact_is_planned() {
+    let report = report_from_answers(&serde_json::json!({
+        "region": "GB",
+        "answers": {"risk.asq1": "yes", "risk.asq5": "yes", "home.feels_safe": "mostly",
+                    "home.monitored": "yes"}
+    }));
+    assert_eq!(report["watched_home"], true);
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "watched", &report);
+    let care = "Contact with care:";
+    let advice = "ask how and when it is safe to reach them";
+    for format in ["markdown", "text", "terminal"] {
+        let text = render_text(&path, format, Some("clinician"));
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let flat = flat.replace(['*', '\\'], "");
+        let urgent = position(&flat, "Urgent:");
+        let at = position(&flat, care);
+        assert!(urgent < at, "{format}: after the urgent line\n{text}");
+        if format != "terminal" {
+            assert!(at < position(&flat, "Recommendation"), "{format}\n{text}");
+        }
+        assert!(flat.contains("home.monitored = yes"), "{format}\n{text}");
+        assert!(
+            flat.contains("phone and messages may be monitored"),
+            "{format}"
+        );
+        assert!(flat.contains(advice), "{format}\n{text}");
+        assert_calm(&text);
+        let client = render_text(&path, format, Some("client"));
+        assert!(!client.contains("Contact with care"), "{format}\n{client}");
+        assert!(!client.contains("monitored"), "{format}\n{client}");
+    }
+    let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+    let pdf = lopdf::Document::load_mem(&render(&path, "pdf", Some("clinician"))).unwrap();
+    let text = squeeze(&page_texts(&pdf).join(" "));
+    assert!(text.contains(&squeeze(care)), "pdf: {text}");
+    assert!(text.contains(&squeeze(advice)), "pdf: {text}");
+    assert!(
+        text.find(&squeeze(care)) < text.find("Recommendation"),
+        "pdf"
+    );
+    let pdf = lopdf::Document::load_mem(&render(&path, "pdf", Some("client"))).unwrap();
+    let text = squeeze(&page_texts(&pdf).join(" "));
+    assert!(!text.contains(&squeeze(care)), "pdf client: {text}");
+
+    let fhir: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("clinician"))).unwrap();
+    let div = fhir["text"]["div"].as_str().unwrap();
+    assert!(div.contains("<b>Contact with care:</b>"), "{div}");
+    let item = |fhir: &serde_json::Value| {
+        fhir["item"][0]["item"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["linkId"] == "assessment.watched-home")
+            .cloned()
+    };
+    assert_eq!(item(&fhir).unwrap()["answer"][0]["valueBoolean"], true);
+    let client: serde_json::Value =
+        serde_json::from_slice(&render(&path, "fhir", Some("client"))).unwrap();
+    assert!(item(&client).is_none());
+    assert!(
+        !client["text"]["div"]
+            .as_str()
+            .unwrap()
+            .contains("Contact with care")
+    );
+
+    let json: serde_json::Value =
+        serde_json::from_slice(&render(&path, "json", Some("client"))).unwrap();
+    assert_eq!(json["watched_home"], serde_json::Value::Null);
+
+    // The page's copy of the report draws the same document.
+    let full: session_ready::report::Report = serde_json::from_value(report).unwrap();
+    let html = session_ready::report::html::render(&full, 2);
+    assert!(html.contains("Contact with care"), "{html}");
+    let html = session_ready::report::html::render(&full.client_copy(), 2);
+    assert!(!html.contains("Contact with care"), "{html}");
+}
+
+/// `report FILE --format F` in the time zone `tz`, stdout.
+fn render_in(path: &std::path::Path, format: &str, view: &str, tz: &str) -> Vec<u8> {
+    cmd()
+        .env("TZ", tz)
+        .arg("report")
+        .arg(path)
+        .args(["--format", format, "--view", view])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone()
+}
+
+/// Dates are read in the clinic's own time (`TZ`, else the system's), with
+/// the zone written out, in every human-readable format; the JSON and FHIR
+/// keep the one UTC instant. Late evening in UTC is the next morning in
+/// Sydney: the old title said the UTC day, without a zone.
+#[test]
+fn dates_are_local_with_their_zone_in_every_human_format() {
+    let mut report = example_report("urgent");
+    report["generated_at"] = "2026-01-15T22:30:00Z".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "late", &report);
+    let zones = [
+        (
+            "Australia/Sydney",
+            "2026-01-16 (AEDT)",
+            "2026-01-16 09:30 AEDT (UTC+11:00, Australia/Sydney)",
+        ),
+        ("UTC", "2026-01-15 (UTC)", "2026-01-15 22:30 UTC"),
+        // A POSIX rule, as TZ may give: no name, the offset said.
+        (
+            "<-03>3",
+            "2026-01-15 (UTC-03:00)",
+            "2026-01-15 19:30 UTC-03:00",
+        ),
+    ];
+    for (tz, day, time) in zones {
+        let title = format!("Video-session readiness summary — {day}");
+        for format in ["markdown", "text"] {
+            for view in ["client", "clinician"] {
+                let text = String::from_utf8(render_in(&path, format, view, tz)).unwrap();
+                assert!(text.contains(&title), "{tz} {format} {view}: {text}");
+                assert!(
+                    text.contains(&format!("Made {time} by")),
+                    "{tz} {format}: {text}"
+                );
+            }
+        }
+        // The clinician copy on screen says when, too.
+        let screen = String::from_utf8(render_in(&path, "terminal", "clinician", tz)).unwrap();
+        assert!(
+            screen.contains(&format!("Made {time} by")),
+            "{tz}: {screen}"
+        );
+        let squeeze = |s: &str| s.split_whitespace().collect::<String>();
+        let pdf = lopdf::Document::load_mem(&render_in(&path, "pdf", "clinician", tz)).unwrap();
+        let text = squeeze(&page_texts(&pdf).join(" "));
+        assert!(text.contains(&squeeze(&title)), "{tz} pdf: {text}");
+        assert!(text.contains(&squeeze(time)), "{tz} pdf: {text}");
+        let fhir: serde_json::Value =
+            serde_json::from_slice(&render_in(&path, "fhir", "clinician", tz)).unwrap();
+        assert_eq!(fhir["authored"], "2026-01-15T22:30:00Z");
+        assert!(
+            fhir["text"]["div"].as_str().unwrap().contains(&title),
+            "{tz}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_slice(&render_in(&path, "json", "clinician", tz)).unwrap();
+        assert_eq!(json["generated_at"], "2026-01-15T22:30:00Z");
+    }
+    // A new report is saved in UTC wherever it is made.
+    let made = check_answers(&answers_path("urgent"))
+        .env("TZ", "Australia/Sydney")
+        .args(["--format", "json"])
+        .assert()
+        .success();
+    let made: serde_json::Value = serde_json::from_slice(&made.get_output().stdout).unwrap();
+    let at = made["generated_at"].as_str().unwrap();
+    assert!(at.ends_with('Z') && at.len() == 20, "{at}");
+}
+
+/// A saved report's `generated_at` must be a time: `"=1+1"` is refused with
+/// the usual message (exit 2, the field named, nothing changed), by `report`
+/// and by `summarize`, which lists the file as unreadable.
+#[test]
+fn a_saved_time_that_is_not_a_time_is_refused() {
+    let mut report = example_report("video-suitable");
+    report["generated_at"] = "=1+1".into();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_json(dir.path(), "edited", &report);
+    let out = cmd()
+        .arg("report")
+        .arg(&path)
+        .args(["--format", "text"])
+        .assert()
+        .code(2)
+        .stdout("");
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("generated_at: \"=1+1\" is not a date and time"),
+        "{err}"
+    );
+    assert!(err.contains("Nothing was changed"), "{err}");
+    assert_calm(&err);
+    let out = cmd()
+        .args(["summarize", "--format", "json"])
+        .arg(&path)
+        .assert()
+        .code(2);
+    // The reasons are listed (in the summary itself), the file named.
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.get_output().stdout),
+        String::from_utf8_lossy(&out.get_output().stderr)
+    );
+    assert!(
+        all.contains("generated_at: \\\"=1+1\\\"") || all.contains("generated_at: \"=1+1\""),
+        "{all}"
     );
 }

@@ -98,7 +98,7 @@ fn structure(doc: &Document) -> Vec<String> {
 
 #[test]
 fn every_example_makes_a_one_to_two_page_pdf_with_the_dated_title() {
-    let title = "Video-session readiness summary — 2026-01-15";
+    let title = "Video-session readiness summary — 2026-01-15 (UTC)";
     for name in EXAMPLES {
         let report = example_report(name);
         for view in ["client", "clinician"] {
@@ -399,7 +399,7 @@ fn plan_text_at_its_limits_keeps_every_word() {
     assert!(flat(&texts[pages - 1]).contains(&format!("Page {pages} of {pages}")));
     // Every page keeps the title in its footer, so a loose sheet is identifiable.
     for t in &texts {
-        assert!(flat(t).contains("Video-session readiness summary — 2026-01-15"));
+        assert!(flat(t).contains("Video-session readiness summary — 2026-01-15 (UTC)"));
     }
 }
 
@@ -442,4 +442,165 @@ fn a_positive_screen_of_unknown_acuity_starts_with_the_crisis_resources() {
             && first.contains("acuity unknown"),
         "{first}"
     );
+}
+
+/// Each text span's language and text, in drawing order: the `/Lang` of
+/// its marked content (`BDC /Span << /Lang … >>`), and its glyphs read back
+/// through the font's Unicode map, with the glyph codes drawn.
+type Drawn = (Option<String>, String, Vec<(u16, String)>);
+
+fn spans_with_lang(doc: &Document) -> Vec<Drawn> {
+    let mut out = Vec::new();
+    for (_, &page) in doc.get_pages().iter() {
+        let maps: std::collections::BTreeMap<Vec<u8>, std::collections::BTreeMap<u16, String>> =
+            doc.get_page_fonts(page)
+                .into_iter()
+                .map(|(name, font)| (name, to_unicode(doc, font)))
+                .collect();
+        let content =
+            lopdf::content::Content::decode(&doc.get_page_content(page).unwrap()).unwrap();
+        let mut font: Vec<u8> = Vec::new();
+        // Marked content nests (krilla wraps shaped glyphs in a span of
+        // their own): inner text belongs to the outer span.
+        let mut open: Vec<Option<Drawn>> = Vec::new();
+        for op in &content.operations {
+            match op.operator.as_str() {
+                "BDC" | "BMC" => {
+                    let span = op.operands.first().and_then(|o| o.as_name().ok()) == Some(b"Span");
+                    let lang = match op.operands.get(1) {
+                        Some(Object::Dictionary(d)) => d
+                            .get(b"Lang")
+                            .ok()
+                            .and_then(|l| l.as_str().ok())
+                            .map(text_string),
+                        _ => None,
+                    };
+                    let outer = open.iter().any(Option::is_some);
+                    open.push((span && !outer).then(|| (lang, String::new(), Vec::new())));
+                }
+                "EMC" => out.extend(open.pop().flatten()),
+                "Tf" => font = op.operands[0].as_name().unwrap().to_vec(),
+                "Tj" | "TJ" => {
+                    let Some((_, text, codes)) = open.iter_mut().flatten().next() else {
+                        continue;
+                    };
+                    let parts: Vec<&Object> = match op.operator.as_str() {
+                        "Tj" => op.operands.iter().collect(),
+                        _ => op.operands[0].as_array().unwrap().iter().collect(),
+                    };
+                    for part in parts {
+                        if let Object::String(bytes, _) = part {
+                            for pair in bytes.chunks(2) {
+                                let code = u16::from_be_bytes([pair[0], pair[1]]);
+                                let letter =
+                                    maps[&font].get(&code).map_or("\u{FFFD}", String::as_str);
+                                text.push_str(letter);
+                                codes.push((code, letter.to_string()));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Hebrew and Arabic plan text is laid out right to left by the Unicode
+/// bidi algorithm, Arabic in its joining forms (shaped), and every span
+/// whose letters are not Latin carries a fitting /Lang; the Latin text
+/// around it stays left to right and in the document's `en`. Before, both
+/// were drawn left to right, letter by letter (so they read backwards, the
+/// Arabic unjoined), tagged `en`.
+#[test]
+fn hebrew_and_arabic_are_laid_out_right_to_left_shaped_and_language_tagged() {
+    let mut report = example_report("video-suitable");
+    let hebrew = "בחדר שלי ליד החלון";
+    let arabic = "كوب شاي وبطانية";
+    report["session_plan"]["place"] = hebrew.into();
+    report["session_plan"]["comfort_items"] = arabic.into();
+    report["session_plan"]["pause_signal"] = "I raise my hand / Στο γραφείο".into();
+    let doc = Document::load_mem(&pdf_of(&report, "clinician")).unwrap();
+    let spans = spans_with_lang(&doc);
+    let find = |needle: &str| {
+        spans
+            .iter()
+            .find(|(_, text, _)| text.trim() == needle)
+            .unwrap_or_else(|| {
+                let short: Vec<_> = spans.iter().map(|(l, t, _)| (l, t)).collect();
+                panic!("no span {needle:?} in {short:?}")
+            })
+            .clone()
+    };
+    // Drawn in visual order: the glyphs, read left to right, give the text
+    // backwards (each Arabic glyph a joining form that maps back to its letter).
+    let reversed = |s: &str| s.chars().rev().collect::<String>();
+    assert_eq!(find(&reversed(hebrew)).0.as_deref(), Some("he"));
+    let (lang, _, codes) = find(&reversed(arabic));
+    assert_eq!(lang.as_deref(), Some("und-Arab"));
+    assert_eq!(find("Στο γραφείο").0.as_deref(), Some("el"));
+    assert!(
+        spans.iter().all(|(_, t, _)| !t.contains('\u{FFFD}')),
+        "{spans:#?}"
+    );
+    // Latin text is not tagged again (the document is `en`).
+    let latin = spans
+        .iter()
+        .find(|(_, t, _)| t.contains("I raise my hand"))
+        .unwrap();
+    assert_eq!(latin.0, None, "{latin:?}");
+    // Joined: ب is final in كوب and initial in وبطانية, two glyphs of the
+    // font for one letter; drawn letter by letter it would be one.
+    let forms = |letter: &str| {
+        let mut glyphs: Vec<u16> = codes
+            .iter()
+            .filter(|(_, l)| l == letter)
+            .map(|(c, _)| *c)
+            .collect();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        glyphs.len()
+    };
+    assert_eq!(forms("ب"), 2, "{codes:?}");
+}
+
+/// Read back by poppler's `pdftotext` (an outside reader, as a clinic's
+/// record system would extract text), Hebrew and Arabic plan text comes out
+/// in reading order. Drawn left to right letter by letter, as before, it
+/// came out backwards.
+#[test]
+fn pdftotext_reads_hebrew_and_arabic_in_reading_order() {
+    let mut report = example_report("video-suitable");
+    let hebrew = "בחדר שלי ליד החלון";
+    let arabic = "كوب شاي وبطانية";
+    report["session_plan"]["place"] = hebrew.into();
+    report["session_plan"]["comfort_items"] = arabic.into();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("r.pdf");
+    std::fs::write(&pdf, pdf_of(&report, "clinician")).unwrap();
+    let out = match std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            crate::tools::skip_or_fail(
+                &format!("pdftotext could not run ({e})"),
+                "Install it with apt-get install poppler-utils",
+            );
+            return;
+        }
+    };
+    assert!(out.status.success(), "{out:?}");
+    // pdftotext marks right-to-left runs with embedding controls; the words
+    // between them are what a reader copies.
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .chars()
+        .filter(|c| !matches!(c, '\u{202A}'..='\u{202E}'))
+        .collect();
+    assert!(text.contains(hebrew), "{text}");
+    assert!(text.contains(arabic), "{text}");
 }

@@ -116,8 +116,29 @@ fn csv_is_proper_csv_with_an_error_column() {
     let out = summarize(&["--format", "csv"], dir.path()).success();
     let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header[0], "file");
-    assert_eq!(header.last().unwrap(), "error");
+    // The documented columns, in order; new ones are added at the end, so
+    // every older column keeps its place.
+    assert_eq!(
+        header,
+        [
+            "file",
+            "client_ref",
+            "date",
+            "outcome",
+            "urgent",
+            "risk_screen",
+            "criteria_met",
+            "criteria_unknown",
+            "network_rating",
+            "region",
+            "view",
+            "questionnaire_status",
+            "skipped",
+            "changed",
+            "error",
+            "watched_home",
+        ]
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 9);
     assert!(rows.iter().all(|r| r.len() == header.len()));
@@ -137,13 +158,17 @@ fn csv_is_proper_csv_with_an_error_column() {
             .starts_with("'=HYPERLINK(1).json,"),
         "{text}"
     );
-    let error = header.len() - 1;
+    let error = header.iter().position(|h| h == "error").unwrap();
     let errors: Vec<&csv::StringRecord> = rows.iter().filter(|r| !r[error].is_empty()).collect();
     assert_eq!(errors.len(), 2);
     // Unreadable rows come right after the urgent one (their urgency is
     // unknown) and carry nothing but the file, "unknown" and the reason.
     assert!(rows[1][error].len() > 10 && rows[2][error].len() > 10);
-    assert!(errors.iter().all(|r| r[2].is_empty() && &r[4] == "unknown"));
+    assert!(
+        errors
+            .iter()
+            .all(|r| r[2].is_empty() && &r[4] == "unknown" && &r[error + 1] == "unknown")
+    );
     assert!(rows[3..].iter().all(|r| r[error].is_empty()));
 }
 
@@ -539,6 +564,8 @@ fn a_client_copy_is_never_sorted_as_safe() {
         line.contains("forged-client") && line.contains(",unknown,unknown,"),
         "{line}"
     );
+    // Nor does it say whether the home is watched: a client copy cannot.
+    assert!(line.ends_with(",unknown"), "{line}");
 
     let text = summarize(&[], dir.path()).success();
     let text = String::from_utf8(text.get_output().stdout.clone()).unwrap();
@@ -573,4 +600,71 @@ fn a_client_copy_is_never_sorted_as_safe() {
         .success();
     let err = String::from_utf8(shown.get_output().stderr.clone()).unwrap();
     assert!(err.contains("ask for the full (clinician) copy"), "{err}");
+}
+
+/// A client whose phone or messages may be monitored is flagged where the
+/// coordinator plans contact: a "Contact with care" line in the list, and
+/// `watched_home` in the CSV and JSON. A client copy cannot say (null,
+/// `unknown`), and says nothing of it.
+#[test]
+fn a_watched_home_is_flagged_where_contact_is_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut watched = report_from_answers(&serde_json::json!({
+        "region": "GB",
+        "client_ref": "W-1",
+        "answers": {"risk.asq1": "yes", "risk.asq5": "yes", "home.feels_safe": "yes",
+                    "home.monitored": "unsure"}
+    }));
+    watched["generated_at"] = "2026-01-02T09:00:00Z".into();
+    let watched_path = write_json(dir.path(), "watched", &watched);
+    let client: Value =
+        serde_json::from_slice(&render(&watched_path, "json", Some("client"))).unwrap();
+    assert_eq!(client["watched_home"], Value::Null);
+    write_json(dir.path(), "watched-client", &client);
+    let calm = example_report("video-suitable");
+    write_json(dir.path(), "calm", &calm);
+
+    let out = summarize(&["--format", "json"], dir.path()).success();
+    let s: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let row = |file: &str| {
+        s["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["file"].as_str().unwrap().ends_with(file))
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(row("/watched.json")["watched_home"], true, "{s}");
+    assert_eq!(row("watched-client.json")["watched_home"], Value::Null);
+    assert_eq!(row("calm.json")["watched_home"], false);
+
+    let out = summarize(&["--format", "csv"], dir.path()).success();
+    let mut reader = csv::Reader::from_reader(out.get_output().stdout.as_slice());
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let column = header.iter().position(|h| h == "watched_home").unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let cell = |file: &str| rows.iter().find(|r| r[0].ends_with(file)).unwrap()[column].to_string();
+    assert_eq!(cell("/watched.json"), "true");
+    assert_eq!(cell("watched-client.json"), "unknown");
+    assert_eq!(cell("calm.json"), "false");
+
+    let out = summarize(&[], dir.path()).success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let blocks: Vec<&str> = text.split("\n").collect();
+    let first = blocks
+        .iter()
+        .position(|l| l.contains("watched.json"))
+        .unwrap();
+    let own: Vec<&str> = blocks[first + 1..]
+        .iter()
+        .take_while(|l| l.starts_with("   "))
+        .copied()
+        .collect();
+    let own = own.join(" ");
+    assert!(own.contains("Urgent:"), "{text}");
+    assert!(own.contains("Contact with care:"), "{text}");
+    assert!(own.contains("may be monitored"), "{text}");
+    assert_eq!(text.matches("Contact with care:").count(), 1, "{text}");
+    assert_calm(&text);
 }

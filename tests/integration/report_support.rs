@@ -25,7 +25,10 @@ pub fn cmd() -> Command {
         .env_remove("SESSION_READY_PLAIN")
         .env_remove("LC_ALL")
         .env_remove("LC_MESSAGES")
-        .env("LANG", "C.UTF-8");
+        .env("LANG", "C.UTF-8")
+        // Dates are shown in local time: pinned, so the wording is the same
+        // on every machine (tests that need a zone set their own).
+        .env("TZ", "UTC");
     c
 }
 

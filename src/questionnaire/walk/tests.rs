@@ -326,3 +326,17 @@ fn quick_exit_is_accepted_on_every_screen_and_saves_nothing() {
     apply(&mut walk, Event::QuickExit);
     assert_eq!(walk.ended(), Some(Ending::QuickExit));
 }
+
+/// The resume offer names the day the client paused in their own time zone:
+/// late evening UTC is the next morning in Sydney.
+#[test]
+fn the_resume_offer_gives_the_local_day() {
+    let sydney = jiff::tz::TimeZone::get("Australia/Sydney").unwrap();
+    let at = "2026-01-15T22:30:00Z";
+    let words = resume_words(crate::when::in_zone(at, &sydney), at, 3);
+    assert_eq!(
+        words,
+        "You paused a check on 2026-01-16, with 3 questions answered."
+    );
+    assert!(resume_words(None, at, 1).contains("on 2026-01-15, with 1 question answered"));
+}

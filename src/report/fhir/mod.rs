@@ -99,6 +99,10 @@ fn risk_screen_coding(screen: RiskScreen) -> Coding {
 }
 
 const URGENT_TEXT: &str = "Urgent (ASQ acuity question answered yes)";
+/// Where contact is planned: the client's phone or messages may be
+/// monitored, or home does not feel safe (clinician copy only).
+const WATCHED_HOME_TEXT: &str =
+    "Contact with care: phone or messages may be monitored, or home does not feel safe";
 /// Answers a file gave to questions whose `enableWhen` is false: not items
 /// of the response (HL7 forbids that), but kept here, read-only.
 const UNASKED_TEXT: &str = "Answered in the file, though not asked";

@@ -228,6 +228,7 @@ fn assessment_definition() -> QuestionnaireItem {
         QuestionnaireItem::computed("assessment.urgent", URGENT_TEXT, "boolean"),
         QuestionnaireItem::computed("assessment.risk-screen", RISK_SCREEN_TEXT, "choice")
             .options(RiskScreen::ALL.map(risk_screen_coding)),
+        QuestionnaireItem::computed("assessment.watched-home", WATCHED_HOME_TEXT, "boolean"),
         QuestionnaireItem::computed("assessment.headline", "Recommendation", "string"),
     ];
     for id in CriterionId::ALL {

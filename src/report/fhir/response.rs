@@ -200,6 +200,13 @@ fn narrative(report: &Report) -> Narrative {
         }
         div.push_str("</ul>");
     }
+    if let Some(words) = crate::report::document::contact_care_words(report) {
+        div.push_str(&format!(
+            "<p><b>{}</b>{}</p>",
+            xml_escape(crate::report::document::CONTACT_CARE_LABEL.trim_end()),
+            xml_escape(&format!(" {words}"))
+        ));
+    }
     if let Some(reference) = &report.client_ref {
         div.push_str(&format!("<p>Client: {}</p>", xml_escape(reference)));
     }
@@ -254,6 +261,14 @@ fn assessment_group(report: &Report) -> ResponseItem {
             "assessment.risk-screen",
             RISK_SCREEN_TEXT,
             vec![Value::Coding(risk_screen_coding(screen))],
+        ));
+    }
+    // Null in a client copy, like the urgency: the item is left out.
+    if let Some(watched) = report.watched_home {
+        items.push(answered(
+            "assessment.watched-home",
+            WATCHED_HOME_TEXT,
+            vec![Value::Boolean(watched)],
         ));
     }
     if !report.headline.trim().is_empty() {
