@@ -26,6 +26,12 @@ for the UDP packets actually dropped), runs `session-ready network` N times agai
 `session-ready serve`, and prints measured against truth for each metric with the targets,
 plus run time, bytes (as reported and as counted on the client's interface), peak memory
 and CPU (from /usr/bin/time -v and /proc sampling).
+
+`--browser N` adds N browser runs per profile: headless Chromium (with chromedriver) in the
+client namespace runs the page's own src/page/assets/rtc.js, a WebRTC data channel to `serve`
+carrying the call-like pattern; examples/rtcfigures.rs turns its samples into figures with the
+same Rust code as the CLI (loss with its interval, jitter, round trip), printed against the
+truth and the UDP datagrams iptables dropped meanwhile.
 """
 import argparse
 import json
@@ -181,6 +187,8 @@ def cpu_ticks(pid):
 
 
 AUDIO_ONLY = False
+BROWSER_RUNS = 0
+FIGURES_BIN = None
 
 
 def run_probe(binary, max_seconds, profile=None):
@@ -401,6 +409,8 @@ def bench_profile(name, profile, runs, binary):
                   f"{', download lower bound' if lower_bound(rep, 'download') else ''}"
                   f"{', upload lower bound' if lower_bound(rep, 'upload') else ''}, "
                   f"load {os.getloadavg()[0]:.1f}")
+        browser = (browser_rows(name, profile, BROWSER_RUNS, FIGURES_BIN, loss_truth, rtt_truth,
+                                jitter_truth) if BROWSER_RUNS else None)
         serve_rss = proc_status_of_serve(serve)
     finally:
         serve.terminate()
@@ -476,7 +486,104 @@ def bench_profile(name, profile, runs, binary):
     print(f"(base RTT of the lab path without added delay: {base_rtt:+.2f} ms by ping; "
           f"serve peak RSS {fmt(serve_rss)} MB)")
     truth_rtt = ping["median"] if ping else rtt_truth
-    return matrix_row(name, profile, results, ref_down, ref_up, truth_rtt)
+    row = matrix_row(name, profile, results, ref_down, ref_up, truth_rtt)
+    if browser:
+        row["browser"] = browser
+    return row
+
+
+# Runs inside the client namespace: chromedriver and headless Chromium on loopback there,
+# the page's rtc.js against `serve`; prints what `sessionReadyRtc.measure` returned.
+BROWSER_DRIVER = r"""
+import json, socket, subprocess, sys, tempfile, time, urllib.request
+server, script_path, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
+driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+base = f"http://127.0.0.1:{port}"
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=90) as r:
+        return json.loads(r.read())["value"]
+try:
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/status", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+            "--no-first-run", f"--user-data-dir={tempfile.mkdtemp()}"]
+    caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {"args": args}}}}
+    session = call("POST", "/session", caps)["sessionId"]
+    try:
+        call("POST", f"/session/{session}/timeouts", {"script": 60000})
+        call("POST", f"/session/{session}/url", {"url": server + "/"})
+        js = open(script_path).read() + (
+            "\nconst done = arguments[arguments.length - 1];\n"
+            "sessionReadyRtc.measure(location.origin, {seconds: %s})"
+            ".then(done, (e) => done({error: String(e)}));" % seconds)
+        result = call("POST", f"/session/{session}/execute/async", {"script": js, "args": []})
+    finally:
+        call("DELETE", f"/session/{session}")
+    print(json.dumps(result))
+finally:
+    driver.terminate()
+    driver.wait(timeout=10)
+"""
+
+
+def run_browser(figures_bin, seconds=2.5):
+    """One browser run: rtc.js in Chromium in the client namespace; its figures from Rust."""
+    drops_before = udp_drops()
+    started = time.monotonic()
+    out = in_ns(CLI, "python3", "-c", BROWSER_DRIVER, f"http://{SERVER_IP}:{PORT}",
+                os.path.join(ROOT, "src/page/assets/rtc.js"), str(seconds), check=False)
+    wall = time.monotonic() - started
+    drops = udp_drops() - drops_before
+    try:
+        measured = json.loads(out)
+    except ValueError:
+        return dict(error=f"the browser run printed no result ({out[:200]!r})", drops=drops, wall=wall)
+    if measured.get("error"):
+        return dict(error=measured["error"], drops=drops, wall=wall)
+    figures = subprocess.run([figures_bin], input=json.dumps(measured), text=True,
+                             capture_output=True)
+    udp = json.loads(figures.stdout) if figures.returncode == 0 else {"error": figures.stderr}
+    return dict(udp=udp, drops=drops, wall=wall, samples=measured["samples"],
+                counts=measured.get("server_counts"))
+
+
+def browser_rows(name, profile, runs, figures_bin, loss_truth, rtt_truth, jitter_truth):
+    """The browser row of a profile: N runs of the data channel against `serve`."""
+    results = [run_browser(figures_bin) for _ in range(runs)]
+    for i, r in enumerate(results):
+        udp = r.get("udp") or {}
+        if r.get("error") or udp.get("error"):
+            print(f"browser run {i + 1}: no figure: {r.get('error') or udp.get('error')} "
+                  f"(load {os.getloadavg()[0]:.1f})")
+            continue
+        ci = udp.get("loss_ci_pct")
+        ci_text = f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else ""
+        # Each test message and its echo is one datagram only when SCTP bundles nothing, so
+        # the drops are shown beside the loss, not turned into a percentage of it.
+        print(f"browser run {i + 1}: udp rtt {fmt(udp.get('rtt_ms'))} ms jitter {fmt(udp.get('jitter_ms'))} ms "
+              f"loss {fmt(udp.get('loss_pct'))}%{ci_text} of {udp.get('sent', 0)} at "
+              f"{fmt(udp.get('packets_per_s'), nd=0)}/s, server {r.get('counts')}, "
+              f"{r['drops']} UDP datagrams dropped by iptables, {r['wall']:.1f} s with the browser's start, "
+              f"load {os.getloadavg()[0]:.1f}")
+    good = [r["udp"] for r in results if r.get("udp") and not r["udp"].get("error")]
+    if not good:
+        print(f"browser ({name}): no run gave figures")
+        return None
+    loss = statistics.median(u["loss_pct"] for u in good)
+    rtt = statistics.median(u["rtt_ms"] for u in good)
+    jitter = statistics.median(u["jitter_ms"] for u in good)
+    print(f"browser ({name}, {len(good)} of {runs} runs): loss {loss:.2f}% (truth {loss_truth:.2f}%), "
+          f"UDP RTT {rtt:.2f} ms (added {rtt_truth} ms), jitter {jitter:.2f} ms (truth {jitter_truth:.2f} ms)")
+    return dict(runs=runs, measured=len(good), loss_pct=loss, rtt_ms=rtt, jitter_ms=jitter)
 
 
 def lower_bound(report, direction):
@@ -625,9 +732,13 @@ def main():
                    help="probe with the audio-like stream (125 packets) instead of the call-like one, for comparison")
     p.add_argument("--link", action="append", default=[],
                    help="NAME=DOWN/UP/LOSS/DELAY_MS: a link of your own, e.g. lab=10mbit/2mbit/0.03/30")
+    p.add_argument("--browser", type=int, default=0, metavar="N",
+                   help="also N browser runs per profile (Chromium, the page's WebRTC data channel)")
     a = p.parse_args()
-    global AUDIO_ONLY
+    global AUDIO_ONLY, BROWSER_RUNS, FIGURES_BIN
     AUDIO_ONLY = a.audio_only
+    BROWSER_RUNS = a.browser
+    FIGURES_BIN = os.path.join(os.path.dirname(a.binary), "examples", "rtcfigures")
     for spec in a.link:
         name, _, rest = spec.partition("=")
         try:
@@ -644,7 +755,14 @@ def main():
     for tool in ("iperf3", "ping", "iptables", "tc", "/usr/bin/time"):
         if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
             raise SystemExit(f"netbench needs {tool} (Debian: apt-get install iperf3 iputils-ping iptables time).")
-    for path in (a.binary, os.path.join(ROOT, "target/release/examples/linkdelay")):
+    if BROWSER_RUNS:
+        for tool in ("chromium", "chromedriver"):
+            if subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True).returncode != 0:
+                raise SystemExit(f"--browser needs {tool} (Debian: apt-get install chromium chromium-driver).")
+    needed = [a.binary, os.path.join(ROOT, "target/release/examples/linkdelay")]
+    if BROWSER_RUNS:
+        needed.append(FIGURES_BIN)
+    for path in needed:
         if not os.path.exists(path):
             raise SystemExit(f"{path} is missing: run `cargo build --release --bins --examples` first.")
     unknown = [n for n in a.profile or [] if n not in PROFILES]

@@ -32,6 +32,7 @@ mod udp;
 pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 pub use progress::{ProbeStep, ProgressFeed, ProgressView};
+pub use udp::StreamSamples;
 
 /// The public default measurement server (speaks the same protocol as `serve`).
 pub const DEFAULT_SERVER: &str = "https://speed.cloudflare.com";
@@ -1012,6 +1013,44 @@ async fn counted_stream(
     }
 }
 
+/// The UDP figures of a browser's data-channel stream against `serve`
+/// (the page posts its samples; `GET /__rtc?test=ID` gives `counts`), by the
+/// same rules as the probe's STUN stream: the fair-wait cut, the Wilson
+/// interval, and echoes the server withheld left out of the loss. `Err` says
+/// why there is no figure, in the words the report uses.
+pub fn browser_udp(
+    samples: &StreamSamples,
+    counts: Option<ServerCounts>,
+) -> Result<UdpResult, String> {
+    if samples.sent == 0 {
+        return Err("there was no time left to run it.".to_string());
+    }
+    if samples.rtts_ms.is_empty() {
+        if counts.is_some_and(|c| c.refused > 0) {
+            return Err(
+                "the measurement server was busy and left it unanswered, so it says nothing \
+                 about your connection. Trying again in a few minutes may help."
+                    .to_string(),
+            );
+        }
+        return Err(format!(
+            "none of the {} test messages sent to the measurement server came back. UDP may be \
+             blocked on this network; video apps then usually switch to a slower route that \
+             still works.",
+            samples.sent
+        ));
+    }
+    let result = udp::figures(samples);
+    let outcome = match counts {
+        Some(counts) => udp::with_server_counts(result, counts),
+        None => udp::UdpOutcome::Measured(result),
+    };
+    match outcome {
+        udp::UdpOutcome::Measured(result) => Ok(result),
+        udp::UdpOutcome::Blocked(reason) | udp::UdpOutcome::NotMeasured(reason) => Err(reason),
+    }
+}
+
 /// Split `host:port` (IPv6 in brackets), with a plain-language complaint.
 pub fn split_host_port(s: &str) -> Result<(String, u16), String> {
     let bad = || {
@@ -1047,6 +1086,59 @@ mod tests {
         assert!(split_host_port(":3478").is_err());
         assert!(split_host_port("h:0").is_err());
         assert!(split_host_port(DEFAULT_STUN).is_ok());
+    }
+
+    #[test]
+    fn browser_streams_get_the_same_figures_and_the_servers_refusals_are_not_loss() {
+        let samples = StreamSamples {
+            sent: 400,
+            // 300 answered with a little jitter; 100 never came back.
+            rtts_ms: (0..300).map(|i| 20.0 + f64::from(i % 3)).collect(),
+            unanswered_ms: vec![1_000.0; 100],
+            packets_per_s: 800.0,
+            ignored_replies: 0,
+        };
+        let lossy = browser_udp(&samples, None).unwrap();
+        assert_eq!(lossy.loss_pct, 25.0);
+        let [lo, hi] = lossy.loss_ci_pct.unwrap();
+        assert!(lo < 25.0 && hi > 25.0, "{lo}..{hi}");
+        assert_eq!(lossy.rtt_ms, 21.0);
+        assert!(lossy.jitter_ms > 0.0);
+        // The server says it withheld those 100: none of it is the line's,
+        // and with that many withheld the figure is left out as "busy".
+        let counts = ServerCounts {
+            received: 400,
+            answered: 300,
+            refused: 100,
+        };
+        let busy = browser_udp(&samples, Some(counts)).unwrap_err();
+        assert!(busy.contains("busy"), "{busy}");
+        // A few withheld: left out of the count, not taken for loss.
+        let mut few = samples.clone();
+        few.sent = 302;
+        few.unanswered_ms = vec![1_000.0; 2];
+        let counts = ServerCounts {
+            received: 302,
+            answered: 300,
+            refused: 2,
+        };
+        let clean = browser_udp(&few, Some(counts)).unwrap();
+        assert_eq!(clean.loss_pct, 0.0);
+        assert_eq!(clean.sent, 300);
+        // Answers still in flight at the end are not loss either.
+        let mut recent = few.clone();
+        recent.unanswered_ms = vec![10.0; 2];
+        assert_eq!(browser_udp(&recent, None).unwrap().loss_pct, 0.0);
+        // Nothing back: blocked, in the report's words.
+        let none = StreamSamples {
+            rtts_ms: Vec::new(),
+            ..samples
+        };
+        assert!(
+            browser_udp(&none, None)
+                .unwrap_err()
+                .contains("UDP may be blocked")
+        );
     }
 
     #[test]

@@ -46,8 +46,11 @@ use super::stun;
 mod admission;
 mod connection;
 pub mod metrics;
+mod rtc;
 mod stun_limit;
 mod stun_tests;
+
+pub use rtc::PeerLimits;
 
 use admission::{AddressLimits, AddressTable, Refusal, address_key};
 use connection::{Clock, ConnState, Registry, TrackedIo};
@@ -113,6 +116,8 @@ pub struct ServerConfig {
     /// The hosted check's pages (`serve --clinic`), answered for every path
     /// the measurement endpoints do not take.
     pub pages: Option<axum::Router>,
+    /// WebRTC peer connections for browsers (`POST /__rtc`): caps and timeouts.
+    pub rtc: PeerLimits,
 }
 
 impl ServerConfig {
@@ -143,6 +148,7 @@ impl ServerConfig {
             metrics: None,
             metrics_names: Vec::new(),
             pages: None,
+            rtc: PeerLimits::default(),
         }
     }
 }
@@ -179,6 +185,10 @@ pub struct ServerStats {
     pub stun_shed: AtomicU64,
     /// Datagrams that were not a well-formed STUN Binding request.
     pub stun_ignored: AtomicU64,
+    /// WebRTC offers answered (`POST /__rtc`).
+    pub rtc_offers: AtomicU64,
+    /// WebRTC offers turned away: the address had its share, or every slot was busy.
+    pub rtc_refused: AtomicU64,
 }
 
 /// Sockets bound and ready; call [`BoundServer::run`] to serve.
@@ -251,6 +261,8 @@ impl BoundServer {
             clock: Clock::new(),
             stun_busy_until_ms: AtomicU64::new(0),
             stun_tests: Mutex::new(stun_tests::TestTable::default()),
+            rtc: Mutex::new(rtc::Peers::new(self.config.rtc)),
+            rtc_changed: tokio::sync::Notify::new(),
             addresses: Mutex::new(AddressTable::new(AddressLimits {
                 connections: self.config.per_address_connections.max(1),
                 streams: self.config.per_address_streams.max(1),
@@ -340,6 +352,10 @@ struct Shared {
     stun_busy_until_ms: AtomicU64,
     /// What the server did with each probe's STUN stream (`GET /__stun`).
     stun_tests: Mutex<stun_tests::TestTable>,
+    /// WebRTC peer connections.
+    rtc: Mutex<rtc::Peers>,
+    /// Notified when a peer connection is added (the UDP loop's timers change).
+    rtc_changed: tokio::sync::Notify,
     addresses: Mutex<AddressTable>,
     registry: Mutex<Registry>,
     next_id: AtomicU64,
@@ -603,12 +619,14 @@ fn serve_connection(
     watcher: hyper_util::server::graceful::Watcher,
 ) {
     let _ = stream.set_nodelay(true);
+    // Where the client reached us: the address a WebRTC answer offers it.
+    let local = stream.local_addr().unwrap_or(shared.config.listen);
     let service_shared = shared.clone();
     let service_conn = conn.clone();
     let service = service_fn(move |req| {
         let shared = service_shared.clone();
         let conn = service_conn.clone();
-        async move { Ok::<_, Infallible>(handle(req, shared, conn).await) }
+        async move { Ok::<_, Infallible>(handle(req, shared, conn, local).await) }
     });
     let io = TrackedIo::new(
         stream,
@@ -696,9 +714,9 @@ type ResponseBody = BoxBody<Bytes, std::io::Error>;
 /// The largest hosted page or asset (the pages are tens of kB).
 const PAGE_BYTES: usize = 4 << 20;
 
-fn text(status: StatusCode, body: &'static str) -> Response<ResponseBody> {
+fn text(status: StatusCode, body: impl Into<Bytes>) -> Response<ResponseBody> {
     let mut res = Response::new(
-        Full::new(Bytes::from_static(body.as_bytes()))
+        Full::new(body.into())
             .map_err(|never: Infallible| match never {})
             .boxed(),
     );
@@ -743,13 +761,14 @@ async fn handle(
     req: Request<Incoming>,
     shared: Arc<Shared>,
     conn: Arc<ConnState>,
+    local: SocketAddr,
 ) -> Response<ResponseBody> {
     let started = Instant::now();
     let request = conn.begin_request();
     shared.stats.requests.fetch_add(1, Ordering::Relaxed);
     // The measurement endpoints are for any page; the hosted check's pages are their own.
     let measuring = req.uri().path().starts_with("/__") || req.method() == Method::OPTIONS;
-    let res = route(req, &shared, conn.ip).await;
+    let res = route(req, &shared, conn.ip, local).await;
     // The request ends when hyper drops the body (sent, or abandoned).
     let (parts, body) = res.into_parts();
     let mut res = Response::from_parts(
@@ -789,7 +808,12 @@ async fn handle(
     res
 }
 
-async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Response<ResponseBody> {
+async fn route(
+    req: Request<Incoming>,
+    shared: &Arc<Shared>,
+    ip: IpAddr,
+    local: SocketAddr,
+) -> Response<ResponseBody> {
     match (req.method(), req.uri().path()) {
         (&Method::GET | &Method::HEAD, "/__down") => {
             let Ok(bytes) = query_bytes(req.uri().query()) else {
@@ -817,6 +841,8 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Resp
         }
         (&Method::POST, "/__up") => receive_upload(req, shared, ip).await,
         (&Method::GET, "/__stun") => stun_report(req.uri().query(), shared),
+        (&Method::POST, "/__rtc") => rtc_offer(req, shared, ip, local).await,
+        (&Method::GET, "/__rtc") => rtc_report(req.uri().query(), shared),
         (&Method::OPTIONS, _) => {
             let mut res = text(StatusCode::NO_CONTENT, "");
             let h = res.headers_mut();
@@ -834,7 +860,8 @@ async fn route(req: Request<Incoming>, shared: &Arc<Shared>, ip: IpAddr) -> Resp
             StatusCode::OK,
             "session-ready measurement server.\n\
              GET /__down?bytes=N sends N bytes, POST /__up counts and discards the body,\n\
-             STUN Binding requests are answered on this port over UDP.\n",
+             STUN Binding requests are answered on this port over UDP,\n\
+             POST /__rtc with an SDP offer opens a WebRTC data channel to echo a test.\n",
         ),
         _ => match &shared.config.pages {
             Some(pages) => {
@@ -875,7 +902,11 @@ fn stun_report(query: Option<&str>, shared: &Shared) -> Response<ResponseBody> {
             "no STUN requests with this test id\n",
         );
     };
-    let json = serde_json::to_vec(&report).unwrap_or_default();
+    json_reply(&report)
+}
+
+fn json_reply(value: &impl serde::Serialize) -> Response<ResponseBody> {
+    let json = serde_json::to_vec(value).unwrap_or_default();
     let mut res = Response::new(
         Full::new(Bytes::from(json))
             .map_err(|never: Infallible| match never {})
@@ -886,6 +917,118 @@ fn stun_report(query: Option<&str>, shared: &Shared) -> Response<ResponseBody> {
         HeaderValue::from_static("application/json"),
     );
     res
+}
+
+/// `POST /__rtc`: the body is a browser's SDP offer with a data channel; the
+/// reply is the SDP answer of an ICE-lite peer on this server's STUN port.
+async fn rtc_offer(
+    req: Request<Incoming>,
+    shared: &Arc<Shared>,
+    ip: IpAddr,
+    local: SocketAddr,
+) -> Response<ResponseBody> {
+    let limited = http_body_util::Limited::new(req.into_body(), rtc::MAX_OFFER_BYTES);
+    let body = match tokio::time::timeout(shared.config.body_idle_timeout, limited.collect()).await
+    {
+        Err(_) => return closing(text(StatusCode::REQUEST_TIMEOUT, "the offer stalled\n")),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return closing(too_large(
+                shared,
+                "the offer is larger than a data-channel offer needs (16 kB at most)\n",
+            ));
+        }
+        Ok(Err(_)) => return closing(text(StatusCode::BAD_REQUEST, "the offer was cut off\n")),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let Ok(offer) = std::str::from_utf8(&body) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "the offer must be SDP text (the browser's RTCPeerConnection offer, sent as it is)\n",
+        );
+    };
+    // The browser reaches the peer where it reached us, at the announced STUN port.
+    let port = shared.config.public_stun_port.unwrap_or(local.port());
+    let candidate = SocketAddr::new(client_ip(local), port);
+    // The certificate is made once, at the first offer, off the async threads.
+    let maker = lock(&shared.rtc).cert_maker();
+    if let Some(provider) = maker {
+        let made =
+            tokio::task::spawn_blocking(move || provider.dtls_provider.generate_certificate())
+                .await;
+        if let Ok(Some(cert)) = made {
+            lock(&shared.rtc).set_cert(cert);
+        }
+    }
+    let answered = lock(&shared.rtc).offer(offer, ip, candidate, Instant::now());
+    shared.rtc_changed.notify_one();
+    match answered {
+        Ok(answer) => {
+            shared.stats.rtc_offers.fetch_add(1, Ordering::Relaxed);
+            let mut res = Response::new(
+                Full::new(Bytes::from(answer))
+                    .map_err(|never: Infallible| match never {})
+                    .boxed(),
+            );
+            *res.status_mut() = StatusCode::CREATED;
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/sdp"),
+            );
+            res
+        }
+        Err(rtc::OfferRefused::BadOffer(reason)) => {
+            let body = format!(
+                "the offer is not an SDP offer this server can answer ({reason}); send the \
+                 browser's RTCPeerConnection offer as it is\n"
+            );
+            text(StatusCode::BAD_REQUEST, body)
+        }
+        Err(rtc::OfferRefused::NoDataChannel) => text(
+            StatusCode::BAD_REQUEST,
+            "the offer has no data channel; create one (unordered, maxRetransmits 0) before making the offer\n",
+        ),
+        Err(rtc::OfferRefused::AddressShare) => {
+            shared.stats.rtc_refused.fetch_add(1, Ordering::Relaxed);
+            let mut res = text(
+                StatusCode::TOO_MANY_REQUESTS,
+                "This address has as many WebRTC connections open as this server allows; try again shortly.\n",
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(5u32));
+            res
+        }
+        Err(rtc::OfferRefused::NoCertificate) => text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "This server cannot open WebRTC connections (it could not make a DTLS certificate); \
+             the STUN test still works.\n",
+        ),
+        Err(rtc::OfferRefused::Full) => {
+            shared.stats.rtc_refused.fetch_add(1, Ordering::Relaxed);
+            let mut res = text(StatusCode::SERVICE_UNAVAILABLE, BUSY_BODY);
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(5u32));
+            res
+        }
+    }
+}
+
+/// `GET /__rtc?test=ID`: what the server received, echoed and refused of one
+/// browser's data-channel test (the id is the test's secret, as for `/__stun`).
+fn rtc_report(query: Option<&str>, shared: &Shared) -> Response<ResponseBody> {
+    let Some(id) = stun_tests::parse_test_id(query) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "test must be the 16 hex digits the data-channel messages began with\n",
+        );
+    };
+    let report = lock(&shared.rtc).report(&id);
+    match report {
+        Some(counts) => json_reply(&counts),
+        None => text(
+            StatusCode::NOT_FOUND,
+            "no data-channel messages with this test id\n",
+        ),
+    }
 }
 
 /// Count and discard the body, within the size, stall and per-address limits.
@@ -1028,6 +1171,9 @@ impl Body for RandomBody {
     }
 }
 
+/// The UDP port: STUN for the probe, and WebRTC peer connections for
+/// browsers, told apart by the first byte of each datagram (RFC 7983: 0-3
+/// STUN, 20-63 DTLS); an ICE check is a STUN request naming a username.
 async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
     let config = &shared.config;
     let mut limiter = ReplyLimiter::new(
@@ -1039,7 +1185,16 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
     .with_handshakes_per_s(config.stun_cookies_per_s);
     let cookies = stun_tests::Cookies::new();
     let mut buf = vec![0u8; 2048];
+    // An IPv4 peer on a dual-stack socket is sent to at its mapped address.
+    let dual_stack = socket.local_addr().is_ok_and(|a| a.is_ipv6());
     loop {
+        let next_timer = lock(&shared.rtc).next_timeout();
+        let timer = async {
+            match next_timer {
+                Some(at) => tokio::time::sleep_until(tokio::time::Instant::from_std(at)).await,
+                None => std::future::pending().await,
+            }
+        };
         let (len, from) = tokio::select! {
             r = socket.recv_from(&mut buf) => match r {
                 Ok(pair) => pair,
@@ -1048,55 +1203,151 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
                     continue;
                 }
             },
+            () = timer => {
+                let mut budget = echo_budget(&mut limiter, &shared);
+                let outbox = {
+                    let mut peers = lock(&shared.rtc);
+                    peers.tick(Instant::now(), &mut budget);
+                    peers.take_outbox()
+                };
+                send_all(&socket, outbox, dual_stack).await;
+                continue;
+            }
+            () = shared.rtc_changed.notified() => continue,
             _ = stop.changed() => break,
         };
         let now = Instant::now();
-        let (reply, verdict) = match stun_test_request(&buf[..len]) {
-            // A probe's stream, from a sender that proved it receives there.
-            Some(t) if cookies.verify(from, &t.cookie, now) => {
-                let verdict = limiter.check_verified(from, now);
-                lock(&shared.stun_tests).record_stream(t.id, verdict == Verdict::Reply);
-                (
-                    stun::binding_success(&t.txid, from, None, t.fingerprint),
-                    verdict,
-                )
-            }
-            // Asking for a cookie: answered from the address's budget for cookie requests.
-            Some(t) => {
-                let verdict = limiter.check_handshake(client_ip(from), now);
-                lock(&shared.stun_tests).record_handshake(t.id, verdict == Verdict::Reply);
-                let cookie = cookies.issue(from, now);
-                let reply =
-                    stun::binding_success_with_cookie(&t.txid, from, &cookie, t.fingerprint);
-                (reply, verdict)
-            }
-            // No SOFTWARE attribute: it would only make replies bigger than requests.
-            None => match stun::respond(&buf[..len], from, None) {
-                Some(reply) => (reply, limiter.check(client_ip(from), now)),
-                None => {
-                    shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
+        let datagram = &buf[..len];
+        match datagram.first() {
+            Some(0..=3) if rtc::Peers::is_ice_check(datagram) => {
+                // Answered within the same per-source budget as any STUN request.
+                if !stun_verdict(&shared, limiter.check(client_ip(from), now)) {
                     continue;
                 }
-            },
-        };
-        match verdict {
-            Verdict::Reply => {
-                if socket.send_to(&reply, from).await.is_ok() {
+                rtc_receive(&socket, &shared, &mut limiter, datagram, from, dual_stack).await;
+            }
+            Some(0..=3) => {
+                let Some((reply, verdict)) =
+                    stun_reply(&shared, &cookies, &mut limiter, datagram, from, now)
+                else {
+                    shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                if stun_verdict(&shared, verdict) && socket.send_to(&reply, from).await.is_ok() {
                     shared.stats.stun_replies.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            Verdict::SourceLimited => {
-                shared.stats.stun_dropped.fetch_add(1, Ordering::Relaxed);
+            Some(20..=63) => {
+                rtc_receive(&socket, &shared, &mut limiter, datagram, from, dual_stack).await;
             }
-            Verdict::ServerBusy => {
-                shared.stats.stun_shed.fetch_add(1, Ordering::Relaxed);
-                shared.stun_busy_until_ms.store(
-                    shared.clock.now_ms() + STUN_BUSY_NOTICE_MS,
-                    Ordering::Relaxed,
-                );
+            _ => {
+                shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
+}
+
+/// The reply to a STUN request that is not an ICE check, and whether the limits allow it.
+fn stun_reply(
+    shared: &Shared,
+    cookies: &stun_tests::Cookies,
+    limiter: &mut ReplyLimiter,
+    datagram: &[u8],
+    from: SocketAddr,
+    now: Instant,
+) -> Option<(Vec<u8>, Verdict)> {
+    match stun_test_request(datagram) {
+        // A probe's stream, from a sender that proved it receives there.
+        Some(t) if cookies.verify(from, &t.cookie, now) => {
+            let verdict = limiter.check_verified(from, now);
+            lock(&shared.stun_tests).record_stream(t.id, verdict == Verdict::Reply);
+            Some((
+                stun::binding_success(&t.txid, from, None, t.fingerprint),
+                verdict,
+            ))
+        }
+        // Asking for a cookie: answered from the address's budget for cookie requests.
+        Some(t) => {
+            let verdict = limiter.check_handshake(client_ip(from), now);
+            lock(&shared.stun_tests).record_handshake(t.id, verdict == Verdict::Reply);
+            let cookie = cookies.issue(from, now);
+            let reply = stun::binding_success_with_cookie(&t.txid, from, &cookie, t.fingerprint);
+            Some((reply, verdict))
+        }
+        // No SOFTWARE attribute: it would only make replies bigger than requests.
+        None => stun::respond(datagram, from, None)
+            .map(|reply| (reply, limiter.check(client_ip(from), now))),
+    }
+}
+
+/// Count a limiter's verdict; true when the reply may be sent.
+fn stun_verdict(shared: &Shared, verdict: Verdict) -> bool {
+    match verdict {
+        Verdict::Reply => true,
+        Verdict::SourceLimited => {
+            shared.stats.stun_dropped.fetch_add(1, Ordering::Relaxed);
+            false
+        }
+        Verdict::ServerBusy => {
+            shared.stats.stun_shed.fetch_add(1, Ordering::Relaxed);
+            shared.stun_busy_until_ms.store(
+                shared.clock.now_ms() + STUN_BUSY_NOTICE_MS,
+                Ordering::Relaxed,
+            );
+            false
+        }
+    }
+}
+
+/// A data-channel echo is answered from the same per-sender budget as the
+/// probe's verified STUN stream (the peer finished a DTLS handshake there).
+fn echo_budget<'a>(
+    limiter: &'a mut ReplyLimiter,
+    shared: &'a Shared,
+) -> impl FnMut(SocketAddr, Instant) -> bool + 'a {
+    move |from, now| stun_verdict(shared, limiter.check_verified(from, now))
+}
+
+/// Hand a datagram to the peer connection it belongs to, and send what that makes.
+async fn rtc_receive(
+    socket: &UdpSocket,
+    shared: &Shared,
+    limiter: &mut ReplyLimiter,
+    datagram: &[u8],
+    from: SocketAddr,
+    dual_stack: bool,
+) {
+    let mut budget = echo_budget(limiter, shared);
+    let outbox = {
+        let mut peers = lock(&shared.rtc);
+        if !peers.receive(datagram, unmapped(from), Instant::now(), &mut budget) {
+            shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
+        }
+        peers.take_outbox()
+    };
+    send_all(socket, outbox, dual_stack).await;
+}
+
+async fn send_all(socket: &UdpSocket, outbox: Vec<(SocketAddr, Vec<u8>)>, dual_stack: bool) {
+    for (to, bytes) in outbox {
+        let to = if dual_stack {
+            SocketAddr::new(
+                IpAddr::V6(match to.ip() {
+                    IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+                    IpAddr::V6(v6) => v6,
+                }),
+                to.port(),
+            )
+        } else {
+            to
+        };
+        let _ = socket.send_to(&bytes, to).await;
+    }
+}
+
+/// An IPv4 sender on a dual-stack socket as the IPv4 address it is (as the answer names ours).
+fn unmapped(addr: SocketAddr) -> SocketAddr {
+    SocketAddr::new(client_ip(addr), addr.port())
 }
 
 /// The parts of a probe's test request the server needs.

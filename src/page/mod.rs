@@ -63,6 +63,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         include_bytes!("assets/page.js"),
     ),
     (
+        "rtc.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/rtc.js"),
+    ),
+    (
         "leave.js",
         "text/javascript; charset=utf-8",
         include_bytes!("assets/leave.js"),

@@ -86,6 +86,8 @@ pub struct Options {
     /// prefers-color-scheme: dark.
     pub dark: bool,
     pub javascript: bool,
+    /// More Chromium switches (for example `--allow-loopback-in-peer-connection`).
+    pub extra_args: Vec<String>,
 }
 
 pub struct Browser {
@@ -110,6 +112,7 @@ impl Browser {
             media: Some((video.to_path_buf(), audio.to_path_buf(), allow)),
             dark,
             javascript: true,
+            extra_args: Vec::new(),
         })
         .await
     }
@@ -161,6 +164,7 @@ impl Browser {
                 args.push("--deny-permission-prompts".into());
             }
         }
+        args.extend(options.extra_args.iter().cloned());
         if options.dark {
             // prefers-color-scheme: dark for the page.
             args.push("--force-dark-mode".into());

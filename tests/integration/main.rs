@@ -29,6 +29,9 @@ mod net_cli;
 mod net_faults;
 mod net_metrics;
 mod net_probe;
+mod net_rtc;
+#[cfg(unix)]
+mod net_rtc_browser;
 mod net_serve_load;
 mod net_servers;
 mod net_stun_props;

@@ -120,7 +120,7 @@ fn loss_is_decided(
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum UdpOutcome {
+pub enum UdpOutcome {
     Measured(UdpResult),
     /// Nothing came back at all.
     Blocked(String),
@@ -435,7 +435,7 @@ const MOST_REFUSED: f64 = 0.01;
 /// Take the server's own count into account: requests it refused were
 /// never answered, and are not the line's loss. A few are left out of the
 /// count; more than that, and the test measured the server, not the line.
-pub(super) fn with_server_counts(mut result: UdpResult, counts: ServerCounts) -> UdpOutcome {
+pub fn with_server_counts(mut result: UdpResult, counts: ServerCounts) -> UdpOutcome {
     result.server_counts = Some(counts);
     if counts.refused == 0 {
         return UdpOutcome::Measured(result);
@@ -455,6 +455,57 @@ pub(super) fn with_server_counts(mut result: UdpResult, counts: ServerCounts) ->
     result.loss_pct = pct;
     result.loss_ci_pct = ci;
     UdpOutcome::Measured(result)
+}
+
+/// What a browser's data-channel stream left behind (src/page/assets/rtc.js).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct StreamSamples {
+    /// Packets sent.
+    pub sent: u32,
+    /// Round trips of the answered ones, in milliseconds, in the order the answers arrived.
+    pub rtts_ms: Vec<f64>,
+    /// For each packet still unanswered at the end, how long ago it was sent (ms).
+    pub unanswered_ms: Vec<f64>,
+    pub packets_per_s: f64,
+    #[serde(default)]
+    pub ignored_replies: u32,
+}
+
+/// Loss with its interval, round trip and RFC 3550 jitter from a browser's
+/// samples, by the rules `stream` applies to its own (the fair wait for the
+/// last requests, the Wilson interval, jitter averaged over the stream).
+/// Needs at least one answer.
+pub fn figures(samples: &StreamSamples) -> UdpResult {
+    let rtts = &samples.rtts_ms;
+    let mut jitter = Rfc3550Jitter::default();
+    for rtt in rtts {
+        jitter.update(*rtt);
+    }
+    // Requests still waiting when the time ran out had no fair chance to be
+    // answered: leave the most recent ones out rather than count them as lost.
+    let fair_wait_ms = (2.0 * quantile(rtts, 0.9).unwrap_or(0.0)).max(50.0);
+    let too_recent = samples
+        .unanswered_ms
+        .iter()
+        .filter(|age| **age < fair_wait_ms)
+        .count() as u32;
+    let counted = samples.sent.saturating_sub(too_recent);
+    let received = (rtts.len() as u32).min(counted);
+    let (loss_pct, loss_ci_pct) = loss_figures(counted.saturating_sub(received), counted);
+    UdpResult {
+        rtt_ms: round2(median(rtts).unwrap_or_default()),
+        // Averaged over the stream: the RFC 3550 value itself remembers only the last few dozen packets.
+        jitter_ms: round2(jitter.mean().unwrap_or(0.0)),
+        loss_pct,
+        sent: counted,
+        received,
+        min_rtt_ms: round2(minimum(rtts).unwrap_or_default()),
+        p90_rtt_ms: round2(quantile(rtts, 0.9).unwrap_or_default()),
+        ignored_replies: samples.ignored_replies,
+        packets_per_s: round2(samples.packets_per_s),
+        loss_ci_pct,
+        server_counts: None,
+    }
 }
 
 fn round2(v: f64) -> f64 {

@@ -126,6 +126,15 @@ pub fn render(stats: &ServerStats) -> String {
                 ),
             ],
         },
+        Family {
+            name: "session_ready_webrtc_offers_total",
+            kind: "counter",
+            help: "WebRTC data-channel offers (POST /__rtc), by outcome.",
+            samples: vec![
+                (r#"outcome="answered""#, load(&stats.rtc_offers)),
+                (r#"outcome="refused_busy""#, load(&stats.rtc_refused)),
+            ],
+        },
     ];
     let mut out = String::new();
     for family in families {
@@ -258,7 +267,9 @@ mod tests {
         let stats = ServerStats::default();
         stats.too_large.fetch_add(3, Ordering::Relaxed);
         stats.stun_shed.fetch_add(7, Ordering::Relaxed);
+        stats.rtc_refused.fetch_add(2, Ordering::Relaxed);
         let text = render(&stats);
+        assert!(text.contains("session_ready_webrtc_offers_total{outcome=\"refused_busy\"} 2\n"));
         assert!(text.contains(
             "session_ready_responses_refused_total{code=\"413\",reason=\"too_large\"} 3\n"
         ));
@@ -268,7 +279,7 @@ mod tests {
         let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         assert_eq!(helps, types);
-        assert_eq!(helps, 10);
+        assert_eq!(helps, 11);
         // Counters are named *_total, as Prometheus expects.
         for line in text.lines().filter(|l| l.ends_with(" counter")) {
             assert!(
