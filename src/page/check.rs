@@ -149,15 +149,18 @@ pub(super) async fn show(session: &Session, rest: &str, wait: bool) -> Response 
                 }
                 let frame = v.frame(&screen);
                 drop(v);
-                // The terminal that started the page: if it is interrupted
-                // (Ctrl-C) from now on, the numbers the page shows stay there.
-                let plain = crate::term::Style::decide(false, true, true);
-                crate::interrupt::set_last_words(
-                    frame
-                        .crisis
-                        .as_ref()
-                        .map(|resources| crate::crisis::render(resources, plain)),
-                );
+                // The terminal that started the local page: if it is
+                // interrupted (Ctrl-C) from now on, the numbers the page shows
+                // stay there. A hosted server's console is not the client's.
+                if session.invitation.is_none() {
+                    let plain = crate::term::Style::decide(false, true, true);
+                    crate::interrupt::set_last_words(
+                        frame
+                            .crisis
+                            .as_ref()
+                            .map(|resources| crate::crisis::render(resources, plain)),
+                    );
+                }
                 let page = html::page(
                     &frame,
                     &screen.title,
