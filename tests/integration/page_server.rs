@@ -326,7 +326,11 @@ fn half_sent_requests_do_not_starve_the_page() {
         let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ");
         held.push(stream);
     }
-    assert!(held.len() >= 900, "only {} connections opened", held.len());
+    // The page server holds at most 768 connections (`page::serve`); the
+    // rest wait in the kernel's queue. With the whole suite running at load
+    // 9, connecting timed out after 897 (twice this stop): every slot of the
+    // server is taken either way, which is the attack.
+    assert!(held.len() >= 850, "only {} connections opened", held.len());
     // Heartbeats, as the page sends them, keep getting answers.
     let mut answered = 0;
     while started.elapsed() < Duration::from_secs(25) {
