@@ -463,11 +463,7 @@ async fn connect(
             return None;
         }
     };
-    let proxy = match config.proxy.as_deref() {
-        Some("") | Some("none") => None,
-        Some(p) => Some(p.to_string()),
-        None => http::env_proxy_for(&url),
-    };
+    let proxy = http::proxy_for(config.proxy.as_deref(), &url);
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
     {
@@ -823,12 +819,7 @@ async fn audio_step(
     };
     let (host, port) = match chosen {
         Ok(hp) => hp,
-        Err(reason) => {
-            let mut s = lock(state);
-            s.udp_reason = Some(reason);
-            s.udp_status = UdpStatus::NotMeasured;
-            return;
-        }
+        Err(reason) => return udp_not_measured(state, reason),
     };
     let shown = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
@@ -854,29 +845,14 @@ async fn audio_step(
     };
     let addr = match addr {
         Ok(a) => a,
-        Err(reason) => {
-            let mut s = lock(state);
-            s.udp_reason = Some(reason);
-            s.udp_status = UdpStatus::NotMeasured;
-            return;
-        }
+        Err(reason) => return udp_not_measured(state, reason),
     };
     let outcome = match counting {
         Some((target, client)) => {
             counted_stream(timing, addr, end, bytes_used, target, client).await
         }
         None => match udp::open(addr).await {
-            Ok(socket) => {
-                udp::stream(
-                    &socket,
-                    audio_plan(timing),
-                    None,
-                    None,
-                    end,
-                    bytes_used.clone(),
-                )
-                .await
-            }
+            Ok(socket) => audio_stream(&socket, timing, end, bytes_used).await,
             Err(outcome) => outcome,
         },
     };
@@ -903,9 +879,21 @@ async fn audio_step(
     }
 }
 
+/// The UDP step ends without a figure, for `reason`.
+fn udp_not_measured(state: &Arc<Mutex<State>>, reason: String) {
+    let mut s = lock(state);
+    s.udp_reason = Some(reason);
+    s.udp_status = UdpStatus::NotMeasured;
+}
+
 /// The audio-like stream, for STUN servers that do not count tests.
-fn audio_plan(timing: &ProbeTiming) -> udp::StreamPlan {
-    udp::StreamPlan {
+async fn audio_stream(
+    socket: &tokio::net::UdpSocket,
+    timing: &ProbeTiming,
+    end: Instant,
+    bytes_used: &Arc<AtomicU64>,
+) -> udp::UdpOutcome {
+    let plan = udp::StreamPlan {
         seconds: timing.udp_seconds,
         // 125 packets never make a narrow interval: the whole stream always runs.
         early_stop: None,
@@ -913,7 +901,8 @@ fn audio_plan(timing: &ProbeTiming) -> udp::StreamPlan {
         per_tick: 1,
         give_up: Duration::from_secs_f64(timing.udp_give_up_s),
         max_grace: Duration::from_secs_f64(timing.udp_max_grace_s),
-    }
+    };
+    udp::stream(socket, plan, None, None, end, bytes_used.clone()).await
 }
 
 /// The call-like stream's loss interval is narrowed to this each side (a
@@ -957,17 +946,7 @@ async fn counted_stream(
     let cookie = match asked {
         udp::Handshake::Cookie(cookie) => cookie,
         // An older session-ready server: the audio-like stream, uncounted.
-        udp::Handshake::Plain => {
-            return udp::stream(
-                &socket,
-                audio_plan(timing),
-                None,
-                None,
-                end,
-                bytes_used.clone(),
-            )
-            .await;
-        }
+        udp::Handshake::Plain => return audio_stream(&socket, timing, end, bytes_used).await,
         udp::Handshake::Silent => {
             // Did the server hear us and refuse, or did nothing get through?
             let heard = http::stun_counts_of_handshake(client, target, &test).await;
@@ -1094,7 +1073,9 @@ mod tests {
             sent: 400,
             // 300 answered with a little jitter; 100 never came back.
             rtts_ms: (0..300).map(|i| 20.0 + f64::from(i % 3)).collect(),
+            sent_ms: (0..300).map(|i| f64::from(i) * 5.0).collect(),
             unanswered_ms: vec![1_000.0; 100],
+            ended_ms: 3_000.0,
             packets_per_s: 800.0,
             ignored_replies: 0,
         };

@@ -27,11 +27,7 @@ pub fn server_list(text: &str) -> Vec<String> {
 /// The lowest idle round trip to `server` before `deadline`, or why there was none.
 async fn lowest_rtt(server: &str, config: &ProbeConfig, deadline: Instant) -> Result<f64, String> {
     let url = http::parse_server_url(server)?;
-    let proxy = match config.proxy.as_deref() {
-        Some("") | Some("none") => None,
-        Some(p) => Some(p.to_string()),
-        None => http::env_proxy_for(&url),
-    };
+    let proxy = http::proxy_for(config.proxy.as_deref(), &url);
     let host = url.host_str().unwrap_or_default().to_string();
     let port = url.port_or_known_default().unwrap_or(443);
     let resolved = match proxy {

@@ -101,11 +101,21 @@ pub fn shown_proxy(proxy: &str) -> String {
     }
 }
 
+/// The proxy to reach `url` through: the `--proxy` setting (empty or
+/// "none": straight to the server), else what the environment asks for.
+pub(super) fn proxy_for(setting: Option<&str>, url: &Url) -> Option<String> {
+    match setting {
+        Some("") | Some("none") => None,
+        Some(p) => Some(p.to_string()),
+        None => env_proxy_for(url),
+    }
+}
+
 /// The proxy the environment asks for, mirroring reqwest's reading of
 /// HTTP_PROXY / HTTPS_PROXY / ALL_PROXY and NO_PROXY (so the report can say
 /// the figures describe the path through the proxy). Loopback servers are
 /// always reached directly.
-pub(super) fn env_proxy_for(url: &Url) -> Option<String> {
+fn env_proxy_for(url: &Url) -> Option<String> {
     if url.host_str().is_some_and(is_loopback_host) {
         return None;
     }

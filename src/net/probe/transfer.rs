@@ -907,27 +907,30 @@ mod tests {
         assert!(TransferPlan::for_round_trip(&timing, Some(1e9)).seconds <= 3.0 + 20.0);
     }
 
+    /// The request size an upload over 4 streams settles on at `mbps`.
+    fn upload_request_size_at(mbps: f64, request_s: f64, rtt_s: f64) -> u64 {
+        let m = Meter::Upload {
+            completions: Arc::new(Mutex::new(Vec::new())),
+            request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
+            request_s,
+            rtt_s,
+            streams: 4,
+            last_count: 0,
+        };
+        m.adapt(RateEstimate {
+            bytes_per_s: mbps * 1e6 / 8.0,
+            stable: false,
+            basis_s: 1.0,
+        });
+        let Meter::Upload { request_size, .. } = m else {
+            unreachable!()
+        };
+        request_size.load(Ordering::Relaxed)
+    }
+
     #[test]
     fn upload_requests_follow_the_rate_above_a_floor() {
-        let size_at = |mbps: f64| {
-            let m = Meter::Upload {
-                completions: Arc::new(Mutex::new(Vec::new())),
-                request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
-                request_s: UPLOAD_REQUEST_S,
-                rtt_s: 0.03,
-                streams: 4,
-                last_count: 0,
-            };
-            m.adapt(RateEstimate {
-                bytes_per_s: mbps * 1e6 / 8.0,
-                stable: false,
-                basis_s: 1.0,
-            });
-            let Meter::Upload { request_size, .. } = m else {
-                unreachable!()
-            };
-            request_size.load(Ordering::Relaxed)
-        };
+        let size_at = |mbps| upload_request_size_at(mbps, UPLOAD_REQUEST_S, 0.03);
         // 1 Mbit/s over 4 streams would be 12.5 KB per 0.4 s request: raised to the floor.
         assert_eq!(size_at(1.0), UPLOAD_REQUEST_FLOOR);
         // 0.25 Mbit/s: 3.1 KB per 0.4 s; the floor stops at twice that time (6.25 KB).
@@ -945,25 +948,7 @@ mod tests {
     fn slow_uplinks_get_shorter_requests_than_a_long_line_plans() {
         let plan = TransferPlan::for_round_trip(&ProbeTiming::default(), Some(0.06));
         assert!((plan.upload_request_s - 0.72).abs() < 1e-9, "{plan:?}");
-        let size_at = |mbps: f64| {
-            let m = Meter::Upload {
-                completions: Arc::new(Mutex::new(Vec::new())),
-                request_size: Arc::new(AtomicU64::new(MIN_UPLOAD_REQUEST)),
-                request_s: plan.upload_request_s,
-                rtt_s: plan.rtt_s,
-                streams: 4,
-                last_count: 0,
-            };
-            m.adapt(RateEstimate {
-                bytes_per_s: mbps * 1e6 / 8.0,
-                stable: false,
-                basis_s: 1.0,
-            });
-            let Meter::Upload { request_size, .. } = m else {
-                unreachable!()
-            };
-            request_size.load(Ordering::Relaxed)
-        };
+        let size_at = |mbps| upload_request_size_at(mbps, plan.upload_request_s, plan.rtt_s);
         // 2 Mbit/s over 4 streams, 0.4 s each (0.72 s would be 45 KB).
         assert_eq!(size_at(2.0), 25_000);
         // 20 Mbit/s keeps the plan's 0.72 s.

@@ -70,19 +70,21 @@ const EARLY_STOP_CHECK: Duration = Duration::from_millis(100);
 /// Requests waiting for their reply: when each was sent, and whether it leads its frame.
 type Pending = HashMap<TransactionId, (Instant, bool)>;
 
-/// Feeds the RFC 3550 estimator with the first packet of each frame.
+/// Feeds the RFC 3550 estimator with the first packet of each frame. Used
+/// by the STUN stream as it sends and by a browser's samples afterwards.
 #[derive(Debug, Default)]
 struct FrameJitter {
-    last_lead: Option<Instant>,
+    last_lead: Option<Duration>,
     estimate: Rfc3550Jitter,
 }
 
 impl FrameJitter {
-    /// Whether a packet sent at `at` opens a new frame (and so counts for jitter).
-    fn leads(&mut self, at: Instant) -> bool {
+    /// Whether a packet sent `at` after the stream started opens a new frame
+    /// (and so counts for jitter). Packets are given in the order they were sent.
+    fn leads(&mut self, at: Duration) -> bool {
         let leads = self
             .last_lead
-            .is_none_or(|last| at.duration_since(last) >= JITTER_FRAME_MIN);
+            .is_none_or(|last| at.saturating_sub(last) >= JITTER_FRAME_MIN);
         if leads {
             self.last_lead = Some(at);
         }
@@ -314,7 +316,7 @@ pub(super) async fn stream(
                     for _ in 0..plan.per_tick.max(1) {
                         let txid: TransactionId = rand::random();
                         let at = Instant::now();
-                        let lead = jitter.leads(at);
+                        let lead = jitter.leads(at.duration_since(start));
                         let (via, tags) = match frames {
                             Some((frames, frame_tags)) if lead => (frames, Some(frame_tags)),
                             _ => (socket, tags),
@@ -464,8 +466,13 @@ pub struct StreamSamples {
     pub sent: u32,
     /// Round trips of the answered ones, in milliseconds, in the order the answers arrived.
     pub rtts_ms: Vec<f64>,
+    /// When each answered one was sent, in ms after the stream started, in
+    /// the order of `rtts_ms` (for the per-frame jitter rule).
+    pub sent_ms: Vec<f64>,
     /// For each packet still unanswered at the end, how long ago it was sent (ms).
     pub unanswered_ms: Vec<f64>,
+    /// When the wait for answers ended, in ms after the stream started.
+    pub ended_ms: f64,
     pub packets_per_s: f64,
     #[serde(default)]
     pub ignored_replies: u32,
@@ -473,17 +480,13 @@ pub struct StreamSamples {
 
 /// Loss with its interval, round trip and RFC 3550 jitter from a browser's
 /// samples, by the rules `stream` applies to its own (the fair wait for the
-/// last requests, the Wilson interval, jitter averaged over the stream).
-/// Needs at least one answer.
+/// last requests, the Wilson interval, jitter over one packet per 20 ms
+/// frame averaged over the stream). Needs at least one answer.
 pub fn figures(samples: &StreamSamples) -> UdpResult {
     let rtts = &samples.rtts_ms;
-    let mut jitter = Rfc3550Jitter::default();
-    for rtt in rtts {
-        jitter.update(*rtt);
-    }
     // Requests still waiting when the time ran out had no fair chance to be
     // answered: leave the most recent ones out rather than count them as lost.
-    let fair_wait_ms = (2.0 * quantile(rtts, 0.9).unwrap_or(0.0)).max(50.0);
+    let fair_wait_ms = fair_wait(quantile(rtts, 0.9).unwrap_or(0.0)).as_secs_f64() * 1000.0;
     let too_recent = samples
         .unanswered_ms
         .iter()
@@ -495,7 +498,7 @@ pub fn figures(samples: &StreamSamples) -> UdpResult {
     UdpResult {
         rtt_ms: round2(median(rtts).unwrap_or_default()),
         // Averaged over the stream: the RFC 3550 value itself remembers only the last few dozen packets.
-        jitter_ms: round2(jitter.mean().unwrap_or(0.0)),
+        jitter_ms: round2(frame_jitter(samples).estimate.mean().unwrap_or(0.0)),
         loss_pct,
         sent: counted,
         received,
@@ -506,6 +509,38 @@ pub fn figures(samples: &StreamSamples) -> UdpResult {
         loss_ci_pct,
         server_counts: None,
     }
+}
+
+/// The stream's jitter rule over a browser's samples: which messages open a
+/// frame is decided in the order they were sent, answered or not (a lost
+/// frame opener leaves its frame out, as on the STUN stream), and the
+/// openers' round trips reach the estimator in the order they arrived.
+fn frame_jitter(samples: &StreamSamples) -> FrameJitter {
+    // The page's numbers are not trusted to be sane: nonsense times count as the start.
+    let offset = |ms: f64| Duration::try_from_secs_f64(ms / 1000.0).unwrap_or_default();
+    let answered = samples
+        .sent_ms
+        .iter()
+        .enumerate()
+        .map(|(i, at)| (*at, Some(i)));
+    let unanswered = samples
+        .unanswered_ms
+        .iter()
+        .map(|age| (samples.ended_ms - age, None));
+    let mut sends: Vec<(f64, Option<usize>)> = answered.chain(unanswered).collect();
+    sends.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut jitter = FrameJitter::default();
+    let mut leads = vec![false; samples.rtts_ms.len()];
+    for (at, answer) in sends {
+        let lead = jitter.leads(offset(at));
+        if let Some(lead_of) = answer.and_then(|i| leads.get_mut(i)) {
+            *lead_of = lead;
+        }
+    }
+    for (rtt, lead) in samples.rtts_ms.iter().zip(leads) {
+        jitter.replied(*rtt, lead);
+    }
+    jitter
 }
 
 fn round2(v: f64) -> f64 {
@@ -555,16 +590,15 @@ mod tests {
     /// open one every fourth.
     #[test]
     fn every_20_ms_packet_opens_a_frame() {
-        let t0 = Instant::now();
         let mut audio = FrameJitter::default();
         let leads = [0, 19_500, 40_300, 59_000, 80_000]
             .iter()
-            .filter(|us| audio.leads(t0 + Duration::from_micros(**us)))
+            .filter(|us| audio.leads(Duration::from_micros(**us)))
             .count();
         assert_eq!(leads, 5);
         let mut call = FrameJitter::default();
         let leads = (0..40u64)
-            .filter(|tick| call.leads(t0 + Duration::from_micros(tick * 5_000)))
+            .filter(|tick| call.leads(Duration::from_micros(tick * 5_000)))
             .count();
         assert_eq!(leads, 10);
     }
@@ -572,7 +606,6 @@ mod tests {
     #[test]
     fn jitter_is_taken_per_frame_as_a_calls_is() {
         let mut rng = Lcg(7);
-        let t0 = Instant::now();
         let (mut up_due, mut down_due) = (0.0_f64, 0.0_f64);
         let mut per_frame = FrameJitter::default();
         let mut per_packet = Rfc3550Jitter::default();
@@ -582,7 +615,7 @@ mod tests {
                 up_due = (sent + 20.0 + rng.uniform(3.0)).max(up_due);
                 down_due = (up_due + 20.0 + rng.uniform(3.0)).max(down_due);
                 let rtt = down_due - sent;
-                let lead = per_frame.leads(t0 + Duration::from_micros(tick as u64 * 5_000));
+                let lead = per_frame.leads(Duration::from_micros(tick as u64 * 5_000));
                 per_frame.replied(rtt, lead);
                 per_packet.update(rtt);
             }
@@ -606,6 +639,37 @@ mod tests {
             frame > 0.72 * truth && frame < 1.05 * truth,
             "{frame} vs {truth}"
         );
+    }
+
+    /// A browser's messages (one every 5 ms) whose delay changes by 4 ms
+    /// from one 20 ms frame to the next and not within a frame: a call's
+    /// frames see 4 ms of jitter, which taking every message would read as
+    /// about 1 ms. A lost frame opener leaves its frame out, as on the STUN
+    /// stream; the next message of that frame does not stand in for it.
+    #[test]
+    fn a_browsers_samples_get_the_streams_per_frame_jitter() {
+        let rtt_of = |i: u32| if (i / 4) % 2 == 1 { 24.0 } else { 20.0 };
+        let lost = 40; // opens frame 10
+        let answered: Vec<u32> = (0..400).filter(|i| *i != lost).collect();
+        let samples = StreamSamples {
+            sent: 400,
+            rtts_ms: answered.iter().map(|i| rtt_of(*i)).collect(),
+            sent_ms: answered.iter().map(|i| f64::from(*i) * 5.0).collect(),
+            unanswered_ms: vec![2_300.0 - 200.0],
+            ended_ms: 2_300.0,
+            packets_per_s: 200.0,
+            ignored_replies: 0,
+        };
+        // What the stream's estimator makes of the frame openers, frame 10's missing.
+        let mut expected = Rfc3550Jitter::default();
+        for frame in (0..100).filter(|f| *f != 10) {
+            expected.update(rtt_of(frame * 4));
+        }
+        let expected = round2(expected.mean().unwrap());
+        assert!(expected > 3.9 && expected < 4.0, "{expected}");
+        let result = figures(&samples);
+        assert_eq!(result.jitter_ms, expected);
+        assert_eq!((result.sent, result.received), (400, 399));
     }
 
     fn sent_and_pending(sent: u32, lost: u32) -> (Vec<Instant>, Pending) {

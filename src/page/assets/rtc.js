@@ -89,6 +89,9 @@ const sessionReadyRtc = (() => {
     const { pc, channel } = await connect(base, plan);
     const sentAt = new Map();
     const rtts = [];
+    // When each answered message was sent, in the order of `rtts`: Rust
+    // takes jitter over one message per 20 ms frame, as the CLI's stream does.
+    const answeredAt = [];
     let ignored = 0;
     channel.onmessage = (event) => {
       const now = performance.now();
@@ -106,6 +109,7 @@ const sessionReadyRtc = (() => {
       }
       sentAt.delete(seq);
       rtts.push(now - at);
+      answeredAt.push(at);
     };
     let seq = 0;
     const start = performance.now();
@@ -158,7 +162,9 @@ const sessionReadyRtc = (() => {
       samples: {
         sent: seq,
         rtts_ms: rtts,
+        sent_ms: answeredAt.map((at) => at - start),
         unanswered_ms: unanswered,
+        ended_ms: end - start,
         packets_per_s: (seq * 1000) / sendingMs,
         ignored_replies: ignored,
       },
