@@ -23,6 +23,8 @@ mod cli;
 mod files;
 mod fuzz_regressions;
 mod hardening;
+#[cfg(unix)]
+mod host_browser;
 mod host_invite;
 mod net_abuse;
 mod net_cli;
