@@ -110,10 +110,10 @@ fn invite_in(dir: &Path, extra: &[&str]) -> String {
 }
 
 /// One browser holding one invitation.
-struct Client<'a> {
-    hosted: &'a Hosted,
-    link: String,
-    jar: Mutex<Option<String>>,
+pub(crate) struct Client<'a> {
+    pub(crate) hosted: &'a Hosted,
+    pub(crate) link: String,
+    pub(crate) jar: Mutex<Option<String>>,
 }
 
 impl Site for Client<'_> {

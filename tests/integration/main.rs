@@ -26,6 +26,7 @@ mod hardening;
 #[cfg(unix)]
 mod host_browser;
 mod host_invite;
+mod host_measure;
 mod net_abuse;
 mod net_cli;
 mod net_faults;

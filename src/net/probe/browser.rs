@@ -342,7 +342,9 @@ fn udp_figures(udp: &BrowserUdp) -> (Option<UdpResult>, UdpStatus, Option<String
         (
             None,
             UdpStatus::NotMeasured,
-            Some(format!("UDP was not measured in this browser: {why}")),
+            Some(format!(
+                "The audio-like test could not run in this browser: {why}"
+            )),
         )
     };
     match (&udp.samples, udp.failed) {
@@ -452,7 +454,7 @@ mod tests {
         assert!(
             r.udp_reason
                 .unwrap()
-                .starts_with("UDP was not measured in this browser")
+                .starts_with("The audio-like test could not run in this browser")
         );
         assert!(r.video.missing.contains(&"udp".to_string()));
         // Nothing came back through an open channel: not measured either, never 100 % loss.
