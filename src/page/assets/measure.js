@@ -175,6 +175,7 @@
     const t0 = performance.now();
     const endAt = t0 + plan.upload_s * 1000;
     let budget = plan.max_upload_bytes;
+    let inFlight = 0;
     let running = true;
     // The next request carries `upload_request_s` of the rate seen lately
     // per stream, as the probe's requests do.
@@ -195,6 +196,7 @@
         const size = Math.min(nextSize(), budget, payload.length);
         budget -= size;
         let response;
+        inFlight += 1;
         try {
           response = await fetch("/__up", {
             method: "POST",
@@ -207,6 +209,8 @@
             result.problem = result.problem || "failed";
           }
           return;
+        } finally {
+          inFlight -= 1;
         }
         if (!response.ok) {
           result.problem = problemOf(response.status);
@@ -224,7 +228,8 @@
       streams.push(stream(i));
     }
     const pings = loadedPings(t0, plan.loaded_ping_interval_s * 1000, result.loaded, () => running);
-    while (performance.now() < endAt && !result.problem && budget > 0) {
+    // Until the plan's time is up, or the whole budget is confirmed.
+    while (performance.now() < endAt && !result.problem && (budget > 0 || inFlight > 0)) {
       await sleep(TICK_MS);
       progress();
     }
