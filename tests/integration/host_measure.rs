@@ -57,7 +57,12 @@ fn the_browsers_samples_are_checked_and_only_sense_becomes_the_report() {
     assert_eq!(early.status, 409, "{early:?}");
 
     walk_http(&client, &repo("examples/answers/video-suitable.json"));
-    // Past the media test without scripts, to the waiting page.
+    // The media step is part of the hosted check; its numbers go to the
+    // check, not to "this computer". Past it without scripts, to the waiting page.
+    let media = client.get("media");
+    assert!(media.body.contains("id=\"start-camera\""), "{}", media.body);
+    assert!(media.body.contains("go to the check"), "{}", media.body);
+    assert!(!media.body.contains("on this computer"), "{}", media.body);
     client.get("next");
     let waiting = client.get("finish");
     assert!(

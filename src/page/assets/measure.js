@@ -18,8 +18,9 @@
   const continueLink = document.getElementById("continue");
   const onward = continueLink && continueLink.parentElement;
   const STEP = { delay: 3, download: 4, upload: 5, finished: 6 };
-  // If anything goes wrong, the page goes on without the test after this long.
-  const GIVE_UP_MS = 60000;
+  // If anything goes wrong, the page offers to go on without the test this
+  // long after its plan should have ended (before the plan is known: from the start).
+  const GIVE_UP_MS = 30000;
   const TICK_MS = 50;
 
   const started = performance.now();
@@ -54,15 +55,36 @@
     return status === 429 || status === 503 ? "busy" : "failed";
   }
 
-  // One delay ping: an empty download on a warm connection.
+  // Each ping's own timing entry is read (and then cleared).
+  if (performance.setResourceTimingBufferSize) {
+    performance.setResourceTimingBufferSize(5000);
+  }
+  let pings = 0;
+
+  // One delay ping: an empty download on a warm connection. Its round trip
+  // is the network's part as the browser timed it (request sent to first
+  // byte back, so this page's own busy moments do not count), less the time
+  // the server says it spent, as the command-line probe does.
   async function ping() {
+    pings += 1;
+    const url = new URL("/__down?bytes=0&ping=" + pings, location.origin).href;
     const t0 = performance.now();
-    const response = await fetch("/__down?bytes=0", { cache: "no-store" });
+    const response = await fetch(url, { cache: "no-store" });
     await response.arrayBuffer();
+    const wall = performance.now() - t0;
     if (!response.ok) {
       throw new Error("ping " + response.status);
     }
-    return performance.now() - t0;
+    const entry = performance.getEntriesByName(url).pop();
+    performance.clearResourceTimings();
+    let ms = wall;
+    let server = null;
+    if (entry && entry.requestStart > 0 && entry.responseStart >= entry.requestStart) {
+      ms = entry.responseStart - entry.requestStart;
+      const app = (entry.serverTiming || []).find((t) => t.name === "app");
+      server = app ? app.duration : null;
+    }
+    return server !== null && server >= 0 && server < ms ? ms - server : ms;
   }
 
   async function idlePings(count, gapMs, into) {
@@ -306,6 +328,8 @@
     await idlePings(5, 100, idle);
     const plan = await post("api/network-plan", { rtt_ms: median(idle) });
     plannedMs = 1000 * (plan.idle_ping_interval_s * plan.idle_pings + 3.5 + plan.download_s + plan.upload_s);
+    clearTimeout(giveUp);
+    giveUp = setTimeout(goOnWithout, plannedMs + GIVE_UP_MS);
     await idlePings(Math.max(0, plan.idle_pings - idle.length), plan.idle_ping_interval_s * 1000, idle);
     progress();
     const udp = await dataChannel();
@@ -327,7 +351,7 @@
     location.replace("finish");
   }
 
-  const giveUp = setTimeout(goOnWithout, GIVE_UP_MS);
+  let giveUp = setTimeout(goOnWithout, GIVE_UP_MS);
   run()
     .catch(goOnWithout)
     .finally(() => clearTimeout(giveUp));
