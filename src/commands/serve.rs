@@ -190,7 +190,8 @@ fn hosted_pages(
             clinic_key: true,
             output_named: true,
             servers: None,
-            media: false,
+            // The camera and microphone test in the client's browser.
+            media: true,
             network_source: None,
             come_back: "the link from your clinic".into(),
         };

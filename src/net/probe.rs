@@ -23,12 +23,14 @@ use super::model::*;
 use super::rating;
 use super::stats::{self, Stability};
 
+mod browser;
 mod choose;
 mod http;
 mod progress;
 mod transfer;
 mod udp;
 
+pub use browser::{BrowserPlan, BrowserSamples, browser_plan, browser_report};
 pub use choose::server_list;
 pub use http::{SERVER_BUSY, identify, parse_server_url, server_host, server_timing_ms, stun_busy};
 pub use progress::{ProbeStep, ProgressFeed, ProgressView};
@@ -420,17 +422,42 @@ async fn steps(
     let down = transfer_step(&run, progress, transfer::Direction::Download, down_clients).await;
     let up = transfer_step(&run, progress, transfer::Direction::Upload, up_clients).await;
     let mut s = lock(state);
-    s.latency.loaded_samples = (down.loaded_ms.len() + up.loaded_ms.len()) as u32;
-    s.latency.loaded_ms = match (s.latency.loaded_down_ms, s.latency.loaded_up_ms) {
+    loaded_figures(
+        &mut s.latency,
+        (down.loaded_ms.len() + up.loaded_ms.len()) as u32,
+    );
+}
+
+/// Delay under load: the worse of the two directions' medians (already in
+/// `latency`), and why it is missing when the idle delay is known.
+fn loaded_figures(latency: &mut Latency, samples: u32) {
+    latency.loaded_samples = samples;
+    latency.loaded_ms = match (latency.loaded_down_ms, latency.loaded_up_ms) {
         (Some(d), Some(u)) => Some(round2(d.max(u))),
         (d, u) => d.or(u).map(round2),
     };
-    if s.latency.loaded_ms.is_none() && s.latency.idle_ms.is_some() {
-        s.latency.reason = Some(
+    if latency.loaded_ms.is_none() && latency.idle_ms.is_some() {
+        latency.reason = Some(
             "No delay reply came back while the line was busy (the transfers may have been too short to tell)."
                 .to_string(),
         );
     }
+}
+
+/// Idle delay and steadiness from round trips in the order taken (ms).
+/// `None` when there are none: the caller says why.
+fn idle_figures(latency: &mut Latency, samples: &[f64]) -> Option<()> {
+    latency.samples = samples.len() as u32;
+    latency.idle_ms = Some(round2(stats::median(samples)?));
+    latency.min_ms = stats::minimum(samples).map(round2);
+    latency.p90_ms = stats::quantile(samples, 0.9).map(round2);
+    latency.jitter_ms = stats::mean_successive_difference(samples).map(round2);
+    latency.reason = if samples.len() < 2 {
+        Some("Only one reply came back, so steadiness could not be judged.".to_string())
+    } else {
+        None
+    };
+    Some(())
 }
 
 /// The server found and first contact made (or not: `first` says why).
@@ -753,22 +780,11 @@ async fn idle_latency_step(
         tokio::time::sleep_until((now + interval).min(end)).await;
     }
     let mut s = lock(state);
-    s.latency.samples = samples.len() as u32;
-    if samples.is_empty() {
+    if idle_figures(&mut s.latency, &samples).is_none() {
         s.latency.reason = Some(last_problem.unwrap_or_else(|| {
             "The measurement server did not answer the delay test in time.".to_string()
         }));
-        return;
     }
-    s.latency.idle_ms = stats::median(&samples).map(round2);
-    s.latency.min_ms = stats::minimum(&samples).map(round2);
-    s.latency.p90_ms = stats::quantile(&samples, 0.9).map(round2);
-    s.latency.jitter_ms = stats::mean_successive_difference(&samples).map(round2);
-    s.latency.reason = if samples.len() < 2 {
-        Some("Only one reply came back, so steadiness could not be judged.".to_string())
-    } else {
-        None
-    };
 }
 
 /// A server that was shedding STUN replies while the audio-like test ran

@@ -128,6 +128,10 @@ const READY_WAIT: Duration = Duration::from_secs(30);
 /// GET one of the visit's pages (`rest` is its address; "" is `walk`).
 pub(super) async fn show(session: &Session, rest: &str, wait: bool) -> Response {
     let deadline = tokio::time::Instant::now() + READY_WAIT;
+    if wait && session.invitation.is_some() {
+        // "Continue" on the hosted waiting page: no test came from the browser.
+        super::measure::without_browser_test(session);
+    }
     loop {
         let changed = session.changed.notified();
         {
@@ -143,7 +147,10 @@ pub(super) async fn show(session: &Session, rest: &str, wait: bool) -> Response 
                     return see_other(to);
                 }
                 let notice = v.notice.take();
-                let main = draw::main_html(&screen, &v.at(&screen), notice.as_deref());
+                let mut main = draw::main_html(&screen, &v.at(&screen), notice.as_deref());
+                if waiting && session.invitation.is_some() {
+                    main.push_str(&super::measure::waiting_html());
+                }
                 if screen.ask == Ask::Nothing {
                     v.farewell_shown = true;
                 }
@@ -185,9 +192,9 @@ pub(super) fn submit(session: &Session, body: &[u8]) -> Response {
     };
     v.submit(&Form::parse(body));
     if session.invitation.is_some() && v.visit.waiting() && !v.measuring {
-        // Hosted: nothing is measured on the server side in this slice.
+        // Hosted: the waiting page's script measures the connection from the
+        // browser (`measure`); without scripts "Continue" goes on without it.
         v.measuring = true;
-        v.visit.measured(super::hosted::not_measured());
     }
     let to = place(&v.visit, &v.visit.screen());
     drop(v);

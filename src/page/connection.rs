@@ -122,7 +122,7 @@ pub(super) fn connection_line(session: &Session) -> String {
 }
 
 /// The page's sentence for `step` of a test that runs `steps`.
-fn connection_sentence(step: ProbeStep, steps: &[ProbeStep]) -> String {
+pub(super) fn connection_sentence(step: ProbeStep, steps: &[ProbeStep]) -> String {
     match (step, steps.iter().position(|s| *s == step)) {
         (ProbeStep::Finished, _) => "The connection test has finished.".into(),
         (_, Some(at)) => {

@@ -22,8 +22,8 @@ use http::{HeaderValue, StatusCode, header};
 
 use super::{Session, Shared, check, html, html_response, new_token, see_other};
 use crate::invite::{self, Invitation, Refusal};
+use crate::visit::Visit;
 use crate::visit::storage::AnyStorage;
-use crate::visit::{Measured, Visit};
 
 /// The session cookie's name on a hosted server.
 pub const COOKIE: &str = "session-ready";
@@ -171,15 +171,6 @@ pub(super) fn cross_site() -> Response {
         StatusCode::FORBIDDEN,
         "This form can only be sent from the check's own pages.\n",
     )
-}
-
-/// The visit is at the report and nothing was measured on the server side.
-pub(super) fn not_measured() -> Measured {
-    Measured {
-        network: None,
-        network_reason: Some(NOT_MEASURED.into()),
-        device: None,
-    }
 }
 
 /// `/c/TOKEN`: an invitation, traded once for a session cookie.

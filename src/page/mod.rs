@@ -37,6 +37,7 @@ pub mod connection;
 pub mod draw;
 pub mod hosted;
 pub mod html;
+mod measure;
 mod serve;
 
 use crate::device::media::{
@@ -61,6 +62,11 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "page.js",
         "text/javascript; charset=utf-8",
         include_bytes!("assets/page.js"),
+    ),
+    (
+        "measure.js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("assets/measure.js"),
     ),
     (
         "rtc.js",
@@ -619,6 +625,8 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/media", get(media_step))
         .route("/next", get(next))
         .route("/progress.json", get(progress))
+        .route("/api/network-plan", post(network_plan))
+        .route("/api/network", post(network_samples))
         .route("/api/{call}", post(api));
     for path in check::PAGES {
         visit = visit.route(&format!("/{path}"), get(page_of_visit));
@@ -763,10 +771,16 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok());
-        if announced.is_some_and(|n| n > MAX_FORM as u64) {
+        // The browser's connection test sends its samples, larger than any form.
+        let limit = if parts.uri.path() == "/api/network" && shared.hosting.is_some() {
+            measure::MAX_SAMPLES_BODY
+        } else {
+            MAX_FORM
+        };
+        if announced.is_some_and(|n| n > limit as u64) {
             return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
         }
-        match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, MAX_FORM)).await {
+        match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
             Ok(Ok(bytes)) => Body::from(bytes),
             Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n"),
             Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
@@ -853,11 +867,15 @@ async fn media_step(Extension(session): InSession) -> Response {
 }
 
 fn media(session: &Session) -> Response {
-    let page = html::media_page(
+    let mut page = html::media_page(
         &session.frame(),
         MEDIA_HTML,
         &connection::connection_line(session),
     );
+    if session.invitation.is_some() {
+        // Hosted: the numbers go to the clinic's check, not to this computer.
+        page = page.replace("go to session-ready on this computer", "go to the check");
+    }
     html_response(StatusCode::OK, page)
 }
 
@@ -909,6 +927,23 @@ async fn api(
         return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
     }
     api_call(&session, &call, &body)
+}
+
+/// `/api/network-plan`: the hosted page's connection test asks how to run.
+async fn network_plan(Extension(session): InSession, body: bytes::Bytes) -> Response {
+    if body.len() > MAX_BODY {
+        return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+    }
+    measure::plan(&session, &body)
+}
+
+/// `/api/network`: the hosted page's connection test sends its samples.
+async fn network_samples(
+    Extension(session): InSession,
+    headers: HeaderMap,
+    body: bytes::Bytes,
+) -> Response {
+    measure::samples(&session, &headers, &body)
 }
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Option<T> {

@@ -23,7 +23,10 @@ mod cli;
 mod files;
 mod fuzz_regressions;
 mod hardening;
+#[cfg(unix)]
+mod host_browser;
 mod host_invite;
+mod host_measure;
 mod net_abuse;
 mod net_cli;
 mod net_faults;

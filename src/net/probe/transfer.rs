@@ -597,20 +597,13 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
     tasks.abort_all();
     pinger.abort_all();
     let bytes = moved.load(Ordering::Relaxed);
-    let mut estimate = meter.estimate(meter.settling_rule(stability, phase.plan.stability));
-    if estimate.is_none() && tasks_finished_cleanly(&problems) && bytes > 0 {
-        estimate = quick_transfer_estimate(&meter.counter());
-    }
-    let reason = match (&estimate, note) {
-        (_, Some(n)) => Some(n),
-        (None, None) => Some(
-            problems
-                .first()
-                .unwrap_or_else(|| meter.nothing_measured(bytes)),
-        ),
-        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, budget_bytes)),
-        _ => None,
-    };
+    let (estimate, reason) = conclude(
+        &meter,
+        (stability, phase.plan.stability),
+        (bytes, budget_bytes),
+        note,
+        problems.first(),
+    );
     unless_server_busy(
         TransferOutcome {
             estimate,
@@ -622,6 +615,116 @@ pub(super) async fn transfer(direction: Direction, phase: Phase<'_>) -> Transfer
         &problems,
     )
 }
+
+/// The figure and its note once a transfer has stopped: the settled rule
+/// over what the meter holds, the whole transfer's average (a lower bound)
+/// when it ended cleanly before one window, and why it is missing or partial.
+/// `rules` is the direction's rule and the download's (the floor of a slow
+/// uplink's); `first_problem` the first thing any stream reported.
+fn conclude(
+    meter: &Meter,
+    (stability, floor): (Stability, Stability),
+    (bytes, budget_bytes): (u64, u64),
+    note: Option<String>,
+    first_problem: Option<String>,
+) -> (Option<RateEstimate>, Option<String>) {
+    let mut estimate = meter.estimate(meter.settling_rule(stability, floor));
+    if estimate.is_none() && first_problem.is_none() && bytes > 0 {
+        estimate = quick_transfer_estimate(&meter.counter());
+    }
+    let reason = match (&estimate, note) {
+        (_, Some(n)) => Some(n),
+        (None, None) => Some(first_problem.unwrap_or_else(|| meter.nothing_measured(bytes))),
+        (Some(e), None) if !e.stable => Some(unsettled_note(bytes, budget_bytes)),
+        _ => None,
+    };
+    (estimate, reason)
+}
+
+/// What a browser recorded of one transfer against `serve` (the hosted
+/// check's page, `super::browser`): the same readings the sampling loop
+/// takes, so the same meter judges them.
+pub(super) enum Recorded {
+    /// The received-bytes counter, read about every 50 ms.
+    Download(Vec<CounterSample>),
+    /// Each upload request the server confirmed.
+    Upload {
+        completions: Vec<Completion>,
+        streams: usize,
+    },
+}
+
+/// The figure of a browser's transfer, by the rules of [`transfer`]: the
+/// plan's settled rule (and a slow uplink's), the lower bound of a rate that
+/// had not settled when the browser stopped at the plan's time, and the notes
+/// the probe gives. `problem`: why a stream stopped early, in the report's words.
+pub(super) fn judge_recorded(
+    plan: &TransferPlan,
+    recorded: Recorded,
+    bytes: u64,
+    problem: Option<String>,
+) -> TransferOutcome {
+    let (meter, stability, budget, streams) = match recorded {
+        Recorded::Download(samples) => {
+            let streams = plan.streams;
+            (
+                Meter::Download { samples },
+                plan.stability,
+                plan.max_download_bytes,
+                streams as usize,
+            )
+        }
+        Recorded::Upload {
+            completions,
+            streams,
+        } => {
+            let last_count = completions.len();
+            (
+                Meter::Upload {
+                    completions: Arc::new(Mutex::new(completions)),
+                    request_size: Arc::new(AtomicU64::new(0)),
+                    request_s: plan.upload_request_s,
+                    rtt_s: plan.rtt_s,
+                    streams: streams.max(1),
+                    last_count,
+                },
+                plan.upload_stability,
+                plan.max_upload_bytes,
+                streams,
+            )
+        }
+    };
+    let busy = problem.as_deref() == Some(http::SERVER_BUSY);
+    let (estimate, reason) = conclude(
+        &meter,
+        (stability, plan.stability),
+        (bytes, budget),
+        None,
+        problem,
+    );
+    let problems = Problems::default();
+    if busy {
+        problems.add(http::SERVER_BUSY.to_string());
+    }
+    unless_server_busy(
+        TransferOutcome {
+            estimate,
+            bytes,
+            streams: streams as u32,
+            reason,
+            loaded_ms: Vec::new(),
+        },
+        &problems,
+    )
+}
+
+/// Upload request sizes, for a browser that sends the probe's requests: the
+/// smallest, the largest, and the floor once the rate is known.
+pub(super) const UPLOAD_REQUEST_BOUNDS: [u64; 3] =
+    [MIN_UPLOAD_REQUEST, MAX_UPLOAD_REQUEST, UPLOAD_REQUEST_FLOOR];
+
+/// Loaded round trips are kept only from this long into a transfer.
+pub(super) const LOADED_AFTER: Duration = LOAD_SETTLE;
 
 /// When the server turned any stream away as busy (429/503), the streams
 /// that ran say how much the server shared, not what the line can do: the
@@ -636,10 +739,6 @@ fn unless_server_busy(outcome: TransferOutcome, problems: &Problems) -> Transfer
         loaded_ms: Vec::new(),
         ..outcome
     }
-}
-
-fn tasks_finished_cleanly(problems: &Problems) -> bool {
-    problems.first().is_none()
 }
 
 fn unsettled_note(bytes: u64, budget: u64) -> String {

@@ -255,7 +255,11 @@
       if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
         throw Object.assign(new Error("no media devices"), { name: "NotSupportedError" });
       }
-      cameraStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: false });
+      cameraStream = await navigator.mediaDevices.getUserMedia({
+        // The front camera on a phone, the one a call uses.
+        video: { facingMode: "user" },
+        audio: false,
+      });
       const video = $("selfview");
       video.srcObject = cameraStream;
       await video.play().catch(() => {});
