@@ -20,8 +20,11 @@ use axum::extract::{Path, Request, State};
 use axum::response::Response;
 use http::{HeaderValue, StatusCode, header};
 
+pub use super::resume::HostedStore;
+use super::resume::{Gone, PausedVisits};
 use super::{Session, Shared, check, html, html_response, new_token, see_other};
 use crate::invite::{self, Invitation, Refusal};
+use crate::questionnaire::draft::Draft;
 use crate::visit::storage::AnyStorage;
 use crate::visit::{Measured, Visit};
 
@@ -31,8 +34,9 @@ pub const COOKIE: &str = "session-ready";
 /// What the report says about the connection when the page did not measure it.
 pub const NOT_MEASURED: &str = "the connection was not measured in this browser";
 
-/// Makes the visit an invitation opens.
-pub type StartVisit = Box<dyn Fn(&Invitation) -> Visit<AnyStorage> + Send + Sync>;
+/// Makes the visit an invitation opens: new, or carried on from a paused
+/// state (a link to carry on).
+pub type StartVisit = Box<dyn Fn(&Invitation, Option<Draft>) -> Visit<AnyStorage> + Send + Sync>;
 
 /// What a hosted server needs.
 pub struct Hosting {
@@ -50,6 +54,10 @@ pub struct Hosting {
     pub start: StartVisit,
     /// Invitations opened since this server started.
     pub opened: Mutex<HashSet<String>>,
+    /// Paused visits, sealed (`page::resume`); the same ones `start` keeps into.
+    pub paused: Arc<PausedVisits>,
+    /// `serve` terminates TLS itself: the session cookie is always `Secure`.
+    pub tls: bool,
 }
 
 /// The calm pages, for links and visits that open nothing.
@@ -62,6 +70,12 @@ pub enum Calm {
     Ended,
     /// The server is at its cap of visits.
     Busy,
+    /// A link to carry on that opens nothing (used, or the server restarted).
+    ResumeGone,
+    /// A post without this visit's form token, or from another site.
+    Forbidden,
+    /// A post larger than any form of the check.
+    TooLong,
 }
 
 impl Hosting {
@@ -100,8 +114,9 @@ impl Hosting {
                 "This link has already been used",
                 format!(
                     "Each link opens one check, once, so that no one else can open yours. If \
-                     you did not finish, or did not open it yourself, please contact \
-                     {contact} and ask for a new link."
+                     you paused, the link to carry on that the check gave you opens it where \
+                     you stopped. If you did not finish, or did not open it yourself, please \
+                     contact {contact} and ask for a new link."
                 ),
             ),
             Calm::Altered => (
@@ -127,6 +142,35 @@ impl Hosting {
                 "Many people are doing the check at the moment. Your link has not been used \
                  up: please open it again in a few minutes."
                     .to_string(),
+            ),
+            Calm::ResumeGone => (
+                StatusCode::GONE,
+                "This link no longer opens your answers",
+                format!(
+                    "A link to carry on opens a paused check once, and only while the service \
+                     that gave it keeps running; it may have been used already, or the service \
+                     was restarted. Nothing was sent to your clinic. Please contact {contact} \
+                     and ask for a new link."
+                ),
+            ),
+            Calm::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "That page could not be used",
+                "For your safety, the check only accepts answers sent from its own, current \
+                 page. Nothing was changed and your answers so far are safe. Please go back \
+                 to the check (<a href=\"/walk\">the page you were on</a>) and choose again."
+                    .to_string(),
+            ),
+            Calm::TooLong => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "That was too long to send",
+                format!(
+                    "What was sent is longer than any answer in the check (more than {} kB), \
+                     so it was not received. Nothing was changed and your answers so far are \
+                     safe. Please go back to <a href=\"/walk\">the page you were on</a> and \
+                     shorten what you typed.",
+                    super::MAX_FORM / 1024
+                ),
             ),
         };
         let main = format!("<h1>{title}</h1>\n<p>{text}</p>\n");
@@ -165,12 +209,12 @@ pub(super) fn without_visit(shared: &Shared, method: &http::Method, path: &str) 
     }
 }
 
-/// A post from another site's page.
-pub(super) fn cross_site() -> Response {
-    super::plain(
-        StatusCode::FORBIDDEN,
-        "This form can only be sent from the check's own pages.\n",
-    )
+/// A post from another site's page, or without this visit's form token.
+pub(super) fn cross_site(shared: &Shared) -> Response {
+    match &shared.hosting {
+        Some(hosting) => hosting.calm(Calm::Forbidden),
+        None => super::forbidden(),
+    }
 }
 
 /// The visit is at the report and nothing was measured on the server side.
@@ -218,22 +262,72 @@ pub(super) async fn open(
             return hosting.calm(Calm::Busy);
         }
         opened.insert(invitation.id.clone());
-        let mut session = Session::new(Some(check::PageVisit::new((hosting.start)(&invitation))));
-        session.invitation = Some(invitation.id.clone());
-        session.progress().last_seen = Some(Instant::now());
-        sessions.insert(id.clone(), Arc::new(session));
+        let visit = (hosting.start)(&invitation, None);
+        sessions.insert(id.clone(), new_session(visit, &invitation));
     }
-    let secure = request
-        .headers()
-        .get("x-forwarded-proto")
-        .is_some_and(|p| p == "https");
-    let mut cookie = shared.set_cookie(&id);
-    if secure {
-        cookie.push_str("; Secure");
+    hosting.enter(&shared, &id, &request)
+}
+
+fn new_session(visit: Visit<AnyStorage>, invitation: &Invitation) -> Arc<Session> {
+    let mut session = Session::new(Some(check::PageVisit::new(visit)));
+    session.invitation = Some(invitation.id.clone());
+    session.progress().last_seen = Some(Instant::now());
+    Arc::new(session)
+}
+
+impl Hosting {
+    /// Into the visit: the session cookie (Secure over TLS, native or at
+    /// the proxy), then the visit's page, so the link leaves the address bar.
+    fn enter(&self, shared: &Shared, id: &str, request: &Request) -> Response {
+        let secure = self.tls
+            || request
+                .headers()
+                .get("x-forwarded-proto")
+                .is_some_and(|p| p == "https");
+        let mut cookie = shared.set_cookie(id);
+        if secure {
+            cookie.push_str("; Secure");
+        }
+        let mut r = see_other("/walk");
+        if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+            r.headers_mut().insert(header::SET_COOKIE, cookie);
+        }
+        r
     }
-    let mut r = see_other("/walk");
-    if let Ok(cookie) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, cookie);
+}
+
+/// `/r/ID.KEY`: a paused visit, carried on once ("Welcome back" first).
+pub(super) async fn resume(
+    State(shared): State<Arc<Shared>>,
+    Path(link): Path<String>,
+    request: Request,
+) -> Response {
+    let Some(hosting) = &shared.hosting else {
+        return super::forbidden();
+    };
+    let now = chrono::Utc::now().timestamp();
+    let id = new_token();
+    {
+        // The same order as `open` takes them.
+        let mut opened = hosting.opened.lock().unwrap_or_else(|e| e.into_inner());
+        let mut sessions = shared.lock_sessions();
+        sessions.retain(|_, s| !hosting.idle_out(s));
+        if sessions.len() >= hosting.max_visits {
+            return hosting.calm(Calm::Busy);
+        }
+        let (invitation, draft) = match hosting.paused.take(&link, now) {
+            Ok(found) => found,
+            Err(Gone::Expired) => return hosting.calm(Calm::Expired),
+            Err(Gone::Unknown) => return hosting.calm(Calm::ResumeGone),
+        };
+        if std::fs::symlink_metadata(hosting.inbox.join(format!("{}.age", invitation.id))).is_ok() {
+            return hosting.calm(Calm::Used);
+        }
+        // The visit that paused (its page still open somewhere) ends here.
+        sessions.retain(|_, s| s.invitation.as_deref() != Some(invitation.id.as_str()));
+        opened.insert(invitation.id.clone());
+        let visit = (hosting.start)(&invitation, Some(draft));
+        sessions.insert(id.clone(), new_session(visit, &invitation));
     }
-    r
+    hosting.enter(&shared, &id, &request)
 }

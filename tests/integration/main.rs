@@ -24,6 +24,7 @@ mod files;
 mod fuzz_regressions;
 mod hardening;
 mod host_invite;
+mod host_state;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
