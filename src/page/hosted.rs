@@ -174,10 +174,11 @@ impl Hosting {
             ),
         };
         let main = format!("<h1>{title}</h1>\n<p>{text}</p>\n");
-        html_response(
-            status,
-            rooted(&html::page(&html::Frame::default(), title, &main, "")),
-        )
+        let frame = html::Frame {
+            closed: Some(crate::visit::FrontEnd::Hosted.page_closed()),
+            ..html::Frame::default()
+        };
+        html_response(status, rooted(&html::page(&frame, title, &main, "")))
     }
 }
 

@@ -79,6 +79,23 @@ impl FrontEnd {
         }
     }
 
+    /// What a page says if, coming back (a call, a locked phone), it finds
+    /// its check closed.
+    pub fn page_closed(self) -> &'static str {
+        match self {
+            FrontEnd::Hosted => {
+                "This check has ended while the page was away: it was quiet for a while, or the \
+                 service was restarted, and answers in progress are not kept. Nothing was sent \
+                 to your clinic. If you were given a link to carry on, it opens your check \
+                 where you stopped; otherwise please ask your clinic for a new link."
+            }
+            _ => {
+                "This check has closed while the page was away. Nothing more is needed here; \
+                 whenever you are ready, you can start again with session-ready check --browser."
+            }
+        }
+    }
+
     /// Why keeping is asked, above the question.
     fn keep_text(self) -> &'static str {
         match self {
@@ -383,6 +400,11 @@ impl<S: Storage> Visit<S> {
 
     pub fn storage(&self) -> &S {
         &self.storage
+    }
+
+    /// The front-end this visit is drawn by.
+    pub fn front_end(&self) -> FrontEnd {
+        self.plan.front_end
     }
 
     /// The walk's whole state (tests, and the page's form keys).

@@ -186,6 +186,15 @@ fn every_post_needs_the_visits_form_token_and_the_pages_keep_their_addresses_to_
         assert!(page.headers.contains(header), "{header}: {page:?}");
     }
     assert!(!page.body.contains("<style") && !page.body.contains("style="));
+    // Coming back to a closed page never says to run a command.
+    assert!(!page.body.contains("check --browser"), "{}", page.body);
+    let ended = hosted.get("/walk", Some("session-ready=0123"));
+    assert!(!ended.body.contains("check --browser"), "{}", ended.body);
+    assert!(
+        ended.body.contains("ask your clinic for a new link"),
+        "{}",
+        ended.body
+    );
     assert!(!page.body.contains("<script>"), "no inline script");
     // Every form carries the token; the page names it for its scripts.
     let token = token_of(&page.body).expect("a form token");
