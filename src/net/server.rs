@@ -842,6 +842,27 @@ async fn handle(
         );
         headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
     }
+    if shared.config.pages.is_some() {
+        // A public site: its measurement answers are never sniffed as
+        // something else, and name no page they were asked from.
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if !headers.contains_key(header::REFERRER_POLICY) {
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+        }
+    }
+    if shared.config.tls.is_some() {
+        // Served over TLS by serve itself: browsers keep to HTTPS here.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     let server_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = HeaderValue::from_str(&format!("app;dur={server_ms:.3}")) {
         headers.insert("server-timing", v);

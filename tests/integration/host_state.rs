@@ -267,6 +267,16 @@ fn every_post_needs_the_visits_form_token_and_the_pages_keep_their_addresses_to_
     let applied = post("null", &format!("{answer}&csrf={token}"), None);
     assert_eq!(applied.status, 303, "{applied:?}");
     assert_ne!(place(&client), "q-start.safe_now");
+    // The measurement answers beside the pages are not sniffed either.
+    let down = hosted.get("/__down?bytes=10", None);
+    assert!(
+        down.headers.contains("x-content-type-options: nosniff"),
+        "{down:?}"
+    );
+    assert!(
+        down.headers.contains("referrer-policy: no-referrer"),
+        "{down:?}"
+    );
     // Neither the invitation nor the form token is ever written by serve.
     let said = hosted.said.lock().unwrap().join("\n");
     let invitation = link.trim_start_matches("/c/");
@@ -380,6 +390,13 @@ fn serve_terminates_tls_itself_and_the_measurements_and_pages_work_over_it() {
             .unwrap_or_else(|| panic!("{opened}"));
         assert!(cookie.contains("; secure"), "{cookie}");
         assert!(opened.contains("referrer-policy: no-referrer"), "{opened}");
+        assert!(
+            opened.contains("strict-transport-security: max-age="),
+            "{opened}"
+        );
+        let down = https_get(hosted.addr, &ca, "/__down?bytes=10").await;
+        assert!(down.starts_with("http/1.1 200"), "{down}");
+        assert!(down.contains("x-content-type-options: nosniff"), "{down}");
         // The measurements, by the CLI's own probe, over TLS; STUN on UDP beside.
         let mut config = crate::net_support::quick(format!("https://{}", hosted.addr));
         config.ca_file = Some(ca_file.clone());
