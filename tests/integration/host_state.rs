@@ -447,3 +447,60 @@ fn bad_certificate_or_key_files_exit_2_naming_the_flag() {
         assert!(!said.contains("panicked"), "{said}");
     }
 }
+
+/// From the opening to the screen after the watched-home notice: keeping
+/// said yes at first, then "does home feel safe?" answered no.
+fn into_a_watched_home(client: &Client) {
+    start(client, "keep-yes");
+    for _ in 0..40 {
+        let at = place(client);
+        match at.as_str() {
+            "q-home.feels_safe" => client.choose("answer", &[("answer", "no")]),
+            "watched" => {
+                let notice = client.screen();
+                assert!(
+                    notice
+                        .body
+                        .contains("no link to carry on later is given unless you ask")
+                        && notice
+                            .body
+                            .contains("your answers so far are no longer kept"),
+                    "{}",
+                    notice.body
+                );
+                client.choose("continue", &[]);
+                return;
+            }
+            at if at.starts_with("q-") => client.choose("skip", &[]),
+            _ => client.choose("continue", &[]),
+        };
+    }
+    panic!("the watched-home notice never came");
+}
+
+#[test]
+fn a_watched_home_gets_a_link_only_when_it_asks_and_is_told_why() {
+    let hosted = Hosted::start();
+    for (case, answer) in [("case 27", "keep-no"), ("case 28", "keep-yes")] {
+        let link = hosted.invite(case);
+        let client = Client::new(&hosted, &link);
+        into_a_watched_home(&client);
+        client.choose("pause", &[]);
+        let ask = client.screen();
+        assert!(
+            ask.body
+                .contains("Because someone at home may see this device, no link"),
+            "told why: {}",
+            ask.body
+        );
+        assert!(!ask.body.contains("checked"), "nothing chosen beforehand");
+        client.choose(answer, &[]);
+        let farewell = client.screen();
+        assert_eq!(
+            resume_link(&farewell.body).is_some(),
+            answer == "keep-yes",
+            "{answer}: {}",
+            farewell.body
+        );
+    }
+}
