@@ -31,6 +31,9 @@ use crate::visit::{Measured, Visit};
 /// The session cookie's name on a hosted server.
 pub const COOKIE: &str = "session-ready";
 
+/// Where opened invitations are marked, inside the inbox.
+const OPENED_DIR: &str = ".opened";
+
 /// What the report says about the connection when the page did not measure it.
 pub const NOT_MEASURED: &str = "the connection was not measured in this browser";
 
@@ -252,7 +255,10 @@ pub(super) async fn open(
     let reported =
         std::fs::symlink_metadata(hosting.inbox.join(format!("{}.age", invitation.id))).is_ok();
     let mut opened = hosting.opened.lock().unwrap_or_else(|e| e.into_inner());
-    if reported || opened.contains(&invitation.id) {
+    if reported
+        || opened.contains(&invitation.id)
+        || std::fs::symlink_metadata(hosting.opened_mark(&invitation.id)).is_ok()
+    {
         return hosting.calm(Calm::Used);
     }
     let id = new_token();
@@ -263,6 +269,9 @@ pub(super) async fn open(
             return hosting.calm(Calm::Busy);
         }
         opened.insert(invitation.id.clone());
+        // Kept on disk too, so neither a restart nor another serve sharing
+        // the inbox opens it again. Without it, this server still knows.
+        let _ = hosting.mark_opened(&invitation.id);
         let visit = (hosting.start)(&invitation, None);
         sessions.insert(id.clone(), new_session(visit, &invitation));
     }
@@ -277,6 +286,26 @@ fn new_session(visit: Visit<AnyStorage>, invitation: &Invitation) -> Arc<Session
 }
 
 impl Hosting {
+    /// The empty file that says invitation `id` was opened: hidden in the
+    /// inbox (`summarize` passes hidden entries and folders over), holding
+    /// nothing but its name.
+    fn opened_mark(&self, id: &str) -> PathBuf {
+        self.inbox.join(OPENED_DIR).join(id)
+    }
+
+    fn mark_opened(&self, id: &str) -> std::io::Result<()> {
+        let dir = self.inbox.join(OPENED_DIR);
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir)?;
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))?;
+            }
+        }
+        crate::fsutil::write_private(&self.opened_mark(id), b"").map_err(std::io::Error::other)
+    }
+
     /// Into the visit: the session cookie (Secure over TLS, native or at
     /// the proxy), then the visit's page, so the link leaves the address bar.
     fn enter(&self, shared: &Shared, id: &str, request: &Request) -> Response {

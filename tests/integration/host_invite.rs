@@ -309,8 +309,13 @@ fn an_invited_client_walks_the_check_without_javascript_and_the_clinic_gets_it_e
         "the last page repeats no answer"
     );
 
-    // One locked report, named by the invitation; the canary nowhere in plain text.
-    let arrived = files(&hosted.inbox());
+    // One locked report, named by the invitation (beside the empty mark that
+    // the invitation was opened); the canary nowhere in plain text.
+    let (marks, arrived): (Vec<_>, Vec<_>) = files(&hosted.inbox())
+        .into_iter()
+        .partition(|p| p.parent().is_some_and(|d| d.ends_with(".opened")));
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(std::fs::metadata(&marks[0]).unwrap().len(), 0);
     assert_eq!(arrived.len(), 1, "{arrived:?}");
     assert!(arrived[0].extension().is_some_and(|e| e == "age"));
     for path in files(hosted.dir.path()) {

@@ -79,11 +79,17 @@ fn pausing_gives_a_link_that_carries_on_once_where_it_stopped() {
         "{}",
         farewell.body
     );
-    // Nothing of the visit rests on the server's disk.
-    let stored: Vec<_> = std::fs::read_dir(hosted.dir.path().join("inbox"))
+    // Nothing of the visit rests on the server's disk: only the empty mark
+    // that the invitation was opened.
+    let inbox = hosted.dir.path().join("inbox");
+    let stored: Vec<_> = std::fs::read_dir(&inbox)
         .unwrap()
+        .map(|e| e.unwrap().file_name())
         .collect();
-    assert!(stored.is_empty(), "{stored:?}");
+    assert_eq!(stored, [".opened"], "{stored:?}");
+    for mark in std::fs::read_dir(inbox.join(".opened")).unwrap() {
+        assert_eq!(mark.unwrap().metadata().unwrap().len(), 0);
+    }
 
     // Another browser (the client's phone later): "Welcome back", then where it stopped.
     let later = Client::new(&hosted, &resume);
@@ -160,6 +166,10 @@ fn after_a_restart_a_link_to_carry_on_says_calmly_that_it_ended() {
     assert_eq!(gone.status, 410, "{gone:?}");
     assert!(gone.body.contains("service was restarted"), "{}", gone.body);
     assert!(gone.body.contains("Riverside Counselling"), "{}", gone.body);
+    // The invitation itself stays used: a restart does not open it again.
+    let used = hosted.get(&link, None);
+    assert_eq!(used.status, 410, "{used:?}");
+    assert!(used.body.contains("already been used"), "{}", used.body);
 }
 
 #[test]
