@@ -346,6 +346,32 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_walk_a_client_can_make_fits_the_hard_size() {
+        // Every question answered with its longest option id, every plan
+        // answer at its longest in four-byte characters.
+        let bank = crate::questionnaire::bank();
+        let mut state = FlowState::default();
+        for q in &bank.questions {
+            let longest = q
+                .valid_values()
+                .into_iter()
+                .max_by_key(|v| v.len())
+                .unwrap();
+            state.answers.insert(q.id.clone(), longest.to_string());
+        }
+        let longest = "\u{1d11e}".repeat(crate::safe_text::MAX_FIELD_CHARS);
+        for p in &bank.plan.prompts {
+            state.plan.insert(p.id.clone(), Some(longest.clone()));
+        }
+        let state = crate::questionnaire::flow::Flow::resume(bank, state).state;
+        let full = Draft::new(draft::now(), Some("GB".into()), state);
+        let sealed = seal(&[7; 32], "0123456789abcdef0123456789abcdef", &full).unwrap();
+        assert!(sealed.len() < MAX_SEALED / 2, "{}", sealed.len());
+        let back = open(&[7; 32], "0123456789abcdef0123456789abcdef", &sealed).unwrap();
+        assert_eq!(back.state, full.state);
+    }
+
+    #[test]
     fn keeping_no_more_and_the_cap_are_kept() {
         let paused = Arc::new(PausedVisits::new(1));
         let far = chrono::Utc::now().timestamp() + 3600;
