@@ -807,7 +807,14 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
             Ok(Err(_)) => return too_long(),
             Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
         };
-        if shared.hosting.is_some() && !carries_token(&parts.headers, &bytes, &session.csrf) {
+        // "Leave quickly" is never refused, even from a page that holds no
+        // token (a calm page): it only ends the visit, and another site's
+        // post carries no session cookie (SameSite=Strict) to end one.
+        let leaving = parts.uri.path() == "/leave";
+        if shared.hosting.is_some()
+            && !leaving
+            && !carries_token(&parts.headers, &bytes, &session.csrf)
+        {
             return hosted::cross_site(&shared);
         }
         Body::from(bytes)

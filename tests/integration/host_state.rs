@@ -277,6 +277,20 @@ fn every_post_needs_the_visits_form_token_and_the_pages_keep_their_addresses_to_
     let applied = post("null", &format!("{answer}&csrf={token}"), None);
     assert_eq!(applied.status, 303, "{applied:?}");
     assert_ne!(place(&client), "q-start.safe_now");
+    // "Leave quickly" works from any page, a calm one without a token included.
+    let left = request(
+        hosted.addr,
+        "POST",
+        "/leave",
+        &[
+            ("Host", host.as_str()),
+            ("Origin", origin.as_str()),
+            ("Cookie", cookie.as_str()),
+        ],
+        "",
+    );
+    assert_eq!(left.status, 303, "{left:?}");
+    assert_eq!(crate::walk_support::location(&left), "away");
     // The measurement answers beside the pages are not sniffed either.
     let down = hosted.get("/__down?bytes=10", None);
     assert!(
