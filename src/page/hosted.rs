@@ -90,6 +90,23 @@ impl Hosting {
             .is_some_and(|seen| seen.elapsed() >= self.idle)
     }
 
+    /// Drop the sessions `gone` picks, letting their visits go (answers
+    /// sealed for a link never given are forgotten with them).
+    pub(super) fn drop_sessions(
+        sessions: &mut std::collections::HashMap<String, Arc<Session>>,
+        gone: impl Fn(&Session) -> bool,
+    ) {
+        sessions.retain(|_, s| {
+            if !gone(s) {
+                return true;
+            }
+            if let Some(mut v) = s.visit() {
+                v.visit.let_go();
+            }
+            false
+        });
+    }
+
     /// Who to contact, as a sentence's end: "Example Clinic on 0161 …".
     fn contact(&self) -> String {
         let name = self.clinic_name.as_deref().unwrap_or("your clinic");
@@ -264,7 +281,7 @@ pub(super) async fn open(
     let id = new_token();
     {
         let mut sessions = shared.lock_sessions();
-        sessions.retain(|_, s| !hosting.idle_out(s));
+        Hosting::drop_sessions(&mut sessions, |s| hosting.idle_out(s));
         if sessions.len() >= hosting.max_visits {
             return hosting.calm(Calm::Busy);
         }
@@ -341,7 +358,7 @@ pub(super) async fn resume(
         // The same order as `open` takes them.
         let mut opened = hosting.opened.lock().unwrap_or_else(|e| e.into_inner());
         let mut sessions = shared.lock_sessions();
-        sessions.retain(|_, s| !hosting.idle_out(s));
+        Hosting::drop_sessions(&mut sessions, |s| hosting.idle_out(s));
         if sessions.len() >= hosting.max_visits {
             return hosting.calm(Calm::Busy);
         }
@@ -354,7 +371,9 @@ pub(super) async fn resume(
             return hosting.calm(Calm::Used);
         }
         // The visit that paused (its page still open somewhere) ends here.
-        sessions.retain(|_, s| s.invitation.as_deref() != Some(invitation.id.as_str()));
+        Hosting::drop_sessions(&mut sessions, |s| {
+            s.invitation.as_deref() == Some(invitation.id.as_str())
+        });
         opened.insert(invitation.id.clone());
         let visit = (hosting.start)(&invitation, Some(draft));
         sessions.insert(id.clone(), new_session(visit, &invitation));

@@ -767,9 +767,7 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     if let Some(hosting) = &shared.hosting
         && hosting.idle_out(&session)
     {
-        shared
-            .lock_sessions()
-            .retain(|_, s| !Arc::ptr_eq(s, &session));
+        hosted::Hosting::drop_sessions(&mut shared.lock_sessions(), |s| std::ptr::eq(s, &*session));
         return shared.refused();
     }
     let path = request.uri().path();

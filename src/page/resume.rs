@@ -372,6 +372,47 @@ mod tests {
     }
 
     #[test]
+    fn a_visit_let_go_before_its_farewell_leaves_nothing_sealed_behind() {
+        use crate::questionnaire::walk::Event;
+        use crate::visit::{Action, FrontEnd, Visit, VisitPlan};
+        let paused = Arc::new(PausedVisits::new(4));
+        let far = chrono::Utc::now().timestamp() + 3600;
+        let plan = VisitPlan {
+            front_end: FrontEnd::Hosted,
+            regions: crate::crisis::RegionSources {
+                flag: Some("GB".into()),
+                ..Default::default()
+            },
+            clinic: None,
+            client_ref: None,
+            clinic_key: true,
+            output_named: true,
+            servers: None,
+            media: false,
+            network_source: None,
+            come_back: "your clinic".into(),
+        };
+        let walk = |visit: &mut Visit<HostedStore>| {
+            visit.act(Action::Walk(Event::Answer("yes".into())));
+            visit.act(Action::Walk(Event::Keep(true)));
+            visit.act(Action::Walk(Event::Skip));
+        };
+        // Left idle part-way: the answers sealed so far go with it.
+        let mut visit = Visit::new(plan.clone(), store(&paused, far));
+        walk(&mut visit);
+        assert!(visit.storage().kept(), "sealed as the client answers");
+        visit.let_go();
+        assert!(paused.is_empty());
+        // Paused: the farewell gave the link, and what it opens stays.
+        let mut visit = Visit::new(plan, store(&paused, far));
+        walk(&mut visit);
+        visit.act(Action::Walk(Event::Pause));
+        assert!(visit.end().is_some(), "{:?}", visit.screen().id);
+        visit.let_go();
+        assert_eq!(paused.len(), 1);
+    }
+
+    #[test]
     fn keeping_no_more_and_the_cap_are_kept() {
         let paused = Arc::new(PausedVisits::new(1));
         let far = chrono::Utc::now().timestamp() + 3600;

@@ -402,6 +402,16 @@ impl<S: Storage> Visit<S> {
         &self.storage
     }
 
+    /// The front-end lets this visit go before its farewell (a hosted page
+    /// left idle): answers kept for a link to carry on that was never given
+    /// can never be reached, so they are forgotten. After a farewell (a
+    /// pause), what its link opens stays.
+    pub fn let_go(&mut self) {
+        if self.end().is_none() {
+            let _ = self.storage.forget();
+        }
+    }
+
     /// The front-end this visit is drawn by.
     pub fn front_end(&self) -> FrontEnd {
         self.plan.front_end
@@ -928,14 +938,14 @@ impl<S: Storage> Visit<S> {
                 },
             ),
             Farewell::Paused => ("paused", "Take care", self.paused_words()),
-            Farewell::NotNow { still_kept: true } if hosted => (
+            Farewell::NotNow { still_kept: true } if hosted && kept => (
                 "not-now",
                 "Take care",
                 emergency(format!(
                     "Your answers are still kept. {HOSTED_KEPT} Take care."
                 )),
             ),
-            Farewell::NotNow { still_kept: true } => (
+            Farewell::NotNow { still_kept: true } if !hosted => (
                 "not-now",
                 "Take care",
                 emergency(format!(
