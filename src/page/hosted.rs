@@ -119,6 +119,12 @@ impl Hosting {
     /// A calm page: what happened, that nothing is wrong with the person,
     /// and what to do next.
     pub fn calm(&self, calm: Calm) -> Response {
+        self.calm_in(calm, html::Frame::default())
+    }
+
+    /// A calm page inside a visit: drawn in the visit's frame, so its
+    /// support numbers and a watched home's neutral title stay.
+    pub(super) fn calm_in(&self, calm: Calm, frame: html::Frame) -> Response {
         let contact = html::escape(&self.contact());
         let (status, title, text) = match calm {
             Calm::Expired => (
@@ -196,7 +202,8 @@ impl Hosting {
         let main = format!("<h1>{title}</h1>\n<p>{text}</p>\n");
         let frame = html::Frame {
             closed: Some(crate::visit::FrontEnd::Hosted.page_closed()),
-            ..html::Frame::default()
+            private_window: None,
+            ..frame
         };
         html_response(status, rooted(&html::page(&frame, title, &main, "")))
     }

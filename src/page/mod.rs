@@ -785,13 +785,17 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
         // A form or call from the page always carries its Origin.
-        if !parts.headers.contains_key(header::ORIGIN) {
-            return hosted::cross_site(&shared);
-        }
-        let too_long = || match &shared.hosting {
-            Some(hosting) => hosting.calm(hosted::Calm::TooLong),
-            None => plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n"),
+        let refuse = |calm| match &shared.hosting {
+            Some(hosting) => hosting.calm_in(calm, session.frame()),
+            None if calm == hosted::Calm::TooLong => {
+                plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n")
+            }
+            None => forbidden(),
         };
+        if !parts.headers.contains_key(header::ORIGIN) {
+            return refuse(hosted::Calm::Forbidden);
+        }
+        let too_long = || refuse(hosted::Calm::TooLong);
         let announced = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -813,7 +817,7 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
             && !leaving
             && !carries_token(&parts.headers, &bytes, &session.csrf)
         {
-            return hosted::cross_site(&shared);
+            return refuse(hosted::Calm::Forbidden);
         }
         Body::from(bytes)
     } else {

@@ -509,6 +509,24 @@ fn a_watched_home_gets_a_link_only_when_it_asks_and_is_told_why() {
         let link = hosted.invite(case);
         let client = Client::new(&hosted, &link);
         into_a_watched_home(&client);
+        // A refused post keeps the neutral title of a watched home.
+        let refused = request(
+            hosted.addr,
+            "POST",
+            "/walk",
+            &[
+                ("Host", &hosted.addr.to_string()),
+                ("Origin", "null"),
+                ("Cookie", &client.cookie()),
+            ],
+            "do=pause",
+        );
+        assert_eq!(refused.status, 403);
+        assert!(
+            refused.body.contains("<title>Notes</title>"),
+            "{}",
+            refused.body
+        );
         client.choose("pause", &[]);
         let ask = client.screen();
         assert!(
