@@ -246,6 +246,13 @@ pub struct ServeArgs {
     /// Hosted visits in progress at once; beyond, a calm "try again in a few minutes".
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_visits: usize,
+    /// Serve HTTPS itself with this PEM certificate chain (needs --tls-key);
+    /// without it, put a TLS proxy in front (docs/hosting.md).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

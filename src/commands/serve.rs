@@ -4,7 +4,8 @@ use std::net::{SocketAddr, ToSocketAddrs};
 use crate::cli::ServeArgs;
 use crate::error::{Exit, InputError};
 use crate::net::server::{self, ServerConfig};
-use crate::page::hosted::Hosting;
+use crate::page::hosted::{HostedStore, Hosting};
+use crate::page::resume::PausedVisits;
 use crate::term::Style;
 use crate::visit::storage::Inbox;
 use crate::visit::{FrontEnd, Visit, VisitPlan};
@@ -90,14 +91,24 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
     if args.max_visits == 0 {
         return Err(InputError::Usage("--max-visits: expected at least 1.".into()).into());
     }
+    config.tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(std::sync::Arc::new(tls_config(cert, key)?)),
+        _ => None,
+    };
     if let (Some(clinic), Some(inbox)) = (&args.clinic, &args.inbox) {
         config.pages = Some(hosted_pages(
             clinic,
             inbox,
             args.secret.as_deref(),
             args.max_visits,
+            config.tls.is_some(),
         )?);
     }
+    let scheme = if config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let bound = server::bind(config).await.map_err(|e| {
@@ -115,7 +126,7 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             "{} on {addr}: speed tests over HTTP (TCP) and STUN over UDP, same port.",
             style.bold("Measurement server ready")
         );
-        println!("Clients can run: session-ready network --server http://{addr}");
+        println!("Clients can run: session-ready network --server {scheme}://{addr}");
         if let Some(inbox) = &args.inbox {
             println!(
                 "Hosting the check for invited clients (session-ready invite); reports arrive \
@@ -161,6 +172,7 @@ fn hosted_pages(
     inbox: &std::path::Path,
     secret: Option<&std::path::Path>,
     max_visits: usize,
+    tls: bool,
 ) -> anyhow::Result<axum::Router> {
     let clinic = super::invite::clinic(clinic_file)?;
     let secret = super::invite::secret(secret, false)?;
@@ -177,7 +189,16 @@ fn hosted_pages(
     let inbox_dir = inbox.to_path_buf();
     let clinic_info = clinic.report_info();
     let region = clinic.region.clone();
-    let start = move |invitation: &crate::invite::Invitation| {
+    // A paused visit's sealed state, at most one per visit the server holds.
+    let paused = std::sync::Arc::new(PausedVisits::new(max_visits));
+    let keep_paused = paused.clone();
+    let contact = match (&clinic.name, &clinic.dropped_call_phone) {
+        (Some(name), Some(phone)) => format!("{name} on {phone}"),
+        (Some(name), None) => name.clone(),
+        (None, Some(phone)) => format!("your clinic on {phone}"),
+        (None, None) => "your clinic".to_string(),
+    };
+    let start = move |invitation: &crate::invite::Invitation, resumed| {
         let plan = VisitPlan {
             front_end: FrontEnd::Hosted,
             regions: crate::crisis::RegionSources {
@@ -193,13 +214,15 @@ fn hosted_pages(
             // The camera and microphone test in the client's browser.
             media: true,
             network_source: None,
-            come_back: "the link from your clinic".into(),
+            // Who sends a new link (`FrontEnd::Hosted` says so).
+            come_back: contact.clone(),
         };
         let store = Inbox {
             dir: inbox_dir.clone(),
             recipient: recipient.clone(),
             id: invitation.id.clone(),
         };
+        let store = HostedStore::new(store, keep_paused.clone(), invitation.clone(), resumed);
         Visit::new(plan, store).boxed()
     };
     Ok(crate::page::hosted_router(Hosting {
@@ -211,7 +234,76 @@ fn hosted_pages(
         idle: std::time::Duration::from_secs(crate::page::GRACE_MINUTES * 60),
         start: Box::new(start),
         opened: Default::default(),
+        paused,
+        tls,
     }))
+}
+
+/// `--tls-cert` and `--tls-key`: PEM files, read once at the start; any
+/// problem names the flag and the file (exit 2).
+fn tls_config(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<rustls::ServerConfig, InputError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |flag: &str, file: &std::path::Path, why: String| {
+        InputError::Usage(format!(
+            "{flag}: {} {why}",
+            crate::safe_text::printable(&file.display().to_string())
+        ))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .and_then(|certs| certs.collect::<Result<_, _>>())
+        .map_err(|e| {
+            bad(
+                "--tls-cert",
+                cert,
+                format!(
+                    "could not be read as PEM certificates ({e}). Give the certificate chain \
+                     file (for example fullchain.pem)."
+                ),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(bad(
+            "--tls-cert",
+            cert,
+            "holds no certificate. Give the certificate chain file (for example \
+             fullchain.pem)."
+                .into(),
+        ));
+    }
+    let private = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+        bad(
+            "--tls-key",
+            key,
+            format!(
+                "could not be read as a PEM private key ({e}). Give the key file that belongs \
+                 to the certificate (for example privkey.pem)."
+            ),
+        )
+    })?;
+    let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| InputError::Usage(format!("--tls-cert: TLS could not be set up ({e}).")))?
+    .with_no_client_auth()
+    .with_single_cert(certs, private)
+    .map_err(|e| {
+        bad(
+            "--tls-key",
+            key,
+            format!(
+                "does not fit the certificate in --tls-cert ({e}). Give the key and certificate \
+                 that belong together."
+            ),
+        )
+    })?;
+    // The server speaks HTTP/1.1 only.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

@@ -118,6 +118,9 @@ pub struct ServerConfig {
     pub pages: Option<axum::Router>,
     /// WebRTC peer connections for browsers (`POST /__rtc`): caps and timeouts.
     pub rtc: PeerLimits,
+    /// Terminate TLS here (`serve --tls-cert --tls-key`): every connection
+    /// is HTTPS, within the same admission limits. STUN stays on UDP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl ServerConfig {
@@ -149,6 +152,7 @@ impl ServerConfig {
             metrics_names: Vec::new(),
             pages: None,
             rtc: PeerLimits::default(),
+            tls: None,
         }
     }
 }
@@ -634,6 +638,46 @@ fn serve_connection(
         shared.config.write_stall_timeout,
         shared.stats.write_stalls.clone(),
     );
+    match shared.config.tls.clone() {
+        None => serve_http(io, service, conn, shared, watcher),
+        Some(tls) => {
+            // The handshake counts as the wait for the first request.
+            let handshake_within = shared.config.first_request_timeout;
+            tokio::spawn(async move {
+                let accept = tokio_rustls::TlsAcceptor::from(tls).accept(io);
+                let accepted = tokio::select! {
+                    r = tokio::time::timeout(handshake_within, accept) => r.ok().and_then(Result::ok),
+                    _ = conn.evict.notified() => None,
+                };
+                match accepted {
+                    Some(io) => serve_http(io, service, conn, shared, watcher),
+                    None => {
+                        shared
+                            .stats
+                            .first_request_timeouts
+                            .fetch_add(1, Ordering::Relaxed);
+                        shared.release(&conn);
+                    }
+                }
+            });
+        }
+    }
+}
+
+/// HTTP/1.1 over `io` (a tracked TCP stream, or TLS over one) until the
+/// connection ends, is closed to make room, sends no first request in
+/// time, or outlives its lifetime; then its slot is freed.
+fn serve_http<I, S>(
+    io: I,
+    service: S,
+    conn: Arc<ConnState>,
+    shared: Arc<Shared>,
+    watcher: hyper_util::server::graceful::Watcher,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<Incoming, ResBody = ResponseBody> + Send + 'static,
+    S::Future: Send + 'static,
+{
     let http = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
         .header_read_timeout(shared.config.header_timeout)
@@ -797,6 +841,27 @@ async fn handle(
             HeaderValue::from_static("server-timing, session-ready, retry-after"),
         );
         headers.insert("timing-allow-origin", HeaderValue::from_static("*"));
+    }
+    if shared.config.pages.is_some() {
+        // A public site: its measurement answers are never sniffed as
+        // something else, and name no page they were asked from.
+        headers.insert(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        );
+        if !headers.contains_key(header::REFERRER_POLICY) {
+            headers.insert(
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            );
+        }
+    }
+    if shared.config.tls.is_some() {
+        // Served over TLS by serve itself: browsers keep to HTTPS here.
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     let server_ms = started.elapsed().as_secs_f64() * 1000.0;
     if let Ok(v) = HeaderValue::from_str(&format!("app;dur={server_ms:.3}")) {

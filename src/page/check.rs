@@ -55,12 +55,15 @@ impl PageVisit {
     /// The page's frame for the screen: the visit's frame, and the private
     /// window offered on the opening.
     pub fn frame(&self, screen: &Screen) -> html::Frame {
-        frame(
-            screen,
-            self.private_address
-                .clone()
-                .filter(|_| self.visit.at_opening()),
-        )
+        html::Frame {
+            closed: Some(self.visit.front_end().page_closed()),
+            ..frame(
+                screen,
+                self.private_address
+                    .clone()
+                    .filter(|_| self.visit.at_opening()),
+            )
+        }
     }
 
     /// Apply a submitted form (whatever it says, the answer is a redirect).
@@ -97,6 +100,7 @@ pub fn frame(screen: &Screen, private_window: Option<String>) -> html::Frame {
         region_note: screen.frame.region_note.clone(),
         watched: screen.frame.watched,
         private_window,
+        closed: None,
     }
 }
 

@@ -224,6 +224,11 @@ fn block_html(block: &Block) -> String {
             escape(headline)
         ),
         Block::Report { report, .. } => crate::report::html::render(report, 2),
+        Block::Link { label, href } => format!(
+            "<p class=\"link\"><a href=\"{}\">{}</a></p>\n",
+            escape(href),
+            escape(label)
+        ),
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Frame {
     pub watched: bool,
     /// The first page: the address that moves the check to a private window.
     pub private_window: Option<String>,
+    /// What the page says if, coming back, it finds its check closed
+    /// (`visit::FrontEnd::page_closed`); `None`: the local page's words.
+    pub closed: Option<&'static str>,
 }
 
 /// The neutral title of every page in a home that may be watched.
@@ -77,12 +80,10 @@ pub fn media_page(frame: &Frame, main_html: &str, footer_html: &str) -> String {
 
 /// Shown by leave.js when the page comes back into view and session-ready
 /// no longer answers: a calm word instead of a page that silently does nothing.
-fn closed_note() -> Markup {
+fn closed_note(words: Option<&str>) -> Markup {
+    let words = words.unwrap_or(crate::visit::FrontEnd::Page.page_closed());
     html! {
-        p.notice id="page-closed" role="alert" hidden {
-            "This check has closed while the page was away. Nothing more is needed here; \
-             whenever you are ready, you can start again with session-ready check --browser."
-        }
+        p.notice id="page-closed" role="alert" hidden { (words) }
     }
 }
 
@@ -144,7 +145,7 @@ fn skeleton(
                     } @else if let Some(note) = &frame.region_note {
                         p.hint.region-note { (clean(note)) }
                     }
-                    (closed_note())
+                    (closed_note(frame.closed))
                     @if let Some(address) = &frame.private_window {
                         (private_window(address))
                     }

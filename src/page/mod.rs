@@ -38,6 +38,7 @@ pub mod draw;
 pub mod hosted;
 pub mod html;
 mod measure;
+pub mod resume;
 mod serve;
 
 use crate::device::media::{
@@ -101,7 +102,17 @@ const MAX_BODY: usize = 4096;
 
 /// The largest form accepted from the questions: a plan answer of
 /// `safe_text::MAX_FIELD_CHARS` characters, each up to 12 bytes once encoded.
+/// Every post to a visit is read within this bound (forms and the page's
+/// calls alike); the measurement endpoints have their own.
 const MAX_FORM: usize = 16 * 1024;
+
+/// The hosted check's form token: a hidden field in every form, and a
+/// header on the page's own calls (`leave.js` reads it from the page).
+const CSRF_FIELD: &str = "csrf";
+const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The largest page a hosted visit answers with (they are tens of kB).
+const MAX_PAGE: usize = 4 << 20;
 
 /// When the page server gives up waiting.
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +211,8 @@ pub(crate) struct Session {
     visit: Option<Mutex<check::PageVisit>>,
     /// Hosted (`serve --clinic`): the invitation this visit was opened with.
     invitation: Option<String>,
+    /// The form token every post of this visit carries (hosted).
+    csrf: String,
 }
 
 impl Session {
@@ -209,6 +222,7 @@ impl Session {
             changed: Notify::new(),
             visit: visit.map(Mutex::new),
             invitation: None,
+            csrf: new_token(),
         }
     }
 
@@ -638,20 +652,40 @@ fn router(shared: Arc<Shared>) -> Router {
         .fallback(|| async { plain(StatusCode::NOT_FOUND, "not here\n") })
         .layer(middleware::from_fn_with_state(shared.clone(), in_session));
     let opening = if shared.hosting.is_some() {
-        Router::new().route("/c/{token}", get(hosted::open))
+        Router::new()
+            .route("/c/{token}", get(hosted::open))
+            .route(&format!("{}{{link}}", resume::PREFIX), get(hosted::resume))
     } else {
         Router::new()
             .route("/{token}", get(open))
             .route("/{token}/", get(open))
     };
-    opening
+    let hosted = shared.hosting.is_some();
+    let router = opening
         .merge(visit)
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             from_this_page,
         ))
-        .layer(middleware::map_response(secure))
-        .with_state(shared)
+        .layer(middleware::map_response(secure));
+    let router = if hosted {
+        router.layer(middleware::map_response(no_referrer))
+    } else {
+        router
+    };
+    router.with_state(shared)
+}
+
+/// A public page: no address of it (an invitation's or a link to carry
+/// on's, in the path) is ever sent as a Referer, not even to itself, where
+/// a proxy's access log would keep it. Browsers then send `Origin: null`
+/// with a post, which `from_this_page` accepts: the form token and the
+/// SameSite=Strict cookie are what refuse another site's post.
+async fn no_referrer(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
 }
 
 /// Host and Origin, on every request. DNS rebinding: a page on another
@@ -668,12 +702,13 @@ async fn from_this_page(
         // from a page of that same name.
         if let Some(origin) = headers.get(header::ORIGIN) {
             let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
-            let same = host.is_some_and(|host| {
-                origin == format!("https://{host}").as_str()
-                    || origin == format!("http://{host}").as_str()
-            });
+            let same = origin == "null"
+                || host.is_some_and(|host| {
+                    origin == format!("https://{host}").as_str()
+                        || origin == format!("http://{host}").as_str()
+                });
             if !same {
-                return hosted::cross_site();
+                return hosted::cross_site(&shared);
             }
         }
         return next.run(request).await;
@@ -740,9 +775,7 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     if let Some(hosting) = &shared.hosting
         && hosting.idle_out(&session)
     {
-        shared
-            .lock_sessions()
-            .retain(|_, s| !Arc::ptr_eq(s, &session));
+        hosted::Hosting::drop_sessions(&mut shared.lock_sessions(), |s| std::ptr::eq(s, &*session));
         return shared.refused();
     }
     let path = request.uri().path();
@@ -760,12 +793,17 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
     let (mut parts, body) = request.into_parts();
     let body = if parts.method == Method::POST {
         // A form or call from the page always carries its Origin.
+        let refuse = |calm| match &shared.hosting {
+            Some(hosting) => hosting.calm_in(calm, session.frame()),
+            None if calm == hosted::Calm::TooLong => {
+                plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n")
+            }
+            None => forbidden(),
+        };
         if !parts.headers.contains_key(header::ORIGIN) {
-            return match &shared.hosting {
-                Some(_) => hosted::cross_site(),
-                None => forbidden(),
-            };
+            return refuse(hosted::Calm::Forbidden);
         }
+        let too_long = || refuse(hosted::Calm::TooLong);
         let announced = parts
             .headers
             .get(header::CONTENT_LENGTH)
@@ -778,13 +816,24 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
             MAX_FORM
         };
         if announced.is_some_and(|n| n > limit as u64) {
-            return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+            return too_long();
         }
-        match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
-            Ok(Ok(bytes)) => Body::from(bytes),
-            Ok(Err(_)) => return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n"),
+        let bytes = match tokio::time::timeout(BODY_TIMEOUT, to_bytes(body, limit)).await {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(_)) => return too_long(),
             Err(_) => return plain(StatusCode::REQUEST_TIMEOUT, "too slow\n"),
+        };
+        // "Leave quickly" is never refused, even from a page that holds no
+        // token (a calm page): it only ends the visit, and another site's
+        // post carries no session cookie (SameSite=Strict) to end one.
+        let leaving = parts.uri.path() == "/leave";
+        if shared.hosting.is_some()
+            && !leaving
+            && !carries_token(&parts.headers, &bytes, &session.csrf)
+        {
+            return refuse(hosted::Calm::Forbidden);
         }
+        Body::from(bytes)
     } else {
         body
     };
@@ -794,12 +843,60 @@ async fn in_session(State(shared): State<Arc<Shared>>, request: Request, next: N
         .headers
         .get("x-history")
         .is_some_and(|v| v == "replace");
+    let token = shared.hosting.as_ref().map(|_| session.csrf.clone());
     parts.extensions.insert(session);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if replace && response.status() == StatusCode::SEE_OTHER {
         *response.status_mut() = StatusCode::NO_CONTENT;
     }
-    response
+    match token {
+        Some(token) => with_token(response, &token).await,
+        None => response,
+    }
+}
+
+/// The post carries this visit's form token: in the header the page's
+/// calls send, or as the form field every form holds.
+fn carries_token(headers: &HeaderMap, body: &[u8], token: &str) -> bool {
+    let given = headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| {
+            form_urlencoded::parse(body)
+                .find(|(name, _)| name == CSRF_FIELD)
+                .map(|(_, value)| value.into_owned())
+        });
+    given.is_some_and(|given| same_secret(given.as_bytes(), token.as_bytes()))
+}
+
+/// Every form of a hosted page gets the visit's token as a hidden field,
+/// and the page names it for its scripts: whoever draws a form, none is
+/// left without it.
+async fn with_token(response: Response, token: &str) -> Response {
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_PAGE).await else {
+        return plain(StatusCode::INTERNAL_SERVER_ERROR, "page too large\n");
+    };
+    let page = String::from_utf8_lossy(&bytes)
+        .replace(
+            "</form>",
+            &format!("<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{token}\">\n</form>"),
+        )
+        .replacen(
+            "</head>",
+            &format!("<meta name=\"csrf-token\" content=\"{token}\">\n</head>"),
+            1,
+        );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(page))
 }
 
 type InSession = Extension<Arc<Session>>;

@@ -219,6 +219,7 @@ fn draw_block(block: &Block, style: Style) -> String {
             format!("{} {headline}\n\n", style.bold(&format!("{words}.")))
         }
         Block::Report { report, .. } => format!("{}\n", render_report(report, style)),
+        Block::Link { label, href } => format!("{label}: {href}\n\n"),
     }
 }
 

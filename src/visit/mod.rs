@@ -68,6 +68,42 @@ impl FrontEnd {
         }
     }
 
+    /// How to come back another time, as the end of a sentence. The
+    /// terminal and the local page run the command again (`come_back`); a
+    /// hosted link opens once, so a new one comes from the clinic
+    /// (`come_back` names it).
+    fn again(self, come_back: &str) -> String {
+        match self {
+            FrontEnd::Hosted => format!("ask {come_back} for a new link"),
+            _ => format!("run {come_back} again"),
+        }
+    }
+
+    /// What a page says if, coming back (a call, a locked phone), it finds
+    /// its check closed.
+    pub fn page_closed(self) -> &'static str {
+        match self {
+            FrontEnd::Hosted => {
+                "This check has ended while the page was away: it was quiet for a while, or the \
+                 service was restarted, and answers in progress are not kept. Nothing was sent \
+                 to your clinic. If you were given a link to carry on, it opens your check \
+                 where you stopped; otherwise please ask your clinic for a new link."
+            }
+            _ => {
+                "This check has closed while the page was away. Nothing more is needed here; \
+                 whenever you are ready, you can start again with session-ready check --browser."
+            }
+        }
+    }
+
+    /// Why keeping is asked, above the question.
+    fn keep_text(self) -> &'static str {
+        match self {
+            FrontEnd::Hosted => HOSTED_KEEP_TEXT,
+            _ => walk::KEEP_TEXT,
+        }
+    }
+
     /// Where the answers go, as said on the opening.
     fn answers_go(self) -> &'static str {
         match self {
@@ -366,6 +402,21 @@ impl<S: Storage> Visit<S> {
         &self.storage
     }
 
+    /// The front-end lets this visit go before its farewell (a hosted page
+    /// left idle): answers kept for a link to carry on that was never given
+    /// can never be reached, so they are forgotten. After a farewell (a
+    /// pause), what its link opens stays.
+    pub fn let_go(&mut self) {
+        if self.end().is_none() {
+            let _ = self.storage.forget();
+        }
+    }
+
+    /// The front-end this visit is drawn by.
+    pub fn front_end(&self) -> FrontEnd {
+        self.plan.front_end
+    }
+
     /// The walk's whole state (tests, and the page's form keys).
     pub fn walk_state(&self) -> WalkState {
         self.walk.state()
@@ -549,7 +600,12 @@ impl<S: Storage> Visit<S> {
             Stage::PauseAsk => plain_screen(
                 "pause",
                 "Pause",
-                Vec::new(),
+                // Why nothing was kept until now, where a link could be found.
+                if self.watched() && self.plan.front_end == FrontEnd::Hosted {
+                    vec![Block::Text(HOSTED_WATCHED_PAUSE.into())]
+                } else {
+                    Vec::new()
+                },
                 choose(
                     walk::PAUSE_KEEP_PROMPT,
                     vec![
@@ -630,12 +686,15 @@ impl<S: Storage> Visit<S> {
         let id = walk_screen_id(&screen);
         match &screen {
             walk::Screen::Region => body.push(Block::Text(REGION_TEXT.into())),
-            walk::Screen::Keep => body.push(Block::Text(walk::KEEP_TEXT.into())),
+            walk::Screen::Keep => body.push(Block::Text(self.plan.front_end.keep_text().into())),
             walk::Screen::Watched {
                 was_kept,
                 clinic_key,
             } => {
-                let (kept, save) = walk::watched_notes(*was_kept, *clinic_key);
+                let (mut kept, save) = walk::watched_notes(*was_kept, *clinic_key);
+                if self.plan.front_end == FrontEnd::Hosted {
+                    kept = hosted_watched_note(*was_kept);
+                }
                 body.push(Block::Text(format!(
                     "Thank you for telling us. To help keep this private from here on, {kept}; \
                      at the end, {save}; and when you finish, the screen is cleared.\n\n{}, at \
@@ -674,8 +733,8 @@ impl<S: Storage> Visit<S> {
             }
             walk::Screen::NotNow => {
                 let mut text = format!(
-                    "You can come back whenever it is a better time: run {} again.",
-                    self.plan.come_back
+                    "You can come back whenever it is a better time: {}.",
+                    self.plan.front_end.again(&self.plan.come_back)
                 );
                 if !in_sight {
                     text.push_str("\n\n");
@@ -849,6 +908,8 @@ impl<S: Storage> Visit<S> {
 
     fn farewell_screen(&self, farewell: &Farewell) -> Screen {
         let come_back = &self.plan.come_back;
+        let again = self.plan.front_end.again(come_back);
+        let hosted = self.plan.front_end == FrontEnd::Hosted;
         let kept = self.storage.kept();
         let in_sight = self.crisis_applies();
         let emergency = |text: String| {
@@ -868,27 +929,33 @@ impl<S: Storage> Visit<S> {
             Farewell::Stopped => (
                 "stopped",
                 "Stopped",
-                if kept {
+                if kept && hosted {
+                    format!("Stopped. {HOSTED_KEPT}")
+                } else if kept {
                     format!("Stopped. Your answers so far are kept; run {come_back} to carry on.")
                 } else {
                     "Stopped. Nothing was kept.".to_string()
                 },
             ),
             Farewell::Paused => ("paused", "Take care", self.paused_words()),
-            Farewell::NotNow { still_kept: true } => (
+            Farewell::NotNow { still_kept: true } if hosted && kept => (
                 "not-now",
                 "Take care",
                 emergency(format!(
-                    "Your answers are still kept. Whenever you are ready, run {come_back} again. \
-                     Take care."
+                    "Your answers are still kept. {HOSTED_KEPT} Take care."
+                )),
+            ),
+            Farewell::NotNow { still_kept: true } if !hosted => (
+                "not-now",
+                "Take care",
+                emergency(format!(
+                    "Your answers are still kept. Whenever you are ready, {again}. Take care."
                 )),
             ),
             Farewell::NotNow { .. } => (
                 "not-now",
                 "Take care",
-                emergency(format!(
-                    "Whenever you are ready, run {come_back} again. Take care."
-                )),
+                emergency(format!("Whenever you are ready, {again}. Take care.")),
             ),
             Farewell::Finished => {
                 let mut body = Vec::new();
@@ -909,7 +976,18 @@ impl<S: Storage> Visit<S> {
                 return plain_screen("thank-you", "Thank you", body, ask);
             }
         };
-        plain_screen(id, title, vec![Block::Text(text)], Ask::Nothing)
+        let mut body = vec![Block::Text(text)];
+        // The hosted check keeps paused answers only behind their link.
+        if hosted
+            && kept
+            && let Some(href) = self.storage.place()
+        {
+            body.push(Block::Link {
+                label: RESUME_LABEL.into(),
+                href,
+            });
+        }
+        plain_screen(id, title, body, Ask::Nothing)
     }
 
     /// A watched home's end waits for the person before clearing the screen.
@@ -919,6 +997,16 @@ impl<S: Storage> Visit<S> {
 
     fn paused_words(&self) -> String {
         let come_back = &self.plan.come_back;
+        if self.plan.front_end == FrontEnd::Hosted {
+            let again = self.plan.front_end.again(come_back);
+            return match self.storage.place() {
+                Some(_) if self.storage.kept() => format!("Paused. {HOSTED_KEPT}"),
+                Some(_) if self.walk.keep() == Some(true) => format!(
+                    "Paused, but your answers could not be kept. When you are ready, {again}."
+                ),
+                _ => format!("Paused. Nothing was kept. When you are ready, {again}."),
+            };
+        }
         match self.storage.place() {
             None => "Paused. There is nowhere to keep answers on this system, so next time \
                      starts afresh."
@@ -1354,6 +1442,38 @@ fn kept_yes(draft: &Draft) -> bool {
 /// Said when an action is not among the screen's choices (a stale page, a
 /// doctored form).
 pub const NOT_OFFERED: &str = "That choice is not on this page, so nothing was changed.";
+
+/// The hosted check: why keeping is asked, above the question.
+const HOSTED_KEEP_TEXT: &str = "If you pause, you can be given a link that carries on where you \
+    stopped. Your answers are then locked so that only that link opens them, and the link opens \
+    them once.";
+
+/// The hosted check: what a paused visit keeps, above the link to carry on.
+const HOSTED_KEPT: &str = "Your answers are locked so that only the link below opens them. It \
+    opens your check once, where you stopped, while the link from your clinic is valid (if the \
+    service is restarted meanwhile, it opens nothing and your clinic can send a new one). Keep it \
+    somewhere private: anyone with it could open your answers.";
+
+/// The label of the link that carries on a paused hosted check.
+pub const RESUME_LABEL: &str = "Carry on with the check later";
+
+/// The hosted check, pausing in a watched home: why no link was offered.
+const HOSTED_WATCHED_PAUSE: &str = "Because someone at home may see this device, no link to \
+    carry on later is given unless you ask for one: a link left in this browser could open your \
+    answers.";
+
+/// The hosted check's words on the watched-home notice: what is kept.
+fn hosted_watched_note(was_kept: bool) -> String {
+    let deleted = if was_kept {
+        " (your answers so far are no longer kept)"
+    } else {
+        ""
+    };
+    format!(
+        "no link to carry on later is given unless you ask, since a link left in this browser \
+         could open your answers{deleted}"
+    )
+}
 
 /// Said on the country picker.
 const REGION_TEXT: &str = "This is only used to show the right support numbers.";

@@ -50,6 +50,8 @@ pub enum Block {
     Outcome { words: String, headline: String },
     /// A whole report copy: long; a terminal pages it, the page lays it out.
     Report { view: View, report: Box<Report> },
+    /// A link to follow later (the hosted check's link to carry on).
+    Link { label: String, href: String },
 }
 
 /// What the screen asks of the person.

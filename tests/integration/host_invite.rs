@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::page_support::{Reply, request};
 use crate::walk_support::{Site, at_of, location, walk_http};
@@ -23,6 +23,8 @@ pub(crate) struct Hosted {
     child: Child,
     pub(crate) addr: SocketAddr,
     pub(crate) dir: tempfile::TempDir,
+    /// Every line serve wrote, stdout and stderr.
+    pub(crate) said: Arc<Mutex<Vec<String>>>,
 }
 
 impl Hosted {
@@ -30,12 +32,25 @@ impl Hosted {
         Self::start_with(&[])
     }
 
-    fn start_with(extra: &[&str]) -> Hosted {
+    pub(crate) fn start_with(extra: &[&str]) -> Hosted {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("inbox")).unwrap();
         // The secret is made by the first invitation.
         let first = invite_in(dir.path(), &["--client-ref", "warm-up"]);
         assert!(first.contains("/c/v1."), "{first}");
+        Self::start_in(dir, extra)
+    }
+
+    /// Stop serve and start it again on the same inbox and secret.
+    pub(crate) fn restart(mut self) -> Hosted {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let dir = tempfile::tempdir().unwrap();
+        let old = std::mem::replace(&mut self.dir, dir);
+        Self::start_in(old, &[])
+    }
+
+    fn start_in(dir: tempfile::TempDir, extra: &[&str]) -> Hosted {
         let mut child = Command::new(BIN)
             .args(["serve", "--listen", "127.0.0.1:0", "--clinic"])
             .arg(repo("examples/clinic.toml"))
@@ -45,12 +60,20 @@ impl Hosted {
             .arg(dir.path().join("secret"))
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let said = Arc::new(Mutex::new(Vec::new()));
+        let errors = BufReader::new(child.stderr.take().unwrap());
+        let heard = said.clone();
+        std::thread::spawn(move || {
+            for line in errors.lines().map_while(Result::ok) {
+                heard.lock().unwrap().push(line);
+            }
+        });
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let ready = lines.next().unwrap().unwrap();
-        let addr = ready
+        let addr: SocketAddr = ready
             .split(" on ")
             .nth(1)
             .and_then(|rest| {
@@ -62,9 +85,20 @@ impl Hosted {
                     .ok()
             })
             .unwrap_or_else(|| panic!("an address in: {ready}"));
+        said.lock().unwrap().push(ready);
         // Keep reading so serve never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Hosted { child, addr, dir }
+        let heard = said.clone();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                heard.lock().unwrap().push(line);
+            }
+        });
+        Hosted {
+            child,
+            addr,
+            dir,
+            said,
+        }
     }
 
     pub(crate) fn inbox(&self) -> PathBuf {
@@ -78,7 +112,7 @@ impl Hosted {
         link[link.find("/c/").unwrap()..].to_string()
     }
 
-    fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+    pub(crate) fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
         let host = self.addr.to_string();
         let mut headers = vec![("Host", host.as_str())];
         if let Some(c) = cookie {
@@ -109,11 +143,30 @@ fn invite_in(dir: &Path, extra: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// One browser holding one invitation.
+/// One browser holding one invitation (or a link to carry on).
 pub(crate) struct Client<'a> {
     pub(crate) hosted: &'a Hosted,
     pub(crate) link: String,
     pub(crate) jar: Mutex<Option<String>>,
+    /// The form token the last page carried.
+    token: Mutex<Option<String>>,
+}
+
+impl<'a> Client<'a> {
+    pub(crate) fn new(hosted: &'a Hosted, link: &str) -> Client<'a> {
+        Client {
+            hosted,
+            link: link.to_string(),
+            jar: Mutex::new(None),
+            token: Mutex::new(None),
+        }
+    }
+}
+
+/// The form token a hosted page carries.
+pub(crate) fn token_of(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    Some(html[at..].split('"').next()?.to_string())
 }
 
 impl Site for Client<'_> {
@@ -160,6 +213,12 @@ impl Site for Client<'_> {
         {
             *self.jar.lock().unwrap() = Some(set.split(';').next().unwrap().trim().to_string());
         }
+        if let Some(token) = token_of(&reply.body) {
+            *self.token.lock().unwrap() = Some(token);
+        }
+    }
+    fn form_token(&self) -> Option<String> {
+        self.token.lock().unwrap().clone()
     }
 }
 
@@ -226,11 +285,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn an_invited_client_walks_the_check_without_javascript_and_the_clinic_gets_it_encrypted() {
     let hosted = Hosted::start();
     let link = hosted.invite("case 7");
-    let client = Client {
-        hosted: &hosted,
-        link: link.clone(),
-        jar: Mutex::new(None),
-    };
+    let client = Client::new(&hosted, &link);
     // The example's answers, with a canary typed into a plan field.
     let mut answers: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo("examples/answers/video-suitable.json")).unwrap(),
@@ -264,8 +319,13 @@ fn an_invited_client_walks_the_check_without_javascript_and_the_clinic_gets_it_e
         "the last page repeats no answer"
     );
 
-    // One locked report, named by the invitation; the canary nowhere in plain text.
-    let arrived = files(&hosted.inbox());
+    // One locked report, named by the invitation (beside the empty mark that
+    // the invitation was opened); the canary nowhere in plain text.
+    let (marks, arrived): (Vec<_>, Vec<_>) = files(&hosted.inbox())
+        .into_iter()
+        .partition(|p| p.parent().is_some_and(|d| d.ends_with(".opened")));
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(std::fs::metadata(&marks[0]).unwrap().len(), 0);
     assert_eq!(arrived.len(), 1, "{arrived:?}");
     assert!(arrived[0].extension().is_some_and(|e| e == "age"));
     for path in files(hosted.dir.path()) {

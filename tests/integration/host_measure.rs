@@ -2,14 +2,14 @@
 //! the browser is untrusted, so what it sends is refused calmly (400, 409,
 //! 413, 422 naming the field), never taken as a figure, and the server goes
 //! on serving the visit.
-use std::sync::Mutex;
-
 use crate::host_invite::{Client, Hosted, repo};
 use crate::page_support::{Reply, request};
 use crate::walk_support::{Site, walk_http};
 
 fn post_json(client: &Client, path: &str, body: &str) -> Reply {
     let addr = client.hosted.addr.to_string();
+    // The page's scripts send the visit's form token as a header (leave.js).
+    let token = client.form_token().unwrap_or_default();
     request(
         client.hosted.addr,
         "POST",
@@ -19,6 +19,7 @@ fn post_json(client: &Client, path: &str, body: &str) -> Reply {
             ("Origin", &format!("http://{addr}")),
             ("Cookie", &client.cookie()),
             ("Content-Type", "application/json"),
+            ("X-CSRF-Token", &token),
         ],
         body,
     )
@@ -44,12 +45,10 @@ fn samples() -> serde_json::Value {
 #[test]
 fn the_browsers_samples_are_checked_and_only_sense_becomes_the_report() {
     let hosted = Hosted::start();
-    let client = Client {
-        hosted: &hosted,
-        link: hosted.invite("case 11"),
-        jar: Mutex::new(None),
-    };
+    let client = Client::new(&hosted, &hosted.invite("case 11"));
     let good = samples().to_string();
+    // The first page gives the visit's form token.
+    client.screen();
     // Before the visit waits for its measurements: nothing to take.
     let early = post_json(&client, "/api/network", &good);
     assert_eq!(early.status, 409, "{early:?}");

@@ -27,6 +27,7 @@ mod hardening;
 mod host_browser;
 mod host_invite;
 mod host_measure;
+mod host_state;
 mod net_abuse;
 mod net_cli;
 mod net_faults;

@@ -11,6 +11,9 @@
 //!   and never saves a copy someone at home could open;
 //! - a copy without a lock is never saved in a watched home without its own
 //!   confirmation;
+//! - a link to carry on (the hosted check) is shown only by the hosted check,
+//!   only on a farewell, only while answers are kept behind it, and in a
+//!   watched home only if the client asked for it there;
 //! - the page draws the same: every number in its box on every page (the
 //!   media step included) once they apply, nothing after the quick exit,
 //!   the neutral title in a watched home, and every choice the screen offers
@@ -26,6 +29,7 @@ use session_ready::questionnaire::draft::Draft;
 use session_ready::questionnaire::walk::Event;
 use session_ready::report::saving::SaveChoice;
 use session_ready::term::Style;
+use session_ready::visit::Storage;
 use session_ready::visit::storage::Memory;
 use session_ready::visit::{Action, Ask, Block, FrontEnd, Measured, Screen, Visit, VisitPlan};
 
@@ -43,12 +47,13 @@ struct SetUp {
 }
 
 fn set_up() -> impl Strategy<Value = SetUp> {
-    (0..3u8, 0..4u8, any::<bool>(), any::<bool>(), 0..8u8, 0..3u8).prop_map(
+    (0..4u8, 0..4u8, any::<bool>(), any::<bool>(), 0..8u8, 0..3u8).prop_map(
         |(front, region, clinic_key, output_named, odd, mood)| SetUp {
             front_end: match front {
                 0 => FrontEnd::Terminal { plain: false },
                 1 => FrontEnd::Terminal { plain: true },
-                _ => FrontEnd::Page,
+                2 => FrontEnd::Page,
+                _ => FrontEnd::Hosted,
             },
             regions: match region {
                 0 => RegionSources {
@@ -67,8 +72,10 @@ fn set_up() -> impl Strategy<Value = SetUp> {
             },
             clinic_key,
             output_named,
-            nowhere: odd == 1,
-            unreadable: odd == 2,
+            // The hosted store always has somewhere to keep (sealed, behind
+            // a link) and never holds a file it cannot read.
+            nowhere: odd == 1 && front != 3,
+            unreadable: odd == 2 && front != 3,
             draft_fails: odd == 3,
             mood,
         },
@@ -107,6 +114,8 @@ struct Seen {
     /// Distinct (screen, frame shown, region note, watched) states.
     states: BTreeSet<String>,
     screens_checked: usize,
+    /// Hosted farewells with a link to carry on.
+    links: usize,
 }
 
 struct Client<'a> {
@@ -114,6 +123,8 @@ struct Client<'a> {
     picks: &'a [u16],
     at: usize,
     seen: &'a RefCell<Seen>,
+    /// The client asked, in a watched home, for answers to be kept.
+    asked_watched: bool,
 }
 
 impl Client<'_> {
@@ -164,6 +175,7 @@ impl Client<'_> {
                     Action::StartAgain => yes = false,
                     Action::ConfirmUnlocked => confirmed = true,
                     Action::BackToChoices => confirmed = false,
+                    Action::KeepOnPause(true) if visit.watched() => self.asked_watched = true,
                     _ => {}
                 }
                 if std::env::var_os("VISIT_PROOF_TRACE").is_some() {
@@ -238,6 +250,35 @@ impl Client<'_> {
         screen: &Screen,
         yes: bool,
     ) -> Result<(), TestCaseError> {
+        if let Some(href) = screen.body.iter().find_map(|b| match b {
+            Block::Link { href, .. } => Some(href),
+            _ => None,
+        }) {
+            self.seen.borrow_mut().links += 1;
+            prop_assert_eq!(
+                self.set_up.front_end,
+                FrontEnd::Hosted,
+                "a link on {}",
+                &screen.id
+            );
+            prop_assert!(
+                screen.ask == Ask::Nothing,
+                "a link before the end: {}",
+                &screen.id
+            );
+            prop_assert!(visit.storage().kept(), "a link with nothing behind it");
+            prop_assert_eq!(Some(href.clone()), visit.storage().place());
+            prop_assert!(
+                !visit.watched() || self.asked_watched,
+                "a link in a watched home the client did not ask for, on {}",
+                &screen.id
+            );
+            prop_assert!(
+                page_drawing(screen).contains(&format!("<a href=\"{href}\">")),
+                "the page draws the link on {}",
+                &screen.id
+            );
+        }
         {
             let mut seen = self.seen.borrow_mut();
             *seen.screens.entry(screen.id.clone()).or_default() += 1;
@@ -251,6 +292,15 @@ impl Client<'_> {
             seen.screens_checked += 1;
         }
         let drawn = session_ready::ui::terminal::draw(screen, Style::decide(false, true, true));
+        // A hosted link opens once: no screen tells the client to run it again.
+        if self.set_up.front_end == FrontEnd::Hosted {
+            prop_assert!(
+                !drawn.contains(&format!("run {}", plan(self.set_up).come_back)),
+                "run it again, on {}:\n{}",
+                &screen.id,
+                drawn
+            );
+        }
         let page = page_drawing(screen);
         if screen.id == "away" {
             prop_assert!(screen.frame.crisis.is_none() && screen.body.is_empty());
@@ -463,6 +513,7 @@ fn every_reachable_screen_keeps_the_safety_rules() {
                 picks: &picks,
                 at: 0,
                 seen: &seen,
+                asked_watched: false,
             }
             .walk()
         })
@@ -512,6 +563,10 @@ fn every_reachable_screen_keeps_the_safety_rules() {
         assert!(kinds.contains(kind), "never reached {kind}: {kinds:?}");
     }
     assert!(kinds.iter().any(|k| k.starts_with("plan-")), "{kinds:?}");
+    assert!(
+        seen.links > 0,
+        "no hosted farewell with a link to carry on was reached"
+    );
     eprintln!(
         "visit proof: {} screens checked, {} distinct screens, {} distinct screen states",
         seen.screens_checked,
@@ -570,6 +625,7 @@ fn clients_that_once_broke_the_rules() {
             picks,
             at: 0,
             seen: &seen,
+            asked_watched: false,
         }
         .walk()
         .unwrap();

@@ -19,6 +19,10 @@ pub trait Site {
     fn cookie(&self) -> String;
     /// Keep the cookie a reply sets, as a browser would.
     fn keep(&self, reply: &Reply);
+    /// The form token the site's forms carry (the hosted check), sent with every post.
+    fn form_token(&self) -> Option<String> {
+        None
+    }
 
     fn get(&self, rest: &str) -> Reply {
         let reply = request(
@@ -37,6 +41,11 @@ pub trait Site {
 
     /// POST a form as the page would (Origin included).
     fn post(&self, rest: &str, fields: &[(&str, &str)]) -> Reply {
+        let token = self.form_token();
+        let mut fields = fields.to_vec();
+        if let Some(token) = &token {
+            fields.push(("csrf", token));
+        }
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
