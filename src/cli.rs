@@ -246,6 +246,10 @@ pub struct ServeArgs {
     /// Hosted visits in progress at once; beyond, a calm "try again in a few minutes".
     #[arg(long, value_name = "N", default_value_t = 200)]
     pub max_visits: usize,
+    /// A program run (without a shell) for every report that arrives, with its
+    /// urgency level, `urgent`, the time and the client reference; never an answer.
+    #[arg(long, value_name = "PROGRAM", requires = "clinic")]
+    pub on_report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

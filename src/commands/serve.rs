@@ -96,6 +96,7 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             inbox,
             args.secret.as_deref(),
             args.max_visits,
+            args.on_report.as_deref(),
         )?);
     }
     let runtime = super::runtime()?;
@@ -161,6 +162,7 @@ fn hosted_pages(
     inbox: &std::path::Path,
     secret: Option<&std::path::Path>,
     max_visits: usize,
+    on_report: Option<&std::path::Path>,
 ) -> anyhow::Result<axum::Router> {
     let clinic = super::invite::clinic(clinic_file)?;
     let secret = super::invite::secret(secret, false)?;
@@ -174,9 +176,11 @@ fn hosted_pages(
     let recipient = clinic.recipient.clone().unwrap_or_default();
     crate::report::encrypt::parse_recipient(&recipient)
         .map_err(|why| InputError::file(clinic_file, format!("recipient: {why}.")))?;
+    let arrivals = on_report.map(on_report_program).transpose()?;
     let inbox_dir = inbox.to_path_buf();
     let clinic_info = clinic.report_info();
     let region = clinic.region.clone();
+    let office_hours = clinic.office_hours();
     let start = move |invitation: &crate::invite::Invitation| {
         let plan = VisitPlan {
             front_end: FrontEnd::Hosted,
@@ -193,11 +197,13 @@ fn hosted_pages(
             media: false,
             network_source: None,
             come_back: "the link from your clinic".into(),
+            office_hours: office_hours.clone(),
         };
         let store = Inbox {
             dir: inbox_dir.clone(),
             recipient: recipient.clone(),
             id: invitation.id.clone(),
+            arrivals: arrivals.clone(),
         };
         Visit::new(plan, store).boxed()
     };
@@ -211,6 +217,26 @@ fn hosted_pages(
         start: Box::new(start),
         opened: Default::default(),
     }))
+}
+
+/// `--on-report`: a program given with a folder must be there now, not
+/// found missing at the first report; a bare name is looked up in PATH.
+fn on_report_program(
+    program: &std::path::Path,
+) -> anyhow::Result<std::sync::mpsc::Sender<crate::notify::Arrival>> {
+    let named_with_folder = program.components().count() > 1;
+    if named_with_folder && !program.is_file() {
+        return Err(InputError::Usage(
+            crate::safe_text::printable(&format!(
+                "--on-report: {} is not a file. Give the path of the program or script to run for \
+             each report that arrives.",
+                program.display()
+            ))
+            .into_owned(),
+        )
+        .into());
+    }
+    Ok(crate::notify::start(program.to_path_buf()))
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

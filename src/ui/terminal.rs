@@ -219,6 +219,8 @@ fn draw_block(block: &Block, style: Style) -> String {
             format!("{} {headline}\n\n", style.bold(&format!("{words}.")))
         }
         Block::Report { report, .. } => format!("{}\n", render_report(report, style)),
+        // Only the hosted page offers a download; a terminal has saved already.
+        Block::OwnCopy { .. } => String::new(),
     }
 }
 

@@ -50,6 +50,9 @@ pub enum Block {
     Outcome { words: String, headline: String },
     /// A whole report copy: long; a terminal pages it, the page lays it out.
     Report { view: View, report: Box<Report> },
+    /// The hosted check's end: the client may download their own copy
+    /// (`Visit::own_copy`), made when asked and never stored on the server.
+    OwnCopy { label: String, note: String },
 }
 
 /// What the screen asks of the person.

@@ -12,25 +12,25 @@ use crate::page_support::{Reply, request};
 use crate::walk_support::{Site, at_of, location, walk_http};
 
 const BIN: &str = env!("CARGO_BIN_EXE_session-ready");
-const CANARY: &str = "canary-7f3a9c-plum-lantern";
+pub(crate) const CANARY: &str = "canary-7f3a9c-plum-lantern";
 
-fn repo(path: &str) -> PathBuf {
+pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
 /// `serve` with the example clinic, killed when dropped.
-struct Hosted {
+pub(crate) struct Hosted {
     child: Child,
-    addr: SocketAddr,
-    dir: tempfile::TempDir,
+    pub(crate) addr: SocketAddr,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Hosted {
-    fn start() -> Hosted {
+    pub(crate) fn start() -> Hosted {
         Self::start_with(&[])
     }
 
-    fn start_with(extra: &[&str]) -> Hosted {
+    pub(crate) fn start_with(extra: &[&str]) -> Hosted {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("inbox")).unwrap();
         // The secret is made by the first invitation.
@@ -45,7 +45,8 @@ impl Hosted {
             .arg(dir.path().join("secret"))
             .args(extra)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // What serve logs, for the tests that read it (and the canary's search).
+            .stderr(std::fs::File::create(dir.path().join("serve.log")).unwrap())
             .spawn()
             .unwrap();
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -67,18 +68,18 @@ impl Hosted {
         Hosted { child, addr, dir }
     }
 
-    fn inbox(&self) -> PathBuf {
+    pub(crate) fn inbox(&self) -> PathBuf {
         self.dir.path().join("inbox")
     }
 
     /// A new invitation's path (`/c/TOKEN`).
-    fn invite(&self, client_ref: &str) -> String {
+    pub(crate) fn invite(&self, client_ref: &str) -> String {
         let link = invite_in(self.dir.path(), &["--client-ref", client_ref]);
         let link = link.trim();
         link[link.find("/c/").unwrap()..].to_string()
     }
 
-    fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
+    pub(crate) fn get(&self, path: &str, cookie: Option<&str>) -> Reply {
         let host = self.addr.to_string();
         let mut headers = vec![("Host", host.as_str())];
         if let Some(c) = cookie {
@@ -110,10 +111,10 @@ fn invite_in(dir: &Path, extra: &[&str]) -> String {
 }
 
 /// One browser holding one invitation.
-struct Client<'a> {
-    hosted: &'a Hosted,
-    link: String,
-    jar: Mutex<Option<String>>,
+pub(crate) struct Client<'a> {
+    pub(crate) hosted: &'a Hosted,
+    pub(crate) link: String,
+    pub(crate) jar: Mutex<Option<String>>,
 }
 
 impl Site for Client<'_> {
@@ -165,7 +166,7 @@ impl Site for Client<'_> {
 
 impl Client<'_> {
     /// From the report to the clinic: the full copy, as the page offers it.
-    fn send_full_copy(&self) -> Reply {
+    pub(crate) fn send_full_copy(&self) -> Reply {
         for _ in 0..20 {
             let mut page = self.get("finish");
             for _ in 0..3 {
@@ -193,7 +194,7 @@ impl Client<'_> {
 }
 
 /// Every file under `dir`, recursively.
-fn files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -206,7 +207,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

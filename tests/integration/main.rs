@@ -23,6 +23,7 @@ mod cli;
 mod files;
 mod fuzz_regressions;
 mod hardening;
+mod host_finish;
 mod host_invite;
 mod net_abuse;
 mod net_cli;
