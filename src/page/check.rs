@@ -97,6 +97,7 @@ pub fn frame(screen: &Screen, private_window: Option<String>) -> html::Frame {
         region_note: screen.frame.region_note.clone(),
         watched: screen.frame.watched,
         private_window,
+        last: screen.frame.last,
     }
 }
 

@@ -454,8 +454,14 @@ impl<S: Storage> Visit<S> {
         if region == crate::crisis::FALLBACK_REGION {
             "These are international numbers.".into()
         } else {
+            // The clinic file's region wins over the computer's (`choose_with_source`).
+            let from = if self.plan.regions.clinic.as_deref() == Some(region.as_str()) {
+                "your clinic's settings"
+            } else {
+                "this computer's settings"
+            };
             format!(
-                "Numbers for: {} (from this computer's settings).",
+                "Numbers for: {} (from {from}).",
                 crate::crisis::region_name(&region)
             )
         }

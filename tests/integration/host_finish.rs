@@ -119,6 +119,13 @@ fn an_urgent_arrival_reaches_the_clinics_program_without_answers_and_a_failure_i
         end.body
     );
     assert!(end.body.contains("are for now"), "{}", end.body);
+    // Nothing waits for the client any more, and the numbers' country is the clinic's.
+    assert!(!end.body.contains("it keeps your answers"), "{}", end.body);
+    assert!(
+        !end.body.contains("this computer's settings"),
+        "{}",
+        end.body
+    );
 
     // The program ran twice: a failure, then the retry 2 s later.
     let record = programs.path().join("runs.txt");

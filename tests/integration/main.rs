@@ -25,6 +25,8 @@ mod fuzz_regressions;
 mod hardening;
 mod host_finish;
 mod host_invite;
+#[cfg(unix)]
+mod host_phone;
 mod net_abuse;
 mod net_cli;
 mod net_faults;
