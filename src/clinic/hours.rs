@@ -196,8 +196,8 @@ pub fn when_seen_words(hours: Option<&OfficeHours>, at: Timestamp) -> String {
              your report today. It may not be straight away."
         ),
         Some(Seen::Opens { at, zone }) => format!(
-            "The clinic is closed just now. Your report waits, locked, until it opens again \
-             {at} ({zone} time); no one will read it before then."
+            "The clinic is closed just now. Your report waits, locked, for the clinic to open \
+             again {at} ({zone} time), so it may not be read before then."
         ),
         None => "The clinic has not said when it reads the reports that arrive, so no one may \
                  read yours straight away."

@@ -240,3 +240,53 @@ fn the_client_downloads_their_own_copy_made_in_memory() {
     assert_ne!(other.status, 200);
     assert!(!contains(other.body.as_bytes(), "%PDF"));
 }
+
+#[test]
+fn a_missing_program_or_bad_office_hours_stop_serve_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inbox")).unwrap();
+    let serve = |clinic: &Path, extra: &[&str]| {
+        std::process::Command::new(BIN)
+            .args(["serve", "--listen", "127.0.0.1:0", "--clinic"])
+            .arg(clinic)
+            .arg("--inbox")
+            .arg(dir.path().join("inbox"))
+            .arg("--secret")
+            .arg(dir.path().join("secret"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // The secret exists (invite made it), so only the named problem stops serve.
+    let made = std::process::Command::new(BIN)
+        .args(["invite", "--clinic"])
+        .arg(repo("examples/clinic.toml"))
+        .args(["--url", "http://127.0.0.1:1", "--secret"])
+        .arg(dir.path().join("secret"))
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let missing = dir.path().join("no-such-program");
+    let out = serve(
+        &repo("examples/clinic.toml"),
+        &["--on-report", missing.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("--on-report") && said.contains("is not a file"),
+        "{said}"
+    );
+    let clinic = dir.path().join("clinic.toml");
+    let text = std::fs::read_to_string(repo("examples/clinic.toml"))
+        .unwrap()
+        .replace("monday = \"09:00-17:00\"", "monday = \"17:00-09:00\"");
+    std::fs::write(&clinic, text).unwrap();
+    let out = serve(&clinic, &[]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("office_hours.monday") && said.contains("closes before it opens"),
+        "{said}"
+    );
+}
