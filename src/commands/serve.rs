@@ -123,6 +123,16 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
                  encrypted in {}.",
                 inbox.display()
             );
+            if let Some(program) = &args.on_report {
+                println!(
+                    "{}",
+                    crate::safe_text::printable(&format!(
+                        "Each report that arrives is announced to {} (its urgency, the time and \
+                         the client reference; never an answer).",
+                        program.display()
+                    ))
+                );
+            }
         }
         if let Some(metrics) = bound.metrics_addr() {
             println!("Metrics (keep this address private): http://{metrics}/metrics");
