@@ -175,8 +175,11 @@ async fn walk_on_a_phone(hosted: &Hosted, answers: &Path, (width, height): (u32,
             "media" => b.client.goto(&format!("{base}/next")).await.unwrap(),
             "finish-report" => press(&b, "button[name=do][value=\"back-to-choices\"]").await,
             "finish" => {
+                // A connection test in the page, when there is one, comes first.
                 b.client
-                    .find(Locator::Css("#choice-save-full"))
+                    .wait()
+                    .at_most(crate::page_support::WAIT)
+                    .for_element(Locator::Css("#choice-save-full"))
                     .await
                     .expect("the full copy, locked for the clinic, is offered")
                     .click()
