@@ -253,6 +253,10 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
+    /// A program run (without a shell) for every report that arrives, with its
+    /// urgency level, `urgent`, the time and the client reference; never an answer.
+    #[arg(long, value_name = "PROGRAM", requires = "clinic")]
+    pub on_report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

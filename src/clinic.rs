@@ -4,6 +4,8 @@
 //! region for crisis numbers. Command-line flags always override the file.
 use std::path::Path;
 
+pub mod hours;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +31,8 @@ pub struct ClinicConfig {
     pub dropped_call_phone: Option<String>,
     /// Default region for crisis resources.
     pub region: Option<String>,
+    /// When the clinic reads reports (the hosted check tells the client).
+    pub office_hours: Option<hours::OfficeHoursFile>,
 }
 
 /// `server = "https://…"` or `server = ["https://…", "https://…"]`.
@@ -50,13 +54,14 @@ fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>,
 }
 
 /// The fields a clinic file may hold, for messages.
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "name",
     "recipient",
     "server",
     "stun",
     "dropped_call_phone",
     "region",
+    "office_hours",
 ];
 
 /// Read and check a clinic file. Every problem is reported at once, naming the
@@ -163,7 +168,19 @@ impl ClinicConfig {
                 )),
             }
         }
+        if let Some(Err(mut found)) = self
+            .office_hours
+            .as_ref()
+            .map(hours::OfficeHoursFile::parse)
+        {
+            problems.append(&mut found);
+        }
         problems
+    }
+
+    /// The office hours, checked when the file was read.
+    pub fn office_hours(&self) -> Option<hours::OfficeHours> {
+        self.office_hours.as_ref().and_then(|h| h.parse().ok())
     }
 
     /// What reports show about the clinic, if anything.

@@ -33,6 +33,7 @@ pub mod fsutil;
 pub mod interrupt;
 pub mod invite;
 pub mod net;
+pub mod notify;
 pub mod page;
 pub mod questionnaire;
 pub mod report;

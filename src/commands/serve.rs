@@ -102,6 +102,7 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
             args.secret.as_deref(),
             args.max_visits,
             config.tls.is_some(),
+            args.on_report.as_deref(),
         )?);
     }
     let scheme = if config.tls.is_some() {
@@ -133,6 +134,16 @@ pub fn run(args: ServeArgs, style: Style) -> anyhow::Result<Exit> {
                  encrypted in {}.",
                 inbox.display()
             );
+            if let Some(program) = &args.on_report {
+                println!(
+                    "{}",
+                    crate::safe_text::printable(&format!(
+                        "Each report that arrives is announced to {} (its urgency, the time and \
+                         the client reference; never an answer).",
+                        program.display()
+                    ))
+                );
+            }
         }
         if let Some(metrics) = bound.metrics_addr() {
             println!("Metrics (keep this address private): http://{metrics}/metrics");
@@ -173,6 +184,7 @@ fn hosted_pages(
     secret: Option<&std::path::Path>,
     max_visits: usize,
     tls: bool,
+    on_report: Option<&std::path::Path>,
 ) -> anyhow::Result<axum::Router> {
     let clinic = super::invite::clinic(clinic_file)?;
     let secret = super::invite::secret(secret, false)?;
@@ -186,6 +198,7 @@ fn hosted_pages(
     let recipient = clinic.recipient.clone().unwrap_or_default();
     crate::report::encrypt::parse_recipient(&recipient)
         .map_err(|why| InputError::file(clinic_file, format!("recipient: {why}.")))?;
+    let arrivals = on_report.map(on_report_program).transpose()?;
     let inbox_dir = inbox.to_path_buf();
     let clinic_info = clinic.report_info();
     let region = clinic.region.clone();
@@ -198,6 +211,7 @@ fn hosted_pages(
         (None, Some(phone)) => format!("your clinic on {phone}"),
         (None, None) => "your clinic".to_string(),
     };
+    let office_hours = clinic.office_hours();
     let start = move |invitation: &crate::invite::Invitation, resumed| {
         let plan = VisitPlan {
             front_end: FrontEnd::Hosted,
@@ -216,11 +230,13 @@ fn hosted_pages(
             network_source: None,
             // Who sends a new link (`FrontEnd::Hosted` says so).
             come_back: contact.clone(),
+            office_hours: office_hours.clone(),
         };
         let store = Inbox {
             dir: inbox_dir.clone(),
             recipient: recipient.clone(),
             id: invitation.id.clone(),
+            arrivals: arrivals.clone(),
         };
         let store = HostedStore::new(store, keep_paused.clone(), invitation.clone(), resumed);
         Visit::new(plan, store).boxed()
@@ -304,6 +320,26 @@ fn tls_config(
     // The server speaks HTTP/1.1 only.
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// `--on-report`: a program given with a folder must be there now, not
+/// found missing at the first report; a bare name is looked up in PATH.
+fn on_report_program(
+    program: &std::path::Path,
+) -> anyhow::Result<std::sync::mpsc::Sender<crate::notify::Arrival>> {
+    let named_with_folder = program.components().count() > 1;
+    if named_with_folder && !program.is_file() {
+        return Err(InputError::Usage(
+            crate::safe_text::printable(&format!(
+                "--on-report: {} is not a file. Give the path of the program or script to run for \
+             each report that arrives.",
+                program.display()
+            ))
+            .into_owned(),
+        )
+        .into());
+    }
+    Ok(crate::notify::start(program.to_path_buf()))
 }
 
 fn describe_bind_error(e: &std::io::Error) -> String {

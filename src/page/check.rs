@@ -101,6 +101,7 @@ pub fn frame(screen: &Screen, private_window: Option<String>) -> html::Frame {
         watched: screen.frame.watched,
         private_window,
         closed: None,
+        last: screen.frame.last,
     }
 }
 
@@ -204,6 +205,42 @@ pub(super) fn submit(session: &Session, body: &[u8]) -> Response {
     drop(v);
     session.changed.notify_waiters();
     see_other(to)
+}
+
+/// GET `my-copy.pdf`: the client's own copy at the end of a hosted check,
+/// the client copy drawn by the same PDF renderer as `report --format pdf`,
+/// made in memory when asked and streamed; nothing of it touches the disk.
+pub(super) async fn own_copy(session: &Session) -> Response {
+    let copy = session.visit().and_then(|v| v.visit.own_copy());
+    let Some(copy) = copy else {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "There is no copy to download here. It is offered on the last page of a finished \
+             check.\n",
+        );
+    };
+    match tokio::task::spawn_blocking(move || crate::report::pdf::render(&copy)).await {
+        Ok(Ok(pdf)) => {
+            let mut r = Response::new(axum::body::Body::from(pdf));
+            let h = r.headers_mut();
+            h.insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/pdf"),
+            );
+            h.insert(
+                http::header::CONTENT_DISPOSITION,
+                http::HeaderValue::from_static(
+                    "attachment; filename=\"my-session-ready-copy.pdf\"",
+                ),
+            );
+            r
+        }
+        _ => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Your copy could not be made just now. Nothing is wrong with your report; please \
+             try the link again in a moment.\n",
+        ),
+    }
 }
 
 /// "Leave quickly": the visit ends at once; a kept draft stays as it was.

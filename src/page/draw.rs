@@ -206,6 +206,9 @@ pub fn main_html(screen: &Screen, at: &str, notice: Option<&str>) -> String {
     out
 }
 
+/// Where the hosted check's last page offers the client's own copy.
+pub const OWN_COPY: &str = "my-copy.pdf";
+
 fn notice_html(notice: &str) -> String {
     format!(
         "<p class=\"notice\" role=\"alert\">{}</p>\n",
@@ -228,6 +231,12 @@ fn block_html(block: &Block) -> String {
             "<p class=\"link\"><a href=\"{}\">{}</a></p>\n",
             escape(href),
             escape(label)
+        ),
+        Block::OwnCopy { label, note } => format!(
+            "<p><a class=\"button\" href=\"{OWN_COPY}\" download>{}</a></p>\n\
+             <p class=\"hint\">{}</p>\n",
+            escape(label),
+            escape(note)
         ),
     }
 }

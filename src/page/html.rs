@@ -47,6 +47,9 @@ pub struct Frame {
     /// What the page says if, coming back, it finds its check closed
     /// (`visit::FrontEnd::page_closed`); `None`: the local page's words.
     pub closed: Option<&'static str>,
+    /// A last page (a farewell): nothing waits for the person any more, so
+    /// the numbers are not followed by "it keeps your answers".
+    pub last: bool,
 }
 
 /// The neutral title of every page in a home that may be watched.
@@ -141,7 +144,7 @@ fn skeleton(
                 }
                 main id="main" tabindex="-1" {
                     @if let Some(resources) = &frame.crisis {
-                        (crisis_markup(resources, frame.region_note.as_deref()))
+                        (crisis_markup(resources, frame.region_note.as_deref(), !frame.last))
                     } @else if let Some(note) = &frame.region_note {
                         p.hint.region-note { (clean(note)) }
                     }
@@ -194,10 +197,10 @@ pub fn already_opened() -> String {
 /// emergency first, then the support lines. Each number is a link a phone
 /// can dial (`tel:`) or text (`sms:`), and never breaks across lines.
 pub fn crisis_box(resources: &[CrisisResource]) -> String {
-    crisis_markup(resources, None).into_string()
+    crisis_markup(resources, None, true).into_string()
 }
 
-fn crisis_markup(resources: &[CrisisResource], region_note: Option<&str>) -> Markup {
+fn crisis_markup(resources: &[CrisisResource], region_note: Option<&str>, grace: bool) -> Markup {
     let emergency = resources.iter().filter(|r| r.kind == "emergency");
     let ordered: Vec<&CrisisResource> = emergency
         .chain(resources.iter().filter(|r| r.kind != "emergency"))
@@ -223,9 +226,11 @@ fn crisis_markup(resources: &[CrisisResource], region_note: Option<&str>) -> Mar
             @if let Some(note) = region_note {
                 p.region-note { (clean(note)) }
             }
-            p.grace {
-                "You can leave this page to call or text: it keeps your answers and waits for \
-                 you for " (super::GRACE_MINUTES) " minutes."
+            @if grace {
+                p.grace {
+                    "You can leave this page to call or text: it keeps your answers and waits \
+                     for you for " (super::GRACE_MINUTES) " minutes."
+                }
             }
         }
     }

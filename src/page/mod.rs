@@ -641,6 +641,7 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/progress.json", get(progress))
         .route("/api/network-plan", post(network_plan))
         .route("/api/network", post(network_samples))
+        .route(&format!("/{}", draw::OWN_COPY), get(own_copy))
         .route("/api/{call}", post(api));
     for path in check::PAGES {
         visit = visit.route(&format!("/{path}"), get(page_of_visit));
@@ -915,6 +916,11 @@ async fn page_of_visit(Extension(session): InSession, uri: http::Uri) -> Respons
     // "Continue" on the waiting page asks to wait for the report.
     let wait = uri.query() == Some("wait=1");
     check::show(&session, rest, wait).await
+}
+
+/// The client's own copy, at the end of a hosted check.
+async fn own_copy(Extension(session): InSession) -> Response {
+    check::own_copy(&session).await
 }
 
 /// POST `/walk`: every form of the visit.

@@ -289,6 +289,7 @@ mod tests {
             dir: std::env::temp_dir(),
             recipient: String::new(),
             id: "x".into(),
+            arrivals: None,
         };
         HostedStore::new(inbox, paused.clone(), invitation(expires), None)
     }
@@ -391,6 +392,7 @@ mod tests {
             media: false,
             network_source: None,
             come_back: "your clinic".into(),
+            office_hours: None,
         };
         let walk = |visit: &mut Visit<HostedStore>| {
             visit.act(Action::Walk(Event::Answer("yes".into())));

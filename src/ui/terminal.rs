@@ -220,6 +220,8 @@ fn draw_block(block: &Block, style: Style) -> String {
         }
         Block::Report { report, .. } => format!("{}\n", render_report(report, style)),
         Block::Link { label, href } => format!("{label}: {href}\n\n"),
+        // Only the hosted page offers a download; a terminal has saved already.
+        Block::OwnCopy { .. } => String::new(),
     }
 }
 

@@ -137,6 +137,9 @@ pub struct VisitPlan {
     pub network_source: Option<NetworkSource>,
     /// How to start again, as said on the farewells ("session-ready check").
     pub come_back: String,
+    /// The clinic's office hours (the hosted check's last page says when the
+    /// report will be read).
+    pub office_hours: Option<crate::clinic::hours::OfficeHours>,
 }
 
 /// What the measurements gave, handed to the visit once they are done.
@@ -502,8 +505,14 @@ impl<S: Storage> Visit<S> {
         if region == crate::crisis::FALLBACK_REGION {
             "These are international numbers.".into()
         } else {
+            // The clinic file's region wins over the computer's (`choose_with_source`).
+            let from = if self.plan.regions.clinic.as_deref() == Some(region.as_str()) {
+                "your clinic's settings"
+            } else {
+                "this computer's settings"
+            };
             format!(
-                "Numbers for: {} (from this computer's settings).",
+                "Numbers for: {} (from {from}).",
                 crate::crisis::region_name(&region)
             )
         }
@@ -866,6 +875,9 @@ impl<S: Storage> Visit<S> {
                 offers.items[offers.suggested].label
             )));
         }
+        if self.plan.front_end == FrontEnd::Hosted {
+            body.push(Block::Note(HOSTED_SENDING.into()));
+        }
         let mut choices: Vec<Choice> = offers
             .items
             .iter()
@@ -963,6 +975,9 @@ impl<S: Storage> Visit<S> {
                     body.push(Block::Text(report.headline.clone()));
                 }
                 body.push(Block::Text(self.saved_words()));
+                if self.plan.front_end == FrontEnd::Hosted {
+                    self.hosted_end(&mut body);
+                }
                 let ask = if self.finish_choice_pending() {
                     choose(
                         "When you are ready, this screen will be cleared.",
@@ -988,6 +1003,55 @@ impl<S: Storage> Visit<S> {
             });
         }
         plain_screen(id, title, body, Ask::Nothing)
+    }
+
+    /// The hosted check's last words: when the clinic will read the report,
+    /// that the numbers are for now, and the client's own copy.
+    fn hosted_end(&self, body: &mut Vec<Block>) {
+        if self.saved.as_deref() == Some(storage::SENT_TO_CLINIC) {
+            let at = self
+                .report
+                .as_ref()
+                .and_then(|r| r.generated_at.parse().ok())
+                .unwrap_or_else(jiff::Timestamp::now);
+            body.push(Block::Text(crate::clinic::hours::when_seen_words(
+                self.plan.office_hours.as_ref(),
+                at,
+            )));
+        }
+        body.push(Block::Text(
+            "If you need to talk to someone before then, or at any time, the support numbers \
+             on this page are for now: they do not wait for the clinic."
+                .into(),
+        ));
+        if self.own_copy().is_some() {
+            let note = if self.watched() {
+                "It leaves out your answers about home, contact with other people and how you \
+                 have been feeling. You said someone at home may see this device: a downloaded \
+                 file stays on it until you delete it, so leave it if that is a worry."
+            } else {
+                "It leaves out your answers about home, contact with other people and how you \
+                 have been feeling, and is made only when you ask: nothing of it is kept here."
+            };
+            body.push(Block::OwnCopy {
+                label: "Download my own copy (PDF)".into(),
+                note: note.into(),
+            });
+        }
+    }
+
+    /// The client's own copy of a finished hosted check (the client copy,
+    /// without the clinic's reference, which is the clinic's, not theirs):
+    /// `None` anywhere else.
+    pub fn own_copy(&self) -> Option<Report> {
+        if self.plan.front_end != FrontEnd::Hosted
+            || self.stage != Stage::Farewell(Farewell::Finished)
+        {
+            return None;
+        }
+        let mut copy = self.report.as_ref()?.client_copy();
+        copy.client_ref = None;
+        Some(copy)
     }
 
     /// A watched home's end waits for the person before clearing the screen.
@@ -1474,6 +1538,13 @@ fn hosted_watched_note(was_kept: bool) -> String {
          could open your answers{deleted}"
     )
 }
+
+/// What the hosted check's saving choices send, and who can open it.
+pub const HOSTED_SENDING: &str = "What your clinic receives: if you choose to save, the copy \
+     you choose goes to your clinic, locked (encrypted) on this server before it is stored, so \
+     that only the people at your clinic who hold the clinic's key can open it. Nothing of it \
+     is kept here in plain text, and nothing is sent if you choose not to save. At the end you \
+     can download your own copy.";
 
 /// Said on the country picker.
 const REGION_TEXT: &str = "This is only used to show the right support numbers.";

@@ -52,6 +52,9 @@ pub enum Block {
     Report { view: View, report: Box<Report> },
     /// A link to follow later (the hosted check's link to carry on).
     Link { label: String, href: String },
+    /// The hosted check's end: the client may download their own copy
+    /// (`Visit::own_copy`), made when asked and never stored on the server.
+    OwnCopy { label: String, note: String },
 }
 
 /// What the screen asks of the person.

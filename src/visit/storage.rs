@@ -352,6 +352,8 @@ pub struct Inbox {
     /// The invitation's id: the file's name, so a second report for the
     /// same invitation is refused.
     pub id: String,
+    /// Where each arrival is announced (`serve --on-report`), if anywhere.
+    pub arrivals: Option<std::sync::mpsc::Sender<crate::notify::Arrival>>,
 }
 
 impl Inbox {
@@ -416,6 +418,10 @@ impl Storage for Inbox {
         std::fs::File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| failed(e.into()))?;
+        if let Some(arrivals) = &self.arrivals {
+            // Announced on another thread: the client's page never waits for it.
+            let _ = arrivals.send(crate::notify::Arrival::of(report, view));
+        }
         Ok(SENT_TO_CLINIC.into())
     }
 }

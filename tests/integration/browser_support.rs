@@ -88,6 +88,9 @@ pub struct Options {
     pub javascript: bool,
     /// More Chromium switches (for example `--allow-loopback-in-peer-connection`).
     pub extra_args: Vec<String>,
+    /// A phone: Chromium's mobile emulation at this width and height in CSS
+    /// pixels, with touch and a phone's user agent.
+    pub phone: Option<(u32, u32)>,
 }
 
 pub struct Browser {
@@ -113,6 +116,7 @@ impl Browser {
             dark,
             javascript: true,
             extra_args: Vec::new(),
+            phone: None,
         })
         .await
     }
@@ -175,6 +179,15 @@ impl Browser {
             // JavaScript off for every site, as a client may have it.
             chrome["prefs"] = serde_json::json!({
                 "profile.managed_default_content_settings.javascript": 2
+            });
+        }
+        if let Some((width, height)) = options.phone {
+            chrome["mobileEmulation"] = serde_json::json!({
+                "deviceMetrics": {
+                    "width": width, "height": height, "pixelRatio": 3.0, "touch": true
+                },
+                "userAgent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 \
+                    (KHTML, like Gecko) Chrome/130.0.0.0 Mobile Safari/537.36"
             });
         }
         caps.insert("goog:chromeOptions".into(), chrome);

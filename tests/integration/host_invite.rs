@@ -2,7 +2,7 @@
 //! --clinic --inbox` serves the same visit's pages to it, and the report
 //! arrives in the inbox encrypted; all over loopback, as a browser without
 //! JavaScript would walk it.
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -12,7 +12,7 @@ use crate::page_support::{Reply, request};
 use crate::walk_support::{Site, at_of, location, walk_http};
 
 const BIN: &str = env!("CARGO_BIN_EXE_session-ready");
-const CANARY: &str = "canary-7f3a9c-plum-lantern";
+pub(crate) const CANARY: &str = "canary-7f3a9c-plum-lantern";
 
 pub(crate) fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
@@ -66,8 +66,11 @@ impl Hosted {
         let said = Arc::new(Mutex::new(Vec::new()));
         let errors = BufReader::new(child.stderr.take().unwrap());
         let heard = said.clone();
+        // What serve logs is also kept as a file, for the canary's search.
+        let mut log = std::fs::File::create(dir.path().join("serve.log")).unwrap();
         std::thread::spawn(move || {
             for line in errors.lines().map_while(Result::ok) {
+                let _ = writeln!(log, "{line}");
                 heard.lock().unwrap().push(line);
             }
         });
@@ -224,7 +227,7 @@ impl Site for Client<'_> {
 
 impl Client<'_> {
     /// From the report to the clinic: the full copy, as the page offers it.
-    fn send_full_copy(&self) -> Reply {
+    pub(crate) fn send_full_copy(&self) -> Reply {
         for _ in 0..20 {
             let mut page = self.get("finish");
             for _ in 0..3 {
@@ -275,7 +278,7 @@ pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
-fn contains(haystack: &[u8], needle: &str) -> bool {
+pub(crate) fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
         .any(|w| w == needle.as_bytes())

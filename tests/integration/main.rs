@@ -25,8 +25,11 @@ mod fuzz_regressions;
 mod hardening;
 #[cfg(unix)]
 mod host_browser;
+mod host_finish;
 mod host_invite;
 mod host_measure;
+#[cfg(unix)]
+mod host_phone;
 mod host_state;
 mod net_abuse;
 mod net_cli;

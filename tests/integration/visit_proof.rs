@@ -94,6 +94,7 @@ fn plan(s: &SetUp) -> VisitPlan {
         media: s.front_end == FrontEnd::Page,
         network_source: None,
         come_back: "session-ready check".into(),
+        office_hours: None,
     }
 }
 

@@ -156,6 +156,7 @@ impl WalkServer {
             media: true,
             network_source: None,
             come_back: "session-ready check --browser".into(),
+            office_hours: None,
         };
         let files = session_ready::visit::storage::Files {
             draft: Some(dir.path().join("draft.json")),

@@ -237,6 +237,8 @@ impl Setup {
                 .as_ref()
                 .map(|(_, source)| source.clone()),
             come_back,
+            // Only the hosted check says when the clinic reads reports.
+            office_hours: None,
         }
     }
 

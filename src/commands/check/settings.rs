@@ -86,6 +86,7 @@ mod tests {
             stun: Some("clinic.example:3478".into()),
             dropped_call_phone: Some("020 7946 0000".into()),
             region: Some("GB".into()),
+            ..Default::default()
         };
         let s = lay_flags_over(Some(&file), &args(&[])).unwrap();
         assert_eq!(s.recipient.as_deref(), Some(PUBLIC));

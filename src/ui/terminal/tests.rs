@@ -31,6 +31,7 @@ fn plan() -> VisitPlan {
         media: false,
         network_source: None,
         come_back: "session-ready check".into(),
+        office_hours: None,
     }
 }
 
