@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 
 use crate::browser_support::{Browser, ONE_BROWSER, Options, browser_tests_wanted};
-use crate::host_invite::{Hosted, files, repo};
+use crate::host_invite::{Hosted, files, repo, reports};
 use crate::page_browser::{Picture, Sound, write_picture, write_sound};
 
 const BIN: &str = env!("CARGO_BIN_EXE_session-ready");
@@ -103,7 +103,7 @@ fn a_hosted_visit_with_javascript_measures_the_connection_in_the_browser() {
         "the preview has the browser's figures: {shown}"
     );
 
-    let arrived = files(&hosted.inbox());
+    let arrived = reports(&hosted.inbox());
     assert_eq!(arrived.len(), 1, "{arrived:?}");
     let opened = Command::new(BIN)
         .arg("report")

@@ -264,6 +264,14 @@ impl Client<'_> {
     }
 }
 
+/// The reports in an inbox (beside them, `.opened/` holds empty marks).
+pub(crate) fn reports(inbox: &Path) -> Vec<PathBuf> {
+    files(inbox)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "age"))
+        .collect()
+}
+
 /// Every file under `dir`, recursively.
 pub(crate) fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -244,6 +244,12 @@ fn checked_udp(udp: &BrowserUdp) -> Result<(), String> {
             &s.unanswered_ms,
             MAX_PACKETS as usize,
         )?;
+        // One send time per answer, for the per-frame jitter rule.
+        if s.sent_ms.len() != s.rtts_ms.len() {
+            return Err("udp.samples.sent_ms must have one time per answer in rtts_ms".into());
+        }
+        round_trips("udp.samples.sent_ms", &s.sent_ms, MAX_PACKETS as usize)?;
+        number_in("udp.samples.ended_ms", s.ended_ms, MAX_MS)?;
         number_in("udp.samples.packets_per_s", s.packets_per_s, 100_000.0)?;
         if s.ignored_replies > MAX_PACKETS {
             return Err(format!(
@@ -397,7 +403,9 @@ mod tests {
             "download": {"streams": 4, "counter": down, "loaded": loaded, "bytes": 30_000_000},
             "upload": {"streams": 4, "completions": completions, "loaded": loaded,
                        "bytes": 6_000_000},
-            "udp": {"samples": {"sent": 500, "rtts_ms": vec![11.0; 500], "unanswered_ms": [],
+            "udp": {"samples": {"sent": 500, "rtts_ms": vec![11.0; 500],
+                                "sent_ms": (0..500).map(|i| f64::from(i) * 5.0).collect::<Vec<_>>(),
+                                "unanswered_ms": [], "ended_ms": 2_600.0,
                                 "packets_per_s": 200.0},
                     "server_counts": {"received": 500, "answered": 500, "refused": 0}}
         })
@@ -458,8 +466,8 @@ mod tests {
         );
         assert!(r.video.missing.contains(&"udp".to_string()));
         // Nothing came back through an open channel: not measured either, never 100 % loss.
-        v["udp"] = serde_json::json!({"samples": {"sent": 300, "rtts_ms": [],
-            "unanswered_ms": vec![2000.0; 300], "packets_per_s": 200.0}});
+        v["udp"] = serde_json::json!({"samples": {"sent": 300, "rtts_ms": [], "sent_ms": [],
+            "unanswered_ms": vec![2000.0; 300], "ended_ms": 2_000.0, "packets_per_s": 200.0}});
         let r = report_of(&v).unwrap();
         assert!(r.udp.is_none() && r.udp_status == UdpStatus::NotMeasured);
         // A busy server's transfer is not the line's.
@@ -511,6 +519,16 @@ mod tests {
                 "/udp/samples/packets_per_s",
                 serde_json::json!(-3.0),
                 "packets_per_s",
+            ),
+            (
+                "/udp/samples/sent_ms",
+                serde_json::json!([1.0, 2.0]),
+                "udp.samples.sent_ms",
+            ),
+            (
+                "/udp/samples/ended_ms",
+                serde_json::json!(-1.0),
+                "udp.samples.ended_ms",
             ),
         ];
         for (at, value, named) in cases {

@@ -273,7 +273,9 @@
         samples: {
           sent: samples.sent,
           rtts_ms: samples.rtts_ms.map(r2),
+          sent_ms: samples.sent_ms.map(r2),
           unanswered_ms: samples.unanswered_ms.map(r2),
+          ended_ms: r2(samples.ended_ms),
           packets_per_s: r2(samples.packets_per_s),
           ignored_replies: samples.ignored_replies,
         },
