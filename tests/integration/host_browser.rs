@@ -11,7 +11,7 @@ use std::time::Duration;
 use fantoccini::Locator;
 
 use crate::browser_support::{Browser, ONE_BROWSER, Options, browser_tests_wanted};
-use crate::host_invite::{Hosted, files, repo, reports};
+use crate::host_invite::{Hosted, repo, reports};
 use crate::page_browser::{Picture, Sound, write_picture, write_sound};
 
 const BIN: &str = env!("CARGO_BIN_EXE_session-ready");
