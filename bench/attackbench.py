@@ -21,6 +21,13 @@ curl and a release build:
     sudo bench/attackbench.py --runs 3
     sudo bench/attackbench.py --shared --runs 3   # three tests at once from one address
 
+Issue 25 also adds WebRTC data-channel floods from 167 other addresses, 6 peer
+connections each (the per-address cap; 1,002 against 128 slots): offers posted
+and never followed (no ICE), offers whose ICE completes but whose DTLS never
+starts (half-open), and junk ICE/DTLS datagrams on the STUN port; the
+"within 10 %" column says whether the probes' time, download and upload stayed
+within 10 % of the unattacked row, and "serve counted" what the WebRTC caps did.
+
 Issue 25 adds connections that look busy but move nothing, each address
 within its limits (keep-alives pinging every 2 s, uploads trickling a byte
 every 0.5 s), silent-socket floods from many addresses, and (--shared) three
@@ -161,6 +168,15 @@ def scenarios(seconds):
          load("--attack", "silent", "--count", "24", "--from", "127.0.5.1", "--addresses", "30")),
         ("1,440 silent sockets from 60 addresses",
          load("--attack", "silent", "--count", "24", "--from", "127.0.6.1", "--addresses", "60")),
+        # Issue 25: WebRTC data-channel floods (POST /__rtc and the STUN port), 6 peer
+        # connections (the per-address cap) from each of 167 other addresses: 1,002 at once
+        # against 128 slots.
+        ("1,002 WebRTC offers without ICE, 6 from each of 167 addresses",
+         load("--attack", "rtc-offer", "--count", "6", "--from", "127.0.8.1", "--addresses", "167")),
+        ("1,002 half-open WebRTC peers (ICE done, no DTLS), 6 from each of 167 addresses",
+         load("--attack", "rtc-half-open", "--count", "6", "--from", "127.0.9.1", "--addresses", "167")),
+        ("junk ICE/DTLS datagrams, 100 pps from each of 30 addresses",
+         load("--attack", "rtc-junk", "--count", "100", "--from", "127.0.10.1", "--addresses", "30")),
         ("12,000 spoofed STUN sources, 3,000 pps",
          in_ns("rtr", sys.executable, SPOOF, SERVER_IP, str(PORT), "--sources", "12000",
                "--pps", "3000", "--seconds", s)),
@@ -241,6 +257,15 @@ def main():
                 "STUN replies": delta("session_ready_stun_replies_total"),
                 "STUN shed": delta('session_ready_stun_unanswered_total{reason="server_reply_cap"}'),
                 "STUN source-limited": delta('session_ready_stun_unanswered_total{reason="source_rate_limit"}'),
+                "not STUN/ICE/DTLS ignored": delta('session_ready_stun_unanswered_total{reason="not_a_binding_request"}'),
+                "offers answered": delta('session_ready_webrtc_offers_total{outcome="answered"}'),
+                "offers 429 (address)": delta('session_ready_webrtc_offers_total{outcome="refused_address_share"}'),
+                "offers 503 (full)": delta('session_ready_webrtc_offers_total{outcome="refused_full"}'),
+                "peers made room": delta('session_ready_webrtc_peers_closed_total{reason="made_room"}'),
+                "peers not connected in 10 s": delta('session_ready_webrtc_peers_closed_total{reason="not_connected_in_time"}'),
+                "peers idle": delta('session_ready_webrtc_peers_closed_total{reason="idle"}'),
+                "peer datagrams withheld": delta("session_ready_webrtc_datagrams_withheld_total"),
+                "peers open at the end": after.get("session_ready_webrtc_peers_open", 0),
             }
             ok = sum(1 for r in results if r["download"]["mbps"] and r["upload"]["mbps"]
                      and r["latency"]["idle_ms"] is not None and r.get("udp"))
@@ -276,13 +301,21 @@ def main():
 
     base = rows[0] if rows and rows[0]["name"] == "none" else None
     rel = lambda r, k: "" if not base or not base[k] or r[k] is None else f" ({100 * (r[k] / base[k] - 1):+.0f}%)"
-    print("| attack | probes complete | test s | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | UDP | rating | serve RSS peak | serve CPU peak / mean (cores) | serve counted | load avg |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    def within(r):
+        """Whether the test's time, download and upload stayed within 10 % of the unattacked row."""
+        if not base or r is base:
+            return ""
+        off = [k for k in ("seconds", "down", "up")
+               if r[k] is None or not base[k] or abs(r[k] / base[k] - 1) > 0.10]
+        return "yes" if not off else "no: " + ", ".join(off)
+
+    print("| attack | probes complete | test s | download Mbit/s | upload Mbit/s | idle RTT ms | UDP RTT ms / loss % | UDP | rating | within 10 % | serve RSS peak | serve CPU peak / mean (cores) | serve counted | load avg |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['name']} | {r['ok']} | {fmt(r['seconds'])}{rel(r, 'seconds')} | {fmt(r['down'])}{rel(r, 'down')} | "
               f"{fmt(r['up'])}{rel(r, 'up')} | {fmt(r['idle'], 2)} | {fmt(r['udp_rtt'], 2)} / {fmt(r['udp_loss'])} | "
-              f"{r['udp']} | {r['rating']} | {r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | {r['counted']} | "
-              f"{r['load']:.1f} |")
+              f"{r['udp']} | {r['rating']} | {within(r)} | {r['rss']:.0f} MB | {r['cpu_peak']:.2f} / {r['cpu_mean']:.2f} | "
+              f"{r['counted']} | {r['load']:.1f} |")
 
 
 def lab_up(down, up, delay_ms, burst="64kbit"):

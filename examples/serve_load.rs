@@ -21,6 +21,10 @@
 //! --count N --from 127.0.0.X [--addresses A]` it runs one attack instead,
 //! N connections from each of A loopback addresses counting up from X, for
 //! bench/attackbench.py (which runs real connection tests meanwhile).
+//! `--attack rtc-offer|rtc-half-open` holds N WebRTC peer connections from
+//! each address (offers never followed, or ICE done and DTLS never
+//! started); `--attack rtc-junk` sends N junk ICE/DTLS datagrams a second
+//! from each address to the STUN port.
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -455,8 +459,12 @@ async fn attack(args: &[String], kind: &str) {
                 });
             }
         }
+        "rtc-offer" | "rtc-half-open" | "rtc-junk" => {
+            return rtc_attack(kind, target, &froms, count, end).await;
+        }
         other => panic!(
-            "unknown attack {other:?}: slowloris, never-read, greedy, keepalive, trickle or silent"
+            "unknown attack {other:?}: slowloris, never-read, greedy, keepalive, trickle, silent, \
+             rtc-offer, rtc-half-open or rtc-junk"
         ),
     }
     tokio::select! {
@@ -472,6 +480,268 @@ async fn attack(args: &[String], kind: &str) {
         statuses.lock().unwrap(),
         bytes.load(Ordering::Relaxed) as f64 / 1e6
     );
+}
+
+/// Counts of a WebRTC flood, for its summary line.
+#[derive(Default)]
+struct RtcCounts {
+    /// Offers posted, by the status of the reply (0: no reply).
+    statuses: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
+    /// Peer connections whose ICE checks the server answered.
+    ice_answered: AtomicU64,
+    /// Datagrams sent to the STUN port, and any that came back.
+    datagrams_sent: AtomicU64,
+    datagrams_back: AtomicU64,
+}
+
+/// The WebRTC data-channel floods (issue 25), `count` at a time from each
+/// address: `rtc-offer` posts offers and never follows them with anything
+/// (no ICE); `rtc-half-open` posts offers and completes ICE, but never
+/// starts DTLS, so each peer connection stays half-open until the server
+/// closes it; `rtc-junk` sends `count` datagrams a second from each address
+/// to the STUN port that look like ICE checks (a username, no valid
+/// integrity) or DTLS records but are neither. Offers refused are tried
+/// again after half a second, answered ones after the server has let them go.
+async fn rtc_attack(
+    kind: &str,
+    target: std::net::SocketAddr,
+    froms: &[std::net::IpAddr],
+    count: usize,
+    end: Instant,
+) {
+    session_ready::net::probe::ensure_crypto_provider();
+    let counts = Arc::new(RtcCounts::default());
+    let mut tasks = tokio::task::JoinSet::new();
+    for from in froms.iter().copied() {
+        if kind == "rtc-junk" {
+            tasks.spawn(junk_datagrams(target, from, count, end, counts.clone()));
+            continue;
+        }
+        let client = reqwest::Client::builder()
+            .no_proxy()
+            .local_address(from)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .expect("client");
+        for _ in 0..count {
+            tasks.spawn(half_open_peers(
+                kind == "rtc-half-open",
+                client.clone(),
+                target,
+                from,
+                end,
+                counts.clone(),
+            ));
+        }
+    }
+    tokio::select! {
+        _ = tokio::time::sleep_until(end.into()) => {}
+        _ = terminated() => {}
+    }
+    tasks.abort_all();
+    println!(
+        "attack {kind} x{count} from {} address(es) from {}: offers by status {:?} (0: no reply), \
+         {} peer connections with ICE answered, {} datagrams sent, {} came back",
+        froms.len(),
+        froms[0],
+        counts.statuses.lock().unwrap(),
+        counts.ice_answered.load(Ordering::Relaxed),
+        counts.datagrams_sent.load(Ordering::Relaxed),
+        counts.datagrams_back.load(Ordering::Relaxed),
+    );
+}
+
+/// One attacker's peer connections, one after another: an offer as a
+/// browser makes it; with `ice`, the ICE checks str0m sends, and never its DTLS.
+async fn half_open_peers(
+    ice: bool,
+    client: reqwest::Client,
+    target: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    end: Instant,
+    counts: Arc<RtcCounts>,
+) {
+    use str0m::change::SdpAnswer;
+    use str0m::channel::{ChannelConfig, Reliability};
+    use str0m::net::{Protocol, Receive};
+    use str0m::{Candidate, Input, Output, RtcConfig};
+
+    let Ok(socket) = tokio::net::UdpSocket::bind(std::net::SocketAddr::new(from, 0)).await else {
+        return;
+    };
+    let local = socket.local_addr().expect("bound");
+    let mut offered = None;
+    while Instant::now() < end {
+        // A refused offer is posted again as it is; an answered one needs a new peer.
+        let (mut rtc, offer, pending) = match offered.take() {
+            Some(o) => o,
+            None => {
+                let mut rtc = RtcConfig::new().build(Instant::now());
+                rtc.add_local_candidate(Candidate::host(local, "udp").expect("candidate"));
+                let mut api = rtc.sdp_api();
+                api.add_channel_with_config(ChannelConfig {
+                    label: "session-ready".into(),
+                    ordered: false,
+                    reliability: Reliability::MaxRetransmits { retransmits: 0 },
+                    ..Default::default()
+                });
+                let (offer, pending) = api.apply().expect("an offer");
+                (rtc, offer.to_sdp_string(), pending)
+            }
+        };
+        let posted = client
+            .post(format!("http://{target}/__rtc"))
+            .header("content-type", "application/sdp")
+            .body(offer.clone())
+            .send()
+            .await;
+        let (status, answer) = match posted {
+            Ok(res) => (res.status().as_u16(), res.text().await.unwrap_or_default()),
+            Err(_) => (0, String::new()),
+        };
+        *counts.statuses.lock().unwrap().entry(status).or_default() += 1;
+        if status != 201 {
+            offered = Some((rtc, offer, pending));
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            continue;
+        }
+        // Held until the server lets it go (10 s to connect at most), then again.
+        let hold_until = (Instant::now() + Duration::from_secs(11)).min(end);
+        let Ok(answer) = SdpAnswer::from_sdp_string(&answer) else {
+            continue;
+        };
+        if !ice || rtc.sdp_api().accept_answer(pending, answer).is_err() {
+            tokio::time::sleep_until(hold_until.into()).await;
+            continue;
+        }
+        let mut answered = false;
+        let mut buf = vec![0u8; 2048];
+        while Instant::now() < hold_until {
+            let mut next = hold_until;
+            while let Ok(output) = rtc.poll_output() {
+                match output {
+                    Output::Timeout(at) => {
+                        next = at.min(hold_until);
+                        break;
+                    }
+                    // ICE checks go out; the DTLS ClientHello never does.
+                    Output::Transmit(t) if t.contents.first().is_some_and(|b| *b < 4) => {
+                        let _ = socket.send_to(&t.contents, t.destination).await;
+                    }
+                    _ => {}
+                }
+            }
+            let wait = next
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1));
+            let input = match tokio::time::timeout(wait, socket.recv_from(&mut buf)).await {
+                Ok(Ok((n, source))) => {
+                    if buf[0] < 4 && !answered {
+                        answered = true;
+                        counts.ice_answered.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let Ok(contents) = buf[..n].try_into() else {
+                        continue;
+                    };
+                    Input::Receive(
+                        Instant::now(),
+                        Receive {
+                            proto: Protocol::Udp,
+                            source,
+                            destination: local,
+                            contents,
+                        },
+                    )
+                }
+                _ => Input::Timeout(Instant::now()),
+            };
+            if rtc.handle_input(input).is_err() {
+                break;
+            }
+        }
+        tokio::time::sleep_until(hold_until.into()).await;
+    }
+}
+
+/// `per_second` junk datagrams a second from `from` to the STUN port, in
+/// turn: a STUN request naming an ICE username with a made-up integrity, a
+/// DTLS ClientHello-like record, and random bytes in DTLS's first-byte range.
+async fn junk_datagrams(
+    target: std::net::SocketAddr,
+    from: std::net::IpAddr,
+    per_second: usize,
+    end: Instant,
+    counts: Arc<RtcCounts>,
+) {
+    let Ok(socket) = tokio::net::UdpSocket::bind(std::net::SocketAddr::new(from, 0)).await else {
+        return;
+    };
+    let every = Duration::from_secs_f64(1.0 / per_second.max(1) as f64);
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut buf = [0u8; 2048];
+    let mut n: u64 = 0;
+    while Instant::now() < end {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let datagram = junk(n);
+                n += 1;
+                if socket.send_to(&datagram, target).await.is_ok() {
+                    counts.datagrams_sent.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            got = socket.recv_from(&mut buf) => {
+                if got.is_ok() {
+                    counts.datagrams_back.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+}
+
+/// The `n`th junk datagram (see [`junk_datagrams`]).
+fn junk(n: u64) -> Vec<u8> {
+    let noise = |len: usize| (0..len).map(|_| rand::random::<u8>()).collect::<Vec<u8>>();
+    match n % 3 {
+        0 => {
+            // Binding request: USERNAME "ufrag:ufrag", MESSAGE-INTEGRITY of noise.
+            let username = format!(
+                "{:08x}:{:08x}",
+                rand::random::<u32>(),
+                rand::random::<u32>()
+            );
+            let mut attrs = Vec::new();
+            attrs.extend_from_slice(&0x0006u16.to_be_bytes());
+            attrs.extend_from_slice(&(username.len() as u16).to_be_bytes());
+            attrs.extend_from_slice(username.as_bytes());
+            while attrs.len() % 4 != 0 {
+                attrs.push(0);
+            }
+            attrs.extend_from_slice(&0x0008u16.to_be_bytes());
+            attrs.extend_from_slice(&20u16.to_be_bytes());
+            attrs.extend_from_slice(&noise(20));
+            let mut m = Vec::new();
+            m.extend_from_slice(&0x0001u16.to_be_bytes());
+            m.extend_from_slice(&(attrs.len() as u16).to_be_bytes());
+            m.extend_from_slice(&0x2112_A442u32.to_be_bytes());
+            m.extend_from_slice(&noise(12));
+            m.extend_from_slice(&attrs);
+            m
+        }
+        // A DTLS 1.2 handshake record header, then noise.
+        1 => {
+            let mut m = vec![22, 0xfe, 0xfd, 0, 0];
+            m.extend_from_slice(&noise(6));
+            m.extend_from_slice(&200u16.to_be_bytes());
+            m.extend_from_slice(&noise(200));
+            m
+        }
+        _ => {
+            let mut m = noise(120);
+            m[0] = 20 + (rand::random::<u8>() % 44);
+            m
+        }
+    }
 }
 
 /// How a held connection ended: the status of the reply that ended it, 0 when

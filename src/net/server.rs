@@ -191,8 +191,31 @@ pub struct ServerStats {
     pub stun_ignored: AtomicU64,
     /// WebRTC offers answered (`POST /__rtc`).
     pub rtc_offers: AtomicU64,
-    /// WebRTC offers turned away: the address had its share, or every slot was busy.
-    pub rtc_refused: AtomicU64,
+    /// WebRTC offers turned away: the address had its share.
+    pub rtc_refused_address: AtomicU64,
+    /// WebRTC offers turned away: every slot busy and none connecting for long.
+    pub rtc_refused_full: AtomicU64,
+    /// The peer connections' own counts (`rtc::PeerStats`), copied after each change.
+    pub rtc_peers_open: AtomicU64,
+    pub rtc_closed_idle: AtomicU64,
+    pub rtc_closed_connecting: AtomicU64,
+    pub rtc_evicted: AtomicU64,
+    pub rtc_withheld_unverified: AtomicU64,
+}
+
+impl ServerStats {
+    /// Copy what the peer connections counted, for `--metrics`.
+    fn mirror_rtc(&self, peers: &rtc::Peers) {
+        let store = |counter: &AtomicU64, value: u64| counter.store(value, Ordering::Relaxed);
+        store(&self.rtc_peers_open, peers.open() as u64);
+        store(&self.rtc_closed_idle, peers.stats.closed_idle);
+        store(&self.rtc_closed_connecting, peers.stats.closed_connecting);
+        store(&self.rtc_evicted, peers.stats.evicted);
+        store(
+            &self.rtc_withheld_unverified,
+            peers.stats.withheld_unverified,
+        );
+    }
 }
 
 /// Sockets bound and ready; call [`BoundServer::run`] to serve.
@@ -1024,7 +1047,12 @@ async fn rtc_offer(
             lock(&shared.rtc).set_cert(cert);
         }
     }
-    let answered = lock(&shared.rtc).offer(offer, ip, candidate, Instant::now());
+    let answered = {
+        let mut peers = lock(&shared.rtc);
+        let answered = peers.offer(offer, ip, candidate, Instant::now());
+        shared.stats.mirror_rtc(&peers);
+        answered
+    };
     shared.rtc_changed.notify_one();
     match answered {
         Ok(answer) => {
@@ -1053,7 +1081,10 @@ async fn rtc_offer(
             "the offer has no data channel; create one (unordered, maxRetransmits 0) before making the offer\n",
         ),
         Err(rtc::OfferRefused::AddressShare) => {
-            shared.stats.rtc_refused.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .rtc_refused_address
+                .fetch_add(1, Ordering::Relaxed);
             let mut res = text(
                 StatusCode::TOO_MANY_REQUESTS,
                 "This address has as many WebRTC connections open as this server allows; try again shortly.\n",
@@ -1068,7 +1099,10 @@ async fn rtc_offer(
              the STUN test still works.\n",
         ),
         Err(rtc::OfferRefused::Full) => {
-            shared.stats.rtc_refused.fetch_add(1, Ordering::Relaxed);
+            shared
+                .stats
+                .rtc_refused_full
+                .fetch_add(1, Ordering::Relaxed);
             let mut res = text(StatusCode::SERVICE_UNAVAILABLE, BUSY_BODY);
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(5u32));
@@ -1273,6 +1307,7 @@ async fn stun_loop(socket: UdpSocket, shared: Arc<Shared>, mut stop: watch::Rece
                 let outbox = {
                     let mut peers = lock(&shared.rtc);
                     peers.tick(Instant::now(), &mut budget);
+                    shared.stats.mirror_rtc(&peers);
                     peers.take_outbox()
                 };
                 send_all(&socket, outbox, dual_stack).await;
@@ -1388,6 +1423,7 @@ async fn rtc_receive(
         if !peers.receive(datagram, unmapped(from), Instant::now(), &mut budget) {
             shared.stats.stun_ignored.fetch_add(1, Ordering::Relaxed);
         }
+        shared.stats.mirror_rtc(&peers);
         peers.take_outbox()
     };
     send_all(socket, outbox, dual_stack).await;

@@ -132,8 +132,37 @@ pub fn render(stats: &ServerStats) -> String {
             help: "WebRTC data-channel offers (POST /__rtc), by outcome.",
             samples: vec![
                 (r#"outcome="answered""#, load(&stats.rtc_offers)),
-                (r#"outcome="refused_busy""#, load(&stats.rtc_refused)),
+                (
+                    r#"outcome="refused_address_share""#,
+                    load(&stats.rtc_refused_address),
+                ),
+                (r#"outcome="refused_full""#, load(&stats.rtc_refused_full)),
             ],
+        },
+        Family {
+            name: "session_ready_webrtc_peers_open",
+            kind: "gauge",
+            help: "WebRTC peer connections open.",
+            samples: vec![("", load(&stats.rtc_peers_open))],
+        },
+        Family {
+            name: "session_ready_webrtc_peers_closed_total",
+            kind: "counter",
+            help: "WebRTC peer connections closed by the server's limits, by reason.",
+            samples: vec![
+                (r#"reason="idle""#, load(&stats.rtc_closed_idle)),
+                (
+                    r#"reason="not_connected_in_time""#,
+                    load(&stats.rtc_closed_connecting),
+                ),
+                (r#"reason="made_room""#, load(&stats.rtc_evicted)),
+            ],
+        },
+        Family {
+            name: "session_ready_webrtc_datagrams_withheld_total",
+            kind: "counter",
+            help: "Datagrams a WebRTC peer connection did not send: its share before DTLS was spent.",
+            samples: vec![("", load(&stats.rtc_withheld_unverified))],
         },
     ];
     let mut out = String::new();
@@ -267,9 +296,11 @@ mod tests {
         let stats = ServerStats::default();
         stats.too_large.fetch_add(3, Ordering::Relaxed);
         stats.stun_shed.fetch_add(7, Ordering::Relaxed);
-        stats.rtc_refused.fetch_add(2, Ordering::Relaxed);
+        stats.rtc_refused_full.fetch_add(2, Ordering::Relaxed);
+        stats.rtc_evicted.store(5, Ordering::Relaxed);
         let text = render(&stats);
-        assert!(text.contains("session_ready_webrtc_offers_total{outcome=\"refused_busy\"} 2\n"));
+        assert!(text.contains("session_ready_webrtc_offers_total{outcome=\"refused_full\"} 2\n"));
+        assert!(text.contains("session_ready_webrtc_peers_closed_total{reason=\"made_room\"} 5\n"));
         assert!(text.contains(
             "session_ready_responses_refused_total{code=\"413\",reason=\"too_large\"} 3\n"
         ));
@@ -279,7 +310,7 @@ mod tests {
         let helps = text.lines().filter(|l| l.starts_with("# HELP ")).count();
         let types = text.lines().filter(|l| l.starts_with("# TYPE ")).count();
         assert_eq!(helps, types);
-        assert_eq!(helps, 11);
+        assert_eq!(helps, 14);
         // Counters are named *_total, as Prometheus expects.
         for line in text.lines().filter(|l| l.ends_with(" counter")) {
             assert!(

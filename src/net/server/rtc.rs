@@ -175,6 +175,11 @@ impl Peers {
         }
     }
 
+    /// Peer connections open now.
+    pub fn open(&self) -> usize {
+        self.peers.len()
+    }
+
     /// One certificate for the server's lifetime, made at the first offer
     /// (`cert_maker`, then `set_cert`, off the async threads): a key per offer would hand every
     /// offer a slice of CPU, and making it at start would hold up the server
