@@ -668,6 +668,24 @@ def summarise(records):
                      f"| **{lab['label']}**{detail}{why} | {two('fps')} | {two('height', 0)} | {two('freeze_share_pct')} "
                      f"| {two('concealed_pct', 2)} | {two('audio_mos', 2)} | {two('rtt_ms', 0)} "
                      f"| {e.get('limited_by', '–')} / {c.get('limited_by', '–')}{cpu} |")
+    lines.append("")
+    lines.append("| profile | call | probe MOS | probe loss % (round trip) | call audio concealed % ↓/↑ "
+                 "| call audio jitter buffer ms ↓/↑ | call audio MOS ↓/↑ (same E-model) |")
+    lines.append("|---|---|---|---|---|---|---|")
+    for r in records:
+        p = r.get("probe", {})
+        s = r["label"].get("sides") or {}
+        c, e = s.get("caller") or {}, s.get("callee") or {}
+
+        def pair(key, nd):
+            def f(v):
+                return "–" if v is None else f"{v:.{nd}f}"
+            return f"{f(c.get(key))} / {f(e.get(key))}"
+        loss = (p.get("metrics") or {}).get("loss_pct")
+        mos = p.get("mos")
+        lines.append(f"| {r['profile']} | {r['index']} | {'–' if mos is None else f'{mos:.2f}'} "
+                     f"| {'–' if loss is None else f'{loss:.2f}'} | {pair('concealed_pct', 2)} "
+                     f"| {pair('audio_jb_ms', 0)} | {pair('audio_mos', 2)} |")
     return "\n".join(lines)
 
 
@@ -685,7 +703,7 @@ def ensure_tools(install, binary):
                              f"apt-get install {' '.join(wanted)}")
         subprocess.run(["apt-get", "update"], check=True)
         subprocess.run(["apt-get", "install", "-y"] + wanted, check=True)
-    needed = [binary, os.path.join(ROOT, "target/release/examples/linkdelay")]
+    needed = [binary, os.environ.get("LINKDELAY", os.path.join(ROOT, "target/release/examples/linkdelay"))]
     if not all(os.path.exists(p) for p in needed):
         if not install:
             raise SystemExit(f"{needed[0]} or the linkdelay example is missing: run "
@@ -707,16 +725,21 @@ def main():
     p.add_argument("--out", default=os.path.join(HERE, "results", time.strftime("callbench-%Y%m%d-%H%M%S")),
                    help="folder for the raw per-second statistics (default bench/results/callbench-DATE)")
     p.add_argument("--install", action="store_true", help="install missing tools (apt-get) and build missing binaries")
-    p.add_argument("--summary", metavar="DIR", help="only print the tables of the calls already in DIR")
+    p.add_argument("--summary", metavar="DIR", nargs="+",
+                   help="only print the tables of the calls already in these folders (one folder per round)")
     a = p.parse_args()
     if a.summary:
         records = []
-        for f in sorted(os.listdir(a.summary)):
-            if f.endswith(".json"):
-                with open(os.path.join(a.summary, f)) as fh:
-                    rec = json.load(fh)
-                rec["label"] = label(rec)  # the label's rule as it is now
-                records.append(rec)
+        for n, folder in enumerate(a.summary, 1):
+            for f in sorted(os.listdir(folder)):
+                if f.endswith(".json") and f != "summary.json":
+                    with open(os.path.join(folder, f)) as fh:
+                        rec = json.load(fh)
+                    rec["label"] = label(rec)  # the label's rule as it is now
+                    rec["index"] = n if len(a.summary) > 1 else rec["index"]
+                    records.append(rec)
+        order = list(PROFILES)
+        records.sort(key=lambda r: (order.index(r["profile"]) if r["profile"] in order else 99, r["index"]))
         print(summarise(records))
         return
     if os.geteuid() != 0:
@@ -747,6 +770,12 @@ def main():
                   f"load {rec['load_before']} → {rec.get('load_during_max')}", flush=True)
     print()
     print(summarise(records))
+    # Every call's figures and label without the per-second samples: small enough to keep.
+    brief = [{k: v for k, v in r.items() if k not in ("caller", "callee")} for r in records]
+    for b in brief:
+        b.get("probe", {}).pop("report", None)
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump(brief, f, indent=1)
     print(f"\nRaw per-second statistics: {a.out}")
 
 
