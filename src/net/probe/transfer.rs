@@ -217,6 +217,14 @@ impl TransferPlan {
     }
 }
 
+impl TransferPlan {
+    /// The upload phase a long line gets ([`UPLOAD_EXTRA_CYCLES`] request
+    /// cycles more than the download), whatever the round trip.
+    pub(super) fn long_upload_seconds(&self) -> f64 {
+        self.seconds + UPLOAD_EXTRA_CYCLES * (self.upload_request_s + self.rtt_s)
+    }
+}
+
 /// Shared inputs of both phases.
 pub(super) struct Phase<'a> {
     pub target: &'a Target,
