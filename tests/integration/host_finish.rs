@@ -6,10 +6,10 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::host_invite::{CANARY, Client, Hosted, contains, files, repo};
-use crate::walk_support::{Site, at_of, location, walk_http};
+use crate::walk_support::{Site, walk_http};
 
 const BIN: &str = env!("CARGO_BIN_EXE_session-ready");
 
@@ -26,7 +26,9 @@ fn answers_with_canary(example: &str, dir: &Path) -> std::path::PathBuf {
 }
 
 /// The saving choices (after the report is read, if it is shown first).
+#[cfg(unix)]
 fn choices_page(client: &Client) -> crate::page_support::Reply {
+    use crate::walk_support::{at_of, location};
     for _ in 0..8 {
         let mut page = client.get("finish");
         for _ in 0..3 {
@@ -139,10 +141,10 @@ fn an_urgent_arrival_reaches_the_clinics_program_without_answers_and_a_failure_i
 
     // The program ran twice: a failure, then the retry 2 s later.
     let record = programs.path().join("runs.txt");
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let runs = loop {
         let runs = std::fs::read_to_string(&record).unwrap_or_default();
-        if runs.lines().count() >= 2 || Instant::now() > deadline {
+        if runs.lines().count() >= 2 || std::time::Instant::now() > deadline {
             break runs;
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -265,6 +265,7 @@ impl Client<'_> {
 }
 
 /// The reports in an inbox (beside them, `.opened/` holds empty marks).
+#[cfg(unix)]
 pub(crate) fn reports(inbox: &Path) -> Vec<PathBuf> {
     files(inbox)
         .into_iter()
