@@ -63,8 +63,9 @@ impl FrontEnd {
     fn device(self) -> &'static str {
         match self {
             FrontEnd::Terminal { .. } => "a quick look at this device",
-            FrontEnd::Page => "a short test of your camera, microphone and speakers in this page",
-            FrontEnd::Hosted => "no camera or microphone test this time",
+            FrontEnd::Page | FrontEnd::Hosted => {
+                "a short test of your camera, microphone and speakers in this page"
+            }
         }
     }
 
@@ -108,9 +109,10 @@ impl FrontEnd {
     fn answers_go(self) -> &'static str {
         match self {
             FrontEnd::Hosted => {
-                "Your answers are held only while you do the check, and nothing is kept if you \
-                 pause. At the end you choose whether your report is sent to your clinic, \
-                 locked so that only the clinic can open it."
+                "Your answers are held only while you do the check. If you pause, they are \
+                 kept only if you ask, locked so that only the link you are then given opens \
+                 them. At the end you choose whether your report is sent to your clinic, locked \
+                 so that only the clinic can open it."
             }
             _ => "Your answers stay on this computer, and you choose whether your report is saved.",
         }
@@ -1453,10 +1455,14 @@ pub fn opening(front_end: FrontEnd, servers: Option<&[String]>) -> Opening {
             if servers.len() == 1 { "sees" } else { "see" }
         )
     });
-    let connection = if servers.is_some() {
-        "a connection test while you answer"
-    } else {
-        "no connection test this time"
+    let connection = match (servers, front_end) {
+        (Some(_), _) => "a connection test while you answer",
+        // The hosted page measures from the browser, against the clinic's
+        // server, on its waiting page (src/page/measure.rs).
+        (None, FrontEnd::Hosted) => {
+            "a connection test of about 15 seconds with your clinic's server near the end"
+        }
+        (None, _) => "no connection test this time",
     };
     Opening {
         title: "Getting ready for video sessions".into(),

@@ -319,6 +319,22 @@ fn an_invited_client_walks_the_check_without_javascript_and_the_clinic_gets_it_e
         "{}",
         opening.body
     );
+    // It says what this check holds: the media step, the browser's
+    // connection test, and a link to carry on only when asked.
+    for said in [
+        "camera, microphone and speakers in this page",
+        "connection test of about 15 seconds with your clinic",
+        "kept only if you ask",
+    ] {
+        assert!(opening.body.contains(said), "{said}: {}", opening.body);
+    }
+    for not_said in ["no camera", "no connection test", "nothing is kept"] {
+        assert!(
+            !opening.body.contains(not_said),
+            "{not_said}: {}",
+            opening.body
+        );
+    }
     walk_http(&client, &file);
     let end = client.send_full_copy();
     assert!(
