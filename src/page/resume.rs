@@ -256,18 +256,18 @@ impl Storage for HostedStore {
         Some(format!("{PREFIX}{}.{}", self.id, hex(&self.key)))
     }
 
-    fn suggested_name(&self, watched: bool) -> String {
-        self.inbox.suggested_name(watched)
+    fn suggested_name(&self, _watched: bool) -> String {
+        self.inbox.suggested_name()
     }
 
     fn save(
         &mut self,
         report: &Report,
         view: View,
-        name: Option<&str>,
-        watched: bool,
+        _name: Option<&str>,
+        _watched: bool,
     ) -> Result<String, SaveProblem> {
-        self.inbox.save(report, view, name, watched)
+        self.inbox.save(report, view)
     }
 }
 

@@ -361,34 +361,17 @@ impl Inbox {
     pub fn file(&self) -> PathBuf {
         self.dir.join(format!("{}.age", self.id))
     }
-}
 
-impl Storage for Inbox {
-    fn draft(&self) -> DraftPlace {
-        DraftPlace::Nowhere
-    }
-    fn keep(&mut self, _keep: bool, _draft: &Draft) -> Result<(), String> {
-        Ok(())
-    }
-    fn forget(&mut self) -> Result<(), String> {
-        Ok(())
-    }
-    fn kept(&self) -> bool {
-        false
-    }
-    fn place(&self) -> Option<String> {
-        None
-    }
-    fn suggested_name(&self, _watched: bool) -> String {
+    // Not a `Storage` of its own: the hosted visit's store
+    // (`page::resume::HostedStore`) keeps paused visits and hands the report here.
+
+    /// The report's name in the inbox: the invitation's id.
+    pub fn suggested_name(&self) -> String {
         format!("{}.age", self.id)
     }
-    fn save(
-        &mut self,
-        report: &Report,
-        view: View,
-        _name: Option<&str>,
-        _watched: bool,
-    ) -> Result<String, SaveProblem> {
+
+    /// Encrypt the report to the clinic and write it as `INBOX/ID.age`.
+    pub fn save(&mut self, report: &Report, view: View) -> Result<String, SaveProblem> {
         let file = self.file();
         if std::fs::symlink_metadata(&file).is_ok() {
             return Err(SaveProblem::Failed(
